@@ -1,0 +1,108 @@
+"""The answer record: text with [n] markers, numbered citations whose quotes are slices of stored text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+REFUSAL_PREFIX = "资料中未找到"
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    chunk_id: str
+    text: str
+    quote: str
+    start: int
+    end: int
+    score: float
+
+    def to_dict(self) -> dict:
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "source": self.source,
+            "chunk_id": self.chunk_id,
+            "text": self.text,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "score": round(float(self.score), 4),
+        }
+
+
+@dataclass
+class Answer:
+    answer: str
+    grounded: bool
+    mode: str = "extractive"
+    citations: list[Citation] = field(default_factory=list)
+    warning: str | None = None
+    query: str = ""  # the standalone retrieval query actually used (after follow-up rewriting)
+
+    def to_dict(self) -> dict:
+        out = {
+            "answer": self.answer,
+            "grounded": self.grounded,
+            "mode": self.mode,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+        if self.warning:
+            out["warning"] = self.warning
+        return out
+
+
+def markers(text: str) -> list[int]:
+    return [int(m) for m in _MARKER.findall(text)]
+
+
+def with_marker(sentence: str, n: int) -> str:
+    """Put [n] before the sentence's final punctuation: “……新模式[1]。”"""
+    m = re.search(r"([。！？!?…；;，,]*[”’」』）)》\"']*)$", sentence)
+    tail = m.group(1) if m else ""
+    body = sentence[: len(sentence) - len(tail)] if tail else sentence
+    if not re.match(r"[。！？!?…]", tail):
+        closers = re.sub(r"[；;，,]", "", tail)
+        return f"{body}{closers}[{n}]。"
+    return f"{body}[{n}]{tail}"
+
+
+# a model's citation group: [1] [1,2] [1][2] 【1】 [资料1] [1、3] [^1]; whitespace before it is dropped with it
+MARKER_GROUP = re.compile(
+    r"\s*[\[【]\s*\^?\s*(?:资料|段落|来源|文献)?\s*(\d{1,3}(?:\s*[,，、;；]\s*(?:资料|段落|来源|文献)?\s*\d{1,3})*)\s*[\]】]"
+)
+
+
+def renumber_markers(text: str, given: int, mapping: dict[int, int]) -> str:
+    """Rewrite citation groups as [n] markers: numbers outside 1..given are dropped, the rest renumbered.
+
+    `mapping` (passage number → answer number, in order of first citation) is updated in place, so text
+    arriving in pieces is renumbered consistently.
+    """
+
+    def replace(m: re.Match) -> str:
+        out = []
+        for k in (int(x) for x in re.findall(r"\d+", m.group(1))):
+            if 1 <= k <= given:
+                n = mapping.setdefault(k, len(mapping) + 1)
+                if f"[{n}]" not in out:
+                    out.append(f"[{n}]")
+        return "".join(out)
+
+    return MARKER_GROUP.sub(replace, text)
+
+
+def references_block(citations: list[Citation]) -> str:
+    """The 参考资料 list appended to /v1 answers and copied from the UI."""
+    if not citations:
+        return ""
+    lines = ["", "参考资料："]
+    for c in citations:
+        lines.append(f"[{c.n}] 《{c.title}》（{c.source}）：“{c.quote}”")
+    return "\n".join(lines)

@@ -1,0 +1,906 @@
+"""HTTP layer: parse, call one `Assistant` method, format.
+
+`create_app()` wires, in this order: error handlers (mapped once, for both error shapes), API-key guard and
+access log middleware, the routers in `api_routers()` (add new ones there), 404/405 catch-alls for /api and
+/v1, and the Gradio UI last at `/` (it catches every other path). Handlers are plain `def` (run in the
+threadpool) except the streaming ones.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Response, Security, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
+from fastapi_offline import FastAPIOffline
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__
+from .answer.citations import Answer
+from .coursepack import TOPIC_PATTERN
+from .errors import AssistantError, NotFound
+from .jobs import JobManager, job_manager
+from .service import MAX_QUESTION_CHARS, Assistant
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("assistant.access")
+
+JSON_BODY_LIMIT = 2 * 1024 * 1024  # bytes of a JSON request body (questions are at most 2000 characters)
+MULTIPART_OVERHEAD = 64 * 1024  # multipart framing and form fields on top of the file itself
+INTERNAL_ERROR = "服务器内部错误：请稍后重试；如果问题持续出现，请联系管理员并告知出错时间。"
+
+
+class UnicodeJSONResponse(JSONResponse):
+    """UTF-8 JSON with Chinese unescaped (JSON is UTF-8 by definition: RFC 8259, no charset parameter)."""
+
+    media_type = "application/json"
+
+
+# --------------------------------------------------------------------------- request models
+
+
+def _trimmed(what: str):
+    def check(value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError(f"{what}不能为空（不能只有空白）：请输入要查询的内容")
+        if len(value) > MAX_QUESTION_CHARS:
+            raise ValueError(f"{what}过长（{len(value)} 字）：请控制在 {MAX_QUESTION_CHARS} 字以内")
+        return value
+
+    return AfterValidator(check)
+
+
+Question = Annotated[
+    str,
+    Field(
+        min_length=1,
+        description=f"问题，去除首尾空白后 1–{MAX_QUESTION_CHARS} 字",
+        examples=["哪个社区推行了碧·有服务？"],
+    ),
+    _trimmed("问题"),
+]
+Query = Annotated[
+    str,
+    Field(
+        min_length=1, description=f"检索词，去除首尾空白后 1–{MAX_QUESTION_CHARS} 字", examples=["网格化管理"]
+    ),
+    _trimmed("查询"),
+]
+TopK = Annotated[int, Field(ge=1, le=20, strict=True, description="检索的片段数，1–20")]
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: Question
+    top_k: TopK = 5
+    history: list[Turn] | None = Field(None, max_length=100, description="之前的对话（可选），按时间顺序")
+
+    def history_dicts(self) -> list[dict] | None:
+        return [t.model_dump() for t in self.history] if self.history else None
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: Query
+    top_k: TopK = 5
+
+
+# --------------------------------------------------------------------------- response models
+# extra="allow": fields added to the service's dicts later pass through (and the schema says they may).
+
+
+class ErrorDetail(BaseModel):
+    detail: str = Field(..., description="出错原因与改正方法（中文）")
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["ok"]
+    documents: int
+    chunks: int
+
+
+class CitationOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    chunk_id: str
+    text: str = Field(..., description="检索到的整个片段")
+    quote: str = Field(..., description="支持答案的原句，等于文档 text[start:end]")
+    start: int
+    end: int
+    score: float
+
+
+class AskResponse(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    answer: str = Field(..., description="答案，用 [n] 标注出处，对应 citations[].n")
+    grounded: bool = Field(..., description="资料中没有答案时为 false（answer 说明“资料中未找到……”）")
+    mode: Literal["extractive", "llm"]
+    citations: list[CitationOut]
+    warning: str | None = Field(None, description="答案降级时的说明（例如大模型不可用，改用摘录式回答）")
+
+
+class HitOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    doc_id: str
+    title: str
+    source: str
+    chunk_id: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class SearchResponse(BaseModel):
+    hits: list[HitOut]
+
+
+class DocumentEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    doc_id: str
+    title: str
+    source: str
+    chars: int
+    chunks: int
+    added_at: str
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentEntry]
+
+
+class DocumentDetail(DocumentEntry):
+    text: str = Field(..., description="清洗后的全文；引用的 start/end 即此文本中的位置")
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    status_url: str = Field(..., description="查询进度：GET /api/jobs/{job_id}")
+
+
+class JobStatus(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    job_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float = Field(..., ge=0, le=1)
+    doc_id: str | None = Field(None, description="完成后的文档 doc_id")
+    error: str | None = Field(None, description="失败原因")
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the 4xx codes a route can return, all in the {"detail"} shape."""
+    meaning = {
+        400: "请求有误",
+        401: "缺少或错误的 API 密钥",
+        404: "不存在",
+        405: "请求方法不对",
+        409: "内容已在知识库中",
+        413: "请求或文件过大",
+        415: "不支持的文件类型",
+        422: "参数校验失败或文件中没有可提取的文字",
+    }
+    return {code: {"model": ErrorDetail, "description": meaning[code]} for code in codes}
+
+
+# --------------------------------------------------------------------------- dependencies
+
+
+def get_assistant(request: Request) -> Assistant:
+    return request.app.state.assistant
+
+
+def get_jobs(request: Request) -> JobManager:
+    return request.app.state.jobs
+
+
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+JobsDep = Annotated[JobManager, Depends(get_jobs)]
+
+# Declares the scheme in OpenAPI (the 🔒 in /docs); `ApiKeyGuard` enforces it before the body is even read.
+bearer = HTTPBearer(
+    auto_error=False, description="设置了 ASSISTANT_API_KEYS 时必填：Authorization: Bearer <密钥>"
+)
+API_KEY = [Security(bearer)]
+
+
+def note_question(request: Request, text: str) -> None:
+    """Question length for the access log line (never the text itself)."""
+    request.state.question_chars = len(text)
+
+
+# --------------------------------------------------------------------------- routes
+
+health_router = APIRouter(tags=["系统"])
+
+
+@health_router.get("/healthz", response_model=Health, summary="健康检查（无需密钥）")
+def healthz(assistant: AssistantDep):
+    return assistant.health()
+
+
+ask_router = APIRouter(
+    prefix="/api", tags=["问答"], dependencies=API_KEY, responses=errors(400, 401, 413, 422)
+)
+
+
+@ask_router.post(
+    "/ask", response_model=AskResponse, response_model_exclude_none=True, summary="提问，返回带引用的答案"
+)
+def ask(body: AskRequest, request: Request, assistant: AssistantDep):
+    note_question(request, body.question)
+    return assistant.ask(body.question, top_k=body.top_k, history=body.history_dicts()).to_dict()
+
+
+def sse_event_schema(event: str, data: dict | None = None) -> dict:
+    """OpenAPI (< 3.2) describes each server-sent event as an object; JSON data via contentSchema."""
+    data_schema = {"type": "string"}
+    if data is not None:
+        data_schema |= {"contentMediaType": "application/json", "contentSchema": data}
+    return {
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {"event": {"const": event}, "data": data_schema},
+    }
+
+
+SSE_DOC = {
+    200: {
+        "description": "Server-Sent Events：若干 `event: token`（答案片段），最后一个 `event: done`（完整的 /api/ask 对象）；"
+        '中途出错时为 `event: error`（{"detail"}）。',
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "oneOf": [
+                        sse_event_schema("token"),
+                        sse_event_schema("done", {"$ref": "#/components/schemas/AskResponse"}),
+                        sse_event_schema("error", {"$ref": "#/components/schemas/ErrorDetail"}),
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+@ask_router.post(
+    "/ask/stream", response_class=EventSourceResponse, responses=SSE_DOC, summary="提问（流式，SSE）"
+)
+async def ask_stream(body: AskRequest, request: Request, assistant: AssistantDep):
+    note_question(request, body.question)
+    pieces = assistant.ask_stream(body.question, top_k=body.top_k, history=body.history_dicts())
+    first = await first_item(pieces)  # validation errors become a 4xx here, before any byte is sent
+    return EventSourceResponse(_ask_events(pieces, first), ping=15)
+
+
+async def _ask_events(pieces: Iterator, first) -> AsyncIterator[ServerSentEvent]:
+    async for item in stream_items(pieces, first):
+        if isinstance(item, Answer):
+            yield ServerSentEvent(json.dumps(item.to_dict(), ensure_ascii=False), event="done")
+        elif isinstance(item, AssistantError):
+            yield ServerSentEvent(json.dumps({"detail": item.message}, ensure_ascii=False), event="error")
+        elif item:
+            yield ServerSentEvent(item, event="token")
+
+
+@ask_router.post("/search", response_model=SearchResponse, summary="只检索，不生成答案")
+def search(body: SearchRequest, request: Request, assistant: AssistantDep):
+    note_question(request, body.query)
+    return {"hits": [h.to_dict() for h in assistant.search(body.query, top_k=body.top_k)]}
+
+
+documents_router = APIRouter(prefix="/api", tags=["文档"], dependencies=API_KEY, responses=errors(401))
+
+
+@documents_router.get("/documents", response_model=DocumentList, summary="列出已编入索引的文档")
+def list_documents(assistant: AssistantDep):
+    return {"documents": assistant.documents()}
+
+
+@documents_router.get(
+    "/documents/{doc_id}", response_model=DocumentDetail, responses=errors(404, 422), summary="文档全文"
+)
+def get_document(doc_id: str, assistant: AssistantDep):
+    return assistant.document(doc_id)
+
+
+@documents_router.post(
+    "/documents",
+    status_code=201,
+    response_model=DocumentEntry,
+    summary="上传文档（.txt .md .html .pdf .docx），编入索引后返回",
+    description="小文件编入索引后返回 201 与文档条目（此时已可检索）；预计耗时超过约 10 秒的大文件返回 202 与 job_id，"
+    "在后台编入索引，用 GET /api/jobs/{job_id} 查看进度。大小上限为 ASSISTANT_MAX_UPLOAD_MB（默认 20 MB）。",
+    responses={
+        202: {"model": JobAccepted, "description": "大文件：已接受，后台编入索引"},
+        **errors(400, 409, 413, 415, 422),
+    },
+)
+def upload_document(
+    jobs: JobsDep,
+    file: Annotated[UploadFile, File(description="文档文件：.txt .md .html .pdf .docx")],
+    title: Annotated[
+        str | None, Form(max_length=200, description="标题（可选，默认取文档首个标题行）")
+    ] = None,
+):
+    limit = int(jobs.assistant.settings.max_upload_mb * 1024 * 1024)
+    data = file.file.read(limit + 1)  # one byte over is enough for the 413 raised by check_upload
+    meta = {"title": title.strip()} if title and title.strip() else None
+    result = jobs.upload(file.filename or "", data, meta)
+    if result.job is not None:
+        url = f"/api/jobs/{result.job['job_id']}"
+        return UnicodeJSONResponse(
+            {"job_id": result.job["job_id"], "status": result.job["status"], "status_url": url},
+            status_code=202,
+            headers={"Location": url},
+        )
+    return result.document
+
+
+@documents_router.delete(
+    "/documents/{doc_id}",
+    status_code=204,
+    response_class=Response,
+    responses=errors(404, 422),
+    summary="删除文档（从 corpus/ 与两个索引中移除）",
+)
+def delete_document(doc_id: str, assistant: AssistantDep):
+    assistant.remove_document(doc_id)
+    return Response(status_code=204)
+
+
+@documents_router.get(
+    "/jobs/{job_id}",
+    response_model=JobStatus,
+    response_model_exclude_none=True,
+    responses=errors(404, 422),
+    summary="后台编入索引任务的状态",
+)
+def get_job(job_id: str, jobs: JobsDep):
+    return jobs.get(job_id)
+
+
+PackTopic = Annotated[
+    str, Field(json_schema_extra={"minLength": 1, "maxLength": 50, "pattern": TOPIC_PATTERN})
+]
+PackKind = Annotated[str, Field(json_schema_extra={"enum": ["典型案例", "数据成效", "工作举措"]})]
+
+
+class CoursePackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # The limits are documented here and checked by the service, which answers with a Chinese 400 saying what to fix.
+    topics: list[PackTopic] = Field(
+        ...,
+        description="主题，1–10 个，每个不超过 50 字",
+        examples=[["网格化管理", "物业党建"]],
+        json_schema_extra={"minItems": 1, "maxItems": 10},
+    )
+    format: str = Field(
+        "json",
+        description="json（默认）、docx（Word/WPS）或 md（Markdown）",
+        json_schema_extra={"enum": ["json", "docx", "md"]},
+    )
+    exclude: list[str] | None = Field(None, description="不要的素材条目 id（来自 JSON 结果的 items[].id）")
+    sections: list[PackKind] | None = Field(
+        None, description='类别顺序，例如 ["工作举措", "典型案例", "数据成效"]'
+    )
+
+
+class PackItemOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    text: str
+    n: int = Field(..., description="出处编号，对应 references[].n")
+    doc_id: str
+    title: str
+    source: str
+    quote: str = Field(..., description="原文摘录，等于文档 text[start:end]")
+    start: int
+    end: int
+
+
+class PackSectionOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["典型案例", "数据成效", "工作举措"]
+    items: list[PackItemOut]
+
+
+class PackReferenceOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+
+
+class CoursePackResponse(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    title: str
+    topics: list[str]
+    sections: list[PackSectionOut]
+    references: list[PackReferenceOut]
+
+
+COURSEPACK_FILES = {
+    200: {
+        "description": "format=json 时为 JSON；docx、md 时为文件本身（Content-Disposition 给出文件名）",
+        "content": {
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                "schema": {"type": "string", "format": "binary"}
+            },
+            "text/markdown": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+coursepack_router = APIRouter(
+    prefix="/api", tags=["课程素材"], dependencies=API_KEY, responses=errors(400, 401, 413, 422)
+)
+
+
+@coursepack_router.post(
+    "/coursepack",
+    response_model=CoursePackResponse,
+    responses=COURSEPACK_FILES,
+    summary="按主题汇编带出处的课程素材（JSON、Word 或 Markdown）",
+)
+def coursepack(body: CoursePackRequest, assistant: AssistantDep):
+    if body.format == "json":
+        return assistant.course_pack(body.topics, body.exclude, body.sections).to_dict()
+    export = assistant.course_pack_export(body.topics, body.format, body.exclude, body.sections)
+    return Response(
+        export.data, media_type=export.media_type, headers={"Content-Disposition": export.content_disposition}
+    )
+
+
+def api_routers() -> list[APIRouter]:
+    """Every router of the API, in one place. New features (e.g. POST /api/coursepack) add theirs here."""
+    from .openai_compat import router as openai_router
+
+    return [health_router, ask_router, documents_router, coursepack_router, openai_router]
+
+
+# --------------------------------------------------------------------------- streaming helpers
+
+_END = object()
+
+
+async def first_item(pieces: Iterator):
+    """Run a sync generator to its first item in a worker thread; its exceptions reach the error handlers."""
+    return await run_in_threadpool(next, pieces, _END)
+
+
+async def stream_items(pieces: Iterator, first) -> AsyncIterator:
+    """The generator's items (pulled in worker threads); an error mid-stream is yielded, not raised, because
+    the 200 status is already sent. The generator is closed when the client goes away."""
+    item = first
+    try:
+        while item is not _END:
+            yield item
+            item = await run_in_threadpool(next, pieces, _END)
+    except AssistantError as exc:
+        log.warning("stream stopped: %s", exc.message)
+        yield exc
+    except Exception:
+        log.exception("stream failed")
+        yield AssistantError(INTERNAL_ERROR)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(pieces.close)
+
+
+# --------------------------------------------------------------------------- errors, mapped once
+
+
+def is_openai_path(path: str) -> bool:
+    return path == "/v1" or path.startswith("/v1/")
+
+
+OPENAI_ERROR_TYPES = {
+    400: ("invalid_request_error", "invalid_request"),
+    401: ("invalid_request_error", "invalid_api_key"),
+    404: ("invalid_request_error", "not_found"),
+    405: ("invalid_request_error", "method_not_allowed"),
+    413: ("invalid_request_error", "request_too_large"),
+    422: ("invalid_request_error", "invalid_request"),
+}
+
+
+def error_response(
+    path: str,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict | None = None,
+) -> JSONResponse:
+    """{"detail"} for our API, OpenAI's {"error": {...}} for /v1."""
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    if is_openai_path(path):
+        kind, default_code = OPENAI_ERROR_TYPES.get(
+            status,
+            (
+                "server_error" if status >= 500 else "invalid_request_error",
+                "server_error" if status >= 500 else "invalid_request",
+            ),
+        )
+        body = {"error": {"message": message, "type": kind, "param": param, "code": code or default_code}}
+    else:
+        body = {"detail": message}
+    return UnicodeJSONResponse(body, status_code=status, headers=headers)
+
+
+async def on_assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
+    if exc.status >= 500:
+        log.error("%s %s: %s", request.method, request.url.path, exc.message)
+    return error_response(request.url.path, exc.status, exc.message, code=getattr(exc, "code", None))
+
+
+async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    message, param = describe_validation_errors(exc.errors())
+    if is_openai_path(request.url.path):  # OpenAI answers malformed requests with 400
+        return error_response(request.url.path, 400, message, param=param)
+    return error_response(request.url.path, 422, message)
+
+
+async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if exc.status_code < 400:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    path = request.url.path
+    messages = {
+        400: "无法解析请求体：JSON 请求须为 UTF-8 编码的 JSON 对象（Content-Type: application/json），"
+        "上传文件须用 multipart/form-data。",
+        404: f"接口不存在：{path}。可用的接口见 /docs。",
+        405: f"接口 {path} 不支持 {request.method} 请求：请查看 /docs 中的用法。",
+        413: too_large_message(path, request.app.state.assistant.settings.max_upload_mb),
+    }
+    message = messages.get(exc.status_code) or f"请求无法处理（HTTP {exc.status_code}）：{exc.detail}"
+    return error_response(path, exc.status_code, message, headers=exc.headers)
+
+
+def too_large_message(path: str, max_upload_mb: float) -> str:
+    if path.rstrip("/") == "/api/documents":
+        return f"文件过大：上传上限为 {max_upload_mb:g} MB（ASSISTANT_MAX_UPLOAD_MB），请拆分后上传。"
+    return f"请求体过大：JSON 请求上限为 {JSON_BODY_LIMIT // 1048576} MB，请缩短问题或对话历史。"
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception(
+        "unhandled error on %s %s (route %s)", request.method, request.url.path, _route_path(request.scope)
+    )
+    return error_response(request.url.path, 500, INTERNAL_ERROR)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AssistantError, on_assistant_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+_TYPE_NAMES = {
+    "string": "字符串",
+    "int": "整数",
+    "float": "数字",
+    "bool": "true 或 false",
+    "list": "列表",
+    "dict": "JSON 对象",
+    "model": "JSON 对象",
+    "model_attributes": "JSON 对象",
+}
+
+
+def describe_validation_errors(errs: list[dict]) -> tuple[str, str | None]:
+    """Pydantic errors → one readable Chinese sentence (and the first offending field, for OpenAI's `param`)."""
+    parts, first_field = [], None
+    for err in errs[:5]:
+        loc = list(err.get("loc", ()))
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):  # where, not which field
+            loc = loc[1:]
+        name = _field_name(loc)
+        first_field = first_field or (name or None)
+        parts.append(_describe_one(err, name or "请求体"))
+    if len(errs) > 5:
+        parts.append(f"另有 {len(errs) - 5} 处错误")
+    return "请求参数有误：" + "；".join(dict.fromkeys(parts)) + "。", first_field
+
+
+def _field_name(loc: list) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _describe_one(err: dict, name: str) -> str:
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "missing":
+        if name == "file":
+            return "缺少上传文件：请用 multipart/form-data 上传，文件字段名为 file"
+        return (
+            "缺少请求体：请发送 JSON 对象（Content-Type: application/json）"
+            if name == "请求体"
+            else f"缺少必填字段 {name}"
+        )
+    if kind == "json_invalid":
+        return f"请求体不是合法的 JSON（{ctx.get('error', '格式错误')}）：请检查引号、逗号和括号"
+    if kind == "value_error":
+        return f"{name}：{ctx.get('error', err.get('msg', ''))}"
+    if kind in ("string_too_short", "too_short"):
+        return (
+            f"{name} 不能为空"
+            if ctx.get("min_length") == 1
+            else f"{name} 至少需要 {ctx.get('min_length')} 个（字符/项）"
+        )
+    if kind in ("string_too_long", "too_long"):
+        return f"{name} 过长：最多 {ctx.get('max_length')} 个（字符/项）"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = {
+            "greater_than_equal": ("不小于", "ge"),
+            "greater_than": ("大于", "gt"),
+            "less_than_equal": ("不大于", "le"),
+            "less_than": ("小于", "lt"),
+        }[kind]
+        return f"{name} 应{bound[0]} {ctx.get(bound[1])}"
+    if kind in ("literal_error", "enum"):
+        return f"{name} 只能是 {str(ctx.get('expected')).replace(' or ', ' 或 ')}"
+    if kind == "extra_forbidden":
+        return f"不认识的字段 {name}：请删除它（字段名见 /docs）"
+    if kind in ("model_attributes_type", "dict_type") and name == "请求体":
+        if isinstance(err.get("input"), (bytes, str)):  # the body was not parsed as JSON at all
+            return "请求体应为 JSON 对象：请设置请求头 Content-Type: application/json"
+        return "请求体应为 JSON 对象"
+    for prefix, label in _TYPE_NAMES.items():
+        if kind.startswith(prefix + "_") or kind == prefix:
+            return f"{name} 应为{label}"
+    return f"{name}：{err.get('msg', '格式错误')}"
+
+
+# --------------------------------------------------------------------------- middleware
+
+
+def key_matches(given: str, keys: list[str]) -> bool:
+    """Constant-time comparison against every configured key (no early exit that leaks which one)."""
+    given_bytes = given.encode("utf-8", "surrogatepass")
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(given_bytes, key.encode("utf-8"))
+    return matched
+
+
+class ApiKeyGuard:
+    """With ASSISTANT_API_KEYS set, /api/* and /v1/* need `Authorization: Bearer <key>`; /healthz, /docs and the
+    UI stay open. Checked before the body is read, so an unauthenticated client learns nothing else."""
+
+    def __init__(self, app: ASGIApp, keys: list[str]):
+        self.app = app
+        self.keys = [k for k in keys if k]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not self.keys or not _is_protected(path):
+            return await self.app(scope, receive, send)
+        header = dict(scope.get("headers") or ()).get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            response = error_response(
+                path, 401, "缺少 API 密钥：请在请求头中加入 Authorization: Bearer <密钥>。"
+            )
+        elif not key_matches(token.strip(), self.keys):
+            response = error_response(
+                path, 401, "API 密钥无效：请检查 Authorization: Bearer 后的密钥是否正确。"
+            )
+        else:
+            return await self.app(scope, receive, send)
+        scope.setdefault("state", {})["auth_failed"] = True
+        await response(scope, receive, send)
+
+
+class BodyLimit:
+    """413 for oversized bodies before the app reads them: uploads up to ASSISTANT_MAX_UPLOAD_MB (plus multipart
+    framing), JSON up to JSON_BODY_LIMIT. A body without Content-Length is buffered up to the limit, then replayed."""
+
+    def __init__(self, app: ASGIApp, max_upload_mb: float):
+        self.app = app
+        self.max_upload_mb = max_upload_mb
+        self.upload_limit = int(max_upload_mb * 1024 * 1024) + MULTIPART_OVERHEAD
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not _is_protected(path):
+            return await self.app(scope, receive, send)
+        limit = self.upload_limit if path.rstrip("/") == "/api/documents" else JSON_BODY_LIMIT
+        length = dict(scope.get("headers") or ()).get(b"content-length")
+        if length is not None and length.isdigit():
+            if int(length) > limit:
+                return await self._reject(scope, receive, send)
+            return await self.app(scope, receive, send)
+        buffered, size = [], 0
+        while True:
+            message = await receive()
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > limit:
+                return await self._reject(scope, receive, send)
+            if not message.get("more_body"):
+                break
+
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        await error_response(path, 413, too_large_message(path, self.max_upload_mb))(scope, receive, send)
+
+
+def _is_protected(path: str) -> bool:
+    return path in ("/api", "/v1") or path.startswith(("/api/", "/v1/"))
+
+
+def _route_path(scope: Scope) -> str | None:
+    route = scope.get("route")
+    return getattr(route, "path", None)
+
+
+class AccessLog:
+    """One structured line per request: method, route, status, latency, question length. Never headers
+    (the API key) and never the question text."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_and_note(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            self._log(scope, status[0], time.perf_counter() - started)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, seconds: float) -> None:
+        path = scope.get("path", "")
+        ours = path == "/healthz" or _is_protected(path) or path in ("/docs", "/openapi.json")
+        level = logging.INFO if ours else logging.DEBUG
+        if status >= 500:
+            level = logging.ERROR
+        if not access_log.isEnabledFor(level):
+            return
+        state = scope.get("state") or {}
+        line = {
+            "method": scope.get("method"),
+            "route": _route_path(scope) or path,
+            "path": path,
+            "status": status,
+            "ms": round(1000 * seconds, 1),
+        }
+        if "question_chars" in state:
+            line["question_chars"] = state["question_chars"]
+        access_log.log(level, json.dumps(line, ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Methods the documented API accepts on this path (for a 405's Allow header)."""
+    found = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            found |= {m.upper() for m in operations}
+    return sorted(found)
+
+
+def add_not_found_routes(app: FastAPI) -> None:
+    """Unknown paths under /api and /v1 get a 404 (or a 405 if the path exists for another method) in the
+    right error shape, instead of falling through to the UI."""
+
+    def not_found(request: Request):
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed:
+            raise StarletteHTTPException(405, headers={"Allow": ", ".join(allowed)})
+        raise NotFound(f"接口不存在：{request.method} {request.url.path}。可用的接口见 /docs。")
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    for prefix in ("/api", "/v1"):
+        app.add_api_route(prefix + "/{rest:path}", not_found, methods=methods, include_in_schema=False)
+
+
+def declare_security(app: FastAPI, required: bool) -> None:
+    """Keep the schema honest: without ASSISTANT_API_KEYS the bearer key is optional (`{}` in `security`)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    security = operation.get("security")
+                    if security is not None and not required and {} not in security:
+                        security.append({})
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def create_app(assistant: Assistant, with_ui: bool = True) -> FastAPI:
+    app = FastAPIOffline(
+        title="政策问答助手 API",
+        version=__version__,
+        default_response_class=UnicodeJSONResponse,
+        description="基于政策文件的检索增强问答：答案逐句以 [n] 标注出处，引用原文可在文档全文中定位。"
+        "设置了 ASSISTANT_API_KEYS 时，/api 与 /v1 接口需要 `Authorization: Bearer <密钥>`。"
+        "另有 OpenAI 兼容接口 /v1/chat/completions（模型名 policy-assistant）。",
+    )
+    app.state.assistant = assistant
+    app.state.jobs = job_manager(assistant)  # also settles jobs a previous process left unfinished
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_upload_mb=assistant.settings.max_upload_mb)
+    app.add_middleware(
+        ApiKeyGuard, keys=list(assistant.settings.api_keys)
+    )  # before the body limit: 401 first
+    app.add_middleware(AccessLog)  # outermost: sees every request, including rejected ones
+    for router in api_routers():
+        app.include_router(router)
+    add_not_found_routes(app)
+    declare_security(app, required=bool(assistant.settings.api_keys))
+
+    if with_ui:  # last: the UI is mounted at `/` and catches every other path
+        try:
+            from .ui import mount_ui
+        except ImportError:
+            mount_ui = None
+        if mount_ui is not None:
+            app = mount_ui(app, assistant)
+    return app

