@@ -214,8 +214,6 @@ element.addEventListener('click', async (ev) => {
                        end: Number(cite.dataset.end), n: Number(cite.dataset.n)});
     return;
   }
-  const ex = ev.target.closest('[data-example]');
-  if (ex) { ev.preventDefault(); trigger('submit', {question: ex.dataset.example}); return; }
   const copy = ev.target.closest('[data-copy]');
   if (copy) {
     ev.preventDefault();
@@ -225,6 +223,15 @@ element.addEventListener('click', async (ev) => {
     copy.textContent = ok ? '已复制' : '复制失败，请手动选择文字';
     setTimeout(() => { copy.textContent = label; }, 1800);
   }
+});
+"""
+
+# Example questions live in their own component, filled on page load: a late load event must never
+# overwrite a conversation that has already started (CSS hides the box once the chat has a turn).
+EXAMPLES_JS = r"""
+element.addEventListener('click', (ev) => {
+  const ex = ev.target.closest('[data-example]');
+  if (ex) { ev.preventDefault(); trigger('submit', {question: ex.dataset.example}); }
 });
 """
 
@@ -257,10 +264,11 @@ def _chat_tab(ctx: UiContext) -> None:
     with gr.Row(equal_height=False, elem_id="qa-main"):
         with gr.Column(scale=3, min_width=300, elem_id="qa-chat-col"):
             chat = gr.HTML(
-                value=render_chat([], []),  # examples are filled on page load, not at start-up
-                elem_id="qa-chat",
-                js_on_load=CHAT_JS,
-                apply_default_css=False,
+                value=render_chat([]), elem_id="qa-chat", js_on_load=CHAT_JS, apply_default_css=False
+            )
+            # checked against the index on page load, not at start-up
+            example_box = gr.HTML(
+                value="", elem_id="qa-examples", js_on_load=EXAMPLES_JS, apply_default_css=False
             )
             with gr.Row(elem_id="qa-input-row", equal_height=True):
                 question = gr.Textbox(
@@ -285,23 +293,30 @@ def _chat_tab(ctx: UiContext) -> None:
             )
 
     def ask(text, history_turns, evt: gr.EventData):
-        if getattr(evt.target, "elem_id", None) == "qa-chat":  # an example question was clicked
+        if getattr(evt.target, "elem_id", None) == "qa-examples":  # an example question was clicked
             text = (evt._data or {}).get("question", "")
-        yield from _ask_stream(assistant, text, history_turns, examples)
+        yield from _ask_stream(assistant, text, history_turns)
 
     def open_source(evt: gr.EventData):
         return render_source(assistant, evt._data)
 
     def clear_chat():
-        return [], render_chat([], examples.get()), SOURCE_PLACEHOLDER, ""
+        return [], render_chat([]), SOURCE_PLACEHOLDER, ""
 
-    ctx.on_load(lambda: render_chat([], examples.get()), chat)
+    ctx.on_load(lambda: render_examples(examples.get()), example_box)
+    ctx.status.change(
+        lambda: render_examples(examples.get()),
+        None,
+        example_box,
+        show_progress="hidden",
+        api_visibility="private",
+    )
     chat_outputs = [chat, turns, question, send]
     common = {"show_progress": "hidden", "api_visibility": "private", "concurrency_limit": None}
     # one listener for every way of asking: while an answer streams, further asks are ignored ("once"),
     # so two streams never race to write the conversation state
     gr.on(
-        [question.submit, send.click, chat.submit],
+        [question.submit, send.click, example_box.submit],
         ask,
         [question, turns],
         chat_outputs,
@@ -312,13 +327,13 @@ def _chat_tab(ctx: UiContext) -> None:
     clear.click(clear_chat, None, [turns, chat, source, question], **common)
 
 
-def _ask_stream(assistant: Assistant, text, history_turns: list[dict], examples: "_ExampleCache"):
+def _ask_stream(assistant: Assistant, text, history_turns: list[dict]):
     """Yield (chat html, turns, question box, send button) as the answer streams in."""
     question = (text or "").strip()
     turns = list(history_turns or [])
     if not question:
         gr.Warning("请输入问题后再发送。")
-        yield render_chat(turns, examples.get()), turns, gr.skip(), gr.update(interactive=True)
+        yield render_chat(turns), turns, gr.skip(), gr.update(interactive=True)
         return
     history = _history(turns)
     turn = {"question": question, "answer": "", "state": "streaming"}
@@ -421,25 +436,23 @@ def _e(text) -> str:
     return html.escape(str(text if text is not None else ""), quote=True)
 
 
-def render_chat(turns: list[dict], examples: list[str] | None = None) -> str:
+def render_chat(turns: list[dict]) -> str:
     if not turns:
-        return _render_empty(examples or [])
+        return (
+            '<div class="qa-empty"><p class="qa-empty-lead">请在下方输入问题，例如某项工作的做法、成效数据或典型案例。</p>'
+            '<p class="qa-empty-note">回答只依据已收录的文档；资料中没有的内容会明确告知“资料中未找到”。'
+            "支持追问，例如“那它的具体做法呢？”</p></div>"
+        )
     return '<div class="qa-log">' + "".join(_render_turn(i, t) for i, t in enumerate(turns)) + "</div>"
 
 
-def _render_empty(examples: list[str]) -> str:
+def render_examples(examples: list[str]) -> str:
+    if not examples:
+        return ""
     items = "".join(
         f'<button type="button" class="qa-example" data-example="{_e(q)}">{_e(q)}</button>' for q in examples
     )
-    body = (
-        f'<p class="qa-empty-lead">可以这样问：</p><div class="qa-examples">{items}</div>'
-        if items
-        else '<p class="qa-empty-lead">请在下方输入问题，例如某项工作的做法、成效数据或典型案例。</p>'
-    )
-    return (
-        f'<div class="qa-empty">{body}<p class="qa-empty-note">回答只依据已收录的文档；'
-        "资料中没有的内容会明确告知“资料中未找到”。支持追问，例如“那它的具体做法呢？”</p></div>"
-    )
+    return f'<div class="qa-examples-box"><p class="qa-empty-lead">可以这样问：</p><div class="qa-examples">{items}</div></div>'
 
 
 def _render_turn(index: int, turn: dict) -> str:

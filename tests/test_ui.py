@@ -240,8 +240,8 @@ def _document_text(server: Server, doc_id: str) -> str:
 def test_answer_cites_and_click_highlights_the_quote(page, server):
     _load(page, server.url)
     # examples are checked against the index on page load (not at server start-up), so they may arrive a moment later
-    page.locator("#qa-chat .qa-example").first.wait_for(timeout=20_000)
-    assert page.locator("#qa-chat .qa-example").count() >= 1, "example questions on the empty page"
+    page.locator("#qa-examples .qa-example").first.wait_for(timeout=20_000)
+    assert page.locator("#qa-examples .qa-example").count() >= 1, "example questions on the empty page"
     assert "抽取式" in page.inner_text("#qa-status") and "e5-small-q4" in page.inner_text("#qa-status")
     _shot(page, "01-empty-chat")
 
@@ -249,6 +249,7 @@ def test_answer_cites_and_click_highlights_the_quote(page, server):
     text = answer.locator(".qa-text").inner_text()
     assert "碧海社区" in text and "[1]" in text
     assert answer.get_attribute("data-grounded") == "true"
+    assert not page.locator("#qa-examples").is_visible(), "example questions give way to the conversation"
     ref = answer.locator(".qa-refs button.qa-ref").first
     assert "《" in ref.inner_text() and ".txt" in ref.inner_text()
     quote_in_list = ref.locator(".qa-ref-quote").inner_text().strip("“”")
@@ -288,6 +289,7 @@ def test_answer_cites_and_click_highlights_the_quote(page, server):
     page.wait_for_selector("#qa-chat .qa-empty")
     assert page.locator("#qa-chat .qa-answer").count() == 0
     assert page.locator("#qa-source mark").count() == 0
+    page.locator("#qa-examples .qa-example").first.wait_for()  # visible again on the empty chat
 
 
 def test_unanswerable_question_is_refused_and_looks_different(page, server):
@@ -314,7 +316,7 @@ def test_unanswerable_question_is_refused_and_looks_different(page, server):
 
 def test_example_question_and_empty_input(page, server):
     _load(page, server.url)
-    example = page.locator("#qa-chat .qa-example").first
+    example = page.locator("#qa-examples .qa-example").first
     question = example.inner_text()
     example.click()
     answer = page.locator("#qa-chat .qa-answer[data-state='done']").first
@@ -447,7 +449,10 @@ def test_phone_width_is_readable(browser, server):
     try:
         _load(page, server.url)
         _shot(page, "11-phone-empty")
+        # asked at once, before the example questions arrive: their arrival must not wipe the conversation
         answer = ask(page, "哪个社区推行了碧·有服务？", "手机宽度")
+        page.locator("#qa-examples .qa-example").first.wait_for(state="attached", timeout=20_000)
+        assert page.locator("#qa-chat .qa-answer").count() == 1
         assert "碧海社区" in answer.locator(".qa-text").inner_text()
         assert _no_horizontal_overflow(page)
         _shot(page, "12-phone-answer")
