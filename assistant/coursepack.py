@@ -33,7 +33,7 @@ import numpy as np
 
 from .chunking import is_heading
 from .errors import AssistantError
-from .lexical import STOPWORDS, normalise, pos_tags, tokenize
+from .lexical import STOPWORDS, named_units, normalise, tokenize
 from .retrieval import Snapshot, search
 
 KINDS = ("典型案例", "数据成效", "工作举措")
@@ -587,14 +587,6 @@ _RESULT = re.compile(
     r"成功率|同比|增长|提升了|提高了|下降|减少|锐减|累计|挽回|覆盖率|满意度|达到|实现了?全覆盖|"
     r"获得|荣获|评为|排名|位居|取得|完成|化解|解决"
 )
-_PLACE_OR_UNIT = re.compile(
-    r"([\u4e00-\u9fff·]{2,12}?)(县|区|镇|乡|村|街道|社区|小区|居委会|管委会|公司|集团|企业|党支部|党总支|党委|党工委|"
-    r"服务中心|服务站|驿站|协会|学校|医院|律师事务所|工作室|合作社)"
-)
-_GENERIC_PREFIX = re.compile(
-    r"^(全|该|各|本|每|此|其|所在|辖区|城市|农村|基层|所有|相关|有关|各类|多个|一个|个|新建|"
-    r"示范|试点|老旧|封闭|超大型|社区|小区|街道|党员|居民|两新|非公|物业|企业|行政)"
-)
 
 
 def classify(sentence: str) -> str:
@@ -603,35 +595,9 @@ def classify(sentence: str) -> str:
     figures = _FIGURE.findall(plain)
     if len(figures) >= 2 or (figures and _RESULT.search(plain)) or re.search(r"\d+(?:\.\d+)?\s*[%％]", plain):
         return "数据成效"
-    if named_actor(sentence):
+    if named_units(sentence):
         return "典型案例"
     return "工作举措"
-
-
-def named_actor(sentence: str) -> str | None:
-    """A specific place or unit (龙洞堡街道, 碧海社区, 黔信律师事务所), not 全市/该街道/城市社区/物业服务企业.
-
-    The words before a unit suffix must end in a run free of verbs and function words that holds a proper
-    name by jieba's tags (ns nr nz nt) or is a noun compound of three characters or more (世纪城街道):
-    “安顺市聚焦街道” and “提高物业服务企业” are not names.
-    """
-    body = _QUOTED.sub("“”", sentence)
-    for m in _PLACE_OR_UNIT.finditer(body):
-        run: list[tuple[str, str]] = []
-        for word, flag in reversed(pos_tags(m.group(1))):
-            if flag[:1] in _NOT_NAME or flag in ("vn", "m", "q"):
-                break
-            run.insert(0, (word, flag))
-        name = "".join(w for w, _ in run)
-        if len(name) < 2 or _GENERIC_PREFIX.match(name):
-            continue
-        if any(f in _PROPER for _, f in run) or (len(name) >= 3 and all(f[:1] == "n" for _, f in run)):
-            return name + m.group(2)
-    return None
-
-
-_NOT_NAME = set("vdpcuyeor")  # verbs, adverbs, prepositions, conjunctions, particles, pronouns
-_PROPER = {"ns", "nr", "nz", "nt", "nrt", "nrfg", "j"}
 
 
 # ----------------------------------------------------------------------------------------------- rendering

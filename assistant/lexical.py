@@ -100,3 +100,41 @@ class BM25Index:
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+
+# ---- names of places and units (龙洞堡街道, 碧海社区, 黔信律师事务所)
+
+_PLACE_OR_UNIT = re.compile(
+    r"([\u4e00-\u9fff·]{2,12}?)(县|区|镇|乡|村|街道|社区|小区|居委会|管委会|公司|集团|企业|党支部|党总支|党委|党工委|"
+    r"服务中心|服务站|驿站|协会|学校|医院|律师事务所|工作室|合作社)"
+)
+_GENERIC_PREFIX = re.compile(
+    r"^(全|该|各|本|每|此|其|所在|辖区|城市|农村|基层|所有|相关|有关|各类|多个|一个|个|新建|"
+    r"示范|试点|老旧|封闭|超大型|社区|小区|街道|党员|居民|两新|非公|物业|企业|行政)"
+)
+_IN_QUOTES = re.compile(r"[“\"「『‘][^”\"」』’]{0,30}[”\"」』’]")
+_NOT_NAME = set("vdpcuyeor")  # verbs, adverbs, prepositions, conjunctions, particles, pronouns
+_PROPER = {"ns", "nr", "nz", "nt", "nrt", "nrfg", "j"}
+
+
+def named_units(text: str) -> list[str]:
+    """Specific places and units (龙洞堡街道, 碧海社区), not 全市/该街道/城市社区/物业服务企业.
+
+    The words before a unit suffix must end in a run free of verbs and function words that holds a proper
+    name by jieba's tags (ns nr nz nt) or is a noun compound of three characters or more (世纪城街道):
+    “安顺市聚焦街道” and “提高物业服务企业” are not names.
+    """
+    body = _IN_QUOTES.sub("“”", text)
+    found = []
+    for m in _PLACE_OR_UNIT.finditer(body):
+        run: list[tuple[str, str]] = []
+        for word, flag in reversed(pos_tags(m.group(1))):
+            if flag[:1] in _NOT_NAME or flag in ("vn", "m", "q"):
+                break
+            run.insert(0, (word, flag))
+        name = "".join(w for w, _ in run)
+        if len(name) < 2 or _GENERIC_PREFIX.match(name):
+            continue
+        if any(f in _PROPER for _, f in run) or (len(name) >= 3 and all(f[:1] == "n" for _, f in run)):
+            found.append(name + m.group(2))
+    return found

@@ -74,6 +74,10 @@ class Snapshot:
         return [normalise(d["text"]) for d in self.documents.values()]
 
     @cached_property
+    def normalised_chunks(self) -> list[str]:
+        return [normalise(self.text_of(c)) for c in self.chunks]
+
+    @cached_property
     def phrases(self) -> frozenset[str]:
         """Quoted phrases of the corpus (“碧·有服务”), recognised in questions even when typed without quotes."""
         return frozenset(p for d in self.documents.values() for p in quoted_phrases(d["text"]) if len(p) >= 3)

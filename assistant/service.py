@@ -13,22 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import corpus as corpus_mod
-from .answer import extractive
+from .answer import conversation, extractive
 from .answer.citations import Answer
+from .answer.conversation import FollowUp
 from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Embedder, load_embedder
 from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge, UnsupportedFileType
-from .lexical import tokenize, words
+from .lexical import tokenize
 from .retrieval import Hit, Snapshot, search
 from .store import IndexStore, NewDocument
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-_FOLLOW_UP = re.compile(
-    r"^(那|那么|它|他|她|其|该|这|这个|此|还有|另外|然后|具体)|(它|他们|她|其|该|这个|那个|这些|那些)"
-)
 
 
 @dataclass
@@ -120,9 +118,7 @@ class Assistant:
         if self.settings.llm_enabled:
             yield from self._llm_answerer().stream(question, top_k, history)
             return
-        query = standalone_query(question, history)
-        hits = self._retrieve(query, top_k)
-        result = self.extractive_answer(query, hits)
+        result = self.extractive_reply(question, history, top_k)
         yield from _pieces(result.answer)
         log.info(
             "ask mode=extractive grounded=%s chars=%d ms=%.1f",
@@ -132,9 +128,16 @@ class Assistant:
         )
         yield result
 
-    def extractive_answer(self, query: str, hits: list[Hit]) -> Answer:
+    def extractive_reply(self, question: str, history: list[dict], top_k: int) -> Answer:
+        """Extractive mode's answer in its conversation (also LLM mode's fallback before the model has spoken)."""
+        snapshot = self.snapshot
+        follow = conversation.follow_up(question, history, snapshot)
+        query = follow.query if follow else question
+        return self.extractive_answer(query, self._retrieve(query, top_k), follow)
+
+    def extractive_answer(self, query: str, hits: list[Hit], follow: FollowUp | None = None) -> Answer:
         """The extractive answer for retrieved hits: extractive mode, and LLM mode's fallback."""
-        result = extractive.answer(query, hits, self.snapshot, self.settings)
+        result = extractive.answer(query, hits, self.snapshot, self.settings, follow)
         result.query = query
         return result
 
@@ -393,18 +396,6 @@ class Assistant:
                 )
             out.append({"role": turn["role"], "content": turn["content"][:MAX_QUESTION_CHARS]})
         return out[-20:]
-
-
-def standalone_query(question: str, history: list[dict]) -> str:
-    """A short or referring follow-up is searched together with the last user turn (whose quoted phrases,
-    like “碧·有服务”, must survive intact)."""
-    last_user = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
-    if not last_user:
-        return question
-    own_terms = words(question)
-    if len(own_terms) >= 4 and not _FOLLOW_UP.search(question):
-        return question
-    return f"{last_user.strip()} {question}"
 
 
 def chat_turns(messages: list[dict]) -> tuple[str, list[dict]]:

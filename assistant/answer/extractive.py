@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..lexical import normalise, pos_tags, words
 from ..retrieval import Hit, Snapshot
 from .citations import REFUSAL_PREFIX, Answer, Citation, with_marker
+from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 
 _NUMBER_Q = re.compile(r"多少|几[个名家项人次年户件元万亿倍%]|几成|比例|占比|多大|多高|多长|多远|多久")
 _DATE_Q = re.compile(r"哪一?年|哪一?天|何时|什么时(候|间)|几月|几号|哪个月|日期")
@@ -186,15 +187,18 @@ def _score(
 ) -> Scored:
     sentence_cov = coverage(q, sentence)
     ok = kind_satisfied(q, sentence)
-    heading = not re.search(r"[。！？!?…；;]", sentence[-2:]) and len(sentence) < 40
     s = 0.55 * sentence_cov + 0.2 * context_cov + 0.15 * hit.score + 0.1 * max(hit.cosine, 0) - 0.01 * rank
     if ok and q.kind in ("number", "date", "person"):
         s += 0.1
     if q.kind == "list" and sentence.count("、") >= 2:
         s += 0.1
-    if heading:
+    if _looks_like_heading(sentence):
         s -= 0.15
     return Scored(hit, span, sentence, s, sentence_cov, context_cov, ok)
+
+
+def _looks_like_heading(sentence: str) -> bool:
+    return not re.search(r"[。！？!?…；;]", sentence[-2:]) and len(sentence) < 40
 
 
 def pick_best(q: Question, scored: list[Scored]) -> Scored | None:
@@ -390,7 +394,123 @@ def refusal(q: Question, hits: list[Hit], snapshot: Snapshot, top_n: int = 3) ->
     return Answer(text, False, "extractive", citations, query=q.text)
 
 
-def answer(question: str, hits: list[Hit], snapshot: Snapshot, settings) -> Answer:
+# ---- follow-ups ("那它的具体做法呢？"): new sentences about the conversation's subject
+
+_NEAR_AFTER = 8  # sentences after the previous answer's that still continue its account
+_FOLLOW_UP_SENTENCES = 4
+
+
+def rescore_follow_up(
+    q: Question, follow: FollowUp, scored: list[Scored], snapshot: Snapshot
+) -> list[Scored]:
+    """Sentences the previous answer did not quote, ranked by how well they continue it: about the same
+    subject, soon after the quoted sentence, of the kind asked for (measures, results, a named unit),
+    matching the follow-up's own words. The first question's words count for less than in a fresh question
+    (it was answered already), and checks of kind (a figure, a date) follow the follow-up."""
+    own = analyse(follow.asks, snapshot)
+    asked_unit = _ASKED_UNIT.search(follow.asks)
+    anchors = [s for s in scored if _already_given(s.text, follow)]
+    index = {
+        doc_id: {sp: i for i, sp in enumerate(spans)} for doc_id, spans in snapshot.sentence_spans.items()
+    }
+    out = []
+    for s in scored:
+        if s in anchors:
+            continue
+        if not _about_subject(s, follow):
+            continue
+        score = 0.2 * s.sentence_cov + 0.1 * s.context_cov + 0.15 * s.hit.score + 0.1 * max(s.hit.cosine, 0)
+        score += 0.3 * coverage(own, s.text)
+        if _mentions(s.text, follow.subjects):
+            score += 0.25
+        at = index[s.hit.chunk.doc_id].get(s.span, -1)
+        after = [
+            at - index[a.hit.chunk.doc_id][a.span]
+            for a in anchors
+            if a.hit.chunk.doc_id == s.hit.chunk.doc_id and at > index[a.hit.chunk.doc_id][a.span]
+        ]
+        if after and min(after) <= _NEAR_AFTER:
+            score += 0.3 * (1 - (min(after) - 1) / _NEAR_AFTER)
+        if (follow.intent == "measure" and MEASURE_SENTENCE.search(s.text)) or (
+            follow.intent == "result" and RESULT_SENTENCE.search(s.text)
+        ):
+            score += 0.15
+        if asked_unit and _names(s.text, asked_unit.group(1)[-1]):
+            score += 0.3
+        if _looks_like_heading(s.text):
+            score -= 0.15
+        kind_ok = kind_satisfied(own, s.text) if own.kind in ("number", "date", "person") else True
+        out.append(Scored(s.hit, s.span, s.text, score, s.sentence_cov, s.context_cov, kind_ok))
+    out.sort(key=lambda x: -x.score)
+    return out
+
+
+def follow_up_grounded(follow: FollowUp, best: Scored | None, snapshot: Snapshot, settings) -> bool:
+    """A follow-up is answered by a sentence about the conversation's subject (ensured by the ranking) that
+    gives what the follow-up itself asks: the figure or date (checked by kind), measures or results, or the
+    follow-up's own words; "还有呢？" asks for nothing more specific than more on the subject."""
+    if best is None:
+        return False
+    if follow.intent == "measure":
+        return bool(MEASURE_SENTENCE.search(best.text))
+    if follow.intent == "result":
+        return bool(RESULT_SENTENCE.search(best.text))
+    own = analyse(follow.asks, snapshot)
+    if own.kind in ("number", "date", "person") or not own.terms:
+        return True
+    return coverage(own, _paragraph(best)) >= settings.min_open_coverage
+
+
+def _already_given(sentence: str, follow: FollowUp) -> bool:
+    core = re.sub(r"[。！？!?…；;，,”’」』）)》\"'\s]+$", "", normalise(sentence))  # as with_marker ends it
+    return len(core) >= 6 and core in follow.given
+
+
+def _mentions(text: str, subjects: list[str]) -> bool:
+    norm = normalise(text)
+    return any(subject in norm for subject in subjects)
+
+
+def _about_subject(s: Scored, follow: FollowUp) -> bool:
+    """The sentence's paragraph names what the conversation is about (or nothing was named to check)."""
+    if not follow.subjects:
+        return True
+    return _mentions(_paragraph(s), follow.subjects)
+
+
+def _paragraph(s: Scored) -> str:
+    text = s.hit.doc["text"]
+    start = text.rfind("\n\n", 0, s.span[0]) + 1
+    end = text.find("\n\n", s.span[1])
+    return text[start : end if end >= 0 else len(text)]
+
+
+def select_follow_up(best: Scored, scored: list[Scored], follow: FollowUp) -> list[Scored]:
+    """For measures and results, the several sentences that give them (in document order); else the best."""
+    if follow.intent == "other":
+        return [best]
+    chosen = [best]
+    for cand in scored:
+        if len(chosen) >= _FOLLOW_UP_SENTENCES:
+            break
+        if (
+            cand is best
+            or not cand.kind_ok
+            or cand.score < 0.75 * best.score
+            or any(
+                _overlaps(cand.span, c.span) and cand.hit.chunk.doc_id == c.hit.chunk.doc_id for c in chosen
+            )
+        ):
+            continue
+        chosen.append(cand)
+    order = {doc_id: i for i, doc_id in enumerate(dict.fromkeys(c.hit.chunk.doc_id for c in chosen))}
+    return sorted(chosen, key=lambda c: (order[c.hit.chunk.doc_id], c.span[0]))
+
+
+def answer(
+    question: str, hits: list[Hit], snapshot: Snapshot, settings, follow: FollowUp | None = None
+) -> Answer:
+    """`question` is what was searched; with `follow`, it answers a follow-up in its conversation."""
     q = analyse(question, snapshot)
     if not hits:
         return Answer(
@@ -401,10 +521,17 @@ def answer(question: str, hits: list[Hit], snapshot: Snapshot, settings) -> Answ
             query=question,
         )
     scored = score_sentences(q, hits, snapshot)
+    if follow:
+        scored = rescore_follow_up(q, follow, scored, snapshot)
     best = pick_best(q, scored)
-    if not decide_grounded(q, best, settings):
+    grounded = (
+        follow_up_grounded(follow, best, snapshot, settings)
+        if follow and follow.subjects
+        else decide_grounded(q, best, settings)
+    )
+    if not grounded:
         return refusal(q, hits, snapshot)
-    chosen = select_support(q, scored, best, snapshot)
+    chosen = select_follow_up(best, scored, follow) if follow else select_support(q, scored, best, snapshot)
     citations = build_citations(chosen)
     body = "".join(with_marker(c.quote, c.n) for c in citations)
     return Answer(body, True, "extractive", citations, query=question)

@@ -387,20 +387,17 @@ class LLMAnswerer:
         assistant = self.assistant
         query = question
         if (reason := self._recent_failure()) is not None:
-            from ..service import standalone_query
-
-            query = standalone_query(question, history)
             log.info("LLM endpoint failed moments ago (%s): answering extractively", reason)
-            yield from self._degraded(query, assistant.search(query, top_k), reason, emitted=False)
+            yield from self._degraded(
+                assistant.extractive_reply(question, history, top_k), reason, emitted=False
+            )
             return
         if history:
             try:
                 query = self.rewrite(question, history)
             except Exception as exc:  # noqa: BLE001 - the endpoint is down: answer without it
-                from ..service import standalone_query
-
-                query = standalone_query(question, history)
-                yield from self._fallback(query, assistant.search(query, top_k), exc, emitted=False)
+                reason = self._failed_with(exc)
+                yield from self._degraded(assistant.extractive_reply(question, history, top_k), reason, False)
                 return
         hits = assistant.search(query, top_k)
         snapshot = assistant.snapshot
@@ -429,7 +426,8 @@ class LLMAnswerer:
             if not verified.text:
                 raise LLMFailure("返回了空回答")
         except Exception as exc:  # noqa: BLE001 - any failure of the endpoint degrades, never errors
-            yield from self._fallback(query, hits, exc, emitted=bool(shown))
+            reason = self._failed_with(exc)
+            yield from self._degraded(assistant.extractive_answer(query, hits), reason, emitted=bool(shown))
             return
         finally:
             chunks.close()
@@ -471,16 +469,13 @@ class LLMAnswerer:
             text = text + listing
         return Answer(text, False, "llm", citations, query=query)
 
-    def _fallback(
-        self, query: str, hits: list[Hit], exc: BaseException, emitted: bool
-    ) -> Iterator[str | Answer]:
+    def _failed_with(self, exc: BaseException) -> str:
         reason = failure_reason(exc)
         log.warning("LLM endpoint failed (%s: %s); answering extractively", reason, exc)
         self._note(False, reason)
-        yield from self._degraded(query, hits, reason, emitted)
+        return reason
 
-    def _degraded(self, query: str, hits: list[Hit], reason: str, emitted: bool) -> Iterator[str | Answer]:
-        result = self.assistant.extractive_answer(query, hits)
+    def _degraded(self, result: Answer, reason: str, emitted: bool) -> Iterator[str | Answer]:
         result.warning = f"大模型暂时不可用（{reason}），已改用摘录式回答。"
         if emitted:
             yield _FALLBACK_NOTICE

@@ -1,0 +1,119 @@
+"""Follow-up questions without a model: what the conversation is about, and what was already said.
+
+"那它的具体做法呢？" names nothing. LLM mode has the model rewrite it; extractive mode borrows the previous
+turn's subject instead (its quoted phrases and the named places and units of the last question and answer),
+searches with them, and then answers with sentences about that subject which the previous answer did not
+already quote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..lexical import named_units, normalise, pos_tags, quoted_phrases, words
+from ..retrieval import Snapshot
+
+_REFERRING = re.compile(
+    r"^(那|那么|它|他|她|其|该|这|这个|此|还有|另外|然后|具体)|(它|他们|她|其|该|这个|那个|这些|那些)"
+)
+_MARKER = re.compile(r"\[\d{1,2}\]")
+_INTENTS = {
+    "measure": re.compile(
+        r"做法|措施|举措|怎么做|怎样做|如何做|怎么搞|办法|经验|机制|途径|具体.{0,3}(内容|怎么)"
+    ),
+    "result": re.compile(r"成效|效果|成果|成绩|作用|结果|效益|变化"),
+}
+MAX_SUBJECTS = 4
+_FILLER = re.compile(
+    r"那么|那|它们|它|他们|其|该|这个|这些|那个|那些|还有|另外|其他|其它|然后|具体|情况|内容|方面|一些|更多|详细|"
+    r"介绍一下|介绍|说说|讲讲|呢|吗|啊"
+)
+MAX_SHARE = 0.1  # a subject named in more than this share of all chunks is too common to pin a topic
+# what a sentence that answers each intent tends to hold
+MEASURE_SENTENCE = re.compile(
+    r"通过|建立|设立|组建|打造|推行|实行|实施|开展|坚持|完善|健全|推广|推动|探索|依托|采取|构建|落实|优化|整合|成立|"
+    r"聚焦|围绕|强化|加强|发挥|制定|形成"
+)
+RESULT_SENTENCE = re.compile(
+    r"提升|提高|实现|达到|累计|增长|下降|减少|锐减|显著|明显|覆盖|满意|成功率|获评|荣获|评为|化解|解决|挽回|好评|"
+    r"赞誉|成效|效果|成果"
+)
+
+
+@dataclass
+class FollowUp:
+    """A question that leans on the previous turn."""
+
+    question: str  # as asked
+    asks: str  # what the follow-up itself asks, without its conversational filler ("那它的…呢")
+    query: str  # what retrieval searches: the previous question, the borrowed subject, the follow-up
+    subjects: list[str]  # normalised terms saying what “它” refers to
+    given: str  # normalised text of the previous answer: its sentences are not repeated
+    intent: str  # measure | result | other
+
+
+def is_follow_up(question: str, history: list[dict]) -> bool:
+    if not any(t["role"] == "user" for t in history):
+        return False
+    return len(words(question)) < 4 or bool(_REFERRING.search(question))
+
+
+def follow_up(question: str, history: list[dict], snapshot: Snapshot) -> FollowUp | None:
+    """The follow-up context of `question`, or None when it stands on its own."""
+    if not is_follow_up(question, history):
+        return None
+    last_user = next(t["content"] for t in reversed(history) if t["role"] == "user").strip()
+    last_answer = _last_answer(history)
+    subjects = _subjects(last_user, last_answer, snapshot)
+    borrowed = [s for s in subjects if s not in normalise(last_user)]
+    query = " ".join([last_user, *borrowed, question])
+    intent = next((name for name, pattern in _INTENTS.items() if pattern.search(question)), "other")
+    asks = _FILLER.sub("", question)
+    return FollowUp(question, asks, query, subjects, normalise(_MARKER.sub("", last_answer)), intent)
+
+
+def standalone_query(question: str, history: list[dict], snapshot: Snapshot) -> str:
+    """What to search for `question` in this conversation (the question itself when it stands alone)."""
+    follow = follow_up(question, history, snapshot)
+    return follow.query if follow else question
+
+
+def _last_answer(history: list[dict]) -> str:
+    """The previous reply, unless it was a refusal (whose passages are not what the user talks about)."""
+    for turn in reversed(history):
+        if turn["role"] == "assistant":
+            return "" if turn["content"].startswith("资料中未找到") else turn["content"]
+        if turn["role"] == "user":
+            return ""
+    return ""
+
+
+def _subjects(last_user: str, last_answer: str, snapshot: Snapshot) -> list[str]:
+    """Quoted phrases and named places/units of the last question and of the answer's first sentence,
+    the most specific first; names found all over the corpus (贵阳市, 城市) do not say what “它” is."""
+    first_sentence = re.split(r"(?<=[。！？!?])", _MARKER.sub("", last_answer), maxsplit=1)[0]
+    found = snapshot.phrases_in(last_user) + [p for p in quoted_phrases(first_sentence) if len(p) >= 3]
+    for text in (last_user, first_sentence):
+        found += _names(text)
+    specific = _most_specific(found, snapshot)
+    if not specific:  # nothing named: the rarest words of the last question say what it was about
+        specific = _most_specific([w for w in words(last_user) if len(w) >= 2], snapshot)[:2]
+    return specific[:MAX_SUBJECTS]
+
+
+def _most_specific(terms: list[str], snapshot: Snapshot) -> list[str]:
+    texts = snapshot.normalised_chunks
+    spread = {term: sum(term in t for t in texts) for term in dict.fromkeys(terms)}
+    specific = [
+        term
+        for term, n in spread.items()
+        if 0 < n <= max(2, MAX_SHARE * len(texts)) and not any(term != o and term in o for o in spread)
+    ]
+    return sorted(specific, key=spread.get)
+
+
+def _names(text: str) -> list[str]:
+    """Named units (碧海社区) and place or organisation names jieba recognises (花果园, 观山湖区)."""
+    tagged = [normalise(w) for w, flag in pos_tags(text) if len(w) >= 2 and flag in ("ns", "nt")]
+    return [normalise(n) for n in named_units(text)] + tagged
