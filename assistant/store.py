@@ -86,6 +86,25 @@ def make_chroma_client(index_dir: Path, chroma_url: str):
     return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
 
 
+def open_embedded_chroma(index_dir: Path):
+    """A new embedded Chroma system for `index_dir`, loading the vectors on disk now: an embedded client keeps
+    the HNSW index it loaded and never sees vectors another process (`assistant index`) adds later.
+    Returns (system, client); the system is kept to stop it once no reader can still be using it."""
+    from chromadb.api import ServerAPI
+    from chromadb.api.client import Client
+    from chromadb.config import Settings as ChromaSettings
+    from chromadb.config import System
+
+    system = System(
+        ChromaSettings(
+            anonymized_telemetry=False, is_persistent=True, persist_directory=str(index_dir / "chroma")
+        )
+    )
+    system.instance(ServerAPI)
+    system.start()
+    return system, Client.from_system(system)
+
+
 class IndexStore:
     def __init__(self, index_dir: Path, embedder: Embedder, chroma_url: str = ""):
         self.index_dir = Path(index_dir)
@@ -98,6 +117,9 @@ class IndexStore:
         with self._db() as db:
             db.executescript(SCHEMA)
         self._client = None
+        self._fresh_as_of = -1  # the generation whose vectors the embedded client is known to hold
+        self._reopen_lock = threading.Lock()
+        self._retired: list = []  # systems replaced by a fresh one, stopped two replacements later
         if chroma_url:
             _ = (
                 self._chroma
@@ -110,6 +132,7 @@ class IndexStore:
             with self._thread_lock:
                 if self._client is None:
                     try:
+                        self._fresh_as_of = self.generation()
                         self._client = make_chroma_client(self.index_dir, self.chroma_url)
                     except Exception as exc:
                         raise AssistantError(
@@ -149,6 +172,20 @@ class IndexStore:
         with self._db() as db:
             row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
+
+    def _ensure_current(self, generation: int) -> None:
+        """Reopen the embedded Chroma after another process committed a generation this client never saw."""
+        if self.chroma_url or self._client is None or generation <= self._fresh_as_of:
+            return
+        with self._reopen_lock:
+            if generation <= self._fresh_as_of:
+                return
+            log.info("index generation %d was written by another process: reopening Chroma", generation)
+            system, client = open_embedded_chroma(self.index_dir)
+            self._client, self._collections, self._fresh_as_of = client, {}, generation
+            self._retired.append(system)
+            if len(self._retired) > 2:  # long enough ago that no query can still be running on it
+                self._retired.pop(0).stop()
 
     def _collection(self, name: str, create: bool = False):
         if name not in self._collections:
@@ -220,8 +257,14 @@ class IndexStore:
             return "处理流程版本已更新"
         return ""
 
+    def _live(self) -> str:
+        """The live collection's name, with the client brought up to the committed generation."""
+        meta = self.meta()
+        self._ensure_current(int(meta.get("generation", 0)))
+        return meta.get("live_collection", "")
+
     def dense_query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        live = self.meta().get("live_collection")
+        live = self._live()
         if not live:
             return []
         col = self._collection(live)
@@ -233,10 +276,14 @@ class IndexStore:
 
     def cosines(self, chunk_ids: list[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine of stored chunk vectors with a (normalised) question vector."""
-        live = self.meta().get("live_collection")
+        live = self._live()
         if not live or not chunk_ids:
             return {}
-        got = self._collection(live).get(ids=chunk_ids, include=["embeddings"])
+        try:
+            got = self._collection(live).get(ids=chunk_ids, include=["embeddings"])
+        except Exception:  # a missing vector costs this hit its cosine, never the answer
+            log.exception("could not read vectors of %d chunks from %s", len(chunk_ids), live)
+            return {}
         return {
             cid: float(np.dot(np.asarray(e, dtype=np.float32), vector))
             for cid, e in zip(got["ids"], got["embeddings"])
@@ -258,7 +305,7 @@ class IndexStore:
         Callers hold `writer()`. Returns the new generation.
         """
         meta = self.meta()
-        live = meta.get("live_collection", "")
+        live = self._live()
         target = live
         if rebuild or not live:
             target = f"chunks-{uuid.uuid4().hex[:12]}"
@@ -331,6 +378,8 @@ class IndexStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        if self._fresh_as_of == generation - 1:
+            self._fresh_as_of = generation  # our own vectors are in our client already
         # after the commit: vectors nobody references any more
         if target != live and live:
             self._drop_collection(live)
@@ -343,7 +392,7 @@ class IndexStore:
 
     def reconcile(self) -> None:
         """Delete what a crashed writer left: orphan vectors and collections that never went live."""
-        live = self.meta().get("live_collection")
+        live = self._live()
         for col in self._chroma.list_collections():
             name = col if isinstance(col, str) else col.name
             if name.startswith("chunks-") and name != live:

@@ -188,3 +188,32 @@ def test_domain_phrases_are_found_even_unquoted(assistant):
         assert holders <= {
             h.chunk.doc_id for h in hits
         }  # every document that uses the phrase is in the top 5
+
+
+def test_documents_indexed_by_another_process_are_found_by_their_vectors(
+    writable_assistant, writable_dirs, tmp_path
+):
+    """`assistant index`/`docs add` while `assistant serve` runs: an embedded Chroma client keeps the vectors it
+    loaded, so the long-running process must reopen it, or dense search never sees the new documents."""
+    corpus_dir, index_dir = writable_dirs
+    writable_assistant.search(QUESTION)  # Chroma is open before the other process writes
+    for round_ in (1, 2, 3):  # three foreign writes: the replaced clients are retired and stopped on the way
+        path = tmp_path / f"外部文档{round_}.txt"
+        path.write_text(new_text(100 + round_, 4), "utf-8")
+        result = subprocess.run(
+            [str(ASSISTANT_BIN), "docs", "add", str(path)],
+            env=cli_env(corpus_dir=corpus_dir, index_dir=index_dir),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        hits = writable_assistant.search(f"新增测试文档{100 + round_}")
+        new = [h for h in hits if h.doc["file"] == path.name]
+        assert new and new[0].dense_rank is not None, "found by BM25 only: the vectors are stale"
+        assert set(chroma_ids(writable_assistant)) == committed_ids(writable_assistant)
+    # our own writes keep working on the reopened client
+    (corpus_dir / "本进程文档.txt").write_text(new_text(200, 4), "utf-8")
+    writable_assistant.sync()
+    hits = writable_assistant.search("新增测试文档200")
+    assert hits[0].doc["file"] == "本进程文档.txt" and hits[0].dense_rank is not None
