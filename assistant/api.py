@@ -21,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from fastapi_offline import FastAPIOffline
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -418,6 +418,9 @@ class CoursePackRequest(BaseModel):
     sections: list[PackKind] | None = Field(
         None, description='类别顺序，例如 ["工作举措", "典型案例", "数据成效"]'
     )
+    summaries: StrictBool = Field(
+        True, description="大模型模式下为每个类别生成带出处的要点小结（抽取式模式忽略）"
+    )
 
 
 class PackItemOut(BaseModel):
@@ -438,6 +441,7 @@ class PackSectionOut(BaseModel):
 
     kind: Literal["典型案例", "数据成效", "工作举措"]
     items: list[PackItemOut]
+    summary: str | None = Field(None, description="大模型模式：本类别的要点小结，[n] 对应 references[].n")
 
 
 class PackReferenceOut(BaseModel):
@@ -483,8 +487,10 @@ coursepack_router = APIRouter(
 )
 def coursepack(body: CoursePackRequest, assistant: AssistantDep):
     if body.format == "json":
-        return assistant.course_pack(body.topics, body.exclude, body.sections).to_dict()
-    export = assistant.course_pack_export(body.topics, body.format, body.exclude, body.sections)
+        return assistant.course_pack(body.topics, body.exclude, body.sections, body.summaries).to_dict()
+    export = assistant.course_pack_export(
+        body.topics, body.format, body.exclude, body.sections, body.summaries
+    )
     return Response(
         export.data, media_type=export.media_type, headers={"Content-Disposition": export.content_disposition}
     )

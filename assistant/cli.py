@@ -239,9 +239,10 @@ def eval_cmd(ctx, gold, top_k, as_json):
     type=click.Path(path_type=Path, dir_okay=False),
     help="输出文件，按扩展名导出：.docx（Word/WPS）、.md 或 .json。",
 )
+@click.option("--no-summary", is_flag=True, help="大模型模式下不生成各类别的要点小结。")
 @click.pass_context
 @_guard
-def coursepack(ctx, topic, extra_topics, out):
+def coursepack(ctx, topic, extra_topics, out, no_summary):
     """按主题汇编带出处的课程素材：典型案例、数据成效、工作举措，逐条标注原文出处。
 
     示例：assistant coursepack "网格化管理" --topic "物业党建" --out 课程素材.docx
@@ -255,7 +256,7 @@ def coursepack(ctx, topic, extra_topics, out):
         )
     if not out.parent.is_dir():
         raise click.ClickException(f"输出目录不存在：{out.parent}。请先创建该目录或换一个路径。")
-    pack = _assistant(ctx).course_pack([topic, *extra_topics])
+    pack = _assistant(ctx).course_pack([topic, *extra_topics], summaries=not no_summary)
     data = export(pack, fmt).data
     tmp = out.with_name(out.name + ".part")
     try:
@@ -264,8 +265,9 @@ def coursepack(ctx, topic, extra_topics, out):
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise click.ClickException(f"无法写入 {out}：{exc.strerror}。") from exc
-    if pack.warning:
-        click.echo(f"注意：{pack.warning}", err=True)
+    for note in (pack.warning, pack.notice):
+        if note:
+            click.echo(f"注意：{note}", err=True)
     counts = "、".join(f"{s.kind} {len(s.items)}" for s in pack.sections)
     click.echo(
         f"已生成课程素材 {out}：共 {len(pack.items)} 条（{counts}），摘自 {len(pack.references)} 篇文档，"

@@ -116,12 +116,34 @@ class PackItem:
 
 
 @dataclass
+class Claim:
+    """A sentence of an LLM-written section summary and the documents it cites (numbers follow the pack)."""
+
+    text: str
+    doc_ids: list[str]
+
+
+@dataclass
 class Section:
     kind: str
     items: list[PackItem] = field(default_factory=list)
+    summary: list[Claim] = field(default_factory=list)
+
+    def summary_text(self) -> str:
+        """The summary with [n] after each sentence, n the current reference numbers of its documents."""
+        numbers = {i.doc_id: i.n for i in self.items}
+        out = []
+        for claim in self.summary:
+            marks = "".join(f"[{n}]" for n in sorted({numbers[d] for d in claim.doc_ids if d in numbers}))
+            if marks:
+                out.append(f"{claim.text}{marks}。")
+        return "".join(out)
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "items": [i.to_dict() for i in self.items]}
+        out = {"kind": self.kind, "items": [i.to_dict() for i in self.items]}
+        if self.summary_text():
+            out["summary"] = self.summary_text()
+        return out
 
 
 @dataclass
@@ -150,6 +172,7 @@ class CoursePack:
     references: list[Reference]
     generated_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M"))
     seconds: float = 0.0
+    notice: str = ""  # e.g. the LLM was unavailable, so sections have no summary
 
     @property
     def items(self) -> list[PackItem]:
@@ -172,6 +195,8 @@ class CoursePack:
         }
         if self.warning:
             out["warning"] = self.warning
+        if self.notice:
+            out["notice"] = self.notice
         return out
 
     def select(self, exclude: Iterable[str] = (), order: Iterable[str] | None = None) -> CoursePack:
@@ -179,12 +204,19 @@ class CoursePack:
         dropped = set(exclude)
         by_kind = {s.kind: s for s in self.sections}
         kinds = _section_order(order) if order is not None else [s.kind for s in self.sections]
-        sections = [
-            Section(k, [replace(i) for i in by_kind[k].items if i.id not in dropped])
-            for k in kinds
-            if k in by_kind
-        ]
-        return _numbered(self.title, self.topics, sections, self.generated_at, self.seconds)
+        sections = []
+        for k in (k for k in kinds if k in by_kind):
+            items = [replace(i) for i in by_kind[k].items if i.id not in dropped]
+            kept = {i.doc_id for i in items}
+            summary = [
+                Claim(c.text, [d for d in c.doc_ids if d in kept])
+                for c in by_kind[k].summary
+                if any(d in kept for d in c.doc_ids)
+            ]  # a summary sentence stays while an item of a document it cites stays
+            sections.append(Section(k, items, summary))
+        pack = _numbered(self.title, self.topics, sections, self.generated_at, self.seconds)
+        pack.notice = self.notice
+        return pack
 
 
 def _section_order(order: Iterable[str]) -> list[str]:
@@ -648,6 +680,8 @@ def to_markdown(pack: CoursePack) -> str:
             continue
         lines += [f"## {_section_heading(index, section)}", ""]
         index += 1
+        if section.summary_text():
+            lines += [f"**要点**：{_md_escape_summary(section.summary_text())}", ""]
         for ref, items in _groups(section, refs):
             lines += [f"### {_group_heading(ref)}", ""]
             lines += [f"- {_md_escape(item.text)}[{item.n}]" for item in items]
@@ -663,6 +697,11 @@ def to_markdown(pack: CoursePack) -> str:
 
 def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
+def _md_escape_summary(text: str) -> str:
+    """Escape the summary's prose but keep its [n] markers."""
+    return re.sub(r"\\\[(\d+)\\\]", r"[\1]", _md_escape(text))
 
 
 BODY_FONT = "宋体"
@@ -696,6 +735,12 @@ def to_docx(pack: CoursePack) -> bytes:
             continue
         doc.add_heading(_section_heading(index, section), level=1)
         index += 1
+        if section.summary_text():
+            para = doc.add_paragraph()
+            para.add_run("要点：").bold = True
+            for piece in re.split(r"(\[\d+\])", section.summary_text()):
+                if piece:
+                    para.add_run(piece).font.superscript = bool(re.fullmatch(r"\[\d+\]", piece))
         for ref, items in _groups(section, refs):
             doc.add_heading(_group_heading(ref), level=2)
             for item in items:

@@ -196,23 +196,48 @@ class Assistant:
             out["llm_reachable"] = self._llm_answerer().reachable()
         return out
 
-    def course_pack(self, topics, exclude=None, order=None):
-        """Cited course material on 1–10 topics (coursepack.py); `exclude` item ids, `order` section kinds."""
+    def course_pack(self, topics, exclude=None, order=None, summaries: bool = True):
+        """Cited course material on 1–10 topics (coursepack.py); `exclude` item ids, `order` section kinds.
+        In LLM mode each section also gets a short cited summary, unless `summaries` is false."""
         from . import coursepack
 
         topics = coursepack.validate_topics(topics)
         pack = coursepack.build(topics, self.snapshot, self.store, self.embedder, self.settings)
+        if summaries and self.settings.llm_enabled and pack.items:
+            self._summarize(pack)
         log.info("coursepack topics=%d items=%d ms=%.1f", len(topics), len(pack.items), 1000 * pack.seconds)
         if exclude or order:
             pack = pack.select(exclude or (), order)
         return pack
 
-    def course_pack_export(self, topics, fmt: str = "json", exclude=None, order=None):
+    def _summarize(self, pack) -> None:
+        """Section summaries from the LLM, all sections at once; a failure leaves the items and says why."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .answer.llm import failure_reason
+
+        started = time.perf_counter()
+        sections = [s for s in pack.sections if s.items]
+        llm = self._llm_answerer()
+        with ThreadPoolExecutor(max_workers=len(sections)) as pool:
+            futures = [pool.submit(llm.summarize, pack.topics, s) for s in sections]
+        failures = []
+        for section, future in zip(sections, futures):
+            try:
+                section.summary = future.result()
+            except Exception as exc:  # noqa: BLE001 - the endpoint's trouble must not cost the pack
+                failures.append(failure_reason(exc))
+                log.warning("coursepack summary of %s failed: %s", section.kind, exc)
+        if failures:
+            pack.notice = f"大模型暂时不可用（{failures[0]}），部分或全部要点小结未生成；素材条目不受影响。"
+        pack.seconds += time.perf_counter() - started
+
+    def course_pack_export(self, topics, fmt: str = "json", exclude=None, order=None, summaries: bool = True):
         """The pack as a file (`coursepack.Export`: bytes, content type, file name) for the API, CLI and UI."""
         from . import coursepack
 
         fmt = coursepack.validate_format(fmt)
-        return coursepack.export(self.course_pack(topics, exclude, order), fmt)
+        return coursepack.export(self.course_pack(topics, exclude, order, summaries), fmt)
 
     # ------------------------------------------------------------ writing
 

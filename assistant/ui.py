@@ -855,12 +855,13 @@ def _coursepack_tab(ctx: UiContext) -> None:
                     value=[c[1] for c in choices],
                     visible=bool(choices),
                     label=f"{section.kind}（{len(choices)} 条）",
+                    info=f"要点：{section.summary_text()}" if section.summary_text() else None,
                 )
             )
         message = pack.warning or (
             f"共汇编 {len(pack.items)} 条素材，摘自 {len(pack.references)} 篇文档"
             f"（用时 {pack.seconds:.1f} 秒）。取消勾选不需要的条目后导出。"
-        )
+        ) + (f" {pack.notice}" if pack.notice else "")
         return (
             pack,
             _notice(message, "error" if pack.warning else "ok"),

@@ -178,6 +178,8 @@ class FakeLLM:
         if behaviour == "empty":
             return ""
         passages = parse_passages(user)
+        if "要点小结" in user:
+            return summarize(passages, behaviour)
         return compose_answer(parse_question(user), passages, behaviour)
 
     async def _events(self, text: str, behaviour: str, finish: str, started: float):
@@ -279,6 +281,23 @@ def compose_answer(question: str, passages: dict[int, str], behaviour: str = "no
         text += f"另有资料显示这一做法已推广到全市[{missing}]。"
     elif behaviour == "only_bad_markers":
         text = re.sub(r"\[\d+\]", f"[{missing}]", text)
+    elif behaviour == "no_markers":
+        text = re.sub(r"\[\d+\]", "", text)
+    return text
+
+
+def summarize(passages: dict[int, str], behaviour: str = "normal") -> str:
+    """A course-pack section summary: the opening clause of the first item of (at most) two sources, cited."""
+    if behaviour == "refuse" or not passages:
+        return "资料中未找到可概括的要点"
+    parts = []
+    for n, text in list(passages.items())[:2]:
+        first = _sentences(re.sub(r"^-\s*", "", text.splitlines()[0]))[0]
+        clause = max(re.split(r"[，,；;：:。！？]", first), key=len)[:60]
+        parts.append(f"{'' if not parts else '同时，'}{clause}[{n}]。")
+    text = "".join(parts)
+    if behaviour == "bad_marker":
+        text += f"这些做法已推广到全省[{max(passages) + 3}]。"
     elif behaviour == "no_markers":
         text = re.sub(r"\[\d+\]", "", text)
     return text

@@ -470,3 +470,79 @@ def test_http_surfaces_stream_llm_answers(make_assistant, llm):
 
 def _dirs(a: Assistant):
     return a.settings.corpus_dir, a.settings.index_dir
+
+
+# ---------------------------------------------------------------- course-pack summaries
+
+
+def _summary_prompts(llm) -> list[str]:
+    return [
+        m["content"] for r in llm.requests for m in r["messages"] if "要点小结" in str(m.get("content", ""))
+    ]
+
+
+def test_course_pack_sections_get_cited_summaries(make_assistant, llm):
+    a = make_assistant()
+    pack = a.course_pack(["网格化管理"])
+    sections = [s for s in pack.sections if s.items]
+    prompts = _summary_prompts(llm)
+    assert len(prompts) == len(sections), "one summary request per non-empty section"
+    refs = {r.n: r.doc_id for r in pack.references}
+    for section in sections:
+        text = section.summary_text()
+        assert text and markers(text), f"{section.kind} has no cited summary"
+        in_section = {i.doc_id for i in section.items}
+        assert all(refs[n] in in_section for n in markers(text)), "a summary cites only its section's sources"
+        prompt = next(p for p in prompts if f"“{section.kind}”" in p)
+        assert (
+            f"[{section.items[0].n}] 《{section.items[0].title}》" in prompt
+            and section.items[0].text in prompt
+        )
+    data = pack.to_dict()
+    assert all(s.get("summary") for s in data["sections"] if s["items"]) and "notice" not in data
+    # reviewing keeps a summary sentence only while an item of a source it cites stays, renumbered
+    first = sections[0]
+    cited_doc = refs[markers(first.summary_text())[0]]
+    reviewed = pack.select([i.id for i in first.items if i.doc_id == cited_doc])
+    kept = next(s for s in reviewed.sections if s.kind == first.kind)
+    new_refs = {r.n: r.doc_id for r in reviewed.references}
+    assert cited_doc not in {new_refs[n] for n in markers(kept.summary_text())}
+    # the exports carry them
+    import io
+
+    import docx
+
+    from assistant.coursepack import to_docx, to_markdown
+
+    assert f"**要点**：{first.summary_text()}" in to_markdown(pack)
+    paragraphs = [
+        p for p in docx.Document(io.BytesIO(to_docx(pack))).paragraphs if p.text.startswith("要点：")
+    ]
+    assert [p.text for p in paragraphs] == [f"要点：{s.summary_text()}" for s in sections]
+    assert all(r.font.superscript for p in paragraphs for r in p.runs if re.fullmatch(r"\[\d+\]", r.text))
+
+
+def test_course_pack_summary_drops_invalid_citations(make_assistant, llm):
+    llm.reset("bad_marker")
+    pack = make_assistant().course_pack(["网格化管理"])
+    texts = [s.summary_text() for s in pack.sections if s.items]
+    assert all(texts) and not any("推广到全省" in t for t in texts), (
+        "a sentence citing no given source is dropped"
+    )
+
+
+@pytest.mark.parametrize("behaviour", ["error500", "refuse", "no_markers"])
+def test_course_pack_without_usable_summaries_keeps_every_item(make_assistant, llm, behaviour, assistant):
+    llm.reset(behaviour)
+    pack = make_assistant().course_pack(["网格化管理"])
+    plain = assistant.course_pack(["网格化管理"])
+    assert [i.id for i in pack.items] == [i.id for i in plain.items]
+    assert all(not s.summary_text() for s in pack.sections)
+    assert bool(pack.notice) == (behaviour == "error500")
+    if pack.notice:
+        assert pack.notice.startswith("大模型暂时不可用") and "HTTP 500" in pack.notice
+
+
+def test_course_pack_summaries_can_be_turned_off(make_assistant, llm):
+    pack = make_assistant().course_pack(["网格化管理"], summaries=False)
+    assert not _summary_prompts(llm) and all(not s.summary for s in pack.sections)

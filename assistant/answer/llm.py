@@ -469,6 +469,43 @@ class LLMAnswerer:
             text = text + listing
         return Answer(text, False, "llm", citations, query=query)
 
+    # ------------------------------------------------------------ course packs
+
+    def summarize(self, topics: list[str], section) -> list:
+        """A short cited summary of a course-pack section (`coursepack.Section`), verified like an answer:
+        only sentences citing a document of the section survive; a refusal gives no summary."""
+        from ..coursepack import Claim
+
+        blocks: dict[
+            int, list[str]
+        ] = {}  # reference number → its heading and items, whole items within budget
+        numbered, used = {}, 0
+        for item in section.items:
+            line = f"- {item.text}"
+            used += len(line)
+            if used > self.settings.llm_context_chars:
+                break
+            numbered.setdefault(item.n, item)
+            blocks.setdefault(item.n, [f"[{item.n}] 《{item.title}》"]).append(line)
+        prompt = render_prompt(
+            "coursepack_summary",
+            section=section.kind,
+            topics="、".join(topics),
+            passages="\n\n".join("\n".join(b) for b in blocks.values()),
+        )
+        reply = self.chat.invoke([("system", load_prompt("system")), ("human", prompt)])
+        text = (reply.text if isinstance(reply.text, str) else str(reply.content)).strip()
+        if not text or text.startswith(REFUSAL_PREFIX[:5]):
+            return []
+        out = []
+        for sentence in re.findall(r"[^。！？!?]+[。！？!?]?", text):
+            cited = [int(n) for g in MARKER_GROUP.findall(sentence) for n in re.split(r"\D+", g) if n]
+            doc_ids = list(dict.fromkeys(numbered[n].doc_id for n in cited if n in numbered))
+            body = re.sub(r"[。！？!?\s]+$", "", MARKER_GROUP.sub("", sentence)).strip()
+            if doc_ids and body:
+                out.append(Claim(body, doc_ids))
+        return out
+
     def _failed_with(self, exc: BaseException) -> str:
         reason = failure_reason(exc)
         log.warning("LLM endpoint failed (%s: %s); answering extractively", reason, exc)
