@@ -209,7 +209,7 @@ def serve(ctx, host, port):
 def eval_cmd(ctx, gold, top_k, as_json):
     """在评测集（dev.jsonl 格式）上打分。
 
-    示例：assistant eval ../shared/eval/dev.jsonl
+    示例：assistant eval eval/dev.jsonl
     """
     from .evaluation import evaluate, format_table
 

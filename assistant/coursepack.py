@@ -8,7 +8,7 @@ Trainers want all of it, not the top 5, so gathering is broad on purpose and the
 3. A sentence's score adds its own lexical coverage, its neighbours' and its section heading's (a measure
    often names its topic only in the sentence or heading before), terms that co-occur with the topic in the
    strongest sentences (quoted programme names such as “一中心一张网十联户”, 户外劳动者 next to 新业态), and
-   its chunk's dense and fused rank. The weights and the threshold were chosen on shared/eval/topics_dev.jsonl
+   its chunk's dense and fused rank. The weights and the threshold were chosen on eval/topics_dev.jsonl
    with leave-one-topic-out checks, never per topic.
 4. Sentences are the unit, so overlapping chunks de-duplicate themselves; a sentence cut at the length limit
    or by a stray line break is joined back first, so a quote is always a whole sentence.

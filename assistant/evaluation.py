@@ -1,4 +1,4 @@
-"""Score the assistant on a gold file in the format of shared/eval/dev.jsonl.
+"""Score the assistant on a gold file in the format of eval/dev.jsonl.
 
 Evidence counts as found when a cited chunk contains it, or, where a chunk boundary cuts it, when one cited
 chunk holds a contiguous run of at least 80% of it (the same `covered` rule as the course-pack eval).

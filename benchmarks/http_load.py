@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+DEV_SET = ROOT / "eval" / "dev.jsonl"
 BIN = Path(sys.executable).with_name("assistant")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

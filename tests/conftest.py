@@ -6,16 +6,37 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-DEV_SET = SHARED / "eval" / "dev.jsonl"
-TOPICS_DEV = SHARED / "eval" / "topics_dev.jsonl"
-SEEDS = SHARED / "seeds"
+EVAL_DIR = ROOT / "eval"
+DEV_SET = EVAL_DIR / "dev.jsonl"
+NATURAL_DEV = EVAL_DIR / "natural_dev.jsonl"
+TOPICS_DEV = EVAL_DIR / "topics_dev.jsonl"
 ASSISTANT_BIN = Path(sys.executable).with_name("assistant")
+
+
+def _seed_files() -> dict[str, Path]:
+    """The five seed documents under their original names (`000_67bc69122a840741.txt`, the `source` the eval
+    files cite) → the file in the repository's corpus/ holding exactly those bytes (see corpus/sources.toml)."""
+    sources = tomllib.loads((ROOT / "corpus" / "sources.toml").read_text("utf-8"))
+    by_source = {meta["source"]: ROOT / "corpus" / name for name, meta in sources.items()}
+    return dict(sorted(by_source.items()))
+
+
+SEEDS = _seed_files()
+
+# The third-party news set (RGB benchmark, CC BY-NC-SA 4.0) is never copied into the repository: it is read from
+# ../shared/eval/news beside the clone when present (always in CI) and its tests are skipped otherwise.
+NEWS_DIR = ROOT.parent / "shared" / "eval" / "news"
+requires_news = pytest.mark.skipif(
+    not (NEWS_DIR / "qa.jsonl").is_file(),
+    reason=f"needs the third-party news set (CC BY-NC-SA 4.0), which lives outside the repository in "
+    f"../shared/eval/news; not found at {NEWS_DIR}",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ history. Set `behaviour` to make it misbehave (see BEHAVIOURS).
 
 Run standalone for `assistant eval` in LLM mode:
     .venv/bin/python tests/openai_server.py --port 8765
-    ASSISTANT_LLM_BASE_URL=http://127.0.0.1:8765/v1 .venv/bin/assistant eval ../shared/eval/dev.jsonl
+    ASSISTANT_LLM_BASE_URL=http://127.0.0.1:8765/v1 .venv/bin/assistant eval eval/dev.jsonl
 """
 
 from __future__ import annotations

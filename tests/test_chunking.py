@@ -11,9 +11,9 @@ from assistant.chunking import chunk_document, is_heading, split_sentences
 
 
 def seed_docs():
-    for path in sorted(SEEDS.glob("*.txt")):
+    for name, path in SEEDS.items():
         text = corpus.clean_text(corpus.markdown_to_text(path.read_text("utf-8")))
-        yield corpus.Document(corpus.doc_id_for(text), text, path.stem, path.name)
+        yield corpus.Document(corpus.doc_id_for(text), text, path.stem, name)
 
 
 def assert_spans_valid(text, spans):
