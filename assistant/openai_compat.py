@@ -297,7 +297,7 @@ class Reply:
                     error_response("/v1", item.status if item.status >= 400 else 500, item.message).body
                 )
                 yield ServerSentEvent(json.dumps(body, ensure_ascii=False))  # the stream ends after an error
-            if isinstance(item, Answer):
+            elif isinstance(item, Answer):
                 block = references_block(item.citations)
                 if block:
                     yield self.chunk({"content": "\n" + block})

@@ -3,6 +3,7 @@ against a live uvicorn server on a loopback socket over the real index."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -12,6 +13,7 @@ from conftest import make_settings
 from http_utils import serve_app
 
 from assistant.api import create_app
+from assistant.errors import AssistantError
 from assistant.service import Assistant
 
 QUESTION = "哪个社区推行了碧·有服务？"
@@ -213,6 +215,29 @@ def test_api_keys_with_the_sdk(shared_dirs):
             model=MODEL, messages=[{"role": "user", "content": QUESTION}], stream=True
         )
         assert "碧海社区" in "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+
+
+def test_error_in_the_middle_of_a_stream_is_an_error_event_then_done(assistant, monkeypatch):
+    def failing_stream(question, top_k=5, history=None):
+        yield "已经开始"
+        raise AssistantError("大模型中途断开：请重试。")
+
+    monkeypatch.setattr(assistant, "ask_stream", failing_stream)
+    body = {"model": MODEL, "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+    with serve_app(create_app(assistant, with_ui=False)) as url:
+        with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=60) as r:
+            assert r.status_code == 200
+            data = [line.removeprefix("data: ") for line in r.iter_lines() if line.startswith("data: ")]
+        assert data[-1] == "[DONE]"  # the stream is closed properly, not cut
+        events = [json.loads(d) for d in data[:-1]]
+        assert [e["choices"][0]["delta"].get("content") for e in events[1:-1]] == ["已经开始"]
+        assert events[-1]["error"]["message"] == "大模型中途断开：请重试。"
+        # the official SDK turns that event into an exception
+        with openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0, timeout=60) as client:
+            stream = client.chat.completions.create(model=MODEL, messages=body["messages"], stream=True)
+            with pytest.raises(openai.APIError, match="大模型中途断开"):
+                for _ in stream:
+                    pass
 
 
 # --------------------------------------------------------------------------- LangChain
