@@ -7,6 +7,8 @@ AssistantError (400)
 ├── UnsupportedFileType (415)
 ├── EmptyDocument (422)
 ├── Unauthorized (401)
+├── Forbidden (403)        cross-origin writes, a Host not allowed
+├── TooManyRequests (429)  full upload/job queues, too many failed key attempts (with Retry-After)
 └── UpstreamError (502)   LLM endpoint failures, normally caught and degraded
 """
 
@@ -21,6 +23,18 @@ class AssistantError(Exception):
 
 class Unauthorized(AssistantError):
     status = 401
+
+
+class Forbidden(AssistantError):
+    status = 403
+
+
+class TooManyRequests(AssistantError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int = 30):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
 
 
 class NotFound(AssistantError):
