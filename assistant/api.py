@@ -15,15 +15,12 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Literal
 
-import anyio
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Response, Security, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,7 +29,21 @@ from . import __version__
 from .answer.citations import Answer
 from .coursepack import TOPIC_PATTERN
 from .errors import AssistantError, NotFound
+from .http_common import (
+    API_KEY,
+    INTERNAL_ERROR,
+    AssistantDep,
+    CitationOut,
+    TopK,
+    UnicodeJSONResponse,
+    error_response,
+    first_item,
+    is_openai_path,
+    note_question,
+    stream_items,
+)
 from .jobs import JobManager, job_manager
+from .openai_compat import router as openai_router
 from .service import MAX_QUESTION_CHARS, Assistant
 
 log = logging.getLogger(__name__)
@@ -40,14 +51,6 @@ access_log = logging.getLogger("assistant.access")
 
 JSON_BODY_LIMIT = 2 * 1024 * 1024  # bytes of a JSON request body (questions are at most 2000 characters)
 MULTIPART_OVERHEAD = 64 * 1024  # multipart framing and form fields on top of the file itself
-INTERNAL_ERROR = "服务器内部错误：请稍后重试；如果问题持续出现，请联系管理员并告知出错时间。"
-
-
-class UnicodeJSONResponse(JSONResponse):
-    """UTF-8 JSON with Chinese unescaped (JSON is UTF-8 by definition: RFC 8259, no charset parameter)."""
-
-    media_type = "application/json"
-
 
 # --------------------------------------------------------------------------- request models
 
@@ -80,7 +83,6 @@ Query = Annotated[
     ),
     _trimmed("查询"),
 ]
-TopK = Annotated[int, Field(ge=1, le=20, strict=True, description="检索的片段数，1–20")]
 
 
 class Turn(BaseModel):
@@ -122,21 +124,6 @@ class Health(BaseModel):
     status: Literal["ok"]
     documents: int
     chunks: int
-
-
-class CitationOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    n: int
-    doc_id: str
-    title: str
-    source: str
-    chunk_id: str
-    text: str = Field(..., description="检索到的整个片段")
-    quote: str = Field(..., description="支持答案的原句，等于文档 text[start:end]")
-    start: int
-    end: int
-    score: float
 
 
 class AskResponse(BaseModel):
@@ -219,28 +206,11 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 # --------------------------------------------------------------------------- dependencies
 
 
-def get_assistant(request: Request) -> Assistant:
-    return request.app.state.assistant
-
-
 def get_jobs(request: Request) -> JobManager:
     return request.app.state.jobs
 
 
-AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 JobsDep = Annotated[JobManager, Depends(get_jobs)]
-
-# Declares the scheme in OpenAPI (the 🔒 in /docs); `ApiKeyGuard` enforces it before the body is even read.
-bearer = HTTPBearer(
-    auto_error=False, description="设置了 ASSISTANT_API_KEYS 时必填：Authorization: Bearer <密钥>"
-)
-API_KEY = [Security(bearer)]
-
-
-def note_question(request: Request, text: str) -> None:
-    """Question length for the access log line (never the text itself)."""
-    request.state.question_chars = len(text)
-
 
 # --------------------------------------------------------------------------- routes
 
@@ -498,81 +468,10 @@ def coursepack(body: CoursePackRequest, assistant: AssistantDep):
 
 def api_routers() -> list[APIRouter]:
     """Every router of the API, in one place. New features (e.g. POST /api/coursepack) add theirs here."""
-    from .openai_compat import router as openai_router
-
     return [health_router, ask_router, documents_router, coursepack_router, openai_router]
 
 
-# --------------------------------------------------------------------------- streaming helpers
-
-_END = object()
-
-
-async def first_item(pieces: Iterator):
-    """Run a sync generator to its first item in a worker thread; its exceptions reach the error handlers."""
-    return await run_in_threadpool(next, pieces, _END)
-
-
-async def stream_items(pieces: Iterator, first) -> AsyncIterator:
-    """The generator's items (pulled in worker threads); an error mid-stream is yielded, not raised, because
-    the 200 status is already sent. The generator is closed when the client goes away."""
-    item = first
-    try:
-        while item is not _END:
-            yield item
-            item = await run_in_threadpool(next, pieces, _END)
-    except AssistantError as exc:
-        log.warning("stream stopped: %s", exc.message)
-        yield exc
-    except Exception:
-        log.exception("stream failed")
-        yield AssistantError(INTERNAL_ERROR)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(pieces.close)
-
-
 # --------------------------------------------------------------------------- errors, mapped once
-
-
-def is_openai_path(path: str) -> bool:
-    return path == "/v1" or path.startswith("/v1/")
-
-
-OPENAI_ERROR_TYPES = {
-    400: ("invalid_request_error", "invalid_request"),
-    401: ("invalid_request_error", "invalid_api_key"),
-    404: ("invalid_request_error", "not_found"),
-    405: ("invalid_request_error", "method_not_allowed"),
-    413: ("invalid_request_error", "request_too_large"),
-    422: ("invalid_request_error", "invalid_request"),
-}
-
-
-def error_response(
-    path: str,
-    status: int,
-    message: str,
-    *,
-    code: str | None = None,
-    param: str | None = None,
-    headers: dict | None = None,
-) -> JSONResponse:
-    """{"detail"} for our API, OpenAI's {"error": {...}} for /v1."""
-    if status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    if is_openai_path(path):
-        kind, default_code = OPENAI_ERROR_TYPES.get(
-            status,
-            (
-                "server_error" if status >= 500 else "invalid_request_error",
-                "server_error" if status >= 500 else "invalid_request",
-            ),
-        )
-        body = {"error": {"message": message, "type": kind, "param": param, "code": code or default_code}}
-    else:
-        body = {"detail": message}
-    return UnicodeJSONResponse(body, status_code=status, headers=headers)
 
 
 async def on_assistant_error(request: Request, exc: AssistantError) -> JSONResponse:

@@ -20,7 +20,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from .answer.citations import Answer, references_block
-from .api import (
+from .errors import AssistantError, NotFound
+from .http_common import (
     API_KEY,
     AssistantDep,
     CitationOut,
@@ -31,7 +32,6 @@ from .api import (
     note_question,
     stream_items,
 )
-from .errors import AssistantError, NotFound
 from .service import chat_turns
 
 MODEL = "policy-assistant"
