@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import logging
 import sqlite3
 import threading
@@ -460,6 +459,3 @@ class IndexStore:
             docs = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return {"documents": docs, "chunks": chunks}
-
-    def describe(self) -> str:
-        return json.dumps(self.meta(), ensure_ascii=False)
