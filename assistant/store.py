@@ -4,6 +4,16 @@ Every write embeds and upserts vectors first, then commits rows in one SQLite tr
 commit leaves only orphan vectors, which readers ignore (they only know committed chunk_ids) and the next
 writer deletes. A rebuild or a new embedder fills a fresh collection and switches `meta.live_collection` in
 the same transaction that replaces the rows, so vectors of two models are never mixed.
+
+On a Chroma server shared by several hosts (each with its own index/), a writer only ever deletes what it owns:
+collections are named `chunks-<installation>-<random>`, where the installation id is made for each index
+database (a copied or restored assistant.db gets a new one, recognised by its file identity), and only our own
+stale collections and orphan vectors in our own live collection are removed. An index whose live collection
+is another installation's, or is missing (an empty server), copies its committed vectors into a collection
+of its own (from the embedding cache) at its next write or `assistant index`.
+
+Chroma failures: reads raise `DenseUnavailable` (the service then answers from BM25 and phrases), skipping
+Chroma for `RETRY_AFTER_S` after a failure; writes raise `Unavailable` (503) with a Chinese message.
 """
 
 from __future__ import annotations
@@ -30,6 +40,21 @@ from .embeddings import BATCH, Embedder
 from .errors import AssistantError
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 2.0  # after a failed Chroma read, questions skip Chroma this long before trying it again
+CHROMA_CONNECT_TIMEOUT_S = 3.0
+CHROMA_READ_TIMEOUT_S = 60.0
+
+
+class Unavailable(AssistantError):
+    """A dependency (Chroma, the database) is down: 503, try again later."""
+
+    status = 503
+
+
+class DenseUnavailable(Unavailable):
+    """Chroma could not answer a vector query; readers fall back to keyword retrieval."""
+
 
 Progress = Callable[[int, int], None]
 
@@ -75,13 +100,19 @@ def make_chroma_client(index_dir: Path, chroma_url: str):
 
     settings = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
+        import httpx
+
         url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
-        return chromadb.HttpClient(
+        client = chromadb.HttpClient(
             host=url.hostname or "127.0.0.1",
             port=url.port or 8000,
             ssl=url.scheme == "https",
             settings=settings,
         )
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):  # chromadb sets no timeout: a hung server would hang questions
+            session.timeout = httpx.Timeout(CHROMA_READ_TIMEOUT_S, connect=CHROMA_CONNECT_TIMEOUT_S)
+        return client
     return chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=settings)
 
 
@@ -104,6 +135,30 @@ def open_embedded_chroma(index_dir: Path):
     return system, Client.from_system(system)
 
 
+class DenseGuard:
+    """The store as one search sees it: when Chroma (or the question's embedding) fails, the dense list is
+    empty and `failed` is set, so the answer comes from BM25 and phrases with a warning instead of an error."""
+
+    def __init__(self, store: IndexStore, failed: bool = False):
+        self._store = store
+        self.failed = failed
+
+    def dense_query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        if self.failed:
+            return []
+        try:
+            return self._store.dense_query(vector, n)
+        except DenseUnavailable:
+            self.failed = True
+            return []
+
+    def cosines(self, chunk_ids: list[str], vector: np.ndarray) -> dict[str, float]:
+        return {} if self.failed else self._store.cosines(chunk_ids, vector)
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+
 class IndexStore:
     def __init__(self, index_dir: Path, embedder: Embedder, chroma_url: str = ""):
         self.index_dir = Path(index_dir)
@@ -115,14 +170,20 @@ class IndexStore:
         self._collections: dict[str, object] = {}
         with self._db() as db:
             db.executescript(SCHEMA)
+        self.installation = self._installation()
         self._client = None
         self._fresh_as_of = -1  # the generation whose vectors the embedded client is known to hold
         self._reopen_lock = threading.Lock()
         self._retired: list = []  # systems replaced by a fresh one, stopped two replacements later
+        self._dense_down_until = 0.0  # monotonic time before which reads skip Chroma
+        self.dense_failed_at = 0.0  # monotonic time of the last failed Chroma read (0: never)
+        self.dense_error = ""
         if chroma_url:
-            _ = (
-                self._chroma
-            )  # a configured server is checked at start-up; the embedded store opens on first use
+            try:  # a configured server is checked at start-up; a server that is down only degrades answers
+                _ = self._chroma
+            except AssistantError as exc:
+                log.warning("%s", exc.message)
+                self._mark_dense_down(exc.message)
 
     @property
     def _chroma(self):
@@ -162,6 +223,92 @@ class IndexStore:
                     yield
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _installation(self) -> str:
+        """This index database's id, made anew when the file is a copy (or a restored backup) of another's."""
+        st = self.db_path.stat()
+        identity = f"{st.st_dev}:{st.st_ino}"
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                meta = dict(
+                    db.execute(
+                        "SELECT key, value FROM meta WHERE key IN ('installation', 'installation_file')"
+                    ).fetchall()
+                )
+                if meta.get("installation") and meta.get("installation_file") == identity:
+                    db.execute("COMMIT")
+                    return meta["installation"]
+                installation = uuid.uuid4().hex[:12]
+                if meta.get("installation"):
+                    log.warning(
+                        "index database %s is a copy of installation %s: it becomes installation %s and will "
+                        "write its vectors to collections of its own",
+                        self.db_path,
+                        meta["installation"],
+                        installation,
+                    )
+                db.executemany(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    [("installation", installation), ("installation_file", identity)],
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return installation
+
+    def owns(self, name: str) -> bool:
+        """Whether a collection is this installation's to write to and delete. Everything in an embedded
+        store is ours; on a server only `chunks-<our installation>-*`."""
+        if not name.startswith("chunks-"):
+            return False
+        return not self.chroma_url or name.startswith(f"chunks-{self.installation}-")
+
+    def _new_collection_name(self) -> str:
+        return f"chunks-{self.installation}-{uuid.uuid4().hex[:12]}"
+
+    @contextlib.contextmanager
+    def _chroma_write(self, what: str) -> Iterator[None]:
+        """Chroma failures during a write → a 503 with a Chinese message (nothing is committed)."""
+        try:
+            yield
+        except AssistantError as exc:
+            raise Unavailable(exc.message) from exc
+        except Exception as exc:
+            self._collections.clear()
+            raise Unavailable(
+                f"向量库（Chroma）暂时不可用，{what}未完成：{type(exc).__name__}: {exc}。请稍后重试。"
+            ) from exc
+
+    def _mark_dense_down(self, error: str) -> None:
+        now = time.monotonic()
+        self.dense_failed_at = now
+        self._dense_down_until = now + RETRY_AFTER_S
+        self.dense_error = error
+        self._collections.clear()  # a restarted or replaced server may hand out new collection ids
+
+    def dense_failed_since(self, since: float) -> bool:
+        return self.dense_failed_at > 0 and self.dense_failed_at >= since
+
+    def chroma_status(self) -> str:
+        """'ok' or 'down', checked now (a heartbeat; the embedded store reports ok once it opens)."""
+        try:
+            self._chroma.heartbeat()
+        except Exception as exc:
+            self._mark_dense_down(
+                exc.message if isinstance(exc, AssistantError) else f"{type(exc).__name__}: {exc}"
+            )
+            return "down"
+        self._dense_down_until = 0.0
+        return "ok"
+
+    def database_status(self) -> str:
+        try:
+            self.generation()
+        except sqlite3.Error:
+            return "down"
+        return "ok"
 
     def meta(self) -> dict[str, str]:
         with self._db() as db:
@@ -263,25 +410,39 @@ class IndexStore:
         return meta.get("live_collection", "")
 
     def dense_query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        live = self._live()
-        if not live:
-            return []
-        col = self._collection(live)
-        count = col.count()
-        if not count:
-            return []
-        res = col.query(query_embeddings=[vector.tolist()], n_results=min(n, count), include=["distances"])
+        """Nearest committed chunks by cosine; raises `DenseUnavailable` when Chroma cannot answer."""
+        if time.monotonic() < self._dense_down_until:
+            raise DenseUnavailable(f"向量库（Chroma）暂时不可用：{self.dense_error}")
+        try:
+            live = self._live()
+            if not live:
+                return []
+            col = self._collection(live)
+            count = col.count()
+            if not count:
+                return []
+            res = col.query(
+                query_embeddings=[vector.tolist()], n_results=min(n, count), include=["distances"]
+            )
+        except Exception as exc:
+            error = exc.message if isinstance(exc, AssistantError) else f"{type(exc).__name__}: {exc}"
+            log.warning("dense retrieval failed (%s): answering from keywords", error)
+            self._mark_dense_down(error)
+            raise DenseUnavailable(f"向量库（Chroma）暂时不可用：{error}") from exc
+        self._dense_down_until = 0.0
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(res["ids"][0], res["distances"][0])]
 
     def cosines(self, chunk_ids: list[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine of stored chunk vectors with a (normalised) question vector."""
-        live = self._live()
-        if not live or not chunk_ids:
+        if not chunk_ids or time.monotonic() < self._dense_down_until:
             return {}
         try:
+            live = self._live()
+            if not live:
+                return {}
             got = self._collection(live).get(ids=chunk_ids, include=["embeddings"])
         except Exception:  # a missing vector costs this hit its cosine, never the answer
-            log.exception("could not read vectors of %d chunks from %s", len(chunk_ids), live)
+            log.exception("could not read vectors of %d chunks", len(chunk_ids))
             return {}
         return {
             cid: float(np.dot(np.asarray(e, dtype=np.float32), vector))
@@ -301,25 +462,39 @@ class IndexStore:
     ) -> int:
         """Add and remove documents in one commit; with `rebuild`, replace everything in a new collection.
 
-        Callers hold `writer()`. Returns the new generation.
+        Callers hold `writer()`. Returns the new generation. Vectors go to our own live collection; when the
+        live collection is another installation's or missing, to a new one of ours that also receives every
+        kept committed chunk's vector (from the embedding cache), switched in by the same commit.
         """
         meta = self.meta()
         live = self._live()
         target = live
-        if rebuild or not live:
-            target = f"chunks-{uuid.uuid4().hex[:12]}"
-        col = self._collection(target, create=True)
-        self._reconcile_collection(col, keep_target=target != live)
+        carry: list[tuple[str, str, str]] = []  # (chunk_id, doc_id, text) of kept chunks, when migrating
+        with self._chroma_write("写入"):
+            if rebuild or not live:
+                target = self._new_collection_name()
+            elif not self.owns(live) or not self._exists(live):
+                target = self._new_collection_name()
+                log.warning(
+                    "live collection %s is %s: copying the committed vectors into %s",
+                    live,
+                    "missing" if self.owns(live) else "another installation's",
+                    target,
+                )
+                removing = set(remove)
+                carry = [row for row in self._committed_chunks() if row[1] not in removing]
+            col = self._collection(target, create=True)
+            self._reconcile_collection(col, keep_target=target != live)
 
-        all_chunks = [(nd, c) for nd in add for c in nd.chunks]
-        vectors = self._vectors([c.text for _, c in all_chunks], progress)
-        for i in range(0, len(all_chunks), 256):
-            part = all_chunks[i : i + 256]
-            col.upsert(
-                ids=[c.chunk_id for _, c in part],
-                embeddings=vectors[i : i + 256],
-                metadatas=[{"doc_id": c.doc_id} for _, c in part],
-            )
+            all_chunks = [(c.chunk_id, c.doc_id, c.text) for nd in add for c in nd.chunks] + carry
+            vectors = self._vectors([text for *_, text in all_chunks], progress)
+            for i in range(0, len(all_chunks), 256):
+                part = all_chunks[i : i + 256]
+                col.upsert(
+                    ids=[cid for cid, *_ in part],
+                    embeddings=vectors[i : i + 256],
+                    metadatas=[{"doc_id": doc_id} for _, doc_id, _ in part],
+                )
         if before_commit:
             before_commit()  # tests inject failures here: nothing below may have happened yet
 
@@ -327,7 +502,7 @@ class IndexStore:
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                if rebuild or target != live:
+                if rebuild or not live:
                     removed_chunk_ids = [r[0] for r in db.execute("SELECT chunk_id FROM chunks")]
                     db.execute("DELETE FROM chunks")
                     db.execute("DELETE FROM documents")
@@ -379,27 +554,66 @@ class IndexStore:
                 raise
         if self._fresh_as_of == generation - 1:
             self._fresh_as_of = generation  # our own vectors are in our client already
-        # after the commit: vectors nobody references any more
-        if target != live and live:
-            self._drop_collection(live)
-        elif removed_chunk_ids:
-            kept = {c.chunk_id for _, c in all_chunks}
-            stale = [cid for cid in removed_chunk_ids if cid not in kept]
-            for i in range(0, len(stale), 256):
-                col.delete(ids=stale[i : i + 256])
+        # after the commit: vectors nobody references any more (only ever ours; a failure here is healed by
+        # the next writer's reconcile, so it must not fail a committed write)
+        try:
+            if target != live and live:
+                if self.owns(live):
+                    self._drop_collection(live)
+            elif removed_chunk_ids:
+                kept = {cid for cid, *_ in all_chunks}
+                stale = [cid for cid in removed_chunk_ids if cid not in kept]
+                for i in range(0, len(stale), 256):
+                    col.delete(ids=stale[i : i + 256])
+        except Exception:
+            log.exception("could not remove stale vectors after commit %d", generation)
         return generation
 
     def reconcile(self) -> None:
-        """Delete what a crashed writer left: orphan vectors and collections that never went live."""
-        live = self._live()
-        for col in self._chroma.list_collections():
-            name = col if isinstance(col, str) else col.name
-            if name.startswith("chunks-") and name != live:
-                self._drop_collection(name)
-        if live:
-            self._reconcile_collection(self._collection(live, create=True), keep_target=False)
+        """Heal what a crashed writer or a lost server left, touching only our own collections: drop our
+        collections that never went live, delete orphan vectors and restore missing ones in our live
+        collection; a live collection that is not ours or is gone is replaced by one of ours. Callers hold
+        `writer()`."""
+        with self._chroma_write("整理向量库"):
+            live = self._live()
+            for col in self._chroma.list_collections():
+                name = col if isinstance(col, str) else col.name
+                if name != live and self.owns(name):
+                    self._drop_collection(name)
+            if not live:
+                return
+            if not self.owns(live) or not self._exists(live):
+                self.apply([], [])  # copies the committed vectors into a collection of our own
+                return
+            self._reconcile_collection(self._collection(live), keep_target=False)
+
+    def _exists(self, name: str) -> bool:
+        from chromadb.errors import NotFoundError
+
+        try:
+            self._collection(name)
+        except (NotFoundError, ValueError):  # ValueError: older chromadb's "does not exist"
+            return False
+        return True
+
+    def _committed_chunks(self, chunk_ids: list[str] | None = None) -> list[tuple[str, str, str]]:
+        """(chunk_id, doc_id, text) of committed chunks (all, or those of `chunk_ids`)."""
+        sql = (
+            'SELECT c.chunk_id, c.doc_id, substr(d.text, c.start + 1, c."end" - c.start) '
+            "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+        )
+        with self._db() as db:
+            if chunk_ids is None:
+                return db.execute(sql + " ORDER BY c.doc_id, c.ordinal").fetchall()
+            out = []
+            for i in range(0, len(chunk_ids), 500):
+                part = chunk_ids[i : i + 500]
+                marks = ",".join("?" * len(part))
+                out += db.execute(sql + f" WHERE c.chunk_id IN ({marks})", part).fetchall()
+            return out
 
     def _reconcile_collection(self, col, keep_target: bool) -> None:
+        """Our own collection only: delete vectors of uncommitted chunks, restore those of committed ones."""
         if keep_target:
             return
         with self._db() as db:
@@ -410,6 +624,17 @@ class IndexStore:
             log.warning("removing %d orphan vectors left by an interrupted write", len(orphans))
             for i in range(0, len(orphans), 256):
                 col.delete(ids=orphans[i : i + 256])
+        missing = sorted(committed - set(stored))
+        if missing:
+            log.warning("restoring %d missing vectors from the embedding cache", len(missing))
+            rows = self._committed_chunks(missing)
+            vectors = self._vectors([text for *_, text in rows], None)
+            for i in range(0, len(rows), 256):
+                col.upsert(
+                    ids=[cid for cid, *_ in rows[i : i + 256]],
+                    embeddings=vectors[i : i + 256],
+                    metadatas=[{"doc_id": doc_id} for _, doc_id, _ in rows[i : i + 256]],
+                )
 
     def _drop_collection(self, name: str) -> None:
         self._collections.pop(name, None)
