@@ -121,9 +121,14 @@ class ErrorDetail(BaseModel):
 class Health(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    status: Literal["ok"]
+    status: Literal["ok", "degraded", "down"] = Field(
+        ...,
+        description="ok；degraded：部分依赖不可用，仍可回答（如 Chroma 停机时仅按关键词检索）；down：无法回答（503）",
+    )
     documents: int
     chunks: int
+    chroma: Literal["ok", "down"] | None = Field(None, description="向量库（Chroma）是否可用")
+    database: Literal["ok", "down"] | None = Field(None, description="索引数据库是否可读")
 
 
 class AskResponse(BaseModel):
@@ -217,9 +222,18 @@ JobsDep = Annotated[JobManager, Depends(get_jobs)]
 health_router = APIRouter(tags=["系统"])
 
 
-@health_router.get("/healthz", response_model=Health, summary="健康检查（无需密钥）")
+@health_router.get(
+    "/healthz",
+    response_model=Health,
+    summary="健康检查（无需密钥）",
+    responses={503: {"model": Health, "description": "无法回答问题（如索引数据库不可读且尚未加载索引）"}},
+)
 def healthz(assistant: AssistantDep):
-    return assistant.health()
+    health = assistant.health()
+    if health["status"] == "down":  # 503 only when nothing can answer; a degraded service is still 200
+        body = Health.model_validate(health).model_dump(exclude_none=True)
+        return UnicodeJSONResponse(body, status_code=503)
+    return health
 
 
 ask_router = APIRouter(

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,11 +23,18 @@ from .embeddings import Embedder, load_embedder
 from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge, UnsupportedFileType
 from .lexical import tokenize
 from .retrieval import Hit, Snapshot, search
-from .store import IndexStore, NewDocument
+from .store import DenseGuard, IndexStore, NewDocument, Unavailable
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+DENSE_DOWN_WARNING = "向量检索暂时不可用，本次仅按关键词和原文短语检索，答案可能不够全面。"
+
+
+class Hits(list):
+    """Retrieved hits; `degraded` when the dense retriever could not take part (Chroma or embedding down)."""
+
+    degraded: bool = False
 
 
 @dataclass
@@ -60,44 +68,73 @@ class Assistant:
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._llm = None
+        self._degraded_at = 0.0  # monotonic time of the last search without dense retrieval
 
     # ------------------------------------------------------------ reading
 
     @property
     def snapshot(self) -> Snapshot:
-        """The committed index as of now; reloaded when any process has committed since."""
-        generation = self.store.generation()
-        snap = self._snapshot
-        if snap is None or snap.generation != generation:
-            with self._snapshot_lock:
-                if self._snapshot is None or self._snapshot.generation != generation:
-                    self._snapshot = Snapshot.from_rows(
-                        self.store.load_rows(), self.settings.max_sentence_chars
-                    )
-                snap = self._snapshot
-        return snap
+        """The committed index as of now; reloaded when any process has committed since. While the database
+        cannot be read, the last loaded snapshot keeps answering (none yet: a 503)."""
+        try:
+            generation = self.store.generation()
+            snap = self._snapshot
+            if snap is None or snap.generation != generation:
+                with self._snapshot_lock:
+                    if self._snapshot is None or self._snapshot.generation != generation:
+                        self._snapshot = Snapshot.from_rows(
+                            self.store.load_rows(), self.settings.max_sentence_chars
+                        )
+                    snap = self._snapshot
+            return snap
+        except sqlite3.Error as exc:
+            if self._snapshot is not None:
+                log.warning("index database unreadable (%s): answering from the loaded snapshot", exc)
+                return self._snapshot
+            raise Unavailable(f"索引数据库暂时无法读取（{exc}），请稍后重试或检查 ASSISTANT_INDEX_DIR。") from exc
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         query = self._validate_text(query, "查询")
         top_k = self._validate_top_k(top_k)
         return self._retrieve(query, top_k)
 
-    def _retrieve(self, query: str, top_k: int) -> list[Hit]:
+    def _retrieve(self, query: str, top_k: int) -> Hits:
         snap = self.snapshot
         s = self.settings
-        vector = self.embedder.embed_question(query)
-        return search(
-            snap,
-            self.store,
-            query,
-            vector,
-            top_k,
-            s.candidates,
-            s.rrf_k,
-            s.dense_weight,
-            s.bm25_weight,
-            s.phrase_weight,
+        guard = self._dense_guard()
+        vector = self._question_vector(query, guard)
+        hits = Hits(
+            search(
+                snap,
+                guard,
+                query,
+                vector,
+                top_k,
+                s.candidates,
+                s.rrf_k,
+                s.dense_weight,
+                s.bm25_weight,
+                s.phrase_weight,
+            )
         )
+        hits.degraded = guard.failed
+        if guard.failed:
+            self._degraded_at = time.monotonic()
+        return hits
+
+    def _dense_guard(self) -> DenseGuard:
+        return DenseGuard(self.store)
+
+    def _question_vector(self, query: str, guard: DenseGuard):
+        """The question's embedding; a failing embedding service leaves the search to keywords."""
+        import numpy as np
+
+        try:
+            return self.embedder.embed_question(query)
+        except Exception as exc:  # noqa: BLE001 - e.g. a remote embedding endpoint that is down
+            log.warning("question embedding failed (%s): answering from keywords", exc)
+            guard.failed = True
+            return np.zeros(self.embedder.dim or 1, dtype=np.float32)
 
     def ask(self, question: str, top_k: int = 5, history: list[dict] | None = None) -> Answer:
         result = None
@@ -116,7 +153,11 @@ class Assistant:
         history = self._validate_history(history)
         started = time.perf_counter()
         if self.settings.llm_enabled:
-            yield from self._llm_answerer().stream(question, top_k, history)
+            since = time.monotonic()
+            for piece in self._llm_answerer().stream(question, top_k, history):
+                if isinstance(piece, Answer) and not piece.warning and self._degraded_at >= since:
+                    piece.warning = DENSE_DOWN_WARNING
+                yield piece
             return
         result = self.extractive_reply(question, history, top_k)
         yield from _pieces(result.answer)
@@ -133,7 +174,11 @@ class Assistant:
         snapshot = self.snapshot
         follow = conversation.follow_up(question, history, snapshot)
         query = follow.query if follow else question
-        return self.extractive_answer(query, self._retrieve(query, top_k), follow)
+        hits = self._retrieve(query, top_k)
+        result = self.extractive_answer(query, hits, follow)
+        if hits.degraded and not result.warning:
+            result.warning = DENSE_DOWN_WARNING
+        return result
 
     def extractive_answer(self, query: str, hits: list[Hit], follow: FollowUp | None = None) -> Answer:
         """The extractive answer for retrieved hits: extractive mode, and LLM mode's fallback."""
@@ -183,15 +228,31 @@ class Assistant:
         return dict(doc)
 
     def health(self) -> dict:
-        snap = self.snapshot
+        """Each dependency checked now. `status`: ok; degraded (answers without dense retrieval, or from the
+        loaded snapshot while the database is unreadable); down (nothing can answer: the API's 503)."""
+        database = self.store.database_status()
+        chroma = self.store.chroma_status()
+        try:
+            snap = self.snapshot
+        except Unavailable:
+            snap = None
+        status = "ok" if database == chroma == "ok" else ("degraded" if snap is not None else "down")
         out = {
-            "status": "ok",
-            "documents": len(snap.documents),
-            "chunks": len(snap.chunks),
+            "status": status,
+            "documents": len(snap.documents) if snap else 0,
+            "chunks": len(snap.chunks) if snap else 0,
             "embedder": self.embedder.name,
             "mode": "llm" if self.settings.llm_enabled else "extractive",
-            "generation": snap.generation,
+            "generation": snap.generation if snap else 0,
+            "chroma": chroma,
+            "database": database,
         }
+        if status != "ok":
+            down = [name for name, state in (("chroma", chroma), ("database", database)) if state != "ok"]
+            out["detail"] = (
+                f"{'、'.join(down)} 暂时不可用："
+                + ("仅按关键词检索作答。" if snap is not None else "无法回答问题，请稍后重试。")
+            )
         if self.settings.llm_enabled:
             out["llm_reachable"] = self._llm_answerer().reachable()
         return out
@@ -202,7 +263,10 @@ class Assistant:
         from . import coursepack
 
         topics = coursepack.validate_topics(topics)
-        pack = coursepack.build(topics, self.snapshot, self.store, self.embedder, self.settings)
+        guard = self._dense_guard()
+        pack = coursepack.build(topics, self.snapshot, guard, self.embedder, self.settings)
+        if guard.failed and not pack.notice:
+            pack.notice = DENSE_DOWN_WARNING
         if summaries and self.settings.llm_enabled and pack.items:
             self._summarize(pack)
         log.info("coursepack topics=%d items=%d ms=%.1f", len(topics), len(pack.items), 1000 * pack.seconds)
