@@ -23,10 +23,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e .
 	touch $@
 
-# test install: torch CPU 2.13.0 first (from local disk), then the st and test extras
+# test install: torch CPU 2.13.0 first (from local disk), then the st, test and ocr extras
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[test,st]'
+	$(PIP) install -e '.[test,st,ocr]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -37,6 +37,7 @@ system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	fc-list 2>/dev/null | grep -qi wqy || missing="$$missing fonts-wqy-microhei"; \
+	fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing="$$missing fonts-noto-cjk"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer"; \
 	command -v fc-list >/dev/null || missing="$$missing fontconfig"; \
 	if [ -n "$$missing" ]; then \

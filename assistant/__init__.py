@@ -1,4 +1,4 @@
 """政策问答助手: retrieval-augmented QA over Chinese policy documents with verbatim citations."""
 
 __version__ = "0.1.0"
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: pdfium extraction, OCR, headings, datelines, control characters

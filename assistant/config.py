@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     min_open_coverage: float = 0.2  # other questions (paraphrases use other words): a lenient floor
     min_cosine: float = 0.88  # ... or this semantic closeness of the best passage
 
+    # parse budgets (parsers.Limits): checked before the expensive step, a Chinese 413 names the one exceeded
+    parse_max_unzipped_mb: float = Field(100, gt=0)  # .docx and converted .doc/.wps/.rtf, unzipped
+    parse_max_zip_entries: int = Field(2000, ge=10)  # parts in a .docx
+    parse_max_pdf_pages: int = Field(500, ge=1)
+    parse_max_chars: int = Field(2_000_000, ge=1000)  # extracted characters of one document
+    parse_max_ocr_pages: int = Field(50, ge=0)  # scanned pages recognised per document (≈5–10 s each)
+    parse_convert_timeout_s: float = Field(120, gt=0)  # LibreOffice conversion of legacy formats
+
     # uploads whose ingest is estimated above this many chunks run as a background job (202)
     sync_upload_max_chunks: int = 40
 

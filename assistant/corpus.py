@@ -1,27 +1,37 @@
 """Files in corpus/ → cleaned text, title and doc_id.
 
 The cleaned text is the truth every offset refers to, so everything that changes characters happens here,
-once: decoding, line ends, whitespace, web boilerplate, markup, and re-joining lines that page layout broke.
+once: line ends, whitespace, control characters, web boilerplate, markup, datelines, and re-joining lines
+that page layout broke. Extraction from each file format lives in parsers.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomlkit
 
-from .errors import AssistantError, EmptyDocument, UnsupportedFileType
+from . import parsers
+from .errors import AssistantError, EmptyDocument
+from .parsers import (  # noqa: F401  (re-exported: tests and tools use them as corpus.*)
+    SUPPORTED_LIST,
+    SUPPORTED_SUFFIXES,
+    Limits,
+    Parsed,
+    Progress,
+    decode_text,
+    docx_to_text,
+    html_to_text,
+    markdown_to_text,
+)
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
 SOURCES_FILE = "sources.toml"
 
 # A line ends a paragraph when it ends a sentence: terminal punctuation, optionally closed by quotes/brackets.
@@ -38,12 +48,28 @@ _BOILERPLATE = re.compile(
     r"版权所有.*|Copyright.*|点击(查看|进入).*)$",
     re.IGNORECASE,
 )
+# A news dateline ("新华社北京1月3日电（记者 王琪）", "本报讯"), at a line start or after a space (a headline
+# before it on the same line): an agency, optional place, a date and 电/讯, optionally a parenthesised byline.
+_DATELINE = re.compile(
+    r"(?:^|(?<=\s))((?:[\u4e00-\u9fff]{2,14}?[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日[电讯]"
+    r"|本报讯)(?![视力脑网器子话影商动池气价站量费厂梯信])(?:\s*[（(][^（）()，。,]{1,24}[）)])?)"
+)
+# Numbered headings of Chinese official documents: 一、 （一） 1. 1、 (1) 第一章/节/条/部分
+_NUMBERED = re.compile(
+    r"^(#{1,6}\s+|[一二三四五六七八九十百]+、|[（(][一二三四五六七八九十百\d]+[）)]|\d{1,2}[.．、](?!\d)"
+    r"|第[一二三四五六七八九十百\d]+[章节条部分篇])"
+)
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufff9-\ufffb\ud800-\udfff]"
+)
 _OPEN_CLOSE = {"“": "”", "《": "》", "(": ")", "（": "）", "「": "」", "『": "』", "‘": "’"}
 _WS = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 
 LONG_LINE = 45  # a line this long without end punctuation was broken by layout, not written as a heading
 DETACHED_MAX = 30  # short unpunctuated lines (captions, headings) a broken paragraph may jump over
+CHROME_MAX = 40  # web chrome (breadcrumbs, 责任编辑, copyright) is a short line; a longer one is content
+HEADING_MAX = 60  # a numbered line up to this long without end punctuation is a heading
 
 
 @dataclass
@@ -56,6 +82,11 @@ class Document:
     region: str = ""
     date: str = ""
     meta: dict = field(default_factory=dict)
+    parser: str = ""  # which engine produced the text ("pypdfium2", "pypdfium2+rapidocr", ...)
+
+    @property
+    def ocr(self) -> bool:
+        return "rapidocr" in self.parser
 
 
 def doc_id_for(text: str) -> str:
@@ -63,164 +94,68 @@ def doc_id_for(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-# ---------------------------------------------------------------- decoding and format parsers
+# ---------------------------------------------------------------- parsing (parsers.py)
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), then GB18030, the two encodings Chinese government files come in."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise EmptyDocument("无法识别文件编码：请将文本文件另存为 UTF-8 或 GB18030 编码后重新上传。") from exc
-    if not _looks_like_text(text):
-        raise EmptyDocument("文件不是可识别的文本：请另存为 UTF-8 编码的 .txt 后重新上传。")
-    return text
-
-
-def _looks_like_text(text: str) -> bool:
-    """GB18030 decodes almost any bytes; reject results full of control characters or rare symbols."""
-    if not text:
-        return True
-    sample = text[:5000]
-    bad = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\n\r\t")
-    return bad / len(sample) < 0.01
-
-
-def extract_raw(data: bytes, suffix: str) -> tuple[str, str]:
-    """Bytes of one file → (raw text, layout kind) using a well-kept parser per format."""
-    suffix = suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UnsupportedFileType(
-            f"不支持的文件类型“{suffix or '无扩展名'}”：请上传 .txt .md .html .pdf .docx 文件。"
-        )
-    if not data.strip():
-        raise EmptyDocument("文件是空的：请上传包含正文的文件。")
-    if suffix == ".txt":
-        return decode_text(data), "text"
-    if suffix == ".md":
-        return markdown_to_text(decode_text(data)), "text"
-    if suffix in (".html", ".htm"):
-        return html_to_text(decode_html(data)), "text"
-    if suffix == ".pdf":
-        return pdf_to_text(data), "pdf"
-    return docx_to_text(data), "text"
-
-
-def markdown_to_text(md: str) -> str:
-    """Keep headings as their own lines (marker kept until cleaning), drop emphasis, links and images."""
-    md = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", md)
-    md = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", md)
-    md = re.sub(r"(\*\*|__)(.+?)\1", r"\2", md)
-    md = re.sub(r"(?m)^\s*([-*+]|\d+\.)\s+", "", md)
-    md = re.sub(r"(?m)^\s*>\s?", "", md)
-    md = re.sub(r"(?m)^\s*(-{3,}|\*{3,}|_{3,})\s*$", "", md)
-    return md
-
-
-def decode_html(data: bytes) -> str:
-    head = data[:2000].decode("ascii", "ignore").lower()
-    m = re.search(r"charset=[\"']?([\w-]+)", head)
-    if m and m.group(1) in ("gbk", "gb2312", "gb18030"):
-        return data.decode("gb18030", "replace")
-    return decode_text(data)
-
-
-def html_to_text(html: str) -> str:
-    """Main text only (navigation, footers and scripts removed) via trafilatura."""
-    import trafilatura
-
-    text = trafilatura.extract(
-        html, include_comments=False, include_tables=True, favor_recall=True, include_formatting=False
-    )
-    if not text:
-        from lxml import html as lxml_html
-
-        try:
-            tree = lxml_html.fromstring(html)
-        except Exception as exc:  # lxml raises several types for junk
-            raise EmptyDocument("无法解析该 HTML 文件：请确认文件完整。") from exc
-        for bad in tree.xpath("//script|//style|//nav|//header|//footer"):
-            bad.drop_tree()
-        text = tree.text_content()
-    title = _html_title(html)
-    if title and title not in text[:200]:
-        text = f"{title}\n\n{text}"
-    return text
-
-
-def _html_title(html: str) -> str:
-    m = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S | re.I) or re.search(
-        r"<title[^>]*>(.*?)</title>", html, re.S | re.I
-    )
-    return re.sub(r"<[^>]+>|\s+", " ", m.group(1)).strip() if m else ""
-
-
-def pdf_to_text(data: bytes) -> str:
-    from pypdf import PdfReader
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (
-        Exception
-    ) as exc:  # damaged files make pypdf raise many types (PdfReadError, NotImplementedError, ...)
-        raise EmptyDocument("PDF 文件已损坏或无法读取：请确认文件完整后重新上传。") from exc
-    if not any(p.strip() for p in pages):
-        raise EmptyDocument("该 PDF 没有文字层（可能是扫描件）：请先进行文字识别（OCR）后再上传。")
-    # pages continue each other: a page break is just another line break for the re-joiner
-    return "\n".join(pages)
-
-
-def docx_to_text(data: bytes) -> str:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        d = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise EmptyDocument("DOCX 文件已损坏或无法读取：请用 Word/WPS 另存为 .docx 后重新上传。") from exc
-    except Exception as exc:  # zipfile.BadZipFile and lxml errors
-        raise EmptyDocument("DOCX 文件已损坏或无法读取：请用 Word/WPS 另存为 .docx 后重新上传。") from exc
-    lines = [p.text for p in d.paragraphs]
-    for table in d.tables:
-        for row in table.rows:
-            lines.append(" ".join(cell.text.strip() for cell in row.cells))
-    return "\n\n".join(lines)
+def extract_raw(
+    data: bytes, suffix: str, limits: Limits | None = None, progress: Progress | None = None
+) -> Parsed:
+    """Bytes of one file → raw text and which parser produced it (see parsers.py)."""
+    return parsers.parse(data, suffix, limits, progress)
 
 
 # ---------------------------------------------------------------- cleaning
 
 
 def clean_text(raw: str, layout: str = "text") -> str:
-    """Raw extracted text → the stored text. Paragraphs are separated by one blank line."""
-    lines = [_normalise_line(line) for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    """Raw extracted text → the stored text. Paragraphs are separated by one blank line.
+
+    Layouts: "paragraphs" (Word, HTML: one line per paragraph, never re-joined), "text" (plain text and
+    Markdown, possibly broken by a newspaper layout) and "pdf" (lines broken at the page width).
+    """
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_normalise_line(line) for line in raw.split("\n")]
     lines = [line for line in lines if line]
     lines = _drop_boilerplate(lines)
     lines = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
-    paragraphs = _rejoin(lines, layout)
+    lines = [part for line in lines for part in _split_dateline(line)]
+    paragraphs = lines if layout == "paragraphs" else _rejoin(lines, layout)
     return "\n\n".join(_MD_HEADING.sub("", p) for p in paragraphs if _MD_HEADING.sub("", p).strip())
 
 
 def _normalise_line(line: str) -> str:
-    line = _INVISIBLE.sub("", line)
+    """Control characters (C0/C1, bidi overrides, lone surrogates) and zero-width marks go; spaces squeeze."""
+    line = _CONTROL.sub("", _INVISIBLE.sub("", line))
     return _WS.sub(" ", line).strip()
 
 
 def _drop_boilerplate(lines: list[str]) -> list[str]:
-    crumbs = [line for line in lines[:10] if _BREADCRUMB.search(line)]
+    """Web chrome is short lines (breadcrumbs, 责任编辑, share buttons); a document that is nothing but such
+    lines is kept whole rather than dropped."""
+    crumbs = [line for line in lines[:10] if _BREADCRUMB.search(line) and len(line) <= CHROME_MAX]
     site_names = {re.split(r">>|»|＞＞", c)[0].strip() for c in crumbs}
     kept = []
     for i, line in enumerate(lines):
-        if _BOILERPLATE.match(line) or line in crumbs or (i < 5 and line in site_names):
+        chrome = len(line) <= CHROME_MAX and bool(_BOILERPLATE.match(line))
+        if chrome or line in crumbs or (i < 5 and line in site_names):
             continue
         kept.append(line)
-    return kept
+    return kept if any(re.search(r"\w", line) for line in kept) else lines
+
+
+def _split_dateline(line: str) -> list[str]:
+    """A news dateline becomes its own line: the headline before it and the first sentence after it
+    stand apart, so no sentence starts with "新华社北京1月3日电"."""
+    m = _DATELINE.search(line)
+    if not m or m.start() > 80:
+        return [line]
+    parts = [line[: m.start()].strip(), m.group(1).strip(), line[m.end() :].lstrip(" ，,：:—-")]
+    return [p for p in parts if p]
+
+
+def is_dateline(line: str) -> bool:
+    m = _DATELINE.match(line)
+    return bool(m) and m.end() == len(line.rstrip())
 
 
 def _is_terminal(line: str) -> bool:
@@ -228,11 +163,21 @@ def _is_terminal(line: str) -> bool:
 
 
 def _is_byline(line: str) -> bool:
-    return bool(_BYLINE.match(line))
+    return bool(_BYLINE.match(line)) or is_dateline(line)
 
 
 def _is_caption(line: str) -> bool:
     return bool(_CAPTION.search(line)) and len(line) < 150
+
+
+def _is_heading(line: str, long_line: int = HEADING_MAX) -> bool:
+    """Numbered (一、 （一） 1. 第一章) or Markdown headings without end punctuation, whatever commas they hold.
+    One that fills a whole PDF line may go on in the next line."""
+    return bool(_NUMBERED.match(line)) and not _is_terminal(line) and len(line) < max(long_line, 12)
+
+
+def _is_table_row(line: str) -> bool:
+    return parsers.CELL_SEP in line
 
 
 def _unbalanced(line: str) -> bool:
@@ -241,13 +186,23 @@ def _unbalanced(line: str) -> bool:
 
 def _detached(line: str) -> bool:
     """A caption or heading standing between two halves of a broken paragraph."""
-    return _is_caption(line) or _is_byline(line) or (len(line) <= DETACHED_MAX and not _is_terminal(line))
+    return (
+        _is_caption(line)
+        or _is_byline(line)
+        or _is_heading(line)
+        or (len(line) <= DETACHED_MAX and not _is_terminal(line))
+    )
 
 
-def _is_broken(line: str, long_line: int) -> bool:
-    """Did page layout cut this line mid-sentence? Headings, bylines and captions are never broken."""
+def _is_broken(line: str, long_line: int, layout: str = "text") -> bool:
+    """Did page layout cut this line mid-sentence? Headings, bylines, captions and table rows never are."""
     if _is_terminal(line) or _is_byline(line) or _is_caption(line) or _MD_HEADING.match(line):
         return False
+    if _is_table_row(line):
+        return False
+    if _NUMBERED.match(line):
+        # a numbered heading goes on only where it fills a whole PDF line
+        return layout == "pdf" and len(line) >= long_line
     if len(line) >= long_line or _unbalanced(line):
         return True
     # a short line with an in-sentence comma and no title-style spacing is a sentence cut short
@@ -264,24 +219,30 @@ def _rejoin(lines: list[str], layout: str) -> list[str]:
     out: list[str] = []
     while pending:
         current = pending.pop(0)
-        while _is_broken(current, long_line):
-            j = _continuation_index(current, pending)
+        heading = bool(_NUMBERED.match(current))
+        while _is_broken(current, long_line, layout):
+            j = _continuation_index(current, pending, layout)
             if j is None:
                 break
-            current = _glue(current, pending.pop(j))
+            nxt = pending.pop(j)
+            current = _glue(current, nxt)
+            if heading and len(nxt) < long_line:
+                break  # the heading's last line: the paragraph below is not part of it
         out.append(current)
-    return _attach_orphans(out, long_line)
+    return _attach_orphans(out, long_line, layout)
 
 
-def _continuation_index(current: str, pending: list[str]) -> int | None:
+def _continuation_index(current: str, pending: list[str], layout: str = "text") -> int | None:
     """Where a broken line goes on. Newspaper pages interleave articles, so: a line that closes the
     quotation left open, else the next body line after at most a few captions or headings; never past
-    a byline or a Markdown heading (another article starts there)."""
+    a byline or a Markdown heading (another article starts there). In a PDF the next line follows."""
     window = []
     for line in pending[:8]:
         if _MD_HEADING.match(line) or _is_byline(line):
             break
         window.append(line)
+    if layout == "pdf":
+        return 0 if window and not _is_heading(window[0]) and not _is_table_row(window[0]) else None
     if current.count("“") > current.count("”"):
         for j, line in enumerate(window):
             if _first_double_quote(line) == "”":
@@ -297,12 +258,12 @@ def _first_double_quote(line: str) -> str:
     return m.group(0) if m else ""
 
 
-def _attach_orphans(paragraphs: list[str], long_line: int) -> list[str]:
+def _attach_orphans(paragraphs: list[str], long_line: int, layout: str = "text") -> list[str]:
     """A paragraph still cut short takes the next stray tail fragment ("一定影响。") a column break left."""
     out = list(paragraphs)
     i = 0
     while i < len(out):
-        if _is_broken(out[i], long_line):
+        if _is_broken(out[i], long_line, layout) and not _NUMBERED.match(out[i]):
             for j in range(i + 1, min(len(out), i + 40)):
                 if _is_orphan(out[j]):
                     out[i] = _glue(out[i], out.pop(j))
@@ -358,12 +319,20 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     )
 
 
-def document_from_bytes(data: bytes, file_name: str, meta: dict | None = None) -> Document:
+def document_from_bytes(
+    data: bytes,
+    file_name: str,
+    meta: dict | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> Document:
+    """Parse (within `limits`) and clean one file; the same path for every upload and `assistant index`."""
     meta = dict(meta or {})
-    raw, layout = extract_raw(data, Path(file_name).suffix)
-    text = clean_text(raw, layout)
+    parsed = extract_raw(data, Path(file_name).suffix, limits, progress)
+    text = clean_text(parsed.text, parsed.layout)
     if len(re.sub(r"\W", "", text)) < 2:
-        raise EmptyDocument(f"“{file_name}”中没有可提取的文字：请确认文件包含正文（扫描件请先做文字识别）。")
+        hint = "（扫描件需要文字识别：pip install 'assistant[ocr]'）" if not parsed.ocr else ""
+        raise EmptyDocument(f"“{file_name}”中没有可提取的文字：请确认文件包含正文{hint}。")
     return Document(
         doc_id=doc_id_for(text),
         text=text,
@@ -373,16 +342,17 @@ def document_from_bytes(data: bytes, file_name: str, meta: dict | None = None) -
         region=meta.get("region", ""),
         date=str(meta.get("date", "")),
         meta=meta,
+        parser=parsed.parser,
     )
 
 
-def load_document(path: Path, meta: dict | None = None) -> Document:
+def load_document(path: Path, meta: dict | None = None, limits: Limits | None = None) -> Document:
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise AssistantError(f"无法读取文件 {path}：{exc.strerror}。请检查路径和权限。") from exc
-    return document_from_bytes(data, path.name, meta)
+    return document_from_bytes(data, path.name, meta, limits)
 
 
 def guess_title(text: str, file_name: str) -> str:

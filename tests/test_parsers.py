@@ -1,0 +1,250 @@
+"""Parsers on real files: LibreOffice-made PDFs and legacy Word files, real OCR on a 300-dpi render of known
+Chinese text, and budgets that refuse bombs before the expensive step."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import re
+import zipfile
+
+import pytest
+from conftest import ROOT
+from docfixtures import CJK_FONT, HEADER, SOFFICE, body_text, make_docx, render_scan, scan_lines, scan_pdf
+from docfixtures import soffice_convert as convert
+
+from assistant import corpus, parsers
+from assistant.errors import EmptyDocument, PayloadTooLarge, UnsupportedFileType
+
+needs_soffice = pytest.mark.skipif(
+    SOFFICE is None, reason="LibreOffice (soffice) not installed: make system-deps"
+)
+needs_ocr = pytest.mark.skipif(
+    not parsers.ocr_available() or CJK_FONT is None,
+    reason="needs the ocr extra (pip install '.[ocr]') and fonts-noto-cjk: make install-test system-deps",
+)
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def char_accuracy(truth: str, got: str) -> float:
+    """1 − (edit operations / reference length), on text without whitespace."""
+    truth, got = squash(truth), squash(got)
+    sm = difflib.SequenceMatcher(None, truth, got, autojunk=False)
+    errors = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in sm.get_opcodes() if op != "equal")
+    return 1 - errors / len(truth)
+
+
+def _record(key: str, value) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / "parsers.json"
+    data = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    data[key] = value
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+
+
+@pytest.fixture(scope="module")
+def office_files(tmp_path_factory):
+    """One LibreOffice run: a 3-page report and a two-column one as PDF, the report as .doc and .rtf."""
+    d = tmp_path_factory.mktemp("office")
+    report = make_docx(d / "report.docx", repeat=3)
+    twocol = make_docx(d / "twocol.docx", repeat=3, columns=2)
+    return {
+        "report.docx": report,
+        "report.pdf": convert(report, "pdf"),
+        "twocol.pdf": convert(twocol, "pdf"),
+        "report.doc": convert(report, "doc"),
+        "report.rtf": convert(report, "rtf"),
+    }
+
+
+# ---------------------------------------------------------------- PDF
+
+
+@needs_soffice
+@pytest.mark.parametrize("name", ["report.pdf", "twocol.pdf"])
+def test_pdf_text_equals_the_source_after_whitespace(office_files, name):
+    """Curly quotes in another font, CJK next to Latin and figures, two columns, running header and page
+    numbers: the extracted text is the source text, in order."""
+    data = office_files[name].read_bytes()
+    parsed = parsers.parse(data, ".pdf")
+    assert parsed.parser == "pypdfium2" and not parsed.ocr
+    assert squash(parsed.text) == squash(body_text(3))
+    doc = corpus.document_from_bytes(data, name)
+    assert squash(doc.text) == squash(body_text(3))
+    assert "关于推进“网格吹哨”社区服务管理的工作报告" in doc.text  # quotes in place, no spaces inserted
+    assert "2023年以来，全市共划分基础网格1268个" in doc.text
+    assert HEADER not in doc.text and not re.search(r"第\s*\d+\s*页", doc.text)
+    assert doc.parser == "pypdfium2"
+
+
+@needs_soffice
+def test_pdf_headings_stay_their_own_paragraphs(office_files):
+    doc = corpus.document_from_bytes(office_files["report.pdf"].read_bytes(), "report.pdf")
+    paragraphs = doc.text.split("\n\n")
+    assert "（一）着力完善网格体系，推动服务力量下沉" in paragraphs
+    assert "一、总体情况" in paragraphs
+    assert any(p.startswith("2023年以来") and p.endswith("缩短至3.5天。") for p in paragraphs)
+
+
+def test_running_headers_and_page_numbers_removed():
+    pages = [["XX市人民政府公报", f"正文第{i}页的内容。", f"- {i} -"] for i in range(1, 5)]
+    assert parsers.strip_running_lines(pages) == [[f"正文第{i}页的内容。"] for i in range(1, 5)]
+
+
+def test_damaged_pdf_is_a_clear_422():
+    with pytest.raises(EmptyDocument, match="PDF"):
+        parsers.parse(b"%PDF-1.7 not really", ".pdf")
+
+
+def test_pdf_page_budget_checked_before_any_page_is_read(monkeypatch):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(30):
+        writer.add_blank_page(width=200, height=200)
+    buf = io.BytesIO()
+    writer.write(buf)
+    monkeypatch.setattr(parsers, "_page_lines", lambda page: pytest.fail("a page was parsed"))
+    with pytest.raises(PayloadTooLarge, match="ASSISTANT_PARSE_MAX_PDF_PAGES") as exc:
+        parsers.parse(buf.getvalue(), ".pdf", parsers.Limits(max_pdf_pages=20))
+    assert exc.value.status == 413 and "30 页" in exc.value.message
+
+
+@needs_soffice
+def test_pdf_character_budget_stops_extraction(office_files):
+    with pytest.raises(PayloadTooLarge, match="ASSISTANT_PARSE_MAX_CHARS"):
+        parsers.parse(office_files["report.pdf"].read_bytes(), ".pdf", parsers.Limits(max_chars=1000))
+
+
+# ---------------------------------------------------------------- Word, legacy formats
+
+
+@needs_soffice
+@pytest.mark.parametrize("name", ["report.docx", "report.doc", "report.rtf"])
+def test_word_and_legacy_formats(office_files, name):
+    doc = corpus.document_from_bytes(office_files[name].read_bytes(), name)
+    assert squash(doc.text) == squash(body_text(3))
+    assert "（一）着力完善网格体系，推动服务力量下沉" in doc.text.split("\n\n")
+    assert doc.parser == ("python-docx" if name.endswith(".docx") else "libreoffice+python-docx")
+
+
+def test_legacy_format_without_libreoffice_is_a_415_naming_it(monkeypatch):
+    monkeypatch.setattr(parsers, "soffice", lambda: None)
+    with pytest.raises(UnsupportedFileType, match="libreoffice-writer") as exc:
+        parsers.parse(b"\xd0\xcf\x11\xe0 old word file", ".doc")
+    assert exc.value.status == 415
+
+
+def test_docx_tables_kept_as_rows_in_document_order(tmp_path):
+    doc = corpus.document_from_bytes(make_docx(tmp_path / "t.docx", table=True).read_bytes(), "t.docx")
+    lines = doc.text.split("\n\n")
+    assert "指标 ｜ 2022年 ｜ 2023年" in lines and "网格数 ｜ 1200 ｜ 1268" in lines
+    assert lines.index("指标 ｜ 2022年 ｜ 2023年") > lines.index("三、下一步工作安排")
+
+
+def _bomb_docx(member_mb: float, entries: int = 0) -> bytes:
+    """A valid-looking .docx whose document.xml inflates to `member_mb` MB (it compresses ~1000:1)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        xml = b'<w:document xmlns:w="x"><w:body><w:p><w:r><w:t>' + b"a" * int(member_mb * 1048576)
+        zf.writestr("word/document.xml", xml + b"</w:t></w:r></w:p></w:body></w:document>")
+        for i in range(entries):
+            zf.writestr(f"word/media/p{i}.xml", b"")
+    return buf.getvalue()
+
+
+def test_docx_zip_bomb_refused_from_the_directory(monkeypatch):
+    import docx
+
+    monkeypatch.setattr(docx, "Document", lambda *a: pytest.fail("the bomb was opened"))
+    data = _bomb_docx(120)  # ~120 KB on disk, 120 MB inflated; default cap 100 MB
+    assert len(data) < 1_000_000
+    with pytest.raises(PayloadTooLarge, match="ASSISTANT_PARSE_MAX_UNZIPPED_MB") as exc:
+        parsers.parse(data, ".docx")
+    assert exc.value.status == 413 and "解压后过大" in exc.value.message
+    with pytest.raises(PayloadTooLarge, match="ASSISTANT_PARSE_MAX_ZIP_ENTRIES"):
+        parsers.parse(_bomb_docx(0.01, entries=50), ".docx", parsers.Limits(max_zip_entries=20))
+
+
+def test_text_character_budget():
+    with pytest.raises(PayloadTooLarge, match="ASSISTANT_PARSE_MAX_CHARS"):
+        parsers.parse(("第一段内容。" * 500).encode(), ".txt", parsers.Limits(max_chars=1000))
+
+
+def test_limits_come_from_settings():
+    from assistant.config import Settings
+
+    limits = parsers.Limits.from_settings(Settings(parse_max_pdf_pages=7, parse_max_chars=5000))
+    assert limits.max_pdf_pages == 7 and limits.max_chars == 5000
+
+
+# ---------------------------------------------------------------- OCR
+
+
+@needs_ocr
+def test_scanned_pdf_is_recognised(tmp_path):
+    """A page rendered at 300 dpi from known text, with no text layer, as a scanner makes it."""
+    lines = scan_lines()
+    pdf = scan_pdf(tmp_path / "scan.pdf", [lines])
+    seen = []
+    parsed = parsers.parse(pdf.read_bytes(), ".pdf", progress=lambda done, total: seen.append((done, total)))
+    accuracy = char_accuracy("".join(lines), parsed.text)
+    _record("ocr_char_accuracy_300dpi", round(accuracy, 4))
+    assert accuracy >= 0.95, parsed.text
+    assert parsed.ocr and parsed.parser == "pypdfium2+rapidocr"
+    assert seen[0] == (0, 1) and seen[-1] == (1, 1)
+    doc = corpus.document_from_bytes(pdf.read_bytes(), "scan.pdf")
+    assert doc.ocr and "网格" in doc.text
+
+
+@needs_ocr
+def test_image_upload_is_recognised():
+    lines = ["关于开展社区网格员培训的通知", "各街道：请于3月15日前报送参训名单。"]
+    buf = io.BytesIO()
+    render_scan(lines).crop((0, 0, 2481, 1400)).save(buf, "PNG")
+    doc = corpus.document_from_bytes(buf.getvalue(), "通知.png")
+    assert doc.ocr and doc.parser == "rapidocr"
+    assert char_accuracy("".join(lines), doc.text) >= 0.95, doc.text
+
+
+def test_without_the_ocr_extra_the_422_says_how_to_enable_it(monkeypatch):
+    monkeypatch.setattr(parsers, "ocr_available", lambda: False)
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (200, 200), 255).save(buf, "PNG")
+    with pytest.raises(EmptyDocument, match=r"assistant\[ocr\]") as exc:
+        parsers.parse(buf.getvalue(), ".png")
+    assert exc.value.status == 422
+    blank = io.BytesIO()
+    Image.new("RGB", (200, 200), "white").save(blank, "PDF")
+    with pytest.raises(EmptyDocument, match=r"没有文字层.*assistant\[ocr\]"):
+        parsers.parse(blank.getvalue(), ".pdf")
+
+
+def test_ocr_page_budget(monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(parsers, "ocr_available", lambda: True)
+    monkeypatch.setattr(parsers, "ocr_image", lambda image: pytest.fail("a page was recognised"))
+    images = [Image.new("RGB", (100, 100), "white") for _ in range(3)]
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", save_all=True, append_images=images[1:])
+    with pytest.raises(PayloadTooLarge, match="ASSISTANT_PARSE_MAX_OCR_PAGES"):
+        parsers.parse(buf.getvalue(), ".pdf", parsers.Limits(max_ocr_pages=2))
+
+
+# ---------------------------------------------------------------- text encodings
+
+
+def test_utf8_mojibake_repaired():
+    original = "卡洛斯·阿尔卡拉斯获得男子单打冠军，这是他的第一个温网冠军。"
+    garbled = original.encode("utf-8").decode("ptcp154")
+    assert parsers.decode_text(garbled.encode("utf-8")) == original
+    assert parsers.decode_text(b"Plain English text.") == "Plain English text."
