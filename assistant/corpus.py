@@ -194,7 +194,7 @@ def _detached(line: str) -> bool:
     )
 
 
-def _is_broken(line: str, long_line: int, layout: str = "text") -> bool:
+def _is_broken(line: str, long_line: int, layout: str = "text", full_line: int = 0) -> bool:
     """Did page layout cut this line mid-sentence? Headings, bylines, captions and table rows never are."""
     if _is_terminal(line) or _is_byline(line) or _is_caption(line) or _MD_HEADING.match(line):
         return False
@@ -202,7 +202,7 @@ def _is_broken(line: str, long_line: int, layout: str = "text") -> bool:
         return False
     if _NUMBERED.match(line):
         # a numbered heading goes on only where it fills a whole PDF line
-        return layout == "pdf" and len(line) >= long_line
+        return layout == "pdf" and full_line > 0 and len(line) >= full_line - 1
     if len(line) >= long_line or _unbalanced(line):
         return True
     # a short line with an in-sentence comma and no title-style spacing is a sentence cut short
@@ -210,17 +210,18 @@ def _is_broken(line: str, long_line: int, layout: str = "text") -> bool:
 
 
 def _rejoin(lines: list[str], layout: str) -> list[str]:
-    long_line = LONG_LINE
+    long_line, full_line = LONG_LINE, 0
     if layout == "pdf":
         lengths = sorted(len(x) for x in lines if len(x) > 8)
         if lengths:
             long_line = min(LONG_LINE, max(10, int(0.8 * lengths[len(lengths) // 2])))
+            full_line = lengths[int(0.9 * (len(lengths) - 1))]  # the page (or column) width in characters
     pending = list(lines)
     out: list[str] = []
     while pending:
         current = pending.pop(0)
         heading = bool(_NUMBERED.match(current))
-        while _is_broken(current, long_line, layout):
+        while _is_broken(current, long_line, layout, full_line):
             j = _continuation_index(current, pending, layout)
             if j is None:
                 break

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import ROOT, SEEDS
+from conftest import NEWS_DIR, ROOT, SEEDS, requires_news
 
 from assistant import corpus
 from assistant.errors import EmptyDocument, UnsupportedFileType
@@ -125,3 +125,201 @@ def test_repository_corpus_has_metadata_for_every_file():
         "004_d70784d2eddda7ba.txt",
     }
     assert all(m.get("title") for m in sources.values())
+
+
+# ---------------------------------------------------------------- rules on layout signals (synthetic texts)
+
+
+def paragraphs(raw: str, layout: str = "text") -> list[str]:
+    return corpus.clean_text(raw, layout).split("\n\n")
+
+
+@pytest.mark.parametrize("layout", ["text", "pdf"])
+def test_numbered_headings_never_join_the_next_paragraph(layout):
+    raw = (
+        "（一）着力扩大国内需求，推动经济实现良性循环\n"
+        "内需是经济发展的基本动力，要把恢复和扩大消费摆在优先位置，多渠道增加城乡居民收入。\n"
+        "二、加快建设现代化产业体系，推进产业智能化\n"
+        "围绕制造业重点产业链，集中优质资源合力推进关键核心技术攻关。\n"
+        "3.稳步推进城市更新，改善居住条件\n"
+        "今年计划改造老旧小区五万个。"
+    )
+    got = paragraphs(raw, layout)
+    for heading in (
+        "（一）着力扩大国内需求，推动经济实现良性循环",
+        "二、加快建设现代化产业体系，推进产业智能化",
+        "3.稳步推进城市更新，改善居住条件",
+    ):
+        assert heading in got
+
+
+def test_a_pdf_heading_wrapped_at_the_page_width_is_one_heading():
+    raw = "\n".join(
+        [
+            "（一）着力完善网格体系，推动服",
+            "务力量下沉",
+            "各区按照要求将楼栋长、单元长纳",
+            "入网格力量，全年走访群众十五万",
+            "户次。",
+        ]
+    )
+    assert paragraphs(raw, "pdf") == [
+        "（一）着力完善网格体系，推动服务力量下沉",
+        "各区按照要求将楼栋长、单元长纳入网格力量，全年走访群众十五万户次。",
+    ]
+
+
+def test_word_paragraphs_are_never_rejoined():
+    raw = "坚持党建引领，推动基层治理\n\n各社区建立党群服务中心，为群众提供便利服务。"
+    assert paragraphs(raw, "paragraphs") == [
+        "坚持党建引领，推动基层治理",
+        "各社区建立党群服务中心，为群众提供便利服务。",
+    ]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "责任编辑：张三 某市今年新增就业岗位一万个，城镇调查失业率保持在百分之五以内，就业形势总体稳定，居民收入稳步增长。",
+        "首页 >> 专题 >> 正文 某区推行网格化管理，群众诉求平均办结时间缩短至三天，满意度明显提升，各项工作取得积极进展。",
+        "版权所有：某某杂志社有限公司",
+    ],
+)
+def test_a_one_line_document_is_never_dropped_as_chrome(raw):
+    doc = corpus.document_from_bytes(raw.encode(), "one-line.txt")
+    assert squash(doc.text) == squash(raw)
+
+
+def test_chrome_lines_still_dropped_beside_content():
+    raw = "首页 >> 新闻 >> 正文\n某区推行网格化管理，成效明显。\n责任编辑：张三\n分享让更多人看到"
+    assert paragraphs(raw) == ["某区推行网格化管理，成效明显。"]
+
+
+@pytest.mark.parametrize(
+    "line, dateline, first",
+    [
+        (
+            "人民网长沙2月11日电 记者从省委组织部获悉，全省新建党群服务中心120个。",
+            "人民网长沙2月11日电",
+            "记者从",
+        ),
+        (
+            "新华社北京3月5日电（记者 李明）国务院新闻办公室5日举行发布会。",
+            "新华社北京3月5日电（记者 李明）",
+            "国务院新闻办公室5日",
+        ),
+        ("本报讯（通讯员 王五）近日，某街道开展志愿服务活动。", "本报讯（通讯员 王五）", "近日"),
+    ],
+)
+def test_datelines_stand_apart_from_the_first_sentence(line, dateline, first):
+    got = paragraphs(f"某地举办活动 {line}")
+    assert got[0] == "某地举办活动" and got[1] == dateline and got[2].startswith(first)
+
+
+def test_dateline_lookalikes_stay_in_the_sentence():
+    raw = "会议定于3月5日电话通知各单位，某公司12月1日电价调整方案已公布。"
+    assert paragraphs(raw) == [raw]
+
+
+def test_control_characters_removed():
+    raw = "第一段\x07内容\x1b[0m。\u202e倒序\u202c文字\x00。\n\x0c第二段\u200f内容。"
+    text = corpus.clean_text(raw)
+    assert text == "第一段内容[0m。倒序文字。\n\n第二段内容。"
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", text)
+
+
+# ---------------------------------------------------------------- three real layouts, built here
+
+
+def test_work_report_excerpt():
+    raw = """政府工作报告
+
+——2024年3月5日在第十四届全国人民代表大会第二次会议上
+
+一、2023年工作回顾
+
+过去一年，我们坚持稳中求进工作总基调，国内生产总值增长5.2%，城镇新增就业1244万人。
+
+（一）着力扩大国内需求，推动经济实现良性循环
+
+加强财政、货币、就业、产业、区域等政策协调配合，促进消费稳定增长，
+发挥政府投资带动作用，社会消费品零售总额增长7.2%。
+
+（二）着力深化改革开放，持续增强发展内生动力
+
+出台促进民营经济发展壮大的意见和举措。
+"""
+    got = paragraphs(raw)
+    assert "（一）着力扩大国内需求，推动经济实现良性循环" in got
+    assert "（二）着力深化改革开放，持续增强发展内生动力" in got
+    assert (
+        "加强财政、货币、就业、产业、区域等政策协调配合，促进消费稳定增长，发挥政府投资带动作用，社会消费品零售总额增长7.2%。"
+        in got
+    )
+
+
+def test_news_article_with_dateline_and_editor():
+    raw = """某市启动社区网格员培训
+2024-03-18 09:30 来源：某某日报
+新华社北京3月17日电（记者 赵六）记者17日从民政部获悉，全国已建成城乡社区综合服务设施60万个。
+民政部有关负责人表示，将进一步推动服务下沉。
+责任编辑：钱七
+"""
+    doc = corpus.document_from_bytes(raw.encode(), "news.txt")
+    got = doc.text.split("\n\n")
+    assert "新华社北京3月17日电（记者 赵六）" in got
+    assert any(p.startswith("记者17日从民政部获悉") for p in got)
+    assert "责任编辑：钱七" not in got
+    assert doc.title == "某市启动社区网格员培训"
+
+
+def test_notice_with_red_header_lines():
+    raw = """某某市人民政府办公室文件
+某府办发〔2024〕12号
+某某市人民政府办公室
+关于加强社区网格化服务管理的通知
+各区县人民政府，市政府各部门：
+为进一步提升基层治理水平，经市政府同意，现就有关事项通知如下。
+一、明确网格划分标准
+原则上按照300户至500户划分一个网格，每个网格配备专职网格员1名。
+二、加强网格员队伍建设，落实待遇保障
+各区县要将网格员经费纳入财政预算。
+某某市人民政府办公室
+2024年3月1日
+"""
+    got = paragraphs(raw)
+    for line in (
+        "某某市人民政府办公室文件",
+        "某府办发〔2024〕12号",
+        "关于加强社区网格化服务管理的通知",
+        "各区县人民政府，市政府各部门：",
+        "一、明确网格划分标准",
+        "二、加强网格员队伍建设，落实待遇保障",
+        "2024年3月1日",
+    ):
+        assert line in got
+
+
+# ---------------------------------------------------------------- the news corpus (outside the repository)
+
+
+@requires_news
+def test_every_news_file_indexes_and_no_sentence_starts_with_a_dateline():
+    from assistant.chunking import chunk_document, split_sentences
+
+    failed, led, ids = [], [], set()
+    files = sorted((NEWS_DIR / "corpus").glob("*.txt"))
+    for path in files:
+        try:
+            doc = corpus.load_document(path)
+        except Exception as exc:  # report every failure, not only the first
+            failed.append((path.name, str(exc)))
+            continue
+        assert chunk_document(doc), path.name
+        ids.add(doc.doc_id)
+        for start, end in split_sentences(doc.text):
+            sentence = doc.text[start:end]
+            if corpus._DATELINE.match(sentence) and not corpus.is_dateline(sentence):
+                led.append((path.name, sentence[:40]))
+    assert failed == [] and len(ids) == len(files) == 955
+    assert led == []
