@@ -214,10 +214,17 @@ class Assistant:
                     "file",
                     "region",
                     "date",
+                    "parser",
                 )
             }
+            | {"ocr": _is_ocr(d)}
             for d in self.snapshot.documents.values()
         ]
+
+    @property
+    def parse_limits(self) -> corpus_mod.Limits:
+        """The budget of every parse (upload or `assistant index`), from Settings."""
+        return corpus_mod.Limits.from_settings(self.settings)
 
     def document(self, doc_id: str) -> dict:
         doc = self.snapshot.documents.get(doc_id)
@@ -346,7 +353,9 @@ class Assistant:
                     report.unchanged += 1
                     continue
                 try:
-                    doc = corpus_mod.document_from_bytes(data, path.name, meta)
+                    doc = corpus_mod.document_from_bytes(
+                        data, path.name, meta, self.parse_limits, _ocr_progress(progress, path.name)
+                    )
                 except AssistantError as exc:
                     report.failed.append((path.name, exc.message))
                     log.warning("skipping %s: %s", path, exc.message)
@@ -381,7 +390,7 @@ class Assistant:
         suffix = Path(file_name).suffix.lower()
         if suffix not in corpus_mod.SUPPORTED_SUFFIXES:
             raise UnsupportedFileType(
-                f"不支持的文件类型“{suffix or '无扩展名'}”：请上传 .txt .md .html .pdf .docx 文件。"
+                f"不支持的文件类型“{suffix or '无扩展名'}”：请上传 {corpus_mod.SUPPORTED_LIST} 文件。"
             )
         limit = self.settings.max_upload_mb * 1024 * 1024
         if size > limit:
@@ -393,7 +402,7 @@ class Assistant:
         """Validate and parse an upload without writing anything (raises 4xx errors)."""
         file_name = _safe_file_name(file_name)
         self.check_upload(file_name, len(data))
-        doc = corpus_mod.document_from_bytes(data, file_name, meta)
+        doc = corpus_mod.document_from_bytes(data, file_name, meta, self.parse_limits)
         existing = self.snapshot.documents.get(doc.doc_id)
         if existing:
             raise DuplicateDocument(
@@ -438,7 +447,8 @@ class Assistant:
 
     def document_entry(self, doc_id: str) -> dict:
         d = self.document(doc_id)
-        return {k: d[k] for k in ("doc_id", "title", "source", "chars", "chunks", "added_at", "file")}
+        keys = ("doc_id", "title", "source", "chars", "chunks", "added_at", "file", "parser")
+        return {k: d[k] for k in keys} | {"ocr": _is_ocr(d)}
 
     def remove_document(self, doc_id: str) -> None:
         """Delete the corpus file first, then the rows and vectors: a crash in between is healed by sync."""
@@ -546,8 +556,21 @@ def _raw_sha(data: bytes, meta: dict) -> str:
     return h.hexdigest()
 
 
+_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _is_ocr(doc: dict) -> bool:
+    return "rapidocr" in (doc.get("parser") or "")
+
+
+def _ocr_progress(progress, name: str):
+    """Scanned pages take seconds each: report them as their own stage of `assistant index`."""
+    return (lambda done, total: progress(f"文字识别 {name}", done, total)) if progress else None
+
+
 def _safe_file_name(name: str) -> str:
     name = Path(str(name).replace("\\", "/")).name.strip()
+    name = _BIDI.sub("", name)  # right-to-left overrides disguise an extension (“报告\u202etxt.exe”)
     name = re.sub(r"[\x00-\x1f/:*?\"<>|]", "_", name)
     if not name or name in (".", "..") or name.startswith("."):
         raise AssistantError("文件名无效：请使用包含扩展名的正常文件名，例如 报告.txt。")

@@ -62,7 +62,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, file TEXT NOT NULL, raw_sha TEXT NOT NULL DEFAULT '', source TEXT NOT NULL,
     title TEXT NOT NULL, region TEXT NOT NULL DEFAULT '', date TEXT NOT NULL DEFAULT '', text TEXT NOT NULL,
-    chars INTEGER NOT NULL, added_at TEXT NOT NULL);
+    chars INTEGER NOT NULL, added_at TEXT NOT NULL, parser TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, tokens TEXT NOT NULL);
@@ -170,6 +170,8 @@ class IndexStore:
         self._collections: dict[str, object] = {}
         with self._db() as db:
             db.executescript(SCHEMA)
+            if "parser" not in {r[1] for r in db.execute("PRAGMA table_info(documents)")}:  # made before v2
+                db.execute("ALTER TABLE documents ADD COLUMN parser TEXT NOT NULL DEFAULT ''")
         self.installation = self._installation()
         self._client = None
         self._fresh_as_of = -1  # the generation whose vectors the embedded client is known to hold
@@ -355,7 +357,7 @@ class IndexStore:
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             docs = {}
             for row in db.execute(
-                "SELECT d.doc_id, d.file, d.source, d.title, d.region, d.date, d.text, d.chars, d.added_at, "
+                "SELECT d.doc_id, d.file, d.source, d.title, d.region, d.date, d.text, d.chars, d.added_at, d.parser, "
                 "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id) FROM documents d ORDER BY d.added_at, d.file"
             ):
                 keys = (
@@ -368,6 +370,7 @@ class IndexStore:
                     "text",
                     "chars",
                     "added_at",
+                    "parser",
                     "chunks",
                 )
                 docs[row[0]] = dict(zip(keys, row))
@@ -517,8 +520,8 @@ class IndexStore:
                 for nd in add:
                     d = nd.doc
                     db.execute(
-                        "INSERT INTO documents (doc_id, file, raw_sha, source, title, region, date, text, chars, added_at)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO documents (doc_id, file, raw_sha, source, title, region, date, text, chars, added_at, parser)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                         (
                             d.doc_id,
                             d.file,
@@ -530,6 +533,7 @@ class IndexStore:
                             d.text,
                             len(d.text),
                             _now(),
+                            d.parser,
                         ),
                     )
                     db.executemany(
