@@ -1,21 +1,24 @@
-"""Course packs: everything the documents say on a topic, sorted into cases, figures and measures, cited.
+"""Course packs: what the documents say on each topic, compact and ranked, sorted into cases, figures and measures.
 
-Trainers want all of it, not the top 5, so gathering is broad on purpose and then filtered sentence by sentence:
+1. Sentence units: whole sentences of the stored text (a sentence cut at the splitter's length limit or a
+   multi-sentence quotation is one unit), never across a paragraph break, so a sentence cut by the layout is
+   never glued to another. `coursepack_text` decides which units are teaching material at all (no headings,
+   captions, slogans, bylines, datelines, editors' notes, cut pieces) and where an item starts (after a
+   dateline or a leading connective; a sentence that leans on the one before, 这是……, takes it along).
+2. Each unit gets an item span: itself, or for a case (a named place or unit doing something) itself and the
+   result the same paragraph reports right after it (每句都标注出处).
+3. Features per topic (`FEATURES`): the topic's words weighted by their lift in the best hybrid-search chunks
+   (网格 in 网格化管理 counts, 管理 barely), the neighbours', paragraph's and heading's coverage, terms that
+   co-occur with the topic in the strongest sentences, the chunk's dense and fused rank, and whether the item
+   is a case. The score is their weighted sum; the weights and threshold live in `coursepack_weights.py`,
+   fitted by `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per
+   topic). The best `max_items` (default 25) non-overlapping items above the threshold make the topic's part.
+4. A multi-topic pack has one part per topic; an item found for two topics appears once, under the topic it
+   scores higher for, noting the other. Each part opens with an extractive lead-in (places/units covered and
+   their key figures, every sentence cited); sections list items by relevance, grouped by document.
 
-1. Hybrid retrieval (dense + BM25, `retrieval.search`) with a large top-N ranks the chunks for the topic.
-2. The topic's own words are weighted by how much more often they occur in the best chunks than in the corpus
-   (网格 in 网格化管理 is the head, 管理 the generic tail), so a sentence naming only the head still counts.
-3. A sentence's score adds its own lexical coverage, its neighbours' and its section heading's (a measure
-   often names its topic only in the sentence or heading before), terms that co-occur with the topic in the
-   strongest sentences (quoted programme names such as “一中心一张网十联户”, 户外劳动者 next to 新业态), and
-   its chunk's dense and fused rank. The weights and the threshold were chosen on eval/topics_dev.jsonl
-   with leave-one-topic-out checks, never per topic.
-4. Sentences are the unit, so overlapping chunks de-duplicate themselves; a sentence cut at the length limit
-   or by a stray line break is joined back first, so a quote is always a whole sentence.
-
-Each kept sentence is sorted into 典型案例 (a named place or unit doing something), 数据成效 (figures and
-results) or 工作举措 (everything else: measures, mechanisms, methods), grouped by document, and carries a quote
-that is `document.text[start:end]`. The pack renders to the CONTRACT JSON, Markdown and DOCX.
+Every item's quote is `document.text[start:end]`; `sentences` are the cited sentences inside it.
+The pack renders to the CONTRACT JSON, Markdown and DOCX.
 """
 
 from __future__ import annotations
@@ -25,16 +28,20 @@ import io
 import math
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote as url_quote
 
 import numpy as np
 
+from . import coursepack_text as ct
+from . import coursepack_weights as cw
 from .chunking import is_heading
 from .errors import AssistantError
 from .lexical import STOPWORDS, named_units, normalise, tokenize
 from .retrieval import Snapshot, search
+from .sources import source_label, source_title
 
 KINDS = ("典型案例", "数据成效", "工作举措")
 FORMATS = {
@@ -44,11 +51,14 @@ FORMATS = {
 }
 MAX_TOPICS = 10
 MAX_TOPIC_CHARS = 50
+DEFAULT_MAX_ITEMS = 25
+MAX_ITEMS_LIMIT = 100
+FEATURES = cw.FEATURES
 
 
 @dataclass(frozen=True)
 class Tuning:
-    """Gathering weights, chosen on the dev topics (see the module docstring); one set for every topic."""
+    """Gathering settings. The ranking weights and threshold come from `coursepack_weights.py` (fitted)."""
 
     top_n: int = 150  # chunks ranked by hybrid search per topic (all of them in a small corpus)
     feedback: int = 30  # best chunks used to weight the topic's words and find co-occurring terms
@@ -57,15 +67,15 @@ class Tuning:
     repeat_bonus: float = 0.1  # per extra occurrence of a head word (up to two)
     strong: float = 0.9  # sentences at least this lexical score seed the expansion terms
     expansion_df: float = 0.06  # expansion terms occur in at most this share of chunks (and at least 4)
-    w_neighbour: float = 0.1
-    w_expansion: float = 0.4
-    w_dense: float = 0.4
-    w_fused: float = 0.3
-    w_heading: float = 0.4
-    threshold: float = 0.6
     min_coverage: float = 0.5  # share of the topic's words (idf-weighted) the corpus must use at all
-    max_items_per_topic: int = 80
+    max_items: int = DEFAULT_MAX_ITEMS
     merge_max_chars: int = 600
+    case_max_chars: int = 320  # a case (who, what, result) stays one readable paragraph excerpt
+    passage_sentences: int = 1  # an item is its sentence and the next ones of its paragraph, up to this many
+    passage_max_chars: int = 260
+    thread_sentences: int = 2  # … and the next ones that still name the topic, up to this many in all
+    weights: tuple[float, ...] = tuple(cw.WEIGHTS[f] for f in cw.FEATURES)
+    threshold: float = cw.THRESHOLD
 
 
 TUNING = Tuning()
@@ -85,7 +95,10 @@ class PackItem:
     start: int
     end: int
     score: float
-    topics: list[str]
+    topics: list[str]  # the topic it is filed under first, then the other topics it also belongs to
+    sentences: list[tuple[int, int]] = field(default_factory=list)  # cited sentences (document offsets)
+    date: str = ""
+    label: str = ""  # readable source: 《标题》（地区，日期）
     n: int = 0
 
     @property
@@ -94,9 +107,21 @@ class PackItem:
         return f"{self.doc_id}:{self.start}-{self.end}"
 
     @property
+    def topic(self) -> str:
+        return self.topics[0] if self.topics else ""
+
+    @property
+    def also(self) -> list[str]:
+        return list(self.topics[1:])
+
+    @property
     def text(self) -> str:
         """The quote as it reads on paper: line breaks left inside a sentence by PDF layout removed."""
         return _display(self.quote)
+
+    def sentence_texts(self) -> list[str]:
+        spans = self.sentences or [(self.start, self.end)]
+        return [_display(self.quote[s - self.start : e - self.start]) for s, e in spans]
 
     def to_dict(self) -> dict:
         return {
@@ -107,20 +132,35 @@ class PackItem:
             "title": self.title,
             "source": self.source,
             "region": self.region,
+            "date": self.date,
+            "label": self.label,
             "quote": self.quote,
             "start": self.start,
             "end": self.end,
+            "sentences": [{"start": s, "end": e} for s, e in (self.sentences or [(self.start, self.end)])],
             "score": round(float(self.score), 4),
+            "topic": self.topic,
+            "also": self.also,
             "topics": list(self.topics),
         }
 
 
 @dataclass
 class Claim:
-    """A sentence of an LLM-written section summary and the documents it cites (numbers follow the pack)."""
+    """A sentence of a summary or lead-in and the documents it cites (numbers follow the pack)."""
 
     text: str
     doc_ids: list[str]
+
+
+def _claims_text(claims: list[Claim], items: list[PackItem]) -> str:
+    numbers = {i.doc_id: i.n for i in items}
+    out = []
+    for claim in claims:
+        marks = "".join(f"[{n}]" for n in sorted({numbers[d] for d in claim.doc_ids if d in numbers}))
+        if marks:
+            out.append(f"{claim.text}{marks}。")
+    return "".join(out)
 
 
 @dataclass
@@ -131,13 +171,7 @@ class Section:
 
     def summary_text(self) -> str:
         """The summary with [n] after each sentence, n the current reference numbers of its documents."""
-        numbers = {i.doc_id: i.n for i in self.items}
-        out = []
-        for claim in self.summary:
-            marks = "".join(f"[{n}]" for n in sorted({numbers[d] for d in claim.doc_ids if d in numbers}))
-            if marks:
-                out.append(f"{claim.text}{marks}。")
-        return "".join(out)
+        return _claims_text(self.summary, self.items)
 
     def to_dict(self) -> dict:
         out = {"kind": self.kind, "items": [i.to_dict() for i in self.items]}
@@ -147,12 +181,38 @@ class Section:
 
 
 @dataclass
+class Part:
+    """One topic of the pack: an extractive lead-in, then its sections."""
+
+    topic: str
+    sections: list[Section]
+    lead: list[Claim] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[PackItem]:
+        return [i for s in self.sections for i in s.items]
+
+    def lead_text(self) -> str:
+        return _claims_text(self.lead, self.items)
+
+    def to_dict(self) -> dict:
+        return {
+            "topic": self.topic,
+            "lead": self.lead_text(),
+            "sections": [s.to_dict() for s in self.sections],
+            "counts": {s.kind: len(s.items) for s in self.sections},
+        }
+
+
+@dataclass
 class Reference:
     n: int
     doc_id: str
     title: str
     source: str
     region: str = ""
+    date: str = ""
+    label: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -161,18 +221,31 @@ class Reference:
             "title": self.title,
             "source": self.source,
             "region": self.region,
+            "date": self.date,
+            "label": self.label,
         }
+
+
+SUMMARIES_OFF = "未生成要点小结：未配置大模型（抽取式模式），各主题的导语均为原文摘录。"
+SUMMARIES_DECLINED = "未生成要点小结：已按要求关闭；各主题的导语均为原文摘录。"
 
 
 @dataclass
 class CoursePack:
     title: str
     topics: list[str]
-    sections: list[Section]
+    parts: list[Part]
     references: list[Reference]
     generated_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M"))
     seconds: float = 0.0
     notice: str = ""  # e.g. the LLM was unavailable, so sections have no summary
+    summaries_note: str = ""  # says plainly when summaries are off
+    max_items: int = DEFAULT_MAX_ITEMS
+
+    @property
+    def sections(self) -> list[Section]:
+        """Every part's sections in order (the same kind appears once per part)."""
+        return [s for p in self.parts for s in p.sections]
 
     @property
     def items(self) -> list[PackItem]:
@@ -180,43 +253,67 @@ class CoursePack:
 
     @property
     def warning(self) -> str | None:
-        if self.items:
-            return None
-        return f"资料中未找到与{'、'.join(f'“{t}”' for t in self.topics)}相关的内容，请换一个主题或先导入相关文档。"
+        empty = [p.topic for p in self.parts if not p.items]
+        if not self.items:
+            return f"资料中未找到与{'、'.join(f'“{t}”' for t in self.topics)}相关的内容，请换一个主题或先导入相关文档。"
+        if empty:
+            return f"资料中未找到与{'、'.join(f'“{t}”' for t in empty)}相关的内容；其余主题照常汇编。"
+        return None
+
+    def by_kind(self) -> list[Section]:
+        """All parts' items merged by kind (the flat view of the first contract), kinds in the parts' order."""
+        kinds: list[str] = []
+        for s in self.sections:
+            if s.kind not in kinds:
+                kinds.append(s.kind)
+        return [Section(k, [i for s in self.sections if s.kind == k for i in s.items]) for k in kinds]
 
     def to_dict(self) -> dict:
         out = {
             "title": self.title,
             "topics": list(self.topics),
-            "sections": [s.to_dict() for s in self.sections],
+            "parts": [p.to_dict() for p in self.parts],
+            "sections": [s.to_dict() for s in self.by_kind()],
             "references": [r.to_dict() for r in self.references],
             "generated_at": self.generated_at,
-            "counts": {s.kind: len(s.items) for s in self.sections},
+            "max_items": self.max_items,
+            "counts": {s.kind: len(s.items) for s in self.by_kind()},
         }
         if self.warning:
             out["warning"] = self.warning
         if self.notice:
             out["notice"] = self.notice
+        if self.summaries_note:
+            out["summaries_note"] = self.summaries_note
         return out
 
     def select(self, exclude: Iterable[str] = (), order: Iterable[str] | None = None) -> CoursePack:
-        """The pack a trainer reviewed: unticked items dropped, sections reordered, references renumbered."""
+        """The pack a trainer reviewed: unticked items dropped; with `order`, only those sections, in that
+        order (a section left out is removed); references renumbered."""
         dropped = set(exclude)
-        by_kind = {s.kind: s for s in self.sections}
-        kinds = _section_order(order) if order is not None else [s.kind for s in self.sections]
-        sections = []
-        for k in (k for k in kinds if k in by_kind):
-            items = [replace(i) for i in by_kind[k].items if i.id not in dropped]
-            kept = {i.doc_id for i in items}
-            summary = [
-                Claim(c.text, [d for d in c.doc_ids if d in kept])
-                for c in by_kind[k].summary
-                if any(d in kept for d in c.doc_ids)
-            ]  # a summary sentence stays while an item of a document it cites stays
-            sections.append(Section(k, items, summary))
-        pack = _numbered(self.title, self.topics, sections, self.generated_at, self.seconds)
-        pack.notice = self.notice
+        kinds = _section_order(order) if order is not None else None
+        parts = []
+        for part in self.parts:
+            by_kind = {s.kind: s for s in part.sections}
+            sections = []
+            for k in (k for k in (kinds if kinds is not None else list(by_kind)) if k in by_kind):
+                items = [replace(i) for i in by_kind[k].items if i.id not in dropped]
+                sections.append(Section(k, items, _kept_claims(by_kind[k].summary, items)))
+            kept_items = [i for s in sections for i in s.items]
+            parts.append(Part(part.topic, sections, _kept_claims(part.lead, kept_items)))
+        pack = _numbered(self.title, self.topics, parts, self.generated_at, self.seconds)
+        pack.notice, pack.summaries_note, pack.max_items = self.notice, self.summaries_note, self.max_items
         return pack
+
+
+def _kept_claims(claims: list[Claim], items: list[PackItem]) -> list[Claim]:
+    """A summary or lead-in sentence stays while an item of a document it cites stays."""
+    kept = {i.doc_id for i in items}
+    return [
+        Claim(c.text, [d for d in c.doc_ids if d in kept])
+        for c in claims
+        if any(d in kept for d in c.doc_ids)
+    ]
 
 
 def _section_order(order: Iterable[str]) -> list[str]:
@@ -226,35 +323,45 @@ def _section_order(order: Iterable[str]) -> list[str]:
             raise AssistantError(f"未知的素材类别“{kind}”：只能是 {'、'.join(KINDS)}。")
         if kind not in kinds:
             kinds.append(kind)
-    return kinds + [k for k in KINDS if k not in kinds]
+    if not kinds:
+        raise AssistantError(f"请至少保留一个素材类别（{'、'.join(KINDS)}）。")
+    return kinds
 
 
 def _numbered(
-    title: str, topics: list[str], sections: list[Section], generated_at: str, seconds: float
+    title: str, topics: list[str], parts: list[Part], generated_at: str, seconds: float
 ) -> CoursePack:
-    """One reference per document, numbered in order of first appearance; items grouped by document."""
+    """One reference per document, numbered in order of first appearance; items by relevance within a section,
+    grouped by document (documents by their best item, so each document's title is shown once)."""
     numbers: dict[str, int] = {}
     refs: list[Reference] = []
-    for section in sections:
-        for item in _grouped(section.items):
-            if item.doc_id not in numbers:
-                numbers[item.doc_id] = len(numbers) + 1
-                refs.append(
-                    Reference(numbers[item.doc_id], item.doc_id, item.title, item.source, item.region)
-                )
-    for section in sections:
-        for item in section.items:
-            item.n = numbers[item.doc_id]
-        section.items = sorted(section.items, key=lambda i: (i.n, i.start))
-    return CoursePack(title, topics, sections, refs, generated_at, seconds)
+    for part in parts:
+        for section in part.sections:
+            section.items = _grouped(section.items)
+            for item in section.items:
+                if item.doc_id not in numbers:
+                    numbers[item.doc_id] = len(numbers) + 1
+                    refs.append(
+                        Reference(
+                            numbers[item.doc_id],
+                            item.doc_id,
+                            item.title,
+                            item.source,
+                            item.region,
+                            item.date,
+                            item.label,
+                        )
+                    )
+                item.n = numbers[item.doc_id]
+    return CoursePack(title, topics, parts, refs, generated_at, seconds)
 
 
 def _grouped(items: list[PackItem]) -> list[PackItem]:
-    """Documents by their best item, items in reading order within a document."""
+    """Documents by their best item, items by score within a document."""
     best: dict[str, float] = {}
     for i in items:
-        best[i.doc_id] = max(best.get(i.doc_id, 0.0), i.score)
-    return sorted(items, key=lambda i: (-best[i.doc_id], i.doc_id, i.start))
+        best[i.doc_id] = max(best.get(i.doc_id, -1e9), i.score)
+    return sorted(items, key=lambda i: (-best[i.doc_id], i.doc_id, -i.score, i.start))
 
 
 # ----------------------------------------------------------------------------------------------- input
@@ -310,6 +417,17 @@ def _content_words(topic: str) -> list[str]:
     return [t for t in dict.fromkeys(tokenize(topic)) if len(t) >= 2 and t not in STOPWORDS]
 
 
+def validate_max_items(value) -> int:
+    """Items per topic: default 25, 1–100."""
+    if value is None:
+        return DEFAULT_MAX_ITEMS
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ITEMS_LIMIT:
+        raise AssistantError(
+            f"每个主题的条目上限 max_items 应为 1–{MAX_ITEMS_LIMIT} 之间的整数（默认 {DEFAULT_MAX_ITEMS}）。"
+        )
+    return value
+
+
 # ----------------------------------------------------------------------------------------------- corpus view
 
 
@@ -323,6 +441,10 @@ class _Unit:
     norm: str
     chunks: list[int]  # positions in snapshot.chunks of the chunks overlapping this sentence
     head_of: int | None  # index (in the corpus view) of the heading governing this sentence
+    reject: str | None = None  # why it is no teaching material (coursepack_text.rejection)
+    span: tuple[int, int] | None = None  # the item it seeds (document offsets), None when it seeds none
+    sentences: list[tuple[int, int]] = field(default_factory=list)  # the cited sentences of that item
+    case: bool = False  # the item is a case: a named place or unit acting, with its result
 
 
 @dataclass
@@ -331,27 +453,38 @@ class _View:
 
     units: list[_Unit]
     chunk_norms: list[str]
+    para_units: dict[tuple[str, int], list[int]]
+    unit_terms: list[frozenset[str]] = field(default_factory=list)
+    chunk_terms: list[dict[str, int]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, snapshot: Snapshot, merge_max_chars: int) -> _View:
-        cached = snapshot.__dict__.get("_coursepack_view")
+    def of(cls, snapshot: Snapshot, tuning: Tuning = TUNING) -> _View:
+        key = (
+            "_coursepack_view",
+            tuning.merge_max_chars,
+            tuning.case_max_chars,
+            tuning.passage_sentences,
+            tuning.passage_max_chars,
+        )
+        cached = snapshot.__dict__.get(key)
         if cached is None:
-            cached = snapshot.__dict__["_coursepack_view"] = cls._build(snapshot, merge_max_chars)
+            cached = snapshot.__dict__[key] = cls._build(snapshot, tuning)
         return cached
 
     @classmethod
-    def _build(cls, snapshot: Snapshot, merge_max_chars: int) -> _View:
+    def _build(cls, snapshot: Snapshot, tuning: Tuning) -> _View:
         units: list[_Unit] = []
         chunks_by_doc: dict[str, list[tuple[int, int, int]]] = {}
         for pos, c in enumerate(snapshot.chunks):
             chunks_by_doc.setdefault(c.doc_id, []).append((c.start, c.end, pos))
+        para_units: dict[tuple[str, int], list[int]] = {}
         for doc_id, doc in snapshot.documents.items():
             text = doc["text"]
             doc_chunks = sorted(chunks_by_doc.get(doc_id, []))
             starts = [c[0] for c in doc_chunks]
             heading_at = None
             for start, end, para, heading in _whole_sentences(
-                text, snapshot.sentence_spans.get(doc_id, []), merge_max_chars
+                text, snapshot.sentence_spans.get(doc_id, []), tuning.merge_max_chars
             ):
                 overlapping = []
                 for s, e, p in doc_chunks[max(0, bisect.bisect_right(starts, start) - 3) :]:
@@ -371,18 +504,72 @@ class _View:
                 )
                 if heading:
                     heading_at = len(units)
+                para_units.setdefault((doc_id, para), []).append(len(units))
                 units.append(unit)
-        return cls(units, [normalise(snapshot.text_of(c)) for c in snapshot.chunks])
+        view = cls(units, [normalise(snapshot.text_of(c)) for c in snapshot.chunks], para_units)
+        view._material(snapshot, tuning)
+        view.unit_terms = [frozenset(_terms(u.norm)) for u in units]
+        view.chunk_terms = [Counter(_terms(t)) for t in view.chunk_norms]
+        return view
 
+    def _material(self, snapshot: Snapshot, tuning: Tuning) -> None:
+        """Which units are teaching material, and the item span each one seeds."""
+        for unit in self.units:
+            text = snapshot.documents[unit.doc_id]["text"][unit.start : unit.end]
+            alone = len(self.para_units[(unit.doc_id, unit.para)]) == 1
+            unit.reject = ct.rejection(text, alone=alone, heading=unit.heading)
+        for k, unit in enumerate(self.units):
+            if unit.reject:
+                continue
+            text = snapshot.documents[unit.doc_id]["text"]
+            seed = text[unit.start : unit.end]
+            start = unit.start + ct.trim_offset(seed)
+            sentences = [(start, unit.end)]
+            if ct.anaphoric(seed):
+                prev = self._neighbour(k, -1)
+                if prev is None or prev.reject or ct.anaphoric(text[prev.start : prev.end]):
+                    continue  # 这是…… without the sentence it points at says nothing
+                start = prev.start + ct.trim_offset(text[prev.start : prev.end])
+                sentences = [(start, prev.end), (unit.start, unit.end)]
+            end = unit.end
+            case = classify(text[start:end]) == "典型案例"
+            if case:  # who and what; the result the same paragraph reports right after it, if any
+                for step in (1, 2):
+                    nxt = self._neighbour(k, step)
+                    if nxt is None or nxt.reject or nxt.end - start > tuning.case_max_chars:
+                        break
+                    between = [self._neighbour(k, j) for j in range(1, step + 1)]
+                    if _is_result(text[nxt.start : nxt.end]):
+                        sentences += [(u.start, u.end) for u in between]
+                        end = nxt.end
+                        break
+            step = 1
+            while len(sentences) < tuning.passage_sentences:  # the sentences that carry the thread on
+                nxt = self._neighbour(k, step)
+                step += 1
+                if nxt is None or nxt.reject or nxt.end - start > tuning.passage_max_chars:
+                    break
+                if nxt.end <= end:
+                    continue
+                sentences.append((nxt.start, nxt.end))
+                end = nxt.end
+            unit.span, unit.sentences, unit.case = (start, end), sentences, case
 
-_TERMINAL = re.compile(r"[。！？!?…][”’」』）)》\"']*$")
+    def _neighbour(self, k: int, step: int) -> _Unit | None:
+        j = k + step
+        if 0 <= j < len(self.units):
+            u, unit = self.units[j], self.units[k]
+            if u.doc_id == unit.doc_id and u.para == unit.para and not u.heading:
+                return u
+        return None
 
 
 def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
-    """Sentence spans joined back where the splitter cut at the length limit or at a stray line break.
+    """Sentence spans joined back where the splitter cut at its length limit or inside a quotation, never
+    across a line break (a paragraph of the stored text).
 
-    Yields (start, end, paragraph number, is_heading). A piece that does not end a sentence and is not a
-    heading continues into the next piece (PDF layout breaks “……高效的服\\n\\n务。” mid-word).
+    Yields (start, end, paragraph number, is_heading). A piece that does not end a sentence, or leaves a
+    quotation open, continues into the next piece of the same line up to `max_chars`.
     """
     current = None
     para = 0
@@ -390,16 +577,20 @@ def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
         heading = is_heading(text, span)
         if current is not None:
             cs, ce, cpara, cheading = current
+            same_line = "\n" not in text[ce : span[0]]
+            piece = text[cs:ce]
+            open_quote = piece.count("“") > piece.count("”")
             if (
-                not cheading
+                same_line
+                and not cheading
                 and not heading
-                and not _TERMINAL.search(text[cs:ce])
+                and (not ct.TERMINAL.search(piece) or open_quote)
                 and span[1] - cs <= max_chars
             ):
                 current = (cs, span[1], cpara, cheading)
                 continue
             yield current
-            if "\n" in text[ce : span[0]]:
+            if not same_line:
                 para += 1
         current = (span[0], span[1], para, heading)
     if current is not None:
@@ -408,21 +599,25 @@ def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
 
 # ----------------------------------------------------------------------------------------------- gathering
 
-_NOISE = re.compile(r"摄\s*[)）]|[（(]?[\u4e00-\u9fff]{2,4}\s*摄$|^写在前面|以飨读者|[？?]$")
-_ATTRIBUTION = re.compile(r"(说|表示|介绍|告诉记者|感慨地说)[。：:]?[”」]?$")
+def _terms(norm: str) -> list[str]:
+    return [t for t in tokenize(norm) if len(t) >= 2 and t not in STOPWORDS and not re.search(r"\d", t)]
 
 
-def _noise(sentence: str) -> bool:
-    """Photo credits, editor's notes, rhetorical questions and bare “……说。” attributions: no teaching value."""
-    s = sentence.strip()
-    return bool(_NOISE.search(s)) or (len(s) < 40 and bool(_ATTRIBUTION.search(s)))
-
-
-@dataclass
-class _Scored:
-    unit: _Unit
-    score: float
-    topic: str
+def _feedback_profile(
+    view: _View, snapshot: Snapshot, feedback: list[int], size: int = 60
+) -> dict[str, float]:
+    """Pseudo-relevance feedback: the terms that characterise the best chunks (tf-idf, rank-discounted)."""
+    profile: Counter = Counter()
+    for rank, pos in enumerate(feedback):
+        for term, tf in view.chunk_terms[pos].items():
+            df = snapshot.bm25.doc_freq.get(term, 0)
+            if df:
+                profile[term] += (1 + math.log(tf)) * snapshot.bm25.idf(term) / (1 + 0.1 * rank)
+    top = profile.most_common(size)
+    if not top:
+        return {}
+    peak = top[0][1]
+    return {t: w / peak for t, w in top}
 
 
 @dataclass
@@ -462,6 +657,24 @@ def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
     return min(score + tuning.repeat_bonus * min(max(repeats - 1, 0), 2), 1.5)
 
 
+_PROGRAMME = re.compile(r"“[^”]{2,30}”")
+
+
+def _programme(norm: str, weights: _TopicWeights, reach: int = 8) -> float:
+    """A named programme of the topic: a quoted name holding a topic word or standing right next to one
+    (“1+1+N”网格党支部, “先锋党建”), weighted like the word."""
+    if not weights.present or "“" not in norm:
+        return 0.0
+    top = max(weights.present.values())
+    best = 0.0
+    for m in _PROGRAMME.finditer(norm):
+        near = norm[max(0, m.start() - reach) : m.end() + reach]
+        for term, w in weights.present.items():
+            if term in near:
+                best = max(best, w / top)
+    return best
+
+
 def _expansion_terms(
     strong: list[tuple[_Unit, float]], snapshot: Snapshot, weights: _TopicWeights, tuning: Tuning
 ) -> dict[str, float]:
@@ -478,13 +691,25 @@ def _expansion_terms(
     return terms
 
 
-def score_topic(
+@dataclass
+class TopicFeatures:
+    """The candidate units of one topic (view indices) and their feature rows (`FEATURES` order)."""
+
+    topic: str
+    units: list[int]
+    matrix: np.ndarray
+    spans: list[tuple[int, int]] = field(default_factory=list)  # each candidate's item (document offsets)
+    sentences: list[list[tuple[int, int]]] = field(default_factory=list)  # its cited sentences
+
+
+def topic_features(
     topic: str, snapshot: Snapshot, store, embedder, settings=None, tuning: Tuning = TUNING
-) -> list[_Scored]:
-    """Every sentence of the corpus that the topic's evidence channels lift over the threshold, best first."""
-    view = _View.of(snapshot, tuning.merge_max_chars)
+) -> TopicFeatures:
+    """Feature rows of every unit that seeds an item and the topic touches at all."""
+    view = _View.of(snapshot, tuning)
+    empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
     if not view.units or not snapshot.chunks:
-        return []
+        return empty
     vector = embedder.embed_question(topic)
     top_n = min(tuning.top_n, len(snapshot.chunks))
     fusion = (
@@ -504,6 +729,8 @@ def score_topic(
     for h in hits:
         fused[position[h.chunk.chunk_id]] = h.score
         cosine[position[h.chunk.chunk_id]] = h.cosine
+    if fused.max() > 0:
+        fused = fused / fused.max()
     ranked = np.sort(cosine[~np.isnan(cosine)])[::-1]
     if ranked.size:
         top, ref = float(ranked[0]), float(ranked[min(len(ranked) - 1, len(ranked) // 2)])
@@ -516,15 +743,26 @@ def score_topic(
         topic, view, [position[h.chunk.chunk_id] for h in hits[: tuning.feedback]], tuning
     )
     if weights.coverage < tuning.min_coverage:
-        return []  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
+        return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
     lex = [_lexical(u.norm, weights, tuning) for u in view.units]
-    strong = [(u, lex[k]) for k, u in enumerate(view.units) if lex[k] >= tuning.strong]
+    strong = [(u, lex[k]) for k, u in enumerate(view.units) if lex[k] >= tuning.strong and not u.reject]
     expansion = _expansion_terms(strong, snapshot, weights, tuning)
+    para_best = {key: max(lex[j] for j in ks) for key, ks in view.para_units.items()}
+    profile = _feedback_profile(view, snapshot, [position[h.chunk.chunk_id] for h in hits[: tuning.feedback]])
+    prf_norm = sum(sorted(profile.values(), reverse=True)[:8]) or 1.0
 
-    out: list[_Scored] = []
+    rows, keep, spans, cited = [], [], [], []
     for k, unit in enumerate(view.units):
-        if unit.heading or unit.end - unit.start < 8:
+        if unit.span is None:
             continue
+        covered_units = [
+            j
+            for j in range(max(0, k - 2), min(len(view.units), k + 3))
+            if view.units[j].doc_id == unit.doc_id
+            and view.units[j].start < unit.span[1]
+            and view.units[j].end > unit.span[0]
+        ]
+        own = max(lex[j] for j in covered_units)
         neighbours = [
             lex[j]
             for j in (k - 1, k + 1)
@@ -536,57 +774,155 @@ def score_topic(
         chunk_dense = max((dense[p] for p in unit.chunks), default=-1.0)
         chunk_fused = max((fused[p] for p in unit.chunks), default=0.0)
         heading = lex[unit.head_of] if unit.head_of is not None else 0.0
-        score = (
-            lex[k]
-            + tuning.w_neighbour * max(neighbours, default=0.0)
-            + tuning.w_expansion * exp
-            + tuning.w_dense * chunk_dense
-            + tuning.w_fused * chunk_fused
-            + tuning.w_heading * heading
+        para = para_best[(unit.doc_id, unit.para)]
+        if own == 0 and exp == 0 and heading == 0 and para == 0 and chunk_fused == 0:
+            continue  # nothing ties it to the topic
+        rows.append(
+            (
+                own,
+                max(neighbours, default=0.0),
+                para,
+                exp,
+                chunk_dense,
+                chunk_fused,
+                heading,
+                float(unit.case),
+                sum(profile.get(t, 0.0) for t in view.unit_terms[k]) / prf_norm,
+                _programme(unit.norm, weights),
+            )
         )
-        if score < tuning.threshold:
+        keep.append(k)
+        span, sentences = _thread(view, k, lex, tuning)
+        spans.append(span)
+        cited.append(sentences)
+    matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
+    return TopicFeatures(topic, keep, matrix, spans, cited)
+
+
+def _thread(view: _View, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:
+    """The unit's item, carried on through the next sentences of its paragraph that stay on the topic."""
+    unit = view.units[k]
+    (start, end), sentences = unit.span, list(unit.sentences)
+    for step in range(1, 4):
+        nxt = view._neighbour(k, step)
+        if nxt is None or len(sentences) >= tuning.thread_sentences:
+            break
+        if nxt.end <= end:
             continue
-        if _noise(snapshot.documents[unit.doc_id]["text"][unit.start : unit.end]):
+        if nxt.span is None or nxt.span[0] != nxt.start or nxt.end - start > tuning.passage_max_chars:
+            break
+        if lex[k + step] <= 0:
+            break
+        sentences.append((nxt.start, nxt.end))
+        end = nxt.end
+    return (start, end), sentences
+
+
+@dataclass
+class _Scored:
+    unit: _Unit
+    score: float
+    topic: str
+    span: tuple[int, int] = (0, 0)
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+
+
+def select(
+    features: TopicFeatures, view: _View, weights: Iterable[float], threshold: float, max_items: int
+) -> list[_Scored]:
+    """The best non-overlapping item spans, at most `max_items`, best first, down to `threshold` below the
+    topic's best score (a gap, so it means the same for topics whose scores sit higher or lower)."""
+    if not features.units:
+        return []
+    scores = features.matrix @ np.asarray(tuple(weights), dtype=float)
+    floor = float(scores.max()) - threshold
+    taken: dict[str, list[tuple[int, int]]] = {}
+    out: list[_Scored] = []
+    for i in np.argsort(-scores, kind="stable"):
+        if scores[i] < floor or len(out) >= max_items:
+            break
+        unit = view.units[features.units[i]]
+        s, e = features.spans[i]
+        if any(s < te and ts < e for ts, te in taken.get(unit.doc_id, ())):
             continue
-        out.append(_Scored(unit, float(score), topic))
-    out.sort(key=lambda s: -s.score)
-    return out[: tuning.max_items_per_topic]
+        taken.setdefault(unit.doc_id, []).append((s, e))
+        out.append(_Scored(unit, float(scores[i]), features.topic, (s, e), features.sentences[i]))
+    return out
+
+
+def score_topic(
+    topic: str, snapshot: Snapshot, store, embedder, settings=None, tuning: Tuning = TUNING, max_items=None
+) -> list[_Scored]:
+    """The topic's items: best first, non-overlapping, at most `max_items` (default `tuning.max_items`)."""
+    features = topic_features(topic, snapshot, store, embedder, settings, tuning)
+    view = _View.of(snapshot, tuning)
+    return select(features, view, tuning.weights, tuning.threshold, max_items or tuning.max_items)
 
 
 def build(
-    topics: list[str], snapshot: Snapshot, store, embedder, settings=None, tuning: Tuning = TUNING
+    topics: list[str],
+    snapshot: Snapshot,
+    store,
+    embedder,
+    settings=None,
+    tuning: Tuning = TUNING,
+    max_items: int | None = None,
 ) -> CoursePack:
-    """Gather every topic, merge sentences found for several topics, classify, group and number."""
+    """One part per topic; an item found for several topics is filed under the one it scores best for."""
     started = time.perf_counter()
-    merged: dict[tuple[str, int, int], PackItem] = {}
+    max_items = validate_max_items(max_items if max_items is not None else tuning.max_items)
+    found: dict[str, list[_Scored]] = {
+        t: score_topic(t, snapshot, store, embedder, settings, tuning, max_items) for t in topics
+    }
+    # an overlapping span found for several topics: the best-scored one wins, the others note it
+    claims: list[_Scored] = sorted((s for t in topics for s in found[t]), key=lambda s: -s.score)
+    owners: list[tuple[_Scored, list[str]]] = []
+    for s in claims:
+        u = s.unit
+        for owner, also in owners:
+            o = owner.unit
+            if o.doc_id == u.doc_id and owner.span[0] < s.span[1] and s.span[0] < owner.span[1]:
+                if s.topic != owner.topic and s.topic not in also:
+                    also.append(s.topic)
+                break
+        else:
+            owners.append((s, []))
+    items_by_topic: dict[str, list[PackItem]] = {t: [] for t in topics}
+    for s, also in owners:
+        items_by_topic[s.topic].append(_item(s, also, snapshot))
+    parts = []
     for topic in topics:
-        for s in score_topic(topic, snapshot, store, embedder, settings, tuning):
-            key = (s.unit.doc_id, s.unit.start, s.unit.end)
-            item = merged.get(key)
-            if item is None:
-                doc = snapshot.documents[s.unit.doc_id]
-                quote = doc["text"][s.unit.start : s.unit.end]
-                merged[key] = PackItem(
-                    classify(quote),
-                    s.unit.doc_id,
-                    doc["title"],
-                    doc["source"],
-                    doc.get("region") or "",
-                    quote,
-                    s.unit.start,
-                    s.unit.end,
-                    s.score,
-                    [topic],
-                )
-            else:
-                item.score = max(item.score, s.score)
-                if topic not in item.topics:
-                    item.topics.append(topic)
-    items = _dedupe_text(list(merged.values()))
-    sections = [Section(kind, [i for i in items if i.kind == kind]) for kind in KINDS]
-    pack = _numbered(pack_title(topics), topics, sections, time.strftime("%Y-%m-%d %H:%M"), 0.0)
+        items = _dedupe_text(items_by_topic[topic])
+        sections = [Section(kind, [i for i in items if i.kind == kind]) for kind in KINDS]
+        parts.append(Part(topic, sections))
+    pack = _numbered(pack_title(topics), topics, parts, time.strftime("%Y-%m-%d %H:%M"), 0.0)
+    for part in pack.parts:
+        part.lead = lead_in(part)
+    pack.max_items = max_items
     pack.seconds = time.perf_counter() - started
     return pack
+
+
+def _item(s: _Scored, also: list[str], snapshot: Snapshot) -> PackItem:
+    doc = snapshot.documents[s.unit.doc_id]
+    start, end = s.span
+    quote = doc["text"][start:end]
+    kind = "典型案例" if s.unit.case else classify(quote)
+    return PackItem(
+        kind,
+        s.unit.doc_id,
+        source_title(doc),
+        doc.get("source") or "",
+        doc.get("region") or "",
+        quote,
+        start,
+        end,
+        s.score,
+        [s.topic, *also],
+        list(s.sentences),
+        doc.get("date") or "",
+        source_label(doc),
+    )
 
 
 def _dedupe_text(items: list[PackItem]) -> list[PackItem]:
@@ -601,6 +937,58 @@ def _dedupe_text(items: list[PackItem]) -> list[PackItem]:
 
 def pack_title(topics: list[str]) -> str:
     return f"课程素材：{'、'.join(topics)}"
+
+
+# ----------------------------------------------------------------------------------------------- lead-in
+
+_CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?]")
+
+
+def lead_in(part: Part, max_places: int = 6, max_figures: int = 3) -> list[Claim]:
+    """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses)."""
+    items = sorted(part.items, key=lambda i: -i.score)
+    if not items:
+        return []
+    places: dict[str, list[str]] = {}
+    for item in items:
+        for name in named_units(item.text)[:1]:
+            if not any(name in p or p in name for p in places) and len(places) < max_places:
+                places.setdefault(name, []).append(item.doc_id)
+    claims = []
+    docs = list(dict.fromkeys(i.doc_id for i in items))
+    counts = "、".join(f"{s.kind} {len(s.items)} 条" for s in part.sections if s.items)
+    claims.append(Claim(f"本部分共 {len(items)} 条素材（{counts}），摘自 {len(docs)} 篇文档", docs))
+    if places:
+        cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
+        claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
+    used: set[str] = set()
+    for item in items:
+        if len([c for c in claims if c.text.startswith("数据：")]) >= max_figures:
+            break
+        if item.kind != "数据成效" and not _FIGURE.search(item.text):
+            continue
+        clause = _figure_clause(item.text)
+        if not clause or clause in used:
+            continue
+        used.add(clause)
+        who = named_units(item.text)[:1]
+        prefix = f"{who[0]}：" if who and who[0] not in clause else ""
+        claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
+    return claims
+
+
+def _figure_clause(text: str) -> str:
+    """The clause around the first figure of a sentence, verbatim."""
+    plain = _QUOTED.sub(lambda m: "“" * len(m.group()), _DATE.sub(lambda m: "#" * len(m.group()), text))
+    m = _FIGURE.search(plain)
+    if not m:
+        return ""
+    cuts = [c.end() for c in _CLAUSE_CUT.finditer(text, 0, m.start())]
+    start = cuts[-1] if cuts else 0
+    end_m = _CLAUSE_CUT.search(text, m.end())
+    end = end_m.start() if end_m else len(text)
+    clause = text[start:end].strip()
+    return clause if 4 <= len(clause) <= 80 else ""
 
 
 # ----------------------------------------------------------------------------------------------- classification
@@ -632,6 +1020,11 @@ def classify(sentence: str) -> str:
     return "工作举措"
 
 
+def _is_result(sentence: str) -> bool:
+    """A sentence reporting what came of it: figures or a result verb (化解, 提升了, 实现全覆盖)."""
+    return classify(sentence) == "数据成效" or bool(_RESULT.search(sentence))
+
+
 # ----------------------------------------------------------------------------------------------- rendering
 
 
@@ -643,54 +1036,73 @@ def _display(quote: str) -> str:
 _ORDINALS = "一二三四五六七八九十"
 
 
-def _section_heading(index: int, section: Section) -> str:
-    return f"{_ORDINALS[index] if index < len(_ORDINALS) else index + 1}、{section.kind}（{len(section.items)} 条）"
+def _ordinal(index: int) -> str:
+    return _ORDINALS[index] if index < len(_ORDINALS) else str(index + 1)
 
 
-def _group_heading(ref: Reference) -> str:
-    return f"《{ref.title}》" + (f"（{ref.region}）" if ref.region else "")
+def part_heading(index: int, part: Part) -> str:
+    return f"{_ordinal(index)}、{part.topic}"
 
 
-def _intro(pack: CoursePack) -> str:
+def section_heading(index: int, section: Section) -> str:
+    return f"（{_ordinal(index)}）{section.kind}（{len(section.items)} 条）"
+
+
+def also_note(item: PackItem) -> str:
+    return f"（另见主题：{'、'.join(f'“{t}”' for t in item.also)}）" if item.also else ""
+
+
+def intro(pack: CoursePack) -> str:
     n_items, n_docs = len(pack.items), len(pack.references)
-    kinds = "、".join(s.kind for s in pack.sections)
     return (
-        f"主题：{'、'.join(pack.topics)}。共 {n_items} 条素材，摘自 {n_docs} 篇文档，按{kinds}分类，"
-        f"每条均为原文摘录并标注出处编号。生成时间：{pack.generated_at}。"
+        f"主题：{'、'.join(pack.topics)}。共 {n_items} 条素材（每个主题最多 {pack.max_items} 条，按相关程度排序），"
+        f"摘自 {n_docs} 篇文档，每条均为原文摘录，每句标注出处编号。生成时间：{pack.generated_at}。"
     )
 
 
-def _groups(section: Section, refs: dict[int, Reference]) -> list[tuple[Reference, list[PackItem]]]:
-    out: list[tuple[Reference, list[PackItem]]] = []
+def notes(pack: CoursePack) -> list[str]:
+    return [n for n in (pack.warning, pack.notice, pack.summaries_note) if n]
+
+
+def groups(section: Section) -> list[tuple[PackItem, list[PackItem]]]:
+    """Consecutive items of one document: (first item, items); the document's title is shown once."""
+    out: list[tuple[PackItem, list[PackItem]]] = []
     for item in section.items:
-        if not out or out[-1][0].n != item.n:
-            out.append((refs[item.n], []))
+        if not out or out[-1][0].doc_id != item.doc_id:
+            out.append((item, []))
         out[-1][1].append(item)
     return out
 
 
+def _parts_with_items(pack: CoursePack) -> list[Part]:
+    return [p for p in pack.parts if p.items] or []
+
+
 def to_markdown(pack: CoursePack) -> str:
-    refs = {r.n: r for r in pack.references}
-    lines = [f"# {pack.title}", "", f"> {_intro(pack)}", ""]
-    if pack.warning:
-        lines += [pack.warning, ""]
-    index = 0
-    for section in pack.sections:
-        if not section.items:
-            continue
-        lines += [f"## {_section_heading(index, section)}", ""]
-        index += 1
-        if section.summary_text():
-            lines += [f"**要点**：{_md_escape_summary(section.summary_text())}", ""]
-        for ref, items in _groups(section, refs):
-            lines += [f"### {_group_heading(ref)}", ""]
-            lines += [f"- {_md_escape(item.text)}[{item.n}]" for item in items]
-            lines.append("")
+    lines = [f"# {pack.title}", "", f"> {intro(pack)}", ""]
+    for note in notes(pack):
+        lines += [f"> {note}", ""]
+    for p_index, part in enumerate(_parts_with_items(pack)):
+        lines += [f"## {part_heading(p_index, part)}", ""]
+        if part.lead_text():
+            lines += [f"**导语**：{_md_escape_cited(part.lead_text())}", ""]
+        s_index = 0
+        for section in part.sections:
+            if not section.items:
+                continue
+            lines += [f"### {section_heading(s_index, section)}", ""]
+            s_index += 1
+            if section.summary_text():
+                lines += [f"**要点**：{_md_escape_cited(section.summary_text())}", ""]
+            for first, items in groups(section):
+                lines += [f"#### {first.label or first.title}", ""]
+                for item in items:
+                    body = "".join(f"{_md_escape(t)}[{item.n}]" for t in item.sentence_texts())
+                    lines.append(f"- {body}{_md_escape(also_note(item))}")
+                lines.append("")
     if pack.references:
         lines += ["## 参考资料", ""]
-        for ref in pack.references:
-            region = f"，{ref.region}" if ref.region else ""
-            lines.append(f"{ref.n}. 《{ref.title}》（来源文件：{ref.source}{region}）")
+        lines += [f"{ref.n}. {ref.label or ref.title}" for ref in pack.references]
         lines.append("")
     return "\n".join(lines)
 
@@ -699,18 +1111,21 @@ def _md_escape(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
 
 
-def _md_escape_summary(text: str) -> str:
-    """Escape the summary's prose but keep its [n] markers."""
+def _md_escape_cited(text: str) -> str:
+    """Escape prose but keep its [n] markers."""
     return re.sub(r"\\\[(\d+)\\\]", r"[\1]", _md_escape(text))
 
 
-BODY_FONT = "宋体"
-HEADING_FONT = "黑体"
+# East Asian fonts with CJK Extension A (㮾 U+3BBE): Noto CJK (Debian fonts-noto-cjk). Word/WPS without them
+# substitute their default Song/Hei faces, which cover Extension A as well (GB18030).
+BODY_FONT = "Noto Serif CJK SC"
+HEADING_FONT = "Noto Sans CJK SC"
 LATIN_FONT = "Times New Roman"
 
 
 def to_docx(pack: CoursePack) -> bytes:
-    """Word/WPS/LibreOffice-clean DOCX: headings per section and document, [n] superscripts, 参考资料, page footer."""
+    """Word/WPS/LibreOffice-clean DOCX: a heading per topic, section and document, [n] superscripts after each
+    sentence, 参考资料, page footer."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt, RGBColor
@@ -722,37 +1137,48 @@ def to_docx(pack: CoursePack) -> bytes:
     props.language, props.keywords = "zh-CN", "课程素材"
 
     doc.add_heading(pack.title, level=0)
-    intro = doc.add_paragraph(_intro(pack))
-    for run in intro.runs:
-        run.font.size = Pt(10)
-        run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
-    if pack.warning:
-        doc.add_paragraph(pack.warning)
-    refs = {r.n: r for r in pack.references}
-    index = 0
-    for section in pack.sections:
-        if not section.items:
-            continue
-        doc.add_heading(_section_heading(index, section), level=1)
-        index += 1
-        if section.summary_text():
+    for text in (intro(pack), *notes(pack)):
+        para = doc.add_paragraph(text)
+        for run in para.runs:
+            run.font.size = Pt(10)
+            run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+
+    def cited(para, text: str) -> None:
+        for piece in re.split(r"(\[\d+\])", text):
+            if piece:
+                para.add_run(piece).font.superscript = bool(re.fullmatch(r"\[\d+\]", piece))
+
+    for p_index, part in enumerate(_parts_with_items(pack)):
+        doc.add_heading(part_heading(p_index, part), level=1)
+        if part.lead_text():
             para = doc.add_paragraph()
-            para.add_run("要点：").bold = True
-            for piece in re.split(r"(\[\d+\])", section.summary_text()):
-                if piece:
-                    para.add_run(piece).font.superscript = bool(re.fullmatch(r"\[\d+\]", piece))
-        for ref, items in _groups(section, refs):
-            doc.add_heading(_group_heading(ref), level=2)
-            for item in items:
-                para = doc.add_paragraph(style="List Bullet")
-                para.add_run(item.text)
-                marker = para.add_run(f"[{item.n}]")
-                marker.font.superscript = True
+            para.add_run("导语：").bold = True
+            cited(para, part.lead_text())
+        s_index = 0
+        for section in part.sections:
+            if not section.items:
+                continue
+            doc.add_heading(section_heading(s_index, section), level=2)
+            s_index += 1
+            if section.summary_text():
+                para = doc.add_paragraph()
+                para.add_run("要点：").bold = True
+                cited(para, section.summary_text())
+            for first, items in groups(section):
+                doc.add_heading(first.label or first.title, level=3)
+                for item in items:
+                    para = doc.add_paragraph(style="List Bullet")
+                    for text in item.sentence_texts():
+                        para.add_run(text)
+                        para.add_run(f"[{item.n}]").font.superscript = True
+                    if item.also:
+                        note = para.add_run(also_note(item))
+                        note.font.size = Pt(9)
+                        note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
     if pack.references:
         doc.add_heading("参考资料", level=1)
         for ref in pack.references:
-            region = f"，{ref.region}" if ref.region else ""
-            doc.add_paragraph(f"[{ref.n}] 《{ref.title}》（来源文件：{ref.source}{region}）")
+            doc.add_paragraph(f"[{ref.n}] {ref.label or ref.title}")
     footer = doc.sections[0].footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run("第 ")
@@ -770,7 +1196,7 @@ def _set_fonts(doc) -> None:
     from docx.oxml.ns import qn
 
     styles = doc.styles
-    for name in ("Normal", "Title", "Heading 1", "Heading 2", "List Bullet", "Footer"):
+    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet", "Footer"):
         try:
             style = styles[name]
         except KeyError:

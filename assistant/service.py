@@ -264,36 +264,43 @@ class Assistant:
             out["llm_reachable"] = self._llm_answerer().reachable()
         return out
 
-    def course_pack(self, topics, exclude=None, order=None, summaries: bool = True):
-        """Cited course material on 1–10 topics (coursepack.py); `exclude` item ids, `order` section kinds.
-        In LLM mode each section also gets a short cited summary, unless `summaries` is false."""
+    def course_pack(self, topics, exclude=None, order=None, summaries: bool = True, max_items=None):
+        """Cited course material on 1–10 topics (coursepack.py), one part per topic, at most `max_items` items per
+        topic (default 25). `exclude` item ids; `order` the section kinds to keep, in that order (a kind left out
+        is removed). In LLM mode each section also gets a short cited summary, unless `summaries` is false.
+        The API, CLI and UI all call this (or `course_pack_export`), so a review exports the same everywhere."""
         from . import coursepack
 
         topics = coursepack.validate_topics(topics)
+        max_items = coursepack.validate_max_items(max_items)
         guard = self._dense_guard()
-        pack = coursepack.build(topics, self.snapshot, guard, self.embedder, self.settings)
+        pack = coursepack.build(topics, self.snapshot, guard, self.embedder, self.settings, max_items=max_items)
         if guard.failed and not pack.notice:
             pack.notice = DENSE_DOWN_WARNING
-        if summaries and self.settings.llm_enabled and pack.items:
+        if not self.settings.llm_enabled:
+            pack.summaries_note = coursepack.SUMMARIES_OFF
+        elif not summaries:
+            pack.summaries_note = coursepack.SUMMARIES_DECLINED
+        elif pack.items:
             self._summarize(pack)
         log.info("coursepack topics=%d items=%d ms=%.1f", len(topics), len(pack.items), 1000 * pack.seconds)
-        if exclude or order:
+        if exclude or order is not None:
             pack = pack.select(exclude or (), order)
         return pack
 
     def _summarize(self, pack) -> None:
-        """Section summaries from the LLM, all sections at once; a failure leaves the items and says why."""
+        """Section summaries from the LLM, all sections of all topics at once; a failure leaves the items."""
         from concurrent.futures import ThreadPoolExecutor
 
         from .answer.llm import failure_reason
 
         started = time.perf_counter()
-        sections = [s for s in pack.sections if s.items]
+        jobs = [(part, s) for part in pack.parts for s in part.sections if s.items]
         llm = self._llm_answerer()
-        with ThreadPoolExecutor(max_workers=len(sections)) as pool:
-            futures = [pool.submit(llm.summarize, pack.topics, s) for s in sections]
+        with ThreadPoolExecutor(max_workers=min(len(jobs), 8)) as pool:
+            futures = [pool.submit(llm.summarize, [part.topic], s) for part, s in jobs]
         failures = []
-        for section, future in zip(sections, futures):
+        for (_, section), future in zip(jobs, futures):
             try:
                 section.summary = future.result()
             except Exception as exc:  # noqa: BLE001 - the endpoint's trouble must not cost the pack
@@ -303,12 +310,15 @@ class Assistant:
             pack.notice = f"大模型暂时不可用（{failures[0]}），部分或全部要点小结未生成；素材条目不受影响。"
         pack.seconds += time.perf_counter() - started
 
-    def course_pack_export(self, topics, fmt: str = "json", exclude=None, order=None, summaries: bool = True):
-        """The pack as a file (`coursepack.Export`: bytes, content type, file name) for the API, CLI and UI."""
+    def course_pack_export(
+        self, topics, fmt: str = "json", exclude=None, order=None, summaries: bool = True, max_items=None
+    ):
+        """The reviewed pack as a file (`coursepack.Export`: bytes, content type, file name) for the API, CLI
+        and UI alike: unticked items and removed sections are not exported."""
         from . import coursepack
 
         fmt = coursepack.validate_format(fmt)
-        return coursepack.export(self.course_pack(topics, exclude, order, summaries), fmt)
+        return coursepack.export(self.course_pack(topics, exclude, order, summaries, max_items), fmt)
 
     # ------------------------------------------------------------ writing
 

@@ -1,0 +1,170 @@
+"""What counts as teaching material in a course pack: general layout and linguistic rules, no corpus phrases.
+
+A sentence unit (a whole sentence of the stored text, never crossing a paragraph break) is material unless it is
+
+- a heading (a short line without end punctuation) or a cut piece (no end punctuation, unbalanced quotation
+  marks or brackets: a sentence cut by the layout, possibly glued to another one by the text extraction);
+- a photo caption (a one-sentence paragraph that is a short single clause, a photo credit “（某某 摄）”,
+  a sentence wholly in brackets);
+- a byline (□ 作者, 记者 某某), a dateline (2022年02月11日15:18 | 来源:…), an editor's note (编者按, 本文配图由…提供,
+  责任编辑) or web chrome (扫码, 分享至);
+- a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
+  “群众利益无小事,一枝一叶总关情。”, a short sentence wholly in quotation marks);
+- a bare attribution (“……说。”) or a rhetorical question.
+
+`trim_start` moves an item's start past a dateline (本报讯) or a leading connective (同时，此外，另一方面，):
+the sentence it connects to is not in the item, so the item starts at the content. `anaphoric` marks
+sentences that only make sense with the one before (这是……), which the pack attaches to that sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .lexical import named_units
+
+TERMINAL = re.compile(r"[。！？!?…][”’」』）)》\"']*$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_PAIRS = (("“", "”"), ("（", "）"), ("(", ")"), ("《", "》"), ("「", "」"), ("『", "』"))
+
+_BYLINE = re.compile(
+    r"^\s*(?:[□■◆●▲]|(?:本报|本刊|特约)?(?:记者|通讯员|作者|撰稿|供稿)\s*[:：\s]|[文图]\s*[/／:：])"
+)
+_DATELINE = re.compile(
+    r"^\s*(?:本报讯|本刊讯|(?:新华社|中新社|中新网|人民网|央视网|新华网)[\u4e00-\u9fff]{0,8}\d{0,2}月?\d{0,2}日?电"
+    r"|[\u4e00-\u9fff]{2,8}\d{1,2}月\d{1,2}日电)\s*(?:[（(][^）)]{0,30}[）)])?\s*[,，:：]?\s*"
+)
+_STAMP = re.compile(
+    r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}|[|｜]\s*来源\s*[:：]"
+)
+_NOTE = re.compile(
+    r"^\s*[（(【\[]?\s*(?:编者按|编者的话|编后|责任编辑|责编|编辑|校对|审核|来源|原标题|图片来源|本文配图|图\s*\d|注)\s*[:：】\]]"
+    r"|本文配图|配图由|图片由.{0,20}提供|以飨读者|^写在前面"
+)
+_CREDIT = re.compile(
+    r"(?:^|[\s(（])(?:[\u4e00-\u9fff]{2,4}\s*)?(?:摄|供图|摄影)\s*[)）]?\s*$|资料图片?\s*[)）]?$"
+)
+_CHROME = re.compile(
+    r"扫码|二维码|分享至|分享到|点击(?:查看|进入|关注|阅读)|返回顶部|上一篇|下一篇|阅读原文|关注我们|转载请"
+)
+_ATTRIBUTION = re.compile(r"(?:说|表示|介绍|指出|告诉记者|感慨地说|笑着说)[。：:]?[”」]?$")
+_CLAUSE = re.compile(r"[，,；;：:]")
+_DIGIT = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
+_QUOTED_ALL = re.compile(r"^[“\"「『][^”\"」』]*[”\"」』]$")
+
+# Discourse connectives that point at the sentence before (general Chinese, not phrases of any document).
+CONNECTIVES = (
+    "与此同时",
+    "另一方面",
+    "一方面",
+    "同时",
+    "此外",
+    "另外",
+    "其次",
+    "再次",
+    "最后",
+    "然后",
+    "因此",
+    "为此",
+    "对此",
+    "由此",
+    "所以",
+    "而且",
+    "并且",
+    "此后",
+    "然而",
+    "但是",
+    "不过",
+    "其中",
+    "除此之外",
+    "除此以外",
+    "总之",
+    "据悉",
+    "据了解",
+    "据介绍",
+    "可见",
+)
+_CONNECTIVE = re.compile(rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))})\s*[，,、：:]\s*")
+_ANAPHORA = re.compile(r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上)")
+CAPTION_MAX = 50
+SLOGAN_MAX = 16
+
+
+def content_chars(text: str) -> int:
+    return len(_CJK.findall(text)) + len(re.findall(r"[0-9A-Za-z]", text))
+
+
+def balanced(text: str) -> bool:
+    """Quotation marks and brackets open and close within the sentence (a cut-and-glued sentence does not)."""
+    for left, right in _PAIRS:
+        depth = 0
+        for ch in text:
+            if ch == left:
+                depth += 1
+            elif ch == right:
+                depth -= 1
+                if depth < 0:
+                    return False
+        if depth:
+            return False
+    return True
+
+
+def rejection(sentence: str, *, alone: bool = False, heading: bool = False) -> str | None:
+    """Why a sentence is not teaching material (a short Chinese reason), or None when it is.
+
+    `alone`: the sentence is the only one of its paragraph (captions and slogans stand alone).
+    """
+    s = sentence.strip()
+    body = trim_start(s)
+    if heading or not s:
+        return "标题"
+    if _NOTE.search(s):
+        return "编者按"
+    if _CHROME.search(s) and content_chars(s) <= 30:
+        return "网页杂项"
+    if _BYLINE.match(s) or _STAMP.search(s):
+        return "署名或电头"
+    if _CREDIT.search(s) or re.fullmatch(r"[（(][^）)]*[）)]", s):
+        return "图片说明"
+    if not TERMINAL.search(s):
+        return "残句"
+    if not balanced(s) or re.match(r"^[，,、。；;：:）)”’」』》]", s) or s.endswith(("“", "（", "(")):
+        return "残句"
+    n = content_chars(body)
+    clauses = [c for c in _CLAUSE.split(re.sub(r"[。！？!?…]+[”’」』]*$", "", body)) if c.strip()]
+    if alone and n <= CAPTION_MAX and len(clauses) <= 1 + bool(re.match(r"^在.{2,30}中[，,]", body)):
+        return "图片说明"
+    if _QUOTED_ALL.match(body) and n <= 24:
+        return "口号"
+    if not _DIGIT.search(body) and not named_units(body):
+        if n <= SLOGAN_MAX:
+            return "口号"
+        sizes = [content_chars(c) for c in clauses]
+        if len(sizes) == 2 and max(sizes) <= 9 and abs(sizes[0] - sizes[1]) <= 1:
+            return "口号"
+    if n < 40 and _ATTRIBUTION.search(s):
+        return "引语署名"
+    if re.search(r"[？?][”’」』]*$", s):
+        return "设问"
+    return None
+
+
+def trim_start(sentence: str) -> str:
+    """The sentence without a leading dateline or connective (the item starts at the content)."""
+    out = sentence
+    while True:
+        m = _DATELINE.match(out) or _CONNECTIVE.match(out)
+        if not m or m.end() >= len(out):
+            return out
+        out = out[m.end() :]
+
+
+def trim_offset(sentence: str) -> int:
+    """How many characters `trim_start` removes from the front."""
+    return len(sentence) - len(trim_start(sentence))
+
+
+def anaphoric(sentence: str) -> bool:
+    """The sentence leans on the one before it (这是……、此举……): it is only material together with it."""
+    return bool(_ANAPHORA.match(sentence))
