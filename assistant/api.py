@@ -8,12 +8,17 @@ threadpool) except the streaming ones.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import hmac
+import ipaddress
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -21,14 +26,16 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .answer.citations import Answer
+from .config import Settings
 from .coursepack import TOPIC_PATTERN
-from .errors import AssistantError, NotFound
+from .errors import AssistantError, NotFound, TooManyRequests
 from .http_common import (
     API_KEY,
     INTERNAL_ERROR,
@@ -202,6 +209,7 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
         405: "请求方法不对",
         409: "内容已在知识库中",
         413: "请求或文件过大",
+        429: "请求过多（上传或后台任务已满、密钥尝试过多），稍后按 Retry-After 重试",
         415: "不支持的文件类型",
         422: "参数校验失败或文件中没有可提取的文字",
     }
@@ -330,10 +338,11 @@ def get_document(doc_id: str, assistant: AssistantDep):
     "在后台编入索引，用 GET /api/jobs/{job_id} 查看进度。大小上限为 ASSISTANT_MAX_UPLOAD_MB（默认 20 MB）。",
     responses={
         202: {"model": JobAccepted, "description": "大文件：已接受，后台编入索引"},
-        **errors(400, 409, 413, 415, 422),
+        **errors(400, 409, 413, 415, 422, 429),
     },
 )
-def upload_document(
+async def upload_document(
+    request: Request,
     jobs: JobsDep,
     file: Annotated[UploadFile, File(description="文档文件：.txt .md .html .pdf .docx")],
     title: Annotated[
@@ -341,9 +350,10 @@ def upload_document(
     ] = None,
 ):
     limit = int(jobs.assistant.settings.max_upload_mb * 1024 * 1024)
-    data = file.file.read(limit + 1)  # one byte over is enough for the 413 raised by check_upload
+    data = await file.read(limit + 1)  # one byte over is enough for the 413 raised by check_upload
     meta = {"title": title.strip()} if title and title.strip() else None
-    result = jobs.upload(file.filename or "", data, meta)
+    gate: UploadGate = request.app.state.upload_gate
+    result = await gate.run(jobs.upload, file.filename or "", data, meta)
     if result.job is not None:
         url = f"/api/jobs/{result.job['job_id']}"
         return UnicodeJSONResponse(
@@ -352,6 +362,42 @@ def upload_document(
             headers={"Location": url},
         )
     return result.document
+
+
+class UploadGate:
+    """At most `upload_concurrency` uploads are parsed and embedded at once, each on a worker thread; others
+    wait in the event loop (holding no thread, so /healthz and questions always find one), at most
+    `upload_queue` of them and for at most `upload_wait_s`; beyond that a 429 with Retry-After."""
+
+    def __init__(self, settings: Settings):
+        self.slots = settings.upload_concurrency
+        self.max_waiting = settings.upload_queue
+        self.wait_s = settings.upload_wait_s
+        self._semaphore: asyncio.Semaphore | None = None
+        self.waiting = 0
+
+    async def run(self, fn, *args):
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.slots)
+        if self._semaphore.locked() and self.waiting >= self.max_waiting:
+            raise TooManyRequests(
+                f"上传过于集中：已有 {self.slots} 个文件正在编入索引、{self.waiting} 个在排队，请稍后重试（见 Retry-After）。",
+                retry_after=10,
+            )
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self._semaphore.acquire(), self.wait_s)
+        except TimeoutError:
+            raise TooManyRequests(
+                f"上传排队超过 {self.wait_s:g} 秒仍未轮到：服务器正忙，请稍后重试（见 Retry-After）。",
+                retry_after=30,
+            ) from None
+        finally:
+            self.waiting -= 1
+        try:
+            return await run_in_threadpool(fn, *args)
+        finally:
+            self._semaphore.release()
 
 
 @documents_router.delete(
@@ -628,15 +674,20 @@ def key_matches(given: str, keys: list[str]) -> bool:
 
 class ApiKeyGuard:
     """With ASSISTANT_API_KEYS set, /api/* and /v1/* need `Authorization: Bearer <key>`; /healthz, /docs and the
-    UI stay open. Checked before the body is read, so an unauthenticated client learns nothing else."""
+    UI stay open. Checked before the body is read, so an unauthenticated client learns nothing else. Wrong keys
+    and failed UI logins (POST /login) are counted per client by `AuthLimiter`: a burst of them is a 429."""
 
-    def __init__(self, app: ASGIApp, keys: list[str]):
+    def __init__(self, app: ASGIApp, keys: list[str], limiter: AuthLimiter):
         self.app = app
         self.keys = [k for k in keys if k]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not self.keys or not _is_protected(path):
+        if scope["type"] != "http" or not self.keys:
+            return await self.app(scope, receive, send)
+        if path in LOGIN_PATHS and scope.get("method") == "POST":
+            return await self._login(scope, receive, send)
+        if not _is_protected(path):
             return await self.app(scope, receive, send)
         header = dict(scope.get("headers") or ()).get(b"authorization", b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
@@ -656,19 +707,78 @@ class ApiKeyGuard:
 
 class BodyLimit:
     """413 for oversized bodies before the app reads them: uploads up to ASSISTANT_MAX_UPLOAD_MB (plus multipart
-    framing), JSON up to JSON_BODY_LIMIT. A body without Content-Length is buffered up to the limit, then replayed."""
+    framing), JSON up to JSON_BODY_LIMIT. A body without Content-Length is buffered up to the limit, then replayed.
 
-    def __init__(self, app: ASGIApp, max_upload_mb: float):
+    Every request body (the UI's too) must also arrive within `body_timeout_s`: a client trickling its body
+    gets a 408 and the connection is closed, so slow bodies cannot hold workers or sockets."""
+
+    def __init__(self, app: ASGIApp, max_upload_mb: float, body_timeout_s: float = 60.0):
         self.app = app
         self.max_upload_mb = max_upload_mb
         self.upload_limit = int(max_upload_mb * 1024 * 1024) + MULTIPART_OVERHEAD
+class AuthLimiter:
+    """Failed key or login attempts per client address: after `max_failures` within `window_s`, every attempt
+    from that client is a 429 (Retry-After) until the oldest failure leaves the window — a right key too, so
+    the limiter never confirms a guess."""
+
+    def __init__(self, max_failures: int, window_s: float):
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[str, collections.deque] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, client: str) -> int | None:
+        now = time.monotonic()
+        with self._lock:
+            times = self._failures.get(client)
+            if not times:
+                return None
+            while times and now - times[0] > self.window_s:
+                times.popleft()
+            if not times:
+                del self._failures[client]
+                return None
+            if len(times) < self.max_failures:
+                return None
+            return max(1, int(self.window_s - (now - times[0])) + 1)
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            if len(self._failures) > 10_000:  # many clients: forget the quiet ones first
+                self._failures = {k: v for k, v in self._failures.items() if len(v) > 1}
+            self._failures.setdefault(client, collections.deque(maxlen=self.max_failures)).append(
+                time.monotonic()
+            )
+
+    @staticmethod
+    def client(scope: Scope) -> str:
+        client = scope.get("client")
+        return str(client[0]) if client else "?"
+
+    def too_many(self, path: str, retry: int) -> Response:
+        return error_response(
+            path,
+            429,
+            f"密钥或登录尝试过于频繁：请 {retry} 秒后再试（同一客户端 {self.window_s:g} 秒内最多失败 "
+            f"{self.max_failures} 次）。",
+            headers={"Retry-After": str(retry)},
+        )
+
+
+LOGIN_PATHS = ("/login", "/login/")
+
+
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not _is_protected(path):
+        if path.rstrip("/") == GRADIO_UPLOAD:
+            limit = self.upload_limit * GRADIO_UPLOAD_FILES
+        elif _is_protected(path):
+            limit = self.upload_limit if path.rstrip("/") == "/api/documents" else JSON_BODY_LIMIT
+        else:
             return await self.app(scope, receive, send)
-        limit = self.upload_limit if path.rstrip("/") == "/api/documents" else JSON_BODY_LIMIT
         length = dict(scope.get("headers") or ()).get(b"content-length")
+        self.limiter = limiter
         if length is not None and length.isdigit():
             if int(length) > limit:
                 return await self._reject(scope, receive, send)
@@ -676,11 +786,15 @@ class BodyLimit:
         buffered, size = [], 0
         while True:
             message = await receive()
+        client = self.limiter.client(scope)
             buffered.append(message)
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
+        elif (retry := self.limiter.retry_after(client)) is not None:
+            response = self.limiter.too_many(path, retry)
             if size > limit:
+            self.limiter.failed(client)
                 return await self._reject(scope, receive, send)
             if not message.get("more_body"):
                 break
@@ -689,6 +803,24 @@ class BodyLimit:
             return buffered.pop(0) if buffered else await receive()
 
         await self.app(scope, replay, send)
+    async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = self.limiter.client(scope)
+        if (retry := self.limiter.retry_after(client)) is not None:
+            scope.setdefault("state", {})["auth_failed"] = True
+            return await self.limiter.too_many(scope.get("path", ""), retry)(scope, receive, send)
+
+        async def note(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                self.limiter.failed(client)
+            await send(message)
+
+        await self.app(scope, receive, note)
+
+
+# Gradio's upload route takes several files per request; each is limited by Gradio (max_file_size).
+GRADIO_UPLOAD = "/gradio_api/upload"
+GRADIO_UPLOAD_FILES = 20  # files' worth of bytes one upload request may carry
+
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -698,8 +830,12 @@ class BodyLimit:
 def _is_protected(path: str) -> bool:
     return path in ("/api", "/v1") or path.startswith(("/api/", "/v1/"))
 
+        self.body_timeout_s = body_timeout_s
 
 def _route_path(scope: Scope) -> str | None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        receive, send = self._deadline(scope, receive, send)
     route = scope.get("route")
     return getattr(route, "path", None)
 
@@ -726,11 +862,251 @@ class AccessLog:
             await self.app(scope, receive, send_and_note)
         finally:
             self._log(scope, status[0], time.perf_counter() - started)
+    def _deadline(self, scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
+        """`receive` that gives up on a body not complete by the deadline: it answers 408 itself, then tells the
+        app the client is gone; whatever the app sends afterwards is dropped."""
+        deadline = time.monotonic() + self.body_timeout_s
+        state = {"body_done": scope.get("method") in ("GET", "HEAD", "OPTIONS"), "started": False}
+        state["timed_out"] = False
+
+        async def timed_receive() -> Message:
+            if state["body_done"] or state["timed_out"]:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                state["timed_out"] = True
+                if not state["started"]:
+                    state["started"] = True
+                    path = scope.get("path", "")
+                    message_text = (
+                        f"请求体在 {self.body_timeout_s:g} 秒内未传完，连接已关闭：请检查网络后重试。"
+                    )
+                    response = error_response(path, 408, message_text, headers={"Connection": "close"})
+                    await response(scope, receive, send)
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body"):
+                state["body_done"] = True
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if state["timed_out"]:
+                return
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        return timed_receive, guarded_send
+
 
     @staticmethod
     def _log(scope: Scope, status: int, seconds: float) -> None:
         path = scope.get("path", "")
         ours = path == "/healthz" or _is_protected(path) or path in ("/docs", "/openapi.json")
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class OriginGuard:
+    """DNS rebinding and cross-site requests, for the default setup without keys (and with them).
+
+    `Host` must name this server: a loopback name, the address the connection arrived on (the bind address),
+    or one of `ASSISTANT_ALLOWED_HOSTS` (`*` allows any, `.example.org` a domain and its subdomains); anything
+    else is a 400. A state-changing request (POST, PUT, PATCH, DELETE) that a browser sent from another origin
+    (its `Origin`, or failing that its `Referer`) is a 403 unless the origin is in `ASSISTANT_ALLOWED_ORIGINS`:
+    a page elsewhere cannot upload, delete or ask through a visitor's browser, not even with a `no-cors` form.
+    Clients that send neither header (curl, SDKs) are not browsers acting for someone else and pass."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str], allowed_origins: list[str]):
+        self.app = app
+        self.any_host = "*" in allowed_hosts
+        self.hosts = {h.lower().rstrip(".") for h in allowed_hosts if h and not h.startswith(".")}
+        self.domains = tuple(h.lower().rstrip(".") for h in allowed_hosts if h.startswith(".") and len(h) > 1)
+        self.origins = {o.lower().rstrip("/") for o in allowed_origins if o}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or ())
+        host_header = headers.get(b"host", b"").decode("latin-1").strip().lower()
+        path = scope.get("path", "")
+        if host_header and not self._host_allowed(_host_name(host_header), scope):
+            if scope["type"] == "websocket":
+                return await send({"type": "websocket.close", "code": 1008})
+            message = (
+                f"不接受的 Host 请求头“{host_header[:100]}”：请用本机地址访问；"
+                "通过其他域名访问时，请在 ASSISTANT_ALLOWED_HOSTS 中加入该域名。"
+            )
+            return await error_response(path, 400, message)(scope, receive, send)
+        if scope["type"] == "http" and scope.get("method") not in SAFE_METHODS:
+            origin = headers.get(b"origin", b"").decode("latin-1").strip().lower()
+            if not origin:
+                referer = headers.get(b"referer", b"").decode("latin-1").strip()
+                if referer:
+                    parts = urlsplit(referer)
+                    origin = f"{parts.scheme}://{parts.netloc}".lower()
+            if origin and not self._same_or_allowed(origin, host_header, scope):
+                message = (
+                    "拒绝跨站请求：来自其他网站（Origin/Referer 不是本服务）的修改类请求不被接受。"
+                    "如需从其他网址调用，请在 ASSISTANT_ALLOWED_ORIGINS 中加入该来源，或不带 Origin 直接调用 API。"
+                )
+                return await error_response(path, 403, message)(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    def _host_allowed(self, host: str, scope: Scope) -> bool:
+        if self.any_host or host in LOOPBACK_HOSTS or host.endswith(".localhost") or host in self.hosts:
+            return True
+        if self.domains and any(host == d[1:] or host.endswith(d) for d in self.domains):
+            return True
+        server = scope.get("server")
+        if server and host == str(server[0]).lower():  # the address this connection arrived on
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def _same_or_allowed(self, origin: str, host_header: str, scope: Scope) -> bool:
+        if origin == "null":
+            return False
+        if origin.rstrip("/") in self.origins or "*" in self.origins:
+            return True
+        parts = urlsplit(origin)
+        scheme = scope.get("scheme", "http").replace("ws", "http")
+        default = {"http": 80, "https": 443}
+        try:
+            origin_port = parts.port or default.get(parts.scheme)
+        except ValueError:
+            return False
+        own = urlsplit(f"{scheme}://{host_header}")
+        try:
+            own_port = own.port or default.get(scheme)
+        except ValueError:
+            return False
+        return (
+            parts.scheme == scheme
+            and (parts.hostname or "") == (own.hostname or "")
+            and origin_port == own_port
+        )
+
+
+def _host_name(host_header: str) -> str:
+    """`example.org:8000` → `example.org`; `[::1]:8000` → `::1`."""
+    if host_header.startswith("["):
+        return host_header[1:].split("]", 1)[0]
+    if host_header.count(":") == 1:
+        host_header = host_header.split(":", 1)[0]
+    return host_header.rstrip(".")
+
+
+# Pages may run their own (inline) scripts and styles and talk to this server only: no other origin can be
+# framed, fetched, posted to or loaded from (an injected <img src=//elsewhere> or fetch() cannot leak anything).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; "
+    "worker-src 'self' blob:; frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+class SecurityHeaders:
+    """`X-Content-Type-Options: nosniff`, no framing by other sites (`X-Frame-Options` and CSP
+    `frame-ancestors`) and a same-origin referrer policy on every response; the CSP above on HTML pages."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {k.lower() for k, _ in headers}
+                content_type = dict(headers).get(b"content-type", b"")
+                extra = [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                    (
+                        b"content-security-policy",
+                        CONTENT_SECURITY_POLICY.encode()
+                        if content_type.startswith(b"text/html")
+                        else b"frame-ancestors 'none'",
+                    ),
+                ]
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def uvicorn_options(settings: Settings) -> dict:
+    """Server options for `uvicorn.run`/`uvicorn.Config`: idle keep-alive connections closed after
+    `keep_alive_s`, and a request whose headers are not complete within `header_timeout_s` is dropped
+    (uvicorn itself never times out a slow request head)."""
+    return {
+        "timeout_keep_alive": settings.keep_alive_s,
+        "http": header_deadline_protocol(settings.header_timeout_s),
+        "h11_max_incomplete_event_size": 64 * 1024,
+    }
+
+
+def header_deadline_protocol(seconds: float):
+    """uvicorn's h11 protocol with a deadline for each request head: armed when a connection opens and after
+    each response, cleared once the whole head has arrived; when it passes, a 408 and the connection closes."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderDeadlineH11Protocol(H11Protocol):
+        header_timeout_s = seconds
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._head_timer = None
+            self._arm_head_timer()
+
+        def _arm_head_timer(self) -> None:
+            self._cancel_head_timer()
+            self._head_timer = self.loop.call_later(self.header_timeout_s, self._head_timeout)
+
+        def _cancel_head_timer(self) -> None:
+            timer = getattr(self, "_head_timer", None)
+            if timer is not None:
+                timer.cancel()
+                self._head_timer = None
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self.conn.their_state is not h11.IDLE:  # a whole request head has arrived
+                self._cancel_head_timer()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm_head_timer()
+
+        def connection_lost(self, exc) -> None:
+            self._cancel_head_timer()
+            super().connection_lost(exc)
+
+        def _head_timeout(self) -> None:
+            self._head_timer = None
+            if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
+                return
+            if self.cycle is not None and not self.cycle.response_complete:
+                return
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"connection: close\r\ncontent-length: 0\r\n\r\n"
+            )
+            self.transport.close()
+
+    return HeaderDeadlineH11Protocol
+
+
         level = logging.INFO if ours else logging.DEBUG
         if status >= 500:
             level = logging.ERROR
@@ -805,10 +1181,14 @@ def create_app(assistant: Assistant, with_ui: bool = True) -> FastAPI:
     app.state.assistant = assistant
     app.state.jobs = job_manager(assistant)  # also settles jobs a previous process left unfinished
     install_error_handlers(app)
-    app.add_middleware(BodyLimit, max_upload_mb=assistant.settings.max_upload_mb)
+    app.add_middleware(BodyLimit, max_upload_mb=s.max_upload_mb, body_timeout_s=s.body_timeout_s)
+    app.add_middleware(  # before the body limit: 401 first
+        ApiKeyGuard, keys=list(s.api_keys), limiter=AuthLimiter(s.auth_max_failures, s.auth_window_s)
+    )
     app.add_middleware(
-        ApiKeyGuard, keys=list(assistant.settings.api_keys)
-    )  # before the body limit: 401 first
+        OriginGuard, allowed_hosts=list(s.allowed_hosts), allowed_origins=list(s.allowed_origins)
+    )
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)  # outermost: sees every request, including rejected ones
     for router in api_routers():
         app.include_router(router)
@@ -823,3 +1203,5 @@ def create_app(assistant: Assistant, with_ui: bool = True) -> FastAPI:
         if mount_ui is not None:
             app = mount_ui(app, assistant)
     return app
+    s = assistant.settings
+    app.state.upload_gate = UploadGate(s)

@@ -190,14 +190,14 @@ def serve(ctx, host, port):
     """
     import uvicorn
 
-    from .api import create_app
+    from .api import create_app, uvicorn_options
 
     logging.getLogger().setLevel(logging.INFO)
     assistant = _assistant(ctx)
     app = create_app(assistant)
     threading.Thread(target=assistant.warm_up, name="warm-up", daemon=True).start()
     click.echo(f"政策问答助手已启动：http://{host}:{port}/ （API 文档 /docs）", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options(assistant.settings))
 
 
 @main.command(name="eval")

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import corpus as corpus_mod
-from .errors import AssistantError, DuplicateDocument, NotFound
+from .errors import AssistantError, DuplicateDocument, NotFound, TooManyRequests
 
 if TYPE_CHECKING:
     from .service import Assistant
@@ -84,6 +84,7 @@ class JobManager:
         self._lock = threading.Lock()
         self._queue: queue.Queue[str] = queue.Queue()
         self._worker: threading.Thread | None = None
+        self._prepared: dict[str, object] = {}  # job_id → parsed upload of this process (no second parse)
         self._recover()
 
     # ------------------------------------------------------------ public
@@ -92,22 +93,28 @@ class JobManager:
         """Validate (4xx errors raised here, before anything is written), then index now or queue a job.
 
         The ingest time is estimated by the number of chunks: above `sync_upload_max_chunks` (≈10 s of
-        embedding on a small CPU) the upload becomes a job.
+        embedding on a small CPU) the upload becomes a job. The file is parsed once.
         """
         prepared = self.assistant.parse_upload(file_name, data, meta)
+        self._check_not_pending(prepared.doc.doc_id)
         if len(prepared.chunks) <= self.assistant.settings.sync_upload_max_chunks:
-            return UploadResult(document=self.assistant.add_document(file_name, data, meta))
-        return UploadResult(job=self.submit(file_name, data, meta, prepared.doc.doc_id).public())
+            entry = self.assistant.add_document(file_name, data, meta, prepared=prepared)
+            return UploadResult(document=entry)
+        return UploadResult(job=self.submit(file_name, data, meta, prepared.doc.doc_id, prepared).public())
 
-    def submit(self, file_name: str, data: bytes, meta: dict | None, doc_id: str) -> Job:
+    def submit(
+        self, file_name: str, data: bytes, meta: dict | None, doc_id: str, prepared: object = None
+    ) -> Job:
+        s = self.assistant.settings
         with self._lock:
-            pending = next(
-                (j for j in self._jobs.values() if j.status in ACTIVE and j.doc_id == doc_id), None
-            )
-            if pending is not None:
-                raise DuplicateDocument(
-                    f"该文档正在后台编入索引（任务 {pending.job_id}）：请用 GET /api/jobs/{pending.job_id} 查看进度，无需重复上传。",
-                    doc_id,
+            self._check_not_pending(doc_id)
+            active = [j for j in self._jobs.values() if j.status in ACTIVE]
+            parked = sum(_size(self._upload_path(j.job_id)) for j in active)
+            if len(active) >= s.jobs_max_queued or parked + len(data) > s.jobs_max_mb * 1048576:
+                raise TooManyRequests(
+                    f"后台编入索引的任务已满（{len(active)} 个进行中或排队，暂存 {parked / 1048576:.1f} MB；"
+                    f"上限 {s.jobs_max_queued} 个、{s.jobs_max_mb:g} MB）：请稍后重试（见 Retry-After）。",
+                    retry_after=self._retry_after(active),
                 )
             job = Job(
                 job_id=uuid.uuid4().hex[:16],
@@ -118,10 +125,30 @@ class JobManager:
             )
             _write_atomic(self._upload_path(job.job_id), data)
             self._jobs[job.job_id] = job
+            if prepared is not None:
+                self._prepared[job.job_id] = prepared
             self._save(job)
         self._enqueue(job.job_id)
         log.info("job %s queued for %s", job.job_id, file_name)
         return job
+
+    def _check_not_pending(self, doc_id: str) -> None:
+        pending = next((j for j in self._jobs.values() if j.status in ACTIVE and j.doc_id == doc_id), None)
+        if pending is not None:
+            raise DuplicateDocument(
+                f"该文档正在后台编入索引（任务 {pending.job_id}）：请用 GET /api/jobs/{pending.job_id} 查看进度，无需重复上传。",
+                doc_id,
+            )
+
+    @staticmethod
+    def _retry_after(active: list[Job]) -> int:
+        """Seconds until a slot is likely free: the running job's remaining time, by its progress so far."""
+        running = [j for j in active if j.status == "running" and j.progress > 0.02]
+        if not running:
+            return 30
+        j = running[0]
+        elapsed = max(1.0, time.time() - j.created_at)
+        return int(min(600, max(5, elapsed * (1 - j.progress) / max(j.progress, 0.05))))
 
     def get(self, job_id: str) -> dict:
         with self._lock:
@@ -163,7 +190,11 @@ class JobManager:
         try:
             data = self._upload_path(job_id).read_bytes()
             entry = self.assistant.add_document(
-                job.file_name, data, job.meta, progress=lambda done, total: self._progress(job, done, total)
+                job.file_name,
+                data,
+                job.meta,
+                progress=lambda done, total: self._progress(job, done, total),
+                prepared=self._prepared.pop(job_id, None),
             )
         except AssistantError as exc:
             self._update(job, status="failed", error=exc.message)
@@ -185,6 +216,7 @@ class JobManager:
                 time.perf_counter() - started,
             )
         finally:
+            self._prepared.pop(job_id, None)
             self._upload_path(job_id).unlink(missing_ok=True)
 
     def _progress(self, job: Job, done: int, total: int) -> None:
@@ -267,6 +299,13 @@ class JobManager:
             jobs.remove(job)
             (self.dir / f"{job.job_id}.json").unlink(missing_ok=True)
             self._upload_path(job.job_id).unlink(missing_ok=True)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import corpus as corpus_mod
 from .answer import conversation, extractive
-from .answer.citations import Answer
+from .answer.citations import Answer, neutralize_links
 from .answer.conversation import FollowUp
 from .chunking import chunk_document
 from .config import Settings
@@ -183,6 +183,7 @@ class Assistant:
     def extractive_answer(self, query: str, hits: list[Hit], follow: FollowUp | None = None) -> Answer:
         """The extractive answer for retrieved hits: extractive mode, and LLM mode's fallback."""
         result = extractive.answer(query, hits, self.snapshot, self.settings, follow)
+        result.answer = neutralize_links(result.answer)  # documents' Markdown is never live in an answer
         result.query = query
         return result
 
@@ -413,13 +414,16 @@ class Assistant:
         file_name = _safe_file_name(file_name)
         self.check_upload(file_name, len(data))
         doc = corpus_mod.document_from_bytes(data, file_name, meta, self.parse_limits)
-        existing = self.snapshot.documents.get(doc.doc_id)
+        self._check_new(doc.doc_id)
+        return self._prepare(doc, _raw_sha(data, meta or {}))
+
+    def _check_new(self, doc_id: str) -> None:
+        existing = self.snapshot.documents.get(doc_id)
         if existing:
             raise DuplicateDocument(
-                f"该文档内容已在知识库中（《{existing['title']}》，doc_id {doc.doc_id}），无需重复上传。",
-                doc.doc_id,
+                f"该文档内容已在知识库中（《{existing['title']}》，doc_id {doc_id}），无需重复上传。",
+                doc_id,
             )
-        return self._prepare(doc, _raw_sha(data, meta or {}))
 
     def add_document(
         self,
@@ -427,10 +431,18 @@ class Assistant:
         data: bytes,
         meta: dict | None = None,
         progress: Callable[[int, int], None] | None = None,
+        prepared: NewDocument | None = None,
     ) -> dict:
-        """Write the file into corpus/ (which decides what exists), then index it in one commit."""
+        """Write the file into corpus/ (which decides what exists), then index it in one commit.
+
+        The embedding, almost all of the work, runs before the write lock is taken (it fills the embedding
+        cache), so the lock is held only for writing the file and the commit: readers never wait for a writer
+        and writers wait for each other only that long. `prepared` (from `parse_upload`) skips a second parse.
+        """
+        prepared = prepared or self.parse_upload(file_name, data, meta)
+        self.store._vectors([c.text for c in prepared.chunks], progress)  # noqa: SLF001 - cache fill, no lock
         with self.store.writer():
-            prepared = self.parse_upload(file_name, data, meta)
+            self._check_new(prepared.doc.doc_id)  # another writer may have committed it meanwhile
             corpus_dir = Path(self.settings.corpus_dir)
             corpus_dir.mkdir(parents=True, exist_ok=True)
             target = _free_name(corpus_dir, prepared.doc.file)
@@ -448,7 +460,7 @@ class Assistant:
             try:
                 corpus_mod.save_source(corpus_dir, target.name, source_meta)
                 prepared.raw_sha = _raw_sha(data, corpus_mod.load_sources(corpus_dir).get(target.name, {}))
-                self.store.apply([prepared], [], progress=progress)
+                self.store.apply([prepared], [])  # every vector is in the cache now: upserts and the commit
             except BaseException:
                 target.unlink(missing_ok=True)
                 corpus_mod.save_source(corpus_dir, target.name, None)
@@ -476,6 +488,7 @@ class Assistant:
     def _validate_text(text, what: str) -> str:
         if not isinstance(text, str) or not text.strip():
             raise AssistantError(f"{what}不能为空：请输入要查询的内容。")
+        check_unicode(text, what)
         text = text.strip()
         if len(text) > MAX_QUESTION_CHARS:
             raise AssistantError(f"{what}过长（{len(text)} 字）：请控制在 {MAX_QUESTION_CHARS} 字以内。")
@@ -503,6 +516,7 @@ class Assistant:
                 raise AssistantError(
                     f"history 第 {i + 1} 条格式错误：role 只能是 user 或 assistant，content 为字符串。"
                 )
+            check_unicode(turn["content"], f"history 第 {i + 1} 条的 content")
             out.append({"role": turn["role"], "content": turn["content"][:MAX_QUESTION_CHARS]})
         return out[-20:]
 
@@ -526,6 +540,7 @@ def chat_turns(messages: list[dict]) -> tuple[str, list[dict]]:
                 f"messages 第 {i + 1} 条的 role“{role}”不受支持：只能是 system、user 或 assistant。"
             )
         text = _message_text(message.get("content"), i)
+        check_unicode(text, f"messages 第 {i + 1} 条的 content")
         if role == "assistant":
             text = text.split("\n参考资料：", 1)[0].rstrip()
         if text.strip():
@@ -534,6 +549,17 @@ def chat_turns(messages: list[dict]) -> tuple[str, list[dict]]:
     if last.get("role") != "user" or not _message_text(last.get("content"), len(messages) - 1).strip():
         raise AssistantError("最后一条消息应是用户（role 为 user）的提问，且内容不能为空。")
     return turns[-1]["content"], turns[:-1]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_unicode(text: str, what: str) -> None:
+    """A lone surrogate (JSON "\\ud800") is not text: it cannot be encoded, logged, tokenised or stored."""
+    if _SURROGATE.search(text):
+        raise AssistantError(
+            f"{what}含有无效的 Unicode 字符（孤立的代理项，如 \\ud800）：请检查文本编码后重试。"
+        )
 
 
 def _message_text(content, i: int) -> str:
@@ -579,12 +605,29 @@ def _ocr_progress(progress, name: str):
 
 
 def _safe_file_name(name: str) -> str:
+MAX_FILE_NAME_BYTES = 180  # UTF-8 bytes of a stored name; file systems allow 255 (room for "-12" and ".part")
+
+
     name = Path(str(name).replace("\\", "/")).name.strip()
     name = _BIDI.sub("", name)  # right-to-left overrides disguise an extension (“报告\u202etxt.exe”)
-    name = re.sub(r"[\x00-\x1f/:*?\"<>|]", "_", name)
+    name = re.sub(r"[\x00-\x1f\x7f/:*?\"<>|]", "_", name)
+    name = _SURROGATE.sub("_", name)
     if not name or name in (".", "..") or name.startswith("."):
         raise AssistantError("文件名无效：请使用包含扩展名的正常文件名，例如 报告.txt。")
-    return name[:200]
+    return _cap_bytes(name, MAX_FILE_NAME_BYTES)
+
+
+def _cap_bytes(name: str, limit: int) -> str:
+    """Shorten the stem (never the extension) until the UTF-8 name fits `limit` bytes, on a character boundary."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    suffix = Path(name).suffix
+    if len(suffix.encode("utf-8")) > 16:  # not a real extension
+        suffix = ""
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    budget = limit - len(suffix.encode("utf-8"))
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(" .")
+    return (stem or "文档") + suffix
 
 
 def _free_name(directory: Path, name: str) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 
 from .answer.citations import REFUSAL_PREFIX, Answer, references_block
-from .errors import AssistantError, DuplicateDocument, NotFound
+from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge
 from .service import Assistant
 
 log = logging.getLogger(__name__)
@@ -116,9 +116,10 @@ def mount_ui(app, assistant: Assistant):
         def auth(username: str, password: str) -> bool:
             return any(hmac.compare_digest(password.encode(), k.encode()) for k in keys)
 
-    return gr.mount_gradio_app(
+    ui = build_ui(assistant)
+    mounted = gr.mount_gradio_app(
         app,
-        build_ui(assistant),
+        ui,
         path="/",
         theme=ui_theme(),
         css=ui_css(),
@@ -132,7 +133,17 @@ def mount_ui(app, assistant: Assistant):
         mcp_server=False,
         pwa=False,
     )
+        max_file_size=upload_limit_bytes(assistant),  # per file, enforced while /gradio_api/upload streams
 
+    # Gradio checks that a file handed to an event was uploaded through its own route (inside its cache dir)
+    # only once the app "has launched", which a mounted app never does: without this, a client could name any
+    # server file in a FileData `path`. `_uploaded_path` checks again before a file is read.
+    ui.has_launched = True
+    return mounted
+
+
+def upload_limit_bytes(assistant: Assistant) -> int:
+    return int(assistant.settings.max_upload_mb * 1024 * 1024)
 
 # Page-level rules that Gradio's scoping of `css=` cannot reach (they style elements outside `.contain`).
 _HEAD = (
@@ -618,7 +629,7 @@ def _documents_tab(ctx: UiContext) -> None:
         listing = gr.HTML(value="", elem_id="qa-doc-list", js_on_load=DOCS_JS, apply_default_css=False)
 
     def do_upload(paths, progress=gr.Progress()):
-        results = _upload_files(assistant, paths or [], progress)
+        results = _upload_files(assistant, paths or [], progress, ctx.blocks)
         return render_upload_results(results), None, render_documents(assistant), ctx.status_html()
 
     def ask_delete(evt: gr.EventData):
@@ -676,12 +687,49 @@ class UploadResult:
     message: str
 
 
-def _upload_files(assistant: Assistant, paths: list, progress: Callable) -> list[UploadResult]:
+def _uploaded_path(path, blocks: gr.Blocks | None, limit: int) -> Path:
+    """The file, if this server's Gradio upload route stored it in its cache dir (a regular file, no link,
+    within the size limit); else a Chinese error that says nothing about the path (not even if it exists)."""
+    from gradio.utils import get_upload_folder, is_in_or_equal
+
+    refused = AssistantError("只能编入通过本页面上传的文件：请用“选择文件”重新上传。")
+    raw = Path(str(path))
+    cache = Path(get_upload_folder()).resolve()
+    try:
+        real = raw.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise refused from None
+    uploaded = {str(Path(p).resolve()) for p in (getattr(blocks, "upload_file_set", None) or ())}
+    if (
+        raw.is_symlink()
+        or not is_in_or_equal(str(real), str(cache))
+        or (blocks is not None and str(real) not in uploaded)
+        or not real.is_file()
+    ):
+        raise refused
+    if real.stat().st_size > limit:
+        raise PayloadTooLarge(
+            f"文件过大（{real.stat().st_size / 1048576:.1f} MB）：上限为 {limit / 1048576:g} MB，请拆分后上传。"
+        )
+    return real
+
+
+def _forget_upload(path: Path, blocks: gr.Blocks | None) -> None:
+    """An upload is used once: its cached copy is deleted after indexing (corpus/ keeps the document)."""
+    for p in list(getattr(blocks, "upload_file_set", None) or ()):
+        if Path(p).resolve() == path:
+            blocks.upload_file_set.discard(p)
+    path.unlink(missing_ok=True)
+
+
+def _upload_files(
+    assistant: Assistant, paths: list, progress: Callable, blocks: gr.Blocks | None = None
+) -> list[UploadResult]:
     results = []
     total = len(paths)
     for i, path in enumerate(paths):
-        path = Path(path)
-        name = path.name
+    limit = int(assistant.settings.max_upload_mb * 1024 * 1024)
+        name = Path(str(path)).name
         progress(i / max(total, 1), desc=f"正在处理 {name}（第 {i + 1}/{total} 个）")
 
         def on_chunks(done: int, chunks: int, i=i, name=name):
@@ -690,7 +738,10 @@ def _upload_files(assistant: Assistant, paths: list, progress: Callable) -> list
 
         try:
             assistant.check_upload(name, path.stat().st_size)
-            entry = assistant.add_document(name, path.read_bytes(), {"source": name}, progress=on_chunks)
+            path = _uploaded_path(path, blocks, limit)
+            data = path.read_bytes()
+            _forget_upload(path, blocks)
+            entry = assistant.add_document(name, data, {"source": name}, progress=on_chunks)
             results.append(
                 UploadResult(name, "added", f"已编入索引：《{entry['title']}》，{entry['chunks']} 个片段")
             )

@@ -99,10 +99,40 @@ def renumber_markers(text: str, given: int, mapping: dict[int, int]) -> str:
 
 
 def references_block(citations: list[Citation]) -> str:
-    """The 参考资料 list appended to /v1 answers and copied from the UI."""
+    """The 参考资料 list appended to /v1 answers and copied from the UI (link syntax neutralised: a chat client
+    renders this text; `Citation.quote` itself stays verbatim)."""
     if not citations:
         return ""
     lines = ["", "参考资料："]
     for c in citations:
-        lines.append(f"[{c.n}] 《{c.title}》（{c.source}）：“{c.quote}”")
+        lines.append(neutralize_links(f"[{c.n}] 《{c.title}》（{c.source}）：“{c.quote}”"))
     return "\n".join(lines)
+
+
+# Markdown link or image: [text](target "title") / ![alt](target); and autolinks <scheme:...>
+_MD_LINK = re.compile(
+    r"(!?)\[([^\[\]\n]*)\]\(\s*<?([^()\s<>]*(?:\([^()\s]*\)[^()\s<>]*)*)>?((?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*)\)"
+)
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^<>\s]*)>")
+_SAFE_TARGET = re.compile(r"https?://", re.I)
+
+
+def neutralize_links(text: str) -> str:
+    """Answer text quotes documents verbatim, and a document may hold Markdown such as `[点击](javascript:…)`:
+    clients that render Markdown would make it live. Links whose target is not http(s), and every image (a
+    client fetches it unasked), lose their syntax — `[点击]（javascript:…）`, brackets made full-width so no
+    renderer sees a link — and so do such autolinks (`<javascript:…>` → `＜javascript:…＞`). Pure: the
+    characters a reader sees stay the same words."""
+
+    def link(m: re.Match) -> str:
+        bang, label, target, title = m.group(1), m.group(2), m.group(3), m.group(4)
+        if not bang and _SAFE_TARGET.match(target):
+            return m.group(0)
+        return f"{'！' if bang else ''}［{label}］（{target}{title.rstrip()}）"
+
+    def autolink(m: re.Match) -> str:
+        return m.group(0) if _SAFE_TARGET.match(m.group(1)) else f"＜{m.group(1)}＞"
+
+    if "](" not in text and "<" not in text:
+        return text
+    return _AUTOLINK.sub(autolink, _MD_LINK.sub(link, text))

@@ -20,6 +20,7 @@ from ..lexical import normalise, words
 from ..prompts import load_prompt, render_prompt
 from ..retrieval import Hit, Snapshot
 from .citations import MARKER_GROUP, REFUSAL_PREFIX, Answer, Citation, renumber_markers
+from .sanitize import strip_markup
 
 log = logging.getLogger(__name__)
 
@@ -156,55 +157,106 @@ def parse_rewrite(text: str, question: str) -> str:
 
 
 class VerifiedStream:
-    """Turns streamed model text into verified text: citation groups renumbered, dangling markers dropped.
+    """Turns streamed model text into verified text, released sentence by sentence.
 
-    A possibly unfinished marker at the end ("…模式[1") is held back until the next piece decides it. Nothing is
-    released until the answer has cited a given passage or opened with 资料中未找到, so uncited prose never reaches
-    the user as if it were grounded. `text` is the verified answer; `mapping` is passage number → [n].
+    A sentence (up to 。！？!? or a line break, with the citation group that may follow its punctuation) is
+    released only once it is complete and has at least one valid citation of its own (`[n]` of a given
+    passage) that `supported(claim, passages)` accepts, or when it says 资料中未找到 (a refusal). Everything
+    else — uncited prose, a made-up hotline, an injected instruction, a sentence citing only passages that were
+    not given — is dropped, not delayed. Links, images, HTML and URLs are stripped first (`strip_markup`).
+    Citation groups are renumbered in order of first use among released sentences; `text` is the released
+    answer and `mapping` passage number → [n].
     """
 
-    def __init__(self, given: int):
+    def __init__(self, given: int, supported=None):
         self.given = given
+        self.supported = supported  # (claim text, cited passage numbers) -> bool; None accepts any citation
         self.mapping: dict[int, int] = {}
-        self._pending = ""  # raw text not yet verified
-        self._verified: list[str] = []
+        self._pending = ""  # raw text not yet judged (an unfinished sentence)
+        self._kept: list[str] = []
         self._released = 0  # characters of the verified text already handed out
+        self.dropped: list[str] = []  # sentences left out (for logs and tests)
 
     @property
     def text(self) -> str:
-        return "".join(self._verified).lstrip()
+        return "".join(self._kept).strip()
 
     @property
     def refused(self) -> bool:
         return REFUSAL_PREFIX in self.text
 
-    def _may_release(self) -> bool:
-        return bool(self.mapping) or self.text.startswith(REFUSAL_PREFIX)
-
     def feed(self, raw: str) -> str:
-        """Verify what can be verified; return the newly releasable text (maybe empty)."""
+        """Judge every sentence completed by `raw`; return the newly releasable text (maybe empty)."""
         self._pending += raw
-        hold = _PARTIAL_MARKER.search(self._pending)
-        cut = hold.start() if hold else len(self._pending)
-        ready, self._pending = self._pending[:cut], self._pending[cut:]
-        if ready:
-            self._verified.append(renumber_markers(ready, self.given, self.mapping))
-        return self._release() if self._may_release() else ""
+        while (end := _sentence_end(self._pending)) is not None:
+            sentence, self._pending = self._pending[:end], self._pending[end:]
+            self._judge(sentence)
+        return self._release()
 
     def close(self) -> str:
-        """End of stream: a trailing marker fragment is dropped; returns the rest to release."""
-        tail = renumber_markers(self._pending, self.given, self.mapping)
-        tail = re.sub(r"[\[【][\s\d,，、;；^资料段落来源文献]*$", "", tail).rstrip()
-        self._pending = ""
-        self._verified = (
-            ["".join(self._verified).rstrip() + tail] if tail else ["".join(self._verified).rstrip()]
+        """End of stream: the unfinished last sentence is judged as it is; returns the rest to release."""
+        rest, self._pending = self._pending, ""
+        rest = re.sub(r"[\[【][\s\d,，、;；^资料段落来源文献]*$", "", rest)  # a marker cut off by the end
+        if rest.strip():
+            self._judge(rest)
+        return self._release()
+
+    def _judge(self, sentence: str) -> None:
+        clean = strip_markup(sentence)
+        trial = dict(self.mapping)
+        text = renumber_markers(clean, self.given, trial)
+        cited = sorted({int(k) for g in MARKER_GROUP.findall(clean) for k in re.findall(r"\d+", g)})
+        cited = [k for k in cited if 1 <= k <= self.given]
+        claim = re.sub(r"\[\d+\]", "", text).strip()
+        refusal = REFUSAL_PREFIX in text
+        keep = bool(re.sub(r"[\W_]", "", claim)) and (
+            refusal or (bool(cited) and (self.supported is None or self.supported(claim, cited)))
         )
-        return self._release() if self._may_release() or self.refused else ""
+        if not keep:
+            if clean.strip():
+                self.dropped.append(sentence.strip())
+            return
+        self.mapping = trial
+        if not self._kept:
+            text = text.lstrip()
+        self._kept.append(text)
 
     def _release(self) -> str:
         text = self.text
+        if not text.startswith(self.text[: self._released]):  # cannot happen: released text only grows
+            return ""
         piece, self._released = text[self._released :], len(text)
         return piece
+
+
+_SENTENCE_STOP = re.compile(r"[。！？!?]+|\n")
+_CLOSERS = re.compile(r"[”’」』）)》\"'*_]*")
+_GROUP_AT = re.compile(MARKER_GROUP.pattern)
+
+
+def _sentence_end(text: str) -> int | None:
+    """Where the first complete sentence of `text` ends (after its stop, closers and any citation groups
+    right behind them), or None while that cannot be known yet (more text may still bring a marker)."""
+    for m in _SENTENCE_STOP.finditer(text):
+        if _inside_marker(text, m.start()):
+            continue
+        end = _CLOSERS.match(text, m.end()).end()
+        while (g := _GROUP_AT.match(text, end)) is not None:
+            end = _CLOSERS.match(text, g.end()).end()
+        rest = text[end:]
+        if not rest or _PARTIAL_MARKER.fullmatch(rest):  # a marker for this sentence may still be coming
+            return None
+        return end
+    return None
+
+
+def _inside_marker(text: str, pos: int) -> bool:
+    opened = max(text.rfind("[", 0, pos), text.rfind("【", 0, pos))
+    return (
+        opened >= 0
+        and max(text.rfind("]", opened, pos), text.rfind("】", opened, pos)) < 0
+        and pos - opened < 16
+    )
 
 
 def claims(text: str) -> dict[int, list[str]]:
@@ -273,6 +325,29 @@ def cite(passage: Passage, n: int, texts: list[str], snapshot: Snapshot) -> Cita
         span[1],
         hit.score,
     )
+
+
+MIN_SUPPORT = 0.12  # a cited sentence must share at least this much with a passage it cites (see `support`)
+
+
+def supported_by(passages: list[Passage], snapshot: Snapshot):
+    """The check a released sentence must pass: some sentence of a passage it cites backs it (`support` at
+    least MIN_SUPPORT) — a real paraphrase shares names and terms; an injected instruction or a made-up
+    hotline with a borrowed [n] shares almost nothing."""
+    by_number = {p.n: p for p in passages}
+
+    def check(claim: str, cited: list[int]) -> bool:
+        score = _supporter(claim, snapshot)
+        for k in cited:
+            p = by_number.get(k)
+            if p is None:
+                continue
+            text = p.hit.doc["text"]
+            if max((score(text[s:e]) for s, e in p.spans), default=0.0) >= MIN_SUPPORT:
+                return True
+        return False
+
+    return check
 
 
 def nearest_passages(
@@ -408,7 +483,7 @@ class LLMAnswerer:
             yield from _pieces(result.answer)
             yield result
             return
-        verified = VerifiedStream(len(passages))
+        verified = VerifiedStream(len(passages), supported_by(passages, snapshot))
         shown = ""  # the text already handed to the caller
         llm_started = time.perf_counter()
         chunks = self.chat.stream(answer_messages(question, history, passages))
@@ -423,8 +498,10 @@ class LLMAnswerer:
             if finish is None:
                 raise LLMFailure("输出流中断")
             verified.close()  # the rest is released below, with whatever _finish adds
-            if not verified.text:
+            if not verified.text and not verified.dropped:
                 raise LLMFailure("返回了空回答")
+            if verified.dropped:
+                log.info("LLM answer: %d sentence(s) without a valid citation dropped", len(verified.dropped))
         except Exception as exc:  # noqa: BLE001 - any failure of the endpoint degrades, never errors
             reason = self._failed_with(exc)
             yield from self._degraded(assistant.extractive_answer(query, hits), reason, emitted=bool(shown))
@@ -494,7 +571,7 @@ class LLMAnswerer:
             passages="\n\n".join("\n".join(b) for b in blocks.values()),
         )
         reply = self.chat.invoke([("system", load_prompt("system")), ("human", prompt)])
-        text = (reply.text if isinstance(reply.text, str) else str(reply.content)).strip()
+        text = strip_markup((reply.text if isinstance(reply.text, str) else str(reply.content)).strip())
         if not text or text.startswith(REFUSAL_PREFIX[:5]):
             return []
         out = []
