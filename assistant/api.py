@@ -446,10 +446,14 @@ class CoursePackRequest(BaseModel):
     )
     exclude: list[str] | None = Field(None, description="不要的素材条目 id（来自 JSON 结果的 items[].id）")
     sections: list[PackKind] | None = Field(
-        None, description='类别顺序，例如 ["工作举措", "典型案例", "数据成效"]'
+        None,
+        description='要导出的类别及其顺序，例如 ["工作举措", "典型案例"]；未列出的类别不导出（与网页上删掉类别相同）',
     )
     summaries: StrictBool = Field(
         True, description="大模型模式下为每个类别生成带出处的要点小结（抽取式模式忽略）"
+    )
+    max_items: int | None = Field(
+        None, ge=1, le=100, strict=True, description="每个主题最多几条素材（默认 25，按相关程度取前若干条）"
     )
 
 
@@ -464,6 +468,12 @@ class PackItemOut(BaseModel):
     quote: str = Field(..., description="原文摘录，等于文档 text[start:end]")
     start: int
     end: int
+    sentences: list[dict] = Field(
+        default_factory=list, description="条目中的各句（start、end），每句都标注出处 [n]"
+    )
+    topic: str = Field("", description="条目所在的主题")
+    also: list[str] = Field(default_factory=list, description="条目同样涉及的其他主题（只出现一次）")
+    label: str = Field("", description="可读的出处：《标题》（地区，日期）")
 
 
 class PackSectionOut(BaseModel):
@@ -481,6 +491,17 @@ class PackReferenceOut(BaseModel):
     doc_id: str
     title: str
     source: str
+    region: str = ""
+    date: str = ""
+    label: str = Field("", description="可读的出处：《标题》（地区，日期），不含内部文件名")
+
+
+class PackPartOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    topic: str
+    lead: str = Field("", description="导语：涉及的地方/单位及主要数据，每句标注 [n]（原文摘录）")
+    sections: list[PackSectionOut]
 
 
 class CoursePackResponse(BaseModel):
@@ -488,8 +509,11 @@ class CoursePackResponse(BaseModel):
 
     title: str
     topics: list[str]
-    sections: list[PackSectionOut]
+    parts: list[PackPartOut] = Field(default_factory=list, description="每个主题一部分（导语 + 各类别）")
+    sections: list[PackSectionOut] = Field(..., description="各部分的条目按类别合并（每条只出现一次）")
     references: list[PackReferenceOut]
+    max_items: int = 25
+    summaries_note: str | None = Field(None, description="未生成要点小结时的说明")
 
 
 COURSEPACK_FILES = {
@@ -517,9 +541,11 @@ coursepack_router = APIRouter(
 )
 def coursepack(body: CoursePackRequest, assistant: AssistantDep):
     if body.format == "json":
-        return assistant.course_pack(body.topics, body.exclude, body.sections, body.summaries).to_dict()
+        return assistant.course_pack(
+            body.topics, body.exclude, body.sections, body.summaries, body.max_items
+        ).to_dict()
     export = assistant.course_pack_export(
-        body.topics, body.format, body.exclude, body.sections, body.summaries
+        body.topics, body.format, body.exclude, body.sections, body.summaries, body.max_items
     )
     return Response(
         export.data, media_type=export.media_type, headers={"Content-Disposition": export.content_disposition}
@@ -537,7 +563,10 @@ def api_routers() -> list[APIRouter]:
 async def on_assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
     if exc.status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc.message)
-    return error_response(request.url.path, exc.status, exc.message, code=getattr(exc, "code", None))
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    return error_response(
+        request.url.path, exc.status, exc.message, code=getattr(exc, "code", None), headers=headers
+    )
 
 
 async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -569,6 +598,13 @@ def too_large_message(path: str, max_upload_mb: float) -> str:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, UnicodeError):  # e.g. a lone surrogate that slipped past validation: the input's fault
+        log.warning("undecodable input on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(
+            request.url.path,
+            400,
+            "请求中含有无效的 Unicode 字符（如孤立的代理项 \\ud800）：请检查文本编码后重试。",
+        )
     log.exception(
         "unhandled error on %s %s (route %s)", request.method, request.url.path, _route_path(request.scope)
     )
@@ -672,50 +708,6 @@ def key_matches(given: str, keys: list[str]) -> bool:
     return matched
 
 
-class ApiKeyGuard:
-    """With ASSISTANT_API_KEYS set, /api/* and /v1/* need `Authorization: Bearer <key>`; /healthz, /docs and the
-    UI stay open. Checked before the body is read, so an unauthenticated client learns nothing else. Wrong keys
-    and failed UI logins (POST /login) are counted per client by `AuthLimiter`: a burst of them is a 429."""
-
-    def __init__(self, app: ASGIApp, keys: list[str], limiter: AuthLimiter):
-        self.app = app
-        self.keys = [k for k in keys if k]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not self.keys:
-            return await self.app(scope, receive, send)
-        if path in LOGIN_PATHS and scope.get("method") == "POST":
-            return await self._login(scope, receive, send)
-        if not _is_protected(path):
-            return await self.app(scope, receive, send)
-        header = dict(scope.get("headers") or ()).get(b"authorization", b"").decode("latin-1")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            response = error_response(
-                path, 401, "缺少 API 密钥：请在请求头中加入 Authorization: Bearer <密钥>。"
-            )
-        elif not key_matches(token.strip(), self.keys):
-            response = error_response(
-                path, 401, "API 密钥无效：请检查 Authorization: Bearer 后的密钥是否正确。"
-            )
-        else:
-            return await self.app(scope, receive, send)
-        scope.setdefault("state", {})["auth_failed"] = True
-        await response(scope, receive, send)
-
-
-class BodyLimit:
-    """413 for oversized bodies before the app reads them: uploads up to ASSISTANT_MAX_UPLOAD_MB (plus multipart
-    framing), JSON up to JSON_BODY_LIMIT. A body without Content-Length is buffered up to the limit, then replayed.
-
-    Every request body (the UI's too) must also arrive within `body_timeout_s`: a client trickling its body
-    gets a 408 and the connection is closed, so slow bodies cannot hold workers or sockets."""
-
-    def __init__(self, app: ASGIApp, max_upload_mb: float, body_timeout_s: float = 60.0):
-        self.app = app
-        self.max_upload_mb = max_upload_mb
-        self.upload_limit = int(max_upload_mb * 1024 * 1024) + MULTIPART_OVERHEAD
 class AuthLimiter:
     """Failed key or login attempts per client address: after `max_failures` within `window_s`, every attempt
     from that client is a 429 (Retry-After) until the oldest failure leaves the window — a right key too, so
@@ -768,41 +760,43 @@ class AuthLimiter:
 LOGIN_PATHS = ("/login", "/login/")
 
 
+class ApiKeyGuard:
+    """With ASSISTANT_API_KEYS set, /api/* and /v1/* need `Authorization: Bearer <key>`; /healthz, /docs and the
+    UI stay open. Checked before the body is read, so an unauthenticated client learns nothing else. Wrong keys
+    and failed UI logins (POST /login) are counted per client by `AuthLimiter`: a burst of them is a 429."""
+
+    def __init__(self, app: ASGIApp, keys: list[str], limiter: AuthLimiter):
+        self.app = app
+        self.keys = [k for k in keys if k]
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if path.rstrip("/") == GRADIO_UPLOAD:
-            limit = self.upload_limit * GRADIO_UPLOAD_FILES
-        elif _is_protected(path):
-            limit = self.upload_limit if path.rstrip("/") == "/api/documents" else JSON_BODY_LIMIT
-        else:
+        if scope["type"] != "http" or not self.keys:
             return await self.app(scope, receive, send)
-        length = dict(scope.get("headers") or ()).get(b"content-length")
-        self.limiter = limiter
-        if length is not None and length.isdigit():
-            if int(length) > limit:
-                return await self._reject(scope, receive, send)
+        if path in LOGIN_PATHS and scope.get("method") == "POST":
+            return await self._login(scope, receive, send)
+        if not _is_protected(path):
             return await self.app(scope, receive, send)
-        buffered, size = [], 0
-        while True:
-            message = await receive()
+        header = dict(scope.get("headers") or ()).get(b"authorization", b"").decode("latin-1")
+        scheme, _, token = header.partition(" ")
         client = self.limiter.client(scope)
-            buffered.append(message)
-            if message["type"] != "http.request":
-                break
-            size += len(message.get("body", b""))
+        if scheme.lower() != "bearer" or not token.strip():
+            response = error_response(
+                path, 401, "缺少 API 密钥：请在请求头中加入 Authorization: Bearer <密钥>。"
+            )
         elif (retry := self.limiter.retry_after(client)) is not None:
             response = self.limiter.too_many(path, retry)
-            if size > limit:
+        elif not key_matches(token.strip(), self.keys):
             self.limiter.failed(client)
-                return await self._reject(scope, receive, send)
-            if not message.get("more_body"):
-                break
+            response = error_response(
+                path, 401, "API 密钥无效：请检查 Authorization: Bearer 后的密钥是否正确。"
+            )
+        else:
+            return await self.app(scope, receive, send)
+        scope.setdefault("state", {})["auth_failed"] = True
+        await response(scope, receive, send)
 
-        async def replay() -> Message:
-            return buffered.pop(0) if buffered else await receive()
-
-        await self.app(scope, replay, send)
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = self.limiter.client(scope)
         if (retry := self.limiter.retry_after(client)) is not None:
@@ -822,46 +816,53 @@ GRADIO_UPLOAD = "/gradio_api/upload"
 GRADIO_UPLOAD_FILES = 20  # files' worth of bytes one upload request may carry
 
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        await error_response(path, 413, too_large_message(path, self.max_upload_mb))(scope, receive, send)
+class BodyLimit:
+    """413 for oversized bodies before the app reads them: uploads up to ASSISTANT_MAX_UPLOAD_MB (plus multipart
+    framing), JSON up to JSON_BODY_LIMIT. A body without Content-Length is buffered up to the limit, then replayed.
 
+    Every request body (the UI's too) must also arrive within `body_timeout_s`: a client trickling its body
+    gets a 408 and the connection is closed, so slow bodies cannot hold workers or sockets."""
 
-def _is_protected(path: str) -> bool:
-    return path in ("/api", "/v1") or path.startswith(("/api/", "/v1/"))
-
-        self.body_timeout_s = body_timeout_s
-
-def _route_path(scope: Scope) -> str | None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        receive, send = self._deadline(scope, receive, send)
-    route = scope.get("route")
-    return getattr(route, "path", None)
-
-
-class AccessLog:
-    """One structured line per request: method, route, status, latency, question length. Never headers
-    (the API key) and never the question text."""
-
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, max_upload_mb: float, body_timeout_s: float = 60.0):
         self.app = app
+        self.max_upload_mb = max_upload_mb
+        self.upload_limit = int(max_upload_mb * 1024 * 1024) + MULTIPART_OVERHEAD
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = time.perf_counter()
-        status = [500]
+        receive, send = self._deadline(scope, receive, send)
+        path = scope.get("path", "")
+        if path.rstrip("/") == GRADIO_UPLOAD:
+            limit = self.upload_limit * GRADIO_UPLOAD_FILES
+            send = self._chinese_413(send)
+        elif _is_protected(path):
+            limit = self.upload_limit if path.rstrip("/") == "/api/documents" else JSON_BODY_LIMIT
+        else:
+            return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or ()).get(b"content-length")
+        if length is not None and length.isdigit():
+            if int(length) > limit:
+                return await self._reject(scope, receive, send)
+            return await self.app(scope, receive, send)
+        buffered, size = [], 0
+        while True:
+            message = await receive()
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > limit:
+                return await self._reject(scope, receive, send)
+            if not message.get("more_body"):
+                break
 
-        async def send_and_note(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
+        async def replay() -> Message:
+            return buffered.pop(0) if buffered else await receive()
 
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            self._log(scope, status[0], time.perf_counter() - started)
+        await self.app(scope, replay, send)
+
     def _deadline(self, scope: Scope, receive: Receive, send: Send) -> tuple[Receive, Send]:
         """`receive` that gives up on a body not complete by the deadline: it answers 408 itself, then tells the
         app the client is gone; whatever the app sends afterwards is dropped."""
@@ -898,11 +899,38 @@ class AccessLog:
 
         return timed_receive, guarded_send
 
-
-    @staticmethod
-    def _log(scope: Scope, status: int, seconds: float) -> None:
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        ours = path == "/healthz" or _is_protected(path) or path in ("/docs", "/openapi.json")
+        await error_response(path, 413, too_large_message(path, self.max_upload_mb))(scope, receive, send)
+
+    def _chinese_413(self, send: Send) -> Send:
+        """Gradio's upload route says "File size exceeded ..." in English: the same 413, in Chinese."""
+        body = json.dumps(
+            {
+                "detail": f"文件过大：单个文件上限为 {self.max_upload_mb:g} MB（ASSISTANT_MAX_UPLOAD_MB），请拆分后上传。"
+            },
+            ensure_ascii=False,
+        ).encode("utf-8")
+        swapped = {"on": False, "sent": False}
+
+        async def translate(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                swapped["on"] = True
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]
+                return await send({**message, "headers": headers})
+            if swapped["on"] and message["type"] == "http.response.body":
+                if not swapped["sent"]:
+                    swapped["sent"] = True
+                    await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        return translate
+
+
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -1107,6 +1135,42 @@ def header_deadline_protocol(seconds: float):
     return HeaderDeadlineH11Protocol
 
 
+def _is_protected(path: str) -> bool:
+    return path in ("/api", "/v1") or path.startswith(("/api/", "/v1/"))
+
+
+def _route_path(scope: Scope) -> str | None:
+    route = scope.get("route")
+    return getattr(route, "path", None)
+
+
+class AccessLog:
+    """One structured line per request: method, route, status, latency, question length. Never headers
+    (the API key) and never the question text."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = [500]
+
+        async def send_and_note(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            self._log(scope, status[0], time.perf_counter() - started)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, seconds: float) -> None:
+        path = scope.get("path", "")
+        ours = path == "/healthz" or _is_protected(path) or path in ("/docs", "/openapi.json")
         level = logging.INFO if ours else logging.DEBUG
         if status >= 500:
             level = logging.ERROR
@@ -1180,6 +1244,8 @@ def create_app(assistant: Assistant, with_ui: bool = True) -> FastAPI:
     )
     app.state.assistant = assistant
     app.state.jobs = job_manager(assistant)  # also settles jobs a previous process left unfinished
+    s = assistant.settings
+    app.state.upload_gate = UploadGate(s)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_upload_mb=s.max_upload_mb, body_timeout_s=s.body_timeout_s)
     app.add_middleware(  # before the body limit: 401 first
@@ -1203,5 +1269,3 @@ def create_app(assistant: Assistant, with_ui: bool = True) -> FastAPI:
         if mount_ui is not None:
             app = mount_ui(app, assistant)
     return app
-    s = assistant.settings
-    app.state.upload_gate = UploadGate(s)

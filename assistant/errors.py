@@ -10,6 +10,7 @@ AssistantError (400)                 bad input (empty question, unknown option .
 ├── UnsupportedFileType (415)        not .txt .md .html .pdf .docx
 ├── EmptyDocument (422)              no text could be extracted
 ├── TooManyRequests (429)            full upload/job queues, too many failed key attempts (with Retry-After)
+├── embeddings.EmbeddingUnavailable (503)  an embedding endpoint (openai:<model>) still failing after retries
 ├── LLMFailure (502)                 the LLM endpoint answered, but not usably; caught and degraded to the
 │                                    extractive answer with a warning, so it never reaches a client
 └── store.Unavailable (503)          Chroma or the index database is down: try again later

@@ -317,3 +317,117 @@ class Reply:
                 sent += len(item)
                 yield self.chunk({"content": item})
         yield ServerSentEvent("[DONE]")
+
+
+# --------------------------------------------------------------------------- embeddings
+
+MAX_EMBEDDING_INPUTS = 2048  # as OpenAI; LangChain's OpenAIEmbeddings sends up to 1000 texts per request
+MAX_EMBEDDING_INPUT_CHARS = 8192
+E5_PREFIXES = ("query: ", "passage: ")
+
+
+class EmbeddingRequest(BaseModel):
+    """OpenAI's embeddings request. `model` is the assistant's embedding model (`GET /healthz` → `embedder`)."""
+
+    model_config = ConfigDict(extra="allow")  # user ... accepted and ignored
+
+    model: str = Field(..., description="本服务的嵌入模型名，即 /healthz 的 embedder（如 e5-small-q4）")
+    input: str | list[str] | list[int] | list[list[int]] = Field(
+        ..., description="文本或文本列表（不接受 token 数组）"
+    )
+    encoding_format: Literal["float", "base64"] | None = "float"
+    dimensions: int | None = Field(None, ge=1)
+
+
+class EmbeddingItem(BaseModel):
+    object: Literal["embedding"]
+    index: int
+    embedding: list[float] | str = Field(
+        ..., description="float 数组；encoding_format=base64 时为 float32 小端字节"
+    )
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int = Field(..., description="近似值：按字符计")
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    object: Literal["list"]
+    data: list[EmbeddingItem]
+    model: str
+    usage: EmbeddingUsage
+
+
+@router.post("/embeddings", response_model=EmbeddingList, summary="文本向量（OpenAI 兼容，本机嵌入模型）")
+async def create_embeddings(body: EmbeddingRequest, assistant: AssistantDep):
+    embedder = assistant.embedder
+    if body.model != embedder.name:
+        raise ModelNotFound(f"嵌入模型“{body.model}”不存在：本服务的嵌入模型是 {embedder.name}。")
+    texts = embedding_inputs(body.input)
+    if body.dimensions is not None and body.dimensions != embedder.dim:
+        raise AssistantError(f"dimensions 只能是 {embedder.dim}（{embedder.name} 的向量维度），或不填。")
+    vectors = await run_in_threadpool(embed_texts, embedder, texts)
+    chars = sum(len(t) for t in texts)
+    return UnicodeJSONResponse(
+        {
+            "object": "list",
+            "data": [
+                {"object": "embedding", "index": i, "embedding": encode_vector(v, body.encoding_format)}
+                for i, v in enumerate(vectors)
+            ],
+            "model": embedder.name,
+            "usage": {"prompt_tokens": chars, "total_tokens": chars},
+        }
+    )
+
+
+def embedding_inputs(value) -> list[str]:
+    texts = [value] if isinstance(value, str) else list(value)
+    if not texts:
+        raise AssistantError("input 不能为空：请提供一段文本或文本列表。")
+    if not all(isinstance(t, str) for t in texts):
+        raise AssistantError(
+            "input 只接受文本，不接受 token 数组：LangChain 的 OpenAIEmbeddings 请设置 check_embedding_ctx_length=False。"
+        )
+    if len(texts) > MAX_EMBEDDING_INPUTS:
+        raise AssistantError(f"input 最多 {MAX_EMBEDDING_INPUTS} 段文本，收到 {len(texts)} 段：请分批请求。")
+    for i, t in enumerate(texts):
+        if not t.strip():
+            raise AssistantError(f"input 第 {i + 1} 段为空：每段文本都不能为空。")
+        if len(t) > MAX_EMBEDDING_INPUT_CHARS:
+            raise AssistantError(
+                f"input 第 {i + 1} 段过长（{len(t)} 字）：每段不超过 {MAX_EMBEDDING_INPUT_CHARS} 字。"
+            )
+    return texts
+
+
+def embed_texts(embedder, texts: list[str]):
+    """Vectors in input order. For e5 (which our embedder prefixes itself) a text that already starts with
+    "query: " or "passage: " is embedded as that kind, so a client adding e5's prefixes (as `openai:e5-…` does)
+    gets exactly the vectors of the local model; any other text is a passage."""
+    import numpy as np
+
+    from .embeddings import E5Embedder
+
+    if not isinstance(embedder, E5Embedder):
+        return embedder.embed_passages(texts)
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    passages = [i for i, t in enumerate(texts) if not t.startswith(E5_PREFIXES[0])]
+    if passages:
+        stripped = [texts[i].removeprefix(E5_PREFIXES[1]) for i in passages]
+        out[passages] = embedder.embed_passages(stripped)
+    for i, t in enumerate(texts):
+        if t.startswith(E5_PREFIXES[0]):
+            out[i] = embedder.embed_question(t.removeprefix(E5_PREFIXES[0]))
+    return out
+
+
+def encode_vector(vector, encoding_format: str | None):
+    import base64
+
+    import numpy as np
+
+    if encoding_format == "base64":
+        return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+    return [float(x) for x in vector]

@@ -63,7 +63,7 @@ ProgressFn = Callable[[str, int, int], None]
 class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
-        self.embedder = embedder or load_embedder(settings.embedding)
+        self.embedder = embedder or load_embedder(settings.embedding, _embedding_options(settings))
         self.store = IndexStore(settings.index_dir, self.embedder, settings.chroma_url)
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
@@ -96,7 +96,7 @@ class Assistant:
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         query = self._validate_text(query, "查询")
         top_k = self._validate_top_k(top_k)
-        return self._retrieve(query, top_k)
+        return self._retrieve(self.snapshot.spelling.correct(query), top_k)
 
     def _retrieve(self, query: str, top_k: int) -> Hits:
         snap = self.snapshot
@@ -581,6 +581,19 @@ def _message_text(content, i: int) -> str:
     raise AssistantError(f"messages 第 {i + 1} 条的 content 应为字符串或文本片段列表。")
 
 
+def _embedding_options(s: Settings) -> dict:
+    """`OpenAIEmbedder` options from the ASSISTANT_EMBEDDING_* settings (used by openai:<model> only)."""
+    return {
+        "base_url": s.embedding_base_url,
+        "api_key": s.embedding_api_key,
+        "batch_size": s.embedding_batch_size,
+        "timeout_s": s.embedding_timeout_s,
+        "max_retries": s.embedding_max_retries,
+        "query_prefix": s.embedding_query_prefix,
+        "passage_prefix": s.embedding_passage_prefix,
+    }
+
+
 def _pieces(text: str, size: int = 12) -> Iterator[str]:
     for i in range(0, len(text), size):
         yield text[i : i + size]
@@ -590,6 +603,9 @@ def _raw_sha(data: bytes, meta: dict) -> str:
     h = hashlib.sha256(data)
     h.update(json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
     return h.hexdigest()
+
+
+MAX_FILE_NAME_BYTES = 180  # UTF-8 bytes of a stored name; file systems allow 255 (room for "-12" and ".part")
 
 
 _BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -605,9 +621,6 @@ def _ocr_progress(progress, name: str):
 
 
 def _safe_file_name(name: str) -> str:
-MAX_FILE_NAME_BYTES = 180  # UTF-8 bytes of a stored name; file systems allow 255 (room for "-12" and ".part")
-
-
     name = Path(str(name).replace("\\", "/")).name.strip()
     name = _BIDI.sub("", name)  # right-to-left overrides disguise an extension (“报告\u202etxt.exe”)
     name = re.sub(r"[\x00-\x1f\x7f/:*?\"<>|]", "_", name)

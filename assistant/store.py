@@ -666,8 +666,9 @@ class IndexStore:
         total = len(set(shas))
         if progress:
             progress(done, total)
-        for i in range(0, len(todo), BATCH):
-            batch = todo[i : i + BATCH]
+        step = max(BATCH, getattr(self.embedder, "batch_size", BATCH))  # a remote endpoint takes larger batches
+        for i in range(0, len(todo), step):
+            batch = todo[i : i + step]
             vecs = self.embedder.embed_passages([text_of[s] for s in batch])
             with self._db() as db:
                 db.executemany(

@@ -6,6 +6,7 @@ process (system fonts, no CDN, analytics off). A tab is one function `fn(ctx: Ui
 
 import hmac
 import html
+import json
 import logging
 import re
 import tempfile
@@ -132,9 +133,8 @@ def mount_ui(app, assistant: Assistant):
         ssr_mode=False,
         mcp_server=False,
         pwa=False,
-    )
         max_file_size=upload_limit_bytes(assistant),  # per file, enforced while /gradio_api/upload streams
-
+    )
     # Gradio checks that a file handed to an event was uploaded through its own route (inside its cache dir)
     # only once the app "has launched", which a mounted app never does: without this, a client could name any
     # server file in a FileData `path`. `_uploaded_path` checks again before a file is read.
@@ -144,6 +144,7 @@ def mount_ui(app, assistant: Assistant):
 
 def upload_limit_bytes(assistant: Assistant) -> int:
     return int(assistant.settings.max_upload_mb * 1024 * 1024)
+
 
 # Page-level rules that Gradio's scoping of `css=` cannot reach (they style elements outside `.contain`).
 _HEAD = (
@@ -727,8 +728,8 @@ def _upload_files(
 ) -> list[UploadResult]:
     results = []
     total = len(paths)
-    for i, path in enumerate(paths):
     limit = int(assistant.settings.max_upload_mb * 1024 * 1024)
+    for i, path in enumerate(paths):
         name = Path(str(path)).name
         progress(i / max(total, 1), desc=f"正在处理 {name}（第 {i + 1}/{total} 个）")
 
@@ -737,8 +738,8 @@ def _upload_files(
             progress(frac, desc=f"正在编入索引 {name}：{done}/{chunks} 个片段")
 
         try:
-            assistant.check_upload(name, path.stat().st_size)
             path = _uploaded_path(path, blocks, limit)
+            assistant.check_upload(name, path.stat().st_size)
             data = path.read_bytes()
             _forget_upload(path, blocks)
             entry = assistant.add_document(name, data, {"source": name}, progress=on_chunks)
@@ -839,19 +840,20 @@ def _notice(message: str, kind: str) -> str:
 
 
 def _coursepack_tab(ctx: UiContext) -> None:
-    """Topics → cited items, one checkbox list per section → untick, choose the section order → .docx / .md."""
+    """Topics → a pack reviewed on the page (one part per topic, collapsible sections, each document's title
+    once, a checkbox per item) → the export bar (kept on screen) exports through the same service method as
+    POST /api/coursepack: unticked items and removed sections are left out of the file."""
     from . import coursepack
 
     assistant, kinds = ctx.assistant, list(coursepack.KINDS)
-    pack_state = gr.State(None)
     with gr.Column(elem_id="qa-pack"):
         gr.HTML(
             '<h3 class="qa-section">课程素材</h3><p class="qa-hint">输入一个或多个主题（用顿号、逗号或换行分隔，最多 10 个），'
-            "汇编各文档中的典型案例、数据成效和工作举措，每条均为原文摘录并标注出处。取消勾选不需要的条目、"
-            "调整类别顺序后，导出 Word 或 Markdown 文件。</p>",
+            "按主题汇编各文档中的典型案例、数据成效和工作举措，每条均为原文摘录并逐句标注出处，按相关程度排序。"
+            "取消勾选不需要的条目、选择要导出的类别及顺序后，导出 Word 或 Markdown 文件。</p>",
             js_on_load=None,
         )
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True, elem_id="qa-pack-inputs"):
             topics = gr.Textbox(
                 placeholder="例如：网格化管理、物业党建",
                 show_label=False,
@@ -862,101 +864,193 @@ def _coursepack_tab(ctx: UiContext) -> None:
                 container=False,
                 elem_id="qa-pack-topics",
             )
+            max_items = gr.Number(
+                value=coursepack.DEFAULT_MAX_ITEMS,
+                minimum=1,
+                maximum=coursepack.MAX_ITEMS_LIMIT,
+                precision=0,
+                step=5,
+                label="每个主题最多条数",
+                scale=1,
+                min_width=110,
+                elem_id="qa-pack-max",
+            )
             gather = gr.Button("汇编素材", variant="primary", scale=0, min_width=96, elem_id="qa-pack-gather")
         summary = gr.HTML("", elem_id="qa-pack-summary", js_on_load=None)
+        # the export bar comes before the long review and stays on screen (sticky) while scrolling it
         order = gr.Dropdown(
             kinds,
             value=kinds,
             multiselect=True,
-            label="导出时的类别顺序",
-            info="按这里的先后排列；删除后重新选择即可调整顺序，删掉的类别不导出",
+            label="导出的类别及顺序",
+            info="按这里的先后排列；删掉的类别不导出（网页与 API 相同）",
             visible=False,
             elem_id="qa-pack-order",
         )
-        groups = [
-            gr.CheckboxGroup([], value=[], label=kind, visible=False, elem_id=f"qa-pack-kind-{i}")
-            for i, kind in enumerate(kinds)
-        ]
-        with gr.Row(visible=False) as export_row:
-            to_docx = gr.Button("导出 Word（.docx）", variant="primary", elem_id="qa-pack-docx")
-            to_md = gr.Button("导出 Markdown（.md）", variant="secondary", elem_id="qa-pack-md")
-        exported = gr.HTML("", elem_id="qa-pack-exported", js_on_load=None)
-        download = gr.File(label="下载文件", interactive=False, visible=False, elem_id="qa-pack-file")
+        with gr.Column(visible=False, elem_id="qa-pack-actions") as actions:
+            with gr.Row(elem_id="qa-pack-buttons"):
+                to_docx = gr.Button("导出 Word（.docx）", variant="primary", elem_id="qa-pack-docx")
+                to_md = gr.Button("导出 Markdown（.md）", variant="secondary", elem_id="qa-pack-md")
+            exported = gr.HTML("", elem_id="qa-pack-exported", js_on_load=None)
+            download = gr.File(label="下载文件", interactive=False, visible=False, elem_id="qa-pack-file")
+        review = gr.HTML("", elem_id="qa-pack-review", js_on_load=PACK_REVIEW_JS, apply_default_css=False)
+        request = gr.Textbox(visible=False, elem_id="qa-pack-request")  # the gathered topics and max_items
+        unticked = gr.Textbox(visible=False, elem_id="qa-pack-unticked")  # filled from the page at export
 
-    def do_gather(text):
-        hidden = [gr.update(choices=[], value=[], visible=False)] * len(kinds)
+    def do_gather(text, limit):
+        hidden = (
+            gr.update(visible=False),
+            gr.update(visible=False),
+            "",
+            gr.update(value=None, visible=False),
+            "",
+            "",
+        )
+        wanted = [t for t in re.split(r"[、，,；;\n]+", text or "") if t.strip()]
         try:
-            pack = assistant.course_pack([t for t in re.split(r"[、，,；;\n]+", text or "") if t.strip()])
+            limit = int(limit) if limit not in (None, "") else None
+            pack = assistant.course_pack(wanted, max_items=limit)
         except AssistantError as exc:
-            return (
-                None,
-                _notice(exc.message, "error"),
-                gr.update(visible=False),
-                *hidden,
-                gr.update(visible=False),
-                "",
-                gr.update(value=None, visible=False),
-            )
-        shown = []
-        for section in pack.sections:
-            choices = [(f"{i.text}（《{i.title}》）", i.id) for i in section.items]
-            shown.append(
-                gr.update(
-                    choices=choices,
-                    value=[c[1] for c in choices],
-                    visible=bool(choices),
-                    label=f"{section.kind}（{len(choices)} 条）",
-                    info=f"要点：{section.summary_text()}" if section.summary_text() else None,
-                )
-            )
+            return (_notice(exc.message, "error"), *hidden)
+        except (TypeError, ValueError):
+            return (_notice("每个主题最多条数应为 1–100 之间的整数。", "error"), *hidden)
         message = pack.warning or (
-            f"共汇编 {len(pack.items)} 条素材，摘自 {len(pack.references)} 篇文档"
-            f"（用时 {pack.seconds:.1f} 秒）。取消勾选不需要的条目后导出。"
-        ) + (f" {pack.notice}" if pack.notice else "")
+            f"共汇编 {len(pack.items)} 条素材（{len(pack.parts)} 个主题，每个主题最多 {pack.max_items} 条），"
+            f"摘自 {len(pack.references)} 篇文档（用时 {pack.seconds:.1f} 秒）。取消勾选不需要的条目后导出。"
+        )
+        notes = "".join(_notice(n, "info") for n in (pack.notice, pack.summaries_note) if n)
+        state = json.dumps({"topics": pack.topics, "max_items": pack.max_items}, ensure_ascii=False)
         return (
-            pack,
-            _notice(message, "error" if pack.warning else "ok"),
-            gr.update(value=kinds, visible=True),
-            *shown,
+            _notice(message, "error" if pack.warning else "ok") + notes,
+            gr.update(value=kinds, visible=bool(pack.items)),
             gr.update(visible=bool(pack.items)),
             "",
             gr.update(value=None, visible=False),
+            render_pack_review(pack),
+            state if pack.items else "",
         )
 
-    def do_export(fmt, pack, chosen_order, *selected):
-        if pack is None:
+    def do_export(fmt, state, chosen_order, dropped):
+        if not state:
             return _notice("请先输入主题并汇编素材。", "error"), gr.update(value=None, visible=False)
-        keep = {item_id for ids in selected for item_id in (ids or [])}
-        chosen_order = list(chosen_order or [])
-        dropped = [i.id for i in pack.items if i.id not in keep or i.kind not in chosen_order]
-        final = pack.select(dropped, chosen_order)
-        final.sections = [s for s in final.sections if s.kind in chosen_order]
-        if not final.items:
+        wanted = json.loads(state)
+        try:
+            exclude = [i for i in json.loads(dropped or "[]") if isinstance(i, str)]
+            result = assistant.course_pack_export(
+                wanted["topics"], fmt, exclude, list(chosen_order or []), max_items=wanted["max_items"]
+            )
+        except AssistantError as exc:
+            return _notice(exc.message, "error"), gr.update(value=None, visible=False)
+        kept = _exported_count(result)
+        if not kept:
             return _notice(
                 "没有选中任何条目：请至少勾选一条、保留至少一个类别后再导出。", "error"
             ), gr.update(value=None, visible=False)
-        result = coursepack.export(final, fmt)
         path = Path(tempfile.mkdtemp(prefix="coursepack-")) / result.filename
         path.write_bytes(result.data)
-        return _notice(
-            f"已生成 {result.filename}（{len(final.items)} 条），请点击下方文件下载。", "ok"
-        ), gr.update(value=str(path), visible=True)
+        return _notice(f"已生成 {result.filename}（{kept} 条），请点击下方文件下载。", "ok"), gr.update(
+            value=str(path), visible=True
+        )
 
     private = {"api_visibility": "private"}
     gr.on(
         [topics.submit, gather.click],
         do_gather,
-        topics,
-        [pack_state, summary, order, *groups, export_row, exported, download],
+        [topics, max_items],
+        [summary, order, actions, exported, download, review, request],
         **private,
+    )
+    collect = (
+        "(state, order, dropped) => [state, order, JSON.stringify([...document.querySelectorAll("
+        "'#qa-pack-review input[type=checkbox][data-id]')].filter((b) => !b.checked).map((b) => b.dataset.id))]"
     )
     for button, fmt in ((to_docx, "docx"), (to_md, "md")):
         button.click(
             lambda *args, fmt=fmt: do_export(fmt, *args),
-            [pack_state, order, *groups],
+            [request, order, unticked],
             [exported, download],
+            js=collect,
             **private,
         )
+
+
+def _exported_count(result) -> int:
+    """Items in an exported file (the marker after each item's last sentence is counted once per item)."""
+    if result.filename.endswith(".md"):
+        return sum(1 for line in result.data.decode("utf-8").splitlines() if line.startswith("- "))
+    from io import BytesIO
+
+    from docx import Document
+
+    return sum(1 for p in Document(BytesIO(result.data)).paragraphs if p.style.name == "List Bullet")
+
+
+# Ticking updates the section's count; nothing goes to the server until export.
+PACK_REVIEW_JS = r"""
+element.addEventListener('change', (ev) => {
+  const box = ev.target.closest('input[type=checkbox][data-id]');
+  if (!box) return;
+  box.closest('li').classList.toggle('qa-pack-off', !box.checked);
+  const sec = box.closest('details');
+  if (sec) {
+    const all = sec.querySelectorAll('input[type=checkbox][data-id]');
+    const on = [...all].filter((b) => b.checked).length;
+    const count = sec.querySelector('.qa-pack-count');
+    if (count) count.textContent = `${on}/${all.length} 条`;
+  }
+});
+"""
+
+
+def render_pack_review(pack) -> str:
+    """The pack as the trainer reviews it: a part per topic (lead-in), a collapsible section per kind, each
+    document's readable title once above its items, a ticked checkbox per item, [n] after each sentence."""
+    from . import coursepack
+
+    if not pack.items:
+        return ""
+    out = ['<div class="qa-pack-review">']
+    for p_index, part in enumerate(p for p in pack.parts if p.items):
+        out.append(
+            f'<section class="qa-pack-part"><h3 class="qa-pack-topic">{_e(coursepack.part_heading(p_index, part))}</h3>'
+        )
+        if part.lead_text():
+            out.append(f'<p class="qa-pack-lead"><b>导语</b>：{_e(part.lead_text())}</p>')
+        for section in part.sections:
+            if not section.items:
+                continue
+            n = len(section.items)
+            out.append(
+                f'<details class="qa-pack-section" open data-kind="{_e(section.kind)}"><summary>'
+                f'<span class="qa-pack-kind">{_e(section.kind)}</span> <span class="qa-pack-count">{n}/{n} 条</span>'
+                "</summary>"
+            )
+            if section.summary_text():
+                out.append(f'<p class="qa-pack-summary-text"><b>要点</b>：{_e(section.summary_text())}</p>')
+            for first, items in coursepack.groups(section):
+                out.append(f'<div class="qa-pack-doc">[{first.n}] {_e(first.label or first.title)}</div><ul>')
+                for item in items:
+                    body = "".join(
+                        f'{_e(t)}<sup class="qa-pack-n">[{item.n}]</sup>' for t in item.sentence_texts()
+                    )
+                    also = (
+                        f'<span class="qa-pack-also">{_e(coursepack.also_note(item))}</span>'
+                        if item.also
+                        else ""
+                    )
+                    out.append(
+                        f'<li><label><input type="checkbox" checked data-id="{_e(item.id)}">'
+                        f'<span class="qa-pack-text">{body}{also}</span></label></li>'
+                    )
+                out.append("</ul>")
+            out.append("</details>")
+        out.append("</section>")
+    refs = "".join(f"<li>[{r.n}] {_e(r.label or r.title)}</li>" for r in pack.references)
+    out.append(
+        f'<details class="qa-pack-refs"><summary>参考资料（{len(pack.references)} 篇）</summary><ul>{refs}</ul></details>'
+    )
+    out.append("</div>")
+    return "".join(out)
 
 
 # Tabs in page order: (label, id, builder). A new tab is one builder function appended here.
