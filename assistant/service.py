@@ -134,7 +134,7 @@ class Assistant:
         except Exception as exc:  # noqa: BLE001 - e.g. a remote embedding endpoint that is down
             log.warning("question embedding failed (%s): answering from keywords", exc)
             guard.failed = True
-            return np.zeros(self.embedder.dim or 1, dtype=np.float32)
+            return np.zeros(1, dtype=np.float32)  # never read: the guard skips dense retrieval
 
     def ask(self, question: str, top_k: int = 5, history: list[dict] | None = None) -> Answer:
         result = None
