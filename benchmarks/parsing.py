@@ -127,7 +127,7 @@ def _ocr(pages: int = 10) -> dict:
 
 def docx_bomb(inflated_mb: int = 200) -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
         zf.writestr(
             "word/document.xml", b"<w:document><w:t>" + b"a" * (inflated_mb << 20) + b"</w:t></w:document>"
