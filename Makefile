@@ -16,6 +16,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 1
 
 .PHONY: serve test install install-test system-deps index bench lint clean
 
@@ -67,7 +68,7 @@ serve: index
 	if [ "$(HOST)" != 127.0.0.1 ] && [ "$(HOST)" != localhost ] && [ -z "$$ASSISTANT_API_KEYS" ] && ! grep -qs '^api_keys' assistant.toml; then \
 		echo "    注意：其他设备可以访问，但未设置 ASSISTANT_API_KEYS——任何人都能提问、上传和删除文档（见 README）。"; \
 	fi
-	@$(BIN)/assistant serve --host $(HOST) --port $(PORT)
+	@$(BIN)/assistant serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 test: install-test system-deps
 	@echo "==> [test] pytest"

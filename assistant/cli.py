@@ -181,18 +181,41 @@ def search(ctx, query, top_k, as_json):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="工作进程数：每个进程各自加载索引和嵌入模型，共用同一索引目录，问答可用满多个 CPU 核。",
+)
 @click.pass_context
 @_guard
-def serve(ctx, host, port):
-    """启动 API 与网页界面（同一进程）。
+def serve(ctx, host, port, workers):
+    """启动 API 与网页界面。
 
-    示例：assistant serve --port 8000，然后打开 http://127.0.0.1:8000
+    示例：assistant serve --port 8000，然后打开 http://127.0.0.1:8000；多核：assistant serve --workers 2
     """
     import uvicorn
 
     from .api import create_app, uvicorn_options
 
     logging.getLogger().setLevel(logging.INFO)
+    if workers > 1:  # each worker builds its Assistant from the same settings (assistant/workers.py)
+        options = uvicorn_options(_settings(ctx))
+        options["http"] = "assistant.workers:HeaderDeadlineProtocol"  # spawned workers import it by name
+        click.echo(
+            f"政策问答助手已启动（{workers} 个工作进程）：http://{host}:{port}/ （API 文档 /docs）", err=True
+        )
+        uvicorn.run(
+            "assistant.workers:app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            **options,
+        )
+        return
     assistant = _assistant(ctx)
     app = create_app(assistant)
     threading.Thread(target=assistant.warm_up, name="warm-up", daemon=True).start()

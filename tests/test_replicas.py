@@ -40,7 +40,16 @@ class ChromaServer:
     def start(self, timeout: float = 60.0) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the process owns it until it exits
         self.proc = subprocess.Popen(
-            [str(CHROMA_BIN), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                str(CHROMA_BIN),
+                "run",
+                "--path",
+                str(self.path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"},
@@ -50,7 +59,9 @@ class ChromaServer:
         with httpx.Client(timeout=1.0) as client:
             while True:  # the port's state: refused until the server listens and answers its heartbeat
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"chroma exited with {self.proc.returncode}: {self.log_path.read_text()}")
+                    raise RuntimeError(
+                        f"chroma exited with {self.proc.returncode}: {self.log_path.read_text()}"
+                    )
                 try:
                     if client.get(f"{self.url}/api/v2/heartbeat").status_code == 200:
                         return
@@ -150,7 +161,9 @@ def test_hosts_on_one_server_never_destroy_each_other(base_index, chroma, tmp_pa
     assert live(a) == live_a and a.store._collection(live_a).count() == count_a
     assert f"chunks-{a.store.installation}-deadbeef0000" not in names
     assert "chunks-0123456789ab" in names and live(b) in names
-    assert "orphan-b" in b.store._collection(live(b)).get(ids=["orphan-b"], include=[])["ids"]  # B's own, kept
+    assert (
+        "orphan-b" in b.store._collection(live(b)).get(ids=["orphan-b"], include=[])["ids"]
+    )  # B's own, kept
     assert uses_vectors(a) and uses_vectors(b)
 
     # vectors missing from A's collection (a server restored from an older backup) come back on `index`
@@ -243,13 +256,17 @@ def test_chroma_killed_and_restarted_mid_load_degrades_never_5xx(base_index, chr
 
         chroma.kill()
         killed = time.monotonic()
-        degraded = load.wait_for(lambda o: o["started"] > killed and o["route"] == "ask" and o["status"] == 200)
+        degraded = load.wait_for(
+            lambda o: o["started"] > killed and o["route"] == "ask" and o["status"] == 200
+        )
         assert degraded["warning"] == DENSE_DOWN_WARNING
         health = httpx.get(f"{base_url}/healthz")
         assert health.status_code == 200
         assert health.json()["status"] == "degraded" and health.json()["chroma"] == "down"
         answer = httpx.post(f"{base_url}/api/ask", json={"question": QUESTION}, timeout=60).json()
-        assert answer["grounded"] and "碧海社区" in answer["answer"] and answer["warning"] == DENSE_DOWN_WARNING
+        assert (
+            answer["grounded"] and "碧海社区" in answer["answer"] and answer["warning"] == DENSE_DOWN_WARNING
+        )
         upload = httpx.post(
             f"{base_url}/api/documents",
             files={"file": ("停机测试.txt", "停机期间上传的文档内容，用于测试。".encode(), "text/plain")},
@@ -276,7 +293,10 @@ def test_healthz_is_503_only_when_nothing_can_answer(base_index, chroma, tmp_pat
     a.sync()
     fresh = Assistant(make_settings(*dirs, chroma_url=chroma.url))  # has loaded nothing yet
     moved = dirs[1].with_name("index-away")
-    with serve_app(create_app(a, with_ui=False)) as url_a, serve_app(create_app(fresh, with_ui=False)) as url_f:
+    with (
+        serve_app(create_app(a, with_ui=False)) as url_a,
+        serve_app(create_app(fresh, with_ui=False)) as url_f,
+    ):
         assert a.ask(QUESTION).grounded  # A holds a loaded snapshot
         dirs[1].rename(moved)  # the database cannot be opened
         try:
@@ -292,3 +312,76 @@ def test_healthz_is_503_only_when_nothing_can_answer(base_index, chroma, tmp_pat
         rf = httpx.get(f"{url_f}/healthz")
         assert rf.status_code == 200 and rf.json()["status"] == "ok"
         assert httpx.post(f"{url_f}/api/ask", json={"question": QUESTION}, timeout=60).json()["grounded"]
+
+
+# --------------------------------------------------------------------------- several workers on one host
+
+
+def worker_pids(parent: int) -> list[int]:
+    """uvicorn's worker processes: children of `parent` started by multiprocessing's spawn."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and b"spawn_main" in cmdline:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_serve_with_two_workers_answers_and_sees_every_write(base_index, tmp_path):
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import ASSISTANT_BIN, cli_env
+    from http_utils import wait_for_http
+
+    corpus_dir, index_dir = copy_index(base_index, tmp_path)
+    base_url = f"http://127.0.0.1:{free_port()}"
+    proc = subprocess.Popen(
+        [str(ASSISTANT_BIN), "serve", "--port", base_url.rsplit(":", 1)[1], "--workers", "2"],
+        env=cli_env(corpus_dir=corpus_dir, index_dir=index_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for_http(f"{base_url}/healthz", timeout=300, process=proc)
+        assert len(worker_pids(proc.pid)) == 2
+
+        def ask(question: str) -> dict:
+            r = httpx.post(f"{base_url}/api/ask", json={"question": question}, timeout=120)
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        with ThreadPoolExecutor(8) as pool:  # separate connections, spread over the workers
+            answers = list(pool.map(ask, [QUESTION] * 16))
+        assert all(a["grounded"] and "碧海社区" in a["answer"] for a in answers)
+
+        # a write through one worker is seen by every worker at its next request
+        upload = httpx.post(
+            f"{base_url}/api/documents",
+            files={
+                "file": (
+                    "楼栋夜话.txt",
+                    "测试社区开展了“楼栋夜话”活动，每月收集居民意见。".encode(),
+                    "text/plain",
+                )
+            },
+            timeout=120,
+        )
+        assert upload.status_code == 201, upload.text
+        doc_id = upload.json()["doc_id"]
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(ask, ["哪个社区开展了楼栋夜话活动？"] * 16))
+        assert all(doc_id in {c["doc_id"] for c in a["citations"]} for a in answers)
+        assert httpx.delete(f"{base_url}/api/documents/{doc_id}", timeout=120).status_code in (200, 204)
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(ask, ["哪个社区开展了楼栋夜话活动？"] * 16))
+        assert not any(doc_id in {c["doc_id"] for c in a["citations"]} for a in answers)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
