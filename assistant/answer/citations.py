@@ -45,6 +45,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     warning: str | None = None
     query: str = ""  # the standalone retrieval query actually used (after follow-up rewriting)
+    confidence: float | None = None  # the answer model's probability that the answer is right
 
     def to_dict(self) -> dict:
         out = {
@@ -53,6 +54,8 @@ class Answer:
             "mode": self.mode,
             "citations": [c.to_dict() for c in self.citations],
         }
+        if self.confidence is not None:
+            out["confidence"] = round(float(self.confidence), 3)
         if self.warning:
             out["warning"] = self.warning
         return out

@@ -1,254 +1,84 @@
 """Extractive answers: the best supporting sentences of the retrieved chunks, verbatim, each with [n].
 
-No model writes anything here, so every word of an answer is a slice of a stored document. The same sentence
-scoring decides refusal: the question's salient terms must occur around the best sentence, the passage must be
-semantically close, and the sentence must hold the kind of answer asked for (a figure, a date, a person).
+No model writes anything here, so every word of an answer is a slice of a stored document. Candidate sentences
+are described by measured signals (`signals`), scored by the fitted sentence model and the answer's confidence
+by the fitted confidence model (`model`); below the fitted threshold the reply is 资料中未找到. Rules that remain
+here are about building the reply: which further sentences to cite, and naming the unit a sentence only
+refers to.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from ..lexical import normalise, pos_tags, words
+import numpy as np
+
+from ..lexical import normalise
 from ..retrieval import Hit, Snapshot
 from .citations import REFUSAL_PREFIX, Answer, Citation, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
+from .model import CONFIDENCE_FEATURES, AnswerModel, load
+from .question import Question, analyse, coverage
+from .signals import Candidate, answer_type, candidates
 
-_NUMBER_Q = re.compile(r"多少|几[个名家项人次年户件元万亿倍%]|几成|比例|占比|多大|多高|多长|多远|多久")
-_DATE_Q = re.compile(r"哪一?年|哪一?天|何时|什么时(候|间)|几月|几号|哪个月|日期")
-_PERSON_Q = re.compile(r"是谁|谁|哪位")
-_LIST_Q = re.compile(
-    r"哪些|哪几|分别|各有|哪[二三四五六七八九十两]|都有|包括什么|有什么(措施|做法|功能|设施)"
-)
-_UNIT_AFTER = re.compile(
-    r"(?:多少|几)\s*(亿元|万元|元|钱|万人|人次|人|名|个|家|项|户|件|次|所|座|处|条|支|场|亩|平方公里|公里|年|天|%)"
-)
-_NUMERAL = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千万]+)"
-_DATE = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{4}[-./]\d{1,2}|[一二三四五六七八九十]+月")
-_CLAUSE = re.compile(r"[，,；;：:。！？!?]")
-_ROLE_CHAIN = 4
+TYPED = ("number", "date", "person", "place", "name")
 
 
-@dataclass
-class Scored:
-    hit: Hit
-    span: tuple[int, int]
-    text: str
-    score: float
-    sentence_cov: float
-    context_cov: float
-    kind_ok: bool
+def rank(q: Question, cands: list[Candidate], model: AnswerModel) -> list[Candidate]:
+    for c in cands:
+        c.score = model.sentence_score(c.x)
+    return sorted(cands, key=lambda c: -c.score)
 
 
-@dataclass
-class Question:
-    text: str
-    terms: list[str]
-    weights: dict[str, float]
-    kind: str  # number | date | person | list | other
-    unit: str
-    focus: list[str]  # character bigrams next to 多少/哪一天: what the figure or date must be about
-    unknown: list[str]  # places/organisations the corpus never mentions
+def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -> np.ndarray:
+    if not ranked:
+        return np.zeros(len(CONFIDENCE_FEATURES))
+    best = ranked[0]
+    second = ranked[1].score if len(ranked) > 1 else 0.0
+    values = {
+        "best": best.score,
+        "margin": best.score - second,
+        "type_ok": best.feature("type_ok"),
+        "type_near": best.feature("type_near"),
+        "typed": float(q.kind in TYPED),
+        "ent_missing_doc": best.feature("ent_missing_doc"),
+        "ent_paragraph": best.feature("ent_paragraph"),
+        "cov_sentence": best.feature("cov_sentence"),
+        "cov_paragraph": best.feature("cov_paragraph"),
+        "cov_document": best.feature("cov_document"),
+        "unknown": float(bool(q.unknown)),
+        "cosine": max((max(h.cosine, 0.0) for h in hits), default=0.0),
+        "fused": best.feature("fused"),
+    }
+    return np.array([values[f] for f in CONFIDENCE_FEATURES])
 
 
-def analyse(question: str, snapshot: Snapshot) -> Question:
-    phrases = snapshot.phrases_in(question)
-    terms = list(dict.fromkeys(phrases + words(question)))
-    terms = [t for t in terms if not t.isdigit() or len(t) == 4]
-    weights = {t: snapshot.bm25.idf(t) * (1.5 if t in phrases else 1.0) for t in terms}
-    if _DATE_Q.search(question):
-        kind = "date"
-    elif _NUMBER_Q.search(question):
-        kind = "number"
-    elif _PERSON_Q.search(question):
-        kind = "person"
-    elif _LIST_Q.search(question):
-        kind = "list"
-    else:
-        kind = "other"
-    m = _UNIT_AFTER.search(question)
-    unit = (m.group(1) if m else "").replace("钱", "元")
-    return Question(
-        question, terms, weights, kind, unit, _focus(question, kind), unknown_entities(question, snapshot)
-    )
-
-
-_FOCUS_ANCHOR = {
-    "number": re.compile(
-        r"(?:多少|几)\s*(?:亿元|万元|元|钱|万人|人次|[人名个家项户件次所座处条支场亩年天倍%])?"
-    ),
-    "date": _DATE_Q,
-}
-_FILLER = re.compile(r"[是了有的在到共为得把对给将从达约总一各]+$|^[是了有的在到共为得把对给将从达约总各]+")
-
-
-def _focus(question: str, kind: str) -> list[str]:
-    """Bigrams of the few characters on each side of the question word (多少名会员 → 会员)."""
-    anchor = _FOCUS_ANCHOR.get(kind)
-    m = anchor.search(question) if anchor else None
-    if not m:
-        return []
-    before = _FILLER.sub("", re.split(r"[，,。？?！!、；;\s]", question[: m.start()])[-1])[-4:]
-    after = _FILLER.sub("", re.split(r"[，,。？?！!、；;\s]", question[m.end() :])[0])[:4]
-    grams = []
-    for part in (before, after):
-        part = normalise(part)
-        grams += [part[i : i + 2] for i in range(len(part) - 1) if re.fullmatch(r"\w\w", part[i : i + 2])]
-    return list(dict.fromkeys(grams))
-
-
-_PLACE_SUFFIX = re.compile(r"..(省|市|县|区|州|镇|乡|村|街道|社区|小区|公司|协会)$")
-
-
-def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
-    """Named places and organisations in the question that no document mentions: nothing to answer from."""
-    texts = snapshot.normalised_texts
-    out = []
-    for word, flag in pos_tags(question):
-        w = normalise(word)
-        if len(w) < 2 or not (flag in ("ns", "nt") or _PLACE_SUFFIX.match(w)):
-            continue
-        stem = re.sub(r"(省|市|县|区|州|镇|乡|村|街道|社区)$", "", w)
-        if not any(w in t or (len(stem) >= 2 and stem in t) for t in texts):
-            out.append(word)
-    return out
-
-
-def coverage(q: Question, text: str) -> float:
-    """idf-weighted share of the question's terms occurring in `text` (normalised substring match)."""
-    total = sum(q.weights.values())
-    if not total:
-        return 0.0
-    norm = normalise(text)
-    return sum(w for t, w in q.weights.items() if t in norm) / total
-
-
-_QUANTITY = re.compile(
-    r"\d+(?:\.\d+)?\s*(?:%|‰|余|多)?|[一二三四五六七八九十两百千万亿]+(?:余|多)?(?:个|名|家|项|人|次|户|件|年|天|倍|成|元|万|亿|条|支|场|所|座|处|批|类|届|位|种|套|轮|亩)"
-)
-
-
-def kind_satisfied(q: Question, sentence: str) -> bool:
-    """Does the sentence hold the kind of answer asked for, in a clause about what the question asks?"""
-    if q.kind == "number":
-        quantity = re.compile(_NUMERAL + r"\s*(?:余|多)?\s*" + re.escape(q.unit)) if q.unit else _QUANTITY
-        return any(quantity.search(c) and _about_focus(q, c) for c in _clauses(sentence))
-    if q.kind == "date":
-        return any(_DATE.search(c) and _about_focus(q, c) for c in _clauses(sentence))
-    if q.kind == "person":
-        return _named_in_role(q, sentence)
-    return True
-
-
-def _clauses(sentence: str) -> list[str]:
-    return [c for c in _CLAUSE.split(sentence) if c.strip()]
-
-
-def _about_focus(q: Question, clause: str) -> bool:
-    norm = normalise(clause)
-    if q.focus:
-        return any(g in norm for g in q.focus)
-    return any(len(t) >= 2 and not t.isdigit() and t != q.unit and t in norm for t in q.terms)
-
-
-def _named_in_role(q: Question, sentence: str) -> bool:
-    """A person's name right after the role asked about (主任 matches 主任, not 副主任)."""
-    head = re.split(r"是谁|谁|哪位", q.text)[0]
-    role_words = [w for w in words(head)][-2:]
-    if not role_words:
-        return False
-    tagged = pos_tags(sentence)
-    for i, (word, flag) in enumerate(tagged):
-        if flag != "nr" or len(word) < 2:
-            continue
-        before = [normalise(w) for w, _ in tagged[max(0, i - _ROLE_CHAIN) : i]]
-        if before and before[-1] == role_words[-1] and all(r in before for r in role_words):
-            return True
-    return False
-
-
-def score_sentences(q: Question, hits: list[Hit], snapshot: Snapshot) -> list[Scored]:
-    scored: list[Scored] = []
-    for rank, hit in enumerate(hits):
-        doc_text = hit.doc["text"]
-        context_cov = coverage(q, hit.text)
-        for span in snapshot.sentences_in(hit.chunk):
-            sentence = doc_text[span[0] : span[1]]
-            if len(sentence) < 6:
-                continue
-            scored.append(_score(q, hit, span, sentence, context_cov, rank))
-    scored.sort(key=lambda x: -x.score)
-    return scored
-
-
-def _score(
-    q: Question, hit: Hit, span: tuple[int, int], sentence: str, context_cov: float, rank: int
-) -> Scored:
-    sentence_cov = coverage(q, sentence)
-    ok = kind_satisfied(q, sentence)
-    s = 0.55 * sentence_cov + 0.2 * context_cov + 0.15 * hit.score + 0.1 * max(hit.cosine, 0) - 0.01 * rank
-    if ok and q.kind in ("number", "date", "person"):
-        s += 0.1
-    if q.kind == "list" and sentence.count("、") >= 2:
-        s += 0.1
-    if _looks_like_heading(sentence):
-        s -= 0.15
-    return Scored(hit, span, sentence, s, sentence_cov, context_cov, ok)
-
-
-def _looks_like_heading(sentence: str) -> bool:
-    return not re.search(r"[。！？!?…；;]", sentence[-2:]) and len(sentence) < 40
-
-
-def pick_best(q: Question, scored: list[Scored]) -> Scored | None:
-    """The top sentence that holds the kind of answer asked for."""
-    return next((s for s in scored if s.kind_ok), None)
-
-
-def decide_grounded(q: Question, best: Scored | None, settings) -> bool:
-    if best is None or q.unknown:
-        return False
-    doc_cov = coverage(q, best.hit.doc["text"])
-    if q.kind in ("number", "date", "person"):
-        # the asked-about figure/date/person is checked by kind_satisfied; the scope (place) may be the document's
-        support = 0.4 * best.sentence_cov + 0.2 * best.context_cov + 0.4 * doc_cov
-        return support >= settings.min_term_coverage
-    support = 0.5 * best.sentence_cov + 0.25 * best.context_cov + 0.25 * doc_cov
-    return support >= settings.min_open_coverage or best.hit.cosine >= settings.min_cosine
-
-
-def select_support(
-    q: Question, scored: list[Scored], best: Scored, snapshot: Snapshot, max_sentences: int = 3
-) -> list[Scored]:
-    """The best sentence, then sentences covering question terms (places, units) it lacks."""
+def select_support(q: Question, ranked: list[Candidate], model: AnswerModel, snapshot: Snapshot) -> list[Candidate]:
+    """The best sentence, then sentences nearly as good that add question terms it lacks, another document's
+    account, or (lists) another item of the enumeration."""
+    best = ranked[0]
     chosen = [best]
     covered = {t for t in q.terms if t in normalise(best.text)}
-    limit = 5 if q.kind == "list" else max_sentences
-    for cand in scored:
-        if len(chosen) >= limit:
+    limit = model.max_support + (2 if q.kind in ("list", "howto") else 0)
+    for cand in ranked[1:]:
+        if len(chosen) >= limit or cand.score < model.support_ratio * best.score:
             break
-        if cand is best or not cand.kind_ok or cand.score < 0.5 * best.score:
+        if any(_overlaps(cand, c) for c in chosen):
             continue
-        if any(_overlaps(cand.span, c.span) and cand.hit.chunk.doc_id == c.hit.chunk.doc_id for c in chosen):
+        if q.kind in TYPED and not cand.feature("type_ok"):
             continue
         new_terms = {t for t in q.terms if t in normalise(cand.text)} - covered
-        new_weight = sum(q.weights[t] for t in new_terms)
-        close = cand.score >= 0.8 * best.score
         other_doc = all(cand.hit.chunk.doc_id != c.hit.chunk.doc_id for c in chosen)
-        listing = (
-            q.kind == "list" and cand.score >= 0.7 * best.score and (other_doc or cand.text.count("、") >= 2)
-        )
-        if (
-            (close and (new_terms or q.kind == "list"))
-            or (new_weight >= 1.8 and cand.score >= 0.65 * best.score)
-            or listing
-        ):
+        if new_terms or other_doc or q.kind in ("list", "howto"):
             chosen.append(cand)
             covered |= new_terms
     if q.kind == "list":
         chosen = _expand_parallel(q, best, chosen, snapshot)
     return _with_named_antecedent(q, chosen, snapshot)
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.hit.chunk.doc_id == b.hit.chunk.doc_id and a.span[0] < b.span[1] and b.span[0] < a.span[1]
 
 
 _ASKED_UNIT = re.compile(
@@ -257,7 +87,7 @@ _ASKED_UNIT = re.compile(
 _UNNAMED = re.compile(r"(?:该|本|此|这个|这些|全|各|每个|所在|[^\w])$")
 
 
-def _names(sentence: str, unit: str) -> bool:
+def names_unit(sentence: str, unit: str) -> bool:
     """Does the sentence name a particular <unit> (朝庭四季花园小区), not just say 小区?"""
     for m in re.finditer(re.escape(unit), sentence):
         before = sentence[max(0, m.start() - 2) : m.start()]
@@ -270,11 +100,11 @@ def _names(sentence: str, unit: str) -> bool:
     return False
 
 
-def _with_named_antecedent(q: Question, chosen: list[Scored], snapshot: Snapshot) -> list[Scored]:
+def _with_named_antecedent(q: Question, chosen: list[Candidate], snapshot: Snapshot) -> list[Candidate]:
     """“哪个小区……” answered by a sentence that only says “小区”: add the sentence just before it that names it."""
     m = _ASKED_UNIT.search(q.text)
     best = chosen[0]
-    if not m or _names(best.text, m.group(1)):
+    if not m or names_unit(best.text, m.group(1)):
         return chosen
     spans = snapshot.sentence_spans[best.hit.chunk.doc_id]
     index = next((i for i, sp in enumerate(spans) if sp == best.span), None)
@@ -284,7 +114,7 @@ def _with_named_antecedent(q: Question, chosen: list[Scored], snapshot: Snapshot
             break  # only within the same paragraph
         sentence = text[sp[0] : sp[1]]
         chunk = _chunk_holding(snapshot, best.hit.chunk.doc_id, sp)
-        if _names(sentence, m.group(1)) and chunk is not None and all(c.span != sp for c in chosen):
+        if names_unit(sentence, m.group(1)) and chunk is not None and all(c.span != sp for c in chosen):
             return [_companion(snapshot, best, chunk, sp), *chosen]
     return chosen
 
@@ -298,23 +128,22 @@ def _signature(sentence: str) -> str:
 
 
 def _expand_parallel(
-    q: Question, best: Scored, chosen: list[Scored], snapshot: Snapshot, limit: int = 8
-) -> list[Scored]:
+    q: Question, best: Candidate, chosen: list[Candidate], snapshot: Snapshot, limit: int = 8
+) -> list[Candidate]:
     """A list answered by parallel sentences (实施“强基固本”行动。实施“骨干培育”行动。…) near the best one."""
-    doc = best.hit.doc
+    text = best.hit.doc["text"]
     spans = snapshot.sentence_spans[best.hit.chunk.doc_id]
     index = next((i for i, sp in enumerate(spans) if sp == best.span), None)
     if index is None:
         return chosen
-    window = spans[index : index + 40]
     groups: dict[str, list[tuple[int, int]]] = {}
-    for sp in window:
-        sig = _signature(doc["text"][sp[0] : sp[1]])
+    for sp in spans[index : index + 40]:
+        sig = _signature(text[sp[0] : sp[1]])
         if sig:
             groups.setdefault(sig, []).append(sp)
     members = max(groups.values(), key=len, default=[])
     if len(members) < 3 or not any(
-        t in normalise(_TEMPLATE.sub("", doc["text"][m[0] : m[1]])) for m in members for t in q.terms
+        t in normalise(_TEMPLATE.sub("", text[m[0] : m[1]])) for m in members for t in q.terms
     ):
         return chosen
     out = [best]
@@ -327,10 +156,11 @@ def _expand_parallel(
     return out
 
 
-def _companion(snapshot: Snapshot, best: Scored, chunk, span: tuple[int, int]) -> Scored:
+def _companion(snapshot: Snapshot, best: Candidate, chunk, span: tuple[int, int]) -> Candidate:
     """A sentence cited alongside the best one, from whichever chunk of its document holds it."""
     hit = Hit(chunk, best.hit.doc, snapshot.text_of(chunk), best.hit.score, best.hit.cosine)
-    return Scored(hit, span, best.hit.doc["text"][span[0] : span[1]], best.score, 0.0, 0.0, True)
+    text = best.hit.doc["text"]
+    return Candidate(hit, best.rank, span, text[span[0] : span[1]], best.paragraph, best.x, best.score)
 
 
 def _chunk_holding(snapshot: Snapshot, doc_id: str, span: tuple[int, int]):
@@ -339,32 +169,25 @@ def _chunk_holding(snapshot: Snapshot, doc_id: str, span: tuple[int, int]):
     )
 
 
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
-
-
-def build_citations(chosen: list[Scored]) -> list[Citation]:
-    citations = []
-    for n, item in enumerate(chosen, start=1):
-        hit = item.hit
-        citations.append(
-            Citation(
-                n,
-                hit.chunk.doc_id,
-                hit.doc["title"],
-                hit.doc["source"],
-                hit.chunk.chunk_id,
-                hit.text,
-                item.text,
-                item.span[0],
-                item.span[1],
-                hit.score,
-            )
+def build_citations(chosen: list[Candidate]) -> list[Citation]:
+    return [
+        Citation(
+            n,
+            c.hit.chunk.doc_id,
+            c.hit.doc["title"],
+            c.hit.doc["source"],
+            c.hit.chunk.chunk_id,
+            c.hit.text,
+            c.text,
+            c.span[0],
+            c.span[1],
+            c.hit.score,
         )
-    return citations
+        for n, c in enumerate(chosen, start=1)
+    ]
 
 
-def refusal(q: Question, hits: list[Hit], snapshot: Snapshot, top_n: int = 3) -> Answer:
+def refusal(q: Question, hits: list[Hit], snapshot: Snapshot, confidence: float, top_n: int = 3) -> Answer:
     """资料中未找到……, with the nearest passages cited so the user can judge for themselves."""
     citations = []
     for n, hit in enumerate(hits[:top_n], start=1):
@@ -391,18 +214,19 @@ def refusal(q: Question, hits: list[Hit], snapshot: Snapshot, top_n: int = 3) ->
     text = f"{REFUSAL_PREFIX}能够直接回答该问题的内容。"
     if citations:
         text += "以下是最相关的段落，供参考：" + "；".join(f"《{c.title}》[{c.n}]" for c in citations) + "。"
-    return Answer(text, False, "extractive", citations, query=q.text)
+    return Answer(text, False, "extractive", citations, query=q.text, confidence=confidence)
 
 
 # ---- follow-ups ("那它的具体做法呢？"): new sentences about the conversation's subject
 
 _NEAR_AFTER = 8  # sentences after the previous answer's that still continue its account
 _FOLLOW_UP_SENTENCES = 4
+FOLLOW_UP_MIN_COVERAGE = 0.2  # an open follow-up's own words in the answer's paragraph
 
 
 def rescore_follow_up(
-    q: Question, follow: FollowUp, scored: list[Scored], snapshot: Snapshot
-) -> list[Scored]:
+    q: Question, follow: FollowUp, scored: list[Candidate], snapshot: Snapshot
+) -> list[Candidate]:
     """Sentences the previous answer did not quote, ranked by how well they continue it: about the same
     subject, soon after the quoted sentence, of the kind asked for (measures, results, a named unit),
     matching the follow-up's own words. The first question's words count for less than in a fresh question
@@ -419,7 +243,8 @@ def rescore_follow_up(
             continue
         if not _about_subject(s, follow):
             continue
-        score = 0.2 * s.sentence_cov + 0.1 * s.context_cov + 0.15 * s.hit.score + 0.1 * max(s.hit.cosine, 0)
+        score = 0.2 * s.feature("cov_sentence") + 0.1 * s.feature("cov_chunk") + 0.15 * s.hit.score
+        score += 0.1 * max(s.hit.cosine, 0)
         score += 0.3 * coverage(own, s.text)
         if _mentions(s.text, follow.subjects):
             score += 0.25
@@ -435,17 +260,17 @@ def rescore_follow_up(
             follow.intent == "result" and RESULT_SENTENCE.search(s.text)
         ):
             score += 0.15
-        if asked_unit and _names(s.text, asked_unit.group(1)[-1]):
+        if asked_unit and names_unit(s.text, asked_unit.group(1)[-1]):
             score += 0.3
-        if _looks_like_heading(s.text):
+        if s.feature("heading"):
             score -= 0.15
-        kind_ok = kind_satisfied(own, s.text) if own.kind in ("number", "date", "person") else True
-        out.append(Scored(s.hit, s.span, s.text, score, s.sentence_cov, s.context_cov, kind_ok))
+        kind_ok = answer_type(own, s.text)[0] if own.kind in TYPED else True
+        out.append(Candidate(s.hit, s.rank, s.span, s.text, s.paragraph, s.x, score, kind_ok))
     out.sort(key=lambda x: -x.score)
     return out
 
 
-def follow_up_grounded(follow: FollowUp, best: Scored | None, snapshot: Snapshot, settings) -> bool:
+def follow_up_grounded(follow: FollowUp, best: Candidate | None, snapshot: Snapshot, settings) -> bool:
     """A follow-up is answered by a sentence about the conversation's subject (ensured by the ranking) that
     gives what the follow-up itself asks: the figure or date (checked by kind), measures or results, or the
     follow-up's own words; "还有呢？" asks for nothing more specific than more on the subject."""
@@ -456,9 +281,9 @@ def follow_up_grounded(follow: FollowUp, best: Scored | None, snapshot: Snapshot
     if follow.intent == "result":
         return bool(RESULT_SENTENCE.search(best.text))
     own = analyse(follow.asks, snapshot)
-    if own.kind in ("number", "date", "person") or not own.terms:
+    if own.kind in TYPED or not own.terms:
         return True
-    return coverage(own, _paragraph(best)) >= settings.min_open_coverage
+    return coverage(own, best.paragraph) >= FOLLOW_UP_MIN_COVERAGE
 
 
 def _already_given(sentence: str, follow: FollowUp) -> bool:
@@ -471,21 +296,14 @@ def _mentions(text: str, subjects: list[str]) -> bool:
     return any(subject in norm for subject in subjects)
 
 
-def _about_subject(s: Scored, follow: FollowUp) -> bool:
+def _about_subject(s: Candidate, follow: FollowUp) -> bool:
     """The sentence's paragraph names what the conversation is about (or nothing was named to check)."""
     if not follow.subjects:
         return True
-    return _mentions(_paragraph(s), follow.subjects)
+    return _mentions(s.paragraph, follow.subjects)
 
 
-def _paragraph(s: Scored) -> str:
-    text = s.hit.doc["text"]
-    start = text.rfind("\n\n", 0, s.span[0]) + 1
-    end = text.find("\n\n", s.span[1])
-    return text[start : end if end >= 0 else len(text)]
-
-
-def select_follow_up(best: Scored, scored: list[Scored], follow: FollowUp) -> list[Scored]:
+def select_follow_up(best: Candidate, scored: list[Candidate], follow: FollowUp) -> list[Candidate]:
     """For measures and results, the several sentences that give them (in document order); else the best."""
     if follow.intent == "other":
         return [best]
@@ -497,9 +315,7 @@ def select_follow_up(best: Scored, scored: list[Scored], follow: FollowUp) -> li
             cand is best
             or not cand.kind_ok
             or cand.score < 0.75 * best.score
-            or any(
-                _overlaps(cand.span, c.span) and cand.hit.chunk.doc_id == c.hit.chunk.doc_id for c in chosen
-            )
+            or any(_overlaps(cand, c) for c in chosen)
         ):
             continue
         chosen.append(cand)
@@ -511,7 +327,6 @@ def answer(
     question: str, hits: list[Hit], snapshot: Snapshot, settings, follow: FollowUp | None = None
 ) -> Answer:
     """`question` is what was searched; with `follow`, it answers a follow-up in its conversation."""
-    q = analyse(question, snapshot)
     if not hits:
         return Answer(
             f"{REFUSAL_PREFIX}相关内容：知识库中还没有文档，请先导入文档。",
@@ -519,19 +334,27 @@ def answer(
             "extractive",
             [],
             query=question,
+            confidence=0.0,
         )
-    scored = score_sentences(q, hits, snapshot)
-    if follow:
-        scored = rescore_follow_up(q, follow, scored, snapshot)
-    best = pick_best(q, scored)
-    grounded = (
-        follow_up_grounded(follow, best, snapshot, settings)
-        if follow and follow.subjects
-        else decide_grounded(q, best, settings)
-    )
+    model = load(str(settings.answer_model) if settings.answer_model else None)
+    q = analyse(question, snapshot)
+    ranked = rank(q, candidates(q, hits, snapshot), model)
+    confidence = model.confidence(confidence_features(q, ranked, hits)) if ranked else 0.0
+    if follow and follow.subjects:
+        ranked = rescore_follow_up(q, follow, ranked, snapshot)
+        best = next((c for c in ranked if c.kind_ok), None)
+        grounded = follow_up_grounded(follow, best, snapshot, settings)
+        # the follow-up's own decision stands; the reported confidence agrees with it
+        confidence = max(confidence, model.threshold) if grounded else min(confidence, model.threshold - 0.01)
+    else:
+        best = ranked[0] if ranked else None
+        grounded = best is not None and confidence >= model.threshold
     if not grounded:
-        return refusal(q, hits, snapshot)
-    chosen = select_follow_up(best, scored, follow) if follow else select_support(q, scored, best, snapshot)
+        return refusal(q, hits, snapshot, confidence)
+    if follow and follow.subjects:
+        chosen = select_follow_up(best, ranked, follow)
+    else:
+        chosen = select_support(q, ranked, model, snapshot)
     citations = build_citations(chosen)
     body = "".join(with_marker(c.quote, c.n) for c in citations)
-    return Answer(body, True, "extractive", citations, query=question)
+    return Answer(body, True, "extractive", citations, query=question, confidence=confidence)

@@ -1,0 +1,210 @@
+"""Fit the answer model on gold questions, and measure it out of fold.
+
+`assistant fit dev.jsonl natural.jsonl qa.jsonl=news/corpus --out model.json` retrieves once per question,
+describes every candidate sentence by its signals, then fits:
+1. the sentence model (logistic regression: does this sentence hold an answer element?),
+2. the confidence model (logistic regression on the best candidates: is the best sentence right?),
+3. the refusal threshold and how close a further sentence must score to be cited, by a grid search that
+   maximises, averaged over the gold sets, the share of questions answered correctly or rightly refused.
+Out-of-fold numbers come from k-fold cross-validation by question (each set split evenly across folds):
+every question is answered by a model that never saw it.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..evaluation import GoldItem, covered
+from ..retrieval import Hit, Snapshot
+from .extractive import confidence_features, rank, select_support
+from .model import CONFIDENCE_FEATURES, AnswerModel
+from .question import Question, analyse
+from .signals import FEATURES, Candidate, candidates
+
+THRESHOLDS = [round(0.05 + 0.01 * i, 2) for i in range(90)]
+SUPPORT_RATIOS = (0.6, 0.7, 0.8, 0.9)
+REGULARISATION = 1.0  # inverse L2 strength of both logistic models
+
+
+@dataclass
+class Case:
+    """One gold question with its retrieval and candidate sentences, computed once."""
+
+    item: GoldItem
+    set_name: str
+    question: Question
+    hits: list[Hit]
+    candidates: list[Candidate]
+    snapshot: Snapshot
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def collect(assistant, items: list[GoldItem], set_name: str, top_k: int = 5, progress: Callable | None = None):
+    snapshot = assistant.snapshot
+    cases = []
+    for i, item in enumerate(items):
+        query = snapshot.spelling.correct(item.question)
+        hits = assistant.search(item.question, top_k=top_k)
+        q = analyse(query, snapshot)
+        cands = candidates(q, hits, snapshot)
+        labels = np.array([float(answers(item, c.text)) for c in cands])
+        cases.append(Case(item, set_name, q, hits, cands, snapshot, labels))
+        if progress:
+            progress(i + 1, len(items))
+    return cases
+
+
+def answers(item: GoldItem, sentence: str) -> bool:
+    """The sentence holds an answer element and, where the gold file marks evidence, is part of it."""
+    if not item.answerable or not item.holds_part(sentence):
+        return False
+    return not item.evidence or any(covered(sentence, ev, 0.5) or covered(ev, sentence, 0.5) for ev in item.evidence)
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, balanced: bool):
+    from sklearn.linear_model import LogisticRegression
+
+    if len(set(y.tolist())) < 2:  # degenerate fold: a constant model
+        return np.zeros(x.shape[1]), (4.0 if y.mean() > 0.5 else -4.0)
+    lr = LogisticRegression(C=REGULARISATION, class_weight="balanced" if balanced else None, max_iter=2000)
+    lr.fit(x, y)
+    return lr.coef_[0], float(lr.intercept_[0])
+
+
+def _answer_case(case: Case, model: AnswerModel) -> dict:
+    """What the assistant would reply with `model`: the same functions as `extractive.answer`."""
+    ranked = rank(case.question, [_copy(c) for c in case.candidates], model)
+    conf = model.confidence(confidence_features(case.question, ranked, case.hits)) if ranked else 0.0
+    grounded = bool(ranked) and conf >= model.threshold
+    text = ""
+    if grounded:
+        text = "".join(c.text for c in select_support(case.question, ranked, model, case.snapshot))
+    item = case.item
+    return {
+        "id": item.id,
+        "set": case.set_name,
+        "type": item.type,
+        "answerable": item.answerable,
+        "grounded": grounded,
+        "confidence": conf,
+        "correct": grounded and item.answerable and item.holds_answer(text),
+    }
+
+
+def _copy(c: Candidate) -> Candidate:
+    return Candidate(c.hit, c.rank, c.span, c.text, c.paragraph, c.x)
+
+
+def metrics(rows: list[dict]) -> dict:
+    def mean(xs):
+        return round(statistics.fmean(xs), 3) if xs else None
+
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    return {
+        "n": len(rows),
+        "answer_hit": mean([float(r["correct"]) for r in answerable]),
+        "refusal_recall": mean([float(not r["grounded"]) for r in unanswerable]),
+        "false_refusal": mean([float(not r["grounded"]) for r in answerable]),
+    }
+
+
+def _objective(rows: list[dict]) -> float:
+    """Share of questions handled right (answered correctly, or refused when unanswerable), averaged over
+    the gold sets so that a large set does not drown a small one."""
+    per_set = []
+    for name in dict.fromkeys(r["set"] for r in rows):
+        mine = [r for r in rows if r["set"] == name]
+        per_set.append(statistics.fmean(float(r["correct"] or (not r["answerable"] and not r["grounded"])) for r in mine))
+    return statistics.fmean(per_set)
+
+
+def fit(cases: list[Case]) -> AnswerModel:
+    # 1. sentences: does the sentence hold an answer element? (unanswerable questions: none does)
+    train = [c for c in cases if c.candidates]
+    x = np.vstack([np.vstack([k.x for k in c.candidates]) for c in train])
+    y = np.concatenate([c.labels for c in train])
+    w, b = _logistic(x, y, balanced=True)
+    model = AnswerModel(dict(zip(FEATURES, map(float, w))), b, {}, 0.0)
+    # 2. confidence: is the best sentence (by the model just fitted) an answer?
+    rows_g, rows_y = [], []
+    for c in cases:
+        if not c.candidates:
+            continue
+        ranked = rank(c.question, [_copy(k) for k in c.candidates], model)
+        rows_g.append(confidence_features(c.question, ranked, c.hits))
+        rows_y.append(float(c.item.answerable and c.item.holds_part(ranked[0].text)))
+    v, vb = _logistic(np.vstack(rows_g), np.array(rows_y), balanced=False)
+    model = AnswerModel(model.sentence_weights, b, dict(zip(CONFIDENCE_FEATURES, map(float, v))), vb)
+    # 3. threshold and support ratio
+    best = (-1.0, 0.5, 0.8)
+    for ratio in SUPPORT_RATIOS:
+        model.support_ratio = ratio
+        answered = [_answer_case(c, _with(model, threshold=0.0)) for c in cases]
+        for t in THRESHOLDS:
+            rows = [dict(r, grounded=r["grounded"] and r["confidence"] >= t) for r in answered]
+            for r in rows:
+                r["correct"] = r["correct"] and r["grounded"]
+            score = _objective(rows)
+            if score > best[0] + 1e-9:
+                best = (score, t, ratio)
+    model.threshold, model.support_ratio = best[1], best[2]
+    return model
+
+
+def _with(model: AnswerModel, **changes) -> AnswerModel:
+    data = {
+        "sentence_weights": model.sentence_weights,
+        "sentence_bias": model.sentence_bias,
+        "confidence_weights": model.confidence_weights,
+        "confidence_bias": model.confidence_bias,
+        "threshold": model.threshold,
+        "support_ratio": model.support_ratio,
+        "max_support": model.max_support,
+    }
+    data.update(changes)
+    return AnswerModel(**data)
+
+
+def folds_of(cases: list[Case], k: int, seed: int = 0) -> list[int]:
+    """Fold of each case: every set shuffled and dealt round-robin, so each fold holds a share of each set."""
+    rng = random.Random(seed)
+    fold = [0] * len(cases)
+    for name in dict.fromkeys(c.set_name for c in cases):
+        idx = [i for i, c in enumerate(cases) if c.set_name == name]
+        rng.shuffle(idx)
+        for j, i in enumerate(idx):
+            fold[i] = j % k
+    return fold
+
+
+def cross_validate(cases: list[Case], k: int = 5, seed: int = 0) -> list[dict]:
+    fold = folds_of(cases, k, seed)
+    rows: list[dict] = [{}] * len(cases)
+    for f in range(k):
+        model = fit([c for c, g in zip(cases, fold) if g != f])
+        for i, (c, g) in enumerate(zip(cases, fold)):
+            if g == f:
+                rows[i] = _answer_case(c, model)
+    return rows
+
+
+def report(cases: list[Case], model: AnswerModel, oof_rows: list[dict]) -> dict:
+    """In-sample and out-of-fold metrics per set (and per question type)."""
+    in_rows = [_answer_case(c, model) for c in cases]
+    out = {}
+    for name in dict.fromkeys(c.set_name for c in cases):
+        out[name] = {
+            "in_sample": metrics([r for r in in_rows if r["set"] == name]),
+            "out_of_fold": metrics([r for r in oof_rows if r["set"] == name]),
+            "by_type_out_of_fold": {
+                t: metrics([r for r in oof_rows if r["set"] == name and r["type"] == t])
+                for t in dict.fromkeys(r["type"] for r in oof_rows if r["set"] == name)
+            },
+        }
+    return out

@@ -1,0 +1,201 @@
+"""What a question asks: its terms and their weights, the kind of answer, and the names it is about.
+
+Every rule here is about how Chinese questions are asked (多少钱 wants money, 叫啥 a name, a keyword query ending
+in 保有量 a figure), never about a particular document. What the answer must look like is checked in `signals`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .. import ner
+from ..lexical import named_units, normalise, pos_tags, words
+from ..retrieval import Snapshot
+
+# --- the kind of answer asked for
+_DURATION_Q = re.compile(r"多久|多长时间|多少(?:年|天|个月|小时|分钟)(?!前|后|以来)")
+_DATE_Q = re.compile(
+    r"哪一?年|哪一?天|何时|什么时(?:候|间)|啥时候?|几月|几号|哪个月|哪月|日期|(?:时间|时候)\s*[?？]?\s*$"
+)
+_ORDINAL_Q = re.compile(r"第几|排第|排名|名次|排在")
+_NUMBER_Q = re.compile(
+    r"多少|几\s*[个名家项人次年户件元万亿倍%起支所座处条场批类届位种套轮亩天月周岁成期块]|几成|比例|占比|"
+    r"多大|多高|多长|多远|多重|多快|多少钱|价格|售价|增幅|增速"
+)
+# a keyword query ending in a measured quantity ("2022年我国机动车保有量") asks for a figure
+_MEASURE_END = re.compile(
+    r"(?:量|率|额|数|价|金|收入|营收|利润|总值|GDP|人口|规模|票房|成绩|分数|得分|比分|点数)\s*[?？]?\s*$", re.I
+)
+_PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人")
+_ROLE_END = re.compile(
+    r"(?:长|主任|书记|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
+    r"代言人|主持人|作者|歌手|演员|队长|指令长|获得者)\s*[?？]?\s*$"
+)
+_PLACE_Q = re.compile(
+    r"哪里|哪儿|在哪|去哪|何地|何处|哪个(?:国家|城市|省|市|县|地方|地区)|哪国|哪座城市|起点|终点|举办地|举办国|"
+    r"发源地|所在地"
+)
+_NAME_Q = re.compile(
+    r"叫啥|叫什么|什么名|啥名|名字|名称|称号|口号|主题|吉祥物|词汇|哪部|哪个|哪款|哪种|什么(?:组织|机制|模式|"
+    r"工作法|方案|平台|项目|品牌|活动|制度|办法|称号)|啥(?:组织|机制|模式|方案|平台|项目)"
+)
+_LIST_Q = re.compile(
+    r"哪些|哪几|分别|各有|各是|都有|包括|有什么(?:措施|做法|功能|设施)|哪[二三四五六七八九十两]|四强|八强"
+)
+_HOWTO_Q = re.compile(
+    r"怎么|咋|如何|怎样|做法|措施|举措|经验|办法|路径|方法|作用|干了啥|做了啥|做了什么|干了什么|发挥"
+)
+
+KINDS = ("number", "date", "person", "place", "name", "list", "howto", "other")
+# classes of quantity for figure questions; an answer's unit must belong to the asked class
+UNIT_CLASSES = ("money", "people", "percent", "ordinal", "duration", "count")
+_MONEY_Q = re.compile(r"钱|元|价|费|收入|营收|利润|GDP|金额|奖金|资金|投资|补贴|工资|票房|总值", re.I)
+_PEOPLE_Q = re.compile(r"多少人|几人|几个人|人数|人口|多少名|几名|多少位|几位|人次")
+_PERCENT_Q = re.compile(r"率|比例|占比|百分|几成|增长了?多少|增幅|增速|下降了?多少")
+_CLASSIFIER_Q = re.compile(r"(?:多少|几)\s*([个家项户件次所座处条支场亩天批类届种套轮起期块辆台部])")
+
+
+@dataclass
+class Question:
+    text: str  # as searched (typos corrected)
+    terms: list[str]
+    weights: dict[str, float]
+    kind: str
+    unit_class: str = ""  # for kind == "number"
+    classifier: str = ""  # 几个 → 个: the written classifier of the asked count
+    focus: list[str] = field(default_factory=list)  # bigrams next to the question word: what is counted
+    entities: list[str] = field(default_factory=list)  # names the answer must be about (places, units, years)
+    unknown: list[str] = field(default_factory=list)  # names the corpus never mentions
+
+    @property
+    def total_weight(self) -> float:
+        return sum(self.weights.values())
+
+
+def kind_of(question: str) -> str:
+    q = question.strip()
+    if _DURATION_Q.search(q):
+        return "number"
+    if _DATE_Q.search(q):
+        return "date"
+    if _PERSON_Q.search(q):
+        return "person"
+    if _ORDINAL_Q.search(q) or _NUMBER_Q.search(q):
+        return "number"
+    if _PLACE_Q.search(q):
+        return "place"
+    if _LIST_Q.search(q):
+        return "list"
+    if _HOWTO_Q.search(q):
+        return "howto"
+    if _NAME_Q.search(q):
+        return "name"
+    if _ROLE_END.search(q):
+        return "person"
+    if _MEASURE_END.search(q):
+        return "number"
+    return "other"
+
+
+def unit_class_of(question: str) -> str:
+    if _DURATION_Q.search(question):
+        return "duration"
+    if _ORDINAL_Q.search(question):
+        return "ordinal"
+    if _PERCENT_Q.search(question):
+        return "percent"
+    if _MONEY_Q.search(question):
+        return "money"
+    if _PEOPLE_Q.search(question):
+        return "people"
+    return "count"
+
+
+_ANCHOR = re.compile(
+    r"(?:多少|几)\s*(?:亿元|万元|元|钱|万人|人次|[人名个家项户件次所座处条支场亩年天倍%起期块辆台部])?|"
+    + _DATE_Q.pattern
+    + "|"
+    + _PERSON_Q.pattern
+    + r"|叫啥|叫什么|第几|排名"
+)
+_SPLIT = re.compile(r"[，,。？?！!、；;\s]")
+FOCUS_WORDS = 2  # content words taken on each side of the question word
+
+
+def focus_of(question: str) -> list[str]:
+    """The content words next to the question word, in its clause: what the figure, date or person must be
+    about (物业投诉一周还有几起 → 投诉, 一周; 党工委书记是谁 → 书记; 谁向岸田文雄扔炸弹 → 岸田文雄, 炸弹)."""
+    m = _ANCHOR.search(question)
+    if not m:
+        return []
+    before = words(_SPLIT.split(question[: m.start()])[-1])[-FOCUS_WORDS:]
+    after = words(_SPLIT.split(question[m.end() :])[0])[:FOCUS_WORDS]
+    return [w for w in dict.fromkeys(before + after) if len(w) >= 2 or re.fullmatch(r"[\u4e00-\u9fff]", w)]
+
+
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+_PLACE_SUFFIX = re.compile(r"..(省|市|县|区|州|镇|乡|村|街道|社区|小区|公司|协会)$")
+
+
+def entities_of(question: str, snapshot: Snapshot) -> list[str]:
+    """Names the answer must be about: quoted/known phrases, named places and units, LAC entities, years."""
+    found = snapshot.phrases_in(question)
+    found += [normalise(u) for u in named_units(question)]
+    found += [normalise(w) for w, t in ner.entities(question, ("PER", "LOC", "ORG", "nz", "nw"))]
+    found += _YEAR.findall(question)
+    found = [f for f in dict.fromkeys(found) if len(f) >= 2]
+    return [f for f in found if not any(f != g and f in g for g in found)]
+
+
+_GENERIC_END = re.compile(r"(省|市|县|区|州|镇|乡|村|街道|社区|小区)$")
+
+
+def name_in(name: str, text_norm: str) -> bool:
+    """`name` occurs in the normalised text, or its stem does (安顺街道 → 安顺, 清镇市 → 清镇)."""
+    if name in text_norm:
+        return True
+    stem = _GENERIC_END.sub("", name)
+    return len(stem) >= 2 and stem != name and stem in text_norm
+
+
+def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
+    """Named places and organisations in the question that no document mentions: nothing to answer from."""
+    out = []
+    for word, flag in pos_tags(question):
+        w = normalise(word)
+        if len(w) < 2 or not (flag in ("ns", "nt") or _PLACE_SUFFIX.match(w)):
+            continue
+        stem = _GENERIC_END.sub("", w)
+        if not snapshot.mentions(w) and not (len(stem) >= 2 and snapshot.mentions(stem)):
+            out.append(word)
+    return out
+
+
+def analyse(question: str, snapshot: Snapshot) -> Question:
+    phrases = snapshot.phrases_in(question)
+    terms = list(dict.fromkeys(phrases + words(question)))
+    terms = [t for t in terms if not t.isdigit() or len(t) == 4]
+    weights = {t: snapshot.bm25.idf(t) * (1.5 if t in phrases else 1.0) for t in terms}
+    kind = kind_of(question)
+    m = _CLASSIFIER_Q.search(question)
+    return Question(
+        text=question,
+        terms=terms,
+        weights=weights,
+        kind=kind,
+        unit_class=unit_class_of(question) if kind == "number" else "",
+        classifier=m.group(1) if m else "",
+        focus=focus_of(question),
+        entities=entities_of(question, snapshot),
+        unknown=unknown_entities(question, snapshot),
+    )
+
+
+def coverage(q: Question, text: str) -> float:
+    """idf-weighted share of the question's terms occurring in `text` (normalised substring match)."""
+    total = q.total_weight
+    if not total:
+        return 0.0
+    norm = normalise(text)
+    return sum(w for t, w in q.weights.items() if t in norm) / total

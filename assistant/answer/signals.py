@@ -1,0 +1,193 @@
+"""Measured signals of how well one sentence answers a question: the features the answer model weighs.
+
+Each feature is a number in [0, 1] (or a small count) with one meaning, computed the same way for every
+corpus. Which of them matter, and how much, is fitted (`answer.fit`), never set by hand here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import ner
+from ..lexical import normalise, quoted_phrases
+from ..retrieval import Hit, Snapshot
+from .conversation import MEASURE_SENTENCE
+from .question import Question, coverage, name_in
+
+FEATURES = (
+    "cov_sentence",  # idf-weighted share of question terms in the sentence
+    "cov_chunk",
+    "cov_paragraph",
+    "cov_document",  # title included
+    "focus_sentence",  # the words next to the question word (多少名会员 → 会员) are in the sentence
+    "ent_sentence",  # share of the question's names (places, units, years, phrases) in the sentence
+    "ent_paragraph",
+    "ent_missing_doc",  # share of the question's names its document never mentions
+    "type_ok",  # holds the kind of answer asked (a figure of the asked unit, a date, a new person/place/name)
+    "type_near",  # ... in a clause about what is asked
+    "type_missing",  # a figure/date/person/place/name was asked and the sentence has none
+    "fused",  # fused retrieval score of its chunk (1 = first by every retriever)
+    "rank",  # 1 / (1 + chunk rank)
+    "cosine",  # dense similarity of its chunk
+    "novelty",  # share of the sentence that restates nothing of the question
+    "heading",  # short, without end punctuation
+    "length",  # log length, scaled
+    "listing",  # list questions: an enumeration (、、)
+    "measure",  # how-to questions: a sentence that states a measure
+)
+
+_NUM = r"(?:\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十两百千万亿]+)"
+_SCALE = r"\s*(?:多|余|近|超)?\s*(?:十|百|千|万|亿|万亿)?\s*"
+UNIT_PATTERNS = {
+    "money": re.compile(_NUM + _SCALE + r"(?:元|美元|欧元|英镑|日元|港元|港币|卢布|块钱|块)|" + _NUM + r"\s*(?:万|亿)"),
+    "people": re.compile(_NUM + _SCALE + r"(?:人次|人|名|位|户)|" + _NUM + r"\s*(?:万|亿)(?![元吨斤辆])"),
+    "percent": re.compile(_NUM + r"\s*(?:%|％|‰|成|个百分点)|百分之" + _NUM),
+    "ordinal": re.compile(r"第\s*" + _NUM + r"|冠军|亚军|季军|" + _NUM + r"\s*强"),
+    "duration": re.compile(_NUM + _SCALE + r"(?:个)?(?:分钟|小时|天|日|周|星期|个月|月|年)|半(?:年|天|小时)"),
+    "count": re.compile(_NUM + _SCALE + r"[\u4e00-\u9fff%]?|\d+"),
+}
+_DATE = re.compile(
+    r"\d{4}\s*年|\d{1,2}\s*月\s*\d{0,2}|\d{1,2}\s*日|\d{4}[-./]\d{1,2}|[一二三四五六七八九十]+月|"
+    r"[上中下]旬|年初|年底|年末|春节|元旦"
+)
+_CLAUSE = re.compile(r"[，,；;：:。！？!?]")
+_END_PUNCT = re.compile(r"[。！？!?…；;”」』]\s*$")
+_ENTITY_TAGS = {
+    "person": ("PER", "ORG", "nz"),
+    "place": ("LOC", "ORG"),
+    "name": ("PER", "LOC", "ORG", "nz", "nw"),
+}
+
+
+@dataclass
+class Candidate:
+    """One sentence of a retrieved chunk, with its features."""
+
+    hit: Hit
+    rank: int
+    span: tuple[int, int]
+    text: str
+    paragraph: str
+    x: np.ndarray  # features, in FEATURES order
+    score: float = 0.0  # the model's probability that it answers the question
+    kind_ok: bool = True  # follow-ups: holds what the follow-up itself asks
+
+    def feature(self, name: str) -> float:
+        return float(self.x[FEATURES.index(name)])
+
+
+def clauses(sentence: str) -> list[str]:
+    return [c for c in _CLAUSE.split(sentence) if c.strip()]
+
+
+def paragraph_of(text: str, span: tuple[int, int]) -> str:
+    start = text.rfind("\n\n", 0, span[0]) + 1
+    end = text.find("\n\n", span[1])
+    return text[start : end if end >= 0 else len(text)]
+
+
+def _about(q: Question, clause_norm: str) -> bool:
+    """The clause is about what is asked: it holds a focus word (a role word not as its deputy: 主任 ≠ 副主任)."""
+    if not q.focus:
+        return any(len(t) >= 2 and not t.isdigit() and t in clause_norm for t in q.terms)
+    qn = normalise(q.text)
+    for word in q.focus:
+        for m in re.finditer(re.escape(word), clause_norm):
+            if clause_norm[max(0, m.start() - 1) : m.start()] == "副" and "副" + word not in qn:
+                continue
+            return True
+    return False
+
+
+def _figure_matches(q: Question, clause: str) -> bool:
+    pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
+    if q.unit_class == "count" and q.classifier:
+        pattern = re.compile(_NUM + _SCALE + re.escape(q.classifier))
+    return any(
+        m.group(0) and not _is_year(m.group(0)) and not _inside_question(q, m.group(0))
+        for m in pattern.finditer(clause)
+    )
+
+
+def _is_year(token: str) -> bool:
+    return bool(re.fullmatch(r"(?:19|20)\d{2}", token.strip()))
+
+
+def _inside_question(q: Question, token: str) -> bool:
+    return normalise(token.strip()) in normalise(q.text)
+
+
+def _novel_entities(q: Question, sentence: str) -> list[str]:
+    """Names of the asked type in the sentence that the question does not already contain."""
+    tags = _ENTITY_TAGS[q.kind]
+    qn = normalise(q.text)
+    found = [normalise(w) for w, _ in ner.entities(sentence, tags) if normalise(w) not in qn]
+    if q.kind == "name":
+        found += [p for p in quoted_phrases(sentence) if p not in qn]
+    return found
+
+
+def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
+    """(the sentence holds the kind of answer asked, it does so in a clause about what is asked)."""
+    if q.kind == "number":
+        hits = [c for c in clauses(sentence) if _figure_matches(q, c)]
+    elif q.kind == "date":
+        hits = [c for c in clauses(sentence) if _DATE.search(c) and not _inside_question(q, _DATE.search(c).group(0))]
+    elif q.kind in _ENTITY_TAGS:
+        novel = _novel_entities(q, sentence)
+        hits = [c for c in clauses(sentence) if any(n in normalise(c) for n in novel)]
+    else:
+        return False, False
+    return bool(hits), any(_about(q, normalise(c)) for c in hits)
+
+
+def _share(names: list[str], text_norm: str) -> float:
+    return sum(name_in(n, text_norm) for n in names) / len(names) if names else 0.0
+
+
+def features(q: Question, hit: Hit, rank: int, span: tuple[int, int], sentence: str, paragraph: str) -> np.ndarray:
+    doc = hit.doc
+    sn, pn = normalise(sentence), normalise(paragraph)
+    doc_norm = normalise(doc.get("title", "") + "\n" + doc["text"])
+    typed = q.kind in ("number", "date", "person", "place", "name")
+    ok, near = answer_type(q, sentence) if typed else (False, False)
+    restated = sum(len(t) for t in q.terms if len(t) >= 2 and t in sn)
+    values = {
+        "cov_sentence": coverage(q, sentence),
+        "cov_chunk": coverage(q, hit.text),
+        "cov_paragraph": coverage(q, paragraph),
+        "cov_document": coverage(q, doc_norm),
+        "focus_sentence": _share(q.focus, sn),
+        "ent_sentence": _share(q.entities, sn),
+        "ent_paragraph": _share(q.entities, pn),
+        "ent_missing_doc": (1.0 - _share(q.entities, doc_norm)) if q.entities else 0.0,
+        "type_ok": float(ok),
+        "type_near": float(near),
+        "type_missing": float(typed and not ok),
+        "fused": hit.score,
+        "rank": 1.0 / (1 + rank),
+        "cosine": max(hit.cosine, 0.0),
+        "novelty": max(0.0, 1.0 - restated / max(len(sn), 1)),
+        "heading": float(not _END_PUNCT.search(sentence) and len(sentence) < 40),
+        "length": min(math.log1p(len(sentence)) / math.log1p(200), 1.5),
+        "listing": float(q.kind == "list" and sentence.count("、") >= 2),
+        "measure": float(q.kind in ("howto", "list") and bool(MEASURE_SENTENCE.search(sentence))),
+    }
+    return np.array([values[f] for f in FEATURES], dtype=np.float64)
+
+
+def candidates(q: Question, hits: list[Hit], snapshot: Snapshot, min_chars: int = 6) -> list[Candidate]:
+    out = []
+    for rank, hit in enumerate(hits):
+        text = hit.doc["text"]
+        for span in snapshot.sentences_in(hit.chunk):
+            sentence = text[span[0] : span[1]]
+            if len(sentence.strip()) < min_chars:
+                continue
+            paragraph = paragraph_of(text, span)
+            out.append(Candidate(hit, rank, span, sentence, paragraph, features(q, hit, rank, span, sentence, paragraph)))
+    return out

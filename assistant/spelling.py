@@ -1,0 +1,112 @@
+"""Typos and variant characters in questions, corrected against the words the corpus actually uses.
+
+Cadres type by pinyin: 榔梨 for 㮾梨, 红风湖 for 红枫湖, 街到 for 街道, 党总支付书记 for 党总支副书记. A run of
+three Chinese characters of the question that never occurs in the corpus, but becomes a run the corpus does use
+by changing ONE character to another with the same toneless pinyin, is taken as that run. Names the corpus
+never mentions stay as typed (they have no homophone in it), so out-of-scope questions are not "corrected"
+into in-scope ones. The index is built once per committed generation from the documents' text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from pypinyin import lazy_pinyin
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+N = 3
+MIN_SPAN = 4  # a correction must make a run of at least this many characters the corpus writes
+
+
+@dataclass(frozen=True)
+class Correction:
+    typed: str
+    meant: str
+
+
+class SpellingIndex:
+    """Character 3-grams of the corpus, and the same 3-grams keyed by toneless pinyin."""
+
+    def __init__(self, texts):
+        self.grams: Counter[str] = Counter()
+        for text in texts:
+            for run in _HAN.findall(text):
+                self.grams.update(run[i : i + N] for i in range(len(run) - N + 1))
+        self._pinyin: dict[str, str] = {}
+        self.by_sound: dict[tuple[str, ...], list[str]] = {}
+        for gram in self.grams:
+            self.by_sound.setdefault(self.sound(gram), []).append(gram)
+
+    def sound(self, text: str) -> tuple[str, ...]:
+        out = []
+        for ch in text:
+            p = self._pinyin.get(ch)
+            if p is None:
+                p = self._pinyin[ch] = lazy_pinyin(ch)[0]
+            out.append(p)
+        return tuple(out)
+
+    def _covered(self, run: str) -> list[bool]:
+        """Which characters of `run` lie inside some 3-gram the corpus uses."""
+        cover = [False] * len(run)
+        for i in range(len(run) - N + 1):
+            if run[i : i + N] in self.grams:
+                cover[i : i + N] = [True] * N
+        return cover
+
+    def _span_at(self, run: str, j: int) -> int:
+        """Length of the longest chain of corpus 3-grams through position j."""
+        best, i = 0, max(0, j - N + 1)
+        while i <= min(j, len(run) - N):
+            if run[i : i + N] not in self.grams:
+                i += 1
+                continue
+            k = i
+            while k + 1 <= len(run) - N and run[k + 1 : k + 1 + N] in self.grams:
+                k += 1
+            best = max(best, k + N - i)
+            i = k + 1
+        return best
+
+    def _substitutes(self, run: str, j: int) -> set[str]:
+        """Characters sounding like run[j] that the corpus uses in a 3-gram with run[j]'s neighbours."""
+        out = set()
+        for i in range(max(0, j - N + 1), min(j, len(run) - N) + 1):
+            gram = run[i : i + N]
+            for g in self.by_sound.get(self.sound(gram), ()):
+                if all(a == b for k, (a, b) in enumerate(zip(g, gram)) if k != j - i) and g[j - i] != run[j]:
+                    out.add(g[j - i])
+        return out
+
+    def _fix_run(self, run: str) -> str:
+        cover = self._covered(run)
+        fixed = run
+        for j, ch in enumerate(run):
+            if cover[j]:
+                continue
+            windows = range(max(0, j - N + 1), min(j, len(run) - N) + 1)
+            best = (0, 0, "")
+            for c in sorted(self._substitutes(fixed, j)):
+                candidate = fixed[:j] + c + fixed[j + 1 :]
+                links = sum(candidate[i : i + N] in self.grams for i in windows)
+                if links >= min(2, len(windows)):
+                    best = max(best, (self._span_at(candidate, j), links, c))
+            if best[0] >= MIN_SPAN:
+                fixed = fixed[:j] + best[2] + fixed[j + 1 :]
+        return fixed
+
+    def corrections(self, question: str) -> list[Correction]:
+        found = []
+        for run in _HAN.findall(question):
+            new = self._fix_run(run)
+            if new != run:
+                found.append(Correction(run, new))
+        return found
+
+    def correct(self, question: str) -> str:
+        """`question` with its typos replaced by what the corpus writes (unchanged when nothing matches)."""
+        for c in self.corrections(question):
+            question = question.replace(c.typed, c.meant)
+        return question
