@@ -226,26 +226,56 @@ def serve(ctx, host, port, workers):
 @main.command(name="eval")
 @click.argument("gold", type=click.Path(path_type=Path))
 @click.option("--top-k", default=5, show_default=True, type=int)
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="在另一个语料目录上评测：先为它建一个临时索引（不影响当前索引）。",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="与 --corpus 同用：把该语料的索引保存在此目录，下次复用（只嵌入新增文档）。",
+)
 @click.option("--json", "as_json", is_flag=True, help="输出完整 JSON 报告（含逐题结果）。")
 @click.pass_context
 @_guard
-def eval_cmd(ctx, gold, top_k, as_json):
-    """在评测集（dev.jsonl 格式）上打分。
+def eval_cmd(ctx, gold, top_k, corpus_dir, index_dir, as_json):
+    """在评测集上打分：dev.jsonl 格式（evidence/must_include）或 qa.jsonl 格式（answers/answerable）。
 
-    示例：assistant eval eval/dev.jsonl
+    示例：assistant eval eval/dev.jsonl；assistant eval qa.jsonl --corpus 新闻语料/
     """
+    import tempfile
+
     from .evaluation import evaluate, format_table
 
     if not gold.is_file():
         raise click.ClickException(f"评测文件不存在：{gold}。")
-    with tqdm(desc="评测", unit="题", file=sys.stderr, disable=as_json) as bar:
+    if index_dir and not corpus_dir:
+        raise click.ClickException("--index 需要与 --corpus 一起使用。")
+    with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
+        if corpus_dir:
+            if not corpus_dir.is_dir():
+                raise click.ClickException(f"语料目录不存在：{corpus_dir}。")
+            settings = _settings(ctx).model_copy(
+                update={"corpus_dir": corpus_dir, "index_dir": index_dir or Path(tmp) / "index"}
+            )
+            ctx.obj = {"settings": settings}
+            bars = _Bars()
+            try:
+                _assistant(ctx).sync(corpus_dir, progress=None if as_json else bars)
+            finally:
+                bars.close()
+        with tqdm(desc="评测", unit="题", file=sys.stderr, disable=as_json) as bar:
 
-        def progress(done, total):
-            bar.total = total
-            bar.n = done
-            bar.refresh()
+            def progress(done, total):
+                bar.total = total
+                bar.n = done
+                bar.refresh()
 
-        report = evaluate(_assistant(ctx), gold, top_k=top_k, progress=progress)
+            report = evaluate(_assistant(ctx), gold, top_k=top_k, progress=progress)
+        ctx.obj.pop("assistant", None)
     if as_json:
         _echo_json(report)
     else:
@@ -263,9 +293,15 @@ def eval_cmd(ctx, gold, top_k, as_json):
     help="输出文件，按扩展名导出：.docx（Word/WPS）、.md 或 .json。",
 )
 @click.option("--no-summary", is_flag=True, help="大模型模式下不生成各类别的要点小结。")
+@click.option(
+    "--max-items",
+    type=int,
+    default=None,
+    help="每个主题最多几条素材（默认 25，按相关程度取前若干条；1–100）。",
+)
 @click.pass_context
 @_guard
-def coursepack(ctx, topic, extra_topics, out, no_summary):
+def coursepack(ctx, topic, extra_topics, out, no_summary, max_items):
     """按主题汇编带出处的课程素材：典型案例、数据成效、工作举措，逐条标注原文出处。
 
     示例：assistant coursepack "网格化管理" --topic "物业党建" --out 课程素材.docx
@@ -279,7 +315,7 @@ def coursepack(ctx, topic, extra_topics, out, no_summary):
         )
     if not out.parent.is_dir():
         raise click.ClickException(f"输出目录不存在：{out.parent}。请先创建该目录或换一个路径。")
-    pack = _assistant(ctx).course_pack([topic, *extra_topics], summaries=not no_summary)
+    pack = _assistant(ctx).course_pack([topic, *extra_topics], summaries=not no_summary, max_items=max_items)
     data = export(pack, fmt).data
     tmp = out.with_name(out.name + ".part")
     try:
@@ -288,10 +324,10 @@ def coursepack(ctx, topic, extra_topics, out, no_summary):
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise click.ClickException(f"无法写入 {out}：{exc.strerror}。") from exc
-    for note in (pack.warning, pack.notice):
+    for note in (pack.warning, pack.notice, pack.summaries_note):
         if note:
             click.echo(f"注意：{note}", err=True)
-    counts = "、".join(f"{s.kind} {len(s.items)}" for s in pack.sections)
+    counts = "、".join(f"{s.kind} {len(s.items)}" for s in pack.by_kind())
     click.echo(
         f"已生成课程素材 {out}：共 {len(pack.items)} 条（{counts}），摘自 {len(pack.references)} 篇文档，"
         f"{len(data) / 1024:.1f} KB。"

@@ -55,10 +55,8 @@ class Settings(BaseSettings):
     bm25_weight: float = 1.0
     phrase_weight: float = 1.0  # the list of chunks holding the query's domain phrases verbatim
 
-    # refusal, calibrated on the whole dev set (see README)
-    min_term_coverage: float = 0.5  # figure/date/person questions: share of question terms around the answer
-    min_open_coverage: float = 0.2  # other questions (paraphrases use other words): a lenient floor
-    min_cosine: float = 0.88  # ... or this semantic closeness of the best passage
+    # the fitted answer model (weights and refusal threshold); empty: the packaged one (see `assistant fit`)
+    answer_model: Path | None = None
 
     # parse budgets (parsers.Limits): checked before the expensive step, a Chinese 413 names the one exceeded
     parse_max_unzipped_mb: float = Field(100, gt=0)  # .docx and converted .doc/.wps/.rtf, unzipped

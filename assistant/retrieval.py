@@ -74,6 +74,22 @@ class Snapshot:
         return [normalise(d["text"]) for d in self.documents.values()]
 
     @cached_property
+    def spelling(self):
+        """Typo correction against the words this corpus uses (built on first use)."""
+        from .spelling import SpellingIndex
+
+        return SpellingIndex(self.normalised_texts)
+
+    def mentions(self, term: str) -> bool:
+        """Does any document contain `term` (normalised)? Cached per term."""
+        cache = self.__dict__.setdefault("_mentions", {})
+        if term not in cache:
+            if len(cache) > 10_000:
+                cache.clear()
+            cache[term] = any(term in t for t in self.normalised_texts)
+        return cache[term]
+
+    @cached_property
     def normalised_chunks(self) -> list[str]:
         return [normalise(self.text_of(c)) for c in self.chunks]
 
