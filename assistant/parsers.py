@@ -17,6 +17,7 @@ import tempfile
 import threading
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -316,6 +317,7 @@ def pdf_to_text(data: bytes, limits: Limits | None = None, progress: Progress | 
     import pypdfium2 as pdfium
 
     limits = limits or Limits()
+    check_pdf_streams(data, limits)
     try:
         pdf = pdfium.PdfDocument(data)
     except Exception as exc:  # PdfiumError for damaged or encrypted files
@@ -346,6 +348,54 @@ def pdf_to_text(data: bytes, limits: Limits | None = None, progress: Progress | 
     texts = strip_running_lines([p or [] for p in pages])
     parser = "pypdfium2+rapidocr" if blank else "pypdfium2"
     return Parsed("\n".join("\n".join(p) for p in texts), "pdf", parser, ocr=bool(blank))
+
+
+_STREAM = re.compile(rb"stream\r?\n")
+_DIM = {k: re.compile(rb"/" + k + rb"\s+(\d+)(?!\s+\d+\s+R)") for k in (b"Width", b"Height")}
+
+
+def check_pdf_streams(data: bytes, limits: Limits) -> None:
+    """pdfium inflates a content stream whole, so a 300 KB page can cost 300 MB: before opening the file,
+    inflate every Flate stream incrementally (never holding it) and refuse when the total passes the budget.
+    Images are checked by their declared size instead (they are decoded only to be rendered for OCR)."""
+    budget = int(limits.max_unzipped_mb * 1024 * 1024)
+    view = memoryview(data)
+    total = 0
+    for m in _STREAM.finditer(data):
+        head = data[max(0, m.start() - 2000) : m.start()]
+        head = head[head.rfind(b"obj") + 3 :] if b"obj" in head else head
+        if b"/FlateDecode" not in head:
+            continue
+        if b"/Image" in head:
+            dims = [rx.search(head) for rx in _DIM.values()]
+            if all(dims) and int(dims[0].group(1)) * int(dims[1].group(1)) <= limits.max_image_pixels:
+                continue
+        end = data.find(b"endstream", m.end())
+        total += _inflated_size(
+            zlib.decompressobj(), view[m.end() : end if end > 0 else len(data)], budget - total
+        )
+        if total > budget:
+            raise PayloadTooLarge(
+                f"PDF 文件解压后内容过大（超过 {limits.max_unzipped_mb:g} MB，ASSISTANT_PARSE_MAX_UNZIPPED_MB）："
+                "文件可能已损坏或经过特殊构造，请用原软件重新导出 PDF 后上传。"
+            )
+
+
+def _inflated_size(d, compressed: memoryview, allowance: int) -> int:
+    """Bytes a Flate stream inflates to, 1 MB at a time from 64 KB of input; stops just past `allowance`."""
+    produced, pos, step = 0, 0, 1 << 16
+    pending = b""
+    try:
+        while produced <= allowance and not d.eof:
+            if not pending:
+                if pos >= len(compressed):
+                    break
+                pending, pos = bytes(compressed[pos : pos + step]), pos + step
+            produced += len(d.decompress(pending, 1 << 20))
+            pending = d.unconsumed_tail
+    except zlib.error:
+        pass  # damaged or encrypted: pdfium decides what it can read
+    return produced
 
 
 def _page_lines(page) -> list[str]:

@@ -6,8 +6,8 @@
   (whitespace removed), exact match, milliseconds per page.
 - `ocr`: a 10-page 300-dpi scan (no text layer) ingested by `document_from_bytes`: seconds per page and
   character accuracy.
-- `attacks`: a real `assistant serve` receives a .docx bomb and a 20,000-page PDF: status, seconds, and the
-  server's RSS before and after.
+- `attacks`: a real `assistant serve` receives a .docx bomb, a 20,000-page PDF and a PDF stream bomb: status,
+  seconds, and the server's RSS before and after.
 """
 
 from __future__ import annotations
@@ -135,23 +135,6 @@ def docx_bomb(inflated_mb: int = 200) -> bytes:
     return buf.getvalue()
 
 
-def many_pages_pdf(pages: int = 20_000) -> bytes:
-    """A valid PDF of `pages` empty pages, written by hand (fast, ~1 MB)."""
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{i + 3} 0 R" for i in range(pages)).encode()
-    objects.append(b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(pages).encode() + b" >>")
-    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"] * pages
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS"):
@@ -190,9 +173,12 @@ def _attacks(corpus_dir: Path | None, index_dir: Path | None) -> dict:
                 except httpx.HTTPError:
                     time.sleep(0.1)
             out["rss_idle_mb"] = _rss_mb(proc.pid)
+            from docfixtures import hand_pdf
+
             for name, file_name, data in (
                 ("docx_bomb_200mb", "bomb.docx", docx_bomb(200)),
-                ("pdf_20000_pages", "pages.pdf", many_pages_pdf(20_000)),
+                ("pdf_20000_pages", "pages.pdf", hand_pdf(pages=20_000)),
+                ("pdf_stream_bomb_300mb", "stream.pdf", hand_pdf(inflated_mb=300)),
             ):
                 before = _rss_mb(proc.pid)
                 started = time.perf_counter()

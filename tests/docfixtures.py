@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import zlib
 from pathlib import Path
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -197,3 +198,30 @@ def scan_lines(width: int = 28) -> list[str]:
         for i in range(0, len(text), width):
             out.append(text[i : i + width])
     return out
+
+
+def hand_pdf(pages: int = 1, inflated_mb: int = 0) -> bytes:
+    """A valid PDF written by hand: `pages` empty pages (the 20,000-page attack), or one page whose content
+    stream inflates to `inflated_mb` MB of spaces (a stream bomb, ~1000:1)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{i + 3} 0 R" for i in range(pages)).encode()
+    objects.append(b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(pages).encode() + b" >>")
+    if inflated_mb:
+        page = f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents {pages + 3} 0 R >>".encode()
+    else:
+        page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"
+    objects += [page] * pages
+    if inflated_mb:
+        z = zlib.compressobj()
+        payload = b"".join(z.compress(b" " * (1 << 20)) for _ in range(inflated_mb)) + z.flush()
+        head = f"<< /Length {len(payload)} /Filter /FlateDecode >>\nstream\n".encode()
+        objects.append(head + payload + b"\nendstream")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

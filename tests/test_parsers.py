@@ -11,7 +11,17 @@ import zipfile
 
 import pytest
 from conftest import ROOT
-from docfixtures import CJK_FONT, HEADER, SOFFICE, body_text, make_docx, render_scan, scan_lines, scan_pdf
+from docfixtures import (
+    CJK_FONT,
+    HEADER,
+    SOFFICE,
+    body_text,
+    hand_pdf,
+    make_docx,
+    render_scan,
+    scan_lines,
+    scan_pdf,
+)
 from docfixtures import soffice_convert as convert
 
 from assistant import corpus, parsers
@@ -113,6 +123,19 @@ def test_pdf_page_budget_checked_before_any_page_is_read(monkeypatch):
     with pytest.raises(PayloadTooLarge, match="ASSISTANT_PARSE_MAX_PDF_PAGES") as exc:
         parsers.parse(buf.getvalue(), ".pdf", parsers.Limits(max_pdf_pages=20))
     assert exc.value.status == 413 and "30 页" in exc.value.message
+
+
+def test_pdf_stream_bomb_refused_before_pdfium_opens_it(monkeypatch):
+    import pypdfium2
+
+    data = hand_pdf(inflated_mb=150)  # ~150 KB file, one page whose content inflates to 150 MB
+    monkeypatch.setattr(pypdfium2, "PdfDocument", lambda *a: pytest.fail("the bomb was opened"))
+    with pytest.raises(PayloadTooLarge, match="ASSISTANT_PARSE_MAX_UNZIPPED_MB"):
+        parsers.parse(data, ".pdf")
+
+
+def test_ordinary_streams_pass_the_stream_check():
+    parsers.check_pdf_streams(hand_pdf(inflated_mb=2), parsers.Limits())
 
 
 @needs_soffice
