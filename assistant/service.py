@@ -254,7 +254,10 @@ class Assistant:
             "generation": snap.generation if snap else 0,
             "chroma": chroma,
             "database": database,
+            "installation": self.store.installation,  # this index's id: its collections are chunks-<id>-*
         }
+        if database == "ok":
+            out["collection"] = self.store.meta().get("live_collection", "")
         if status != "ok":
             down = [name for name, state in (("chroma", chroma), ("database", database)) if state != "ok"]
             out["detail"] = (
