@@ -65,6 +65,11 @@ def ui_css() -> str:
     return (STATIC_DIR / "ui.css").read_text(encoding="utf-8")
 
 
+def static_js(name: str) -> str:
+    """A script from static/ for a component's `js_on_load` (Gradio runs it with `element`, `trigger`, `watch`)."""
+    return (STATIC_DIR / name).read_text(encoding="utf-8")
+
+
 # --------------------------------------------------------------------------- context and composition
 
 
@@ -187,80 +192,13 @@ def render_status(assistant: Assistant) -> str:
 
 # --------------------------------------------------------------------------- chat tab
 
-CHAT_JS = r"""
-const copyText = async (text) => {
-  try { await navigator.clipboard.writeText(text); return true; } catch (e) {}
-  const ta = document.createElement('textarea');
-  ta.value = text; ta.setAttribute('readonly', ''); ta.style.position = 'fixed'; ta.style.opacity = '0';
-  document.body.appendChild(ta); ta.select();
-  let ok = false; try { ok = document.execCommand('copy'); } catch (e) {}
-  ta.remove(); return ok;
-};
-// A new question is brought to the top of the chat box and kept there while its answer streams in
-// (on phones, where the box does not scroll, the page scrolls to it once).
-let turnCount = element.querySelectorAll('.qa-turn').length;
-let pinned = null;
-watch('value', () => {
-  const all = element.querySelectorAll('.qa-turn');
-  const box = element.closest('#qa-chat');
-  const boxScrolls = box && getComputedStyle(box).overflowY !== 'visible';
-  if (all.length > turnCount) {
-    pinned = all.length - 1;
-    if (!boxScrolls) all[pinned].scrollIntoView({block: 'start', behavior: 'smooth'});
-  }
-  turnCount = all.length;
-  if (pinned !== null && boxScrolls && all[pinned]) {
-    box.scrollTop += all[pinned].getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
-  }
-  if (pinned !== null && all[pinned] && !all[pinned].querySelector('[data-state="streaming"]')) pinned = null;
-});
-element.addEventListener('click', async (ev) => {
-  const cite = ev.target.closest('[data-cite]');
-  if (cite) {
-    ev.preventDefault();
-    element.querySelectorAll('.qa-active').forEach(el => el.classList.remove('qa-active'));
-    const turn = cite.closest('.qa-turn');
-    (turn || element).querySelectorAll(`[data-cite][data-n="${cite.dataset.n}"]`)
-      .forEach(el => el.classList.add('qa-active'));
-    trigger('select', {doc_id: cite.dataset.doc, start: Number(cite.dataset.start),
-                       end: Number(cite.dataset.end), n: Number(cite.dataset.n)});
-    return;
-  }
-  const copy = ev.target.closest('[data-copy]');
-  if (copy) {
-    ev.preventDefault();
-    const src = copy.closest('.qa-answer').querySelector('.qa-copy-src');
-    const ok = await copyText(src ? src.value : '');
-    const label = copy.textContent;
-    copy.textContent = ok ? '已复制' : '复制失败，请手动选择文字';
-    setTimeout(() => { copy.textContent = label; }, 1800);
-  }
-});
-"""
+CHAT_JS = static_js("chat.js")
 
 # Example questions live in their own component, filled on page load: a late load event must never
 # overwrite a conversation that has already started (CSS hides the box once the chat has a turn).
-EXAMPLES_JS = r"""
-element.addEventListener('click', (ev) => {
-  const ex = ev.target.closest('[data-example]');
-  if (ex) { ev.preventDefault(); trigger('submit', {question: ex.dataset.example}); }
-});
-"""
+EXAMPLES_JS = static_js("examples.js")
 
-SOURCE_JS = r"""
-const reveal = () => {
-  const mark = element.querySelector('mark.qa-quote');
-  if (mark) mark.scrollIntoView({block: 'center', behavior: 'smooth'});
-};
-watch('value', reveal);
-element.addEventListener('click', (ev) => {
-  if (ev.target.closest('[data-back]')) {
-    ev.preventDefault();
-    const chat = document.querySelector('#qa-chat .qa-active') || document.getElementById('qa-chat');
-    if (chat) chat.scrollIntoView({block: 'center', behavior: 'smooth'});
-  }
-});
-"""
+SOURCE_JS = static_js("source.js")
 
 SOURCE_PLACEHOLDER = (
     '<div class="qa-source qa-source-empty"><div class="qa-source-head">原文</div>'
@@ -588,24 +526,7 @@ def _source_message(message: str) -> str:
 
 # --------------------------------------------------------------------------- documents tab
 
-DOCS_JS = r"""
-element.addEventListener('click', (ev) => {
-  const btn = ev.target.closest('[data-delete]');
-  if (!btn) return;
-  ev.preventDefault();
-  trigger('select', {doc_id: btn.dataset.delete});
-  // the confirmation appears above the list: bring it into view once it is shown
-  const reveal = (tries) => {
-    const box = document.getElementById('qa-confirm');
-    if (box && box.offsetParent !== null && box.textContent.includes('确定要删除')) {
-      box.scrollIntoView({block: 'center', behavior: 'smooth'});
-    } else if (tries > 0) {
-      setTimeout(() => reveal(tries - 1), 100);
-    }
-  };
-  reveal(50);
-});
-"""
+DOCS_JS = static_js("documents.js")
 
 
 def _documents_tab(ctx: UiContext) -> None:
