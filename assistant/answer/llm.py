@@ -579,9 +579,15 @@ class LLMAnswerer:
             cited = [int(n) for g in MARKER_GROUP.findall(sentence) for n in re.split(r"\D+", g) if n]
             doc_ids = list(dict.fromkeys(numbered[n].doc_id for n in cited if n in numbered))
             body = re.sub(r"[。！？!?\s]+$", "", MARKER_GROUP.sub("", sentence)).strip()
-            if doc_ids and body:
+            if doc_ids and body and self._backed(body, [i for i in section.items if i.n in cited]):
                 out.append(Claim(body, doc_ids))
         return out
+
+    def _backed(self, claim: str, items: list) -> bool:
+        """Like an answer sentence, a summary sentence must share enough with an item it cites (MIN_SUPPORT):
+        an injected instruction with a borrowed [n] does not."""
+        score = _supporter(claim, self.assistant.snapshot)
+        return any(score(item.text) >= MIN_SUPPORT for item in items)
 
     def _failed_with(self, exc: BaseException) -> str:
         reason = failure_reason(exc)
