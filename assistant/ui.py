@@ -170,24 +170,40 @@ def render_status(assistant: Assistant) -> str:
     except Exception:
         log.exception("health failed")
         return f'<div class="qa-status qa-status-error">{_e(INTERNAL_ERROR)}</div>'
+    # plain words for the reader; the technical details sit behind the 技术信息 tooltip
     if h.get("mode") == "llm":
-        mode = "大模型"
+        how, mode = "大模型撰写，逐句核对出处", f"大模型 {assistant.settings.llm_model}"
         if h.get("llm_reachable") is False:
-            mode += "（当前无法连接，回答将退回抽取式）"
+            how, mode = "摘录原文（大模型暂时连不上）", mode + "（当前无法连接，回答退回抽取式）"
     else:
-        mode = "抽取式（不调用大模型）"
-    chips = [
-        f"已收录 <b>{h['documents']}</b> 篇文档",
-        f"<b>{h['chunks']}</b> 个片段",
-        f"嵌入模型 <b>{_e(h.get('embedder', ''))}</b>",
-        f"模式 <b>{_e(mode)}</b>",
-    ]
+        how, mode = "摘录原文", "抽取式（不调用大模型）"
+    chips = [f"已收录 <b>{h['documents']}</b> 篇文档"]
+    updated = _last_update(assistant)
+    if updated:
+        chips.append(f"更新时间 <b>{_e(updated)}</b>")
+    chips.append(f"回答方式 <b>{_e(how)}</b>")
+    details = f"{h['chunks']} 个片段 · 嵌入模型 {h.get('embedder', '')} · 模式 {mode} · 索引版本 {h.get('generation', '')}"
+    warn = ""
+    if h.get("status") not in (None, "ok") and h.get("detail"):
+        warn = f'<span class="qa-chip qa-chip-warn">{_e(h["detail"])}</span>'
     # the generation changes with every commit, so `status.change` fires whenever the index does
     return (
         f'<div class="qa-status" data-generation="{_e(h.get("generation", ""))}">'
         + "".join(f'<span class="qa-chip">{c}</span>' for c in chips)
-        + "</div>"
+        + warn
+        + f'<span class="qa-chip qa-chip-info" tabindex="0" role="note" data-tip="{_e(details)}" '
+        f'aria-label="技术信息：{_e(details)}">技术信息</span>' + "</div>"
     )
+
+
+def _last_update(assistant: Assistant) -> str:
+    """When a document was last added, in local time ("" when the index is empty or unreadable)."""
+    try:
+        stamps = [d.get("added_at") or "" for d in assistant.documents()]
+    except Exception:
+        log.exception("document list unavailable")
+        return ""
+    return _local_time(max(stamps)) if any(stamps) else ""
 
 
 # --------------------------------------------------------------------------- chat tab
@@ -261,7 +277,7 @@ def _chat_tab(ctx: UiContext) -> None:
         show_progress="hidden",
         api_visibility="private",
     )
-    chat_outputs = [chat, turns, question, send]
+    chat_outputs = [chat, turns, question, send, source]  # a new question clears the source panel
     common = {"show_progress": "hidden", "api_visibility": "private", "concurrency_limit": None}
     # one listener for every way of asking: while an answer streams, further asks are ignored ("once"),
     # so two streams never race to write the conversation state
@@ -278,22 +294,23 @@ def _chat_tab(ctx: UiContext) -> None:
 
 
 def _ask_stream(assistant: Assistant, text, history_turns: list[dict]):
-    """Yield (chat html, turns, question box, send button) as the answer streams in."""
+    """Yield (chat html, turns, question box, send button, source panel) as the answer streams in."""
     question = (text or "").strip()
     turns = list(history_turns or [])
     if not question:
         gr.Warning("请输入问题后再发送。")
-        yield render_chat(turns), turns, gr.skip(), gr.update(interactive=True)
+        yield render_chat(turns), turns, gr.skip(), gr.update(interactive=True), gr.skip()
         return
     history = _history(turns)
     turn = {"question": question, "answer": "", "state": "streaming"}
     turns.append(turn)
-    yield render_chat(turns), turns, "", gr.update(interactive=False)
+    # the previous answer's document gives way: the panel waits for a click on this answer's sources
+    yield render_chat(turns), turns, "", gr.update(interactive=False), SOURCE_PLACEHOLDER
     last_render = time.monotonic()
     try:
         for piece in assistant.ask_stream(question, history=history):
             if isinstance(piece, Answer):
-                turn.update(_finished_turn(piece, question))
+                turn.update(_finished_turn(piece, question, _places_and_dates(assistant)))
             else:
                 turn["answer"] += piece
                 # pieces that arrive together are shown together: at most ~20 re-renders a second
@@ -304,6 +321,7 @@ def _ask_stream(assistant: Assistant, text, history_turns: list[dict]):
                         turns,
                         gr.skip(),
                         gr.skip(),
+                        gr.skip(),
                     )  # keep what the user types meanwhile
     except AssistantError as exc:
         turn.update(state="error", answer="", error=exc.message)
@@ -312,13 +330,26 @@ def _ask_stream(assistant: Assistant, text, history_turns: list[dict]):
         turn.update(state="error", answer="", error=INTERNAL_ERROR)
     if turn["state"] == "streaming":
         turn.update(state="error", error=INTERNAL_ERROR)
-    yield render_chat(turns), turns, gr.skip(), gr.update(interactive=True)
+    yield render_chat(turns), turns, gr.skip(), gr.update(interactive=True), gr.skip()
 
 
-def _finished_turn(result: Answer, question: str) -> dict:
+def _places_and_dates(assistant: Assistant) -> dict[str, dict]:
+    """doc_id → {"region", "date"}: what a reference shows besides its title (never the stored file name)."""
+    try:
+        docs = assistant.snapshot.documents
+    except Exception:
+        log.exception("snapshot unavailable")
+        return {}
+    return {
+        doc_id: {"region": d.get("region") or "", "date": d.get("date") or ""} for doc_id, d in docs.items()
+    }
+
+
+def _finished_turn(result: Answer, question: str, places: dict[str, dict] | None = None) -> dict:
     citations = [c.to_dict() for c in result.citations]
     for c in citations:
         c.pop("text", None)  # the whole chunk is not displayed; keep the session state small
+        c.update((places or {}).get(c["doc_id"], {}))
     return {
         "state": "done",
         "answer": result.answer,
@@ -326,7 +357,11 @@ def _finished_turn(result: Answer, question: str) -> dict:
         "mode": result.mode,
         "citations": citations,
         "warning": result.warning or "",
-        "query": result.query if result.query and result.query != question else "",
+        # how a follow-up was understood, said only when it is a sentence (LLM mode rewrites it into a standalone
+        # question; the extractive search terms are not for reading)
+        "understood": result.query
+        if result.mode == "llm" and result.query and result.query != question
+        else "",
         "copy": result.answer + references_block(result.citations),
     }
 
@@ -431,15 +466,17 @@ def _render_answer(turn: dict) -> str:
     parts = [f'<div class="{classes}" data-state="done" data-grounded="{str(grounded).lower()}">']
     if not grounded:
         parts.append('<div class="qa-badge">资料中未找到答案</div>')
-    parts.append(f'<div class="qa-text">{_linkify(turn["answer"], by_n)}</div>')
+    text = turn["answer"] if grounded or not citations else _refusal_lead(turn["answer"])
+    parts.append(f'<div class="qa-text">{_linkify(text, by_n)}</div>')
     if turn.get("warning"):
         parts.append(f'<div class="qa-warning">注意：{_e(turn["warning"])}</div>')
-    if turn.get("query"):
-        parts.append(f'<div class="qa-note">已结合上文检索：{_e(turn["query"])}</div>')
-    if citations:
-        heading = "参考资料" if grounded else "最接近的段落（仅供参考，不能直接回答该问题）"
+    if turn.get("understood"):
+        parts.append(f'<div class="qa-note">结合上文，理解为：{_e(turn["understood"])}</div>')
+    if citations and grounded:
         items = "".join(_render_reference(c) for c in citations)
-        parts.append(f'<div class="qa-refs"><div class="qa-refs-title">{heading}</div><ol>{items}</ol></div>')
+        parts.append(f'<div class="qa-refs"><div class="qa-refs-title">参考资料</div><ol>{items}</ol></div>')
+    elif citations:
+        parts.append(_render_nearest(citations))
     parts.append(
         '<div class="qa-actions"><button type="button" class="qa-copy" data-copy="1">复制答案和参考资料'
         f'</button></div><textarea class="qa-copy-src" hidden readonly>{_e(turn.get("copy", ""))}</textarea>'
@@ -477,9 +514,50 @@ def _render_reference(c: dict) -> str:
     return (
         f'<li><button type="button" class="qa-ref" {_cite_attrs(c)}>'
         f'<span class="qa-ref-n">[{int(c["n"])}]</span>'
-        f'<span class="qa-ref-title">《{_e(c["title"])}》</span>'
-        f'<span class="qa-ref-file">文件：{_e(c["source"])}</span>'
+        f'<span class="qa-ref-title">《{_e(c["title"])}》</span>{_place_and_date(c)}'
         f'<span class="qa-ref-quote">“{_e(c["quote"])}”</span></button></li>'
+    )
+
+
+def _place_and_date(doc: dict) -> str:
+    """地区 · 日期 of a document, when known (the stored file names are internal and never shown)."""
+    meta = [_e(doc[k]) for k in ("region", "date") if doc.get(k)]
+    return f'<span class="qa-ref-meta">{" · ".join(meta)}</span>' if meta else ""
+
+
+def _refusal_lead(text: str) -> str:
+    """A refusal's own words, without the list of nearest passages it may append (shown below, grouped)."""
+    cut = text.find("以下是")
+    return text[:cut].rstrip() if cut > 0 else text
+
+
+def _render_nearest(citations: list[dict]) -> str:
+    """A refusal's nearest passages: one entry per document, each distinct passage once. A <details> that
+    static/chat.js opens on wide screens and leaves collapsed on phones (a refusal must not fill the screen)."""
+    docs: dict[str, dict] = {}
+    for c in citations:
+        doc = docs.setdefault(c["doc_id"], {"first": c, "passages": [], "quotes": set()})
+        if c["quote"] not in doc["quotes"]:
+            doc["quotes"].add(c["quote"])
+            doc["passages"].append(c)
+    items = []
+    for doc in docs.values():
+        first = doc["first"]
+        passages = "".join(
+            f'<li><button type="button" class="qa-ref" {_cite_attrs(c)}>'
+            f'<span class="qa-ref-n">[{int(c["n"])}]</span><span class="qa-ref-quote">“{_e(c["quote"])}”</span>'
+            "</button></li>"
+            for c in doc["passages"]
+        )
+        items.append(
+            f'<li class="qa-near-doc"><div class="qa-near-title"><span class="qa-ref-title">《{_e(first["title"])}》'
+            f"</span>{_place_and_date(first)}</div><ol>{passages}</ol></li>"
+        )
+    n_passages = sum(len(d["passages"]) for d in docs.values())
+    return (
+        '<details class="qa-refs qa-near"><summary class="qa-refs-title">最接近的段落（仅供参考，不能直接回答该问题）'
+        f'<span class="qa-near-count">{len(docs)} 篇文档 · {n_passages} 段</span></summary>'
+        f'<ol class="qa-near-docs">{"".join(items)}</ol></details>'
     )
 
 
@@ -501,9 +579,7 @@ def render_source(assistant: Assistant, target: dict) -> str:
     text = doc["text"]
     if not 0 <= start < end <= len(text):
         return _source_message("引用位置超出了文档范围：文档可能已更新，请重新提问。")
-    meta = [f'<span class="qa-source-file">文件：{_e(doc.get("source", ""))}</span>']
-    if doc.get("date"):
-        meta.append(f"<span>日期：{_e(doc['date'])}</span>")
+    meta = [f"<span>{_e(doc[k])}</span>" for k in ("region", "date") if doc.get(k)]
     meta.append(f"<span>引文位于第 {start}–{end} 字</span>")
     label = f"[{n}] " if n else ""
     return (

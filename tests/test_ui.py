@@ -28,6 +28,8 @@ BROWSER_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backgr
 TIMINGS: list[tuple[str, str, float, float]] = []  # (label, mode, send→first token ms, send→full answer ms)
 LAST_ASK: dict = {}  # the last ask's browser timings and how many partial (streaming) renders it showed
 
+HASH_NAME = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")  # the stored seed file names (000_67bc69122a840741.txt)
+
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium: make system-deps")
 
 UPLOADED_TEXT = """星湖社区“邻里议事厅”工作简报
@@ -242,7 +244,16 @@ def test_answer_cites_and_click_highlights_the_quote(page, server):
     # examples are checked against the index on page load (not at server start-up), so they may arrive a moment later
     page.locator("#qa-examples .qa-example").first.wait_for(timeout=20_000)
     assert page.locator("#qa-examples .qa-example").count() >= 1, "example questions on the empty page"
-    assert "抽取式" in page.inner_text("#qa-status") and "e5-small-q4" in page.inner_text("#qa-status")
+    # the header speaks plainly (documents, last update, how answers are made); the details are in a tooltip
+    status = page.inner_text("#qa-status")
+    assert "篇文档" in status and "更新时间" in status and "摘录原文" in status
+    assert "e5-small-q4" not in status and "片段" not in status
+    tip = page.get_attribute("#qa-status .qa-chip-info", "data-tip")
+    assert "e5-small-q4" in tip and "抽取式" in tip and "片段" in tip
+    page.focus("#qa-status .qa-chip-info")  # a tap on a phone focuses it: the tooltip shows
+    assert "e5-small-q4" in page.evaluate(
+        "() => getComputedStyle(document.querySelector('#qa-status .qa-chip-info'), '::after').content"
+    )
     _shot(page, "01-empty-chat")
 
     answer = ask(page, "哪个社区推行了碧·有服务？", "碧·有服务（首问）")
@@ -251,7 +262,9 @@ def test_answer_cites_and_click_highlights_the_quote(page, server):
     assert answer.get_attribute("data-grounded") == "true"
     assert not page.locator("#qa-examples").is_visible(), "example questions give way to the conversation"
     ref = answer.locator(".qa-refs button.qa-ref").first
-    assert "《" in ref.inner_text() and ".txt" in ref.inner_text()
+    # readable references: title, place and date, never the stored hash file names
+    assert "《" in ref.inner_text() and "观山湖区" in ref.locator(".qa-ref-meta").inner_text()
+    assert not HASH_NAME.search(answer.inner_text()), answer.inner_text()
     quote_in_list = ref.locator(".qa-ref-quote").inner_text().strip("“”")
     _shot(page, "02-answer")
 
@@ -268,13 +281,19 @@ def test_answer_cites_and_click_highlights_the_quote(page, server):
         "the whole document is shown as context"
     )
     assert "碧·有服务" in mark.inner_text()
+    assert "观山湖区" in page.inner_text("#qa-source .qa-source-meta")
+    assert not HASH_NAME.search(page.inner_text("#qa-source"))
     _shot(page, "03-source-highlighted", full_page=False)
 
     # multi-turn: the follow-up is understood through the conversation
     follow = ask(page, "那它的具体做法呢？", "追问（回车发送）", key="Enter")
     assert follow.get_attribute("data-grounded") == "true", follow.inner_text()
     assert "碧海社区" in follow.locator(".qa-text").inner_text()
-    assert "碧" in follow.locator(".qa-note").inner_text()
+    # no internal search line under a follow-up (extractive mode has no sentence to show for it)
+    assert follow.locator(".qa-note").count() == 0 and "已结合上文检索" not in page.inner_text("#qa-chat")
+    # the new answer cleared the previous answer's document from the source panel
+    assert page.locator("#qa-source mark").count() == 0
+    assert "点击答案中的" in page.inner_text("#qa-source")
     # the new question is brought to the top of the chat box, not left below its fold
     _wait_in_view(page, "#qa-chat .qa-turn:last-child .qa-user", "#qa-chat")
     _shot(page, "04-follow-up")
@@ -301,6 +320,8 @@ def test_unanswerable_question_is_refused_and_looks_different(page, server):
     assert answer.locator(".qa-badge").inner_text() == "资料中未找到答案"
     assert "最接近的段落" in answer.locator(".qa-refs-title").inner_text()
     assert answer.locator(".qa-refs button.qa-ref").count() >= 1
+    assert_refusal_layout(answer)
+    assert answer.locator("details.qa-near").get_attribute("open") is not None, "open on a wide screen"
     styles = page.evaluate("""() => [...document.querySelectorAll('.qa-answer')].map(
         a => getComputedStyle(a).borderLeftColor)""")
     grounded_style = page.evaluate("""() => { const d = document.createElement('div'); d.className = 'qa-answer';
@@ -312,6 +333,44 @@ def test_unanswerable_question_is_refused_and_looks_different(page, server):
     page.locator("#qa-source mark.qa-quote").wait_for()
     _wait_in_view(page, "#qa-source mark.qa-quote", "#qa-source .qa-source-body")
     _shot(page, "05-refusal")
+
+
+def assert_refusal_layout(answer) -> None:
+    """The refusal says so once; its nearest passages are grouped: one title per document, each passage once."""
+    assert "以下是" not in answer.locator(".qa-text").inner_text(), (
+        "the passages are listed below, not in the text"
+    )
+    titles = answer.locator(".qa-near-doc .qa-near-title .qa-ref-title").all_inner_texts()
+    assert titles and len(titles) == len(set(titles)), titles
+    for doc in answer.locator(".qa-near-doc").all():
+        quotes = doc.locator(".qa-ref-quote").all_text_contents()
+        assert quotes and len(quotes) == len(set(quotes)), quotes
+    assert not HASH_NAME.search(answer.inner_text())
+
+
+def test_refusal_is_collapsed_on_a_phone(browser, server):
+    context, page, recorder = _open_page(browser, server.url, width=390, height=844)
+    try:
+        _load(page, server.url)
+        answer = ask(page, "北京市朝阳区的垃圾分类做法？", "拒答（手机）")
+        assert answer.get_attribute("data-grounded") == "false"
+        near = answer.locator("details.qa-near")
+        assert near.get_attribute("open") is None, "collapsed by default on a narrow screen"
+        assert not answer.locator(".qa-near-doc").first.is_visible()
+        box = answer.bounding_box()
+        assert box["height"] < 0.6 * 844, f"a refusal must not fill the screen ({box['height']:.0f} px)"
+        _shot(page, "05b-phone-refusal", full_page=False)
+        near.locator("summary").click()
+        answer.locator(".qa-near-doc").first.wait_for()
+        assert_refusal_layout(answer)
+        assert _no_horizontal_overflow(page)
+        _shot(page, "05c-phone-refusal-opened", full_page=False)
+        # the reader's choice survives the next answer's re-renders
+        ask(page, "哪个社区推行了碧·有服务？", "拒答后再问（手机）")
+        assert page.locator("#qa-chat details.qa-near").first.get_attribute("open") is not None
+    finally:
+        context.close()
+    assert recorder.foreign() == [] and recorder.errors == []
 
 
 def test_example_question_and_empty_input(page, server):

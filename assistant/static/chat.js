@@ -10,9 +10,29 @@ const copyText = async (text) => {
 };
 // A new question is brought to the top of the chat box and kept there while its answer streams in
 // (on phones, where the box does not scroll, the page scrolls to it once).
+// A refusal's nearest passages (<details class="qa-near">) are open on wide screens and collapsed on phones,
+// unless the reader opened or closed them: that choice is kept per turn across re-renders.
+const nearChoice = new Map();
+const applyNear = () => {
+  if (!element.querySelector('.qa-turn')) nearChoice.clear();
+  const wide = window.matchMedia('(min-width: 641px)').matches;
+  element.querySelectorAll('details.qa-near').forEach((d) => {
+    const key = (d.closest('.qa-turn') || {dataset: {}}).dataset.turn;
+    const open = nearChoice.has(key) ? nearChoice.get(key) : wide;
+    if (d.open !== open) { d.dataset.auto = '1'; d.open = open; }
+  });
+};
+element.addEventListener('toggle', (ev) => {
+  const d = ev.target;
+  if (!(d instanceof HTMLDetailsElement) || !d.classList.contains('qa-near')) return;
+  if (d.dataset.auto) { delete d.dataset.auto; return; }  // our own opening, not the reader's
+  nearChoice.set((d.closest('.qa-turn') || {dataset: {}}).dataset.turn, d.open);
+}, true);
+applyNear();
 let turnCount = element.querySelectorAll('.qa-turn').length;
 let pinned = null;
 watch('value', () => {
+  applyNear();
   const all = element.querySelectorAll('.qa-turn');
   const box = element.closest('#qa-chat');
   const boxScrolls = box && getComputedStyle(box).overflowY !== 'visible';

@@ -1,0 +1,85 @@
+"""The chat's HTML without a browser: readable references, grouped refusals, plain follow-up notes.
+(The same screens in a real browser: tests/test_ui.py.)"""
+
+from __future__ import annotations
+
+import re
+
+from assistant import ui
+from assistant.answer.citations import Answer
+
+HASH_NAME = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
+
+
+def citation(n, doc_id, quote, title="标题甲", region="贵州省安顺市", date="2022-02-11", start=0):
+    return {
+        "n": n,
+        "doc_id": doc_id,
+        "title": title,
+        "source": f"00{n}_0123456789abcdef.txt",
+        "chunk_id": f"{doc_id}:0",
+        "quote": quote,
+        "start": start,
+        "end": start + len(quote),
+        "score": 0.5,
+        "region": region,
+        "date": date,
+    }
+
+
+def done_turn(answer, citations, grounded=True, **extra):
+    return {
+        "question": "问题",
+        "state": "done",
+        "answer": answer,
+        "grounded": grounded,
+        "citations": citations,
+    }
+
+
+def test_references_show_title_place_and_date_not_file_names():
+    turn = done_turn("答案[1]。", [citation(1, "a", "引文一。")])
+    out = ui._render_answer(turn)
+    assert "《标题甲》" in out and "贵州省安顺市 · 2022-02-11" in out
+    assert not HASH_NAME.search(out) and "文件：" not in out
+    # place and date are left out when unknown, without empty separators
+    bare = ui._render_answer(done_turn("答案[1]。", [citation(1, "a", "引文一。", region="", date="")]))
+    assert "qa-ref-meta" not in bare
+
+
+def test_refusal_lists_each_document_once_and_each_passage_once():
+    cites = [
+        citation(1, "a", "同一句。", title="文档甲"),
+        citation(2, "b", "另一篇的句子。", title="文档乙"),
+        citation(3, "a", "同一句。", title="文档甲", start=0),
+        citation(4, "a", "文档甲的另一句。", title="文档甲", start=10),
+    ]
+    answer = "资料中未找到能够直接回答该问题的内容。以下是最相关的段落，供参考：《文档甲》[1]；《文档乙》[2]；《文档甲》[3]。"
+    out = ui._render_answer(done_turn(answer, cites, grounded=False))
+    assert "以下是" not in out and "资料中未找到能够直接回答该问题的内容。" in out
+    assert (
+        out.count("<details") == 1 and "<details open" not in out
+    )  # static/chat.js opens it on wide screens
+    assert out.count('class="qa-near-doc"') == 2
+    assert out.count("《文档甲》") == 1 and out.count("《文档乙》") == 1
+    assert out.count("“同一句。”") == 1 and "“文档甲的另一句。”" in out
+    assert "2 篇文档 · 3 段" in out
+
+
+def test_follow_up_note_only_for_a_rewritten_question():
+    places = {"d": {"region": "湖南省长沙市", "date": ""}}
+    extractive = Answer(
+        answer="答。", citations=[], grounded=False, mode="extractive", query="碧海社区 十五条措施 那它呢？"
+    )
+    assert ui._finished_turn(extractive, "那它呢？", places)["understood"] == ""
+    llm = Answer(
+        answer="答。",
+        citations=[],
+        grounded=False,
+        mode="llm",
+        query="碧海社区推行“碧·有服务”的具体做法是什么？",
+    )
+    turn = ui._finished_turn(llm, "那它的具体做法呢？", places)
+    assert turn["understood"] == "碧海社区推行“碧·有服务”的具体做法是什么？"
+    html = ui._render_answer({**turn, "question": "那它的具体做法呢？"})
+    assert "结合上文，理解为：碧海社区推行" in html and "已结合上文检索" not in html
