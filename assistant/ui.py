@@ -22,6 +22,7 @@ import gradio as gr
 from .answer.citations import REFUSAL_PREFIX, Answer, references_block
 from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge
 from .service import Assistant
+from .sources import source_place_date, source_title
 
 log = logging.getLogger(__name__)
 
@@ -514,15 +515,15 @@ def _render_reference(c: dict) -> str:
     return (
         f'<li><button type="button" class="qa-ref" {_cite_attrs(c)}>'
         f'<span class="qa-ref-n">[{int(c["n"])}]</span>'
-        f'<span class="qa-ref-title">《{_e(c["title"])}》</span>{_place_and_date(c)}'
+        f'<span class="qa-ref-title">《{_e(source_title(c))}》</span>{_place_and_date(c)}'
         f'<span class="qa-ref-quote">“{_e(c["quote"])}”</span></button></li>'
     )
 
 
 def _place_and_date(doc: dict) -> str:
-    """地区 · 日期 of a document, when known (the stored file names are internal and never shown)."""
-    meta = [_e(doc[k]) for k in ("region", "date") if doc.get(k)]
-    return f'<span class="qa-ref-meta">{" · ".join(meta)}</span>' if meta else ""
+    """地区，日期 of a document, when known (the stored file names are internal and never shown)."""
+    meta = source_place_date(doc)
+    return f'<span class="qa-ref-meta">{_e(meta)}</span>' if meta else ""
 
 
 def _refusal_lead(text: str) -> str:
@@ -550,7 +551,7 @@ def _render_nearest(citations: list[dict]) -> str:
             for c in doc["passages"]
         )
         items.append(
-            f'<li class="qa-near-doc"><div class="qa-near-title"><span class="qa-ref-title">《{_e(first["title"])}》'
+            f'<li class="qa-near-doc"><div class="qa-near-title"><span class="qa-ref-title">《{_e(source_title(first))}》'
             f"</span>{_place_and_date(first)}</div><ol>{passages}</ol></li>"
         )
     n_passages = sum(len(d["passages"]) for d in docs.values())

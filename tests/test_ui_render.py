@@ -40,7 +40,7 @@ def done_turn(answer, citations, grounded=True, **extra):
 def test_references_show_title_place_and_date_not_file_names():
     turn = done_turn("答案[1]。", [citation(1, "a", "引文一。")])
     out = ui._render_answer(turn)
-    assert "《标题甲》" in out and "贵州省安顺市 · 2022-02-11" in out
+    assert "《标题甲》" in out and "贵州省安顺市，2022-02-11" in out
     assert not HASH_NAME.search(out) and "文件：" not in out
     # place and date are left out when unknown, without empty separators
     bare = ui._render_answer(done_turn("答案[1]。", [citation(1, "a", "引文一。", region="", date="")]))
