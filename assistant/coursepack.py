@@ -193,7 +193,14 @@ class Part:
         return [i for s in self.sections for i in s.items]
 
     def lead_text(self) -> str:
-        return _claims_text(self.lead, self.items)
+        """The overview sentence (counts as the part stands now), then the places and key figures, cited."""
+        items = self.items
+        if not items:
+            return ""
+        docs = list(dict.fromkeys(i.doc_id for i in items))
+        counts = "、".join(f"{s.kind} {len(s.items)} 条" for s in self.sections if s.items)
+        overview = Claim(f"本部分共 {len(items)} 条素材（{counts}），摘自 {len(docs)} 篇文档", docs)
+        return _claims_text([overview, *self.lead], items)
 
     def to_dict(self) -> dict:
         return {
@@ -951,13 +958,10 @@ def lead_in(part: Part, max_places: int = 6, max_figures: int = 3) -> list[Claim
         return []
     places: dict[str, list[str]] = {}
     for item in items:
-        for name in named_units(item.text)[:1]:
+        for name in _places(item.text)[:1]:
             if not any(name in p or p in name for p in places) and len(places) < max_places:
                 places.setdefault(name, []).append(item.doc_id)
     claims = []
-    docs = list(dict.fromkeys(i.doc_id for i in items))
-    counts = "、".join(f"{s.kind} {len(s.items)} 条" for s in part.sections if s.items)
-    claims.append(Claim(f"本部分共 {len(items)} 条素材（{counts}），摘自 {len(docs)} 篇文档", docs))
     if places:
         cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
         claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
@@ -971,10 +975,21 @@ def lead_in(part: Part, max_places: int = 6, max_figures: int = 3) -> list[Claim
         if not clause or clause in used:
             continue
         used.add(clause)
-        who = named_units(item.text)[:1]
+        who = _places(item.text)[:1]
         prefix = f"{who[0]}：" if who and who[0] not in clause else ""
         claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims
+
+
+def _places(text: str) -> list[str]:
+    """Named places/units of a sentence, not a counted noun (59处党群服务站 names no place)."""
+    out = []
+    for name in named_units(text):
+        at = text.find(name)
+        if at > 0 and re.match(r"[0-9０-９一二三四五六七八九十百千万两余多]", text[at - 1]):
+            continue
+        out.append(name)
+    return out
 
 
 def _figure_clause(text: str) -> str:

@@ -116,23 +116,28 @@ def rejection(sentence: str, *, alone: bool = False, heading: bool = False) -> s
     `alone`: the sentence is the only one of its paragraph (captions and slogans stand alone).
     """
     s = sentence.strip()
-    body = trim_start(s)
     if heading or not s:
         return "标题"
-    if _NOTE.search(s):
-        return "编者按"
-    if _CHROME.search(s) and content_chars(s) <= 30:
-        return "网页杂项"
-    if _BYLINE.match(s) or _STAMP.search(s):
-        return "署名或电头"
-    if _CREDIT.search(s) or re.fullmatch(r"[（(][^）)]*[）)]", s):
-        return "图片说明"
+    for text in dict.fromkeys((s, trim_start(s))):  # the line as laid out, then what an item would hold
+        if _NOTE.search(text):
+            return "编者按"
+        if _CHROME.search(text) and content_chars(text) <= 30:
+            return "网页杂项"
+        if _BYLINE.match(text) or _STAMP.search(text):
+            return "署名或电头"
+        if _CREDIT.search(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
+            return "图片说明"
+    s = body = trim_start(s)
     if not TERMINAL.search(s):
         return "残句"
     if not balanced(s) or re.match(r"^[，,、。；;：:）)”’」』》]", s) or s.endswith(("“", "（", "(")):
         return "残句"
     n = content_chars(body)
     clauses = [c for c in _CLAUSE.split(re.sub(r"[。！？!?…]+[”’」』]*$", "", body)) if c.strip()]
+    if n < 40 and _ATTRIBUTION.search(s):
+        return "引语署名"
+    if re.search(r"[？?][”’」』]*$", s):
+        return "设问"
     if alone and n <= CAPTION_MAX and len(clauses) <= 1 + bool(re.match(r"^在.{2,30}中[，,]", body)):
         return "图片说明"
     if _QUOTED_ALL.match(body) and n <= 24:
@@ -143,21 +148,36 @@ def rejection(sentence: str, *, alone: bool = False, heading: bool = False) -> s
         sizes = [content_chars(c) for c in clauses]
         if len(sizes) == 2 and max(sizes) <= 9 and abs(sizes[0] - sizes[1]) <= 1:
             return "口号"
-    if n < 40 and _ATTRIBUTION.search(s):
-        return "引语署名"
-    if re.search(r"[？?][”’」』]*$", s):
-        return "设问"
     return None
 
 
 def trim_start(sentence: str) -> str:
-    """The sentence without a leading dateline or connective (the item starts at the content)."""
-    out = sentence
+    """The sentence without leading layout debris, dateline or connective: the item starts at the content.
+
+    Chinese text puts no spaces between words, so a space there is a layout break: pieces before it that are
+    no clause (a bracketed caption, web chrome, a byline, a short unpunctuated heading) are not the sentence.
+    """
+    out = sentence.strip()
     while True:
-        m = _DATELINE.match(out) or _CONNECTIVE.match(out)
+        m = _DATELINE.match(out) or _CONNECTIVE.match(out) or _debris(out)
         if not m or m.end() >= len(out):
             return out
         out = out[m.end() :]
+
+
+_SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
+
+
+def _debris(text: str):
+    m = _SEGMENT.match(text)
+    if not m:
+        return None
+    piece = m.group(1)
+    if re.fullmatch(r"[（(【\[][^）)】\]]*[）)】\]]", piece) or _CHROME.search(piece) or _BYLINE.match(piece):
+        return m
+    if not re.search(r"[，,。；;！!？?：:]", piece) and content_chars(piece) <= 30 and _CJK.search(piece):
+        return m
+    return None
 
 
 def trim_offset(sentence: str) -> int:
