@@ -5,6 +5,7 @@ are not imports at run time)."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,20 @@ def test_no_import_cycle_inside_the_package():
     assert find_cycles(graph) == [], (
         "import cycle(s) inside assistant/ — move the shared names to a lower module"
     )
+
+
+def test_the_readme_maps_every_module():
+    """The developer section's table names every module of the package (path under assistant/)."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    table = readme[readme.index("| module | owns |") :].split("\n\n", 1)[0]
+    named = set(re.findall(r"^\| `([^`]+)`", table, re.M))
+    modules = {
+        p.relative_to(PACKAGE).as_posix()
+        for p in PACKAGE.rglob("*.py")
+        if p.name != "__init__.py" or p.parent == PACKAGE
+    }
+    missing = sorted(modules - named)
+    assert not missing, f"add these modules to the README's module table (Developer notes): {missing}"
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
