@@ -32,7 +32,7 @@ from .http_common import (
     note_question,
     stream_items,
 )
-from .service import chat_turns
+from .service import chat_turns, check_unicode
 
 MODEL = "policy-assistant"
 MODEL_CREATED = 1735689600  # 2025-01-01, a fixed date so the model list is stable
@@ -395,6 +395,7 @@ def embedding_inputs(value) -> list[str]:
     for i, t in enumerate(texts):
         if not t.strip():
             raise AssistantError(f"input 第 {i + 1} 段为空：每段文本都不能为空。")
+        check_unicode(t, f"input 第 {i + 1} 段")
         if len(t) > MAX_EMBEDDING_INPUT_CHARS:
             raise AssistantError(
                 f"input 第 {i + 1} 段过长（{len(t)} 字）：每段不超过 {MAX_EMBEDDING_INPUT_CHARS} 字。"
