@@ -332,8 +332,11 @@ def document_from_bytes(
     parsed = extract_raw(data, Path(file_name).suffix, limits, progress)
     text = clean_text(parsed.text, parsed.layout)
     if len(re.sub(r"\W", "", text)) < 2:
-        hint = "（扫描件需要文字识别：pip install 'assistant[ocr]'）" if not parsed.ocr else ""
-        raise EmptyDocument(f"“{file_name}”中没有可提取的文字：请确认文件包含正文{hint}。")
+        if parsed.ocr:
+            raise EmptyDocument(
+                f"“{file_name}”经文字识别（OCR）未识别出文字：请上传清晰的扫描件（建议 300 dpi、文字端正）。"
+            )
+        raise EmptyDocument(f"“{file_name}”中没有可提取的文字：请确认文件包含正文。")
     return Document(
         doc_id=doc_id_for(text),
         text=text,

@@ -449,30 +449,41 @@ _PAGE_NO = re.compile(r"^[-—–\s]*(第\s*)?\d{1,4}\s*(页)?\s*([/／]|共)?\s
 
 
 def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
-    """Remove page headers/footers: lines at a page's top or bottom that recur (digits aside) on most
-    pages, and bare page numbers ("- 3 -", "第 3 页", "3/12") at a page's edge. Lines are compared with
-    their digits masked, so "第 3 页" on page 3 matches "第 4 页" on page 4."""
+    """Remove page headers/footers: a line that stands at the same place from a page's top or bottom on
+    most pages (digits masked, so "第 3 页" matches "第 4 页") and is shorter than a body line (a body line
+    runs to the margin), and bare page numbers ("- 3 -", "第 3 页", "3/12") at a page's edge."""
 
     def key(line: str) -> str:
         return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
 
     edge = 3
-    counts: Counter[str] = Counter()
+    widths = sorted(text_width(x) for lines in pages for x in lines)
+    body = widths[int(0.9 * (len(widths) - 1))] if widths else 0
+
+    def slots(lines: list[str]):
+        n = len(lines)
+        for j, line in enumerate(lines):
+            if j < edge:
+                yield j, ("top", j, key(line))
+            if j >= n - edge:
+                yield j, ("bottom", n - 1 - j, key(line))
+
+    counts: Counter[tuple] = Counter()
     for lines in pages:
-        counts.update({key(x) for x in lines[:edge] + lines[-edge:]})
+        counts.update({slot for _j, slot in slots(lines)})
     need = max(2, (len([p for p in pages if p]) + 1) // 2)
-    # a running header/footer is short and not a sentence; body text rarely repeats on most pages
-    running = {k for k, c in counts.items() if c >= need and len(k) <= 40 and not re.search(r"[。！？]$", k)}
+    running = {slot for slot, c in counts.items() if c >= need and not re.search(r"[。！？]$", slot[2])}
     out = []
     for lines in pages:
-        kept = []
-        for j, line in enumerate(lines):
-            at_edge = j < edge or j >= len(lines) - edge
-            if at_edge and (key(line) in running or _PAGE_NO.match(line)):
-                continue
-            kept.append(line)
-        out.append(kept)
+        drop = {j for j, slot in slots(lines) if slot in running and text_width(lines[j]) < 0.85 * body}
+        drop |= {j for j, _slot in slots(lines) if _PAGE_NO.match(lines[j])}
+        out.append([line for j, line in enumerate(lines) if j not in drop])
     return out
+
+
+def text_width(line: str) -> float:
+    """Printed width in CJK character cells: Latin letters, digits and spaces take half a cell."""
+    return sum(0.5 if ch.isascii() else 1.0 for ch in line)
 
 
 # ---------------------------------------------------------------- OCR (optional extra "ocr")

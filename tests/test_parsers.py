@@ -102,8 +102,16 @@ def test_pdf_headings_stay_their_own_paragraphs(office_files):
 
 
 def test_running_headers_and_page_numbers_removed():
-    pages = [["XX市人民政府公报", f"正文第{i}页的内容。", f"- {i} -"] for i in range(1, 5)]
-    assert parsers.strip_running_lines(pages) == [[f"正文第{i}页的内容。"] for i in range(1, 5)]
+    body = "各区县要将网格员经费纳入财政预算，保障网格员待遇，建立考核激励机制，"  # a line to the margin
+    pages = [["XX市人民政府公报", f"{body}第{i}页", body, f"- {i} -"] for i in range(1, 5)]
+    assert parsers.strip_running_lines(pages) == [[f"{body}第{i}页", body] for i in range(1, 5)]
+
+
+def test_repeated_body_lines_are_not_taken_for_headers():
+    """Body text repeated at page edges (a refrain, a table of similar rows) runs to the margin: kept."""
+    body = "各区县要将网格员经费纳入财政预算，保障网格员待遇，建立考核激励机制，"
+    pages = [[body, "短行。", body], [body, "另一短行。", body]]
+    assert parsers.strip_running_lines(pages) == pages
 
 
 def test_damaged_pdf_is_a_clear_422():
