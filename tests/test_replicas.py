@@ -273,6 +273,8 @@ def test_chroma_killed_and_restarted_mid_load_degrades_never_5xx(base_index, chr
             timeout=60,
         )
         assert upload.status_code == 503 and "Chroma" in upload.json()["detail"]
+        pack = a.course_pack(["网格化管理"])  # course packs gather from keywords too, and say so
+        assert pack.items and pack.notice == DENSE_DOWN_WARNING
 
         chroma.start()  # same port, same data: the hosts recover without a restart
         restarted = time.monotonic()
