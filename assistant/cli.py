@@ -283,6 +283,75 @@ def eval_cmd(ctx, gold, top_k, corpus_dir, index_dir, as_json):
 
 
 @main.command()
+@click.argument("golds", nargs=-1, required=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="把拟合的回答模型写到此文件（JSON）。")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="交叉验证折数。")
+@click.option("--top-k", default=5, show_default=True, type=int)
+@click.option(
+    "--index-root",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="GOLD=语料目录 时，把该语料的索引保存在此目录下，下次复用。",
+)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 报告。")
+@click.pass_context
+@_guard
+def fit(ctx, golds, out, folds, top_k, index_root, as_json):
+    """拟合回答模型（句子打分、置信度、拒答阈值），并报告样本内与交叉验证（out-of-fold）指标。
+
+    GOLD 为评测文件（dev.jsonl 或 qa.jsonl 格式），在当前索引上评；写成 GOLD=语料目录 则在该语料的临时索引上评。
+    示例：assistant fit 我的题目.jsonl --out answer_model.json，然后设置 ASSISTANT_ANSWER_MODEL=answer_model.json。
+    """
+    import tempfile
+
+    from .answer import fit as fitting
+    from .evaluation import load_gold
+    from .service import Assistant
+
+    cases = []
+    with tempfile.TemporaryDirectory(prefix="assistant-fit-") as tmp:
+        for spec in golds:
+            gold, _, corpus_dir = spec.partition("=")
+            gold_path = Path(gold)
+            if not gold_path.is_file():
+                raise click.ClickException(f"评测文件不存在：{gold_path}。")
+            assistant = _assistant(ctx)
+            if corpus_dir:
+                corpus = Path(corpus_dir)
+                if not corpus.is_dir():
+                    raise click.ClickException(f"语料目录不存在：{corpus}。")
+                root = Path(index_root) if index_root else Path(tmp)
+                settings = _settings(ctx).model_copy(
+                    update={"corpus_dir": corpus, "index_dir": root / f"index-{corpus.resolve().name}"}
+                )
+                assistant = Assistant(settings)
+                bars = _Bars()
+                try:
+                    assistant.sync(corpus, progress=None if as_json else bars)
+                finally:
+                    bars.close()
+            with tqdm(desc=f"检索 {gold_path.name}", unit="题", file=sys.stderr, disable=as_json) as bar:
+
+                def progress(done, total):
+                    bar.total = total
+                    bar.n = done
+                    bar.refresh()
+
+                cases += fitting.collect(assistant, load_gold(gold_path), gold_path.stem, top_k, progress)
+        model = fitting.fit(cases)
+        result = fitting.report(cases, model, fitting.cross_validate(cases, folds))
+    model.fitted = {"sets": result, "folds": folds, "top_k": top_k}
+    if out:
+        model.save(out)
+    if as_json:
+        _echo_json({"model": json.loads(model.to_json()), "report": result})
+        return
+    click.echo(fitting.format_report(result))
+    click.echo(f"阈值 threshold={model.threshold}  support_ratio={model.support_ratio}")
+    if out:
+        click.echo(f"已写入 {out}；设置 ASSISTANT_ANSWER_MODEL={out} 后生效。")
+
+
+@main.command()
 @click.argument("topic")
 @click.option("--topic", "extra_topics", multiple=True, help="再加一个主题（可重复，合计最多 10 个）。")
 @click.option(

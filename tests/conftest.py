@@ -113,3 +113,17 @@ def writable_assistant(writable_dirs):
     from assistant.service import Assistant
 
     return Assistant(make_settings(*writable_dirs))
+
+
+@pytest.fixture(scope="session")
+def news_assistant(tmp_path_factory):
+    """An Assistant over the third-party news corpus (read in place from ../shared, indexed once per run)."""
+    if not (NEWS_DIR / "corpus").is_dir():
+        pytest.skip(requires_news.kwargs["reason"])
+    from assistant.service import Assistant
+
+    index_dir = tmp_path_factory.mktemp("news") / "index"
+    assistant = Assistant(make_settings(NEWS_DIR / "corpus", index_dir))
+    report = assistant.sync(NEWS_DIR / "corpus")
+    assert not report.failed, report.failed
+    return assistant

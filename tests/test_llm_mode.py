@@ -16,6 +16,7 @@ from openai_server import FakeLLM, compose_answer, parse_passages, parse_questio
 
 from assistant.answer.citations import REFUSAL_PREFIX, markers
 from assistant.answer.llm import VerifiedStream, build_passages, claims, parse_rewrite
+from assistant.answer.model import load as load_model
 from assistant.evaluation import citation_valid, evaluate
 from assistant.service import Assistant
 
@@ -161,7 +162,7 @@ def test_invalid_marker_is_dropped(make_assistant, llm):
     llm.reset("bad_marker")
     a = make_assistant()
     streamed, answer = run(a, QUESTION, top_k=3)
-    assert "另有资料显示这一做法已推广到全市" in answer.answer
+    assert "另有资料显示这一做法已推广到全市" not in answer.answer + streamed  # its only marker was invalid
     assert "[6]" not in answer.answer and "[6]" not in streamed
     assert max(markers(answer.answer)) <= len(answer.citations)
     assert answer.grounded and streamed == answer.answer
@@ -354,24 +355,37 @@ def test_markers_split_across_pieces_are_renumbered_consistently():
         assert stream.mapping == {3: 1, 1: 2, 2: 3}
 
 
-def test_nothing_is_released_before_a_valid_citation():
+def test_each_sentence_needs_its_own_valid_citation():
+    """Sentence by sentence (issue 12): a sentence is released once complete and cited by itself; one with no
+    valid marker is dropped, not delayed — even after an earlier sentence was cited."""
     stream = VerifiedStream(given=2)
     assert stream.feed("根据资料，碧海社区") == ""
     assert stream.feed("探索了新模式[") == ""
-    assert stream.feed("5]。") == ""  # an invalid marker does not open the gate
+    assert stream.feed("5]。") == ""  # an invalid marker does not make a sentence citable
     assert stream.feed("它服务居民[2") == ""
-    released = stream.feed("]。")
-    assert released == "根据资料，碧海社区探索了新模式。它服务居民[1]。"
+    assert stream.feed("]。") == ""  # complete, but a marker may still follow its full stop
+    assert stream.feed("热线") == "它服务居民[1]。"
+    assert stream.feed("电话是12345。") == ""
+    assert stream.close() == ""
+    assert stream.text == "它服务居民[1]。"
+    assert stream.dropped == ["根据资料，碧海社区探索了新模式[5]。", "热线电话是12345。"]
     refusal = VerifiedStream(given=2)
     assert refusal.feed("资料中未") == ""
-    assert refusal.feed("找到收费标准") == "资料中未找到收费标准"
+    assert refusal.feed("找到收费标准。另") == "资料中未找到收费标准。"
+
+
+def test_links_images_and_html_are_stripped_before_release():
+    stream = VerifiedStream(given=1)
+    out = stream.feed("![](http://x/leak?q=1)<b>碧海社区</b>见[通知](javascript:alert(1))[1]。")
+    out += stream.close()
+    assert out == "碧海社区见通知[1]。" == stream.text
 
 
 def test_unfinished_marker_at_the_end_is_dropped():
     stream = VerifiedStream(given=2)
     out = stream.feed("碧海社区[1]。另有说明[") + stream.feed("2")
     out += stream.close()
-    assert out == "碧海社区[1]。另有说明" == stream.text
+    assert out == "碧海社区[1]。" == stream.text  # "另有说明" lost its marker: uncited, dropped
 
 
 def test_claims_find_the_sentence_each_marker_cites():
@@ -404,7 +418,10 @@ def test_dev_set_in_llm_mode_has_valid_citations(make_assistant, llm):
     report = evaluate(make_assistant(), DEV_SET)
     assert report["mode"] == "llm"
     assert report["overall"]["citation_valid"] == 1.0
-    assert report["overall"]["n"] == len(llm.requests)  # every question went to the model
+    # the model is asked exactly when the extractive confidence says the documents hold an answer
+    asked = [r for r in report["questions"] if r["confidence"] >= load_model().threshold]
+    assert len(asked) == len(llm.requests) > 0.7 * report["overall"]["n"]
+    assert all(not r["grounded"] for r in report["questions"] if r["confidence"] < load_model().threshold)
 
 
 def test_cli_ask_streams_in_llm_mode(shared_dirs, llm):

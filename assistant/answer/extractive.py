@@ -46,6 +46,7 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
         "cov_sentence": best.feature("cov_sentence"),
         "cov_paragraph": best.feature("cov_paragraph"),
         "cov_document": best.feature("cov_document"),
+        "year_conflict": best.feature("year_conflict"),
         "unknown": float(bool(q.unknown)),
         "cosine": max((max(h.cosine, 0.0) for h in hits), default=0.0),
         "fused": best.feature("fused"),

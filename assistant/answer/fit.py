@@ -208,3 +208,17 @@ def report(cases: list[Case], model: AnswerModel, oof_rows: list[dict]) -> dict:
             },
         }
     return out
+
+
+def format_report(result: dict) -> str:
+    """A table: each set's in-sample and out-of-fold answer_hit / refusal_recall / false_refusal."""
+    cols = ("answer_hit", "refusal_recall", "false_refusal")
+    lines = ["集合/set        n    " + "  ".join(f"in:{c}" for c in cols) + "  " + "  ".join(f"oof:{c}" for c in cols)]
+    for name, r in result.items():
+        cells = [_fmt(r["in_sample"][c]) for c in cols] + [_fmt(r["out_of_fold"][c]) for c in cols]
+        lines.append(f"{name:<15} {r['in_sample']['n']:<4} " + "  ".join(f"{v:>{len(c) + 3}}" for v, c in zip(cells, cols * 2)))
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"

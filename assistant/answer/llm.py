@@ -229,7 +229,8 @@ class VerifiedStream:
         return piece
 
 
-_SENTENCE_STOP = re.compile(r"[。！？!?]+|\n")
+# ASCII ! and ? end a sentence only when no URL, query string or image syntax goes on right after them
+_SENTENCE_STOP = re.compile(r"[。！？]+[!?]*|[!?]+(?=[\s。！？”’」』）)》\"'*_\[【]|$)|\n")
 _CLOSERS = re.compile(r"[”’」』）)》\"'*_]*")
 _GROUP_AT = re.compile(MARKER_GROUP.pattern)
 
@@ -477,11 +478,13 @@ class LLMAnswerer:
         hits = assistant.search(query, top_k)
         snapshot = assistant.snapshot
         passages = build_passages(hits, snapshot, self.settings.llm_context_chars, query)
-        if not passages:
-            result = assistant.extractive_answer(query, hits)
-            result.mode = "llm"
-            yield from _pieces(result.answer)
-            yield result
+        # the extractive answer's confidence decides whether the documents hold an answer at all: below the
+        # threshold the model is not asked (it would only be tempted to answer from its own knowledge)
+        gate = assistant.extractive_answer(query, hits)
+        if not passages or not gate.grounded:
+            gate.mode = "llm"
+            yield from _pieces(gate.answer)
+            yield gate
             return
         verified = VerifiedStream(len(passages), supported_by(passages, snapshot))
         shown = ""  # the text already handed to the caller
@@ -511,6 +514,7 @@ class LLMAnswerer:
         self._note(True)
         llm_ms = 1000 * (time.perf_counter() - llm_started)
         result = self._finish(question, query, verified, passages, snapshot)
+        result.confidence = gate.confidence
         if finish == "length":
             result.warning = "大模型的回答达到长度上限（llm_max_tokens），可能不完整。"
         if result.answer.startswith(shown):

@@ -32,6 +32,7 @@ CONFIDENCE_FEATURES = (
     "cov_sentence",
     "cov_paragraph",
     "cov_document",
+    "year_conflict",
     "unknown",  # the question names a place/unit no document mentions
     "cosine",  # best dense similarity among the retrieved chunks
     "fused",

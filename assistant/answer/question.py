@@ -64,7 +64,9 @@ class Question:
     kind: str
     unit_class: str = ""  # for kind == "number"
     classifier: str = ""  # 几个 → 个: the written classifier of the asked count
-    focus: list[str] = field(default_factory=list)  # bigrams next to the question word: what is counted
+    focus: list[str] = field(default_factory=list)  # content words next to the question word: what is counted
+    role: str = ""  # person questions: the role asked about (党工委书记是谁 → 书记; 《四海》的导演 → 导演)
+    years: list[str] = field(default_factory=list)  # years the question names (2022年…)
     entities: list[str] = field(default_factory=list)  # names the answer must be about (places, units, years)
     unknown: list[str] = field(default_factory=list)  # names the corpus never mentions
 
@@ -120,18 +122,21 @@ _ANCHOR = re.compile(
     + r"|叫啥|叫什么|第几|排名"
 )
 _SPLIT = re.compile(r"[，,。？?！!、；;\s]")
-FOCUS_WORDS = 2  # content words taken on each side of the question word
+FOCUS_WORDS = 3  # content words taken beside the question word
 
 
 def focus_of(question: str) -> list[str]:
-    """The content words next to the question word, in its clause: what the figure, date or person must be
-    about (物业投诉一周还有几起 → 投诉, 一周; 党工委书记是谁 → 书记; 谁向岸田文雄扔炸弹 → 岸田文雄, 炸弹)."""
+    """The content words next to the question word, in its clause: what the figure or date must be about.
+    What follows the question word is what is counted (多少名会员 → 会员); with nothing after it, what
+    precedes (物业投诉一周还有几起 → 投诉, 一周). Single characters say too little to check."""
     m = _ANCHOR.search(question)
     if not m:
         return []
-    before = words(_SPLIT.split(question[: m.start()])[-1])[-FOCUS_WORDS:]
-    after = words(_SPLIT.split(question[m.end() :])[0])[:FOCUS_WORDS]
-    return [w for w in dict.fromkeys(before + after) if len(w) >= 2 or re.fullmatch(r"[\u4e00-\u9fff]", w)]
+    after = [w for w in words(_SPLIT.split(question[m.end() :])[0]) if len(w) >= 2][:FOCUS_WORDS]
+    if after:
+        return after
+    before = [w for w in words(_SPLIT.split(question[: m.start()])[-1]) if len(w) >= 2][-FOCUS_WORDS:]
+    return before
 
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -172,6 +177,15 @@ def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
     return out
 
 
+_ASKING = re.compile(r"是谁|谁|哪位|何人|叫啥|叫什么|[?？!！。\s]+$")
+
+
+def role_of(question: str) -> str:
+    """The role word of a person question: the last content word once the question words are removed."""
+    content = words(_ASKING.sub(" ", question))
+    return content[-1] if content else ""
+
+
 def analyse(question: str, snapshot: Snapshot) -> Question:
     phrases = snapshot.phrases_in(question)
     terms = list(dict.fromkeys(phrases + words(question)))
@@ -187,6 +201,8 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
         unit_class=unit_class_of(question) if kind == "number" else "",
         classifier=m.group(1) if m else "",
         focus=focus_of(question),
+        role=role_of(question) if kind == "person" else "",
+        years=list(dict.fromkeys(_YEAR.findall(question))),
         entities=entities_of(question, snapshot),
         unknown=unknown_entities(question, snapshot),
     )

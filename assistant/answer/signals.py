@@ -34,6 +34,7 @@ FEATURES = (
     "rank",  # 1 / (1 + chunk rank)
     "cosine",  # dense similarity of its chunk
     "novelty",  # share of the sentence that restates nothing of the question
+    "year_conflict",  # the question names a year; the sentence names only other years
     "heading",  # short, without end punctuation
     "length",  # log length, scaled
     "listing",  # list questions: an enumeration (、、)
@@ -103,6 +104,26 @@ def _about(q: Question, clause_norm: str) -> bool:
     return False
 
 
+def _holds_role(q: Question, clause_norm: str) -> bool:
+    qn = normalise(q.text)
+    for m in re.finditer(re.escape(q.role), clause_norm):
+        if clause_norm[max(0, m.start() - 1) : m.start()] == "副" and "副" + q.role not in qn:
+            continue
+        return True
+    return False
+
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)")
+
+
+def year_conflict(q: Question, sentence: str) -> bool:
+    """The question names a year and the sentence names years, none of them the asked one."""
+    if not q.years:
+        return False
+    years = set(_YEAR.findall(sentence))
+    return bool(years) and not years & set(q.years)
+
+
 def _figure_matches(q: Question, clause: str) -> bool:
     pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
     if q.unit_class == "count" and q.classifier:
@@ -140,6 +161,8 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
     elif q.kind in _ENTITY_TAGS:
         novel = _novel_entities(q, sentence)
         hits = [c for c in clauses(sentence) if any(n in normalise(c) for n in novel)]
+        if q.role:  # the person must stand with the role asked about (主任, not 副主任)
+            return bool(hits), any(_holds_role(q, normalise(c)) for c in hits)
     else:
         return False, False
     return bool(hits), any(_about(q, normalise(c)) for c in hits)
@@ -172,6 +195,7 @@ def features(q: Question, hit: Hit, rank: int, span: tuple[int, int], sentence: 
         "rank": 1.0 / (1 + rank),
         "cosine": max(hit.cosine, 0.0),
         "novelty": max(0.0, 1.0 - restated / max(len(sn), 1)),
+        "year_conflict": float(year_conflict(q, sentence)),
         "heading": float(not _END_PUNCT.search(sentence) and len(sentence) < 40),
         "length": min(math.log1p(len(sentence)) / math.log1p(200), 1.5),
         "listing": float(q.kind == "list" and sentence.count("、") >= 2),

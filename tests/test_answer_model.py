@@ -1,0 +1,156 @@
+"""The pieces of the extractive answer on small synthetic texts: question analysis, typo correction, answer
+signals, the model file and the gold formats. End-to-end floors live in test_quality.py."""
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.answer.model import AnswerModel, load
+from assistant.answer.question import Question, focus_of, kind_of, name_in, role_of, unit_class_of
+from assistant.answer.signals import FEATURES, answer_type, year_conflict
+from assistant.errors import AssistantError
+from assistant.evaluation import parse_item
+from assistant.spelling import SpellingIndex
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("金元社区食堂吃一顿多少钱啊", "number"),
+        ("2022年我国机动车保有量", "number"),  # a keyword query ending in a measured quantity
+        ("清镇营商环境在全省排第几", "number"),
+        ("党员多久能到场啊", "number"),
+        ("新修订的妇女权益保障法何时开始施行？", "date"),
+        ("灌篮高手电影中国上映时间", "date"),
+        ("味特食品的总经理叫啥", "name"),
+        ("谁向岸田文雄扔炸弹", "person"),
+        ("2023年温网男单冠军", "person"),  # a role word at the end asks who
+        ("2023年世界人工智能大会在哪举办", "place"),
+        ("RCEP具体包括哪些国家", "list"),
+        ("观山湖区政务服务下沉是咋做的", "howto"),
+        ("花果园是什么样的社区", "other"),
+    ],
+)
+def test_kind_of_question(question, kind):
+    assert kind_of(question) == kind
+
+
+@pytest.mark.parametrize(
+    "question, unit",
+    [
+        ("一顿多少钱", "money"),
+        ("2023年女足世界杯总奖金是多少", "money"),
+        ("高考报名人数是多少", "people"),
+        ("城镇化率达到了多少", "percent"),
+        ("在全省排第几", "ordinal"),
+        ("多长时间能到", "duration"),
+        ("建了多少个网格党支部", "count"),
+    ],
+)
+def test_unit_class(question, unit):
+    assert unit_class_of(question) == unit
+
+
+def test_focus_and_role():
+    assert focus_of("花果园广场舞协会有多少名会员？") == ["会员"]  # what is counted
+    assert "投诉" in focus_of("物业投诉一周还有几起")  # nothing after: what precedes
+    assert role_of("土岭社区党总支副书记是谁") == "副书记"
+    assert role_of("《四海》的导演是谁") == "导演"
+
+
+def test_name_in_accepts_the_stem_of_a_place():
+    assert name_in("安顺街道", "安顺市26个街道全部完成改革")
+    assert not name_in("遵义市", "安顺市26个街道")
+
+
+CORPUS = [
+    "长沙县㮾梨街道召开述职评议大会，㮾梨街道建成59个网格党支部。",
+    "红枫湖片区管委会出台方案。青龙山街道党建服务中心主任曹书举说。",
+    "土岭社区党总支副书记黄璇介绍。",
+]
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("榔梨街道建了多少个网格党支部", "㮾梨街道建了多少个网格党支部"),  # variant character by sound
+        ("红风湖片区出台了啥方案", "红枫湖片区出台了啥方案"),
+        ("青龙山街到党建服务中心主任叫啥", "青龙山街道党建服务中心主任叫啥"),
+        ("土岭社区党总支付书记是谁", "土岭社区党总支副书记是谁"),
+    ],
+)
+def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
+    assert SpellingIndex(CORPUS).correct(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "question", ["六盘水钟山区的网格员一个月工资多少", "红枫湖片区管委会的主任是谁", "上海的社区食堂一顿饭多少钱"]
+)
+def test_names_the_corpus_never_uses_are_left_alone(question):
+    assert SpellingIndex(CORPUS).correct(question) == question
+
+
+def _q(text, kind, **kw) -> Question:
+    return Question(text=text, terms=kw.pop("terms", []), weights={}, kind=kind, **kw)
+
+
+def test_figures_must_have_the_asked_unit():
+    people = _q("2022年高考报名人数是多少", "number", unit_class="people", focus=["报名", "人数"], years=["2022"])
+    assert answer_type(people, "2022年高考报名人数达1193万，再创新高。") == (True, True)
+    assert answer_type(people, "报名时间为10月。")[0] is False
+    money = _q("女足世界杯总奖金多少钱", "number", unit_class="money", focus=["奖金"])
+    assert answer_type(money, "本届赛事总奖金为1.52亿美元。") == (True, True)
+    count = _q("建了多少个网格党支部", "number", unit_class="count", classifier="个", focus=["网格", "党支部"])
+    assert answer_type(count, "街道建成59个网格党支部。") == (True, True)
+    assert answer_type(count, "街道建成网格党支部，覆盖2021年以来的新小区。")[0] is False  # a year is no count
+
+
+def test_a_person_must_stand_with_the_asked_role():
+    q = _q("红枫湖片区管委会的主任是谁", "person", role="主任", focus=["主任"])
+    assert answer_type(q, "管委会副主任林安海说，改革动力更足了。") == (True, False)  # 副主任 ≠ 主任
+    assert answer_type(q, "管委会主任张伟说，改革动力更足了。")[1] is True
+
+
+def test_year_conflict():
+    q = _q("2022年超级碗冠军是谁", "person", years=["2022"])
+    assert year_conflict(q, "2023年超级碗在格伦代尔举行。")
+    assert not year_conflict(q, "2022年2月，公羊队夺得超级碗冠军。")
+    assert not year_conflict(q, "公羊队夺得超级碗冠军。")
+
+
+def test_packaged_model_covers_every_feature_and_gives_probabilities():
+    model = load()
+    assert set(model.sentence_weights) == set(FEATURES)
+    assert 0.0 < model.threshold < 1.0
+    assert 0.0 <= model.sentence_score(np.ones(len(FEATURES))) <= 1.0
+    assert model.fitted["sets"]  # it says what it was fitted on and what it measured
+
+
+def test_a_broken_model_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "m.json"
+    bad.write_text(json.dumps({"sentence_weights": {}}), "utf-8")
+    with pytest.raises(AssistantError, match="回答模型"):
+        load(str(bad))
+    with pytest.raises(AssistantError, match="回答模型"):
+        AnswerModel.from_dict({"sentence_weights": 3})
+
+
+def test_both_gold_formats():
+    dev = parse_item(
+        {"id": "d1", "type": "number", "question": "几个？", "evidence": ["共59个"], "must_include": ["59个"]}, 1
+    )
+    assert dev.answerable and dev.holds_answer("街道建成59个网格党支部") and not dev.holds_answer("建成网格")
+    news = parse_item({"id": "n1", "question": "几次夺冠", "answers": [["3次", "三次"], "阿根廷"], "answerable": True}, 2)
+    assert news.holds_answer("阿根廷第三次夺冠，三次登顶") and not news.holds_answer("阿根廷夺冠")
+    refused = parse_item({"id": "n2", "question": "谁", "answers": ["某人"], "answerable": False}, 3)
+    assert not refused.answerable and refused.type == "unanswerable"
+
+
+def test_every_answer_carries_a_confidence_that_decides_grounded(assistant):
+    threshold = load().threshold
+    for question in ("碧海社区推行了什么服务模式？", "上海的社区食堂一顿饭多少钱"):
+        answer = assistant.ask(question)
+        assert 0.0 <= answer.confidence <= 1.0
+        assert answer.grounded == (answer.confidence >= threshold)
+        assert answer.to_dict()["confidence"] == round(answer.confidence, 3)
