@@ -230,7 +230,7 @@ class VerifiedStream:
 
 
 # ASCII ! and ? end a sentence only when no URL, query string or image syntax goes on right after them
-_SENTENCE_STOP = re.compile(r"[。！？]+[!?]*|[!?]+(?=[\s。！？”’」』）)》\"'*_\[【]|$)|\n")
+_SENTENCE_STOP = re.compile(r"[。！？]+[!?]*|[!?]+(?=[\s。！？”’」』）)》\"'*_【]|$)|\n")
 _CLOSERS = re.compile(r"[”’」』）)》\"'*_]*")
 _GROUP_AT = re.compile(MARKER_GROUP.pattern)
 

@@ -4,7 +4,7 @@
 course-pack summaries (`LLMAnswerer.summarize`, or coursepack.py directly). Images go entirely (a Markdown image is
 fetched by the client the moment it renders: an exfiltration channel), links keep their text and lose their
 target, HTML tags and comments go (with the content of script/style), and so do bare URLs of any scheme and
-reference-style link definitions. Citation markers such as `[1]` are kept, also when a model turns one into a
+reference-style link definitions (so `[text][ref]` has nothing to point to and stays plain). Citation markers such as `[1]` are kept, also when a model turns one into a
 link (`[1](http://…)` → `[1]`).
 """
 
@@ -17,7 +17,6 @@ _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 _IMAGE = re.compile(r"!\[[^\]\n]*\]\s*(?:\([^)\n]*\)?|\[[^\]\n]*\]?)")
 # a link's target: up to the closing parenthesis, allowing one level of nested parentheses
 _LINK = re.compile(r"\[([^\[\]\n]*)\]\s*\((?:[^()\n]|\([^()\n]*\))*\)?")
-_REF_LINK = re.compile(r"\[([^\[\]\n]+)\]\[[^\[\]\n]*\]")
 _REF_DEFINITION = re.compile(r"^\s{0,3}\[[^\]\n]+\]:\s*\S.*$", re.M)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*(?:>|$)|<[!?][^<>]*(?:>|$)")
 _URL = re.compile(r"\b(?:[a-z][a-z0-9+.\-]{1,31}):(?://)?[^\s<>\"'，。；！？、（）()\[\]【】]+", re.I)
@@ -34,7 +33,6 @@ def strip_markup(text: str) -> str:
     text = _LINK.sub(
         lambda m: m.group(1) if not m.group(1).strip().isdigit() else f"[{m.group(1).strip()}]", text
     )
-    text = _REF_LINK.sub(r"\1", text)
     text = _REF_DEFINITION.sub("", text)
     text = _TAG.sub("", text)
     text = _URL.sub(_drop_url, text)
