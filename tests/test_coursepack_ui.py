@@ -1,5 +1,7 @@
 """The 课程素材 tab in a real browser (Playwright + /usr/bin/chromium) against `assistant serve`: gather a pack for
-two topics, untick items, reorder the sections, export .docx and .md, download them and check the files.
+two topics, review it (a part per topic, collapsible sections, each document's title once per group), untick
+items, remove a section, export .docx and .md — the file equals POST /api/coursepack with the same choices —
+on a desktop and a phone viewport; 㮾 (CJK Extension A) is drawn with a font that has it.
 
 Screenshots go to test-artifacts/coursepack-ui/.
 """
@@ -11,6 +13,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from conftest import ASSISTANT_BIN, ROOT, cli_env, copy_index
 from http_utils import free_port, wait_for_http
@@ -20,6 +23,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = ROOT / "test-artifacts" / "coursepack-ui"
+EXT_A_CHAR = "㮾"
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium: make system-deps")
 
@@ -52,13 +56,13 @@ def server_url(base_index, tmp_path_factory):
         log.close()
 
 
-@pytest.fixture
-def page(server_url):
+def _page(server_url, viewport):
+    """A fresh browser page on the app; yields (page, cdp) and checks no request left the host, no JS error."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         context = browser.new_context(
-            viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
+            viewport=viewport, locale="zh-CN", accept_downloads=True, is_mobile=viewport["width"] < 500
         )
         page = context.new_page()
         page.set_default_timeout(60_000)
@@ -79,87 +83,29 @@ def page(server_url):
     assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
-def _open_tab(page):
+@pytest.fixture
+def page(server_url):
+    yield from _page(server_url, {"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def phone(server_url):
+    yield from _page(server_url, {"width": 390, "height": 844})
+
+
+def _gather(page, topics: str, max_items: int | None = None) -> None:
     page.get_by_role("tab", name="课程素材").click()
     page.wait_for_selector("#qa-pack-topics textarea")
-
-
-def _checkboxes(page, kind_index: int):
-    return page.locator(f"#qa-pack-kind-{kind_index} input[type=checkbox]")
-
-
-def test_build_review_and_download_a_pack(page, tmp_path):
-    from docx import Document
-
-    _open_tab(page)
-    page.fill("#qa-pack-topics textarea", "网格化管理、新就业群体")
+    page.fill("#qa-pack-topics textarea", topics)
+    if max_items is not None:
+        page.fill("#qa-pack-max input", str(max_items))
     page.click("#qa-pack-gather")
     page.wait_for_selector("#qa-pack-summary .qa-notice-ok")
-    summary = page.inner_text("#qa-pack-summary")
-    total = int(re.search(r"共汇编 (\d+) 条素材", summary).group(1))
-    assert total > 10
-    page.screenshot(path=str(ARTIFACTS / "gathered.png"), full_page=True)
+    page.wait_for_selector("#qa-pack-review .qa-pack-part")
 
-    # every gathered item is listed with a ticked checkbox, under its section
-    boxes = [_checkboxes(page, i) for i in range(3)]
-    counts = [b.count() for b in boxes]
-    assert sum(counts) == total
-    assert all(b.nth(j).is_checked() for b, n in zip(boxes, counts) for j in range(n))
 
-    # untick two items of the largest section; its first unticked label must not reach the file
-    largest = max(range(3), key=lambda i: counts[i])
-    dropped_labels = []
-    for j in range(2):
-        box = boxes[largest].nth(j)
-        label = box.locator("xpath=ancestor::label").inner_text()
-        dropped_labels.append(re.sub(r"（《.*》）$", "", label.strip()))
-        box.uncheck()
-    assert not boxes[largest].nth(0).is_checked()
-
-    # section order: 工作举措 first
-    kinds = ["典型案例", "数据成效", "工作举措"]
-    _set_order(page, ["工作举措", "典型案例", "数据成效"])
-
-    with page.expect_download() as info:
-        page.click("#qa-pack-docx")
-        link = page.locator("#qa-pack-file a[download], #qa-pack-file a").first
-        link.wait_for()
-        link.click()
-    target = tmp_path / info.value.suggested_filename
-    info.value.save_as(target)
-    assert target.suffix == ".docx" and "网格化管理" in target.name
-    exported = page.inner_text("#qa-pack-exported")
-    kept = int(re.search(r"（(\d+) 条）", exported).group(1))
-    assert kept == total - 2
-    page.screenshot(path=str(ARTIFACTS / "exported.png"), full_page=True)
-
-    doc = Document(str(target))
-    bullets = ["".join(r.text for r in p.runs[:-1]) for p in doc.paragraphs if p.style.name == "List Bullet"]
-    assert len(bullets) == kept
-    squashed = [re.sub(r"\s+", "", b) for b in bullets]
-    for label in dropped_labels:
-        assert re.sub(r"\s+", "", label) not in squashed
-    sections = [
-        p.text.split("、", 1)[1].split("（")[0]
-        for p in doc.paragraphs
-        if p.style.name == "Heading 1" and p.text != "参考资料"
-    ]
-    assert sections == [k for k in ["工作举措", "典型案例", "数据成效"] if k in sections]
-    assert sections[0] == "工作举措" and set(sections) <= set(kinds)
-
-    with page.expect_download() as info:
-        page.click("#qa-pack-md")
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('#qa-pack-file a')].some(a => (a.textContent||'').includes('.md')"
-            " || (a.getAttribute('href')||'').includes('.md'))"
-        )
-        page.locator("#qa-pack-file a").first.click()
-    md_path = tmp_path / info.value.suggested_filename
-    info.value.save_as(md_path)
-    md = md_path.read_text("utf-8")
-    assert md.startswith("# 课程素材：网格化管理、新就业群体")
-    assert md.index("、工作举措（") < md.index("、典型案例（")
-    assert sum(1 for line in md.splitlines() if line.startswith("- ")) == kept
+def _boxes(page):
+    return page.locator("#qa-pack-review input[type=checkbox][data-id]")
 
 
 def _set_order(page, wanted: list[str]) -> None:
@@ -171,12 +117,140 @@ def _set_order(page, wanted: list[str]) -> None:
         root.locator("input").click()
         page.get_by_role("option", name=kind, exact=True).click()
     page.keyboard.press("Escape")
-    tokens = [t.strip() for t in root.locator(".token").all_inner_texts()]
-    assert [t.replace("×", "").strip() for t in tokens] == wanted, tokens
+    tokens = [t.replace("×", "").strip() for t in root.locator(".token").all_inner_texts()]
+    assert tokens == wanted, tokens
+
+
+def _download(page, button: str, suffix: str, tmp_path: Path) -> Path:
+    with page.expect_download() as info:
+        page.click(button)
+        page.wait_for_function(
+            "(suffix) => [...document.querySelectorAll('#qa-pack-file a')].some(a => "
+            "(a.textContent || '').includes(suffix) || (a.getAttribute('href') || '').includes(suffix))",
+            arg=suffix,
+        )
+        page.locator("#qa-pack-file a").first.click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    return target
+
+
+def _without_timestamp(md: str) -> str:
+    return re.sub(r"生成时间：[^。]+。", "", md)
+
+
+def test_review_and_export_equal_the_api(page, server_url, tmp_path):
+    from docx import Document
+
+    _gather(page, "网格化管理、新就业群体", max_items=10)
+    summary = page.inner_text("#qa-pack-summary")
+    total = int(re.search(r"共汇编 (\d+) 条素材", summary).group(1))
+    assert "未生成要点小结" in summary  # says plainly that summaries are off (extractive mode)
+    topics = page.locator("#qa-pack-review .qa-pack-topic").all_inner_texts()
+    assert topics == ["一、网格化管理", "二、新就业群体"]
+    assert _boxes(page).count() == total and total <= 20
+    assert all(_boxes(page).nth(j).is_checked() for j in range(total))
+    # each document's title once per group: never twice in a row inside a section
+    for titles in page.eval_on_selector_all(
+        "#qa-pack-review details.qa-pack-section",
+        "els => els.map(d => [...d.querySelectorAll('.qa-pack-doc')].map(t => t.textContent))",
+    ):
+        assert len(titles) == len(set(titles)), titles
+    page.screenshot(path=str(ARTIFACTS / "gathered.png"), full_page=True)
+
+    # untick two items, remove 数据成效, put 工作举措 first
+    dropped = [_boxes(page).nth(j).get_attribute("data-id") for j in (0, 1)]
+    for j in (0, 1):
+        _boxes(page).nth(j).uncheck()
+    order = ["工作举措", "典型案例"]
+    _set_order(page, order)
+
+    md_path = _download(page, "#qa-pack-md", ".md", tmp_path)
+    md = md_path.read_text("utf-8")
+    docx_path = _download(page, "#qa-pack-docx", ".docx", tmp_path)
+    assert docx_path.suffix == ".docx" and "网格化管理" in docx_path.name
+    page.screenshot(path=str(ARTIFACTS / "exported.png"), full_page=True)
+
+    # the same choices through the API give the same file: one export semantics
+    body = {
+        "topics": ["网格化管理", "新就业群体"],
+        "max_items": 10,
+        "exclude": dropped,
+        "sections": order,
+        "format": "md",
+    }
+    api_md = httpx.post(f"{server_url}/api/coursepack", json=body, timeout=120).text
+    assert _without_timestamp(md) == _without_timestamp(api_md)
+    assert "数据成效（" not in md and md.index("）工作举措（") < md.index("）典型案例（")
+    kept = sum(1 for line in md.splitlines() if line.startswith("- "))
+    exported = page.inner_text("#qa-pack-exported")
+    assert int(re.search(r"（(\d+) 条）", exported).group(1)) == kept
+    doc = Document(str(docx_path))
+    assert sum(1 for p in doc.paragraphs if p.style.name == "List Bullet") == kept
+
+
+def test_phone_review_collapses_and_keeps_export_on_screen(phone):
+    _gather(phone, "网格化管理")
+    height = phone.viewport_size["height"]
+
+    def export_on_screen() -> bool:
+        box = phone.locator("#qa-pack-docx").bounding_box()
+        return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height
+
+    phone.locator("#qa-pack-docx").scroll_into_view_if_needed()
+    assert export_on_screen()
+    review = phone.locator("#qa-pack-review").bounding_box()
+    assert review["height"] > height  # a long review
+    phone.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    phone.wait_for_function("() => window.scrollY > 0")
+    assert export_on_screen(), "the export buttons scrolled away"  # sticky above the review
+    phone.screenshot(path=str(ARTIFACTS / "phone-bottom.png"))
+
+    section = phone.locator("#qa-pack-review details.qa-pack-section").first
+    assert section.get_attribute("open") is not None
+    section.locator("summary").scroll_into_view_if_needed()
+    section.locator("summary").click()
+    phone.wait_for_function("() => !document.querySelector('#qa-pack-review details.qa-pack-section').open")
+    assert not section.locator("input[type=checkbox]").first.is_visible()
+    widths = phone.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1] + 1, widths  # nothing wider than the phone
+    phone.screenshot(path=str(ARTIFACTS / "phone-collapsed.png"), full_page=True)
+
+
+def _ext_a_families() -> set[str]:
+    out = subprocess.run(
+        ["fc-list", f":charset={ord(EXT_A_CHAR):x}", "family"], capture_output=True, text=True
+    )
+    return {f.strip() for line in out.stdout.splitlines() for f in line.split(",")}
+
+
+def test_extension_a_renders_with_a_real_glyph(page):
+    """The review shows 㮾梨街道; the browser draws 㮾 with a font that has the glyph (Chromium's own report of the
+    platform font used for the text), not a .notdef box."""
+    _gather(page, "网格化管理")
+    assert EXT_A_CHAR in page.inner_text("#qa-pack-review")
+    page.evaluate(
+        "(ch) => { const s = document.createElement('span'); s.id = 'qa-probe'; s.textContent = ch;"
+        " document.querySelector('#qa-pack-review .qa-pack-doc').appendChild(s); }",
+        EXT_A_CHAR,
+    )
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "#qa-probe"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    used = {f["familyName"] for f in fonts if f["glyphCount"]}
+    assert used, fonts
+    covering = _ext_a_families()
+    assert used <= covering, f"㮾 drawn with {used}, fonts covering it: {sorted(covering)[:6]}"
+    family = page.eval_on_selector("#qa-pack-review", "el => getComputedStyle(el).fontFamily")
+    assert family.split(",")[0].strip().strip('"') in covering  # the stack leads with an Extension A font
 
 
 def test_empty_topic_shows_a_chinese_message(page):
-    _open_tab(page)
+    page.get_by_role("tab", name="课程素材").click()
+    page.wait_for_selector("#qa-pack-topics textarea")
     page.fill("#qa-pack-topics textarea", "  ")
     page.click("#qa-pack-gather")
     page.wait_for_selector("#qa-pack-summary .qa-notice-error")
