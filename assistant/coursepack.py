@@ -273,7 +273,14 @@ class CoursePack:
         for s in self.sections:
             if s.kind not in kinds:
                 kinds.append(s.kind)
-        return [Section(k, [i for s in self.sections if s.kind == k for i in s.items]) for k in kinds]
+        return [
+            Section(
+                k,
+                [i for s in self.sections if s.kind == k for i in s.items],
+                [c for s in self.sections if s.kind == k for c in s.summary],
+            )
+            for k in kinds
+        ]
 
     def to_dict(self) -> dict:
         out = {
