@@ -294,8 +294,15 @@ class IndexStore:
         return self.dense_failed_at > 0 and self.dense_failed_at >= since
 
     def chroma_status(self) -> str:
-        """'ok' or 'down', checked now (a heartbeat; the embedded store reports ok once it opens)."""
+        """'ok' or 'down', checked now: a server's heartbeat within 2 s (a hung server must not hang /healthz);
+        the embedded store is ok once it opens."""
         try:
+            if self.chroma_url:
+                import httpx
+
+                url = urlparse(self.chroma_url if "://" in self.chroma_url else f"http://{self.chroma_url}")
+                base = f"{url.scheme}://{url.hostname or '127.0.0.1'}:{url.port or 8000}"
+                httpx.get(f"{base}/api/v2/heartbeat", timeout=2.0).raise_for_status()
             self._chroma.heartbeat()
         except Exception as exc:
             self._mark_dense_down(
@@ -666,7 +673,9 @@ class IndexStore:
         total = len(set(shas))
         if progress:
             progress(done, total)
-        step = max(BATCH, getattr(self.embedder, "batch_size", BATCH))  # a remote endpoint takes larger batches
+        step = max(
+            BATCH, getattr(self.embedder, "batch_size", BATCH)
+        )  # a remote endpoint takes larger batches
         for i in range(0, len(todo), step):
             batch = todo[i : i + step]
             vecs = self.embedder.embed_passages([text_of[s] for s in batch])
