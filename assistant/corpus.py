@@ -110,8 +110,9 @@ def extract_raw(
 def clean_text(raw: str, layout: str = "text") -> str:
     """Raw extracted text → the stored text. Paragraphs are separated by one blank line.
 
-    Layouts: "paragraphs" (Word, HTML: one line per paragraph, never re-joined), "text" (plain text and
-    Markdown, possibly broken by a newspaper layout) and "pdf" (lines broken at the page width).
+    Layouts: "paragraphs" (Word, HTML, and PDF/OCR whose lines the parser joined by their geometry: one
+    line per paragraph, never re-joined) and "text" (plain text and Markdown, maybe broken by a newspaper
+    layout: re-joined on the signals below).
     """
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     lines = [_normalise_line(line) for line in raw.split("\n")]
@@ -119,7 +120,7 @@ def clean_text(raw: str, layout: str = "text") -> str:
     lines = _drop_boilerplate(lines)
     lines = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
     lines = [part for line in lines for part in _split_dateline(line)]
-    paragraphs = lines if layout == "paragraphs" else _rejoin(lines, layout)
+    paragraphs = lines if layout == "paragraphs" else _rejoin(lines)
     return "\n\n".join(_MD_HEADING.sub("", p) for p in paragraphs if _MD_HEADING.sub("", p).strip())
 
 
@@ -170,10 +171,9 @@ def _is_caption(line: str) -> bool:
     return bool(_CAPTION.search(line)) and len(line) < 150
 
 
-def _is_heading(line: str, long_line: int = HEADING_MAX) -> bool:
-    """Numbered (一、 （一） 1. 第一章) or Markdown headings without end punctuation, whatever commas they hold.
-    One that fills a whole PDF line may go on in the next line."""
-    return bool(_NUMBERED.match(line)) and not _is_terminal(line) and len(line) < max(long_line, 12)
+def _is_heading(line: str) -> bool:
+    """Numbered (一、 （一） 1. 第一章) or Markdown headings without end punctuation, whatever commas they hold."""
+    return bool(_NUMBERED.match(line)) and not _is_terminal(line) and len(line) < HEADING_MAX
 
 
 def _is_table_row(line: str) -> bool:
@@ -194,56 +194,41 @@ def _detached(line: str) -> bool:
     )
 
 
-def _is_broken(line: str, long_line: int, layout: str = "text", full_line: int = 0) -> bool:
+def _is_broken(line: str, long_line: int) -> bool:
     """Did page layout cut this line mid-sentence? Headings, bylines, captions and table rows never are."""
     if _is_terminal(line) or _is_byline(line) or _is_caption(line) or _MD_HEADING.match(line):
         return False
-    if _is_table_row(line):
+    if _is_table_row(line) or _is_heading(line):
         return False
-    if _NUMBERED.match(line):
-        # a numbered heading goes on only where it fills a whole PDF line
-        return layout == "pdf" and full_line > 0 and len(line) >= full_line - 1
     if len(line) >= long_line or _unbalanced(line):
         return True
     # a short line with an in-sentence comma and no title-style spacing is a sentence cut short
     return bool(re.search(r"[，,]", line)) and " " not in line
 
 
-def _rejoin(lines: list[str], layout: str) -> list[str]:
-    long_line, full_line = LONG_LINE, 0
-    if layout == "pdf":
-        lengths = sorted(len(x) for x in lines if len(x) > 8)
-        if lengths:
-            long_line = min(LONG_LINE, max(10, int(0.8 * lengths[len(lengths) // 2])))
-            full_line = lengths[int(0.9 * (len(lengths) - 1))]  # the page (or column) width in characters
+def _rejoin(lines: list[str]) -> list[str]:
     pending = list(lines)
     out: list[str] = []
     while pending:
         current = pending.pop(0)
-        heading = bool(_NUMBERED.match(current))
-        while _is_broken(current, long_line, layout, full_line):
-            j = _continuation_index(current, pending, layout)
+        while _is_broken(current, LONG_LINE):
+            j = _continuation_index(current, pending)
             if j is None:
                 break
-            nxt = pending.pop(j)
-            current = _glue(current, nxt)
-            if heading and len(nxt) < long_line:
-                break  # the heading's last line: the paragraph below is not part of it
+            current = _glue(current, pending.pop(j))
         out.append(current)
-    return _attach_orphans(out, long_line, layout)
+    return _attach_orphans(out, LONG_LINE)
 
 
-def _continuation_index(current: str, pending: list[str], layout: str = "text") -> int | None:
+def _continuation_index(current: str, pending: list[str]) -> int | None:
     """Where a broken line goes on. Newspaper pages interleave articles, so: a line that closes the
     quotation left open, else the next body line after at most a few captions or headings; never past
-    a byline or a Markdown heading (another article starts there). In a PDF the next line follows."""
+    a byline or a Markdown heading (another article starts there)."""
     window = []
     for line in pending[:8]:
         if _MD_HEADING.match(line) or _is_byline(line):
             break
         window.append(line)
-    if layout == "pdf":
-        return 0 if window and not _is_heading(window[0]) and not _is_table_row(window[0]) else None
     if current.count("“") > current.count("”"):
         for j, line in enumerate(window):
             if _first_double_quote(line) == "”":
@@ -259,12 +244,12 @@ def _first_double_quote(line: str) -> str:
     return m.group(0) if m else ""
 
 
-def _attach_orphans(paragraphs: list[str], long_line: int, layout: str = "text") -> list[str]:
+def _attach_orphans(paragraphs: list[str], long_line: int) -> list[str]:
     """A paragraph still cut short takes the next stray tail fragment ("一定影响。") a column break left."""
     out = list(paragraphs)
     i = 0
     while i < len(out):
-        if _is_broken(out[i], long_line, layout) and not _NUMBERED.match(out[i]):
+        if _is_broken(out[i], long_line):
             for j in range(i + 1, min(len(out), i + 40)):
                 if _is_orphan(out[j]):
                     out[i] = _glue(out[i], out.pop(j))

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import EmptyDocument, PayloadTooLarge, UnsupportedFileType
 
@@ -66,7 +67,7 @@ class Limits:
 @dataclass
 class Parsed:
     text: str
-    layout: str  # "paragraphs" (Word, HTML), "text" (maybe broken lines) or "pdf" (broken at page width)
+    layout: str  # "paragraphs" (Word, HTML, PDF/OCR joined by geometry) or "text" (maybe broken lines)
     parser: str  # e.g. "pypdfium2", "pypdfium2+rapidocr", "libreoffice+python-docx"
     ocr: bool = False
 
@@ -329,7 +330,7 @@ def pdf_to_text(data: bytes, limits: Limits | None = None, progress: Progress | 
                 f"PDF 页数过多（{n} 页）：上限为 {limits.max_pdf_pages} 页"
                 "（ASSISTANT_PARSE_MAX_PDF_PAGES），请拆分后上传。"
             )
-        pages: list[list[str] | None] = []
+        pages: list[list[Line] | None] = []
         chars = 0
         for i in range(n):
             page = pdf[i]
@@ -337,17 +338,80 @@ def pdf_to_text(data: bytes, limits: Limits | None = None, progress: Progress | 
                 lines = _page_lines(page)
             finally:
                 page.close()
-            chars += sum(len(x) for x in lines)
+            chars += sum(len(x.text) for x in lines)
             _check_chars(chars, limits)
-            pages.append(lines if any(x.strip() for x in lines) else None)
+            pages.append(lines if any(x.text.strip() for x in lines) else None)
         blank = [i for i, p in enumerate(pages) if p is None]
         if blank:
             _ocr_pages(pdf, pages, blank, limits, progress)
     finally:
         pdf.close()
-    texts = strip_running_lines([p or [] for p in pages])
+    kept = strip_running_lines([mark_full(p or []) for p in pages])
     parser = "pypdfium2+rapidocr" if blank else "pypdfium2"
-    return Parsed("\n".join("\n".join(p) for p in texts), "pdf", parser, ocr=bool(blank))
+    return Parsed("\n".join(join_lines(kept)), "paragraphs", parser, ocr=bool(blank))
+
+
+class Line(NamedTuple):
+    """One printed line: its text and where it starts and ends on the page (size: one CJK cell)."""
+
+    text: str
+    left: float
+    right: float
+    size: float
+
+
+_ENDS = re.compile(r"[。！？!?…；;：:]+[”’」』）)》\"']*$")
+
+
+def mark_full(lines: list[Line]) -> list[tuple[str, bool]]:
+    """(text, runs to the right margin) per line. A line that reaches its column's right margin goes on in
+    the next line; one that stops short ends a paragraph or is a heading, whatever commas it holds.
+    Columns are lines starting near the same x; a column's margin is where most of its lines end."""
+    if not lines:
+        return []
+    cell = sorted(x.size for x in lines)[len(lines) // 2] or 1.0
+    groups: list[list[Line]] = []
+    for line in sorted(lines, key=lambda x: x.left):
+        if groups and line.left - groups[-1][-1].left <= 3 * cell:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    margins = []  # (left edge, right margin) of columns with enough lines to tell
+    for g in groups:
+        if len(g) >= 3:
+            rights = sorted(x.right for x in g)
+            margins.append((g[0].left, rights[int(0.9 * (len(rights) - 1))]))
+    if not margins:
+        rights = sorted(x.right for x in lines)
+        margins = [(0.0, rights[-1])]
+    out = []
+    for k, line in enumerate(lines):
+        column = [m for m in margins if m[0] <= line.left + 3 * cell] or margins[:1]
+        margin = column[-1][1]
+        # a line also ends short when what follows cannot be split or start a line: a number or Latin
+        # word that did not fit, or a character kept with an opening quote (line-breaking rules)
+        nxt = lines[k + 1].text if k + 1 < len(lines) else ""
+        word = re.match(r"[A-Za-z0-9.,%]*", nxt).group(0)
+        slack = 2.2 * cell + min(len(word), 12) * 0.6 * cell
+        out.append((line.text, line.right >= margin - slack))
+    return out
+
+
+def join_lines(pages: list[list[tuple[str, bool]]]) -> list[str]:
+    """Paragraphs: a line running to the margin without closing its sentence goes on in the next line,
+    across a page break too."""
+    out: list[str] = []
+    open_ = False
+    for lines in pages:
+        for text, full in lines:
+            if out and open_:
+                left = out[-1]
+                sep = " " if left[-1:].isascii() and left[-1:].isalnum() and text[:1].isascii() else ""
+                out[-1] = left + sep + text
+            else:
+                out.append(text)
+            open_ = full and not _ENDS.search(text)
+    return out
 
 
 _STREAM = re.compile(rb"stream\r?\n")
@@ -398,7 +462,7 @@ def _inflated_size(d, compressed: memoryview, allowance: int) -> int:
     return produced
 
 
-def _page_lines(page) -> list[str]:
+def _page_lines(page) -> list[Line]:
     """pdfium's lines, each re-ordered by its characters' x positions: runs in another font (curly quotes,
     Latin) are written after the CJK run by some producers and would otherwise land at the line end.
     Spaces pdfium generated between glyphs are dropped next to CJK and kept between Latin words."""
@@ -423,11 +487,13 @@ def _page_lines(page) -> list[str]:
             lines.append(_order_line(current))
     finally:
         tp.close()
-    return [x for x in lines if x]
+    return [x for x in lines if x and x.text]
 
 
-def _order_line(chars: list[tuple[float, float, str, bool]]) -> str:
-    glyphs = [c for c in chars if not (c[3] and c[2].isspace())]
+def _order_line(chars: list[tuple[float, float, str, bool]]) -> Line | None:
+    glyphs = [c for c in chars if not (c[3] and c[2].isspace()) and not c[2].isspace()]
+    if not glyphs:
+        return None
     spaces = [c for c in chars if c[3] and c[2].isspace()]
     glyphs.sort(key=lambda c: c[0])
     out = []
@@ -438,7 +504,9 @@ def _order_line(chars: list[tuple[float, float, str, bool]]) -> str:
             if gap and _latin(prev) and _latin(ch):
                 out.append(" ")
         out.append(ch)
-    return "".join(out).strip()
+    widths = sorted(g[1] - g[0] for g in glyphs if not g[2].isascii()) or [2 * (g[1] - g[0]) for g in glyphs]
+    size = widths[len(widths) // 2]
+    return Line("".join(out).strip(), glyphs[0][0], max(g[1] for g in glyphs), size)
 
 
 def _latin(ch: str) -> bool:
@@ -448,19 +516,26 @@ def _latin(ch: str) -> bool:
 _PAGE_NO = re.compile(r"^[-—–\s]*(第\s*)?\d{1,4}\s*(页)?\s*([/／]|共)?\s*(\d{1,4}\s*页?)?[-—–\s]*$")
 
 
-def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
+def strip_running_lines(pages: list[list]) -> list[list]:
     """Remove page headers/footers: a line that stands at the same place from a page's top or bottom on
-    most pages (digits masked, so "第 3 页" matches "第 4 页") and is shorter than a body line (a body line
-    runs to the margin), and bare page numbers ("- 3 -", "第 3 页", "3/12") at a page's edge."""
+    most pages (digits masked, so "第 3 页" matches "第 4 页") and stops short of the margin (body lines
+    run to it), and bare page numbers ("- 3 -", "第 3 页", "3/12") at a page's edge. Lines are strings or
+    (text, runs to the margin) pairs from `mark_full`."""
 
-    def key(line: str) -> str:
-        return re.sub(r"\d+", "#", re.sub(r"\s+", "", line))
+    def text(line) -> str:
+        return line if isinstance(line, str) else line[0]
+
+    def key(line) -> str:
+        return re.sub(r"\d+", "#", re.sub(r"\s+", "", text(line)))
 
     edge = 3
-    widths = sorted(text_width(x) for lines in pages for x in lines)
+    widths = sorted(text_width(text(x)) for lines in pages for x in lines)
     body = widths[int(0.9 * (len(widths) - 1))] if widths else 0
 
-    def slots(lines: list[str]):
+    def short(line) -> bool:
+        return text_width(line) < 0.85 * body if isinstance(line, str) else not line[1]
+
+    def slots(lines: list):
         n = len(lines)
         for j, line in enumerate(lines):
             if j < edge:
@@ -475,8 +550,8 @@ def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
     running = {slot for slot, c in counts.items() if c >= need and not re.search(r"[。！？]$", slot[2])}
     out = []
     for lines in pages:
-        drop = {j for j, slot in slots(lines) if slot in running and text_width(lines[j]) < 0.85 * body}
-        drop |= {j for j, _slot in slots(lines) if _PAGE_NO.match(lines[j])}
+        drop = {j for j, slot in slots(lines) if slot in running and short(lines[j])}
+        drop |= {j for j, _slot in slots(lines) if _PAGE_NO.match(text(lines[j]))}
         out.append([line for j, line in enumerate(lines) if j not in drop])
     return out
 
@@ -520,7 +595,7 @@ def _ocr_pages(pdf, pages: list, blank: list[int], limits: Limits, progress: Pro
             f"需要文字识别的扫描页过多（{len(blank)} 页）：上限为 {limits.max_ocr_pages} 页"
             "（ASSISTANT_PARSE_MAX_OCR_PAGES），请拆分后上传。"
         )
-    chars = sum(len(x) for p in pages if p for x in p)
+    chars = sum(len(x.text) for p in pages if p for x in p)
     for k, i in enumerate(blank):
         if progress:
             progress(k, len(blank))
@@ -530,7 +605,7 @@ def _ocr_pages(pdf, pages: list, blank: list[int], limits: Limits, progress: Pro
         finally:
             page.close()
         pages[i] = ocr_image(image)
-        chars += sum(len(x) for x in pages[i])
+        chars += sum(len(x.text) for x in pages[i])
         _check_chars(chars, limits)
     if progress:
         progress(len(blank), len(blank))
@@ -551,10 +626,10 @@ def image_to_text(data: bytes, limits: Limits) -> Parsed:
         image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise EmptyDocument("图片文件已损坏或无法读取：请上传完整的 .png 或 .jpg 文件。") from exc
-    return Parsed("\n".join(ocr_image(image)), "pdf", "rapidocr", ocr=True)
+    return Parsed("\n".join(join_lines([mark_full(ocr_image(image))])), "paragraphs", "rapidocr", ocr=True)
 
 
-def ocr_image(image) -> list[str]:
+def ocr_image(image) -> list[Line]:
     """Recognised text lines in reading order: boxes grouped into rows by their vertical centres."""
     import numpy as np
 
@@ -565,7 +640,7 @@ def ocr_image(image) -> list[str]:
     for box, text, _score in result or []:
         ys = [p[1] for p in box]
         xs = [p[0] for p in box]
-        boxes.append((min(ys), max(ys), min(xs), text.strip()))
+        boxes.append((min(ys), max(ys), min(xs), text.strip(), max(xs)))
     boxes.sort(key=lambda b: (b[0] + b[1]) / 2)
     rows: list[list[tuple]] = []
     for b in boxes:
@@ -576,4 +651,11 @@ def ocr_image(image) -> list[str]:
                 rows[-1].append(b)
                 continue
         rows.append([b])
-    return [" ".join(b[3] for b in sorted(row, key=lambda b: b[2]) if b[3]) for row in rows if row]
+    out = []
+    for row in rows:
+        row.sort(key=lambda b: b[2])
+        text = " ".join(b[3] for b in row if b[3])
+        if text:
+            height = sorted(b[1] - b[0] for b in row)[len(row) // 2]
+            out.append(Line(text, row[0][2], max(b[4] for b in row), height))
+    return out

@@ -114,7 +114,7 @@ def _ocr(pages: int = 10) -> dict:
     accuracy = []
     for k in range(2):
         image = document[k].render(scale=parsers.OCR_DPI / 72, grayscale=True).to_pil()
-        accuracy.append(similarity("".join(page_lines[k]), "".join(parsers.ocr_image(image))))
+        accuracy.append(similarity("".join(page_lines[k]), "".join(x.text for x in parsers.ocr_image(image))))
     return {
         "pages": pages,
         "seconds": round(seconds, 1),

@@ -134,8 +134,7 @@ def paragraphs(raw: str, layout: str = "text") -> list[str]:
     return corpus.clean_text(raw, layout).split("\n\n")
 
 
-@pytest.mark.parametrize("layout", ["text", "pdf"])
-def test_numbered_headings_never_join_the_next_paragraph(layout):
+def test_numbered_headings_never_join_the_next_paragraph():
     raw = (
         "（一）着力扩大国内需求，推动经济实现良性循环\n"
         "内需是经济发展的基本动力，要把恢复和扩大消费摆在优先位置，多渠道增加城乡居民收入。\n"
@@ -144,29 +143,13 @@ def test_numbered_headings_never_join_the_next_paragraph(layout):
         "3.稳步推进城市更新，改善居住条件\n"
         "今年计划改造老旧小区五万个。"
     )
-    got = paragraphs(raw, layout)
+    got = paragraphs(raw)
     for heading in (
         "（一）着力扩大国内需求，推动经济实现良性循环",
         "二、加快建设现代化产业体系，推进产业智能化",
         "3.稳步推进城市更新，改善居住条件",
     ):
         assert heading in got
-
-
-def test_a_pdf_heading_wrapped_at_the_page_width_is_one_heading():
-    raw = "\n".join(
-        [
-            "（一）着力完善网格体系，推动服",
-            "务力量下沉",
-            "各区按照要求将楼栋长、单元长纳",
-            "入网格力量，全年走访群众十五万",
-            "户次。",
-        ]
-    )
-    assert paragraphs(raw, "pdf") == [
-        "（一）着力完善网格体系，推动服务力量下沉",
-        "各区按照要求将楼栋长、单元长纳入网格力量，全年走访群众十五万户次。",
-    ]
 
 
 def test_word_paragraphs_are_never_rejoined():

@@ -101,6 +101,25 @@ def test_pdf_headings_stay_their_own_paragraphs(office_files):
     assert any(p.startswith("2023年以来") and p.endswith("缩短至3.5天。") for p in paragraphs)
 
 
+def test_pdf_lines_join_where_they_run_to_the_margin():
+    """Geometry decides: a heading that wraps at the margin is one heading, a short line (a heading with a
+    comma) ends its paragraph, a line cut before a number that did not fit goes on."""
+    L = parsers.Line
+    lines = [
+        L("（一）着力完善网格体系，推动服务力量下沉工作", 90, 370, 14),
+        L("取得实效", 90, 146, 14),
+        L("坚持党建引领，推动基层治理", 90, 272, 14),
+        L("各区按照要求将楼栋长、单元长纳入网格力量，全", 90, 371, 14),
+        L("年走访群众，化解矛盾纠纷四千三百余件，共计", 90, 346, 14),  # "15.2" did not fit
+        L("15.2万户次。", 90, 170, 14),
+    ]
+    assert parsers.join_lines([parsers.mark_full(lines)]) == [
+        "（一）着力完善网格体系，推动服务力量下沉工作取得实效",
+        "坚持党建引领，推动基层治理",
+        "各区按照要求将楼栋长、单元长纳入网格力量，全年走访群众，化解矛盾纠纷四千三百余件，共计15.2万户次。",
+    ]
+
+
 def test_running_headers_and_page_numbers_removed():
     body = "各区县要将网格员经费纳入财政预算，保障网格员待遇，建立考核激励机制，"  # a line to the margin
     pages = [["XX市人民政府公报", f"{body}第{i}页", body, f"- {i} -"] for i in range(1, 5)]
