@@ -29,6 +29,9 @@ CONFIDENCE_FEATURES = (
     "typed",  # a figure/date/person/place/name was asked
     "ent_missing_doc",
     "ent_paragraph",
+    "rare_missing",
+    "focus_sentence",
+    "near_any",  # one of the three best sentences holds the asked kind of answer in a clause about it
     "cov_sentence",
     "cov_paragraph",
     "cov_document",

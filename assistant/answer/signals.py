@@ -24,6 +24,7 @@ FEATURES = (
     "cov_paragraph",
     "cov_document",  # title included
     "focus_sentence",  # the words next to the question word (多少名会员 → 会员) are in the sentence
+    "rare_missing",  # share of the question's three rarest terms (by idf) the sentence lacks
     "ent_sentence",  # share of the question's names (places, units, years, phrases) in the sentence
     "ent_paragraph",
     "ent_missing_doc",  # share of the question's names its document never mentions
@@ -172,6 +173,14 @@ def _share(names: list[str], text_norm: str) -> float:
     return sum(name_in(n, text_norm) for n in names) / len(names) if names else 0.0
 
 
+RARE_TERMS = 3
+
+
+def _rare_missing(q: Question, text_norm: str) -> float:
+    rare = sorted((t for t in q.terms if len(t) >= 2), key=lambda t: -q.weights.get(t, 0.0))[:RARE_TERMS]
+    return sum(t not in text_norm for t in rare) / len(rare) if rare else 0.0
+
+
 def features(q: Question, hit: Hit, rank: int, span: tuple[int, int], sentence: str, paragraph: str) -> np.ndarray:
     doc = hit.doc
     sn, pn = normalise(sentence), normalise(paragraph)
@@ -185,6 +194,7 @@ def features(q: Question, hit: Hit, rank: int, span: tuple[int, int], sentence: 
         "cov_paragraph": coverage(q, paragraph),
         "cov_document": coverage(q, doc_norm),
         "focus_sentence": _share(q.focus, sn),
+        "rare_missing": _rare_missing(q, sn),
         "ent_sentence": _share(q.entities, sn),
         "ent_paragraph": _share(q.entities, pn),
         "ent_missing_doc": (1.0 - _share(q.entities, doc_norm)) if q.entities else 0.0,
