@@ -36,8 +36,10 @@ WEIGHTS_FILE = Path(__file__).with_name("coursepack_weights.py")
 BARS = {"recall": 0.85, "items": 25.0, "overlap": 0.35}
 # Where every fit starts (hand-set, never fitted): a fold's fit must not start from weights that saw its topic.
 PRIOR = dict(lex=1.0, neighbour=0.1, para=0.0, expansion=0.4, dense=0.4, fused=0.3, heading=0.4)
+# The threshold is set by hand, not fitted: items down to this gap below the topic's best score (then the cap).
+# Fitted per fold it overfitted (leave-one-topic-out recall 0.71 vs 0.74 for this fixed gap).
+GAP = 2.0
 GRID = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5, 2.0)
-THRESHOLDS = tuple(round(0.5 + 0.25 * i, 2) for i in range(15)) + (99.0,)
 
 
 def load_topics(path: Path = DEFAULT_TOPICS) -> list[dict]:
@@ -217,12 +219,12 @@ REGULARISE = 0.03  # per unit of weight moved away from the prior: six topics do
 
 
 def prior(tuning: cp.Tuning = cp.TUNING) -> cp.Tuning:
-    return replace(tuning, weights=tuple(PRIOR.get(f, 0.0) for f in cp.FEATURES), threshold=THRESHOLDS[-1])
+    return replace(tuning, weights=tuple(PRIOR.get(f, 0.0) for f in cp.FEATURES), threshold=GAP)
 
 
 def fit(cached: list[_Cached], start: cp.Tuning | None = None, rounds: int = 3) -> tuple[tuple[float, ...], float]:
-    """Coordinate ascent over the weights (lexical coverage fixed at 1 as the scale) and the threshold (a gap
-    below each topic's best score), from the hand-set PRIOR. Deterministic."""
+    """Coordinate ascent over the weights (lexical coverage fixed at 1 as the scale) from the hand-set PRIOR,
+    at the start's threshold (a gap below each topic's best score). Deterministic."""
     start = start or prior()
     weights = np.array(start.weights, dtype=float)
     threshold = start.threshold
@@ -239,10 +241,6 @@ def fit(cached: list[_Cached], start: cp.Tuning | None = None, rounds: int = 3) 
                 score = _objective(cached, trial, threshold, start.max_items)
                 if score > best + 1e-9:
                     best, weights, improved = score, trial, True
-        for t in THRESHOLDS:
-            score = _objective(cached, weights, t, start.max_items)
-            if score > best + 1e-9:
-                best, threshold, improved = score, t, True
         if not improved:
             break
     return tuple(round(float(w), 3) for w in weights), float(threshold)

@@ -38,8 +38,8 @@ from assistant.lexical import named_units, normalise
 from assistant.sources import is_machine_name, readable_file, source_label
 
 # Floors enforced out-of-fold on the dev topics. The bars are recall 0.85, items 25, overlap 0.35;
-# recall is enforced at what the current features reach out-of-fold (0.71; see the README and coursepack.json).
-OOF_RECALL = 0.70
+# recall is enforced at what the current features reach out-of-fold (0.74; see the README and coursepack.json).
+OOF_RECALL = 0.72
 MAX_ITEMS_PER_TOPIC = 25
 OOF_OVERLAP = 0.35
 CJK = re.compile(r"[\u4e00-\u9fff]")
