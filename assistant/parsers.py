@@ -617,14 +617,17 @@ def image_to_text(data: bytes, limits: Limits) -> Parsed:
 
     if not ocr_available():
         raise EmptyDocument(f"图片文件需要文字识别（OCR）：{OCR_HINT}。")
+    too_big = PayloadTooLarge(
+        f"图片像素过多：上限为 {limits.max_image_pixels} 像素，请缩小（如 300 dpi 的 A4）后上传。"
+    )
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))  # reads the header only: the size is known before decoding
         if image.width * image.height > limits.max_image_pixels:
-            raise PayloadTooLarge(
-                f"图片像素过多（{image.width}×{image.height}）：上限为 {limits.max_image_pixels} 像素，请缩小后上传。"
-            )
+            raise too_big
         image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise too_big from exc
+    except (UnidentifiedImageError, OSError) as exc:
         raise EmptyDocument("图片文件已损坏或无法读取：请上传完整的 .png 或 .jpg 文件。") from exc
     return Parsed("\n".join(join_lines([mark_full(ocr_image(image))])), "paragraphs", "rapidocr", ocr=True)
 

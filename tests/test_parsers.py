@@ -280,6 +280,23 @@ def test_without_the_ocr_extra_the_422_says_how_to_enable_it(monkeypatch):
         parsers.parse(blank.getvalue(), ".pdf")
 
 
+def test_image_pixel_bomb_refused_from_the_header(monkeypatch):
+    import struct
+    import zlib as z
+
+    monkeypatch.setattr(parsers, "ocr_available", lambda: True)
+    monkeypatch.setattr(parsers, "ocr_image", lambda image: pytest.fail("the bomb was decoded"))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", z.crc32(kind + body))
+
+    for side in (9000, 30000):  # over our cap; over Pillow's own bomb limit
+        png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+        png += chunk(b"IDAT", z.compress(b"\0" * 1000)) + chunk(b"IEND", b"")
+        with pytest.raises(PayloadTooLarge, match="像素"):
+            parsers.parse(png, ".png")
+
+
 def test_ocr_page_budget(monkeypatch):
     from PIL import Image
 
