@@ -145,6 +145,9 @@ class AskResponse(BaseModel):
     grounded: bool = Field(..., description="资料中没有答案时为 false（answer 说明“资料中未找到……”）")
     mode: Literal["extractive", "llm"]
     citations: list[CitationOut]
+    confidence: float | None = Field(
+        None, ge=0, le=1, description="回答模型估计答案正确的概率；不低于拟合阈值时 grounded 为 true"
+    )
     warning: str | None = Field(None, description="答案降级时的说明（例如大模型不可用，改用摘录式回答）")
 
 
