@@ -387,3 +387,21 @@ def test_serve_with_two_workers_answers_and_sees_every_write(base_index, tmp_pat
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+
+
+def test_llm_mode_with_chroma_unreachable_answers_from_keywords_with_the_warning(base_index, tmp_path):
+    from openai_server import FakeLLM, serve
+
+    dirs = copy_index(base_index, tmp_path)
+    unreachable = f"http://127.0.0.1:{free_port()}"  # nothing listens: the replica starts anyway, degraded
+    with serve(FakeLLM()) as fake:
+        a = Assistant(
+            make_settings(
+                *dirs, chroma_url=unreachable, llm_base_url=fake.base_url, llm_timeout_s=10, llm_max_retries=0
+            )
+        )
+        health = a.health()
+        assert health["status"] == "degraded" and health["chroma"] == "down" and health["database"] == "ok"
+        answer = a.ask("“碧·有服务”这个服务群众的模式是哪个社区探索出来的？")
+    assert answer.mode == "llm" and answer.grounded and "碧海社区" in answer.answer
+    assert answer.warning == DENSE_DOWN_WARNING
