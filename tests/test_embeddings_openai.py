@@ -17,7 +17,11 @@ from assistant.embeddings import EmbeddingUnavailable, OpenAIEmbedder, load_embe
 from assistant.service import DENSE_DOWN_WARNING, Assistant
 
 KEY = "sk-embed-test"
-PASSAGES = ["碧海社区探索总结出“碧·有服务”服务群众新模式。", "工业园区多家企业开工复工。", "乡村振兴五项行动。"]
+PASSAGES = [
+    "碧海社区探索总结出“碧·有服务”服务群众新模式。",
+    "工业园区多家企业开工复工。",
+    "乡村振兴五项行动。",
+]
 QUESTION = "哪个社区推行了碧·有服务？"
 
 
@@ -84,7 +88,9 @@ def test_openai_client_gets_the_local_model_vectors(server):
     default = client.embeddings.create(model="e5-small-q4", input=PASSAGES)  # the SDK asks for base64
     floats = client.embeddings.create(model="e5-small-q4", input=PASSAGES, encoding_format="float")
     for response in (default, floats):
-        got = np.asarray([d.embedding for d in sorted(response.data, key=lambda d: d.index)], dtype=np.float32)
+        got = np.asarray(
+            [d.embedding for d in sorted(response.data, key=lambda d: d.index)], dtype=np.float32
+        )
         assert got.shape == (3, 384) and np.allclose(got, expected, atol=1e-5)
         assert response.model == "e5-small-q4" and response.usage.prompt_tokens == sum(map(len, PASSAGES))
     one = client.embeddings.create(model="e5-small-q4", input=f"query: {QUESTION}", encoding_format="float")
