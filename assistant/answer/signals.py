@@ -181,10 +181,11 @@ def _rare_missing(q: Question, text_norm: str) -> float:
     return sum(t not in text_norm for t in rare) / len(rare) if rare else 0.0
 
 
-def features(q: Question, hit: Hit, rank: int, span: tuple[int, int], sentence: str, paragraph: str) -> np.ndarray:
-    doc = hit.doc
+def features(
+    q: Question, hit: Hit, rank: int, sentence: str, paragraph: str, doc_norm: str, doc_cov: float
+) -> np.ndarray:
+    """The signals of one sentence; `doc_norm` (title and text, normalised) and its coverage come per document."""
     sn, pn = normalise(sentence), normalise(paragraph)
-    doc_norm = normalise(doc.get("title", "") + "\n" + doc["text"])
     typed = q.kind in ("number", "date", "person", "place", "name")
     ok, near = answer_type(q, sentence) if typed else (False, False)
     restated = sum(len(t) for t in q.terms if len(t) >= 2 and t in sn)
@@ -192,7 +193,7 @@ def features(q: Question, hit: Hit, rank: int, span: tuple[int, int], sentence: 
         "cov_sentence": coverage(q, sentence),
         "cov_chunk": coverage(q, hit.text),
         "cov_paragraph": coverage(q, paragraph),
-        "cov_document": coverage(q, doc_norm),
+        "cov_document": doc_cov,
         "focus_sentence": _share(q.focus, sn),
         "rare_missing": _rare_missing(q, sn),
         "ent_sentence": _share(q.entities, sn),
@@ -216,12 +217,18 @@ def features(q: Question, hit: Hit, rank: int, span: tuple[int, int], sentence: 
 
 def candidates(q: Question, hits: list[Hit], snapshot: Snapshot, min_chars: int = 6) -> list[Candidate]:
     out = []
+    docs: dict[str, tuple[str, float]] = {}
     for rank, hit in enumerate(hits):
         text = hit.doc["text"]
+        if hit.chunk.doc_id not in docs:
+            doc_norm = normalise(hit.doc.get("title", "") + "\n" + text)
+            docs[hit.chunk.doc_id] = (doc_norm, coverage(q, doc_norm))
+        doc_norm, doc_cov = docs[hit.chunk.doc_id]
         for span in snapshot.sentences_in(hit.chunk):
             sentence = text[span[0] : span[1]]
             if len(sentence.strip()) < min_chars:
                 continue
             paragraph = paragraph_of(text, span)
-            out.append(Candidate(hit, rank, span, sentence, paragraph, features(q, hit, rank, span, sentence, paragraph)))
+            x = features(q, hit, rank, sentence, paragraph, doc_norm, doc_cov)
+            out.append(Candidate(hit, rank, span, sentence, paragraph, x))
     return out
