@@ -39,7 +39,7 @@ from . import coursepack_text as ct
 from . import coursepack_weights as cw
 from .chunking import is_heading
 from .errors import AssistantError
-from .lexical import STOPWORDS, named_units, normalise, tokenize
+from .lexical import STOPWORDS, named_units, normalise, pos_tags, tokenize
 from .retrieval import Snapshot, search
 from .sources import source_label, source_title
 
@@ -965,7 +965,7 @@ def lead_in(part: Part, max_places: int = 6, max_figures: int = 3) -> list[Claim
         return []
     places: dict[str, list[str]] = {}
     for item in items:
-        for name in _places(item.text)[:1]:
+        for name in _places(item.text, part.topic)[:1]:
             if not any(name in p or p in name for p in places) and len(places) < max_places:
                 places.setdefault(name, []).append(item.doc_id)
     claims = []
@@ -982,18 +982,28 @@ def lead_in(part: Part, max_places: int = 6, max_figures: int = 3) -> list[Claim
         if not clause or clause in used:
             continue
         used.add(clause)
-        who = _places(item.text)[:1]
+        who = _places(item.text, part.topic)[:1]
         prefix = f"{who[0]}：" if who and who[0] not in clause else ""
         claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims
 
 
-def _places(text: str) -> list[str]:
-    """Named places/units of a sentence, not a counted noun (59处党群服务站 names no place)."""
+# verbs and generic modifiers that jieba sometimes glues to a unit word (深化街道, 合理布局党群服务站, 智慧小区)
+_VERBISH = re.compile(r"深化|发挥|发展|大力|布局|推进|落实|加强|完善|建设|打造|构建|优化|提升|健全|创新|智慧|规范|强化|全面")
+
+
+def _places(text: str, topic: str = "") -> list[str]:
+    """Named places/units of a sentence: not a counted noun (59处党群服务站), not a verb phrase (深化街道,
+    落实中小学校), not the topic's own words (智慧社区 in 智慧社区与数字化服务)."""
     out = []
     for name in named_units(text):
         at = text.find(name)
         if at > 0 and re.match(r"[0-9０-９一二三四五六七八九十百千万两余多]", text[at - 1]):
+            continue
+        tags = pos_tags(name)
+        if not tags or tags[0][1][:1] in ("v", "a", "d", "p", "c") or (topic and name in topic):
+            continue
+        if _VERBISH.search(name):
             continue
         out.append(name)
     return out
