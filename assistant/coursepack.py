@@ -613,6 +613,7 @@ def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
 
 # ----------------------------------------------------------------------------------------------- gathering
 
+
 def _terms(norm: str) -> list[str]:
     return [t for t in tokenize(norm) if len(t) >= 2 and t not in STOPWORDS and not re.search(r"\d", t)]
 
@@ -989,7 +990,9 @@ def lead_in(part: Part, max_places: int = 6, max_figures: int = 3) -> list[Claim
 
 
 # verbs and generic modifiers that jieba sometimes glues to a unit word (深化街道, 合理布局党群服务站, 智慧小区)
-_VERBISH = re.compile(r"深化|发挥|发展|大力|布局|推进|落实|加强|完善|建设|打造|构建|优化|提升|健全|创新|智慧|规范|强化|全面")
+_VERBISH = re.compile(
+    r"深化|发挥|发展|大力|布局|推进|落实|加强|完善|建设|打造|构建|优化|提升|健全|创新|智慧|规范|强化|全面"
+)
 
 
 def _places(text: str, topic: str = "") -> list[str]:

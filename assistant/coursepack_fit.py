@@ -222,7 +222,9 @@ def prior(tuning: cp.Tuning = cp.TUNING) -> cp.Tuning:
     return replace(tuning, weights=tuple(PRIOR.get(f, 0.0) for f in cp.FEATURES), threshold=GAP)
 
 
-def fit(cached: list[_Cached], start: cp.Tuning | None = None, rounds: int = 3) -> tuple[tuple[float, ...], float]:
+def fit(
+    cached: list[_Cached], start: cp.Tuning | None = None, rounds: int = 3
+) -> tuple[tuple[float, ...], float]:
     """Coordinate ascent over the weights (lexical coverage fixed at 1 as the scale) from the hand-set PRIOR,
     at the start's threshold (a gap below each topic's best score). Deterministic."""
     start = start or prior()
@@ -287,9 +289,9 @@ def write_weights(weights: tuple[float, ...], threshold: float, note: str) -> No
         note,
         '"""',
         "",
-        f"FEATURES = {tuple(cp.FEATURES)!r}",
+        f"FEATURES = ({', '.join(json.dumps(f) for f in cp.FEATURES)})",
         "WEIGHTS = {",
-        *[f"    {f!r}: {w!r}," for f, w in zip(cp.FEATURES, weights)],
+        *[f"    {json.dumps(f)}: {w!r}," for f, w in zip(cp.FEATURES, weights)],
         "}",
         f"THRESHOLD = {threshold!r}",
         "",
