@@ -189,9 +189,27 @@ def test_answer_without_markers_is_not_grounded(make_assistant, llm):
     assert_verified(answer, a)
 
 
-def test_model_refusal_is_not_grounded(make_assistant, llm):
-    llm.reset("refuse")
+@pytest.fixture
+def always_ask(tmp_path):
+    """An answer model whose threshold lets every question through to the LLM (to test the model's own refusals)."""
+    path = tmp_path / "always_ask.json"
+    model = load_model()
+    model.threshold = 0.0
+    model.save(path)
+    return {"answer_model": path}
+
+
+def test_questions_the_documents_do_not_answer_never_reach_the_model(make_assistant, llm):
     a = make_assistant()
+    streamed, answer = run(a, "观山湖区“豌豆家”儿童托管服务每月收费多少钱？")
+    assert not answer.grounded and answer.mode == "llm" and answer.answer.startswith(REFUSAL_PREFIX)
+    assert answer.confidence < load_model().threshold and not llm.requests
+    assert_verified(answer, a)
+
+
+def test_model_refusal_is_not_grounded(make_assistant, llm, always_ask):
+    llm.reset("refuse")
+    a = make_assistant(**always_ask)
     streamed, answer = run(a, "观山湖区“豌豆家”儿童托管服务每月收费多少钱？")
     assert not answer.grounded and answer.mode == "llm" and answer.warning is None
     assert answer.answer.startswith("资料中未找到能够回答该问题的信息")
@@ -200,8 +218,8 @@ def test_model_refusal_is_not_grounded(make_assistant, llm):
     assert_verified(answer, a)
 
 
-def test_refusal_citing_a_passage_keeps_that_citation(make_assistant, llm):
-    a = make_assistant()
+def test_refusal_citing_a_passage_keeps_that_citation(make_assistant, llm, always_ask):
+    a = make_assistant(**always_ask)
     _, answer = run(a, "花果园街道的广场舞协会目前有多少名会员？")
     assert not answer.grounded and answer.answer.startswith(REFUSAL_PREFIX)
     assert markers(answer.answer) == [1] and len(answer.citations) == 1
@@ -241,7 +259,8 @@ def test_endpoint_failure_falls_back_to_extractive(make_assistant, llm, behaviou
 def test_stream_cut_after_text_was_shown_says_so(make_assistant, llm):
     a = make_assistant()
     _, full = run(a, QUESTION)
-    llm.reset("cut", chunk_chars=2, break_at=(full.answer.index("]") + 4) / len(full.answer))
+    # cut a few characters into the second sentence: the first, complete and cited, has been released
+    llm.reset("cut", chunk_chars=2, break_at=(full.answer.index("]") + 8) / len(full.answer))
     streamed, answer = run(a, QUESTION)
     assert answer.mode == "extractive" and "中断" in answer.warning
     head, _, tail = streamed.partition("（大模型输出中断，以下改为摘录式回答。）")

@@ -268,7 +268,7 @@ def rescore_follow_up(
             score += 0.3
         if s.feature("heading"):
             score -= 0.15
-        kind_ok = answer_type(own, s.text)[0] if own.kind in TYPED else True
+        kind_ok = answer_type(own, s.text)[1] if own.kind in TYPED else True  # the asked kind, about what is asked
         out.append(Candidate(s.hit, s.rank, s.span, s.text, s.paragraph, s.x, score, kind_ok))
     out.sort(key=lambda x: -x.score)
     return out
