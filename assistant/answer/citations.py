@@ -65,8 +65,14 @@ def markers(text: str) -> list[int]:
     return [int(m) for m in _MARKER.findall(text)]
 
 
+_SOURCE_BRACKETS = re.compile(r"\[(\d{1,3})\]")
+
+
 def with_marker(sentence: str, n: int) -> str:
-    """Put [n] before the sentence's final punctuation: “……新模式[1]。”"""
+    """Put [n] before the sentence's final punctuation: “……新模式[1]。” Bracketed numbers the source itself
+    holds (a web page's “当选连任[45]”) become full-width ［45］ in the answer text, so that every [n] of an
+    answer is ours; the citation's quote keeps the source verbatim."""
+    sentence = _SOURCE_BRACKETS.sub(r"［\1］", sentence)
     m = re.search(r"([。！？!?…；;，,]*[”’」』）)》\"']*)$", sentence)
     tail = m.group(1) if m else ""
     body = sentence[: len(sentence) - len(tail)] if tail else sentence

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..errors import LLMFailure
 from ..lexical import normalise, words
 from ..prompts import load_prompt, render_prompt
 from ..retrieval import Hit, Snapshot
@@ -37,14 +38,6 @@ _PARTIAL_MARKER = re.compile(r"\s*(?:[\[【][\s\d,，、;；^资料段落来源�
 _CLAIM_END = re.compile(r"[。！？!?；;\n]")
 _REFERENCES = re.compile(r"\n+\s*参考资料[:：].*$", re.S)
 _FALLBACK_NOTICE = "\n\n（大模型输出中断，以下改为摘录式回答。）\n\n"
-
-
-class LLMFailure(Exception):
-    """The endpoint answered, but not usably (cut-off or empty stream); `reason` is Chinese."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 # ---------------------------------------------------------------- passages and prompts

@@ -23,7 +23,7 @@ _NUMBER_Q = re.compile(
     r"多少|几\s*[个名家项人次年户件元万亿倍%起支所座处条场批类届位种套轮亩天月周岁成期块]|几成|比例|占比|"
     r"多大|多高|多长|多远|多重|多快|多少钱|价格|售价|增幅|增速"
 )
-# a keyword query ending in a measured quantity ("2022年我国机动车保有量") asks for a figure
+# a keyword query ending in a measured quantity ("去年全省粮食产量") asks for a figure
 _MEASURE_END = re.compile(
     r"(?:量|率|额|数|价|金|收入|营收|利润|总值|GDP|人口|规模|票房|成绩|分数|得分|比分|点数)\s*[?？]?\s*$", re.I
 )
