@@ -84,6 +84,7 @@ class FakeLLM:
         self.token_delay_s = token_delay_s
         self.fail_first = fail_first  # misbehave for this many completions, then answer normally
         self.break_at = 0.5  # where a stream breaks (stall_mid, cut, truncate, garbage), as a share of it
+        self.suffix = ""  # appended to every answer (e.g. a second cited sentence)
         self.requests: list[dict] = []
         self.model_list_calls = 0
         self.timings: list[float] = []
@@ -98,7 +99,7 @@ class FakeLLM:
             self.timings.clear()
             self.model_list_calls = 0
             self.stall_s, self.api_key, self.chunk_chars = 3.0, None, 3
-            self.token_delay_s, self.fail_first, self.break_at = 0.0, 0, 0.5
+            self.token_delay_s, self.fail_first, self.break_at, self.suffix = 0.0, 0, 0.5, ""
             for key, value in options.items():
                 setattr(self, key, value)
         return self
@@ -144,6 +145,8 @@ class FakeLLM:
                     status_code=500,
                 )
             text = self._answer_text(body.get("messages", []), behaviour)
+            if self.suffix and "[" in text and "改写" not in json.dumps(body, ensure_ascii=False)[-200:]:
+                text += self.suffix
             limit = body.get("max_completion_tokens") or body.get("max_tokens")  # one character, one token
             finish = "length" if limit and len(text) > limit else "stop"
             text = text[:limit] if limit else text

@@ -258,9 +258,12 @@ def test_endpoint_failure_falls_back_to_extractive(make_assistant, llm, behaviou
 
 def test_stream_cut_after_text_was_shown_says_so(make_assistant, llm):
     a = make_assistant()
+    second = "这一服务模式得到了社区居民的普遍认可[1]。"
+    llm.reset(suffix=second)
     _, full = run(a, QUESTION)
     # cut a few characters into the second sentence: the first, complete and cited, has been released
-    llm.reset("cut", chunk_chars=2, break_at=(full.answer.index("]") + 8) / len(full.answer))
+    cut_at = (len(full.answer) - len(second) + 6) / len(full.answer)
+    llm.reset("cut", chunk_chars=2, break_at=cut_at, suffix=second)
     streamed, answer = run(a, QUESTION)
     assert answer.mode == "extractive" and "中断" in answer.warning
     head, _, tail = streamed.partition("（大模型输出中断，以下改为摘录式回答。）")
@@ -382,15 +385,19 @@ def test_each_sentence_needs_its_own_valid_citation():
     assert stream.feed("探索了新模式[") == ""
     assert stream.feed("5]。") == ""  # an invalid marker does not make a sentence citable
     assert stream.feed("它服务居民[2") == ""
-    assert stream.feed("]。") == ""  # complete, but a marker may still follow its full stop
-    assert stream.feed("热线") == "它服务居民[1]。"
+    assert stream.feed("]。") == "它服务居民[1]。"  # complete and cited: released at its full stop
+    assert stream.feed("热线") == ""
     assert stream.feed("电话是12345。") == ""
     assert stream.close() == ""
     assert stream.text == "它服务居民[1]。"
     assert stream.dropped == ["根据资料，碧海社区探索了新模式[5]。", "热线电话是12345。"]
     refusal = VerifiedStream(given=2)
     assert refusal.feed("资料中未") == ""
-    assert refusal.feed("找到收费标准。另") == "资料中未找到收费标准。"
+    assert refusal.feed("找到收费标准。") == ""  # uncited: a marker may still follow the full stop
+    assert refusal.feed("另") == "资料中未找到收费标准。"
+    late = VerifiedStream(given=2)
+    assert late.feed("碧海社区探索了新模式。") == ""
+    assert late.feed("[2]该") == "碧海社区探索了新模式。[1]"  # a marker after the full stop still counts
 
 
 def test_links_images_and_html_are_stripped_before_release():

@@ -235,9 +235,12 @@ def _sentence_end(text: str) -> int | None:
         if _inside_marker(text, m.start()):
             continue
         end = _CLOSERS.match(text, m.end()).end()
+        cited_before_stop = MARKER_GROUP.search(text, 0, m.start()) is not None
         while (g := _GROUP_AT.match(text, end)) is not None:
             end = _CLOSERS.match(text, g.end()).end()
         rest = text[end:]
+        if cited_before_stop and not rest.strip():
+            return end  # "……[1]。": complete and cited, no need to wait for the next piece
         if not rest or _PARTIAL_MARKER.fullmatch(rest):  # a marker for this sentence may still be coming
             return None
         return end
