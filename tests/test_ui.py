@@ -601,6 +601,8 @@ def test_llm_mode_streams_and_shows_the_fallback_warning(browser, base_index, tm
     from openai_server import FakeLLM, serve
 
     with serve(FakeLLM(token_delay_s=0.03)) as fake:
+        # two cited sentences: verified text is released sentence by sentence, so it arrives in pieces
+        fake.reset(token_delay_s=0.03, suffix="这一服务模式得到了社区居民的普遍认可[1]。")
         srv = Server(tmp_path, base_index, llm_base_url=fake.base_url, llm_model="fake-policy-model")
         try:
             srv.wait()
@@ -611,7 +613,7 @@ def test_llm_mode_streams_and_shows_the_fallback_warning(browser, base_index, tm
                     "() => document.querySelector('#qa-status').innerText.includes('大模型')"
                 )
                 answer = ask(page, "哪个社区推行了碧·有服务？", "模拟接口，每 3 字 30 ms", mode="llm")
-                assert LAST_ASK["partials"] >= 3, "the answer appears piece by piece, not all at once"
+                assert LAST_ASK["partials"] >= 2, "the answer appears piece by piece, not all at once"
                 assert LAST_ASK["first"] < LAST_ASK["done"]
                 assert "碧海社区" in answer.locator(".qa-text").inner_text()
                 answer.locator(".qa-text button.qa-cite").first.click()
