@@ -51,6 +51,7 @@ from .http_common import (
 )
 from .jobs import JobManager, job_manager
 from .openai_compat import router as openai_router
+from .parsers import SUPPORTED_LIST
 from .service import MAX_QUESTION_CHARS, Assistant
 
 log = logging.getLogger(__name__)
@@ -336,7 +337,7 @@ def get_document(doc_id: str, assistant: AssistantDep):
     "/documents",
     status_code=201,
     response_model=DocumentEntry,
-    summary="上传文档（.txt .md .html .pdf .docx），编入索引后返回",
+    summary=f"上传文档（{SUPPORTED_LIST}），编入索引后返回",
     description="小文件编入索引后返回 201 与文档条目（此时已可检索）；预计耗时超过约 10 秒的大文件返回 202 与 job_id，"
     "在后台编入索引，用 GET /api/jobs/{job_id} 查看进度。大小上限为 ASSISTANT_MAX_UPLOAD_MB（默认 20 MB）。",
     responses={
@@ -347,7 +348,7 @@ def get_document(doc_id: str, assistant: AssistantDep):
 async def upload_document(
     request: Request,
     jobs: JobsDep,
-    file: Annotated[UploadFile, File(description="文档文件：.txt .md .html .pdf .docx")],
+    file: Annotated[UploadFile, File(description=f"文档文件：{SUPPORTED_LIST}")],
     title: Annotated[
         str | None, Form(max_length=200, description="标题（可选，默认取文档首个标题行）")
     ] = None,

@@ -21,6 +21,7 @@ import gradio as gr
 
 from .answer.citations import REFUSAL_PREFIX, Answer, references_block
 from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge
+from .parsers import SUPPORTED_LIST
 from .service import Assistant
 from .sources import source_place_date, source_title
 
@@ -611,7 +612,7 @@ def _documents_tab(ctx: UiContext) -> None:
     pending_delete = gr.State("")
     with gr.Column(elem_id="qa-docs"):
         gr.HTML(
-            '<h3 class="qa-section">上传文档</h3><p class="qa-hint">支持 .txt .md .html .pdf .docx，可一次选择多个文件；'
+            f'<h3 class="qa-section">上传文档</h3><p class="qa-hint">支持 {SUPPORTED_LIST}（扫描件自动文字识别），可一次选择多个文件；'
             f"单个文件不超过 {assistant.settings.max_upload_mb:g} MB。上传后立即编入索引，问答页即可检索到。</p>",
             js_on_load=None,
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import numpy as np
 import pytest
 from conftest import make_settings
