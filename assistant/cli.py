@@ -223,6 +223,41 @@ def serve(ctx, host, port, workers):
     uvicorn.run(app, host=host, port=port, log_level="warning", **uvicorn_options(assistant.settings))
 
 
+def _corpus_assistant(ctx: click.Context, corpus_dir: Path, index_dir: Path, quiet: bool):
+    """An Assistant over another corpus (for eval and fit), its index brought up to date with progress bars."""
+    from .service import Assistant
+
+    if not corpus_dir.is_dir():
+        raise click.ClickException(f"语料目录不存在：{corpus_dir}。")
+    assistant = Assistant(
+        _settings(ctx).model_copy(update={"corpus_dir": corpus_dir, "index_dir": index_dir})
+    )
+    bars = _Bars()
+    try:
+        assistant.sync(corpus_dir, progress=None if quiet else bars)
+    finally:
+        bars.close()
+    return assistant
+
+
+class _QuestionBar:
+    """A tqdm bar over questions whose `update(done, total)` is the progress callback of eval and fit."""
+
+    def __init__(self, desc: str, quiet: bool):
+        self.bar = tqdm(desc=desc, unit="题", file=sys.stderr, disable=quiet)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()
+
+    def update(self, done: int, total: int) -> None:
+        self.bar.total = total
+        self.bar.n = done
+        self.bar.refresh()
+
+
 @main.command(name="eval")
 @click.argument("gold", type=click.Path(path_type=Path))
 @click.option("--top-k", default=5, show_default=True, type=int)
@@ -255,27 +290,13 @@ def eval_cmd(ctx, gold, top_k, corpus_dir, index_dir, as_json):
     if index_dir and not corpus_dir:
         raise click.ClickException("--index 需要与 --corpus 一起使用。")
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as tmp:
-        if corpus_dir:
-            if not corpus_dir.is_dir():
-                raise click.ClickException(f"语料目录不存在：{corpus_dir}。")
-            settings = _settings(ctx).model_copy(
-                update={"corpus_dir": corpus_dir, "index_dir": index_dir or Path(tmp) / "index"}
-            )
-            ctx.obj = {"settings": settings}
-            bars = _Bars()
-            try:
-                _assistant(ctx).sync(corpus_dir, progress=None if as_json else bars)
-            finally:
-                bars.close()
-        with tqdm(desc="评测", unit="题", file=sys.stderr, disable=as_json) as bar:
-
-            def progress(done, total):
-                bar.total = total
-                bar.n = done
-                bar.refresh()
-
-            report = evaluate(_assistant(ctx), gold, top_k=top_k, progress=progress)
-        ctx.obj.pop("assistant", None)
+        assistant = (
+            _corpus_assistant(ctx, corpus_dir, index_dir or Path(tmp) / "index", as_json)
+            if corpus_dir
+            else _assistant(ctx)
+        )
+        with _QuestionBar("评测", as_json) as bar:
+            report = evaluate(assistant, gold, top_k=top_k, progress=bar.update)
     if as_json:
         _echo_json(report)
     else:
@@ -284,7 +305,9 @@ def eval_cmd(ctx, gold, top_k, corpus_dir, index_dir, as_json):
 
 @main.command()
 @click.argument("golds", nargs=-1, required=True)
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="把拟合的回答模型写到此文件（JSON）。")
+@click.option(
+    "--out", type=click.Path(path_type=Path, dir_okay=False), help="把拟合的回答模型写到此文件（JSON）。"
+)
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="交叉验证折数。")
 @click.option("--top-k", default=5, show_default=True, type=int)
 @click.option(
@@ -305,7 +328,6 @@ def fit(ctx, golds, out, folds, top_k, index_root, as_json):
 
     from .answer import fit as fitting
     from .evaluation import load_gold
-    from .service import Assistant
 
     cases = []
     with tempfile.TemporaryDirectory(prefix="assistant-fit-") as tmp:
@@ -314,29 +336,14 @@ def fit(ctx, golds, out, folds, top_k, index_root, as_json):
             gold_path = Path(gold)
             if not gold_path.is_file():
                 raise click.ClickException(f"评测文件不存在：{gold_path}。")
-            assistant = _assistant(ctx)
             if corpus_dir:
                 corpus = Path(corpus_dir)
-                if not corpus.is_dir():
-                    raise click.ClickException(f"语料目录不存在：{corpus}。")
                 root = Path(index_root) if index_root else Path(tmp)
-                settings = _settings(ctx).model_copy(
-                    update={"corpus_dir": corpus, "index_dir": root / f"index-{corpus.resolve().name}"}
-                )
-                assistant = Assistant(settings)
-                bars = _Bars()
-                try:
-                    assistant.sync(corpus, progress=None if as_json else bars)
-                finally:
-                    bars.close()
-            with tqdm(desc=f"检索 {gold_path.name}", unit="题", file=sys.stderr, disable=as_json) as bar:
-
-                def progress(done, total):
-                    bar.total = total
-                    bar.n = done
-                    bar.refresh()
-
-                cases += fitting.collect(assistant, load_gold(gold_path), gold_path.stem, top_k, progress)
+                assistant = _corpus_assistant(ctx, corpus, root / f"index-{corpus.resolve().name}", as_json)
+            else:
+                assistant = _assistant(ctx)
+            with _QuestionBar(f"检索 {gold_path.name}", as_json) as bar:
+                cases += fitting.collect(assistant, load_gold(gold_path), gold_path.stem, top_k, bar.update)
         model = fitting.fit(cases)
         result = fitting.report(cases, model, fitting.cross_validate(cases, folds))
     model.fitted = {"sets": result, "folds": folds, "top_k": top_k}

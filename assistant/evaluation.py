@@ -199,7 +199,9 @@ def evaluate(assistant, gold_path: Path, top_k: int = 5, progress=None) -> dict:
         rows.append(score_answer(item, answer, documents, 1000 * (time.perf_counter() - started)))
         if progress:
             progress(i + 1, len(gold))
-    by_type = {t: _summary([r for r in rows if r["type"] == t]) for t in dict.fromkeys(r["type"] for r in rows)}
+    by_type = {
+        t: _summary([r for r in rows if r["type"] == t]) for t in dict.fromkeys(r["type"] for r in rows)
+    }
     return {
         "overall": _summary(rows),
         "by_type": by_type,

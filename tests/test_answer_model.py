@@ -85,7 +85,8 @@ def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
 
 
 @pytest.mark.parametrize(
-    "question", ["六盘水钟山区的网格员一个月工资多少", "红枫湖片区管委会的主任是谁", "上海的社区食堂一顿饭多少钱"]
+    "question",
+    ["六盘水钟山区的网格员一个月工资多少", "红枫湖片区管委会的主任是谁", "上海的社区食堂一顿饭多少钱"],
 )
 def test_names_the_corpus_never_uses_are_left_alone(question):
     assert SpellingIndex(CORPUS).correct(question) == question
@@ -96,14 +97,20 @@ def _q(text, kind, **kw) -> Question:
 
 
 def test_figures_must_have_the_asked_unit():
-    people = _q("2021年志愿者报名人数是多少", "number", unit_class="people", focus=["报名", "人数"], years=["2021"])
+    people = _q(
+        "2021年志愿者报名人数是多少", "number", unit_class="people", focus=["报名", "人数"], years=["2021"]
+    )
     assert answer_type(people, "2021年志愿者报名人数达1.2万，再创新高。") == (True, True)
     assert answer_type(people, "报名时间为10月。")[0] is False
     money = _q("技能大赛总奖金多少钱", "number", unit_class="money", focus=["奖金"])
     assert answer_type(money, "本届大赛总奖金为0.3亿美元。") == (True, True)
-    count = _q("建了多少个网格党支部", "number", unit_class="count", classifier="个", focus=["网格", "党支部"])
+    count = _q(
+        "建了多少个网格党支部", "number", unit_class="count", classifier="个", focus=["网格", "党支部"]
+    )
     assert answer_type(count, "街道建成59个网格党支部。") == (True, True)
-    assert answer_type(count, "街道建成网格党支部，覆盖2021年以来的新小区。")[0] is False  # a year is no count
+    assert (
+        answer_type(count, "街道建成网格党支部，覆盖2021年以来的新小区。")[0] is False
+    )  # a year is no count
 
 
 def test_a_person_must_stand_with_the_asked_role():
@@ -138,10 +145,19 @@ def test_a_broken_model_file_is_a_clear_error(tmp_path):
 
 def test_both_gold_formats():
     dev = parse_item(
-        {"id": "d1", "type": "number", "question": "几个？", "evidence": ["共59个"], "must_include": ["59个"]}, 1
+        {
+            "id": "d1",
+            "type": "number",
+            "question": "几个？",
+            "evidence": ["共59个"],
+            "must_include": ["59个"],
+        },
+        1,
     )
     assert dev.answerable and dev.holds_answer("街道建成59个网格党支部") and not dev.holds_answer("建成网格")
-    news = parse_item({"id": "n1", "question": "几次夺冠", "answers": [["3次", "三次"], "阿根廷"], "answerable": True}, 2)
+    news = parse_item(
+        {"id": "n1", "question": "几次夺冠", "answers": [["3次", "三次"], "阿根廷"], "answerable": True}, 2
+    )
     assert news.holds_answer("阿根廷第三次夺冠，三次登顶") and not news.holds_answer("阿根廷夺冠")
     refused = parse_item({"id": "n2", "question": "谁", "answers": ["某人"], "answerable": False}, 3)
     assert not refused.answerable and refused.type == "unanswerable"

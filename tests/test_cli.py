@@ -107,3 +107,36 @@ def test_eval_reports_every_metric(shared_dirs):
         assert key in overall
     table = run(["eval", str(DEV_SET)], shared_dirs).stdout
     assert "overall" in table and "paraphrase" in table
+
+
+def test_eval_on_another_corpus_in_the_news_gold_format(shared_dirs, tmp_path):
+    """`assistant eval FILE --corpus DIR`: a temporary index of DIR; answers with nested alternatives."""
+    corpus = tmp_path / "other"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "东岸社区志愿服务简报\n\n2021年，东岸社区组建了12支志愿服务队，服务居民3000余人次。", "utf-8"
+    )
+    (corpus / "b.txt").write_text("河滨街道简讯\n\n河滨街道今年新建了两个口袋公园，方便居民休闲。", "utf-8")
+    gold = tmp_path / "qa.jsonl"
+    lines = [
+        {
+            "id": "q1",
+            "question": "东岸社区组建了多少支志愿服务队？",
+            "answers": [["12支", "十二支"]],
+            "answerable": True,
+        },
+        {"id": "q2", "question": "东岸社区志愿服务队队长是谁？", "answers": ["某人"], "answerable": False},
+    ]
+    gold.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
+    result = run(["eval", str(gold), "--corpus", str(corpus), "--json"], shared_dirs)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    o = report["overall"]
+    assert o["n"] == 2 and o["citation_valid"] == 1.0
+    assert set(report["by_type"]) == {"answerable", "unanswerable"}
+    q1 = report["questions"][0]
+    assert q1["answer_hit"], q1["answer"]
+    assert 0.0 <= q1["confidence"] <= 1.0
+    assert not (shared_dirs[0] / "a.txt").exists()  # the shared corpus was not touched
+    bad = run(["eval", str(gold), "--corpus", str(tmp_path / "missing")], shared_dirs)
+    assert bad.returncode != 0 and "语料目录不存在" in bad.stderr

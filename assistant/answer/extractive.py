@@ -57,7 +57,9 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
     return np.array([values[f] for f in CONFIDENCE_FEATURES])
 
 
-def select_support(q: Question, ranked: list[Candidate], model: AnswerModel, snapshot: Snapshot) -> list[Candidate]:
+def select_support(
+    q: Question, ranked: list[Candidate], model: AnswerModel, snapshot: Snapshot
+) -> list[Candidate]:
     """The best sentence, then sentences nearly as good that add question terms it lacks, another document's
     account, or (lists) another item of the enumeration."""
     best = ranked[0]
@@ -268,7 +270,9 @@ def rescore_follow_up(
             score += 0.3
         if s.feature("heading"):
             score -= 0.15
-        kind_ok = answer_type(own, s.text)[1] if own.kind in TYPED else True  # the asked kind, about what is asked
+        kind_ok = (
+            answer_type(own, s.text)[1] if own.kind in TYPED else True
+        )  # the asked kind, about what is asked
         out.append(Candidate(s.hit, s.rank, s.span, s.text, s.paragraph, s.x, score, kind_ok))
     out.sort(key=lambda x: -x.score)
     return out

@@ -44,7 +44,9 @@ class Case:
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def collect(assistant, items: list[GoldItem], set_name: str, top_k: int = 5, progress: Callable | None = None):
+def collect(
+    assistant, items: list[GoldItem], set_name: str, top_k: int = 5, progress: Callable | None = None
+):
     snapshot = assistant.snapshot
     cases = []
     for i, item in enumerate(items):
@@ -63,7 +65,9 @@ def answers(item: GoldItem, sentence: str) -> bool:
     """The sentence holds an answer element and, where the gold file marks evidence, is part of it."""
     if not item.answerable or not item.holds_part(sentence):
         return False
-    return not item.evidence or any(covered(sentence, ev, 0.5) or covered(ev, sentence, 0.5) for ev in item.evidence)
+    return not item.evidence or any(
+        covered(sentence, ev, 0.5) or covered(ev, sentence, 0.5) for ev in item.evidence
+    )
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, balanced: bool):
@@ -120,7 +124,9 @@ def _objective(rows: list[dict]) -> float:
     per_set = []
     for name in dict.fromkeys(r["set"] for r in rows):
         mine = [r for r in rows if r["set"] == name]
-        per_set.append(statistics.fmean(float(r["correct"] or (not r["answerable"] and not r["grounded"])) for r in mine))
+        per_set.append(
+            statistics.fmean(float(r["correct"] or (not r["answerable"] and not r["grounded"])) for r in mine)
+        )
     return statistics.fmean(per_set)
 
 
@@ -213,10 +219,18 @@ def report(cases: list[Case], model: AnswerModel, oof_rows: list[dict]) -> dict:
 def format_report(result: dict) -> str:
     """A table: each set's in-sample and out-of-fold answer_hit / refusal_recall / false_refusal."""
     cols = ("answer_hit", "refusal_recall", "false_refusal")
-    lines = ["集合/set        n    " + "  ".join(f"in:{c}" for c in cols) + "  " + "  ".join(f"oof:{c}" for c in cols)]
+    lines = [
+        "集合/set        n    "
+        + "  ".join(f"in:{c}" for c in cols)
+        + "  "
+        + "  ".join(f"oof:{c}" for c in cols)
+    ]
     for name, r in result.items():
         cells = [_fmt(r["in_sample"][c]) for c in cols] + [_fmt(r["out_of_fold"][c]) for c in cols]
-        lines.append(f"{name:<15} {r['in_sample']['n']:<4} " + "  ".join(f"{v:>{len(c) + 3}}" for v, c in zip(cells, cols * 2)))
+        lines.append(
+            f"{name:<15} {r['in_sample']['n']:<4} "
+            + "  ".join(f"{v:>{len(c) + 3}}" for v, c in zip(cells, cols * 2))
+        )
     return "\n".join(lines)
 
 

@@ -25,7 +25,8 @@ _NUMBER_Q = re.compile(
 )
 # a keyword query ending in a measured quantity ("去年全省粮食产量") asks for a figure
 _MEASURE_END = re.compile(
-    r"(?:量|率|额|数|价|金|收入|营收|利润|总值|GDP|人口|规模|票房|成绩|分数|得分|比分|点数)\s*[?？]?\s*$", re.I
+    r"(?:量|率|额|数|价|金|收入|营收|利润|总值|GDP|人口|规模|票房|成绩|分数|得分|比分|点数)\s*[?？]?\s*$",
+    re.I,
 )
 _PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人")
 _ROLE_END = re.compile(

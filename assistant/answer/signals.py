@@ -45,7 +45,9 @@ FEATURES = (
 _NUM = r"(?:\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十两百千万亿]+)"
 _SCALE = r"\s*(?:多|余|近|超)?\s*(?:十|百|千|万|亿|万亿)?\s*"
 UNIT_PATTERNS = {
-    "money": re.compile(_NUM + _SCALE + r"(?:元|美元|欧元|英镑|日元|港元|港币|卢布|块钱|块)|" + _NUM + r"\s*(?:万|亿)"),
+    "money": re.compile(
+        _NUM + _SCALE + r"(?:元|美元|欧元|英镑|日元|港元|港币|卢布|块钱|块)|" + _NUM + r"\s*(?:万|亿)"
+    ),
     "people": re.compile(_NUM + _SCALE + r"(?:人次|人|名|位|户)|" + _NUM + r"\s*(?:万|亿)(?![元吨斤辆])"),
     "percent": re.compile(_NUM + r"\s*(?:%|％|‰|成|个百分点)|百分之" + _NUM),
     "ordinal": re.compile(r"第\s*" + _NUM + r"|冠军|亚军|季军|" + _NUM + r"\s*强"),
@@ -158,7 +160,11 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
     if q.kind == "number":
         hits = [c for c in clauses(sentence) if _figure_matches(q, c)]
     elif q.kind == "date":
-        hits = [c for c in clauses(sentence) if _DATE.search(c) and not _inside_question(q, _DATE.search(c).group(0))]
+        hits = [
+            c
+            for c in clauses(sentence)
+            if _DATE.search(c) and not _inside_question(q, _DATE.search(c).group(0))
+        ]
     elif q.kind in _ENTITY_TAGS:
         novel = _novel_entities(q, sentence)
         hits = [c for c in clauses(sentence) if any(n in normalise(c) for n in novel)]
