@@ -97,7 +97,8 @@ def paragraph_of(text: str, span: tuple[int, int]) -> str:
 def _about(q: Question, clause_norm: str) -> bool:
     """The clause is about what is asked: it holds a focus word (a role word not as its deputy: 主任 ≠ 副主任)."""
     if not q.focus:
-        return any(len(t) >= 2 and not t.isdigit() and t in clause_norm for t in q.terms)
+        terms = [t for t in q.terms if len(t) >= 2 and not t.isdigit()]
+        return not terms or any(t in clause_norm for t in terms)  # nothing named to check: any clause
     qn = normalise(q.text)
     for word in q.focus:
         for m in re.finditer(re.escape(word), clause_norm):
