@@ -621,8 +621,9 @@ def test_llm_mode_streams_and_shows_the_fallback_warning(browser, base_index, tm
                 _wait_in_view(page, "#qa-source mark.qa-quote", "#qa-source .qa-source-body")
                 _shot(page, "16-llm-answer", full_page=False)
 
-                # asking again while an answer streams is ignored, and the typed text is kept
-                fake.reset(token_delay_s=0.05)
+                # asking again while an answer streams is ignored, and the typed text is kept (a slow stream,
+                # several seconds long, so that the second ask surely lands while the first still streams)
+                fake.reset(token_delay_s=0.2)
                 page.fill("#qa-question textarea", "安顺市的智慧社区平台给群众办事带来了什么变化？")
                 page.click("#qa-send")
                 page.wait_for_selector("#qa-chat .qa-answer[data-state='streaming']")
