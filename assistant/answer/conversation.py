@@ -73,12 +73,6 @@ def follow_up(question: str, history: list[dict], snapshot: Snapshot) -> FollowU
     return FollowUp(question, asks, query, subjects, normalise(_MARKER.sub("", last_answer)), intent)
 
 
-def standalone_query(question: str, history: list[dict], snapshot: Snapshot) -> str:
-    """What to search for `question` in this conversation (the question itself when it stands alone)."""
-    follow = follow_up(question, history, snapshot)
-    return follow.query if follow else question
-
-
 def _last_answer(history: list[dict]) -> str:
     """The previous reply, unless it was a refusal (whose passages are not what the user talks about)."""
     for turn in reversed(history):
