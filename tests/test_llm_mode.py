@@ -16,6 +16,7 @@ from openai_server import FakeLLM, compose_answer, parse_passages, parse_questio
 
 from assistant.answer.citations import REFUSAL_PREFIX, markers
 from assistant.answer.llm import VerifiedStream, build_passages, claims, parse_rewrite
+from assistant.answer.model import AnswerModel
 from assistant.answer.model import load as load_model
 from assistant.evaluation import citation_valid, evaluate
 from assistant.service import Assistant
@@ -193,7 +194,7 @@ def test_answer_without_markers_is_not_grounded(make_assistant, llm):
 def always_ask(tmp_path):
     """An answer model whose threshold lets every question through to the LLM (to test the model's own refusals)."""
     path = tmp_path / "always_ask.json"
-    model = load_model()
+    model = AnswerModel.from_dict(json.loads(load_model().to_json()))  # a copy: the packaged one is shared
     model.threshold = 0.0
     model.save(path)
     return {"answer_model": path}

@@ -22,6 +22,24 @@ class Citation:
     end: int
     score: float
 
+    @classmethod
+    def from_hit(cls, n: int, hit, span: tuple[int, int]) -> Citation:
+        """Citation [n] quoting `span` of the hit's document (a sentence of the hit's chunk)."""
+        quote = hit.doc["text"][span[0] : span[1]]
+        doc = hit.doc
+        return cls(
+            n=n,
+            doc_id=hit.chunk.doc_id,
+            title=doc["title"],
+            source=doc["source"],
+            chunk_id=hit.chunk.chunk_id,
+            text=hit.text,
+            quote=quote,
+            start=span[0],
+            end=span[1],
+            score=hit.score,
+        )
+
     def to_dict(self) -> dict:
         return {
             "n": self.n,

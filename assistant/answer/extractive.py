@@ -176,21 +176,7 @@ def _chunk_holding(snapshot: Snapshot, doc_id: str, span: tuple[int, int]):
 
 
 def build_citations(chosen: list[Candidate]) -> list[Citation]:
-    return [
-        Citation(
-            n,
-            c.hit.chunk.doc_id,
-            c.hit.doc["title"],
-            c.hit.doc["source"],
-            c.hit.chunk.chunk_id,
-            c.hit.text,
-            c.text,
-            c.span[0],
-            c.span[1],
-            c.hit.score,
-        )
-        for n, c in enumerate(chosen, start=1)
-    ]
+    return [Citation.from_hit(n, c.hit, c.span) for n, c in enumerate(chosen, start=1)]
 
 
 def refusal(q: Question, hits: list[Hit], snapshot: Snapshot, confidence: float, top_n: int = 3) -> Answer:
@@ -198,25 +184,12 @@ def refusal(q: Question, hits: list[Hit], snapshot: Snapshot, confidence: float,
     citations = []
     for n, hit in enumerate(hits[:top_n], start=1):
         sentences = [(sp, hit.doc["text"][sp[0] : sp[1]]) for sp in snapshot.sentences_in(hit.chunk)]
-        span, quote = (
-            max(sentences, key=lambda x: coverage(q, x[1]))
+        span = (
+            max(sentences, key=lambda x: coverage(q, x[1]))[0]
             if sentences
-            else ((hit.chunk.start, hit.chunk.end), hit.text)
+            else (hit.chunk.start, hit.chunk.end)
         )
-        citations.append(
-            Citation(
-                n,
-                hit.chunk.doc_id,
-                hit.doc["title"],
-                hit.doc["source"],
-                hit.chunk.chunk_id,
-                hit.text,
-                quote,
-                span[0],
-                span[1],
-                hit.score,
-            )
-        )
+        citations.append(Citation.from_hit(n, hit, span))
     text = f"{REFUSAL_PREFIX}能够直接回答该问题的内容。"
     if citations:
         text += "以下是最相关的段落，供参考：" + "；".join(f"《{c.title}》[{c.n}]" for c in citations) + "。"

@@ -309,19 +309,7 @@ def cite(passage: Passage, n: int, texts: list[str], snapshot: Snapshot) -> Cita
     doc_text = passage.hit.doc["text"]
     scorers = [_supporter(t, snapshot) for t in texts]
     span = max(passage.spans, key=lambda s: (max(f(doc_text[s[0] : s[1]]) for f in scorers), -s[0]))
-    hit = passage.hit
-    return Citation(
-        n,
-        hit.chunk.doc_id,
-        hit.doc["title"],
-        hit.doc["source"],
-        hit.chunk.chunk_id,
-        hit.text,
-        doc_text[span[0] : span[1]],
-        span[0],
-        span[1],
-        hit.score,
-    )
+    return Citation.from_hit(n, passage.hit, span)
 
 
 MIN_SUPPORT = 0.12  # a cited sentence must share at least this much with a passage it cites (see `support`)
