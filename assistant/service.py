@@ -91,7 +91,9 @@ class Assistant:
             if self._snapshot is not None:
                 log.warning("index database unreadable (%s): answering from the loaded snapshot", exc)
                 return self._snapshot
-            raise Unavailable(f"索引数据库暂时无法读取（{exc}），请稍后重试或检查 ASSISTANT_INDEX_DIR。") from exc
+            raise Unavailable(
+                f"索引数据库暂时无法读取（{exc}），请稍后重试或检查 ASSISTANT_INDEX_DIR。"
+            ) from exc
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         query = self._validate_text(query, "查询")
@@ -260,9 +262,8 @@ class Assistant:
             out["collection"] = self.store.meta().get("live_collection", "")
         if status != "ok":
             down = [name for name, state in (("chroma", chroma), ("database", database)) if state != "ok"]
-            out["detail"] = (
-                f"{'、'.join(down)} 暂时不可用："
-                + ("仅按关键词检索作答。" if snap is not None else "无法回答问题，请稍后重试。")
+            out["detail"] = f"{'、'.join(down)} 暂时不可用：" + (
+                "仅按关键词检索作答。" if snap is not None else "无法回答问题，请稍后重试。"
             )
         if self.settings.llm_enabled:
             out["llm_reachable"] = self._llm_answerer().reachable()
@@ -278,7 +279,9 @@ class Assistant:
         topics = coursepack.validate_topics(topics)
         max_items = coursepack.validate_max_items(max_items)
         guard = self._dense_guard()
-        pack = coursepack.build(topics, self.snapshot, guard, self.embedder, self.settings, max_items=max_items)
+        pack = coursepack.build(
+            topics, self.snapshot, guard, self.embedder, self.settings, max_items=max_items
+        )
         if guard.failed and not pack.notice:
             pack.notice = DENSE_DOWN_WARNING
         if not self.settings.llm_enabled:
@@ -412,11 +415,18 @@ class Assistant:
                 f"文件过大（{size / 1048576:.1f} MB）：上限为 {self.settings.max_upload_mb:g} MB，请拆分后上传。"
             )
 
-    def parse_upload(self, file_name: str, data: bytes, meta: dict | None = None) -> NewDocument:
-        """Validate and parse an upload without writing anything (raises 4xx errors)."""
+    def parse_upload(
+        self,
+        file_name: str,
+        data: bytes,
+        meta: dict | None = None,
+        ocr_progress: Callable[[int, int], None] | None = None,
+    ) -> NewDocument:
+        """Validate and parse an upload without writing anything (raises 4xx errors); `ocr_progress(done,
+        total)` follows the pages of a scan being recognised."""
         file_name = _safe_file_name(file_name)
         self.check_upload(file_name, len(data))
-        doc = corpus_mod.document_from_bytes(data, file_name, meta, self.parse_limits)
+        doc = corpus_mod.document_from_bytes(data, file_name, meta, self.parse_limits, ocr_progress)
         self._check_new(doc.doc_id)
         return self._prepare(doc, _raw_sha(data, meta or {}))
 

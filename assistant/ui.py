@@ -741,7 +741,13 @@ def _upload_files(
             assistant.check_upload(name, path.stat().st_size)
             data = path.read_bytes()
             _forget_upload(path, blocks)
-            entry = assistant.add_document(name, data, {"source": name}, progress=on_chunks)
+
+            def on_pages(done: int, pages: int, i=i, name=name):
+                progress(i / max(total, 1), desc=f"正在识别扫描件 {name}：第 {done}/{pages} 页")
+
+            meta = {"source": name}
+            prepared = assistant.parse_upload(name, data, meta, ocr_progress=on_pages)
+            entry = assistant.add_document(name, data, meta, progress=on_chunks, prepared=prepared)
             results.append(
                 UploadResult(name, "added", f"已编入索引：《{entry['title']}》，{entry['chunks']} 个片段")
             )

@@ -14,6 +14,12 @@ from assistant.errors import PayloadTooLarge
 from assistant.service import Assistant
 
 
+def _has_ocr() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("rapidocr_onnxruntime") is not None
+
+
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) not installed: make system-deps")
 def test_entry_reports_the_parser_and_sync_uses_the_same_parsers(writable_assistant, writable_dirs, tmp_path):
     pdf = soffice_convert(make_docx(tmp_path / "简报.docx"), "pdf")
@@ -35,3 +41,18 @@ def test_upload_budget_comes_from_settings(writable_dirs):
     with pytest.raises(PayloadTooLarge, match="ASSISTANT_PARSE_MAX_UNZIPPED_MB") as exc:
         assistant.parse_upload("大文件.docx", buf.getvalue())
     assert exc.value.status == 413
+
+
+@pytest.mark.skipif(not _has_ocr(), reason="OCR extra not installed: pip install '.[ocr]'")
+def test_upload_of_a_scan_reports_its_pages_as_they_are_recognised(writable_assistant, tmp_path):
+    """The UI's upload passes this callback: a long scan shows which page is being recognised."""
+    from docfixtures import scan_lines, scan_pdf
+
+    pdf = scan_pdf(tmp_path / "scan.pdf", [scan_lines(), scan_lines()])
+    seen = []
+    prepared = writable_assistant.parse_upload(
+        "扫描件.pdf", pdf.read_bytes(), ocr_progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen[0] == (0, 2) and seen[-1] == (2, 2)
+    entry = writable_assistant.add_document("扫描件.pdf", pdf.read_bytes(), prepared=prepared)
+    assert entry["ocr"] is True
