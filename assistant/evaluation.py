@@ -178,7 +178,7 @@ def score_answer(item: GoldItem, answer, documents: dict, ms: float = 0.0) -> di
         "question": item.question,
         "answerable": item.answerable,
         "grounded": answer.grounded,
-        "confidence": getattr(answer, "confidence", None),
+        "confidence": answer.confidence,
         "answer_hit": item.answerable and answer.grounded and item.holds_answer(answer.answer),
         "evidence_recall": sum(found) / len(found) if found else None,
         "cited_hit": bool(cited_files & set(item.files)) if item.files and item.answerable else None,

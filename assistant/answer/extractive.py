@@ -204,13 +204,13 @@ FOLLOW_UP_MIN_COVERAGE = 0.2  # an open follow-up's own words in the answer's pa
 
 
 def rescore_follow_up(
-    q: Question, follow: FollowUp, scored: list[Candidate], snapshot: Snapshot
+    own: Question, follow: FollowUp, scored: list[Candidate], snapshot: Snapshot
 ) -> list[Candidate]:
     """Sentences the previous answer did not quote, ranked by how well they continue it: about the same
     subject, soon after the quoted sentence, of the kind asked for (measures, results, a named unit),
     matching the follow-up's own words. The first question's words count for less than in a fresh question
-    (it was answered already), and checks of kind (a figure, a date) follow the follow-up."""
-    own = analyse(follow.asks, snapshot)
+    (it was answered already), and checks of kind (a figure, a date) follow the follow-up (`own`: the
+    analysis of what the follow-up itself asks)."""
     asked_unit = _ASKED_UNIT.search(follow.asks)
     anchors = [s for s in scored if _already_given(s.text, follow)]
     index = {
@@ -243,15 +243,13 @@ def rescore_follow_up(
             score += 0.3
         if s.feature("heading"):
             score -= 0.15
-        kind_ok = (
-            answer_type(own, s.text)[1] if own.kind in TYPED else True
-        )  # the asked kind, about what is asked
+        kind_ok = answer_type(own, s.text)[1] if own.kind in TYPED else True  # the asked kind, about it
         out.append(Candidate(s.hit, s.rank, s.span, s.text, s.paragraph, s.x, score, kind_ok))
     out.sort(key=lambda x: -x.score)
     return out
 
 
-def follow_up_grounded(follow: FollowUp, best: Candidate | None, snapshot: Snapshot, settings) -> bool:
+def follow_up_grounded(own: Question, follow: FollowUp, best: Candidate | None) -> bool:
     """A follow-up is answered by a sentence about the conversation's subject (ensured by the ranking) that
     gives what the follow-up itself asks: the figure or date (checked by kind), measures or results, or the
     follow-up's own words; "还有呢？" asks for nothing more specific than more on the subject."""
@@ -261,7 +259,6 @@ def follow_up_grounded(follow: FollowUp, best: Candidate | None, snapshot: Snaps
         return bool(MEASURE_SENTENCE.search(best.text))
     if follow.intent == "result":
         return bool(RESULT_SENTENCE.search(best.text))
-    own = analyse(follow.asks, snapshot)
     if own.kind in TYPED or not own.terms:
         return True
     return coverage(own, best.paragraph) >= FOLLOW_UP_MIN_COVERAGE
@@ -321,10 +318,12 @@ def answer(
     q = analyse(question, snapshot)
     ranked = rank(q, candidates(q, hits, snapshot), model)
     confidence = model.confidence(confidence_features(q, ranked, hits)) if ranked else 0.0
-    if follow and follow.subjects:
-        ranked = rescore_follow_up(q, follow, ranked, snapshot)
+    following = bool(follow and follow.subjects)
+    if following:
+        own = analyse(follow.asks, snapshot)
+        ranked = rescore_follow_up(own, follow, ranked, snapshot)
         best = next((c for c in ranked if c.kind_ok), None)
-        grounded = follow_up_grounded(follow, best, snapshot, settings)
+        grounded = follow_up_grounded(own, follow, best)
         # the follow-up's own decision stands; the reported confidence agrees with it
         confidence = max(confidence, model.threshold) if grounded else min(confidence, model.threshold - 0.01)
     else:
@@ -332,7 +331,7 @@ def answer(
         grounded = best is not None and confidence >= model.threshold
     if not grounded:
         return refusal(q, hits, snapshot, confidence)
-    if follow and follow.subjects:
+    if following:
         chosen = select_follow_up(best, ranked, follow)
     else:
         chosen = select_support(q, ranked, model, snapshot)

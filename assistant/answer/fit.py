@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -151,7 +151,7 @@ def fit(cases: list[Case]) -> AnswerModel:
     best = (-1.0, 0.5, 0.8)
     for ratio in SUPPORT_RATIOS:
         model.support_ratio = ratio
-        answered = [_answer_case(c, _with(model, threshold=0.0)) for c in cases]
+        answered = [_answer_case(c, replace(model, threshold=0.0)) for c in cases]
         for t in THRESHOLDS:
             rows = [dict(r, grounded=r["grounded"] and r["confidence"] >= t) for r in answered]
             for r in rows:
@@ -161,20 +161,6 @@ def fit(cases: list[Case]) -> AnswerModel:
                 best = (score, t, ratio)
     model.threshold, model.support_ratio = best[1], best[2]
     return model
-
-
-def _with(model: AnswerModel, **changes) -> AnswerModel:
-    data = {
-        "sentence_weights": model.sentence_weights,
-        "sentence_bias": model.sentence_bias,
-        "confidence_weights": model.confidence_weights,
-        "confidence_bias": model.confidence_bias,
-        "threshold": model.threshold,
-        "support_ratio": model.support_ratio,
-        "max_support": model.max_support,
-    }
-    data.update(changes)
-    return AnswerModel(**data)
 
 
 def folds_of(cases: list[Case], k: int, seed: int = 0) -> list[int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .. import ner
 from ..lexical import named_units, normalise, pos_tags, words
@@ -75,44 +76,45 @@ class Question:
     def total_weight(self) -> float:
         return sum(self.weights.values())
 
+    @cached_property
+    def norm(self) -> str:
+        """The question's matching copy (`lexical.normalise`), made once."""
+        return normalise(self.text)
+
+
+# the first rule that matches decides (a duration before a figure, a date before a person, …)
+_KIND_RULES = (
+    (_DURATION_Q, "number"),
+    (_DATE_Q, "date"),
+    (_PERSON_Q, "person"),
+    (_ORDINAL_Q, "number"),
+    (_NUMBER_Q, "number"),
+    (_PLACE_Q, "place"),
+    (_LIST_Q, "list"),
+    (_HOWTO_Q, "howto"),
+    (_NAME_Q, "name"),
+    (_ROLE_END, "person"),
+    (_MEASURE_END, "number"),
+)
+_UNIT_RULES = (
+    (_DURATION_Q, "duration"),
+    (_ORDINAL_Q, "ordinal"),
+    (_PERCENT_Q, "percent"),
+    (_MONEY_Q, "money"),
+    (_PEOPLE_Q, "people"),
+)
+
+
+def _first_match(rules, text: str, default: str) -> str:
+    return next((name for pattern, name in rules if pattern.search(text)), default)
+
 
 def kind_of(question: str) -> str:
-    q = question.strip()
-    if _DURATION_Q.search(q):
-        return "number"
-    if _DATE_Q.search(q):
-        return "date"
-    if _PERSON_Q.search(q):
-        return "person"
-    if _ORDINAL_Q.search(q) or _NUMBER_Q.search(q):
-        return "number"
-    if _PLACE_Q.search(q):
-        return "place"
-    if _LIST_Q.search(q):
-        return "list"
-    if _HOWTO_Q.search(q):
-        return "howto"
-    if _NAME_Q.search(q):
-        return "name"
-    if _ROLE_END.search(q):
-        return "person"
-    if _MEASURE_END.search(q):
-        return "number"
-    return "other"
+    return _first_match(_KIND_RULES, question.strip(), "other")
 
 
 def unit_class_of(question: str) -> str:
-    if _DURATION_Q.search(question):
-        return "duration"
-    if _ORDINAL_Q.search(question):
-        return "ordinal"
-    if _PERCENT_Q.search(question):
-        return "percent"
-    if _MONEY_Q.search(question):
-        return "money"
-    if _PEOPLE_Q.search(question):
-        return "people"
-    return "count"
+    return _first_match(_UNIT_RULES, question, "count")
 
 
 _ANCHOR = re.compile(

@@ -94,27 +94,20 @@ def paragraph_of(text: str, span: tuple[int, int]) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
+def _names_role(q: Question, word: str, clause_norm: str) -> bool:
+    """`word` occurs in the clause, and not as its deputy (主任 ≠ 副主任) unless the question asks for that."""
+    return any(
+        clause_norm[max(0, m.start() - 1) : m.start()] != "副" or "副" + word in q.norm
+        for m in re.finditer(re.escape(word), clause_norm)
+    )
+
+
 def _about(q: Question, clause_norm: str) -> bool:
-    """The clause is about what is asked: it holds a focus word (a role word not as its deputy: 主任 ≠ 副主任)."""
+    """The clause is about what is asked: it holds a focus word (a role word not as its deputy)."""
     if not q.focus:
         terms = [t for t in q.terms if len(t) >= 2 and not t.isdigit()]
         return not terms or any(t in clause_norm for t in terms)  # nothing named to check: any clause
-    qn = normalise(q.text)
-    for word in q.focus:
-        for m in re.finditer(re.escape(word), clause_norm):
-            if clause_norm[max(0, m.start() - 1) : m.start()] == "副" and "副" + word not in qn:
-                continue
-            return True
-    return False
-
-
-def _holds_role(q: Question, clause_norm: str) -> bool:
-    qn = normalise(q.text)
-    for m in re.finditer(re.escape(q.role), clause_norm):
-        if clause_norm[max(0, m.start() - 1) : m.start()] == "副" and "副" + q.role not in qn:
-            continue
-        return True
-    return False
+    return any(_names_role(q, word, clause_norm) for word in q.focus)
 
 
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)")
@@ -143,17 +136,15 @@ def _is_year(token: str) -> bool:
 
 
 def _inside_question(q: Question, token: str) -> bool:
-    return normalise(token.strip()) in normalise(q.text)
+    return normalise(token.strip()) in q.norm
 
 
 def _novel_entities(q: Question, sentence: str) -> list[str]:
     """Names of the asked type in the sentence that the question does not already contain."""
-    tags = _ENTITY_TAGS[q.kind]
-    qn = normalise(q.text)
-    found = [normalise(w) for w, _ in ner.entities(sentence, tags) if normalise(w) not in qn]
+    names = [normalise(w) for w, _ in ner.entities(sentence, _ENTITY_TAGS[q.kind])]
     if q.kind == "name":
-        found += [p for p in quoted_phrases(sentence) if p not in qn]
-    return found
+        names += quoted_phrases(sentence)
+    return [n for n in names if n not in q.norm]
 
 
 def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
@@ -170,7 +161,7 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
         novel = _novel_entities(q, sentence)
         hits = [c for c in clauses(sentence) if any(n in normalise(c) for n in novel)]
         if q.role:  # the person must stand with the role asked about (主任, not 副主任)
-            return bool(hits), any(_holds_role(q, normalise(c)) for c in hits)
+            return bool(hits), any(_names_role(q, q.role, normalise(c)) for c in hits)
     else:
         return False, False
     return bool(hits), any(_about(q, normalise(c)) for c in hits)
