@@ -197,7 +197,8 @@ def serve(ctx, host, port, workers):
     """
     import uvicorn
 
-    from .api import create_app, uvicorn_options
+    from .http.app import create_app
+    from .http.server import uvicorn_options
 
     logging.getLogger().setLevel(logging.INFO)
     if workers > 1:  # each worker builds its Assistant from the same settings (assistant/workers.py)

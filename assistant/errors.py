@@ -1,13 +1,15 @@
-"""Exception tree; every class carries the HTTP status it maps to (`api.py` maps them once, for both error shapes).
-Messages are Chinese and say what to fix; the surfaces show them as they are.
+"""Exception tree; every class carries the HTTP status it maps to, and `http/errors.py` renders them once, for both
+error shapes (exception handlers and middlewares alike). Messages are Chinese and say what to fix; the surfaces
+show them as they are. Every class here is raised somewhere (tests/test_errors.py checks both).
 
-AssistantError (400)                 bad input (empty question, unknown option ...)
-├── Forbidden (403)                  cross-origin writes, a Host not allowed
+AssistantError (400)                 bad input (empty question, unknown option, a Host not allowed ...)
+├── Unauthorized (401)               a missing or wrong API key (`http.auth.ApiKeyGuard`, before any handler)
+├── Forbidden (403)                  a cross-origin write (`http.middleware.OriginGuard`)
 ├── NotFound (404)                   unknown document or job
-│   └── openai_compat.ModelNotFound  unknown /v1 model (OpenAI code `model_not_found`)
+│   └── ModelNotFound                unknown /v1 model (OpenAI code `model_not_found`)
 ├── DuplicateDocument (409)          the same content is already indexed or queued (`doc_id` of the copy)
-├── PayloadTooLarge (413)            an upload over ASSISTANT_MAX_UPLOAD_MB
-├── UnsupportedFileType (415)        not .txt .md .html .pdf .docx
+├── PayloadTooLarge (413)            an upload over ASSISTANT_MAX_UPLOAD_MB or over a parse budget
+├── UnsupportedFileType (415)        a file type no parser reads
 ├── EmptyDocument (422)              no text could be extracted
 ├── TooManyRequests (429)            full upload/job queues, too many failed key attempts (with Retry-After)
 ├── embeddings.EmbeddingUnavailable (503)  an embedding endpoint (openai:<model>) still failing after retries
@@ -15,8 +17,6 @@ AssistantError (400)                 bad input (empty question, unknown option .
 │                                    extractive answer with a warning, so it never reaches a client
 └── store.Unavailable (503)          Chroma or the index database is down: try again later
     └── store.DenseUnavailable       a vector query failed; answers fall back to BM25 and phrases
-
-A missing or wrong API key never becomes an exception: `ApiKeyGuard` answers 401 before any handler runs.
 """
 
 
@@ -26,6 +26,10 @@ class AssistantError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class Unauthorized(AssistantError):
+    status = 401
 
 
 class Forbidden(AssistantError):
@@ -42,6 +46,10 @@ class TooManyRequests(AssistantError):
 
 class NotFound(AssistantError):
     status = 404
+
+
+class ModelNotFound(NotFound):
+    code = "model_not_found"  # OpenAI's error code
 
 
 class DuplicateDocument(AssistantError):

@@ -14,8 +14,8 @@ import threading
 
 def app():
     """The ASGI app of one worker (uvicorn `factory=True`)."""
-    from .api import create_app
     from .config import Settings
+    from .http.app import create_app
     from .service import Assistant
 
     logging.getLogger().setLevel(logging.INFO)
@@ -29,8 +29,8 @@ def __getattr__(name: str):
     """`HeaderDeadlineProtocol`: the API's h11 protocol with the request-head deadline from the settings, made
     here because uvicorn hands it to spawned workers by import path (a class made in a closure cannot travel)."""
     if name == "HeaderDeadlineProtocol":
-        from .api import header_deadline_protocol
         from .config import Settings
+        from .http.server import header_deadline_protocol
 
         protocol = header_deadline_protocol(Settings().header_timeout_s)
         globals()[name] = protocol

@@ -31,9 +31,9 @@ from http_utils import serve_app
 from assistant import coursepack as cp
 from assistant import coursepack_fit as fit
 from assistant import coursepack_text as ct
-from assistant.api import create_app
 from assistant.chunking import split_sentences
 from assistant.errors import AssistantError
+from assistant.http.app import create_app
 from assistant.lexical import named_units, normalise
 from assistant.sources import is_machine_name, readable_file, source_label
 

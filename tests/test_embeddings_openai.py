@@ -11,8 +11,8 @@ import pytest
 from conftest import make_settings
 from http_utils import free_port, serve_app
 
-from assistant.api import create_app
 from assistant.embeddings import EmbeddingUnavailable, OpenAIEmbedder, load_embedder
+from assistant.http.app import create_app
 from assistant.service import DENSE_DOWN_WARNING, Assistant
 
 KEY = "sk-embed-test"

@@ -109,7 +109,7 @@ def test_the_cycle_finder_finds_cycles():
 
 def test_relative_imports_are_resolved():
     graph = import_graph()
-    assert "assistant.http_common" in graph["assistant.openai_compat"]
+    assert "assistant.http.deps" in graph["assistant.http.routes.openai"]
     assert "assistant.answer.citations" in graph["assistant.service"]
     assert "assistant.errors" in graph["assistant.corpus"]
 

@@ -487,7 +487,7 @@ def test_http_surfaces_stream_llm_answers(make_assistant, llm):
     from http_utils import serve_app
     from openai import OpenAI
 
-    from assistant.api import create_app
+    from assistant.http.app import create_app
 
     a = make_assistant()
     with serve_app(create_app(a, with_ui=False)) as base_url, httpx.Client(timeout=60) as http:

@@ -12,8 +12,8 @@ import pytest
 from conftest import make_settings
 from http_utils import serve_app
 
-from assistant.api import create_app
 from assistant.errors import AssistantError
+from assistant.http.app import create_app
 from assistant.service import Assistant
 
 QUESTION = "哪个社区推行了碧·有服务？"

@@ -21,7 +21,7 @@ import pytest
 from conftest import copy_index, make_settings
 from http_utils import free_port, serve_app
 
-from assistant.api import create_app
+from assistant.http.app import create_app
 from assistant.service import DENSE_DOWN_WARNING, Assistant
 
 CHROMA_BIN = Path(sys.executable).with_name("chroma")

@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT, copy_index, make_settings
 from http_utils import serve_app
 
-from assistant.api import create_app
+from assistant.http.app import create_app
 from assistant.service import Assistant
 
 CHECKS = [

@@ -14,7 +14,7 @@ from conftest import make_settings
 from http_utils import serve_app
 from openai_server import HOTLINE, INJECTION, FakeLLM, serve
 
-from assistant.api import create_app
+from assistant.http.app import create_app
 from assistant.service import Assistant
 
 QUESTION = "哪个社区推行了碧·有服务？"

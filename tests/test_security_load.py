@@ -17,8 +17,8 @@ import pytest
 from conftest import make_settings
 from http_utils import serve_app
 
-from assistant.api import create_app
 from assistant.embeddings import Embedder, load_embedder
+from assistant.http.app import create_app
 from assistant.service import Assistant
 
 LONG_MARK = "长任务标记"

@@ -1,9 +1,8 @@
-"""OpenAI-compatible surface: GET /v1/models, POST /v1/chat/completions (model `policy-assistant`).
+"""OpenAI's shapes for /v1: request and response models, one answer formatted as a chat.completion or a
+stream of chat.completion.chunk events, and the checks and encoding of /v1/embeddings.
 
-Any OpenAI client (the official SDK, LangChain's ChatOpenAI, chat UIs) can use the assistant. The answer text is
-the cited answer with its [n] markers followed by a 参考资料 list, so a client that only shows `content` still
-shows the sources; the non-stream response also carries the structured `citations`. Earlier user/assistant
-messages are the conversation history. Errors use OpenAI's {"error": {"message", "type", "param", "code"}}.
+The answer text is the cited answer with its [n] markers followed by a 参考资料 list, so a client that only
+shows `content` still shows the sources; the non-stream response also carries the structured `citations`.
 """
 
 from __future__ import annotations
@@ -14,35 +13,21 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Literal
 
-from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.concurrency import run_in_threadpool
+from sse_starlette import ServerSentEvent
 
-from .answer.citations import Answer, references_block
-from .errors import AssistantError, NotFound
-from .http_common import (
-    API_KEY,
-    AssistantDep,
-    CitationOut,
-    TopK,
-    UnicodeJSONResponse,
-    error_response,
-    first_item,
-    note_question,
-    stream_items,
-)
-from .service import chat_turns, check_unicode
+from ..answer.citations import Answer, references_block
+from ..errors import AssistantError
+from ..service import check_unicode
+from .errors import error_body
+from .schemas import CitationOut, TopK
+from .streaming import stream_items
 
 MODEL = "policy-assistant"
 MODEL_CREATED = 1735689600  # 2025-01-01, a fixed date so the model list is stable
 
 
-class ModelNotFound(NotFound):
-    code = "model_not_found"
-
-
-# --------------------------------------------------------------------------- request
+# --------------------------------------------------------------------------- chat: request
 
 
 class ContentPart(BaseModel):
@@ -83,7 +68,7 @@ class ChatCompletionRequest(BaseModel):
     top_k: TopK = Field(5, description="扩展参数：检索的片段数，1–20")
 
 
-# --------------------------------------------------------------------------- response
+# --------------------------------------------------------------------------- chat: response
 
 
 class MessageOut(BaseModel):
@@ -140,93 +125,8 @@ class OpenAIError(BaseModel):
     error: OpenAIErrorBody
 
 
-router = APIRouter(
-    prefix="/v1",
-    tags=["OpenAI 兼容"],
-    dependencies=API_KEY,
-    responses={"4XX": {"model": OpenAIError, "description": "OpenAI 格式的错误"}},
-)
-
-
 def model_card() -> dict:
     return {"id": MODEL, "object": "model", "created": MODEL_CREATED, "owned_by": "政策问答助手"}
-
-
-@router.get("/models", response_model=ModelList, summary="可用模型（policy-assistant）")
-def list_models():
-    return {"object": "list", "data": [model_card()]}
-
-
-@router.get("/models/{model}", response_model=ModelCard, summary="模型信息")
-def get_model(model: str):
-    check_model(model)
-    return model_card()
-
-
-def check_model(model: str) -> None:
-    if model != MODEL:
-        raise ModelNotFound(f"模型“{model}”不存在：请使用 {MODEL}（GET /v1/models 可查看）。")
-
-
-STREAM_DOC = {
-    200: {
-        "model": ChatCompletion,
-        "description": "stream=false：chat.completion 对象（另含 citations）；stream=true：SSE，"
-        "若干 chat.completion.chunk，以 `data: [DONE]` 结束。",
-        "content": {
-            "text/event-stream": {
-                "schema": {
-                    "type": "object",
-                    "required": ["data"],
-                    "properties": {
-                        "data": {
-                            "anyOf": [
-                                {"const": "[DONE]"},
-                                {
-                                    "type": "string",
-                                    "contentMediaType": "application/json",
-                                    "contentSchema": {
-                                        "anyOf": [
-                                            {
-                                                "type": "object",
-                                                "required": ["id", "object", "created", "model", "choices"],
-                                                "properties": {
-                                                    "object": {"const": "chat.completion.chunk"},
-                                                    "choices": {"type": "array"},
-                                                },
-                                            },
-                                            {"$ref": "#/components/schemas/OpenAIError"},
-                                        ]
-                                    },
-                                },
-                            ]
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
-
-
-@router.post(
-    "/chat/completions", response_model=None, responses=STREAM_DOC, summary="对话补全（OpenAI 兼容）"
-)
-async def chat_completions(body: ChatCompletionRequest, request: Request, assistant: AssistantDep):
-    check_model(body.model)
-    messages = [m.model_dump() for m in body.messages]
-    question, history = chat_turns(messages)
-    note_question(request, question)
-    reply = Reply(
-        prompt_chars=sum(len(m["content"] or "") if isinstance(m["content"], str) else 0 for m in messages)
-    )
-    if body.stream:
-        pieces = assistant.ask_stream(question, top_k=body.top_k, history=history)
-        first = await first_item(pieces)  # validation errors become a 4xx here, before any byte is sent
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return EventSourceResponse(reply.chunks(pieces, first, include_usage), ping=15)
-    answer = await run_in_threadpool(assistant.ask, question, body.top_k, history)
-    return UnicodeJSONResponse(reply.completion(answer))
 
 
 def answer_text(answer: Answer) -> str:
@@ -293,9 +193,7 @@ class Reply:
         sent = 0
         async for item in stream_items(pieces, first):
             if isinstance(item, AssistantError):
-                body = json.loads(
-                    error_response("/v1", item.status if item.status >= 400 else 500, item.message).body
-                )
+                body = error_body("/v1", item.status if item.status >= 400 else 500, item.message)
                 yield ServerSentEvent(json.dumps(body, ensure_ascii=False))  # the stream ends after an error
             elif isinstance(item, Answer):
                 block = references_block(item.citations)
@@ -357,29 +255,6 @@ class EmbeddingList(BaseModel):
     data: list[EmbeddingItem]
     model: str
     usage: EmbeddingUsage
-
-
-@router.post("/embeddings", response_model=EmbeddingList, summary="文本向量（OpenAI 兼容，本机嵌入模型）")
-async def create_embeddings(body: EmbeddingRequest, assistant: AssistantDep):
-    embedder = assistant.embedder
-    if body.model != embedder.name:
-        raise ModelNotFound(f"嵌入模型“{body.model}”不存在：本服务的嵌入模型是 {embedder.name}。")
-    texts = embedding_inputs(body.input)
-    if body.dimensions is not None and body.dimensions != embedder.dim:
-        raise AssistantError(f"dimensions 只能是 {embedder.dim}（{embedder.name} 的向量维度），或不填。")
-    vectors = await run_in_threadpool(embed_texts, embedder, texts)
-    chars = sum(len(t) for t in texts)
-    return UnicodeJSONResponse(
-        {
-            "object": "list",
-            "data": [
-                {"object": "embedding", "index": i, "embedding": encode_vector(v, body.encoding_format)}
-                for i, v in enumerate(vectors)
-            ],
-            "model": embedder.name,
-            "usage": {"prompt_tokens": chars, "total_tokens": chars},
-        }
-    )
 
 
 def embedding_inputs(value) -> list[str]:
