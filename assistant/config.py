@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     index_dir: Path = Path("index")
     embedding: str = "e5-small-q4"
     chroma_url: str = ""
+    # postgresql://user:password@host:5432/db: documents, chunks, tokens, generation and jobs shared by every
+    # replica (needs chroma_url); empty: index_dir/assistant.db (SQLite)
+    database_url: str = ""
 
     # ASSISTANT_EMBEDDING=openai:<model>: an OpenAI-compatible embeddings endpoint (TEI, vLLM, Xinference,
     # Ollama, or another assistant's /v1/embeddings)

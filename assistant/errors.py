@@ -15,8 +15,9 @@ AssistantError (400)                 bad input (empty question, unknown option, 
 ├── embeddings.EmbeddingUnavailable (503)  an embedding endpoint (openai:<model>) still failing after retries
 ├── LLMFailure (502)                 the LLM endpoint answered, but not usably; caught and degraded to the
 │                                    extractive answer with a warning, so it never reaches a client
-└── store.Unavailable (503)          Chroma or the index database is down: try again later
-    └── store.DenseUnavailable       a vector query failed; answers fall back to BM25 and phrases
+└── database.Unavailable (503)       Chroma or the index database is down: try again later
+    ├── store.DenseUnavailable       a vector query failed; answers fall back to BM25 and phrases
+    └── database.DatabaseUnavailable the index database (SQLite or the shared PostgreSQL) is unreachable
 """
 
 

@@ -279,7 +279,7 @@ class JobManager:
         if not corpus_dir.is_dir() or not job.sha256:
             return
         with self.assistant.store.writer():
-            committed_files = self.assistant.store.file_index()
+            committed_files = self.assistant.store.file_index(self.assistant.origin(corpus_dir))
             for path in corpus_mod.corpus_files(corpus_dir):
                 if path.name in committed_files:
                     continue

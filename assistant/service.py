@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import re
-import sqlite3
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +23,7 @@ from .embeddings import Embedder, load_embedder
 from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge, UnsupportedFileType
 from .lexical import tokenize
 from .retrieval import Hit, Snapshot, search
-from .store import DenseGuard, IndexStore, NewDocument, Unavailable
+from .store import CommittedFile, DatabaseUnavailable, DenseGuard, IndexStore, NewDocument, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
         self.embedder = embedder or load_embedder(settings.embedding, _embedding_options(settings))
-        self.store = IndexStore(settings.index_dir, self.embedder, settings.chroma_url)
+        self.store = IndexStore(settings.index_dir, self.embedder, settings.chroma_url, settings.database_url)
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._llm = None
@@ -87,13 +87,11 @@ class Assistant:
                         )
                     snap = self._snapshot
             return snap
-        except sqlite3.Error as exc:
+        except DatabaseUnavailable as exc:
             if self._snapshot is not None:
-                log.warning("index database unreadable (%s): answering from the loaded snapshot", exc)
+                log.warning("index database unreadable (%s): answering from the loaded snapshot", exc.message)
                 return self._snapshot
-            raise Unavailable(
-                f"索引数据库暂时无法读取（{exc}），请稍后重试或检查 ASSISTANT_INDEX_DIR。"
-            ) from exc
+            raise
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         query = self._validate_text(query, "查询")
@@ -336,11 +334,16 @@ class Assistant:
         progress: ProgressFn | None = None,
         before_commit: Callable[[], None] | None = None,
     ) -> SyncReport:
-        """Make the index match corpus/: new files added, changed ones replaced, gone ones removed."""
+        """Make the index match corpus/: new files added, changed ones replaced, gone ones removed.
+
+        On a shared database this adds to what every replica sees: only documents that came from this corpus
+        directory (`origin`) are replaced or removed; a file whose content another replica committed counts as
+        unchanged; a file whose document another replica deleted is deleted here too, not added again."""
         started = time.perf_counter()
         corpus_dir = Path(corpus_dir or self.settings.corpus_dir)
         if not corpus_dir.is_dir():
             raise AssistantError(f"语料目录不存在：{corpus_dir}。请用 --corpus 指定包含文档的目录。")
+        origin = self.origin(corpus_dir)
         report = SyncReport()
         with self.store.writer():
             self.store.reconcile()
@@ -350,8 +353,13 @@ class Assistant:
                 rebuild = True
             report.rebuilt = rebuild
             sources = corpus_mod.load_sources(corpus_dir)
-            committed = self.store.file_index()
+            committed = self.store.file_index(origin)
             committed_ids = {doc_id for doc_id, _ in committed.values()}
+            all_ids, all_shas = self.store.committed_contents()
+            # committed from other corpus directories (only on a shared database)
+            elsewhere_ids = all_ids - committed_ids
+            elsewhere_shas = all_shas - {sha for _, sha in committed.values()}
+            deleted = self.store.removed_files(origin)
             keep: set[str] = set()
             new: list[NewDocument] = []
             files = corpus_mod.corpus_files(corpus_dir)
@@ -365,8 +373,15 @@ class Assistant:
                     report.failed.append((path.name, f"无法读取：{exc.strerror}"))
                     continue
                 raw_sha = _raw_sha(data, meta)
+                if path.name not in committed and deleted.get(path.name) == raw_sha:
+                    _delete_corpus_file(corpus_dir, path.name)  # deleted through another replica
+                    log.info("%s: its document was deleted through another replica, deleting the file", path)
+                    continue
                 if not rebuild and path.name in committed and committed[path.name][1] == raw_sha:
                     keep.add(committed[path.name][0])
+                    report.unchanged += 1
+                    continue
+                if raw_sha in elsewhere_shas:
                     report.unchanged += 1
                     continue
                 try:
@@ -377,10 +392,13 @@ class Assistant:
                     report.failed.append((path.name, exc.message))
                     log.warning("skipping %s: %s", path, exc.message)
                     continue
+                if doc.doc_id in elsewhere_ids:
+                    report.unchanged += 1
+                    continue
                 if doc.doc_id in keep or any(n.doc.doc_id == doc.doc_id for n in new):
                     report.failed.append((path.name, "与已有文档内容相同，已跳过"))
                     continue
-                new.append(self._prepare(doc, raw_sha))
+                new.append(self._prepare(doc, raw_sha, origin))
             if progress:
                 progress("读取文档", len(files), len(files))
             new_ids = {n.doc.doc_id for n in new}
@@ -393,15 +411,25 @@ class Assistant:
                     progress=(lambda d, t: progress("嵌入向量", d, t)) if progress else None,
                     before_commit=before_commit,
                 )
+            if deleted:
+                self.store.forget_removed(origin, list(deleted))  # each one is settled by this pass
             report.added = [n.doc.file for n in new]
             report.removed = [d for d in remove if d not in new_ids]
         report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, doc: corpus_mod.Document, raw_sha: str) -> NewDocument:
+    def _prepare(self, doc: corpus_mod.Document, raw_sha: str, origin: str = "") -> NewDocument:
         s = self.settings
         chunks = chunk_document(doc, s.chunk_target_chars, s.chunk_max_chars, s.max_sentence_chars)
-        return NewDocument(doc, chunks, [tokenize(c.text) for c in chunks], raw_sha)
+        return NewDocument(doc, chunks, [tokenize(c.text) for c in chunks], raw_sha, origin)
+
+    def origin(self, corpus_dir: Path | None = None) -> str:
+        """The corpus directory a document's file is kept in, as the shared database records it: this host
+        and the directory's path, so a replica replaces or removes only its own files ('' on an embedded
+        database, which has one corpus directory)."""
+        if not self.store.shared:
+            return ""
+        return f"{socket.gethostname()}:{Path(corpus_dir or self.settings.corpus_dir).resolve()}"
 
     def check_upload(self, file_name: str, size: int) -> None:
         suffix = Path(file_name).suffix.lower()
@@ -473,6 +501,7 @@ class Assistant:
             try:
                 corpus_mod.save_source(corpus_dir, target.name, source_meta)
                 prepared.raw_sha = _raw_sha(data, corpus_mod.load_sources(corpus_dir).get(target.name, {}))
+                prepared.origin = self.origin(corpus_dir)
                 self.store.apply([prepared], [])  # every vector is in the cache now: upserts and the commit
             except BaseException:
                 target.unlink(missing_ok=True)
@@ -486,14 +515,19 @@ class Assistant:
         return {k: d[k] for k in keys} | {"ocr": _is_ocr(d)}
 
     def remove_document(self, doc_id: str) -> None:
-        """Delete the corpus file first, then the rows and vectors: a crash in between is healed by sync."""
+        """Delete the corpus file first, then the rows and vectors: a crash in between is healed by sync.
+
+        On a shared database the file may be in another replica's corpus directory: the commit then records
+        it, and that replica's next `assistant index` deletes the file instead of adding it again."""
         with self.store.writer():
             doc = self.document(doc_id)
             corpus_dir = Path(self.settings.corpus_dir)
-            (corpus_dir / doc["file"]).unlink(missing_ok=True)
-            if corpus_dir.is_dir():
-                corpus_mod.save_source(corpus_dir, doc["file"], None)
-            self.store.apply([], [doc_id])
+            committed = self.store.committed_file(doc_id) or CommittedFile(doc_id, doc["file"], "", "")
+            if committed.origin == self.origin(corpus_dir):
+                _delete_corpus_file(corpus_dir, doc["file"])
+                self.store.apply([], [doc_id])
+            else:
+                self.store.apply([], [doc_id], tombstones=[committed])
 
     # ------------------------------------------------------------ validation
 
@@ -654,6 +688,13 @@ def _cap_bytes(name: str, limit: int) -> str:
     budget = limit - len(suffix.encode("utf-8"))
     stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(" .")
     return (stem or "文档") + suffix
+
+
+def _delete_corpus_file(corpus_dir: Path, name: str) -> None:
+    """A file and its corpus/sources.toml entry."""
+    (corpus_dir / name).unlink(missing_ok=True)
+    if corpus_dir.is_dir():
+        corpus_mod.save_source(corpus_dir, name, None)
 
 
 def _free_name(directory: Path, name: str) -> Path:

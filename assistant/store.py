@@ -1,33 +1,36 @@
-"""index/: SQLite rows (the truth and the commit point) + Chroma vectors (a cache keyed by chunk_id).
+"""The index: rows in a transactional database (the truth and the commit point) + Chroma vectors (a cache keyed
+by chunk_id).
 
-Every write embeds and upserts vectors first, then commits rows in one SQLite transaction. A crash before the
-commit leaves only orphan vectors, which readers ignore (they only know committed chunk_ids) and the next
-writer deletes. A rebuild or a new embedder fills a fresh collection and switches `meta.live_collection` in
-the same transaction that replaces the rows, so vectors of two models are never mixed.
+The database is embedded SQLite (`index/assistant.db`, the default) or a PostgreSQL server shared by every replica
+(`ASSISTANT_DATABASE_URL`, with vectors on a Chroma server, `ASSISTANT_CHROMA_URL`); `database.py` hides the few
+differences. Every write embeds and upserts vectors first, then commits rows in one transaction. A crash before
+the commit leaves only orphan vectors, which readers ignore (they only know committed chunk_ids) and the next
+writer deletes. A rebuild or a new embedder fills a fresh collection and switches `meta.live_collection` in the
+same transaction that replaces the rows, so vectors of two models are never mixed.
 
-On a Chroma server shared by several hosts (each with its own index/), a writer only ever deletes what it owns:
-collections are named `chunks-<installation>-<random>`, where the installation id is made for each index
-database (a copied or restored assistant.db gets a new one, recognised by its file identity), and only our own
-stale collections and orphan vectors in our own live collection are removed. An index whose live collection
-is another installation's, or is missing (an empty server), copies its committed vectors into a collection
-of its own (from the embedding cache) at its next write or `assistant index`.
+On a Chroma server shared by several index databases, a writer only ever deletes what its database owns:
+collections are named `chunks-<installation>-<random>`, where the installation id is made for each database (a
+copied or restored SQLite file or PostgreSQL database gets a new one, recognised by its identity), and only our
+own stale collections and orphan vectors in our own live collection are removed. Replicas sharing one PostgreSQL
+database are one installation: they take turns as writers (an advisory lock) and commit to one generation. An
+index whose live collection is another installation's, or is missing (an empty server), copies its committed
+vectors into a collection of its own (from the embedding cache) at its next write or `assistant index`.
 
 Chroma failures: reads raise `DenseUnavailable` (the service then answers from BM25 and phrases), skipping
-Chroma for `RETRY_AFTER_S` after a failure; writes raise `Unavailable` (503) with a Chinese message.
+Chroma for `RETRY_AFTER_S` after a failure; writes raise `Unavailable` (503) with a Chinese message. Database
+failures raise `DatabaseUnavailable` (503).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
-import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -36,6 +39,7 @@ import numpy as np
 from . import PIPELINE_VERSION
 from .chunking import Chunk
 from .corpus import Document
+from .database import Connection, Database, DatabaseUnavailable, Unavailable, open_database
 from .embeddings import BATCH, Embedder
 from .errors import AssistantError
 
@@ -46,31 +50,16 @@ CHROMA_CONNECT_TIMEOUT_S = 3.0
 CHROMA_READ_TIMEOUT_S = 60.0
 
 
-class Unavailable(AssistantError):
-    """A dependency (Chroma, the database) is down: 503, try again later."""
-
-    status = 503
-
-
 class DenseUnavailable(Unavailable):
     """Chroma could not answer a vector query; readers fall back to keyword retrieval."""
 
 
 Progress = Callable[[int, int], None]
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY, file TEXT NOT NULL, raw_sha TEXT NOT NULL DEFAULT '', source TEXT NOT NULL,
-    title TEXT NOT NULL, region TEXT NOT NULL DEFAULT '', date TEXT NOT NULL DEFAULT '', text TEXT NOT NULL,
-    chars INTEGER NOT NULL, added_at TEXT NOT NULL, parser TEXT NOT NULL DEFAULT '');
-CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, tokens TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS embedding_cache (
-    embedder TEXT NOT NULL, text_sha TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (embedder, text_sha));
-"""
+UPSERT_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+IN_BATCH = 500  # ids per `IN (...)` list
 
 
 @dataclass
@@ -79,6 +68,32 @@ class NewDocument:
     chunks: list[Chunk]
     tokens: list[list[str]]
     raw_sha: str = ""
+    origin: str = ""  # the corpus directory holding its file, on a shared database (`Assistant.origin`)
+
+
+@dataclass(frozen=True)
+class CommittedFile:
+    """Where a committed document came from: its file in the corpus directory `origin` ('' when not shared)."""
+
+    doc_id: str
+    file: str
+    raw_sha: str
+    origin: str = ""
+
+
+@dataclass
+class WritePlan:
+    """Where one `apply` puts its vectors: the live collection, or a new one (a rebuild, a first write, or a
+    live collection that is another installation's or gone) that also receives the kept committed vectors
+    (`carry`) and is switched in by the commit."""
+
+    live: str
+    target: str
+    carry: list[tuple[str, str, str]] = field(default_factory=list)  # (chunk_id, doc_id, text)
+
+    @property
+    def switches(self) -> bool:
+        return self.target != self.live
 
 
 @dataclass
@@ -88,6 +103,15 @@ class Rows:
     generation: int
     documents: dict[str, dict]
     chunks: list[dict]
+
+
+@dataclass
+class Changes:
+    """What a reader must drop and add to reach a committed generation (`IndexStore.changes_since`)."""
+
+    generation: int
+    removed: list[str]  # doc_ids
+    rows: Rows  # the added documents (with text) and their chunks (with tokens)
 
 
 def _now() -> str:
@@ -160,19 +184,28 @@ class DenseGuard:
 
 
 class IndexStore:
-    def __init__(self, index_dir: Path, embedder: Embedder, chroma_url: str = ""):
+    def __init__(self, index_dir: Path, embedder: Embedder, chroma_url: str = "", database_url: str = ""):
         self.index_dir = Path(index_dir)
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        self.db_path = self.index_dir / "assistant.db"
+        self.db_path = self.index_dir / "assistant.db"  # the embedded database (unused with database_url)
         self.embedder = embedder
         self.chroma_url = chroma_url
+        self.db: Database = open_database(self.index_dir, database_url)
+        if self.db.shared and not chroma_url:
+            raise AssistantError(
+                "设置了 ASSISTANT_DATABASE_URL（多副本共用的数据库）时，向量也须放在共用的 Chroma 服务器上："
+                "请同时设置 ASSISTANT_CHROMA_URL。"
+            )
         self._thread_lock = threading.RLock()
+        self._prepare_lock = threading.Lock()
         self._collections: dict[str, object] = {}
-        with self._db() as db:
-            db.executescript(SCHEMA)
-            if "parser" not in {r[1] for r in db.execute("PRAGMA table_info(documents)")}:  # made before v2
-                db.execute("ALTER TABLE documents ADD COLUMN parser TEXT NOT NULL DEFAULT ''")
-        self.installation = self._installation()
+        self._installation_id = ""
+        try:
+            self._prepare_database()
+        except DatabaseUnavailable as exc:
+            if not self.db.shared:
+                raise
+            log.warning("%s (the schema is checked again at the next request)", exc.message)
         self._client = None
         self._fresh_as_of = -1  # the generation whose vectors the embedded client is known to hold
         self._reopen_lock = threading.Lock()
@@ -186,6 +219,18 @@ class IndexStore:
             except AssistantError as exc:
                 log.warning("%s", exc.message)
                 self._mark_dense_down(exc.message)
+
+    @property
+    def shared(self) -> bool:
+        """Whether replicas on other hosts share this index (a PostgreSQL database)."""
+        return self.db.shared
+
+    @property
+    def installation(self) -> str:
+        """This database's id: its collections are `chunks-<id>-*`."""
+        if not self._installation_id:
+            self._prepare_database()
+        return self._installation_id
 
     @property
     def _chroma(self):
@@ -204,60 +249,58 @@ class IndexStore:
 
     # ------------------------------------------------------------ plumbing
 
+    def _prepare_database(self) -> None:
+        """The schema (made or brought up to date) and our installation id; a shared database that is down at
+        start-up is prepared at its first use instead."""
+        with self._prepare_lock:
+            if not self._installation_id:
+                self.db.create_schema()
+                self._installation_id = self._installation()
+
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=60, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            db.execute("PRAGMA synchronous=FULL")
+    def _read(self) -> Iterator[Connection]:
+        """A consistent view of one committed generation."""
+        if not self._installation_id:
+            self._prepare_database()
+        with self.db.read() as db:
             yield db
-        finally:
-            db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction (committed at the end of the block)."""
+        if not self._installation_id:
+            self._prepare_database()
+        with self.db.write() as db:
+            yield db
 
     @contextlib.contextmanager
     def writer(self) -> Iterator[None]:
-        """One writer at a time: a thread lock in this process, index/.lock across processes."""
-        with self._thread_lock:
-            with open(self.index_dir / ".lock", "a+") as fh:
-                fcntl.flock(fh, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(fh, fcntl.LOCK_UN)
+        """One writer at a time: a thread lock in this process, and across processes index/.lock (SQLite) or
+        an advisory lock every replica on the shared database takes (PostgreSQL)."""
+        with self._thread_lock, self.db.writer_lock():
+            yield
 
     def _installation(self) -> str:
-        """This index database's id, made anew when the file is a copy (or a restored backup) of another's."""
-        st = self.db_path.stat()
-        identity = f"{st.st_dev}:{st.st_ino}"
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                meta = dict(
-                    db.execute(
-                        "SELECT key, value FROM meta WHERE key IN ('installation', 'installation_file')"
-                    ).fetchall()
+        """This database's id, made anew when it is a copy (or a restored backup) of another's."""
+        identity = self.db.identity()
+        with self.db.write() as db:
+            meta = dict(
+                db.execute(
+                    "SELECT key, value FROM meta WHERE key IN ('installation', 'installation_file')"
+                ).fetchall()
+            )
+            if meta.get("installation") and meta.get("installation_file") == identity:
+                return meta["installation"]
+            installation = uuid.uuid4().hex[:12]
+            if meta.get("installation"):
+                log.warning(
+                    "index database %s is a copy of installation %s: it becomes installation %s and will "
+                    "write its vectors to collections of its own",
+                    self.db.describe(),
+                    meta["installation"],
+                    installation,
                 )
-                if meta.get("installation") and meta.get("installation_file") == identity:
-                    db.execute("COMMIT")
-                    return meta["installation"]
-                installation = uuid.uuid4().hex[:12]
-                if meta.get("installation"):
-                    log.warning(
-                        "index database %s is a copy of installation %s: it becomes installation %s and will "
-                        "write its vectors to collections of its own",
-                        self.db_path,
-                        meta["installation"],
-                        installation,
-                    )
-                db.executemany(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                    [("installation", installation), ("installation_file", identity)],
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            db.executemany(UPSERT_META, [("installation", installation), ("installation_file", identity)])
         return installation
 
     def owns(self, name: str) -> bool:
@@ -275,6 +318,8 @@ class IndexStore:
         """Chroma failures during a write → a 503 with a Chinese message (nothing is committed)."""
         try:
             yield
+        except Unavailable:
+            raise
         except AssistantError as exc:
             raise Unavailable(exc.message) from exc
         except Exception as exc:
@@ -313,18 +358,24 @@ class IndexStore:
         return "ok"
 
     def database_status(self) -> str:
+        """'ok' or 'down', checked now (a shared server is reached even within its fail-fast window)."""
         try:
+            if self.db.shared:
+                self.db.ping()
             self.generation()
-        except sqlite3.Error:
+        except DatabaseUnavailable:
             return "down"
         return "ok"
 
     def meta(self) -> dict[str, str]:
-        with self._db() as db:
+        with self._read() as db:
             return dict(db.execute("SELECT key, value FROM meta").fetchall())
 
     def generation(self) -> int:
-        with self._db() as db:
+        """The committed generation: one indexed read, cheap enough to check on every request."""
+        if not self._installation_id:
+            self._prepare_database()
+        with self.db.connect() as db:
             row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
 
@@ -359,8 +410,7 @@ class IndexStore:
     # ------------------------------------------------------------ reading
 
     def load_rows(self) -> Rows:
-        with self._db() as db:
-            db.execute("BEGIN")
+        with self._read() as db:
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
             docs = {}
             for row in db.execute(
@@ -394,13 +444,93 @@ class IndexStore:
                     'SELECT chunk_id, doc_id, ordinal, start, "end", tokens FROM chunks ORDER BY doc_id, ordinal'
                 )
             ]
-            db.execute("COMMIT")
         return Rows(int(meta.get("generation", 0)), docs, chunks)
 
-    def file_index(self) -> dict[str, tuple[str, str]]:
-        """corpus file name → (doc_id, raw_sha) of what is committed."""
-        with self._db() as db:
-            return {f: (d, s) for d, f, s in db.execute("SELECT doc_id, file, raw_sha FROM documents")}
+    def changes_since(self, known: dict[str, tuple[str, str]]) -> Changes:
+        """What differs from a reader holding `known` (doc_id → (file, added_at)), in one consistent read:
+        O(documents) for the comparison plus O(the added documents), never all chunks (issue 11)."""
+        keys = ("doc_id", "file", "source", "title", "region", "date", "text", "chars", "added_at", "parser")
+        with self._read() as db:
+            row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+            current = {d: (f, a) for d, f, a in db.execute("SELECT doc_id, file, added_at FROM documents")}
+            removed = [d for d, key in known.items() if current.get(d) != key]
+            new = [d for d, key in current.items() if known.get(d) != key]
+            docs, chunks = {}, []
+            for i in range(0, len(new), IN_BATCH):
+                part = new[i : i + IN_BATCH]
+                marks = ",".join("?" * len(part))
+                for r in db.execute(
+                    f"SELECT {', '.join('d.' + k for k in keys)}, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = "
+                    f"d.doc_id) FROM documents d WHERE d.doc_id IN ({marks}) ORDER BY d.added_at, d.file",
+                    part,
+                ):
+                    docs[r[0]] = dict(zip((*keys, "chunks"), r))
+                chunks += [
+                    dict(zip(("chunk_id", "doc_id", "ordinal", "start", "end"), r[:5]), tokens=r[5].split("\t"))
+                    for r in db.execute(
+                        f'SELECT chunk_id, doc_id, ordinal, start, "end", tokens FROM chunks WHERE doc_id IN ({marks})'
+                        " ORDER BY doc_id, ordinal",
+                        part,
+                    )
+                ]
+        generation = int(row[0]) if row else 0
+        return Changes(generation, removed, Rows(generation, docs, chunks))
+
+    def document_text(self, doc_id: str) -> str | None:
+        """One committed document's text (readers keep only the texts they are using)."""
+        with self._read() as db:
+            row = db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def file_index(self, origin: str = "") -> dict[str, tuple[str, str]]:
+        """corpus file name → (doc_id, raw_sha) of what is committed from the corpus directory `origin` (on a
+        shared database each document remembers the one it came from; otherwise all are '')."""
+        with self._read() as db:
+            return {
+                f: (d, s)
+                for d, f, s in db.execute(
+                    "SELECT doc_id, file, raw_sha FROM documents WHERE origin = ?", (origin,)
+                )
+            }
+
+    def committed_file(self, doc_id: str) -> CommittedFile | None:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT doc_id, file, raw_sha, origin FROM documents WHERE doc_id = ?", (doc_id,)
+            ).fetchone()
+        return CommittedFile(*row) if row else None
+
+    def committed_contents(self) -> tuple[set[str], set[str]]:
+        """(doc_ids, raw_shas) of every committed document, whichever corpus it came from."""
+        with self._read() as db:
+            rows = db.execute("SELECT doc_id, raw_sha FROM documents").fetchall()
+        return {d for d, _ in rows}, {s for _, s in rows}
+
+    def removed_files(self, origin: str) -> dict[str, str]:
+        """file → raw_sha of documents of corpus `origin` that another replica deleted: that corpus's next
+        `assistant index` deletes the file instead of adding it again."""
+        with self._read() as db:
+            return dict(db.execute("SELECT file, raw_sha FROM removed_files WHERE origin = ?", (origin,)))
+
+    def forget_removed(self, origin: str, files: Sequence[str]) -> None:
+        with self._write() as db:
+            db.executemany(
+                "DELETE FROM removed_files WHERE origin = ? AND file = ?", [(origin, f) for f in files]
+            )
+
+    def save_job(self, job_id: str, state: str, updated_at: float) -> None:
+        """A background job's public state, for every replica to answer GET /api/jobs/{id} (shared database)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO jobs (job_id, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (job_id) "
+                "DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                (job_id, state, updated_at),
+            )
+
+    def load_job(self, job_id: str) -> str | None:
+        with self._read() as db:
+            row = db.execute("SELECT state FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return row[0] if row else None
 
     def needs_rebuild(self) -> str:
         """Why the index cannot be used incrementally ('' if it can)."""
@@ -469,116 +599,155 @@ class IndexStore:
         rebuild: bool = False,
         progress: Progress | None = None,
         before_commit: Callable[[], None] | None = None,
+        tombstones: Sequence[CommittedFile] = (),
     ) -> int:
-        """Add and remove documents in one commit; with `rebuild`, replace everything in a new collection.
+        """Add and remove documents in one commit; with `rebuild`, put every vector in a new collection.
 
-        Callers hold `writer()`. Returns the new generation. Vectors go to our own live collection; when the
-        live collection is another installation's or missing, to a new one of ours that also receives every
-        kept committed chunk's vector (from the embedding cache), switched in by the same commit.
+        Callers hold `writer()`. Returns the new generation. Vectors first (a crash leaves only orphans, which
+        the next writer deletes), then the rows in one transaction, then vectors nobody refers to any more.
+        `tombstones`: files of removed documents that another corpus directory must not add again.
         """
-        meta = self.meta()
-        live = self._live()
-        target = live
-        carry: list[tuple[str, str, str]] = []  # (chunk_id, doc_id, text) of kept chunks, when migrating
+        plan = self._plan_write(remove, rebuild)
         with self._chroma_write("写入"):
-            if rebuild or not live:
-                target = self._new_collection_name()
-            elif not self.owns(live) or not self._exists(live):
-                target = self._new_collection_name()
-                log.warning(
-                    "live collection %s is %s: copying the committed vectors into %s",
-                    live,
-                    "missing" if self.owns(live) else "another installation's",
-                    target,
-                )
-                removing = set(remove)
-                carry = [row for row in self._committed_chunks() if row[1] not in removing]
-            col = self._collection(target, create=True)
-            self._reconcile_collection(col, keep_target=target != live)
-
-            all_chunks = [(c.chunk_id, c.doc_id, c.text) for nd in add for c in nd.chunks] + carry
-            vectors = self._vectors([text for *_, text in all_chunks], progress)
-            for i in range(0, len(all_chunks), 256):
-                part = all_chunks[i : i + 256]
-                col.upsert(
-                    ids=[cid for cid, *_ in part],
-                    embeddings=vectors[i : i + 256],
-                    metadatas=[{"doc_id": doc_id} for _, doc_id, _ in part],
-                )
+            col = self._open_target(plan)
+            written = [(c.chunk_id, c.doc_id, c.text) for nd in add for c in nd.chunks] + plan.carry
+            self._upsert(col, written, progress)
         if before_commit:
             before_commit()  # tests inject failures here: nothing below may have happened yet
+        generation, removed_chunk_ids = self._commit(plan, add, remove, tombstones)
+        if self._fresh_as_of == generation - 1:
+            self._fresh_as_of = generation  # our own vectors are in our client already
+        self._drop_unreferenced(plan, col, removed_chunk_ids, {cid for cid, *_ in written}, generation)
+        return generation
 
-        removed_chunk_ids: list[str] = []
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if rebuild or not live:
-                    removed_chunk_ids = [r[0] for r in db.execute("SELECT chunk_id FROM chunks")]
-                    db.execute("DELETE FROM chunks")
-                    db.execute("DELETE FROM documents")
-                elif remove:
-                    marks = ",".join("?" * len(remove))
-                    removed_chunk_ids = [
-                        r[0]
-                        for r in db.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", remove)
-                    ]
-                    db.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", remove)
-                    db.execute(f"DELETE FROM documents WHERE doc_id IN ({marks})", remove)
-                for nd in add:
-                    d = nd.doc
-                    db.execute(
-                        "INSERT INTO documents (doc_id, file, raw_sha, source, title, region, date, text, chars, added_at, parser)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                        (
-                            d.doc_id,
-                            d.file,
-                            nd.raw_sha,
-                            d.source,
-                            d.title,
-                            d.region,
-                            d.date,
-                            d.text,
-                            len(d.text),
-                            _now(),
-                            d.parser,
-                        ),
-                    )
-                    db.executemany(
-                        'INSERT INTO chunks (chunk_id, doc_id, ordinal, start, "end", tokens) VALUES (?,?,?,?,?,?)',
-                        [
-                            (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, "\t".join(t))
-                            for c, t in zip(nd.chunks, nd.tokens)
-                        ],
-                    )
-                generation = int(meta.get("generation", 0)) + 1
-                for key, value in (
+    def _plan_write(self, remove: list[str], rebuild: bool) -> WritePlan:
+        """Our live collection, or a new one: for a rebuild or a first write (nothing to carry but what other
+        corpus directories committed), or when the live one is another installation's or gone (carry every
+        kept committed vector)."""
+        live = self._live()
+        with self._chroma_write("写入"):
+            if not rebuild and live and self.owns(live) and self._exists(live):
+                return WritePlan(live, live)
+        plan = WritePlan(live, self._new_collection_name())
+        if live and not rebuild:
+            log.warning(
+                "live collection %s is %s: copying the committed vectors into %s",
+                live,
+                "missing" if self.owns(live) else "another installation's",
+                plan.target,
+            )
+        removing = set(remove)
+        plan.carry = [row for row in self._committed_chunks() if row[1] not in removing]
+        return plan
+
+    def _open_target(self, plan: WritePlan):
+        """The collection this write fills; the live one is first cleared of orphans and completed."""
+        col = self._collection(plan.target, create=True)
+        if not plan.switches:
+            self._reconcile_collection(col)
+        return col
+
+    def _upsert(self, col, chunks: list[tuple[str, str, str]], progress: Progress | None) -> None:
+        vectors = self._vectors([text for *_, text in chunks], progress)
+        for i in range(0, len(chunks), 256):
+            part = chunks[i : i + 256]
+            col.upsert(
+                ids=[cid for cid, *_ in part],
+                embeddings=vectors[i : i + 256],
+                metadatas=[{"doc_id": doc_id} for _, doc_id, _ in part],
+            )
+
+    def _commit(
+        self,
+        plan: WritePlan,
+        add: list[NewDocument],
+        remove: list[str],
+        tombstones: Sequence[CommittedFile],
+    ) -> tuple[int, list[str]]:
+        """The one transaction of a write: rows out, rows in, the next generation and its live collection.
+        Returns (generation, chunk ids removed)."""
+        with self._write() as db:
+            removed_chunk_ids = self._delete_documents(db, remove)
+            for nd in add:
+                self._insert_document(db, nd)
+            db.executemany(
+                "INSERT INTO removed_files (origin, file, raw_sha) VALUES (?, ?, ?) "
+                "ON CONFLICT (origin, file) DO UPDATE SET raw_sha = excluded.raw_sha",
+                [(t.origin, t.file, t.raw_sha) for t in tombstones],
+            )
+            row = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+            generation = (int(row[0]) if row else 0) + 1
+            db.executemany(
+                UPSERT_META,
+                [
                     ("generation", str(generation)),
-                    ("live_collection", target),
+                    ("live_collection", plan.target),
                     ("embedder", self.embedder.name),
                     ("dim", str(self.embedder.dim)),
                     ("pipeline_version", PIPELINE_VERSION),
-                ):
-                    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        if self._fresh_as_of == generation - 1:
-            self._fresh_as_of = generation  # our own vectors are in our client already
-        # after the commit: vectors nobody references any more (only ever ours; a failure here is healed by
-        # the next writer's reconcile, so it must not fail a committed write)
+                ],
+            )
+        return generation, removed_chunk_ids
+
+    @staticmethod
+    def _delete_documents(db: Connection, doc_ids: list[str]) -> list[str]:
+        """Delete documents and their chunks; returns the chunk ids deleted."""
+        removed: list[str] = []
+        for i in range(0, len(doc_ids), IN_BATCH):
+            part = doc_ids[i : i + IN_BATCH]
+            marks = ",".join("?" * len(part))
+            removed += [
+                r[0] for r in db.execute(f"SELECT chunk_id FROM chunks WHERE doc_id IN ({marks})", part)
+            ]
+            db.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", part)
+            db.execute(f"DELETE FROM documents WHERE doc_id IN ({marks})", part)
+        return removed
+
+    @staticmethod
+    def _insert_document(db: Connection, nd: NewDocument) -> None:
+        d = nd.doc
+        db.execute(
+            "INSERT INTO documents (doc_id, file, raw_sha, source, title, region, date, text, chars, added_at,"
+            " parser, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                d.doc_id,
+                d.file,
+                nd.raw_sha,
+                d.source,
+                d.title,
+                d.region,
+                d.date,
+                d.text,
+                len(d.text),
+                _now(),
+                d.parser,
+                nd.origin,
+            ),
+        )
+        db.executemany(
+            'INSERT INTO chunks (chunk_id, doc_id, ordinal, start, "end", tokens) VALUES (?,?,?,?,?,?)',
+            [
+                (c.chunk_id, c.doc_id, c.ordinal, c.start, c.end, "\t".join(t))
+                for c, t in zip(nd.chunks, nd.tokens)
+            ],
+        )
+
+    def _drop_unreferenced(
+        self, plan: WritePlan, col, removed_chunk_ids: list[str], written: set[str], generation: int
+    ) -> None:
+        """After the commit: the collection it switched away from (only ever ours), or the vectors of removed
+        chunks. A failure here is healed by the next writer's reconcile, so it must not fail a committed
+        write."""
         try:
-            if target != live and live:
-                if self.owns(live):
-                    self._drop_collection(live)
-            elif removed_chunk_ids:
-                kept = {cid for cid, *_ in all_chunks}
-                stale = [cid for cid in removed_chunk_ids if cid not in kept]
-                for i in range(0, len(stale), 256):
-                    col.delete(ids=stale[i : i + 256])
+            if plan.switches:
+                if plan.live and self.owns(plan.live):
+                    self._drop_collection(plan.live)
+                return
+            stale = [cid for cid in removed_chunk_ids if cid not in written]
+            for i in range(0, len(stale), 256):
+                col.delete(ids=stale[i : i + 256])
         except Exception:
             log.exception("could not remove stale vectors after commit %d", generation)
-        return generation
 
     def reconcile(self) -> None:
         """Heal what a crashed writer or a lost server left, touching only our own collections: drop our
@@ -596,7 +765,7 @@ class IndexStore:
             if not self.owns(live) or not self._exists(live):
                 self.apply([], [])  # copies the committed vectors into a collection of our own
                 return
-            self._reconcile_collection(self._collection(live), keep_target=False)
+            self._reconcile_collection(self._collection(live))
 
     def _exists(self, name: str) -> bool:
         from chromadb.errors import NotFoundError
@@ -613,21 +782,19 @@ class IndexStore:
             'SELECT c.chunk_id, c.doc_id, substr(d.text, c.start + 1, c."end" - c.start) '
             "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
         )
-        with self._db() as db:
+        with self._read() as db:
             if chunk_ids is None:
                 return db.execute(sql + " ORDER BY c.doc_id, c.ordinal").fetchall()
             out = []
-            for i in range(0, len(chunk_ids), 500):
-                part = chunk_ids[i : i + 500]
+            for i in range(0, len(chunk_ids), IN_BATCH):
+                part = chunk_ids[i : i + IN_BATCH]
                 marks = ",".join("?" * len(part))
                 out += db.execute(sql + f" WHERE c.chunk_id IN ({marks})", part).fetchall()
             return out
 
-    def _reconcile_collection(self, col, keep_target: bool) -> None:
+    def _reconcile_collection(self, col) -> None:
         """Our own collection only: delete vectors of uncommitted chunks, restore those of committed ones."""
-        if keep_target:
-            return
-        with self._db() as db:
+        with self._read() as db:
             committed = {r[0] for r in db.execute("SELECT chunk_id FROM chunks")}
         stored = col.get(include=[])["ids"]
         orphans = [cid for cid in stored if cid not in committed]
@@ -658,9 +825,9 @@ class IndexStore:
         """Vectors for texts, embedding each distinct text once ever (cache keyed by embedder and sha1)."""
         shas = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
         found: dict[str, np.ndarray] = {}
-        with self._db() as db:
-            for i in range(0, len(shas), 500):
-                part = list(set(shas[i : i + 500]))
+        with self._read() as db:
+            for i in range(0, len(shas), IN_BATCH):
+                part = list(set(shas[i : i + IN_BATCH]))
                 marks = ",".join("?" * len(part))
                 for sha, blob in db.execute(
                     f"SELECT text_sha, vector FROM embedding_cache WHERE embedder=? AND text_sha IN ({marks})",
@@ -679,9 +846,10 @@ class IndexStore:
         for i in range(0, len(todo), step):
             batch = todo[i : i + step]
             vecs = self.embedder.embed_passages([text_of[s] for s in batch])
-            with self._db() as db:
+            with self._write() as db:
                 db.executemany(
-                    "INSERT OR REPLACE INTO embedding_cache (embedder, text_sha, vector) VALUES (?,?,?)",
+                    "INSERT INTO embedding_cache (embedder, text_sha, vector) VALUES (?,?,?) "
+                    "ON CONFLICT (embedder, text_sha) DO NOTHING",
                     [(self.embedder.name, s, v.astype(np.float32).tobytes()) for s, v in zip(batch, vecs)],
                 )
             for s, v in zip(batch, vecs):
@@ -694,7 +862,7 @@ class IndexStore:
         return np.stack([found[s] for s in shas]).astype(np.float32)
 
     def stats(self) -> dict:
-        with self._db() as db:
+        with self._read() as db:
             docs = db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
             chunks = db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return {"documents": docs, "chunks": chunks}
