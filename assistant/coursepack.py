@@ -13,6 +13,8 @@
    is a case. The score is their weighted sum; the weights and threshold live in `coursepack_weights.py`,
    fitted by `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per
    topic). The best `max_items` (default 25) non-overlapping items above the threshold make the topic's part.
+   Only the units of the topic's retrieved chunks (`top_n`) are scored, and a document's units are built when
+   a topic first retrieves it and kept by document id: a pack costs what retrieval returns, not the corpus.
 4. A multi-topic pack has one part per topic; an item found for two topics appears once, under the topic it
    scores higher for, noting the other. Each part opens with an extractive lead-in (places/units covered and
    their key figures, every sentence cited); sections list items by relevance, grouped by document.
@@ -27,8 +29,9 @@ import bisect
 import io
 import math
 import re
+import threading
 import time
-from collections import Counter
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote as url_quote
@@ -37,7 +40,7 @@ import numpy as np
 
 from . import coursepack_text as ct
 from . import coursepack_weights as cw
-from .chunking import is_heading
+from .chunking import is_heading, split_sentences
 from .errors import AssistantError
 from .lexical import STOPWORDS, named_units, normalise, pos_tags, tokenize
 from .retrieval import Snapshot, search
@@ -53,7 +56,9 @@ MAX_TOPICS = 10
 MAX_TOPIC_CHARS = 50
 DEFAULT_MAX_ITEMS = 25
 MAX_ITEMS_LIMIT = 100
-FEATURES = cw.FEATURES
+# What each candidate item is scored on, in matrix column order; the weights (by name) come from
+# coursepack_weights.py, written by the fit script. A feature the weights file does not name weighs 0.
+FEATURES = ("lex", "neighbour", "para", "expansion", "dense", "fused", "heading", "case", "programme")
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ class Tuning:
     passage_sentences: int = 1  # an item is its sentence and the next ones of its paragraph, up to this many
     passage_max_chars: int = 260
     thread_sentences: int = 2  # … and the next ones that still name the topic, up to this many in all
-    weights: tuple[float, ...] = tuple(cw.WEIGHTS[f] for f in cw.FEATURES)
+    weights: tuple[float, ...] = tuple(cw.WEIGHTS.get(f, 0.0) for f in FEATURES)
     threshold: float = cw.THRESHOLD
 
 
@@ -442,140 +447,173 @@ def validate_max_items(value) -> int:
     return value
 
 
-# ----------------------------------------------------------------------------------------------- corpus view
+# ----------------------------------------------------------------------------------------------- document view
+
+_UNCHECKED = "?"  # a unit's rejection before coursepack_text has looked at it
 
 
 @dataclass
 class _Unit:
     doc_id: str
+    index: int  # position in its document's view
     start: int
     end: int
     para: int
     heading: bool
     norm: str
-    chunks: list[int]  # positions in snapshot.chunks of the chunks overlapping this sentence
-    head_of: int | None  # index (in the corpus view) of the heading governing this sentence
-    reject: str | None = None  # why it is no teaching material (coursepack_text.rejection)
+    head_of: int | None  # index (in the same document) of the heading governing this sentence
+    reject: str | None = _UNCHECKED  # why it is no teaching material (coursepack_text.rejection)
     span: tuple[int, int] | None = None  # the item it seeds (document offsets), None when it seeds none
     sentences: list[tuple[int, int]] = field(default_factory=list)  # the cited sentences of that item
     case: bool = False  # the item is a case: a named place or unit acting, with its result
+    seeded: bool = False  # span, sentences and case are decided
+
+
+def _doc_text(snapshot: Snapshot, doc_id: str) -> str:
+    """A document's stored text, whether the snapshot keeps documents as dicts or as records."""
+    doc = snapshot.documents[doc_id]
+    return doc["text"] if isinstance(doc, dict) else doc.text
+
+
+def _sentence_spans(snapshot: Snapshot, doc_id: str, text: str) -> list[tuple[int, int]]:
+    spans = getattr(snapshot, "sentence_spans", None) or {}
+    return spans.get(doc_id) or split_sentences(text)
+
+
+_DOC_VIEWS: OrderedDict = OrderedDict()
+_DOC_VIEWS_LOCK = threading.Lock()
+_DOC_VIEWS_MAX = 2048  # documents kept (least recently used dropped): a pack touches at most top_n of them
 
 
 @dataclass
-class _View:
-    """Per-snapshot sentence units and normalised texts, computed once (snapshots are immutable)."""
+class _DocView:
+    """One document's sentence units, built when a topic first retrieves one of its chunks and kept by document
+    id (the id is a hash of the text, so it never goes stale). Whether a unit is teaching material and which
+    item it seeds are decided on first use too: a pack costs what its retrieved chunks cost, not the corpus."""
 
+    doc_id: str
+    text: str
     units: list[_Unit]
-    chunk_norms: list[str]
-    para_units: dict[tuple[str, int], list[int]]
-    unit_terms: list[frozenset[str]] = field(default_factory=list)
-    chunk_terms: list[dict[str, int]] = field(default_factory=list)
+    starts: list[int]
+    para_units: dict[int, list[int]]
+    tuning: Tuning
 
     @classmethod
-    def of(cls, snapshot: Snapshot, tuning: Tuning = TUNING) -> _View:
+    def of(cls, snapshot: Snapshot, doc_id: str, tuning: Tuning = TUNING) -> _DocView:
         key = (
-            "_coursepack_view",
+            doc_id,
             tuning.merge_max_chars,
             tuning.case_max_chars,
             tuning.passage_sentences,
             tuning.passage_max_chars,
         )
-        cached = snapshot.__dict__.get(key)
-        if cached is None:
-            cached = snapshot.__dict__[key] = cls._build(snapshot, tuning)
-        return cached
+        with _DOC_VIEWS_LOCK:
+            view = _DOC_VIEWS.get(key)
+            if view is not None:
+                _DOC_VIEWS.move_to_end(key)
+                return view
+        text = _doc_text(snapshot, doc_id)
+        view = cls._build(doc_id, text, _sentence_spans(snapshot, doc_id, text), tuning)
+        with _DOC_VIEWS_LOCK:
+            _DOC_VIEWS[key] = view
+            while len(_DOC_VIEWS) > _DOC_VIEWS_MAX:
+                _DOC_VIEWS.popitem(last=False)
+        return view
 
     @classmethod
-    def _build(cls, snapshot: Snapshot, tuning: Tuning) -> _View:
+    def _build(cls, doc_id: str, text: str, spans: list[tuple[int, int]], tuning: Tuning) -> _DocView:
         units: list[_Unit] = []
-        chunks_by_doc: dict[str, list[tuple[int, int, int]]] = {}
-        for pos, c in enumerate(snapshot.chunks):
-            chunks_by_doc.setdefault(c.doc_id, []).append((c.start, c.end, pos))
-        para_units: dict[tuple[str, int], list[int]] = {}
-        for doc_id, doc in snapshot.documents.items():
-            text = doc["text"]
-            doc_chunks = sorted(chunks_by_doc.get(doc_id, []))
-            starts = [c[0] for c in doc_chunks]
-            heading_at = None
-            for start, end, para, heading in _whole_sentences(
-                text, snapshot.sentence_spans.get(doc_id, []), tuning.merge_max_chars
-            ):
-                overlapping = []
-                for s, e, p in doc_chunks[max(0, bisect.bisect_right(starts, start) - 3) :]:
-                    if s >= end:
-                        break
-                    if e > start:
-                        overlapping.append(p)
-                unit = _Unit(
+        para_units: dict[int, list[int]] = {}
+        heading_at = None
+        for start, end, para, heading in _whole_sentences(text, spans, tuning.merge_max_chars):
+            k = len(units)
+            units.append(
+                _Unit(
                     doc_id,
+                    k,
                     start,
                     end,
                     para,
                     heading,
                     normalise(text[start:end]),
-                    overlapping,
                     None if heading else heading_at,
                 )
-                if heading:
-                    heading_at = len(units)
-                para_units.setdefault((doc_id, para), []).append(len(units))
-                units.append(unit)
-        view = cls(units, [normalise(snapshot.text_of(c)) for c in snapshot.chunks], para_units)
-        view._material(snapshot, tuning)
-        view.unit_terms = [frozenset(_terms(u.norm)) for u in units]
-        view.chunk_terms = [Counter(_terms(t)) for t in view.chunk_norms]
-        return view
+            )
+            if heading:
+                heading_at = k
+            para_units.setdefault(para, []).append(k)
+        return cls(doc_id, text, units, [u.start for u in units], para_units, tuning)
 
-    def _material(self, snapshot: Snapshot, tuning: Tuning) -> None:
-        """Which units are teaching material, and the item span each one seeds."""
-        for unit in self.units:
-            text = snapshot.documents[unit.doc_id]["text"][unit.start : unit.end]
-            alone = len(self.para_units[(unit.doc_id, unit.para)]) == 1
-            unit.reject = ct.rejection(text, alone=alone, heading=unit.heading)
-        for k, unit in enumerate(self.units):
-            if unit.reject:
-                continue
-            text = snapshot.documents[unit.doc_id]["text"]
-            seed = text[unit.start : unit.end]
-            start = unit.start + ct.trim_offset(seed)
-            sentences = [(start, unit.end)]
-            if ct.anaphoric(seed):
-                prev = self._neighbour(k, -1)
-                if prev is None or prev.reject or ct.anaphoric(text[prev.start : prev.end]):
-                    continue  # 这是…… without the sentence it points at says nothing
-                start = prev.start + ct.trim_offset(text[prev.start : prev.end])
-                sentences = [(start, prev.end), (unit.start, unit.end)]
-            end = unit.end
-            case = classify(text[start:end]) == "典型案例"
-            if case:  # who and what; the result the same paragraph reports right after it, if any
-                for step in (1, 2):
-                    nxt = self._neighbour(k, step)
-                    if nxt is None or nxt.reject or nxt.end - start > tuning.case_max_chars:
-                        break
-                    between = [self._neighbour(k, j) for j in range(1, step + 1)]
-                    if _is_result(text[nxt.start : nxt.end]):
-                        sentences += [(u.start, u.end) for u in between]
-                        end = nxt.end
-                        break
-            step = 1
-            while len(sentences) < tuning.passage_sentences:  # the sentences that carry the thread on
-                nxt = self._neighbour(k, step)
-                step += 1
-                if nxt is None or nxt.reject or nxt.end - start > tuning.passage_max_chars:
-                    break
-                if nxt.end <= end:
-                    continue
-                sentences.append((nxt.start, nxt.end))
-                end = nxt.end
-            unit.span, unit.sentences, unit.case = (start, end), sentences, case
+    def covering(self, start: int, end: int) -> range:
+        """Indices of the units overlapping [start, end)."""
+        first = max(0, bisect.bisect_right(self.starts, start) - 1)
+        while first < len(self.units) and self.units[first].end <= start:
+            first += 1
+        last = bisect.bisect_left(self.starts, end)
+        return range(first, max(first, last))
 
-    def _neighbour(self, k: int, step: int) -> _Unit | None:
+    def neighbour(self, k: int, step: int) -> _Unit | None:
+        """The unit `step` away in the same paragraph (never a heading)."""
         j = k + step
         if 0 <= j < len(self.units):
-            u, unit = self.units[j], self.units[k]
-            if u.doc_id == unit.doc_id and u.para == unit.para and not u.heading:
+            u = self.units[j]
+            if u.para == self.units[k].para and not u.heading:
                 return u
         return None
+
+    def rejected(self, k: int) -> str | None:
+        """Why unit k is no teaching material (None when it is), decided once."""
+        unit = self.units[k]
+        if unit.reject == _UNCHECKED:
+            alone = len(self.para_units[unit.para]) == 1
+            unit.reject = ct.rejection(self.text[unit.start : unit.end], alone=alone, heading=unit.heading)
+        return unit.reject
+
+    def seed(self, k: int) -> _Unit:
+        """Unit k with the item it seeds decided (`span` None when it seeds none)."""
+        unit = self.units[k]
+        if not unit.seeded:  # two threads may both decide it: the same answer, written before the flag
+            if not self.rejected(k):
+                self._decide_item(unit)
+            unit.seeded = True
+        return unit
+
+    def _decide_item(self, unit: _Unit) -> None:
+        """The item a teaching-material unit seeds: itself (from its content on), with the sentence it leans on
+        (这是……), for a case the result its paragraph reports right after it, up to `passage_sentences`."""
+        text, tuning, k = self.text, self.tuning, unit.index
+        seed = text[unit.start : unit.end]
+        start = unit.start + ct.trim_offset(seed)
+        sentences = [(start, unit.end)]
+        if ct.anaphoric(seed):
+            prev = self.neighbour(k, -1)
+            if prev is None or self.rejected(prev.index) or ct.anaphoric(text[prev.start : prev.end]):
+                return  # 这是…… without the sentence it points at says nothing
+            start = prev.start + ct.trim_offset(text[prev.start : prev.end])
+            sentences = [(start, prev.end), (unit.start, unit.end)]
+        end = unit.end
+        case = classify(text[start:end]) == "典型案例"
+        if case:  # who and what; the result the same paragraph reports right after it, if any
+            for step in (1, 2):
+                nxt = self.neighbour(k, step)
+                if nxt is None or self.rejected(nxt.index) or nxt.end - start > tuning.case_max_chars:
+                    break
+                if _is_result(text[nxt.start : nxt.end]):
+                    between = [self.neighbour(k, j) for j in range(1, step + 1)]
+                    sentences += [(u.start, u.end) for u in between]
+                    end = nxt.end
+                    break
+        step = 1
+        while len(sentences) < tuning.passage_sentences:  # the sentences that carry the thread on
+            nxt = self.neighbour(k, step)
+            step += 1
+            if nxt is None or self.rejected(nxt.index) or nxt.end - start > tuning.passage_max_chars:
+                break
+            if nxt.end <= end:
+                continue
+            sentences.append((nxt.start, nxt.end))
+            end = nxt.end
+        unit.span, unit.sentences, unit.case = (start, end), sentences, case
 
 
 def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
@@ -614,27 +652,6 @@ def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
 # ----------------------------------------------------------------------------------------------- gathering
 
 
-def _terms(norm: str) -> list[str]:
-    return [t for t in tokenize(norm) if len(t) >= 2 and t not in STOPWORDS and not re.search(r"\d", t)]
-
-
-def _feedback_profile(
-    view: _View, snapshot: Snapshot, feedback: list[int], size: int = 60
-) -> dict[str, float]:
-    """Pseudo-relevance feedback: the terms that characterise the best chunks (tf-idf, rank-discounted)."""
-    profile: Counter = Counter()
-    for rank, pos in enumerate(feedback):
-        for term, tf in view.chunk_terms[pos].items():
-            df = snapshot.bm25.doc_freq.get(term, 0)
-            if df:
-                profile[term] += (1 + math.log(tf)) * snapshot.bm25.idf(term) / (1 + 0.1 * rank)
-    top = profile.most_common(size)
-    if not top:
-        return {}
-    peak = top[0][1]
-    return {t: w / peak for t, w in top}
-
-
 @dataclass
 class _TopicWeights:
     present: dict[str, float]  # the topic's words the corpus uses, weighted
@@ -642,20 +659,23 @@ class _TopicWeights:
     coverage: float  # idf-weighted share of the topic's words the corpus uses at all
 
 
-def _topic_weights(topic: str, view: _View, feedback: list[int], tuning: Tuning) -> _TopicWeights:
-    """Topic words weighted by lift in the best chunks (x sqrt idf): the head of the topic dominates."""
-    n = len(view.chunk_norms)
+def _topic_weights(
+    topic: str, snapshot: Snapshot, feedback_norms: list[str], tuning: Tuning
+) -> _TopicWeights:
+    """Topic words weighted by lift in the best chunks (x sqrt idf): the head of the topic dominates.
+    Corpus frequencies come from the lexical index (O(1) per word), never from a scan of the chunks."""
+    n = max(len(snapshot.chunks), 1)
     present, missing, used, total = {}, 0.0, 0.0, 0.0
     for term in _content_words(topic):
-        df = sum(1 for t in view.chunk_norms if term in t)
+        df_top = sum(1 for t in feedback_norms if term in t)
+        df = max(snapshot.bm25.doc_freq.get(term, 0), df_top)
         idf = math.log(1 + (n + 1) / (df + 0.5))
         total += math.sqrt(idf)
         if not df:
             missing += tuning.lift_cap * math.sqrt(idf)
             continue
         used += math.sqrt(idf)
-        df_top = sum(1 for i in feedback if term in view.chunk_norms[i])
-        lift = (df_top / max(len(feedback), 1)) / (df / n)
+        lift = (df_top / max(len(feedback_norms), 1)) / (df / n)
         present[term] = max(min(lift, tuning.lift_cap), 0.05) * math.sqrt(idf)
     return _TopicWeights(present, missing, used / total if total else 0.0)
 
@@ -691,13 +711,12 @@ def _programme(norm: str, weights: _TopicWeights, reach: int = 8) -> float:
 
 
 def _expansion_terms(
-    strong: list[tuple[_Unit, float]], snapshot: Snapshot, weights: _TopicWeights, tuning: Tuning
+    strong: list[tuple[str, float]], snapshot: Snapshot, weights: _TopicWeights, tuning: Tuning
 ) -> dict[str, float]:
     """Specific terms of the strongest sentences (programme names, 户外劳动者): related sentences share them."""
     max_df = max(4, round(tuning.expansion_df * len(snapshot.chunks)))
     terms: dict[str, float] = {}
-    for unit, lex in strong:
-        text = snapshot.documents[unit.doc_id]["text"][unit.start : unit.end]
+    for text, lex in strong:
         for term in set(tokenize(text)):
             if len(term) < 3 or re.search(r"\d", term) or any(w in term for w in weights.present):
                 continue
@@ -708,24 +727,17 @@ def _expansion_terms(
 
 @dataclass
 class TopicFeatures:
-    """The candidate units of one topic (view indices) and their feature rows (`FEATURES` order)."""
+    """The candidate units of one topic and their feature rows (`FEATURES` order)."""
 
     topic: str
-    units: list[int]
+    units: list[_Unit]
     matrix: np.ndarray
     spans: list[tuple[int, int]] = field(default_factory=list)  # each candidate's item (document offsets)
     sentences: list[list[tuple[int, int]]] = field(default_factory=list)  # its cited sentences
 
 
-def topic_features(
-    topic: str, snapshot: Snapshot, store, embedder, settings=None, tuning: Tuning = TUNING
-) -> TopicFeatures:
-    """Feature rows of every unit that seeds an item and the topic touches at all."""
-    view = _View.of(snapshot, tuning)
-    empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
-    if not view.units or not snapshot.chunks:
-        return empty
-    vector = embedder.embed_question(topic)
+def _retrieve(topic: str, snapshot: Snapshot, store, embedder, settings, tuning: Tuning) -> list:
+    """The topic's best `top_n` chunks by hybrid search (the same fusion settings as questions)."""
     top_n = min(tuning.top_n, len(snapshot.chunks))
     fusion = (
         {}
@@ -737,59 +749,69 @@ def topic_features(
             "phrase_weight": getattr(settings, "phrase_weight", 1.0),
         }
     )
-    hits = search(snapshot, store, topic, vector, top_n, candidates=top_n, **fusion)
-    position = snapshot.position
-    fused = np.zeros(len(snapshot.chunks))
-    cosine = np.full(len(snapshot.chunks), np.nan)
-    for h in hits:
-        fused[position[h.chunk.chunk_id]] = h.score
-        cosine[position[h.chunk.chunk_id]] = h.cosine
-    if fused.max() > 0:
-        fused = fused / fused.max()
-    ranked = np.sort(cosine[~np.isnan(cosine)])[::-1]
-    if ranked.size:
-        top, ref = float(ranked[0]), float(ranked[min(len(ranked) - 1, len(ranked) // 2)])
-        floor = float(ranked[-1])
-    else:
-        top, ref, floor = 1.0, 0.0, 0.0
-    dense = (np.nan_to_num(cosine, nan=floor) - ref) / max(top - ref, 1e-6)
+    return search(snapshot, store, topic, embedder.embed_question(topic), top_n, candidates=top_n, **fusion)
 
-    weights = _topic_weights(
-        topic, view, [position[h.chunk.chunk_id] for h in hits[: tuning.feedback]], tuning
-    )
+
+def _chunk_signals(hits: list) -> tuple[dict[str, float], dict[str, float]]:
+    """Per retrieved chunk: fused score (1 = best) and dense cosine relative to the median retrieved chunk
+    (1 = best, 0 = median); a chunk not retrieved counts as the worst retrieved one."""
+    fused = {h.chunk.chunk_id: h.score for h in hits}
+    peak = max(fused.values(), default=0.0)
+    if peak > 0:
+        fused = {c: s / peak for c, s in fused.items()}
+    ranked = sorted((h.cosine for h in hits), reverse=True)
+    top, ref = ranked[0], ranked[min(len(ranked) - 1, len(ranked) // 2)]
+    dense = {h.chunk.chunk_id: (h.cosine - ref) / max(top - ref, 1e-6) for h in hits}
+    return fused, dense
+
+
+def topic_features(
+    topic: str, snapshot: Snapshot, store, embedder, settings=None, tuning: Tuning = TUNING
+) -> TopicFeatures:
+    """Feature rows of the units in the topic's retrieved chunks that seed an item and the topic touches.
+
+    Only the retrieved chunks' documents are looked at (their views built on first use and kept), so the cost
+    follows `top_n`, not the size of the corpus."""
+    empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
+    if not snapshot.chunks:
+        return empty
+    hits = _retrieve(topic, snapshot, store, embedder, settings, tuning)
+    if not hits:
+        return empty
+    weights = _topic_weights(topic, snapshot, [normalise(h.text) for h in hits[: tuning.feedback]], tuning)
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
-    lex = [_lexical(u.norm, weights, tuning) for u in view.units]
-    strong = [(u, lex[k]) for k, u in enumerate(view.units) if lex[k] >= tuning.strong and not u.reject]
+    fused, dense = _chunk_signals(hits)
+    floor = min(dense.values())
+    views: dict[str, _DocView] = {}
+    reached: dict[tuple[str, int], list[float]] = {}  # (doc, unit) → best [dense, fused] of its chunks
+    for h in hits:
+        c = h.chunk
+        if c.doc_id not in views:
+            views[c.doc_id] = _DocView.of(snapshot, c.doc_id, tuning)
+        view = views[c.doc_id]
+        for k in view.covering(c.start, c.end):
+            best = reached.setdefault((c.doc_id, k), [floor, 0.0])
+            best[0], best[1] = max(best[0], dense[c.chunk_id]), max(best[1], fused[c.chunk_id])
+    lex = {d: [_lexical(u.norm, weights, tuning) for u in v.units] for d, v in views.items()}
+    strong = [
+        (views[d].text[views[d].units[k].start : views[d].units[k].end], lex[d][k])
+        for d, k in reached
+        if lex[d][k] >= tuning.strong and not views[d].rejected(k)
+    ]
     expansion = _expansion_terms(strong, snapshot, weights, tuning)
-    para_best = {key: max(lex[j] for j in ks) for key, ks in view.para_units.items()}
-    profile = _feedback_profile(view, snapshot, [position[h.chunk.chunk_id] for h in hits[: tuning.feedback]])
-    prf_norm = sum(sorted(profile.values(), reverse=True)[:8]) or 1.0
 
     rows, keep, spans, cited = [], [], [], []
-    for k, unit in enumerate(view.units):
+    for (doc_id, k), (chunk_dense, chunk_fused) in reached.items():
+        view, doc_lex = views[doc_id], lex[doc_id]
+        unit = view.seed(k)
         if unit.span is None:
             continue
-        covered_units = [
-            j
-            for j in range(max(0, k - 2), min(len(view.units), k + 3))
-            if view.units[j].doc_id == unit.doc_id
-            and view.units[j].start < unit.span[1]
-            and view.units[j].end > unit.span[0]
-        ]
-        own = max(lex[j] for j in covered_units)
-        neighbours = [
-            lex[j]
-            for j in (k - 1, k + 1)
-            if 0 <= j < len(view.units)
-            and view.units[j].doc_id == unit.doc_id
-            and view.units[j].para == unit.para
-        ]
+        own = max(doc_lex[j] for j in view.covering(*unit.span))
+        neighbours = [doc_lex[n.index] for n in (view.neighbour(k, -1), view.neighbour(k, 1)) if n]
         exp = max((s for t, s in expansion.items() if t in unit.norm), default=0.0)
-        chunk_dense = max((dense[p] for p in unit.chunks), default=-1.0)
-        chunk_fused = max((fused[p] for p in unit.chunks), default=0.0)
-        heading = lex[unit.head_of] if unit.head_of is not None else 0.0
-        para = para_best[(unit.doc_id, unit.para)]
+        heading = doc_lex[unit.head_of] if unit.head_of is not None else 0.0
+        para = max(doc_lex[j] for j in view.para_units[unit.para])
         if own == 0 and exp == 0 and heading == 0 and para == 0 and chunk_fused == 0:
             continue  # nothing ties it to the topic
         rows.append(
@@ -802,31 +824,31 @@ def topic_features(
                 chunk_fused,
                 heading,
                 float(unit.case),
-                sum(profile.get(t, 0.0) for t in view.unit_terms[k]) / prf_norm,
                 _programme(unit.norm, weights),
             )
         )
-        keep.append(k)
-        span, sentences = _thread(view, k, lex, tuning)
+        keep.append(unit)
+        span, sentences = _thread(view, k, doc_lex, tuning)
         spans.append(span)
         cited.append(sentences)
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
     return TopicFeatures(topic, keep, matrix, spans, cited)
 
 
-def _thread(view: _View, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:
+def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:
     """The unit's item, carried on through the next sentences of its paragraph that stay on the topic."""
     unit = view.units[k]
     (start, end), sentences = unit.span, list(unit.sentences)
     for step in range(1, 4):
-        nxt = view._neighbour(k, step)
+        nxt = view.neighbour(k, step)
         if nxt is None or len(sentences) >= tuning.thread_sentences:
             break
         if nxt.end <= end:
             continue
+        nxt = view.seed(nxt.index)
         if nxt.span is None or nxt.span[0] != nxt.start or nxt.end - start > tuning.passage_max_chars:
             break
-        if lex[k + step] <= 0:
+        if lex[nxt.index] <= 0:
             break
         sentences.append((nxt.start, nxt.end))
         end = nxt.end
@@ -843,7 +865,7 @@ class _Scored:
 
 
 def select(
-    features: TopicFeatures, view: _View, weights: Iterable[float], threshold: float, max_items: int
+    features: TopicFeatures, weights: Iterable[float], threshold: float, max_items: int
 ) -> list[_Scored]:
     """The best non-overlapping item spans, at most `max_items`, best first, down to `threshold` below the
     topic's best score (a gap, so it means the same for topics whose scores sit higher or lower)."""
@@ -856,7 +878,7 @@ def select(
     for i in np.argsort(-scores, kind="stable"):
         if scores[i] < floor or len(out) >= max_items:
             break
-        unit = view.units[features.units[i]]
+        unit = features.units[i]
         s, e = features.spans[i]
         if any(s < te and ts < e for ts, te in taken.get(unit.doc_id, ())):
             continue
@@ -870,8 +892,7 @@ def score_topic(
 ) -> list[_Scored]:
     """The topic's items: best first, non-overlapping, at most `max_items` (default `tuning.max_items`)."""
     features = topic_features(topic, snapshot, store, embedder, settings, tuning)
-    view = _View.of(snapshot, tuning)
-    return select(features, view, tuning.weights, tuning.threshold, max_items or tuning.max_items)
+    return select(features, tuning.weights, tuning.threshold, max_items or tuning.max_items)
 
 
 def build(

@@ -165,7 +165,6 @@ class _Cached:
 
 def cache_topics(topics: list[dict], assistant, tuning: cp.Tuning = cp.TUNING) -> list[_Cached]:
     snap = assistant.snapshot
-    view = cp._View.of(snap, tuning)
     documents = snap.documents
     out = []
     for topic in topics:
@@ -174,9 +173,8 @@ def cache_topics(topics: list[dict], assistant, tuning: cp.Tuning = cp.TUNING) -
         )
         marked = [s for p in marked_passages(topic) for s in locate(p, documents, topic.get("source"))]
         spans, evidence, overlap = [], [], []
-        for k, (s, e) in zip(feats.units, feats.spans):
-            u = view.units[k]
-            text = snap.documents[u.doc_id]["text"][s:e]
+        for u, (s, e) in zip(feats.units, feats.spans):
+            text = cp._doc_text(snap, u.doc_id)[s:e]
             spans.append((u.doc_id, s, e))
             evidence.append(frozenset(j for j, ev in enumerate(topic["evidence"]) if covered(ev, text)))
             overlap.append(_overlaps(u.doc_id, s, e, marked))

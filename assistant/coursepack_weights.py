@@ -5,7 +5,7 @@ In-sample: recall 0.763, items/topic 16.67, overlap 0.3987.
 Leave-one-topic-out: recall 0.7444, items/topic 16.0, overlap 0.4335.
 """
 
-FEATURES = ("lex", "neighbour", "para", "expansion", "dense", "fused", "heading", "case", "prf", "programme")
+FEATURES = ("lex", "neighbour", "para", "expansion", "dense", "fused", "heading", "case", "programme")
 WEIGHTS = {
     "lex": 1.0,
     "neighbour": 0.8,
@@ -15,7 +15,6 @@ WEIGHTS = {
     "fused": 0.4,
     "heading": 0.4,
     "case": 0.0,
-    "prf": 0.0,
     "programme": 0.1,
 }
 THRESHOLD = 2.0

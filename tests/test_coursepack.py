@@ -294,6 +294,86 @@ def test_units_never_cross_a_line_break(assistant):
             assert "\n" not in text[s:e], text[s:e]
 
 
+class _RecordingDocuments(dict):
+    """Documents by id that remember which ones were read by id."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read: set[str] = set()
+
+    def __getitem__(self, doc_id):
+        self.read.add(doc_id)
+        return super().__getitem__(doc_id)
+
+
+class _NoDense:
+    """A store with no vectors: retrieval is BM25 alone, so which chunks it returns is known."""
+
+    def dense_query(self, vector, k):
+        return []
+
+    def cosines(self, chunk_ids, vector):
+        return {c: 0.5 for c in chunk_ids}
+
+
+class _ZeroEmbedder:
+    def embed_question(self, text):
+        import numpy as np
+
+        return np.zeros(8, dtype="float32")
+
+
+def test_a_pack_reads_only_the_documents_retrieval_returns():
+    """Issue 11: course packs do not scan the corpus. 200 filler documents never name the topic; a pack on it
+    reads the three that do (and builds sentence units for them only), however many others there are."""
+    from assistant.lexical import tokenize
+    from assistant.retrieval import Snapshot
+    from assistant.store import Rows
+
+    on_topic = [
+        "龙洞堡街道推行网格化管理，全街道划分网格59个，建立网格党支部12个。\n网格员每天走访居民，收集诉求。",
+        "安顺市深化网格化管理，目前全市159个城市社区共划分网格905个。",
+        "碧海社区以网格化管理为抓手，组建志愿服务队8支，服务居民3000余人次。",
+    ]
+    texts = on_topic + [
+        f"第{i}期社区读书会在图书室举行，居民交流阅读心得。活动持续两个小时。" for i in range(200)
+    ]
+    documents, chunks = {}, []
+    for i, text in enumerate(texts):
+        doc_id = f"{i:016x}"
+        documents[doc_id] = {
+            "doc_id": doc_id,
+            "text": text,
+            "file": f"{i}.txt",
+            "source": f"{i}.txt",
+            "title": f"文档{i}",
+            "region": "",
+            "date": "",
+            "chars": len(text),
+            "added_at": f"2024-01-01T00:00:{i % 60:02d}",
+            "parser": "text",
+            "chunks": 1,
+        }
+        chunks.append(
+            {
+                "chunk_id": f"{doc_id}-0",
+                "doc_id": doc_id,
+                "ordinal": 0,
+                "start": 0,
+                "end": len(text),
+                "tokens": tokenize(text),
+            }
+        )
+    snapshot = Snapshot.from_rows(Rows(1, documents, chunks))
+    snapshot.documents = _RecordingDocuments(snapshot.documents)
+    pack = cp.build(["网格化管理"], snapshot, _NoDense(), _ZeroEmbedder())
+    topic_docs = {f"{i:016x}" for i in range(len(on_topic))}
+    assert {i.doc_id for i in pack.items} == topic_docs
+    assert snapshot.documents.read == topic_docs
+    built = {key[0] for key in cp._DOC_VIEWS}
+    assert topic_docs <= built and not (built & (set(documents) - topic_docs))
+
+
 # ------------------------------------------------------------------------------------------ material rules
 
 
