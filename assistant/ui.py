@@ -4,6 +4,7 @@ Thin layer: every handler calls one `Assistant` method and renders HTML. Everyth
 process (system fonts, no CDN, analytics off). A tab is one function `fn(ctx: UiContext)` listed in `TABS`.
 """
 
+import functools
 import hmac
 import html
 import json
@@ -13,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import gradio as gr
 from .answer.citations import REFUSAL_PREFIX, Answer, references_block
 from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge
 from .parsers import SUPPORTED_LIST
-from .service import Assistant
+from .service import MAX_QUESTION_CHARS, Assistant
 from .sources import source_place_date, source_title
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,44 @@ class UiContext:
 
     def status_html(self) -> str:
         return render_status(self.assistant)
+
+
+@dataclass(frozen=True)
+class View:
+    """A tab's components by name, returned by its builder. Handlers return `{component: value}` for what they
+    change (the rest stays as it is), never positional tuples."""
+
+    def outputs(self) -> list:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+# --------------------------------------------------------------------------- errors, shown once
+
+
+def user_message(exc: Exception, doing: str) -> str:
+    """What the page says about an error: an `AssistantError`'s own Chinese message; anything else is a bug,
+    logged with its traceback, and the page says only INTERNAL_ERROR."""
+    if isinstance(exc, AssistantError):
+        return exc.message
+    log.error("%s failed", doing, exc_info=exc)
+    return INTERNAL_ERROR
+
+
+def shows_errors(target: gr.Component, doing: str, reset: Callable[[], dict] | None = None):
+    """Decorator for an event handler that returns `{component: value}`: an error becomes a notice in `target`
+    (plus what `reset()` returns, e.g. closing a dialog) instead of Gradio's generic error toast."""
+
+    def wrap(fn):
+        @functools.wraps(fn)  # Gradio reads the handler's signature (EventData, Progress) through __wrapped__
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                return {**(reset() if reset else {}), target: _notice(user_message(exc, doing), "error")}
+
+        return run
+
+    return wrap
 
 
 def build_ui(assistant: Assistant) -> gr.Blocks:
@@ -167,11 +206,8 @@ _HEAD = (
 def render_status(assistant: Assistant) -> str:
     try:
         h = assistant.health()
-    except AssistantError as exc:
-        return f'<div class="qa-status qa-status-error">索引不可用：{_e(exc.message)}</div>'
-    except Exception:
-        log.exception("health failed")
-        return f'<div class="qa-status qa-status-error">{_e(INTERNAL_ERROR)}</div>'
+    except Exception as exc:
+        return f'<div class="qa-status qa-status-error">索引不可用：{_e(user_message(exc, "health"))}</div>'
     # plain words for the reader; the technical details sit behind the 技术信息 tooltip
     if h.get("mode") == "llm":
         how, mode = "大模型撰写，逐句核对出处", f"大模型 {assistant.settings.llm_model}"
@@ -225,7 +261,16 @@ SOURCE_PLACEHOLDER = (
 )
 
 
-def _chat_tab(ctx: UiContext) -> None:
+@dataclass(frozen=True)
+class ChatView(View):
+    chat: gr.HTML
+    turns: gr.State
+    question: gr.Textbox
+    send: gr.Button
+    source: gr.HTML  # a new question clears it
+
+
+def _chat_tab(ctx: UiContext) -> ChatView:
     assistant = ctx.assistant
     examples = _ExampleCache(assistant)
     turns = gr.State([])
@@ -248,7 +293,7 @@ def _chat_tab(ctx: UiContext) -> None:
                     min_width=160,
                     elem_id="qa-question",
                     container=False,
-                    max_length=2000,
+                    max_length=MAX_QUESTION_CHARS,
                 )
                 send = gr.Button("发送", variant="primary", scale=0, min_width=72, elem_id="qa-send")
             with gr.Row(elem_id="qa-chat-actions"):
@@ -259,17 +304,18 @@ def _chat_tab(ctx: UiContext) -> None:
             source = gr.HTML(
                 value=SOURCE_PLACEHOLDER, elem_id="qa-source", js_on_load=SOURCE_JS, apply_default_css=False
             )
+    view = ChatView(chat, turns, question, send, source)
 
     def ask(text, history_turns, evt: gr.EventData):
         if getattr(evt.target, "elem_id", None) == "qa-examples":  # an example question was clicked
             text = (evt._data or {}).get("question", "")
-        yield from _ask_stream(assistant, text, history_turns)
+        yield from _ask_stream(assistant, view, text, history_turns)
 
     def open_source(evt: gr.EventData):
         return render_source(assistant, evt._data)
 
     def clear_chat():
-        return [], render_chat([]), SOURCE_PLACEHOLDER, ""
+        return {turns: [], chat: render_chat([]), source: SOURCE_PLACEHOLDER, question: ""}
 
     ctx.on_load(lambda: render_examples(examples.get()), example_box)
     ctx.status.change(
@@ -279,7 +325,6 @@ def _chat_tab(ctx: UiContext) -> None:
         show_progress="hidden",
         api_visibility="private",
     )
-    chat_outputs = [chat, turns, question, send, source]  # a new question clears the source panel
     common = {"show_progress": "hidden", "api_visibility": "private", "concurrency_limit": None}
     # one listener for every way of asking: while an answer streams, further asks are ignored ("once"),
     # so two streams never race to write the conversation state
@@ -287,27 +332,34 @@ def _chat_tab(ctx: UiContext) -> None:
         [question.submit, send.click, example_box.submit],
         ask,
         [question, turns],
-        chat_outputs,
+        view.outputs(),
         trigger_mode="once",
         **common,
     )
     chat.select(open_source, None, source, **common)
     clear.click(clear_chat, None, [turns, chat, source, question], **common)
+    return view
 
 
-def _ask_stream(assistant: Assistant, text, history_turns: list[dict]):
-    """Yield (chat html, turns, question box, send button, source panel) as the answer streams in."""
+def _ask_stream(assistant: Assistant, view: ChatView, text, history_turns: list[dict]):
+    """Yield the chat's changes as the answer streams in; what the user types meanwhile is kept."""
     question = (text or "").strip()
     turns = list(history_turns or [])
     if not question:
         gr.Warning("请输入问题后再发送。")
-        yield render_chat(turns), turns, gr.skip(), gr.update(interactive=True), gr.skip()
+        yield {view.chat: render_chat(turns), view.turns: turns, view.send: gr.update(interactive=True)}
         return
     history = _history(turns)
     turn = {"question": question, "answer": "", "state": "streaming"}
     turns.append(turn)
     # the previous answer's document gives way: the panel waits for a click on this answer's sources
-    yield render_chat(turns), turns, "", gr.update(interactive=False), SOURCE_PLACEHOLDER
+    yield {
+        view.chat: render_chat(turns),
+        view.turns: turns,
+        view.question: "",
+        view.send: gr.update(interactive=False),
+        view.source: SOURCE_PLACEHOLDER,
+    }
     last_render = time.monotonic()
     try:
         for piece in assistant.ask_stream(question, history=history):
@@ -318,21 +370,12 @@ def _ask_stream(assistant: Assistant, text, history_turns: list[dict]):
                 # pieces that arrive together are shown together: at most ~20 re-renders a second
                 if time.monotonic() - last_render >= STREAM_INTERVAL_S:
                     last_render = time.monotonic()
-                    yield (
-                        render_chat(turns),
-                        turns,
-                        gr.skip(),
-                        gr.skip(),
-                        gr.skip(),
-                    )  # keep what the user types meanwhile
-    except AssistantError as exc:
-        turn.update(state="error", answer="", error=exc.message)
-    except Exception:
-        log.exception("ask failed")
-        turn.update(state="error", answer="", error=INTERNAL_ERROR)
+                    yield {view.chat: render_chat(turns), view.turns: turns}
+    except Exception as exc:
+        turn.update(state="error", answer="", error=user_message(exc, "ask"))
     if turn["state"] == "streaming":
         turn.update(state="error", error=INTERNAL_ERROR)
-    yield render_chat(turns), turns, gr.skip(), gr.update(interactive=True), gr.skip()
+    yield {view.chat: render_chat(turns), view.turns: turns, view.send: gr.update(interactive=True)}
 
 
 def _places_and_dates(assistant: Assistant) -> dict[str, dict]:
@@ -567,17 +610,14 @@ def render_source(assistant: Assistant, target: dict) -> str:
     """The cited document with the quoted span in <mark>; offsets slice the stored text, never a search."""
     try:
         doc_id = str(target.get("doc_id", ""))
-        start, end, n = int(target.get("start", 0)), int(target.get("end", 0)), int(target.get("n", 0))
+        start, end, n = (
+            _int(target.get(k, 0), "引用信息不完整，无法定位原文。") for k in ("start", "end", "n")
+        )
         doc = assistant.document(doc_id)
     except NotFound:
         return _source_message("这篇文档已从知识库中删除，无法显示原文；请重新提问以获得最新的出处。")
-    except AssistantError as exc:
-        return _source_message(exc.message)
-    except (TypeError, ValueError):
-        return _source_message("引用信息不完整，无法定位原文。")
-    except Exception:
-        log.exception("open source failed")
-        return _source_message(INTERNAL_ERROR)
+    except Exception as exc:
+        return _source_message(user_message(exc, "open source"))
     text = doc["text"]
     if not 0 <= start < end <= len(text):
         return _source_message("引用位置超出了文档范围：文档可能已更新，请重新提问。")
@@ -595,6 +635,14 @@ def render_source(assistant: Assistant, target: dict) -> str:
     )
 
 
+def _int(value, message: str) -> int:
+    """An integer from the page, or an `AssistantError` saying what was wrong."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AssistantError(message) from None
+
+
 def _source_message(message: str) -> str:
     return (
         f'<div class="qa-source qa-source-empty" data-nonce="{time.monotonic_ns()}">'
@@ -607,7 +655,18 @@ def _source_message(message: str) -> str:
 DOCS_JS = static_js("documents.js")
 
 
-def _documents_tab(ctx: UiContext) -> None:
+@dataclass(frozen=True)
+class DocumentsView(View):
+    files: gr.File
+    upload_result: gr.HTML
+    pending_delete: gr.State
+    confirm_box: gr.Group
+    confirm_text: gr.HTML
+    delete_result: gr.HTML
+    listing: gr.HTML
+
+
+def _documents_tab(ctx: UiContext) -> DocumentsView:
     assistant = ctx.assistant
     pending_delete = gr.State("")
     with gr.Column(elem_id="qa-docs"):
@@ -627,29 +686,61 @@ def _documents_tab(ctx: UiContext) -> None:
                 cancel = gr.Button("取消", variant="secondary", elem_id="qa-cancel-delete", min_width=100)
         delete_result = gr.HTML("", elem_id="qa-delete-result", js_on_load=None)
         listing = gr.HTML(value="", elem_id="qa-doc-list", js_on_load=DOCS_JS, apply_default_css=False)
+    view = DocumentsView(
+        files, upload_result, pending_delete, confirm_box, confirm_text, delete_result, listing
+    )
+
+    def closed() -> dict:
+        """The delete dialog closed, the list and status bar as they are now."""
+        return {
+            pending_delete: "",
+            confirm_box: gr.update(visible=False),
+            listing: render_documents(assistant),
+            ctx.status: ctx.status_html(),
+        }
 
     def do_upload(paths, progress=gr.Progress()):
         results = _upload_files(assistant, paths or [], progress, ctx.blocks)
-        return render_upload_results(results), None, render_documents(assistant), ctx.status_html()
+        return {
+            upload_result: render_upload_results(results),
+            files: None,
+            listing: render_documents(assistant),
+            ctx.status: ctx.status_html(),
+        }
 
+    @shows_errors(
+        delete_result,
+        "open delete dialog",
+        reset=lambda: {pending_delete: "", confirm_box: gr.update(visible=False)},
+    )
     def ask_delete(evt: gr.EventData):
         doc_id = str(evt._data.get("doc_id", ""))
-        try:
-            doc = assistant.document(doc_id)
-        except AssistantError as exc:
-            return "", gr.update(visible=False), "", _notice(exc.message, "error")
+        doc = assistant.document(doc_id)
         text = (
             f'<div class="qa-confirm-text">确定要删除《{_e(doc["title"])}》吗？'
             f"将同时从文档目录和索引中移除（{int(doc.get('chunks', 0))} 个片段），此操作不能撤销。</div>"
         )
-        return doc_id, gr.update(visible=True), text, ""
+        return {
+            pending_delete: doc_id,
+            confirm_box: gr.update(visible=True),
+            confirm_text: text,
+            delete_result: "",
+        }
 
+    @shows_errors(delete_result, "delete", reset=closed)
     def do_delete(doc_id):
-        message = _delete(assistant, doc_id)
-        return ("", gr.update(visible=False), message, render_documents(assistant), ctx.status_html())
+        if not doc_id:
+            raise AssistantError("请先在列表中点击要删除的文档。")
+        title = assistant.document(doc_id)["title"]
+        assistant.remove_document(doc_id)
+        return {**closed(), delete_result: _notice(f"已删除《{title}》，问答将不再引用它。", "ok")}
 
     def cancel_delete():
-        return "", gr.update(visible=False), _notice("已取消删除。", "info")
+        return {
+            pending_delete: "",
+            confirm_box: gr.update(visible=False),
+            delete_result: _notice("已取消删除。", "info"),
+        }
 
     private = {"api_visibility": "private"}
     upload.click(
@@ -678,6 +769,7 @@ def _documents_tab(ctx: UiContext) -> None:
     )
     # the status bar is refreshed on page load, tab switch and every change: keep the list in step with it
     ctx.status.change(lambda: render_documents(assistant), None, listing, show_progress="hidden", **private)
+    return view
 
 
 @dataclass
@@ -753,32 +845,15 @@ def _upload_files(
             )
         except DuplicateDocument as exc:
             results.append(UploadResult(name, "duplicate", exc.message))
-        except AssistantError as exc:
-            results.append(UploadResult(name, "rejected", exc.message))
         except OSError as exc:
             results.append(
                 UploadResult(name, "rejected", f"无法读取上传的文件：{exc.strerror or exc}。请重新上传。")
             )
-        except Exception:
-            log.exception("upload failed: %s", name)
-            results.append(UploadResult(name, "rejected", INTERNAL_ERROR))
+        except Exception as exc:
+            results.append(UploadResult(name, "rejected", user_message(exc, f"upload of {name}")))
     if total:
         progress(1.0, desc="完成")
     return results
-
-
-def _delete(assistant: Assistant, doc_id: str) -> str:
-    if not doc_id:
-        return _notice("请先在列表中点击要删除的文档。", "error")
-    try:
-        title = assistant.document(doc_id)["title"]
-        assistant.remove_document(doc_id)
-    except AssistantError as exc:
-        return _notice(exc.message, "error")
-    except Exception:
-        log.exception("delete failed: %s", doc_id)
-        return _notice(INTERNAL_ERROR, "error")
-    return _notice(f"已删除《{title}》，问答将不再引用它。", "ok")
 
 
 _OUTCOME_LABEL = {"added": "已添加", "duplicate": "重复，未添加", "rejected": "未通过"}
@@ -803,11 +878,8 @@ def render_upload_results(results: list[UploadResult]) -> str:
 def render_documents(assistant: Assistant) -> str:
     try:
         docs = assistant.documents()
-    except AssistantError as exc:
-        return _notice(exc.message, "error")
-    except Exception:
-        log.exception("documents failed")
-        return _notice(INTERNAL_ERROR, "error")
+    except Exception as exc:
+        return _notice(user_message(exc, "document list"), "error")
     if not docs:
         return '<div class="qa-doc-empty">还没有收录任何文档：请在上方上传。</div>'
     docs = sorted(docs, key=lambda d: (d.get("added_at") or "", d.get("title") or ""), reverse=True)
@@ -844,7 +916,18 @@ def _notice(message: str, kind: str) -> str:
 # --------------------------------------------------------------------------- course pack tab (课程素材)
 
 
-def _coursepack_tab(ctx: UiContext) -> None:
+@dataclass(frozen=True)
+class PackView(View):
+    summary: gr.HTML
+    order: gr.Dropdown
+    actions: gr.Column
+    exported: gr.HTML
+    download: gr.File
+    review: gr.HTML
+    request: gr.Textbox  # the gathered topics and max_items, as JSON
+
+
+def _coursepack_tab(ctx: UiContext) -> PackView:
     """Topics → a pack reviewed on the page (one part per topic, collapsible sections, each document's title
     once, a checkbox per item) → the export bar (kept on screen) exports through the same service method as
     POST /api/coursepack: unticked items and removed sections are left out of the file."""
@@ -902,67 +985,65 @@ def _coursepack_tab(ctx: UiContext) -> None:
         request = gr.Textbox(visible=False, elem_id="qa-pack-request")  # the gathered topics and max_items
         unticked = gr.Textbox(visible=False, elem_id="qa-pack-unticked")  # filled from the page at export
 
+    view = PackView(summary, order, actions, exported, download, review, request)
+    no_file = gr.update(value=None, visible=False)
+
+    def nothing_gathered() -> dict:
+        return {
+            order: gr.update(visible=False),
+            actions: gr.update(visible=False),
+            exported: "",
+            download: no_file,
+            review: "",
+            request: "",
+        }
+
+    @shows_errors(summary, "course pack", reset=nothing_gathered)
     def do_gather(text, limit):
-        hidden = (
-            gr.update(visible=False),
-            gr.update(visible=False),
-            "",
-            gr.update(value=None, visible=False),
-            "",
-            "",
-        )
         wanted = [t for t in re.split(r"[、，,；;\n]+", text or "") if t.strip()]
-        try:
-            limit = int(limit) if limit not in (None, "") else None
-            pack = assistant.course_pack(wanted, max_items=limit)
-        except AssistantError as exc:
-            return (_notice(exc.message, "error"), *hidden)
-        except (TypeError, ValueError):
-            return (_notice("每个主题最多条数应为 1–100 之间的整数。", "error"), *hidden)
+        limit = _int(limit, "每个主题最多条数应为 1–100 之间的整数。") if limit not in (None, "") else None
+        pack = assistant.course_pack(wanted, max_items=limit)
         message = pack.warning or (
             f"共汇编 {len(pack.items)} 条素材（{len(pack.parts)} 个主题，每个主题最多 {pack.max_items} 条），"
             f"摘自 {len(pack.references)} 篇文档（用时 {pack.seconds:.1f} 秒）。取消勾选不需要的条目后导出。"
         )
         notes = "".join(_notice(n, "info") for n in (pack.notice, pack.summaries_note) if n)
         state = json.dumps({"topics": pack.topics, "max_items": pack.max_items}, ensure_ascii=False)
-        return (
-            _notice(message, "error" if pack.warning else "ok") + notes,
-            gr.update(value=kinds, visible=bool(pack.items)),
-            gr.update(visible=bool(pack.items)),
-            "",
-            gr.update(value=None, visible=False),
-            render_pack_review(pack),
-            state if pack.items else "",
-        )
+        return {
+            summary: _notice(message, "error" if pack.warning else "ok") + notes,
+            order: gr.update(value=kinds, visible=bool(pack.items)),
+            actions: gr.update(visible=bool(pack.items)),
+            exported: "",
+            download: no_file,
+            review: render_pack_review(pack),
+            request: state if pack.items else "",
+        }
 
+    @shows_errors(exported, "course pack export", reset=lambda: {download: no_file})
     def do_export(fmt, state, chosen_order, dropped):
         if not state:
-            return _notice("请先输入主题并汇编素材。", "error"), gr.update(value=None, visible=False)
+            raise AssistantError("请先输入主题并汇编素材。")
         wanted = json.loads(state)
-        try:
-            exclude = [i for i in json.loads(dropped or "[]") if isinstance(i, str)]
-            result = assistant.course_pack_export(
-                wanted["topics"], fmt, exclude, list(chosen_order or []), max_items=wanted["max_items"]
-            )
-        except AssistantError as exc:
-            return _notice(exc.message, "error"), gr.update(value=None, visible=False)
+        exclude = [i for i in json.loads(dropped or "[]") if isinstance(i, str)]
+        result = assistant.course_pack_export(
+            wanted["topics"], fmt, exclude, list(chosen_order or []), max_items=wanted["max_items"]
+        )
         kept = _exported_count(result)
         if not kept:
-            return _notice(
-                "没有选中任何条目：请至少勾选一条、保留至少一个类别后再导出。", "error"
-            ), gr.update(value=None, visible=False)
+            raise AssistantError("没有选中任何条目：请至少勾选一条、保留至少一个类别后再导出。")
         path = Path(tempfile.mkdtemp(prefix="coursepack-")) / result.filename
         path.write_bytes(result.data)
-        return _notice(f"已生成 {result.filename}（{kept} 条），请点击下方文件下载。", "ok"), gr.update(
-            value=str(path), visible=True
-        )
+        return {
+            exported: _notice(f"已生成 {result.filename}（{kept} 条），请点击下方文件下载。", "ok"),
+            download: gr.update(value=str(path), visible=True),
+        }
 
     private = {"api_visibility": "private"}
     gr.on(
         [topics.submit, gather.click],
         do_gather,
         [topics, max_items],
-        [summary, order, actions, exported, download, review, request],
+        view.outputs(),
         **private,
     )
     collect = (
@@ -977,6 +1058,7 @@ def _coursepack_tab(ctx: UiContext) -> None:
             js=collect,
             **private,
         )
+    return view
 
 
 def _exported_count(result) -> int:
@@ -991,20 +1073,7 @@ def _exported_count(result) -> int:
 
 
 # Ticking updates the section's count; nothing goes to the server until export.
-PACK_REVIEW_JS = r"""
-element.addEventListener('change', (ev) => {
-  const box = ev.target.closest('input[type=checkbox][data-id]');
-  if (!box) return;
-  box.closest('li').classList.toggle('qa-pack-off', !box.checked);
-  const sec = box.closest('details');
-  if (sec) {
-    const all = sec.querySelectorAll('input[type=checkbox][data-id]');
-    const on = [...all].filter((b) => b.checked).length;
-    const count = sec.querySelector('.qa-pack-count');
-    if (count) count.textContent = `${on}/${all.length} 条`;
-  }
-});
-"""
+PACK_REVIEW_JS = static_js("pack_review.js")
 
 
 def render_pack_review(pack) -> str:
@@ -1059,7 +1128,7 @@ def render_pack_review(pack) -> str:
 
 
 # Tabs in page order: (label, id, builder). A new tab is one builder function appended here.
-TABS: list[tuple[str, str, Callable[[UiContext], None]]] = [
+TABS: list[tuple[str, str, Callable[[UiContext], View]]] = [
     ("问答", "chat", _chat_tab),
     ("文档", "documents", _documents_tab),
     ("课程素材", "coursepack", _coursepack_tab),
