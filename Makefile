@@ -41,7 +41,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# Debian packages the browser and document tests need, installed only where missing
+# Debian packages the browser, document and shared-database tests need (PostgreSQL: tests/test_shared_db.py starts
+# its own throwaway cluster), installed only where missing
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -49,6 +50,7 @@ system-deps:
 	fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing="$$missing fonts-noto-cjk"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-writer"; \
 	command -v fc-list >/dev/null || missing="$$missing fontconfig"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "==> [system packages] apt-get install$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
