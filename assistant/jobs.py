@@ -1,7 +1,9 @@
 """Uploads: small files are indexed at once, large ones run as a background job that survives a restart.
 
 A job's state is a JSON file in index/jobs/<job_id>.json (replaced atomically on every change), with the
-uploaded bytes beside it in <job_id>.upload until the job ends. When a server starts, a job that a dead process
+uploaded bytes beside it in <job_id>.upload until the job ends. On a shared database (ASSISTANT_DATABASE_URL) its
+public state is also written there, so every replica answers GET /api/jobs/{job_id}; the job itself runs on the
+replica that accepted it. When a server starts, a job that a dead process
 left queued or running is settled: if its document was committed it is reported done; otherwise any corpus
 file the dead writer had already written (same bytes, not committed) is deleted and the job runs again from the
 saved bytes. `IndexStore.apply()` commits a document in one transaction, so the index never holds half of one.
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from . import corpus as corpus_mod
 from .errors import AssistantError, DuplicateDocument, NotFound, TooManyRequests
+from .store import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from .service import Assistant
@@ -153,9 +156,12 @@ class JobManager:
     def get(self, job_id: str) -> dict:
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None:
-                raise NotFound(f"未找到任务 {job_id}：请使用上传文档时返回的 job_id（status_url）。")
-            return job.public()
+            if job is not None:
+                return job.public()
+        shared = self.assistant.store.load_job(job_id) if self.assistant.store.shared else None
+        if shared is None:
+            raise NotFound(f"未找到任务 {job_id}：请使用上传文档时返回的 job_id（status_url）。")
+        return json.loads(shared)  # a job another replica accepted
 
     def wait(self, job_id: str, timeout: float = 600) -> dict:
         """Block until the job has finished (for the CLI, tests and scripts)."""
@@ -236,6 +242,17 @@ class JobManager:
         _write_atomic(
             self.dir / f"{job.job_id}.json", json.dumps(asdict(job), ensure_ascii=False).encode("utf-8")
         )
+        if self.assistant.store.shared:
+            self._publish(job)
+
+    def _publish(self, job: Job) -> None:
+        """The public state, for the other replicas; a database that is down costs them only the progress."""
+        try:
+            self.assistant.store.save_job(
+                job.job_id, json.dumps(job.public(), ensure_ascii=False), job.updated_at
+            )
+        except DatabaseUnavailable as exc:
+            log.warning("job %s: state not shared (%s)", job.job_id, exc.message)
 
     def _upload_path(self, job_id: str) -> Path:
         return self.dir / f"{job_id}.upload"

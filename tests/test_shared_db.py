@@ -240,7 +240,7 @@ def replicas(tmp_path: Path, env: dict, names: tuple[str, ...] = ("a", "b")) -> 
 def shared_env(postgres, chroma, base_index):
     url = postgres.create_database()
     seed_embedding_cache(url, base_index)
-    env = cli_env(database_url=url, chroma_url=chroma.url)
+    env = cli_env(database_url=url, chroma_url=chroma.url, sync_upload_max_chunks=1)  # longer: a job
     env["OMP_NUM_THREADS"] = "1"
     return env
 
@@ -290,6 +290,21 @@ def test_replicas_share_documents_uploads_deletes_and_indexing(shared_env, tmp_p
         timings["delete A→B"] = converge(lambda: from_b not in b.documents())
         print("\nconvergence (s):", {k: round(v, 3) for k, v in timings.items()})
         assert a.documents() == b.documents() == seed_docs
+
+        # a background job accepted by A: its status is answered by B too, from queued to done
+        text = "".join(
+            f"第{i}网格推行“红色物业”做法，网格员每周走访{i + 3}户居民并记录诉求。" * 3 for i in range(6)
+        )
+        up = a.upload("红色物业.txt", text)
+        assert up.status_code == 202, up.text
+        job_url = f"{b.url}/api/jobs/{up.json()['job_id']}"
+        first = httpx.get(job_url, timeout=30)
+        assert first.status_code == 200 and first.json()["status"] in ("queued", "running", "done")
+        converge(lambda: httpx.get(job_url, timeout=30).json()["status"] == "done", deadline_s=300)
+        job_doc = httpx.get(job_url, timeout=30).json()["doc_id"]
+        converge(lambda: job_doc in b.documents())
+        assert b.delete(job_doc).status_code == 204
+        converge(lambda: job_doc not in a.documents())
 
         # A's own corpus still holds the file of the upload B deleted: A's `assistant index` deletes it
         # rather than adding it again
