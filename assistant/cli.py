@@ -230,8 +230,11 @@ def _corpus_assistant(ctx: click.Context, corpus_dir: Path, index_dir: Path, qui
 
     if not corpus_dir.is_dir():
         raise click.ClickException(f"语料目录不存在：{corpus_dir}。")
+    # its own embedded database: another corpus must never be written into a shared one (ASSISTANT_DATABASE_URL)
     assistant = Assistant(
-        _settings(ctx).model_copy(update={"corpus_dir": corpus_dir, "index_dir": index_dir})
+        _settings(ctx).model_copy(
+            update={"corpus_dir": corpus_dir, "index_dir": index_dir, "database_url": ""}
+        )
     )
     bars = _Bars()
     try:
