@@ -415,3 +415,125 @@ def test_database_down_is_a_chinese_503_and_replicas_recover_without_restart(sha
         assert up.status_code == 201, up.text
         converge(lambda: up.json()["doc_id"] in b.documents())
         assert time.monotonic() - restarted < 120
+
+
+# --------------------------------------------------------------------------- one SQL layer, two engines
+
+
+class HashEmbedder:
+    """Deterministic unit vectors from a text's hash: the store's code paths without a model."""
+
+    name = "hash-8"
+    dim = 8
+
+    def __init__(self):
+        self.embedded = 0
+
+    def embed_passages(self, texts):
+        import hashlib
+
+        import numpy as np
+
+        self.embedded += len(texts)
+        rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:32], dtype=np.uint32) for t in texts]
+        vectors = np.asarray(rows, dtype=np.float32) + 1.0
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def embed_question(self, text):
+        return self.embed_passages([text])[0]
+
+
+def new_document(text: str, file: str, origin: str = ""):
+    from assistant.chunking import chunk_document
+    from assistant.corpus import document_from_bytes
+    from assistant.lexical import tokenize
+    from assistant.store import NewDocument
+
+    doc = document_from_bytes(text.encode(), file)
+    chunks = chunk_document(doc)
+    return NewDocument(doc, chunks, [tokenize(c.text) for c in chunks], raw_sha=f"sha-{file}", origin=origin)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_store(request, postgres, chroma, tmp_path):
+    """An IndexStore on each engine (the same code, the same SQL), vectors on the Chroma server."""
+    from assistant.store import IndexStore
+
+    url = postgres.create_database() if request.param == "postgresql" else ""
+    store = IndexStore(tmp_path / "index", HashEmbedder(), chroma_url=chroma.url, database_url=url)
+    yield store
+    store.db.close()
+
+
+def test_one_sql_layer_writes_and_reads_alike_on_both_engines(engine_store):
+    from assistant.store import CommittedFile
+
+    store = engine_store
+    with store.writer():
+        a = new_document("甲社区开展“楼栋夜话”活动。每月收集居民意见。", "甲.txt", origin="host-a:/corpus")
+        b = new_document("乙社区建成“议事长廊”。居民每周协商公共事务。", "乙.txt", origin="host-b:/corpus")
+        assert store.apply([a, b], []) == 1
+    rows = store.load_rows()
+    assert rows.generation == store.generation() == 1 and set(rows.documents) == {a.doc.doc_id, b.doc.doc_id}
+    assert store.file_index("host-a:/corpus") == {"甲.txt": (a.doc.doc_id, "sha-甲.txt")}
+    assert store.committed_file(b.doc.doc_id) == CommittedFile(
+        b.doc.doc_id, "乙.txt", "sha-乙.txt", "host-b:/corpus"
+    )
+    # the embedding cache round-trips bytes: the same texts are never embedded twice
+    embedded = store.embedder.embedded
+    cached = store._vectors([c.text for c in a.chunks], None)
+    assert store.embedder.embedded == embedded and cached.shape == (len(a.chunks), 8)
+    # vectors are found by cosine in the live collection
+    hits = store.dense_query(store.embedder.embed_question(a.chunks[0].text), 1)
+    assert hits[0][0] == a.chunks[0].chunk_id and hits[0][1] > 0.99
+
+    # a delete of host B's document through another host leaves a record for host B's next index pass
+    with store.writer():
+        store.apply([], [b.doc.doc_id], tombstones=[store.committed_file(b.doc.doc_id)])
+    assert store.removed_files("host-b:/corpus") == {"乙.txt": "sha-乙.txt"}
+    store.forget_removed("host-b:/corpus", ["乙.txt"])
+    assert store.removed_files("host-b:/corpus") == {}
+    live = store.meta()["live_collection"]
+    assert store._collection(live).count() == len(a.chunks)  # B's vectors left with its rows
+    changes = store.changes_since({d: (r["file"], r["added_at"]) for d, r in rows.documents.items()})
+    assert changes.generation == 2 and changes.removed == [b.doc.doc_id] and not changes.rows.documents
+
+    # jobs: the public state every replica reads
+    store.save_job("j1", '{"status": "running"}', 1.0)
+    store.save_job("j1", '{"status": "done"}', 2.0)
+    assert store.load_job("j1") == '{"status": "done"}' and store.load_job("nope") is None
+    assert store.stats() == {"documents": 1, "chunks": len(a.chunks)}
+    assert store.database_status() == "ok"
+
+
+def test_a_restored_dump_is_a_new_installation_that_leaves_the_original_intact(postgres, chroma, tmp_path):
+    """pg_dump | pg_restore into another database on the same Chroma server (the README's restore): the copy
+    writes to a collection of its own; the original's collection and vectors are untouched."""
+    from assistant.store import IndexStore
+
+    url = postgres.create_database()
+    original = IndexStore(tmp_path / "a", HashEmbedder(), chroma_url=chroma.url, database_url=url)
+    with original.writer():
+        original.apply([new_document("丙社区推行“院落议事会”。", "丙.txt")], [])
+    live = original.meta()["live_collection"]
+    count = original._collection(live).count()
+
+    dump = tmp_path / "assistant.dump"
+    subprocess.run([_pg_bin("pg_dump"), "-Fc", "-d", url, "-f", str(dump)], check=True, timeout=120)
+    restored_url = postgres.create_database()
+    subprocess.run(
+        [_pg_bin("pg_restore"), "--no-owner", "-d", restored_url, str(dump)], check=True, timeout=120
+    )
+
+    restored = IndexStore(tmp_path / "b", HashEmbedder(), chroma_url=chroma.url, database_url=restored_url)
+    assert restored.installation != original.installation
+    assert restored.meta()["live_collection"] == live  # reads the original's vectors until its first write
+    embedder = restored.embedder
+    with restored.writer():
+        restored.reconcile()  # `assistant index`: the committed vectors move into a collection of its own
+    assert embedder.embedded == 0  # from the embedding cache in the dump
+    assert restored.meta()["live_collection"].startswith(f"chunks-{restored.installation}-")
+    assert original._collection(live).count() == count and original.meta()["live_collection"] == live
+    assert restored._collection(restored.meta()["live_collection"]).count() == count
+    original.db.close()
+    restored.db.close()
