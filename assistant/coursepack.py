@@ -34,6 +34,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from urllib.parse import quote as url_quote
 
 import numpy as np
@@ -734,6 +735,22 @@ class TopicFeatures:
     matrix: np.ndarray
     spans: list[tuple[int, int]] = field(default_factory=list)  # each candidate's item (document offsets)
     sentences: list[list[tuple[int, int]]] = field(default_factory=list)  # its cited sentences
+    texts: list[str] = field(default_factory=list)  # each candidate's item, squashed (`_squashed`)
+
+
+def _squashed(text: str) -> str:
+    """Normalised text without spaces or punctuation: what two reprints of one report share."""
+    return re.sub(r"\W+", "", normalise(text))
+
+
+def near_duplicate(a: str, b: str, ratio: float = 0.8) -> bool:
+    """Two squashed items say the same: one holds the other, or they share most of their characters in order
+    (one report reprinted by two outlets with a few words changed)."""
+    short, long = sorted((a, b), key=len)
+    if not short or short in long:
+        return True
+    matcher = SequenceMatcher(None, short, long, autojunk=False)
+    return matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio
 
 
 def _retrieve(topic: str, snapshot: Snapshot, store, embedder, settings, tuning: Tuning) -> list:
@@ -801,7 +818,7 @@ def topic_features(
     ]
     expansion = _expansion_terms(strong, snapshot, weights, tuning)
 
-    rows, keep, spans, cited = [], [], [], []
+    rows, keep, spans, cited, texts = [], [], [], [], []
     for (doc_id, k), (chunk_dense, chunk_fused) in reached.items():
         view, doc_lex = views[doc_id], lex[doc_id]
         unit = view.seed(k)
@@ -831,8 +848,9 @@ def topic_features(
         span, sentences = _thread(view, k, doc_lex, tuning)
         spans.append(span)
         cited.append(sentences)
+        texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
-    return TopicFeatures(topic, keep, matrix, spans, cited)
+    return TopicFeatures(topic, keep, matrix, spans, cited, texts)
 
 
 def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:
@@ -868,12 +886,15 @@ def select(
     features: TopicFeatures, weights: Iterable[float], threshold: float, max_items: int
 ) -> list[_Scored]:
     """The best non-overlapping item spans, at most `max_items`, best first, down to `threshold` below the
-    topic's best score (a gap, so it means the same for topics whose scores sit higher or lower)."""
+    topic's best score (a gap, so it means the same for topics whose scores sit higher or lower). An item that
+    repeats one already taken (the same report in another document) is skipped, so its slot goes to new
+    material."""
     if not features.units:
         return []
     scores = features.matrix @ np.asarray(tuple(weights), dtype=float)
     floor = float(scores.max()) - threshold
     taken: dict[str, list[tuple[int, int]]] = {}
+    taken_texts: list[str] = []
     out: list[_Scored] = []
     for i in np.argsort(-scores, kind="stable"):
         if scores[i] < floor or len(out) >= max_items:
@@ -882,7 +903,11 @@ def select(
         s, e = features.spans[i]
         if any(s < te and ts < e for ts, te in taken.get(unit.doc_id, ())):
             continue
+        text = features.texts[i] if features.texts else ""
+        if text and any(near_duplicate(text, t) for t in taken_texts):
+            continue
         taken.setdefault(unit.doc_id, []).append((s, e))
+        taken_texts.append(text)
         out.append(_Scored(unit, float(scores[i]), features.topic, (s, e), features.sentences[i]))
     return out
 
@@ -962,13 +987,13 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot) -> PackItem:
 
 
 def _dedupe_text(items: list[PackItem]) -> list[PackItem]:
-    """The same sentence reprinted in two documents appears once (the better-scored copy)."""
-    seen: dict[str, PackItem] = {}
+    """The same report reprinted in two documents appears once in a part (the better-scored copy)."""
+    kept: list[tuple[str, PackItem]] = []
     for item in sorted(items, key=lambda i: -i.score):
-        key = re.sub(r"\W+", "", normalise(item.quote))
-        if key not in seen:
-            seen[key] = item
-    return list(seen.values())
+        text = _squashed(item.quote)
+        if not any(near_duplicate(text, t) for t, _ in kept):
+            kept.append((text, item))
+    return [item for _, item in kept]
 
 
 def pack_title(topics: list[str]) -> str:

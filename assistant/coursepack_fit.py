@@ -189,11 +189,14 @@ def _evaluate(c: _Cached, weights: np.ndarray, threshold: float, max_items: int)
     threshold = float(scores.max()) - threshold
     taken: dict[str, list[tuple[int, int]]] = {}
     picked = []
-    for i in np.argsort(-scores, kind="stable"):
+    texts = c.features.texts
+    for i in np.argsort(-scores, kind="stable"):  # as coursepack.select
         if scores[i] < threshold or len(picked) >= max_items:
             break
         d, s, e = c.spans[i]
         if any(s < te and ts < e for ts, te in taken.get(d, ())):
+            continue
+        if texts and any(cp.near_duplicate(texts[i], texts[j]) for j in picked):
             continue
         taken.setdefault(d, []).append((s, e))
         picked.append(i)

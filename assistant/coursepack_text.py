@@ -3,16 +3,19 @@
 A sentence unit (a whole sentence of the stored text, never crossing a paragraph break) is material unless it is
 
 - a heading (a short line without end punctuation) or a cut piece (no end punctuation, unbalanced quotation
-  marks or brackets: a sentence cut by the layout, possibly glued to another one by the text extraction);
+  marks or brackets: a sentence cut by the layout, possibly glued to another one by the text extraction; a
+  search-result snippet with words left out, “… …”);
+- a flattened table or spec list (one phrase three times with no punctuation between);
 - a photo caption (a one-sentence paragraph that is a short single clause, a photo credit “（某某 摄）”,
   a sentence wholly in brackets);
 - a byline (□ 作者, 记者 某某), a dateline (2022年02月11日15:18 | 来源:…), an editor's note (编者按, 本文配图由…提供,
-  责任编辑) or web chrome (扫码, 分享至);
+  图片来源, 责任编辑) or web chrome (扫码, 分享至);
 - a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
   “群众利益无小事,一枝一叶总关情。”, a short sentence wholly in quotation marks);
 - a bare attribution (“……说。”) or a rhetorical question.
 
-`trim_start` moves an item's start past a dateline (本报讯) or a leading connective (同时，此外，另一方面，):
+`trim_start` moves an item's start past a dateline (本报讯, a snippet's “Feb 11, 2023 ...”) or a leading
+connective (同时，此外，另一方面，):
 the sentence it connects to is not in the item, so the item starts at the content. `anaphoric` marks
 sentences that only make sense with the one before (这是……), which the pack attaches to that sentence.
 """
@@ -20,6 +23,7 @@ sentences that only make sense with the one before (这是……), which the pac
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from .lexical import named_units
 
@@ -39,8 +43,11 @@ _STAMP = re.compile(
 )
 _NOTE = re.compile(
     r"^\s*[（(【\[]?\s*(?:编者按|编者的话|编后|责任编辑|责编|编辑|校对|审核|来源|原标题|图片来源|本文配图|图\s*\d|注)\s*[:：】\]]"
-    r"|本文配图|配图由|图片由.{0,20}提供|以飨读者|^写在前面"
+    r"|^\s*图(?:片|像)来源\s*[:：，,]|本文配图|配图由|图片由.{0,20}提供|以飨读者|^写在前面"
 )
+# A search-result snippet: an English date stamp and elision marks (“Nov 10, 2022 ... ”), text left out between.
+_SNIPPET_DATE = re.compile(r"^\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s*\d{4}\s*(?:\.{3}|…)\s*")
+_ELISION = re.compile(r"(?:^|\s)(?:\.{3}|…)(?:\s|$)|\.{3}")
 _CREDIT = re.compile(
     r"(?:^|[\s(（])(?:[\u4e00-\u9fff]{2,4}\s*)?(?:摄|供图|摄影)\s*[)）]?\s*$|资料图片?\s*[)）]?$"
 )
@@ -127,9 +134,11 @@ def rejection(sentence: str, *, alone: bool = False, heading: bool = False) -> s
             return "署名或电头"
         if _CREDIT.search(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
             return "图片说明"
+        if _repeats(text):
+            return "表格残片"
     s = body = trim_start(s)
-    if not TERMINAL.search(s):
-        return "残句"
+    if not TERMINAL.search(s) or _ELISION.search(s):
+        return "残句"  # cut by the layout, or a snippet with words left out (… …)
     if not balanced(s) or re.match(r"^[，,、。；;：:）)”’」』》]", s) or s.endswith(("“", "（", "(")):
         return "残句"
     n = content_chars(body)
@@ -151,6 +160,22 @@ def rejection(sentence: str, *, alone: bool = False, heading: bool = False) -> s
     return None
 
 
+def _repeats(text: str, size: int = 6, times: int = 3) -> bool:
+    """A phrase of `size` characters said `times` times or more with no punctuation between: a flattened
+    table or spec list (“速度最高提升至 5 倍速度最高提升至 3.7 倍……”), not prose, which puts commas between
+    repeated names."""
+    squashed = re.sub(r"\s+", "", text)
+    counts = Counter(squashed[i : i + size] for i in range(len(squashed) - size + 1))
+    for piece, n in counts.items():
+        if n < times or len(_CJK.findall(piece)) < size - 1:
+            continue
+        starts = [m.start() for m in re.finditer(re.escape(piece), squashed)]
+        gaps = [squashed[a + size : b] for a, b in zip(starts, starts[1:])]
+        if len(starts) >= times and not any(re.search(r"[，,；;。、！!？?：:]", g) for g in gaps):
+            return True
+    return False
+
+
 def trim_start(sentence: str) -> str:
     """The sentence without leading layout debris, dateline or connective: the item starts at the content.
 
@@ -159,7 +184,7 @@ def trim_start(sentence: str) -> str:
     """
     out = sentence.strip()
     while True:
-        m = _DATELINE.match(out) or _CONNECTIVE.match(out) or _debris(out)
+        m = _DATELINE.match(out) or _SNIPPET_DATE.match(out) or _CONNECTIVE.match(out) or _debris(out)
         if not m or m.end() >= len(out):
             return out
         out = out[m.end() :]

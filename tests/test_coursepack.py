@@ -398,6 +398,16 @@ def test_a_pack_reads_only_the_documents_retrieval_returns():
         ("将优质就业岗位“面对面”“一对某某市党员志愿者遍布城市各个角落。", False, "残句"),  # glued pieces
         ("推动社区治理从“单打独斗”变成", False, "残句"),  # cut by the layout
         ("务。目前全区已建成服务站12个。", False, None),
+        ("Nov 10, 2022 ... ... 年，某某车站发生拥挤事故，造成3人受伤。", False, "残句"),  # a search snippet
+        ("某某区建成服务站 ... 累计服务居民3000余人次。", False, "残句"),  # words left out
+        ("图片来源，某某网 某某社区开展志愿服务，服务居民200余人次。", False, "编者按"),
+        (
+            "图形处理速度最高提升 2 倍 图形处理速度最高提升 3 倍 图形处理速度最高提升 5 倍。",
+            False,
+            "表格残片",
+        ),
+        # the same name three times, but separated as prose: material
+        ("某某社区服务站今年新建12个，某某社区服务站今年新建8个，某某社区服务站今年新建3个。", False, None),
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
@@ -415,12 +425,23 @@ def test_real_material_is_kept():
     assert ct.rejection("某某社区举办亲子运动会。", heading=True) == "标题"
 
 
+def test_a_report_reprinted_elsewhere_is_one_item():
+    squash = cp._squashed
+    report = squash("某某区建成服务站12个，服务居民3000余人次。")
+    assert cp.near_duplicate(report, squash("据报道，某某区建成服务站12个，服务居民3000余人次。"))  # holds it
+    assert cp.near_duplicate(
+        report, squash("某某区已建成服务站12个，共服务居民3000多人次。")
+    )  # a few words changed
+    assert not cp.near_duplicate(report, squash("某某县建成驿站8个，为快递员提供休息场所。"))
+
+
 def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("同时,各县(区)对其余872名社区“两委”成员进行兜底培训。").startswith("各县")
     assert ct.trim_start("另一方面，通过交叉任职方式选派党务骨干。").startswith("通过")
     assert ct.trim_start("本报讯 日前,某某区发布党建工作计划。").startswith("日前")
     assert ct.trim_start("新华社北京3月1日电（记者 王五）某某部门发布通知。").startswith("某某")
     assert ct.trim_start("同时推进两项工作。") == "同时推进两项工作。"  # 同时 as an adverb stays
+    assert ct.trim_start("Feb 11, 2023 ... 截至今天，某某公司已推出三款新品。").startswith("截至今天")
     assert ct.anaphoric("这是观山湖区始终坚持的理念。") and not ct.anaphoric("该街道建立了联席会议制度。")
 
 
