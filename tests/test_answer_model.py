@@ -23,7 +23,7 @@ from assistant.spelling import SpellingIndex
         ("党员多久能到场啊", "number"),
         ("新修订的物业管理条例何时开始施行？", "date"),
         ("那部纪录片在省内的上映时间", "date"),
-        ("味特食品的总经理叫啥", "name"),
+        ("味特食品的总经理叫啥", "person"),
         ("谁在会上宣读了倡议书", "person"),
         ("今年全省青年歌手大赛冠军", "person"),  # a role word at the end asks who
         ("明年的数字乡村论坛在哪举办", "place"),
@@ -55,8 +55,18 @@ def test_unit_class(question, unit):
 def test_focus_and_role():
     assert focus_of("花果园广场舞协会有多少名会员？") == ["会员"]  # what is counted
     assert "投诉" in focus_of("物业投诉一周还有几起")  # nothing after: what precedes
-    assert role_of("土岭社区党总支副书记是谁") == "副书记"
-    assert role_of("《四海》的导演是谁") == "导演"
+    assert role_of("土岭社区党总支副书记是谁") == ("副书记", "党总支")
+    assert role_of("《四海》的导演是谁") == ("导演", "")
+    assert role_of("红枫湖片区管委会的主任是谁") == ("主任", "管委会")  # whose role: across 的
+    assert role_of("谁是神舟十四号的指令长")[0] == "指令长"  # a bare 长 says nothing
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [("广场舞协会会长叫啥名字", "person"), ("这个活动叫啥名字", "name"), ("书记姓什么", "person")],
+)
+def test_the_name_of_a_role_holder_is_a_person(question, kind):
+    assert kind_of(question) == kind
 
 
 def test_name_in_accepts_the_stem_of_a_place():
@@ -114,9 +124,19 @@ def test_figures_must_have_the_asked_unit():
 
 
 def test_a_person_must_stand_with_the_asked_role():
-    q = _q("红枫湖片区管委会的主任是谁", "person", role="主任", focus=["主任"])
+    q = _q("红枫湖片区管委会的主任是谁", "person", role="主任", role_owner="管委会", focus=["主任"])
     assert answer_type(q, "管委会副主任林安海说，改革动力更足了。") == (True, False)  # 副主任 ≠ 主任
     assert answer_type(q, "管委会主任张伟说，改革动力更足了。")[1] is True
+    assert answer_type(q, "街道服务中心主任曹书举说，改革动力更足了。")[1] is False  # another body's 主任
+    mayor = _q("2022年谁当选台北市市长", "person", role="市长", role_owner="台北市")
+    assert answer_type(mayor, "蒋万安当选市长。")[1] is True  # no other body named before the role
+
+
+def test_an_office_is_held_by_a_person_a_title_also_by_a_team():
+    director = _q("电影《山河》的导演是谁", "person", role="导演")
+    assert answer_type(director, "电影由北京光线影业有限公司出品，导演未公布。")[0] is False
+    champion = _q("2021年龙舟赛冠军是谁", "person", role="冠军")
+    assert answer_type(champion, "北京光线影业有限公司龙舟队夺得冠军。")[0] is True
 
 
 def test_year_conflict():

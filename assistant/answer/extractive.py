@@ -18,8 +18,8 @@ from ..retrieval import Hit, Snapshot
 from .citations import REFUSAL_PREFIX, Answer, Citation, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
-from .question import Question, analyse, coverage
-from .signals import Candidate, answer_type, candidates
+from .question import Question, analyse, coverage, name_in
+from .signals import Candidate, answer_type, candidates, rare_missing
 
 TYPED = ("number", "date", "person", "place", "name")
 
@@ -44,8 +44,10 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
         "ent_missing_doc": best.feature("ent_missing_doc"),
         "ent_paragraph": best.feature("ent_paragraph"),
         "rare_missing": best.feature("rare_missing"),
+        "rare_absent": min((rare_missing(q, normalise(h.text)) for h in hits), default=1.0),
         "focus_sentence": best.feature("focus_sentence"),
         "near_any": max(c.feature("type_near") for c in ranked[:3]),
+        "near_on_subject": max(c.feature("type_near") * (1.0 - c.feature("ent_missing_doc")) for c in ranked[:3]),
         "cov_sentence": best.feature("cov_sentence"),
         "cov_paragraph": best.feature("cov_paragraph"),
         "cov_document": best.feature("cov_document"),
@@ -78,9 +80,31 @@ def select_support(
         if new_terms or other_doc or q.kind in ("list", "howto"):
             chosen.append(cand)
             covered |= new_terms
+    chosen = _each_named_subject(q, ranked, chosen)
     if q.kind == "list":
         chosen = _expand_parallel(q, best, chosen, snapshot)
     return _with_named_antecedent(q, chosen, snapshot)
+
+
+def _each_named_subject(q: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+    """A question comparing named places or units (乌当区和观山湖区……各是啥情况) gets, for each one no chosen
+    sentence names, the best sentence that names it: a comparison answered for one side only is no answer."""
+    for name in _compared(q):
+        if any(name_in(name, normalise(c.text)) for c in chosen):
+            continue
+        naming = next((c for c in ranked if name_in(name, normalise(c.text))), None)
+        if naming is not None and not any(_overlaps(naming, c) for c in chosen):
+            chosen.append(naming)
+    return chosen
+
+
+def _compared(q: Question) -> list[str]:
+    """Names the question joins with 和/与/跟/及/、/同."""
+    names = [e for e in q.entities if not e.isdigit()]
+    pairs = [
+        (a, b) for a in names for b in names if re.search(re.escape(a) + "[和与跟及、同]" + re.escape(b), q.norm)
+    ]
+    return list(dict.fromkeys(n for pair in pairs for n in pair))
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

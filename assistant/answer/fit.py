@@ -29,6 +29,9 @@ from .signals import FEATURES, Candidate, candidates
 THRESHOLDS = [round(0.05 + 0.01 * i, 2) for i in range(90)]
 SUPPORT_RATIOS = (0.6, 0.7, 0.8, 0.9)
 REGULARISATION = 1.0  # inverse L2 strength of both logistic models
+# a threshold that refuses more than this share of any set's answerable questions is taken only when none
+# does better: a cadre refused an answer the documents hold loses more trust than one told 资料中未找到
+MAX_FALSE_REFUSAL = 0.10
 
 
 @dataclass
@@ -156,11 +159,18 @@ def fit(cases: list[Case]) -> AnswerModel:
             rows = [dict(r, grounded=r["grounded"] and r["confidence"] >= t) for r in answered]
             for r in rows:
                 r["correct"] = r["correct"] and r["grounded"]
-            score = _objective(rows)
+            score = _objective(rows) - (_worst_false_refusal(rows) > MAX_FALSE_REFUSAL)
             if score > best[0] + 1e-9:
                 best = (score, t, ratio)
     model.threshold, model.support_ratio = best[1], best[2]
     return model
+
+
+def _worst_false_refusal(rows: list[dict]) -> float:
+    return max(
+        (metrics([r for r in rows if r["set"] == name])["false_refusal"] or 0.0)
+        for name in dict.fromkeys(r["set"] for r in rows)
+    )
 
 
 def folds_of(cases: list[Case], k: int, seed: int = 0) -> list[int]:

@@ -30,8 +30,10 @@ CONFIDENCE_FEATURES = (
     "ent_missing_doc",
     "ent_paragraph",
     "rare_missing",
+    "rare_absent",  # the least share of the question's rarest terms missing from a retrieved chunk
     "focus_sentence",
     "near_any",  # one of the three best sentences holds the asked kind of answer in a clause about it
+    "near_on_subject",  # ... in a document about the names the question asks about
     "cov_sentence",
     "cov_paragraph",
     "cov_document",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .. import ner
-from ..lexical import named_units, normalise, pos_tags, words
+from ..lexical import named_units, normalise, pos_tags, quoted_phrases, words
 from ..retrieval import Snapshot
 
 # --- the kind of answer asked for
@@ -30,10 +30,13 @@ _MEASURE_END = re.compile(
     re.I,
 )
 _PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人")
-_ROLE_END = re.compile(
+_ROLE = (
     r"(?:长|主任|书记|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
-    r"代言人|主持人|作者|歌手|演员|队长|指令长|获得者)\s*[?？]?\s*$"
+    r"代言人|主持人|作者|歌手|演员|队长|指令长|获得者)"
 )
+_ROLE_END = re.compile(_ROLE + r"\s*[?？]?\s*$")
+# the name of a role-holder is a person's name (会长叫啥名字), not the name of a thing
+_ROLE_NAME_Q = re.compile(_ROLE + r"\s*(?:叫啥|叫什么|名字|姓什么|姓啥)")
 _PLACE_Q = re.compile(
     r"哪里|哪儿|在哪|去哪|何地|何处|哪个(?:国家|城市|省|市|县|地方|地区)|哪国|哪座城市|起点|终点|举办地|举办国|"
     r"发源地|所在地"
@@ -68,6 +71,7 @@ class Question:
     classifier: str = ""  # 几个 → 个: the written classifier of the asked count
     focus: list[str] = field(default_factory=list)  # content words next to the question word: what is counted
     role: str = ""  # person questions: the role asked about (党工委书记是谁 → 书记; 《四海》的导演 → 导演)
+    role_owner: str = ""  # the unit written right before the role (党工委书记 → 党工委)
     years: list[str] = field(default_factory=list)  # years the question names (2022年…)
     entities: list[str] = field(default_factory=list)  # names the answer must be about (places, units, years)
     unknown: list[str] = field(default_factory=list)  # names the corpus never mentions
@@ -87,6 +91,7 @@ _KIND_RULES = (
     (_DURATION_Q, "number"),
     (_DATE_Q, "date"),
     (_PERSON_Q, "person"),
+    (_ROLE_NAME_Q, "person"),
     (_ORDINAL_Q, "number"),
     (_NUMBER_Q, "number"),
     (_PLACE_Q, "place"),
@@ -168,8 +173,9 @@ def name_in(name: str, text_norm: str) -> bool:
 
 
 def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
-    """Named places and organisations in the question that no document mentions: nothing to answer from."""
-    out = []
+    """Named places and organisations, and quoted names (“123456”机制), in the question that no document
+    mentions: nothing to answer from."""
+    out = [p for p in quoted_phrases(question) if len(p) >= 2 and not snapshot.mentions(p)]
     for word, flag in pos_tags(question):
         w = normalise(word)
         if len(w) < 2 or not (flag in ("ns", "nt") or _PLACE_SUFFIX.match(w)):
@@ -180,13 +186,23 @@ def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
     return out
 
 
-_ASKING = re.compile(r"是谁|谁|哪位|何人|叫啥|叫什么|[?？!！。\s]+$")
+_ASKING = re.compile(r"是谁|谁|哪位|何人|叫啥|叫什么|名字|姓什么|姓啥|[?？!！。\s]+$")
 
 
-def role_of(question: str) -> str:
-    """The role word of a person question: the last content word once the question words are removed."""
+def role_of(question: str) -> tuple[str, str]:
+    """(role, owner) of a person question. The role is the last content word once the question words are
+    removed; a one-character role keeps the word it ends (指令 + 长 → 指令长: a bare 长 says nothing). The
+    owner is the word written right before it (管委会主任, 管委会的主任 → 管委会): whose role is asked."""
     content = words(_ASKING.sub(" ", question))
-    return content[-1] if content else ""
+    norm = normalise(question)
+    if len(content) >= 2 and len(content[-1]) == 1 and "".join(content[-2:]) in norm:
+        content = content[:-2] + ["".join(content[-2:])]
+    if not content:
+        return "", ""
+    role = content[-1]
+    written_before = len(content) >= 2 and any(content[-2] + sep + role in norm for sep in ("", "的"))
+    owner = content[-2] if written_before else ""
+    return role, owner
 
 
 def analyse(question: str, snapshot: Snapshot) -> Question:
@@ -196,6 +212,7 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
     weights = {t: snapshot.bm25.idf(t) * (1.5 if t in phrases else 1.0) for t in terms}
     kind = kind_of(question)
     m = _CLASSIFIER_Q.search(question)
+    role, role_owner = role_of(question) if kind == "person" else ("", "")
     return Question(
         text=question,
         terms=terms,
@@ -204,7 +221,8 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
         unit_class=unit_class_of(question) if kind == "number" else "",
         classifier=m.group(1) if m else "",
         focus=focus_of(question),
-        role=role_of(question) if kind == "person" else "",
+        role=role,
+        role_owner=role_owner,
         years=list(dict.fromkeys(_YEAR.findall(question))),
         entities=entities_of(question, snapshot),
         unknown=unknown_entities(question, snapshot),

@@ -94,12 +94,35 @@ def paragraph_of(text: str, span: tuple[int, int]) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
+def _as_deputy(q: Question, word: str, before: str) -> bool:
+    """The word follows 副 (副主任 for 主任) and the question did not ask for the deputy."""
+    return before.endswith("副") and "副" + word not in q.norm
+
+
 def _names_role(q: Question, word: str, clause_norm: str) -> bool:
     """`word` occurs in the clause, and not as its deputy (主任 ≠ 副主任) unless the question asks for that."""
     return any(
-        clause_norm[max(0, m.start() - 1) : m.start()] != "副" or "副" + word in q.norm
-        for m in re.finditer(re.escape(word), clause_norm)
+        not _as_deputy(q, word, clause_norm[: m.start()]) for m in re.finditer(re.escape(word), clause_norm)
     )
+
+
+# a word ending so names a body or a place (服务中心, 管委会, 南明区): the role that follows is that body's
+_BODY_END = re.compile(
+    r"(?:中心|委员会|委|会|局|厅|办|部|处|科|所|站|队|公司|集团|党组|支部|总支|社区|街道|村|镇|乡|县|区|市|省)$"
+)
+
+
+def _holds_role(q: Question, clause_norm: str) -> bool:
+    """The clause names the asked role, not its deputy (主任 ≠ 副主任) and not the same role of another body
+    (asked 管委会主任: 服务中心主任 is not it; 当选市长 may be)."""
+    for m in re.finditer(re.escape(q.role), clause_norm):
+        before = clause_norm[: m.start()]
+        if _as_deputy(q, q.role, before):
+            continue
+        if q.role_owner and _BODY_END.search(before) and not name_in(q.role_owner, before[-12:]):
+            continue
+        return True
+    return False
 
 
 def _about(q: Question, clause_norm: str) -> bool:
@@ -139,9 +162,19 @@ def _inside_question(q: Question, token: str) -> bool:
     return normalise(token.strip()) in q.norm
 
 
+# roles a team or an organisation can hold too; any other role (书记, 导演, 总理) is held by a person
+_TITLE_ROLE = re.compile(r"冠军|亚军|季军|得主|获得者|赢家|创始|创立|开发|研发|出品|发行")
+
+
+def _answer_tags(q: Question) -> tuple[str, ...]:
+    if q.kind == "person" and q.role and not _TITLE_ROLE.search(q.role):
+        return ("PER",)
+    return _ENTITY_TAGS[q.kind]
+
+
 def _novel_entities(q: Question, sentence: str) -> list[str]:
     """Names of the asked type in the sentence that the question does not already contain."""
-    names = [normalise(w) for w, _ in ner.entities(sentence, _ENTITY_TAGS[q.kind])]
+    names = [normalise(w) for w, _ in ner.entities(sentence, _answer_tags(q))]
     if q.kind == "name":
         names += quoted_phrases(sentence)
     return [n for n in names if n not in q.norm]
@@ -161,7 +194,7 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
         novel = _novel_entities(q, sentence)
         hits = [c for c in clauses(sentence) if any(n in normalise(c) for n in novel)]
         if q.role:  # the person must stand with the role asked about (主任, not 副主任)
-            return bool(hits), any(_names_role(q, q.role, normalise(c)) for c in hits)
+            return bool(hits), any(_holds_role(q, normalise(c)) for c in hits)
     else:
         return False, False
     return bool(hits), any(_about(q, normalise(c)) for c in hits)
@@ -174,7 +207,7 @@ def _share(names: list[str], text_norm: str) -> float:
 RARE_TERMS = 3
 
 
-def _rare_missing(q: Question, text_norm: str) -> float:
+def rare_missing(q: Question, text_norm: str) -> float:
     rare = sorted((t for t in q.terms if len(t) >= 2), key=lambda t: -q.weights.get(t, 0.0))[:RARE_TERMS]
     return sum(t not in text_norm for t in rare) / len(rare) if rare else 0.0
 
@@ -193,7 +226,7 @@ def features(
         "cov_paragraph": coverage(q, paragraph),
         "cov_document": doc_cov,
         "focus_sentence": _share(q.focus, sn),
-        "rare_missing": _rare_missing(q, sn),
+        "rare_missing": rare_missing(q, sn),
         "ent_sentence": _share(q.entities, sn),
         "ent_paragraph": _share(q.entities, pn),
         "ent_missing_doc": (1.0 - _share(q.entities, doc_norm)) if q.entities else 0.0,
