@@ -483,7 +483,8 @@ def _sentence_spans(snapshot: Snapshot, doc_id: str, text: str) -> list[tuple[in
 
 _DOC_VIEWS: OrderedDict = OrderedDict()
 _DOC_VIEWS_LOCK = threading.Lock()
-_DOC_VIEWS_MAX = 2048  # documents kept (least recently used dropped): a pack touches at most top_n of them
+# documents kept, least recently used dropped (~65 KB for 5,000 characters): a topic touches at most top_n
+_DOC_VIEWS_MAX = 512
 
 
 @dataclass

@@ -37,11 +37,12 @@ from assistant.http.app import create_app
 from assistant.lexical import named_units, normalise
 from assistant.sources import is_machine_name, readable_file, source_label
 
-# Floors enforced out-of-fold on the dev topics. The bars are recall 0.85, items 25, overlap 0.35;
-# recall is enforced at what the current features reach out-of-fold (0.74; see the README and coursepack.json).
+# Floors enforced out-of-fold on the dev topics. The bars are recall 0.85, items 25, overlap 0.35; recall
+# and overlap are enforced a little below what the current features reach out-of-fold (0.744 and 0.433; see the
+# README and test-artifacts/coursepack.json): a change that loses two of the 64 evidence sentences fails.
 OOF_RECALL = 0.72
 MAX_ITEMS_PER_TOPIC = 25
-OOF_OVERLAP = 0.35
+OOF_OVERLAP = 0.40
 CJK = re.compile(r"[\u4e00-\u9fff]")
 EXT_A_CHAR = "㮾"  # U+3BBE, CJK Extension A: in 㮾梨街道 of the seed corpus
 
