@@ -12,6 +12,8 @@ AssistantError (400)                 bad input (empty question, unknown option, 
 ├── UnsupportedFileType (415)        a file type no parser reads
 ├── EmptyDocument (422)              no text could be extracted
 ├── TooManyRequests (429)            full upload/job queues, too many failed key attempts (with Retry-After)
+├── ClientGone (499)                 the uploading client disconnected mid-parse: the parse stopped, nothing is
+│                                    kept, nobody is answered (499 shows only in the access log)
 ├── embeddings.EmbeddingUnavailable (503)  an embedding endpoint (openai:<model>) still failing after retries
 ├── LLMFailure (502)                 the LLM endpoint answered, but not usably; caught and degraded to the
 │                                    extractive answer with a warning, so it never reaches a client
@@ -19,6 +21,9 @@ AssistantError (400)                 bad input (empty question, unknown option, 
     ├── store.DenseUnavailable       a vector query failed; answers fall back to BM25 and phrases
     └── database.DatabaseUnavailable the index database (SQLite or the shared PostgreSQL) is unreachable
 """
+
+# What every surface says about a bug (the details go to the log, never to the user).
+INTERNAL_ERROR = "服务器内部错误：请稍后重试；如果问题持续出现，请联系管理员并告知出错时间。"
 
 
 class AssistantError(Exception):
@@ -71,6 +76,10 @@ class UnsupportedFileType(AssistantError):
 
 class EmptyDocument(AssistantError):
     status = 422
+
+
+class ClientGone(AssistantError):
+    status = 499  # nginx's "client closed request"
 
 
 class LLMFailure(AssistantError):

@@ -3,7 +3,9 @@
 This stage only extracts; cleaning (corpus.py) decides what the stored text is. Every parser returns a
 `Parsed` saying which engine produced the text (and whether OCR did), so the document entry can tell.
 Budgets (`Limits`, from Settings) are checked before the expensive step: the zip directory before a
-.docx is read, the page count before a PDF page is parsed, characters as they are extracted.
+.docx is read, the page count before a PDF page is parsed, characters as they are extracted. A parse run
+`with stop_when(event)` stops between pages and parts once the event is set (the HTTP layer sets it when the
+uploading client disconnects): `ClientGone`, nothing parsed is kept.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import unicodedata
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .errors import EmptyDocument, PayloadTooLarge, UnsupportedFileType
+from .errors import ClientGone, EmptyDocument, PayloadTooLarge, UnsupportedFileType
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,27 @@ OCR_DPI = 300  # scans are made at 300 dpi; OCR accuracy drops below ~200
 CELL_SEP = " ｜ "  # table cells on one line; cleaning never joins such a row with the next line
 
 Progress = Callable[[int, int], None]
+
+# The stop signal of the parse running in this context (a worker thread gets a copy of its request's context).
+_stop: ContextVar[threading.Event | None] = ContextVar("parse_stop", default=None)
+
+
+@contextmanager
+def stop_when(event: threading.Event) -> Iterator[None]:
+    """Parses started inside the block (also in worker threads started from it) stop once `event` is set."""
+    token = _stop.set(event)
+    try:
+        yield
+    finally:
+        _stop.reset(token)
+
+
+def _check_stop(done: int, total: int, unit: str) -> None:
+    """Between two pages or parts: give up if whoever asked for this parse is gone."""
+    event = _stop.get()
+    if event is not None and event.is_set():
+        log.warning("parse stopped after %d of %d %s: the client is gone, nothing is kept", done, total, unit)
+        raise ClientGone("上传已中断（客户端已断开连接）：文件解析已停止，未保存任何内容。")
 
 
 @dataclass(frozen=True)
@@ -92,6 +117,7 @@ def parse(data: bytes, suffix: str, limits: Limits | None = None, progress: Prog
     else:
         parsed = image_to_text(data, limits)
     _check_chars(len(parsed.text), limits)
+    _check_stop(1, 1, "file")
     return parsed
 
 
@@ -246,7 +272,9 @@ def docx_to_text(data: bytes, limits: Limits | None = None) -> str:
     from docx.text.paragraph import Paragraph
 
     lines = []
-    for block in d.iter_inner_content():
+    blocks = list(d.iter_inner_content())
+    for k, block in enumerate(blocks):
+        _check_stop(k, len(blocks), "parts")
         if isinstance(block, Paragraph):
             lines.append(block.text)
         elif isinstance(block, Table):
@@ -330,9 +358,11 @@ def pdf_to_text(data: bytes, limits: Limits | None = None, progress: Progress | 
                 f"PDF 页数过多（{n} 页）：上限为 {limits.max_pdf_pages} 页"
                 "（ASSISTANT_PARSE_MAX_PDF_PAGES），请拆分后上传。"
             )
+        log.info("PDF with %d pages: extracting text", n)
         pages: list[list[Line] | None] = []
         chars = 0
         for i in range(n):
+            _check_stop(i, n, "pages")
             page = pdf[i]
             try:
                 lines = _page_lines(page)
@@ -597,6 +627,7 @@ def _ocr_pages(pdf, pages: list, blank: list[int], limits: Limits, progress: Pro
         )
     chars = sum(len(x.text) for p in pages if p for x in p)
     for k, i in enumerate(blank):
+        _check_stop(k, len(blank), "scanned pages")
         if progress:
             progress(k, len(blank))
         page = pdf[i]

@@ -21,7 +21,7 @@ from pathlib import Path
 import gradio as gr
 
 from .answer.citations import REFUSAL_PREFIX, Answer, references_block
-from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge
+from .errors import INTERNAL_ERROR, AssistantError, DuplicateDocument, NotFound, PayloadTooLarge
 from .parsers import SUPPORTED_LIST
 from .service import MAX_QUESTION_CHARS, Assistant
 from .sources import source_place_date, source_title
@@ -29,7 +29,6 @@ from .sources import source_place_date, source_title
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
-INTERNAL_ERROR = "系统内部错误，请稍后重试；如果反复出现，请联系管理员查看服务日志。"
 
 # Shown on the empty chat page when the current index can answer them (checked once per index generation).
 EXAMPLE_CANDIDATES = [
@@ -773,7 +772,7 @@ def _documents_tab(ctx: UiContext) -> DocumentsView:
 
 
 @dataclass
-class UploadResult:
+class FileOutcome:
     name: str
     outcome: str  # added | duplicate | rejected
     message: str
@@ -816,7 +815,7 @@ def _forget_upload(path: Path, blocks: gr.Blocks | None) -> None:
 
 def _upload_files(
     assistant: Assistant, paths: list, progress: Callable, blocks: gr.Blocks | None = None
-) -> list[UploadResult]:
+) -> list[FileOutcome]:
     results = []
     total = len(paths)
     limit = int(assistant.settings.max_upload_mb * 1024 * 1024)
@@ -841,16 +840,16 @@ def _upload_files(
             prepared = assistant.parse_upload(name, data, meta, ocr_progress=on_pages)
             entry = assistant.add_document(name, data, meta, progress=on_chunks, prepared=prepared)
             results.append(
-                UploadResult(name, "added", f"已编入索引：《{entry['title']}》，{entry['chunks']} 个片段")
+                FileOutcome(name, "added", f"已编入索引：《{entry['title']}》，{entry['chunks']} 个片段")
             )
         except DuplicateDocument as exc:
-            results.append(UploadResult(name, "duplicate", exc.message))
+            results.append(FileOutcome(name, "duplicate", exc.message))
         except OSError as exc:
             results.append(
-                UploadResult(name, "rejected", f"无法读取上传的文件：{exc.strerror or exc}。请重新上传。")
+                FileOutcome(name, "rejected", f"无法读取上传的文件：{exc.strerror or exc}。请重新上传。")
             )
         except Exception as exc:
-            results.append(UploadResult(name, "rejected", user_message(exc, f"upload of {name}")))
+            results.append(FileOutcome(name, "rejected", user_message(exc, f"upload of {name}")))
     if total:
         progress(1.0, desc="完成")
     return results
@@ -859,7 +858,7 @@ def _upload_files(
 _OUTCOME_LABEL = {"added": "已添加", "duplicate": "重复，未添加", "rejected": "未通过"}
 
 
-def render_upload_results(results: list[UploadResult]) -> str:
+def render_upload_results(results: list[FileOutcome]) -> str:
     if not results:
         return _notice("请先选择要上传的文件。", "error")
     rows = "".join(

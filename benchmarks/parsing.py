@@ -16,12 +16,10 @@ import difflib
 import io
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import httpx
@@ -30,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 BIN = Path(sys.executable).with_name("assistant")
+
+from docfixtures import docx_bomb, hand_pdf  # noqa: E402  (tests/ on the path: the same fixtures as the tests)
+from http_utils import free_port, rss_mb, wait_for_http  # noqa: E402
 
 
 def squash(text: str) -> str:
@@ -125,23 +126,6 @@ def _ocr(pages: int = 10) -> dict:
     }
 
 
-def docx_bomb(inflated_mb: int = 200) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        zf.writestr(
-            "word/document.xml", b"<w:document><w:t>" + b"a" * (inflated_mb << 20) + b"</w:t></w:document>"
-        )
-    return buf.getvalue()
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
 def _attacks(corpus_dir: Path | None, index_dir: Path | None) -> dict:
     import os
 
@@ -151,9 +135,7 @@ def _attacks(corpus_dir: Path | None, index_dir: Path | None) -> dict:
         c, i = Path(tmp) / "corpus", Path(tmp) / "index"
         shutil.copytree(corpus_dir, c)
         shutil.copytree(index_dir, i)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
         env.update(ASSISTANT_CORPUS_DIR=str(c), ASSISTANT_INDEX_DIR=str(i))
         proc = subprocess.Popen(
@@ -165,22 +147,14 @@ def _attacks(corpus_dir: Path | None, index_dir: Path | None) -> dict:
         base = f"http://127.0.0.1:{port}"
         out = {}
         try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            out["rss_idle_mb"] = _rss_mb(proc.pid)
-            from docfixtures import hand_pdf
-
+            wait_for_http(f"{base}/healthz", timeout=90, process=proc)
+            out["rss_idle_mb"] = rss_mb(proc.pid)
             for name, file_name, data in (
                 ("docx_bomb_200mb", "bomb.docx", docx_bomb(200)),
                 ("pdf_20000_pages", "pages.pdf", hand_pdf(pages=20_000)),
                 ("pdf_stream_bomb_300mb", "stream.pdf", hand_pdf(inflated_mb=300)),
             ):
-                before = _rss_mb(proc.pid)
+                before = rss_mb(proc.pid)
                 started = time.perf_counter()
                 r = httpx.post(f"{base}/api/documents", files={"file": (file_name, data)}, timeout=300)
                 out[name] = {
@@ -188,7 +162,7 @@ def _attacks(corpus_dir: Path | None, index_dir: Path | None) -> dict:
                     "status": r.status_code,
                     "seconds": round(time.perf_counter() - started, 2),
                     "rss_before_mb": before,
-                    "rss_after_mb": _rss_mb(proc.pid),
+                    "rss_after_mb": rss_mb(proc.pid),
                     "detail": r.json().get("detail", "")
                     if r.headers.get("content-type", "").startswith("application/json")
                     else "",

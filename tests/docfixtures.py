@@ -7,9 +7,11 @@ curly quotes, CJK mixed with Latin letters and figures, page headers and footers
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import tempfile
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -216,6 +218,46 @@ def hand_pdf(pages: int = 1, inflated_mb: int = 0) -> bytes:
         payload = b"".join(z.compress(b" " * (1 << 20)) for _ in range(inflated_mb)) + z.flush()
         head = f"<< /Length {len(payload)} /Filter /FlateDecode >>\nstream\n".encode()
         objects.append(head + payload + b"\nendstream")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def docx_bomb(inflated_mb: int = 200) -> bytes:
+    """A .docx whose document.xml inflates to `inflated_mb` MB (the zip-bomb attack, ~1000:1)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        zf.writestr(
+            "word/document.xml", b"<w:document><w:t>" + b"a" * (inflated_mb << 20) + b"</w:t></w:document>"
+        )
+    return buf.getvalue()
+
+
+def text_pdf(pages: int, lines: int = 50) -> bytes:
+    """A valid PDF written by hand whose `pages` pages each carry `lines` lines of Latin text (Helvetica):
+    a long parse that is cheap to build (no LibreOffice)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{2 * i + 4} 0 R" for i in range(pages)).encode()
+    objects.append(b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(pages).encode() + b" >>")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    for p in range(pages):
+        rows = b"".join(
+            b"(Page %d line %d: the quick brown fox jumps over the lazy dog.) Tj 0 -14 Td " % (p + 1, k + 1)
+            for k in range(lines)
+        )
+        stream = b"BT /F1 10 Tf 40 780 Td " + rows + b"ET"
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
+            f"/Contents {2 * p + 5} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for i, body in enumerate(objects, start=1):
         offsets.append(len(out))

@@ -25,9 +25,8 @@ import pytest
 from conftest import ASSISTANT_BIN, DEV_SET, ROOT, cli_env, make_settings
 from http_utils import free_port, serve_app, wait_for_http
 
-from assistant.errors import AssistantError
+from assistant.errors import INTERNAL_ERROR, AssistantError
 from assistant.http.app import create_app
-from assistant.http.errors import INTERNAL_ERROR
 from assistant.service import Assistant
 
 QUESTION = "哪个社区推行了碧·有服务？"

@@ -1,62 +1,32 @@
 """Parse budgets and real documents through a real `assistant serve` on loopback: bombs are refused with a
 Chinese 413 naming the limit, quickly and without growing the server; a scan is recognised; the entry says
-which parser produced the text; nothing of a refused upload is left in corpus/."""
+which parser produced the text; nothing of a refused upload is left in corpus/; an upload whose client leaves
+mid-parse stops parsing."""
 
 from __future__ import annotations
 
-import io
-import subprocess
+import re
+import socket
 import time
-import zipfile
-from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ASSISTANT_BIN, cli_env, copy_index
-from docfixtures import CJK_FONT, hand_pdf, scan_lines, scan_pdf
-from http_utils import free_port, wait_for_http
+from docfixtures import CJK_FONT, docx_bomb, hand_pdf, scan_lines, scan_pdf, text_pdf
+from http_utils import ServeProcess, rss_mb
 
 from assistant import parsers
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
+@pytest.fixture(scope="module")
+def served(base_index, tmp_path_factory):
+    srv = ServeProcess(tmp_path_factory.mktemp("parse-api"), base_index)
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture(scope="module")
-def server(base_index, tmp_path_factory):
-    corpus_dir, index_dir = copy_index(base_index, tmp_path_factory.mktemp("parse-api"))
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(ASSISTANT_BIN), "serve", "--port", str(port)],
-        env=cli_env(corpus_dir=corpus_dir, index_dir=index_dir),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/healthz", timeout=180, process=proc)
-        yield url, proc, corpus_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def docx_bomb(inflated_mb: int) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
-        zf.writestr(
-            "word/document.xml", b"<w:document><w:t>" + b"a" * (inflated_mb << 20) + b"</w:t></w:document>"
-        )
-    return buf.getvalue()
+def server(served):
+    return served.url, served.proc, served.corpus_dir
 
 
 @pytest.mark.parametrize(
@@ -72,14 +42,14 @@ def test_bombs_are_refused_fast_with_the_limit_named(server, name, make, limit):
     data = make()
     before_files = set(corpus_dir.iterdir())
     before_docs = len(httpx.get(f"{url}/api/documents", timeout=30).json()["documents"])
-    rss_before = _rss_mb(proc.pid)
+    rss_before = rss_mb(proc.pid)
     started = time.perf_counter()
     r = httpx.post(f"{url}/api/documents", files={"file": (name, data)}, timeout=120)
     seconds = time.perf_counter() - started
     assert r.status_code == 413, r.text
     assert limit in r.json()["detail"]
     assert seconds < 10  # was 235 s (docx) and 43 s (pages) of CPU; 0.1–0.5 s measured now
-    assert _rss_mb(proc.pid) - rss_before < 100
+    assert rss_mb(proc.pid) - rss_before < 100
     assert set(corpus_dir.iterdir()) == before_files
     assert len(httpx.get(f"{url}/api/documents", timeout=30).json()["documents"]) == before_docs
 
@@ -122,3 +92,32 @@ def test_control_characters_never_reach_the_stored_text(server):
     assert r.status_code == 201, r.text
     text = httpx.get(f"{url}/api/documents/{r.json()['doc_id']}", timeout=30).json()["text"]
     assert text == "某社区推行网格化管理，成效明显。\n\n居民满意度达到百分之九十五。"
+
+
+def test_an_upload_whose_client_leaves_mid_parse_stops_parsing_and_keeps_nothing(served):
+    """Issue 12 item 2, "stop work when the client is gone": a 500-page PDF (seconds of parsing) goes over a raw
+    socket; once the server says it is extracting the pages, the client disconnects. The parse stops between
+    two pages, the request ends as 499 in the access log, and nothing reaches corpus/ or the index."""
+    pages = 500  # the default page budget
+    before_files = set(served.corpus_dir.iterdir())
+    before_docs = len(httpx.get(f"{served.url}/api/documents", timeout=30).json()["documents"])
+    upload = httpx.Request(
+        "POST",
+        f"{served.url}/api/documents",
+        files={"file": ("长文件.pdf", text_pdf(pages), "application/pdf")},
+    )
+    body = upload.read()
+    head = (
+        f"POST /api/documents HTTP/1.1\r\nHost: 127.0.0.1:{served.port}\r\n"
+        f"Content-Type: {upload.headers['content-type']}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    since = served.log_size()
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(head + body)
+        served.wait_for_log(f"PDF with {pages} pages: extracting text", since)
+    stopped = served.wait_for_log("parse stopped after", since)
+    done, total = map(int, re.search(r"parse stopped after (\d+) of (\d+) pages", stopped).groups())
+    assert total == pages and done < pages, stopped
+    served.wait_for_log('"path": "/api/documents", "status": 499', since)
+    assert len(httpx.get(f"{served.url}/api/documents", timeout=30).json()["documents"]) == before_docs
+    assert set(served.corpus_dir.iterdir()) == before_files

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import threading
 import time
 import uuid
@@ -17,62 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ASSISTANT_BIN, ROOT, cli_env, copy_index
-from http_utils import free_port
-
-
-class ServeProcess:
-    """`assistant serve` on a free loopback port over a private copy of the test index, with its own Gradio
-    upload folder (GRADIO_TEMP_DIR) so other servers' cached files never mix in."""
-
-    def __init__(self, root: Path, base_index, **settings):
-        self.root = root
-        self.corpus_dir, self.index_dir = copy_index(base_index, root)
-        self.gradio_dir = root / "gradio-cache"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = root / "server.log"
-        env = cli_env(corpus_dir=self.corpus_dir, index_dir=self.index_dir, **settings)
-        env["GRADIO_TEMP_DIR"] = str(self.gradio_dir)
-        self._log_file = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [str(ASSISTANT_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-        )
-        self.wait()
-
-    def wait(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"assistant serve exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        pytest.fail(f"assistant serve did not start within {timeout}s:\n{self.output()}")
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log_file.close()
+from conftest import ROOT
+from http_utils import ServeProcess
 
 
 @pytest.fixture(scope="module")

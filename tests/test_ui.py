@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import statistics
-import subprocess
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import ASSISTANT_BIN, ROOT, cli_env, copy_index
+from conftest import ROOT
+from http_utils import ServeProcess
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -43,60 +41,10 @@ UPLOADED_TEXT = """星湖社区“邻里议事厅”工作简报
 # --------------------------------------------------------------------------- server and browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`assistant serve` on a free loopback port over a private copy of the test index."""
-
-    def __init__(self, root: Path, base_index, **settings):
-        self.corpus_dir, self.index_dir = copy_index(base_index, root)
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = root / "server.log"
-        env = cli_env(corpus_dir=self.corpus_dir, index_dir=self.index_dir, **settings)
-        self._log_file = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [str(ASSISTANT_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"assistant serve exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        pytest.fail(f"assistant serve did not start within {timeout}s:\n{self.output()}")
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log_file.close()
-
-
 @pytest.fixture(scope="module")
 def server(base_index, tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("ui"), base_index)
+    srv = ServeProcess(tmp_path_factory.mktemp("ui"), base_index)
     try:
-        srv.wait()
         yield srv
     finally:
         srv.stop()
@@ -230,7 +178,7 @@ def _write_timings() -> None:
     print("\n[timing] " + "\n[timing] ".join(line for line in lines if "median" in line))
 
 
-def _document_text(server: Server, doc_id: str) -> str:
+def _document_text(server: ServeProcess, doc_id: str) -> str:
     response = httpx.get(f"{server.url}/api/documents/{doc_id}", timeout=10)
     assert response.status_code == 200, response.text
     return response.json()["text"]
@@ -558,9 +506,8 @@ def _wait_in_view(page, selector: str, container: str | None) -> None:
 
 
 def test_ui_requires_the_key_when_api_keys_are_set(browser, base_index, tmp_path):
-    srv = Server(tmp_path, base_index, api_keys="key-one,key-two")
+    srv = ServeProcess(tmp_path, base_index, api_keys="key-one,key-two")
     try:
-        srv.wait()
         # nothing of the app is reachable without logging in
         assert httpx.get(srv.url + "/config", timeout=10).status_code == 401
         join = httpx.post(
@@ -603,9 +550,8 @@ def test_llm_mode_streams_and_shows_the_fallback_warning(browser, base_index, tm
     with serve(FakeLLM(token_delay_s=0.03)) as fake:
         # two cited sentences: verified text is released sentence by sentence, so it arrives in pieces
         fake.reset(token_delay_s=0.03, suffix="这一服务模式得到了社区居民的普遍认可[1]。")
-        srv = Server(tmp_path, base_index, llm_base_url=fake.base_url, llm_model="fake-policy-model")
+        srv = ServeProcess(tmp_path, base_index, llm_base_url=fake.base_url, llm_model="fake-policy-model")
         try:
-            srv.wait()
             context, page, recorder = _open_page(browser, srv.url)
             try:
                 _load(page, srv.url)

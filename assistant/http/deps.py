@@ -4,6 +4,9 @@ bearer key scheme. Everything lives on `app.state` (set once by `create_app`), n
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
@@ -73,6 +76,24 @@ bearer = HTTPBearer(
     auto_error=False, description="设置了 ASSISTANT_API_KEYS 时必填：Authorization: Bearer <密钥>"
 )
 API_KEY = [Security(bearer)]
+
+
+@contextlib.asynccontextmanager
+async def client_gone(request: Request) -> AsyncIterator[threading.Event]:
+    """An event set once the client disconnects while the block runs, for work in worker threads to check.
+    Only after the body has been read: then the server's next message for this request is the disconnect."""
+    gone = threading.Event()
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield gone
+    finally:
+        watcher.cancel()
 
 
 def note_question(request: Request, text: str) -> None:

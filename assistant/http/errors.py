@@ -12,12 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import AssistantError, TooManyRequests
+from ..errors import INTERNAL_ERROR, AssistantError, TooManyRequests
 from .responses import UnicodeJSONResponse
 
 log = logging.getLogger(__name__)
 
-INTERNAL_ERROR = "服务器内部错误：请稍后重试；如果问题持续出现，请联系管理员并告知出错时间。"
 JSON_BODY_LIMIT = 2 * 1024 * 1024  # bytes of a JSON request body (questions are at most 2000 characters)
 
 

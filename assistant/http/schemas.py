@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ..coursepack import TOPIC_PATTERN
-from ..service import MAX_QUESTION_CHARS
+from ..errors import AssistantError
+from ..service import MAX_QUESTION_CHARS, Assistant
 
 TopK = Annotated[int, Field(ge=1, le=20, strict=True, description="检索的片段数，1–20")]
 
@@ -32,33 +33,35 @@ class CitationOut(BaseModel):
 # --------------------------------------------------------------------------- requests
 
 
-def _trimmed(what: str):
+def _service_rule(what: str):
+    """The service's own rule for question and search text (trimmed, not empty, valid Unicode, at most
+    MAX_QUESTION_CHARS), applied while parsing only so that the API's 422 names the field; the limit itself
+    lives in the service, which applies the same rule for the CLI and the UI."""
+
     def check(value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError(f"{what}不能为空（不能只有空白）：请输入要查询的内容")
-        if len(value) > MAX_QUESTION_CHARS:
-            raise ValueError(f"{what}过长（{len(value)} 字）：请控制在 {MAX_QUESTION_CHARS} 字以内")
-        return value
+        try:
+            return Assistant._validate_text(value, what)
+        except AssistantError as exc:
+            raise ValueError(exc.message.rstrip("。")) from None
 
     return AfterValidator(check)
 
 
-Question = Annotated[
+QuestionText = Annotated[
     str,
     Field(
         min_length=1,
         description=f"问题，去除首尾空白后 1–{MAX_QUESTION_CHARS} 字",
         examples=["哪个社区推行了碧·有服务？"],
     ),
-    _trimmed("问题"),
+    _service_rule("问题"),
 ]
-Query = Annotated[
+QueryText = Annotated[
     str,
     Field(
         min_length=1, description=f"检索词，去除首尾空白后 1–{MAX_QUESTION_CHARS} 字", examples=["网格化管理"]
     ),
-    _trimmed("查询"),
+    _service_rule("查询"),
 ]
 
 
@@ -72,7 +75,7 @@ class Turn(BaseModel):
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: Question
+    question: QuestionText
     top_k: TopK = 5
     history: list[Turn] | None = Field(None, max_length=100, description="之前的对话（可选），按时间顺序")
 
@@ -83,7 +86,7 @@ class AskRequest(BaseModel):
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    query: Query
+    query: QueryText
     top_k: TopK = 5
 
 

@@ -10,8 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 from starlette.concurrency import run_in_threadpool
 
-from ..errors import AssistantError
-from .errors import INTERNAL_ERROR
+from ..errors import INTERNAL_ERROR, AssistantError
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 
-from ...parsers import SUPPORTED_LIST
-from ..deps import API_KEY, AssistantDep, JobsDep, UploadGateDep
+from ...parsers import SUPPORTED_LIST, stop_when
+from ..deps import API_KEY, AssistantDep, JobsDep, UploadGateDep, client_gone
 from ..responses import UnicodeJSONResponse
 from ..schemas import DocumentDetail, DocumentEntry, DocumentList, JobAccepted, error_docs
 
@@ -39,6 +39,7 @@ def get_document(doc_id: str, assistant: AssistantDep):
     },
 )
 async def upload_document(
+    request: Request,
     jobs: JobsDep,
     gate: UploadGateDep,
     file: Annotated[UploadFile, File(description=f"文档文件：{SUPPORTED_LIST}")],
@@ -49,7 +50,9 @@ async def upload_document(
     limit = int(jobs.assistant.settings.max_upload_mb * 1024 * 1024)
     data = await file.read(limit + 1)  # one byte over is enough for the 413 raised by check_upload
     meta = {"title": title.strip()} if title and title.strip() else None
-    result = await gate.run(jobs.upload, file.filename or "", data, meta)
+    async with client_gone(request) as gone:
+        with stop_when(gone):  # a client that leaves mid-parse stops the parse (the thread gets this context)
+            result = await gate.run(jobs.upload, file.filename or "", data, meta)
     if result.job is not None:
         url = f"/api/jobs/{result.job['job_id']}"
         return UnicodeJSONResponse(
