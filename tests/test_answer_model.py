@@ -74,6 +74,22 @@ def test_name_in_accepts_the_stem_of_a_place():
     assert not name_in("遵义市", "安顺市26个街道")
 
 
+def test_name_in_ignores_spaces_and_hyphens_inside_a_name():
+    assert name_in("gpt4", "openai发布了gpt-4模型")
+    assert name_in("iphonese", "新款iphone se3起售价3499元")
+    assert not name_in("gpt5", "openai发布了gpt-4模型")
+
+
+def test_focus_skips_words_that_only_restate_the_question_word():
+    assert focus_of("冬奥会开幕日期是什么时候") == ["冬奥会", "开幕"]
+
+
+def test_a_date_counts_when_any_date_of_the_clause_is_new():
+    q = _q("2022年考研开始日期", "date", years=["2022"], focus=["考研"])
+    assert answer_type(q, "2022年考研初试时间是2021年12月25日至27日。") == (True, True)
+    assert answer_type(q, "2022年考研人数创新高。")[0] is False  # the only date is the asked year
+
+
 CORPUS = [
     "长沙县㮾梨街道召开述职评议大会，㮾梨街道建成59个网格党支部。",
     "红枫湖片区管委会出台方案。青龙山街道党建服务中心主任曹书举说。",

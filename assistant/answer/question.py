@@ -131,6 +131,8 @@ _ANCHOR = re.compile(
 )
 _SPLIT = re.compile(r"[，,。？?！!、；;\s]")
 FOCUS_WORDS = 3  # content words taken beside the question word
+# words that only restate the question word (开幕日期是什么时候: the date is about 开幕, not 时候)
+_ASKED_ANYWAY = frozenset({"时候", "时间", "日期", "具体", "情况", "名字", "名称", "一般"})
 
 
 def focus_of(question: str) -> list[str]:
@@ -140,11 +142,14 @@ def focus_of(question: str) -> list[str]:
     m = _ANCHOR.search(question)
     if not m:
         return []
-    after = [w for w in words(_SPLIT.split(question[m.end() :])[0]) if len(w) >= 2][:FOCUS_WORDS]
+    after = _content(_SPLIT.split(question[m.end() :])[0])[:FOCUS_WORDS]
     if after:
         return after
-    before = [w for w in words(_SPLIT.split(question[: m.start()])[-1]) if len(w) >= 2][-FOCUS_WORDS:]
-    return before
+    return _content(_SPLIT.split(question[: m.start()])[-1])[-FOCUS_WORDS:]
+
+
+def _content(clause: str) -> list[str]:
+    return [w for w in words(clause) if len(w) >= 2 and w not in _ASKED_ANYWAY]
 
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -164,12 +169,17 @@ def entities_of(question: str, snapshot: Snapshot) -> list[str]:
 _GENERIC_END = re.compile(r"(省|市|县|区|州|镇|乡|村|街道|社区|小区)$")
 
 
+_JOINERS = re.compile(r"[\s\-‐–—_·・.]")
+
+
 def name_in(name: str, text_norm: str) -> bool:
-    """`name` occurs in the normalised text, or its stem does (安顺街道 → 安顺, 清镇市 → 清镇)."""
+    """`name` occurs in the normalised text, or its stem does (安顺街道 → 安顺, 清镇市 → 清镇); spaces and
+    hyphens inside a name do not count (GPT4 = GPT-4, iPhone SE 3 = iPhone SE3)."""
     if name in text_norm:
         return True
+    name, text_norm = _JOINERS.sub("", name), _JOINERS.sub("", text_norm)
     stem = _GENERIC_END.sub("", name)
-    return len(stem) >= 2 and stem != name and stem in text_norm
+    return name in text_norm or (len(stem) >= 2 and stem != name and stem in text_norm)
 
 
 def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:

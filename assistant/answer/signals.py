@@ -186,9 +186,7 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
         hits = [c for c in clauses(sentence) if _figure_matches(q, c)]
     elif q.kind == "date":
         hits = [
-            c
-            for c in clauses(sentence)
-            if _DATE.search(c) and not _inside_question(q, _DATE.search(c).group(0))
+            c for c in clauses(sentence) if any(not _inside_question(q, m.group(0)) for m in _DATE.finditer(c))
         ]
     elif q.kind in _ENTITY_TAGS:
         novel = _novel_entities(q, sentence)
