@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -206,8 +207,9 @@ class SQLiteDatabase(Database):
 class PostgresDatabase(Database):
     """A PostgreSQL server shared by every replica, through a small connection pool per process.
 
-    A failed connection makes requests fail fast (`DatabaseUnavailable`) for `RETRY_AFTER_S`, then the server
-    is tried again, so replicas recover by themselves once it is back."""
+    A circuit breaker keeps an outage cheap: after a failed connection, requests fail at once
+    (`DatabaseUnavailable`); every `RETRY_AFTER_S` one request tries the server again while the others keep
+    failing at once, and its success closes the circuit, so replicas recover by themselves once it is back."""
 
     shared = True
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -217,7 +219,10 @@ class PostgresDatabase(Database):
         from psycopg_pool import ConnectionPool
 
         self.url = url
-        self._down_until = 0.0
+        self._down_until = (
+            0.0  # monotonic time before which nobody tries the server (0: the circuit is closed)
+        )
+        self._probe = threading.Lock()  # held by the one request trying the server after an outage
         self._error = ""
         self._pool = ConnectionPool(
             url,
@@ -247,30 +252,43 @@ class PostgresDatabase(Database):
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
+        if not self._down_until:
+            with self._pooled() as db:
+                yield db
+            return
+        if time.monotonic() < self._down_until or not self._probe.acquire(blocking=False):
+            raise DatabaseUnavailable(self._message(self._error))
+        try:  # this request tries the server; the others fail at once until it knows
+            with self._pooled() as db:
+                yield db
+        finally:
+            self._probe.release()
+
+    @contextlib.contextmanager
+    def _pooled(self) -> Iterator[Connection]:
         import psycopg
         import psycopg_pool
 
-        if time.monotonic() < self._down_until:
-            raise DatabaseUnavailable(self._message(self._error))
         try:
             with self._pool.connection() as raw:
                 yield Connection(raw, "%s")
         except (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout) as exc:
-            self._error = (
-                f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-            )
+            first = not self._down_until
+            self._error = f"{type(exc).__name__}: {_first_line(exc)}"
             self._down_until = time.monotonic() + RETRY_AFTER_S
-            log.warning("database %s unavailable: %s", self.describe(), self._error)
+            if first:
+                log.warning("database %s unavailable: %s", self.describe(), self._error)
             raise DatabaseUnavailable(self._message(self._error)) from exc
-        self._down_until = 0.0
+        if self._down_until:
+            log.warning("database %s reachable again", self.describe())
+            self._down_until = 0.0
 
     def _message(self, error: str) -> str:
         return message(self, error)
 
     def ping(self) -> None:
-        """Reach the server now, even within the fail-fast window (for /healthz)."""
-        self._down_until = 0.0
-        with self.connect() as db:
+        """Reach the server now, even while the circuit is open (for /healthz)."""
+        with self._pooled() as db:
             db.execute("SELECT 1")
 
     @contextlib.contextmanager
@@ -329,3 +347,8 @@ def message(database: Database, error: str) -> str:
 
 def unavailable(database: Database, exc: Exception) -> DatabaseUnavailable:
     return DatabaseUnavailable(message(database, f"{type(exc).__name__}: {exc}"))
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""

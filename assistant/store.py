@@ -200,6 +200,7 @@ class IndexStore:
         self._prepare_lock = threading.Lock()
         self._collections: dict[str, object] = {}
         self._installation_id = ""
+        self._last_live = ""
         try:
             self._prepare_database()
         except DatabaseUnavailable as exc:
@@ -227,9 +228,11 @@ class IndexStore:
 
     @property
     def installation(self) -> str:
-        """This database's id: its collections are `chunks-<id>-*`."""
+        """This database's id: its collections are `chunks-<id>-*` ('' while a shared database has not been
+        reached yet; every write reaches it first)."""
         if not self._installation_id:
-            self._prepare_database()
+            with contextlib.suppress(DatabaseUnavailable):
+                self._prepare_database()
         return self._installation_id
 
     @property
@@ -239,7 +242,7 @@ class IndexStore:
             with self._thread_lock:
                 if self._client is None:
                     try:
-                        self._fresh_as_of = self.generation()
+                        self._fresh_as_of = -1 if self.chroma_url else self.generation()
                         self._client = make_chroma_client(self.index_dir, self.chroma_url)
                     except Exception as exc:
                         raise AssistantError(
@@ -547,14 +550,25 @@ class IndexStore:
         """The live collection's name, with the client brought up to the committed generation."""
         meta = self.meta()
         self._ensure_current(int(meta.get("generation", 0)))
-        return meta.get("live_collection", "")
+        self._last_live = meta.get("live_collection", "")
+        return self._last_live
+
+    def _live_for_reading(self) -> str:
+        """`_live()`, or while the database is down the collection last seen live: questions keep their
+        vectors (the loaded snapshot only knows chunk ids of that time)."""
+        try:
+            return self._live()
+        except DatabaseUnavailable:
+            if not self._last_live:
+                raise
+            return self._last_live
 
     def dense_query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Nearest committed chunks by cosine; raises `DenseUnavailable` when Chroma cannot answer."""
         if time.monotonic() < self._dense_down_until:
             raise DenseUnavailable(f"向量库（Chroma）暂时不可用：{self.dense_error}")
         try:
-            live = self._live()
+            live = self._live_for_reading()
             if not live:
                 return []
             col = self._collection(live)
@@ -577,7 +591,7 @@ class IndexStore:
         if not chunk_ids or time.monotonic() < self._dense_down_until:
             return {}
         try:
-            live = self._live()
+            live = self._live_for_reading()
             if not live:
                 return {}
             got = self._collection(live).get(ids=chunk_ids, include=["embeddings"])

@@ -163,19 +163,41 @@ class Replica:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log(self) -> Path:
+        return self.workdir / "serve.log"
+
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [str(ASSISTANT_BIN), "serve", "--port", str(self.port)],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        with open(
+            self.log, "ab"
+        ) as log:  # a file, not a pipe nobody reads: a full pipe would block the server
+            self.proc = subprocess.Popen(
+                [str(ASSISTANT_BIN), "serve", "--port", str(self.port)],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def wait_ready(self) -> None:
-        wait_for_http(f"{self.url}/healthz", timeout=300, process=self.proc)
+        try:
+            wait_for_http(f"{self.url}/healthz", timeout=300, process=self.proc)
+        except (RuntimeError, TimeoutError):
+            print(self.log.read_text(errors="replace")[-3000:])
+            raise
+
+    def wait_listening(self, timeout: float = 300) -> httpx.Response:
+        """The first /healthz answer, whatever its status (a replica whose database is down answers 503)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc is not None and self.proc.poll() is None, self.log.read_text(errors="replace")
+            try:
+                return self.health()
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -375,7 +397,7 @@ class Load:
 def test_database_down_is_a_chinese_503_and_replicas_recover_without_restart(shared_env, postgres, tmp_path):
     seeds = tmp_path / "seeds"
     shutil.copytree(ROOT / "corpus", seeds)
-    with replicas(tmp_path, shared_env) as (a, b):
+    with replicas(tmp_path, shared_env, ("a", "b", "c")) as (a, b, c):
         a.index("--corpus", str(seeds))
         for r in (a, b):
             r.start()
@@ -394,14 +416,19 @@ def test_database_down_is_a_chinese_503_and_replicas_recover_without_restart(sha
                 delete = a.delete(seed)
                 assert delete.status_code == 503 and "索引数据库暂时不可用" in delete.json()["detail"]
                 ask = a.ask(QUESTION)
-                if ask.status_code == 200:  # a replica answers from the index it has loaded ...
-                    assert ask.json()["grounded"]
+                if ask.status_code == 200:  # a replica answers from the index it has loaded, vectors too ...
+                    assert ask.json()["grounded"] and not ask.json().get("warning")
                 else:  # ... or says why it cannot, in Chinese
                     assert ask.status_code == 503 and "索引数据库" in ask.json()["detail"]
+                c.start()  # a replica that starts while the database is down has nothing to answer from
+                cold = c.wait_listening()
+                assert cold.status_code == 503 and cold.json()["database"] == "down"
+                ask = c.ask(QUESTION)
+                assert ask.status_code == 503 and "索引数据库暂时不可用" in ask.json()["detail"]
             finally:
                 postgres.start()
             restarted = time.monotonic()
-            for r in (a, b):  # no restart of the replicas
+            for r in (a, b, c):  # no restart of the replicas
                 recovered = converge(lambda r=r: r.health().json()["database"] == "ok", deadline_s=30)
                 print(f"\n{r.workdir.name}: database ok {recovered:.2f} s after the restart")
         failures = [s for s in load.statuses if s[1] not in (200, 503)]
@@ -411,9 +438,10 @@ def test_database_down_is_a_chinese_503_and_replicas_recover_without_restart(sha
         )
         assert not failures, failures[:5]
         assert all("索引数据库" in detail for _, _, detail in refused)
+        assert c.ask(QUESTION).json()["grounded"] and c.documents() == a.documents()
         up = a.upload("恢复测试.txt", "数据库恢复后上传的文档：邻里守望队每晚巡逻。")
         assert up.status_code == 201, up.text
-        converge(lambda: up.json()["doc_id"] in b.documents())
+        converge(lambda: up.json()["doc_id"] in b.documents() and up.json()["doc_id"] in c.documents())
         assert time.monotonic() - restarted < 120
 
 
