@@ -313,6 +313,23 @@ def test_replicas_share_documents_uploads_deletes_and_indexing(shared_env, tmp_p
         print("\nconvergence (s):", {k: round(v, 3) for k, v in timings.items()})
         assert a.documents() == b.documents() == seed_docs
 
+        # writers on both replicas at once take turns (the advisory lock): every upload commits once
+        from concurrent.futures import ThreadPoolExecutor
+
+        texts = [
+            (r, f"并发{i}.txt", f"第{i}号测试社区设立“并发议事点{i}”，每周收集意见。")
+            for i, r in enumerate((a, b) * 2)
+        ]
+        with ThreadPoolExecutor(4) as pool:
+            uploads = list(pool.map(lambda t: t[0].upload(t[1], t[2]), texts))
+        assert [u.status_code for u in uploads] == [201] * 4, [u.text for u in uploads]
+        concurrent = {u.json()["doc_id"] for u in uploads}
+        converge(lambda: concurrent <= a.documents() and concurrent <= b.documents())
+        assert b.health().json()["generation"] == a.health().json()["generation"]
+        for doc_id in concurrent:
+            assert a.delete(doc_id).status_code == 204
+        converge(lambda: b.documents() == seed_docs)
+
         # a background job accepted by A: its status is answered by B too, from queued to done
         text = "".join(
             f"第{i}网格推行“红色物业”做法，网格员每周走访{i + 3}户居民并记录诉求。" * 3 for i in range(6)
