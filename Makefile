@@ -77,6 +77,7 @@ test: install-test system-deps
 	@$(BIN)/python -m pytest -q
 
 bench: install-test
+	@$(PIP) install -e '.[bench]' $(QUIET)
 	$(BIN)/python benchmarks/run.py
 
 lint: install-test

@@ -116,6 +116,8 @@ def index(ctx, corpus_dir, rebuild, as_json):
         report = _assistant(ctx).sync(corpus_dir, rebuild=rebuild, progress=bars)
     finally:
         bars.close()
+    if report.added or report.removed or report.rebuilt:  # serve then starts from it, not from every chunk
+        _assistant(ctx).save_snapshot()
     if as_json:
         _echo_json(report.to_dict())
         return

@@ -1,4 +1,4 @@
-"""Jieba tokens, the same function for chunks and queries, and BM25 over them.
+"""Jieba tokens, the same function for chunks and queries, and BM25 over them (term statistics of our own).
 
 Quoted domain phrases (“碧·有服务”, “一中心一张网十联户”) are kept whole as extra tokens, because jieba splits
 them into common pieces that match everywhere.
@@ -11,16 +11,13 @@ import math
 import re
 import threading
 import unicodedata
-from collections import Counter
 from importlib import resources
 
-import bm25s
 import jieba
 import jieba.posseg
 import numpy as np
 
 jieba.setLogLevel(logging.WARNING)
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 _init_lock = threading.Lock()
 _initialised = False
 
@@ -78,28 +75,165 @@ def pos_tags(text: str) -> list[tuple[str, str]]:
     return [(p.word, p.flag) for p in jieba.posseg.cut(text)]
 
 
-class BM25Index:
-    """BM25 over chunk token lists, rebuilt in memory from committed tokens (milliseconds)."""
+ADD_BATCH = 4096  # chunks tokenised into ids at once (bounded memory on a full load)
 
-    def __init__(self, token_lists: list[list[str]]):
-        self.size = len(token_lists)
-        self.doc_freq = Counter(t for tokens in token_lists for t in set(tokens))
-        self._bm25 = None
-        if self.size:
-            self._bm25 = bm25s.BM25()
-            self._bm25.index([tokens or ["∅"] for tokens in token_lists], show_progress=False)
+
+def sorted_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values ascending and how often each occurs (a plain sort: numpy's hashing unique is slower)."""
+    values = np.sort(values)
+    if not len(values):
+        return values, values
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    return values[starts], np.diff(np.append(starts, len(values)))
+
+
+def _token_list(tokens: list[str] | str) -> list[str]:
+    if isinstance(tokens, str):
+        tokens = tokens.split("\t") if tokens else []
+    return tokens or [BM25Index.EMPTY]
+
+
+class BM25Index:
+    """BM25 over chunk token lists, as term statistics: adding or removing a document costs O(that document).
+
+    bm25s (used before) can only index a whole corpus at once; its scores are reproduced exactly here (Lucene
+    variant: idf × tf / (tf + k1 (1 - b + b len / avg len)), k1 1.5, b 0.75, float32 per-term scores summed
+    in query order). Chunks live in slots numbered in the order they were added; a removed chunk's slot is
+    dead until the index is rebuilt. Immutable: `added` and `removed` return a new index sharing every
+    posting list the change did not touch.
+    """
+
+    K1 = 1.5
+    B = 0.75
+    EMPTY = "∅"  # the token of a chunk without any (bm25s needs one)
+
+    def __init__(self, token_lists: list[list[str]] = ()):
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # term → (slots int32, tfs float32)
+        self._lengths = np.zeros(0, dtype=np.float64)  # tokens per slot
+        self._alive = np.zeros(0, dtype=bool)
+        self._total = 0.0  # tokens of the live chunks
+        self.size = 0  # live chunks
+        if token_lists:
+            self.__dict__.update(self.added(token_lists).__dict__)
+
+    @property
+    def slots(self) -> int:
+        """Slots ever used, live or dead (the length of `scores`)."""
+        return len(self._alive)
+
+    @property
+    def dead(self) -> int:
+        return self.slots - self.size
+
+    def _copy(self) -> BM25Index:
+        new = object.__new__(BM25Index)
+        new.__dict__.update(self.__dict__)
+        new._postings = dict(self._postings)
+        return new
+
+    def added(self, token_lists: list[list[str] | str]) -> BM25Index:
+        """A new index with these chunks in the next free slots (slot numbers `slots`, `slots + 1`, ...).
+        A chunk's tokens may also be given as stored (tab-joined): a full load then never holds them all."""
+        new = self._copy()
+        vocab: dict[str, int] = {}
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        lengths: list[np.ndarray] = []
+        for start in range(0, len(token_lists), ADD_BATCH):
+            batch = [_token_list(t) for t in token_lists[start : start + ADD_BATCH]]
+            sizes = np.fromiter(map(len, batch), dtype=np.int64, count=len(batch))
+            ids = np.fromiter(
+                (vocab.setdefault(t, len(vocab)) for tokens in batch for t in tokens),
+                dtype=np.int64,
+                count=int(sizes.sum()),
+            )
+            first = self.slots + start
+            slots = np.repeat(np.arange(first, first + len(batch), dtype=np.int64), sizes)
+            pairs, tfs = sorted_counts((ids << 32) | slots)  # (term, slot) → tf
+            parts.append((pairs >> 32, pairs & 0xFFFFFFFF, tfs))
+            lengths.append(sizes)
+        if parts:
+            terms, slots, tfs = (np.concatenate(p) for p in zip(*parts))
+            order = np.argsort(terms, kind="stable")  # slots stay ascending within a term
+            terms, slots, tfs = terms[order], slots[order].astype(np.int32), tfs[order].astype(np.float32)
+            bounds = [0, *(np.flatnonzero(np.diff(terms)) + 1).tolist(), len(terms)]
+            names = list(vocab)
+            for lo, hi in zip(bounds, bounds[1:]):
+                term = names[terms[lo]]
+                fresh = (slots[lo:hi], tfs[lo:hi])
+                old = new._postings.get(term)
+                new._postings[term] = (
+                    fresh if old is None else tuple(np.concatenate(p) for p in zip(old, fresh))
+                )
+        added = np.concatenate(lengths).astype(np.float64) if lengths else np.zeros(0)
+        new._lengths = np.concatenate([self._lengths, added])
+        new._alive = np.concatenate([self._alive, np.ones(len(added), dtype=bool)])
+        new._total = self._total + float(added.sum())
+        new.size = self.size + len(added)
+        return new
+
+    def removed(self, slots: list[int]) -> BM25Index:
+        """A new index without these chunks (their slots stay dead until a rebuild)."""
+        slots = [s for s in dict.fromkeys(slots) if self._alive[s]]
+        new = self._copy()
+        new._alive = self._alive.copy()
+        new._alive[slots] = False
+        new._total = self._total - float(self._lengths[slots].sum())
+        new.size = self.size - len(slots)
+        return new
+
+    def _live_postings(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        posting = self._postings.get(term)
+        if posting is None or not self.dead:
+            return posting
+        keep = self._alive[posting[0]]
+        return (posting[0][keep], posting[1][keep]) if keep.any() else None
+
+    @property
+    def doc_freq(self) -> DocFreq:
+        """Live chunks holding each term (a mapping with `get`)."""
+        return DocFreq(self)
 
     def idf(self, term: str) -> float:
         """Smoothed idf; a term the corpus never uses gets the highest weight."""
         return math.log(1 + (self.size + 1) / (self.doc_freq.get(term, 0) + 0.5))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        if not self._bm25 or not tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        known = [t for t in tokens if t in self.doc_freq]
-        if not known:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        """BM25 score of every slot (dead slots score 0), exactly as bm25s would over the live chunks."""
+        scores = np.zeros(self.slots, dtype=np.float32)
+        if not self.size:
+            return scores
+        avg_len = self._total / self.size
+        for term in tokens:
+            posting = self._live_postings(term)
+            if posting is None:
+                continue
+            slots, tfs = posting
+            df = len(slots)
+            idf = np.float32(math.log(1 + (self.size - df + 0.5) / (df + 0.5)))
+            norm = self.K1 * (1 - self.B + self.B * self._lengths[slots] / avg_len)
+            tfc = tfs / (tfs + norm)  # Lucene leaves out the (k1 + 1) factor
+            np.add.at(scores, slots, (idf * tfc).astype(np.float32))
+        return scores
+
+
+class DocFreq:
+    """`doc_freq` of a `BM25Index`, counted on demand (dead slots excluded)."""
+
+    def __init__(self, index: BM25Index):
+        self._index = index
+
+    def get(self, term: str, default: int = 0) -> int:
+        posting = self._index._live_postings(term)
+        return default if posting is None else len(posting[0])
+
+    def __getitem__(self, term: str) -> int:
+        n = self.get(term, 0)
+        if not n:
+            raise KeyError(term)
+        return n
+
+    def __contains__(self, term: str) -> bool:
+        return self.get(term, 0) > 0
 
 
 # ---- names of places and units (龙洞堡街道, 碧海社区, 黔信律师事务所)

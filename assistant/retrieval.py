@@ -1,23 +1,44 @@
 """Hybrid search: dense (Chroma) and BM25 candidates fused by weighted reciprocal rank.
 
 Readers work on an immutable `Snapshot` of one committed generation; the service swaps in a new one after
-each commit, so a reader never sees half a write.
+each commit, so a reader never sees half a write. A commit costs O(the documents it changed): `updated`
+derives the next snapshot from the previous one and the store's `changes_since`, sharing everything else
+(BM25 term statistics, the character index, the phrase counts); removed chunks leave dead slots until
+`needs_rebuild` asks for a full load. Document texts are read from the store on demand (`DocumentTexts`).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+import heapq
+import logging
+import os
+import pickle
+import threading
+from bisect import bisect_left, bisect_right
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from functools import cached_property
+from operator import attrgetter
+from pathlib import Path
 
 import numpy as np
 
+from . import PIPELINE_VERSION
 from .chunking import split_sentences
 from .lexical import BM25Index, normalise, quoted_phrases, tokenize
-from .store import IndexStore, Rows
+from .store import Changes, IndexStore, Rows
+from .textindex import ChunkTexts, matching_text, without_space
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_FORMAT = 1  # bump when what `Snapshot.save` writes changes
+MIN_PHRASE_CHARS = 3  # shorter quoted words (“两新”) are too common to single out chunks
+REBUILD_DEAD_SHARE = 0.25  # dead slots (removed chunks) beyond this share of all: load everything afresh
+REBUILD_DEAD_MIN = 2000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChunkRow:
     chunk_id: str
     doc_id: str
@@ -26,10 +47,135 @@ class ChunkRow:
     end: int
 
 
+class DocumentTexts:
+    """Document texts and their sentence spans, read on demand and kept for the most recently used documents.
+
+    A doc_id is the hash of its text, so a kept text never goes stale; processes hold only what questions
+    are reading now, not the corpus."""
+
+    def __init__(self, read: Callable[[str], str | None], keep: int = 64):
+        self._read = read
+        self._keep = keep
+        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._spans: OrderedDict[tuple[str, int], list[tuple[int, int]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def held(cls, texts: dict[str, str]) -> DocumentTexts:
+        """Texts already in memory (tests, and readers without a store)."""
+        return cls(texts.get, keep=0)
+
+    def _remember(self, cache: OrderedDict, key, value) -> None:
+        with self._lock:
+            cache[key] = value
+            cache.move_to_end(key)
+            while len(cache) > self._keep:
+                cache.popitem(last=False)
+
+    def __call__(self, doc_id: str) -> str:
+        text = self._texts.get(doc_id)
+        if text is None:
+            text = self._read(doc_id) or ""  # "" only for a document removed since this reader's snapshot
+            self._remember(self._texts, doc_id, text)
+        return text
+
+    def prime(self, doc_id: str, text: str) -> None:
+        """A text just loaded anyway (an added document): the first question about it need not read it."""
+        self._remember(self._texts, doc_id, text)
+
+    def spans(self, doc_id: str, max_sentence_chars: int) -> list[tuple[int, int]]:
+        key = (doc_id, max_sentence_chars)
+        spans = self._spans.get(key)
+        if spans is None:
+            spans = split_sentences(self(doc_id), max_sentence_chars)
+            self._remember(self._spans, key, spans)
+        return spans
+
+
+DOCUMENT_FIELDS = (
+    "doc_id",
+    "file",
+    "source",
+    "title",
+    "region",
+    "date",
+    "chars",
+    "added_at",
+    "parser",
+    "chunks",
+)
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A committed document's metadata; `text` is read on demand. `doc["title"]` still works (older callers)."""
+
+    doc_id: str
+    file: str
+    source: str
+    title: str
+    region: str
+    date: str
+    chars: int
+    added_at: str
+    parser: str
+    chunks: int
+    texts: DocumentTexts = field(repr=False, compare=False, hash=False)
+
+    @classmethod
+    def from_row(cls, row: dict, texts: DocumentTexts) -> StoredDocument:
+        return cls(**{k: row[k] for k in DOCUMENT_FIELDS}, texts=texts)
+
+    @property
+    def text(self) -> str:
+        return self.texts(self.doc_id)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What tells this commit of the document from another of the same text (see `store.changes_since`)."""
+        return (self.file, self.added_at)
+
+    def __getitem__(self, name: str):
+        if name != "text" and name not in DOCUMENT_FIELDS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def get(self, name: str, default=None):
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in DOCUMENT_FIELDS} | {"text": self.text}
+
+
+class SentenceSpans(Mapping):
+    """doc_id → sentence spans of that document, split on demand (`DocumentTexts.spans`)."""
+
+    def __init__(
+        self, documents: Mapping[str, StoredDocument], texts: DocumentTexts, max_sentence_chars: int
+    ):
+        self._documents = documents
+        self._texts = texts
+        self._max = max_sentence_chars
+
+    def __getitem__(self, doc_id: str) -> list[tuple[int, int]]:
+        if doc_id not in self._documents:
+            raise KeyError(doc_id)
+        return self._texts.spans(doc_id, self._max)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._documents)
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+
 @dataclass
 class Hit:
     chunk: ChunkRow
-    doc: dict
+    doc: StoredDocument
     text: str
     score: float
     cosine: float = 0.0
@@ -40,8 +186,8 @@ class Hit:
     def to_dict(self) -> dict:
         return {
             "doc_id": self.chunk.doc_id,
-            "title": self.doc["title"],
-            "source": self.doc["source"],
+            "title": self.doc.title,
+            "source": self.doc.source,
             "chunk_id": self.chunk.chunk_id,
             "text": self.text,
             "start": self.chunk.start,
@@ -50,35 +196,149 @@ class Hit:
         }
 
 
+_CHUNK_ORDER = attrgetter("doc_id", "ordinal")
+
+
 @dataclass
 class Snapshot:
+    """One committed generation as readers see it. Chunks live in slots (the order they were added; a
+    removed chunk's slot is None); `chunks` lists the live ones in (doc_id, ordinal) order."""
+
     generation: int
-    documents: dict[str, dict]
+    documents: dict[str, StoredDocument]
     chunks: list[ChunkRow]
     bm25: BM25Index
-    sentence_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    texts: DocumentTexts
+    max_sentence_chars: int = 200
+    slot_chunks: list[ChunkRow | None] = field(default_factory=list)
+    slot_of: dict[str, int] = field(default_factory=dict)
+    chunk_texts: ChunkTexts = field(default_factory=ChunkTexts)
+    doc_phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    phrase_docs: dict[str, int] = field(default_factory=dict)  # quoted phrase → documents quoting it
 
     @classmethod
-    def from_rows(cls, rows: Rows, max_sentence_chars: int = 200) -> Snapshot:
-        chunks = [
-            ChunkRow(c["chunk_id"], c["doc_id"], c["ordinal"], c["start"], c["end"]) for c in rows.chunks
-        ]
-        bm25 = BM25Index([c["tokens"] for c in rows.chunks])
-        spans = {
-            doc_id: split_sentences(d["text"], max_sentence_chars) for doc_id, d in rows.documents.items()
-        }
-        return cls(rows.generation, rows.documents, chunks, bm25, spans)
+    def empty(cls, texts: DocumentTexts, max_sentence_chars: int = 200) -> Snapshot:
+        return cls(0, {}, [], BM25Index(), texts, max_sentence_chars)
 
-    @cached_property
-    def normalised_texts(self) -> list[str]:
-        return [normalise(d["text"]) for d in self.documents.values()]
+    @classmethod
+    def from_rows(
+        cls, rows: Rows, max_sentence_chars: int = 200, texts: DocumentTexts | None = None
+    ) -> Snapshot:
+        """A full load (start-up, or after many removals): the same path as a commit adding everything."""
+        texts = texts or DocumentTexts.held({d: r["text"] for d, r in rows.documents.items()})
+        return cls.empty(texts, max_sentence_chars).updated(Changes(rows.generation, [], rows))
+
+    def save(self, path: Path) -> None:
+        """Write this snapshot (spelling index included) for the next process to start from, atomically: a
+        start-up then reads one file and catches up with `updated` instead of indexing every chunk again.
+        The file lives in the index directory and is trusted like the database next to it."""
+        state = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("texts", "slot_of")}
+        state["documents"] = [tuple(getattr(d, f) for f in DOCUMENT_FIELDS) for d in self.documents.values()]
+        state["spelling"] = self.spelling
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(((SNAPSHOT_FORMAT, PIPELINE_VERSION), state), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path, texts: DocumentTexts, max_sentence_chars: int = 200) -> Snapshot | None:
+        """The snapshot `save` wrote, or None when there is none usable (missing, another format, damaged)."""
+        try:
+            with open(path, "rb") as fh:
+                header, state = pickle.load(fh)
+        except FileNotFoundError:
+            return None
+        except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
+            log.warning("ignoring the saved snapshot %s: %s", path, exc)
+            return None
+        if (
+            header != (SNAPSHOT_FORMAT, PIPELINE_VERSION)
+            or state.get("max_sentence_chars") != max_sentence_chars
+        ):
+            return None
+        spelling = state.pop("spelling", None)
+        state["documents"] = {row[0]: StoredDocument(*row, texts=texts) for row in state["documents"]}
+        state["slot_of"] = {c.chunk_id: s for s, c in enumerate(state["slot_chunks"]) if c is not None}
+        snap = cls(texts=texts, **state)
+        if spelling is not None:
+            snap.__dict__["spelling"] = spelling
+        return snap
+
+    def document_keys(self) -> dict[str, tuple[str, str]]:
+        return {doc_id: d.key for doc_id, d in self.documents.items()}
+
+    @property
+    def needs_rebuild(self) -> bool:
+        """Enough dead slots that a full load is cheaper to read from than to carry them."""
+        dead = self.bm25.dead
+        return dead > REBUILD_DEAD_MIN and dead > REBUILD_DEAD_SHARE * self.bm25.slots
+
+    def updated(self, changes: Changes) -> Snapshot:
+        """The next snapshot: `changes.removed` documents dropped and `changes.rows` added, in O(those)."""
+        removed = [d for d in changes.removed if d in self.documents]
+        gone_slots = [self.slot_of[c.chunk_id] for d in removed for c in self.chunks_of(d)]
+        added_docs = changes.rows.documents
+        added = [
+            ChunkRow(c["chunk_id"], c["doc_id"], c["ordinal"], c["start"], c["end"])
+            for c in changes.rows.chunks
+        ]
+        for doc_id, row in added_docs.items():
+            self.texts.prime(doc_id, row["text"])
+        matching = [matching_text(added_docs[c.doc_id]["text"][c.start : c.end]) for c in added]
+
+        documents = {d: doc for d, doc in self.documents.items() if d not in set(removed)}
+        documents.update((d, StoredDocument.from_row(row, self.texts)) for d, row in added_docs.items())
+        if added_docs:
+            documents = dict(sorted(documents.items(), key=lambda item: (item[1].added_at, item[1].file)))
+        removed_set = set(removed)
+        kept = [c for c in self.chunks if c.doc_id not in removed_set] if removed else self.chunks
+        chunks = list(heapq.merge(kept, sorted(added, key=_CHUNK_ORDER), key=_CHUNK_ORDER))
+
+        slot_chunks = list(self.slot_chunks)
+        slot_of = dict(self.slot_of)
+        for slot in gone_slots:
+            del slot_of[slot_chunks[slot].chunk_id]
+            slot_chunks[slot] = None
+        for slot, chunk in enumerate(added, start=len(slot_chunks)):
+            slot_of[chunk.chunk_id] = slot
+        slot_chunks.extend(added)
+
+        doc_phrases = {d: p for d, p in self.doc_phrases.items() if d not in removed_set}
+        phrase_docs = Counter(self.phrase_docs)
+        for doc_id in removed:
+            phrase_docs.subtract(self.doc_phrases.get(doc_id, ()))
+        for doc_id, row in added_docs.items():
+            doc_phrases[doc_id] = tuple(dict.fromkeys(_phrases_of(row["text"])))
+            phrase_docs.update(doc_phrases[doc_id])
+
+        new = Snapshot(
+            changes.generation,
+            documents,
+            chunks,
+            self.bm25.removed(gone_slots).added([c["tokens"] for c in changes.rows.chunks]),
+            self.texts,
+            self.max_sentence_chars,
+            slot_chunks,
+            slot_of,
+            self.chunk_texts.removed(gone_slots).added(matching),
+            doc_phrases,
+            {p: n for p, n in phrase_docs.items() if n > 0},
+        )
+        if "spelling" in self.__dict__:  # built already: follow the change instead of rebuilding on first use
+            gone = [self.chunk_texts.texts[s] for s in gone_slots]
+            new.__dict__["spelling"] = self.spelling.changed(matching, gone)
+        return new
+
+    @property
+    def sentence_spans(self) -> SentenceSpans:
+        return SentenceSpans(self.documents, self.texts, self.max_sentence_chars)
 
     @cached_property
     def spelling(self):
-        """Typo correction against the words this corpus uses (built on first use)."""
+        """Typo correction against the words this corpus uses (built on first use, then kept up to date)."""
         from .spelling import SpellingIndex
 
-        return SpellingIndex(self.normalised_texts)
+        return SpellingIndex(t for t in self.chunk_texts.texts if t is not None)
 
     def mentions(self, term: str) -> bool:
         """Does any document contain `term` (normalised)? Cached per term."""
@@ -86,32 +346,74 @@ class Snapshot:
         if term not in cache:
             if len(cache) > 10_000:
                 cache.clear()
-            cache[term] = any(term in t for t in self.normalised_texts)
+            cache[term] = self.chunk_texts.any_containing(term)
         return cache[term]
 
-    @cached_property
-    def normalised_chunks(self) -> list[str]:
-        return [normalise(self.text_of(c)) for c in self.chunks]
+    def chunks_containing(self, term: str) -> int:
+        """How many chunks contain `term` (normalised) verbatim."""
+        return len(self.chunk_texts.containing(term))
 
     @cached_property
     def phrases(self) -> frozenset[str]:
         """Quoted phrases of the corpus (“碧·有服务”), recognised in questions even when typed without quotes."""
-        return frozenset(p for d in self.documents.values() for p in quoted_phrases(d["text"]) if len(p) >= 3)
+        return frozenset(self.phrase_docs)
+
+    @cached_property
+    def _phrase_lengths(self) -> range:
+        lengths = {len(p) for p in self.phrase_docs}
+        return range(min(lengths, default=0), max(lengths, default=-1) + 1)
 
     def phrases_in(self, query: str) -> list[str]:
-        norm = re.sub(r"\s+", "", normalise(query))
-        found = set(quoted_phrases(query)) | {p for p in self.phrases if p in norm}
+        norm = without_space(normalise(query))
+        known = {
+            norm[i : i + n]
+            for n in self._phrase_lengths
+            for i in range(len(norm) - n + 1)
+            if norm[i : i + n] in self.phrase_docs
+        }
+        found = set(quoted_phrases(query)) | known
         return sorted(p for p in found if not any(p != q and p in q for q in found))
+
+    def phrase_slots(self, phrase: str) -> list[int]:
+        """Live slots of the chunks holding `phrase` verbatim (whitespace ignored); cached per snapshot."""
+        cache = self.__dict__.setdefault("_phrase_slots", {})
+        if phrase not in cache:
+            if len(cache) > 1_000:
+                cache.clear()
+            cache[phrase] = self.chunk_texts.containing(phrase, ignore_space=True)
+        return cache[phrase]
 
     @cached_property
     def position(self) -> dict[str, int]:
         return {c.chunk_id: i for i, c in enumerate(self.chunks)}
 
     def text_of(self, chunk: ChunkRow) -> str:
-        return self.documents[chunk.doc_id]["text"][chunk.start : chunk.end]
+        return self.documents[chunk.doc_id].text[chunk.start : chunk.end]
+
+    def chunks_of(self, doc_id: str) -> list[ChunkRow]:
+        """The document's chunks in order (a slice of `chunks`, found by bisection)."""
+        key = attrgetter("doc_id")
+        return self.chunks[
+            bisect_left(self.chunks, doc_id, key=key) : bisect_right(self.chunks, doc_id, key=key)
+        ]
+
+    def chunk_holding(self, doc_id: str, span: tuple[int, int]) -> ChunkRow | None:
+        return next((c for c in self.chunks_of(doc_id) if c.start <= span[0] and span[1] <= c.end), None)
 
     def sentences_in(self, chunk: ChunkRow) -> list[tuple[int, int]]:
-        return [s for s in self.sentence_spans[chunk.doc_id] if s[0] >= chunk.start and s[1] <= chunk.end]
+        spans = self.sentence_spans[chunk.doc_id]
+        first = bisect_left(spans, (chunk.start, -1))
+        out = []
+        for s in spans[first:]:
+            if s[0] > chunk.end:
+                break
+            if s[1] <= chunk.end:
+                out.append(s)
+        return out
+
+
+def _phrases_of(text: str) -> list[str]:
+    return [p for p in quoted_phrases(text) if len(p) >= MIN_PHRASE_CHARS]
 
 
 def rrf(rank: int | None, k: int) -> float:
@@ -133,20 +435,21 @@ def search(
     """Top-k chunks by fused rank; `score` is 1.0 for a chunk ranked first by both retrievers."""
     if not snapshot.chunks:
         return []
-    known = snapshot.position
-    dense = [(cid, cos) for cid, cos in store.dense_query(question_vector, candidates) if cid in known]
+    slot_of = snapshot.slot_of
+    dense = [(cid, cos) for cid, cos in store.dense_query(question_vector, candidates) if cid in slot_of]
     dense_rank = {cid: r for r, (cid, _) in enumerate(dense)}
     cosine = dict(dense)
 
     phrases = snapshot.phrases_in(query)
     tokens = tokenize(query) + [p for p in phrases if p not in quoted_phrases(query)]
     scores = snapshot.bm25.scores(tokens)
-    order = [i for i in np.argsort(-scores, kind="stable")[:candidates] if scores[i] > 0]
-    bm25_rank = {snapshot.chunks[i].chunk_id: r for r, i in enumerate(order)}
+    bm25_rank = {
+        snapshot.slot_chunks[s].chunk_id: r for r, s in enumerate(_bm25_order(snapshot, scores, candidates))
+    }
 
     # chunks holding a domain phrase of the query verbatim form a third ranked list
     phrase_rank = {
-        snapshot.chunks[i].chunk_id: r for r, i in enumerate(_phrase_order(snapshot, phrases, scores))
+        snapshot.slot_chunks[s].chunk_id: r for r, s in enumerate(_phrase_order(snapshot, phrases, scores))
     }
     phrase_weight = phrase_weight if phrase_rank else 0.0
     best = (dense_weight + bm25_weight + phrase_weight) * rrf(0, rrf_k)
@@ -164,7 +467,8 @@ def search(
         cosine.update(store.cosines(missing, question_vector))
     hits = []
     for score, cid in fused[:top_k]:
-        chunk = snapshot.chunks[known[cid]]
+        slot = slot_of[cid]
+        chunk = snapshot.slot_chunks[slot]
         hits.append(
             Hit(
                 chunk,
@@ -172,7 +476,7 @@ def search(
                 snapshot.text_of(chunk),
                 score,
                 cosine.get(cid, 0.0),
-                float(scores[known[cid]]),
+                float(scores[slot]),
                 dense_rank.get(cid),
                 bm25_rank.get(cid),
             )
@@ -180,14 +484,22 @@ def search(
     return hits
 
 
+def _bm25_order(snapshot: Snapshot, scores: np.ndarray, candidates: int) -> list[int]:
+    """Slots of the best `candidates` scores above 0, ties in chunk order (as a full sort would give)."""
+    slots = np.flatnonzero(scores > 0)
+    if len(slots) > candidates:
+        cut = np.partition(scores[slots], len(slots) - candidates)[len(slots) - candidates]
+        slots = slots[scores[slots] >= cut]
+    chunk_id = snapshot.slot_chunks
+    ranked = sorted(slots.tolist(), key=lambda s: (-scores[s], chunk_id[s].chunk_id))
+    return ranked[:candidates]
+
+
 def _phrase_order(snapshot: Snapshot, phrases: list[str], scores: np.ndarray) -> list[int]:
-    """Chunks containing the query's domain phrases verbatim (jieba splits “碧·有服务”), most phrases first."""
-    if not phrases:
-        return []
-    matches = []
-    for i, chunk in enumerate(snapshot.chunks):
-        text = re.sub(r"\s+", "", normalise(snapshot.text_of(chunk)))
-        n = sum(1 for p in phrases if p in text)
-        if n:
-            matches.append((-n, -float(scores[i]), i))
-    return [i for *_, i in sorted(matches)]
+    """Chunks containing the query's domain phrases verbatim (jieba splits “碧·有服务”), most phrases first;
+    found through the character index (`Snapshot.phrase_slots`), never by reading every chunk."""
+    counts: Counter[int] = Counter()
+    for p in phrases:
+        counts.update(snapshot.phrase_slots(p))
+    chunk_id = snapshot.slot_chunks
+    return sorted(counts, key=lambda s: (-counts[s], -float(scores[s]), chunk_id[s].chunk_id))

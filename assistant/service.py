@@ -22,12 +22,14 @@ from .config import Settings
 from .embeddings import Embedder, load_embedder
 from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge, UnsupportedFileType
 from .lexical import tokenize
-from .retrieval import Hit, Snapshot, search
+from .retrieval import DocumentTexts, Hit, Snapshot, search
 from .store import CommittedFile, DatabaseUnavailable, DenseGuard, IndexStore, NewDocument, Unavailable
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+SNAPSHOT_FILE = "snapshot.pickle"  # the last full snapshot, in the index directory (see _next_snapshot)
+SAVE_AFTER_CHUNKS = 2000  # chunks one catch-up added beyond which the saved snapshot is renewed
 DENSE_DOWN_WARNING = "向量检索暂时不可用，本次仅按关键词和原文短语检索，答案可能不够全面。"
 
 
@@ -66,6 +68,10 @@ class Assistant:
         self.embedder = embedder or load_embedder(settings.embedding, _embedding_options(settings))
         self.store = IndexStore(settings.index_dir, self.embedder, settings.chroma_url, settings.database_url)
         self._snapshot: Snapshot | None = None
+        self._texts = DocumentTexts(self.store.document_text)  # document texts, read on demand
+        self._rebuilding = threading.Lock()  # a background full load is running
+        self._saving = threading.Lock()
+        self._saved_generation = -1
         self._snapshot_lock = threading.Lock()
         self._llm = None
         self._degraded_at = 0.0  # monotonic time of the last search without dense retrieval
@@ -82,9 +88,7 @@ class Assistant:
             if snap is None or snap.generation != generation:
                 with self._snapshot_lock:
                     if self._snapshot is None or self._snapshot.generation != generation:
-                        self._snapshot = Snapshot.from_rows(
-                            self.store.load_rows(), self.settings.max_sentence_chars
-                        )
+                        self._snapshot = self._next_snapshot(self._snapshot)
                     snap = self._snapshot
             return snap
         except DatabaseUnavailable as exc:
@@ -92,6 +96,63 @@ class Assistant:
                 log.warning("index database unreadable (%s): answering from the loaded snapshot", exc.message)
                 return self._snapshot
             raise
+
+    def _next_snapshot(self, current: Snapshot | None) -> Snapshot:
+        """The committed generation: the current snapshot updated with what changed since (O(the change)).
+        At start-up the saved snapshot (index/snapshot.pickle) catches up the same way; without one,
+        everything is loaded and the result saved for the next start. Once removals have left too many dead
+        slots, a fresh load is made in the background and swapped in when ready."""
+        saved = self.settings.index_dir / SNAPSHOT_FILE
+        if current is None:
+            current = Snapshot.load(saved, self._texts, self.settings.max_sentence_chars)
+        if current is None:
+            new = self._full_snapshot()
+            self._save_in_background(new)
+            return new
+        new = current.updated(self.store.changes_since(current.document_keys()))
+        if new.needs_rebuild:
+            self._rebuild_in_background()
+        elif new.bm25.slots - current.bm25.slots > SAVE_AFTER_CHUNKS:
+            self._save_in_background(new)
+        return new
+
+    def _full_snapshot(self) -> Snapshot:
+        empty = Snapshot.empty(self._texts, self.settings.max_sentence_chars)
+        return empty.updated(self.store.changes_since({}))
+
+    def _rebuild_in_background(self) -> None:
+        """A fresh snapshot without dead slots, swapped in when ready (readers keep the current one meanwhile;
+        commits made during the rebuild are caught up with by the next read)."""
+        if self._rebuilding.locked():
+            return
+
+        def rebuild() -> None:
+            with self._rebuilding:
+                fresh = self._full_snapshot()
+                with self._snapshot_lock:
+                    if self._snapshot is None or self._snapshot.generation <= fresh.generation:
+                        self._snapshot = fresh
+                self._save(fresh)
+
+        threading.Thread(target=rebuild, name="rebuild-snapshot").start()
+
+    def _save_in_background(self, snapshot: Snapshot) -> None:
+        """Not a daemon: a process that ends (`assistant index`) finishes writing the file first."""
+        threading.Thread(target=self._save, args=(snapshot,), name="save-snapshot").start()
+
+    def _save(self, snapshot: Snapshot) -> None:
+        with self._saving:
+            if snapshot.generation == self._saved_generation:
+                return
+            try:
+                snapshot.save(self.settings.index_dir / SNAPSHOT_FILE)
+                self._saved_generation = snapshot.generation
+            except Exception:  # noqa: BLE001 - only the next start-up is slower without it
+                log.exception("could not save the snapshot to %s", self.settings.index_dir / SNAPSHOT_FILE)
+
+    def save_snapshot(self) -> None:
+        """Leave the current snapshot for the next start-up (`assistant index` does, after a change)."""
+        self._save(self.snapshot)
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         query = self._validate_text(query, "查询")
@@ -233,7 +294,7 @@ class Assistant:
             raise NotFound(
                 f"未找到文档 {doc_id}：请用 GET /api/documents 或 assistant docs list 查看已有文档的 doc_id。"
             )
-        return dict(doc)
+        return doc.to_dict()
 
     def health(self) -> dict:
         """Each dependency checked now. `status`: ok; degraded (answers without dense retrieval, or from the

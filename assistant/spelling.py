@@ -4,7 +4,7 @@ Cadres type by pinyin: 榔梨 for 㮾梨, 红风湖 for 红枫湖, 街到 for �
 three Chinese characters of the question that never occurs in the corpus, but becomes a run the corpus does use
 by changing ONE character to another with the same toneless pinyin, is taken as that run. Names the corpus
 never mentions stay as typed (they have no homophone in it), so out-of-scope questions are not "corrected"
-into in-scope ones. The index is built once per committed generation from the documents' text.
+into in-scope ones. The index follows each commit with the texts it added and removed (`changed`).
 """
 
 from __future__ import annotations
@@ -26,18 +26,56 @@ class Correction:
     meant: str
 
 
-class SpellingIndex:
-    """Character 3-grams of the corpus, and the same 3-grams keyed by toneless pinyin."""
+def _grams(texts):
+    for text in texts:
+        for run in _HAN.findall(text):
+            yield from (run[i : i + N] for i in range(len(run) - N + 1))
 
-    def __init__(self, texts):
+
+def _gram_counts(added, removed) -> Counter[str]:
+    counts = Counter(_grams(added))
+    counts.subtract(Counter(_grams(removed)))
+    return counts
+
+
+class SpellingIndex:
+    """Character 3-grams of the corpus (counted, so a removed text takes away only what no other text uses),
+    and the same 3-grams keyed by toneless pinyin. `changed` returns a new index sharing the pinyin cache."""
+
+    def __init__(self, texts=()):
         self.grams: Counter[str] = Counter()
-        for text in texts:
-            for run in _HAN.findall(text):
-                self.grams.update(run[i : i + N] for i in range(len(run) - N + 1))
         self._pinyin: dict[str, str] = {}
         self.by_sound: dict[tuple[str, ...], list[str]] = {}
-        for gram in self.grams:
-            self.by_sound.setdefault(self.sound(gram), []).append(gram)
+        self._apply(_gram_counts(texts, ()))
+
+    def changed(self, added=(), removed=()) -> SpellingIndex:
+        """A new index with the 3-grams of `added` texts counted in and those of `removed` texts out."""
+        new = object.__new__(SpellingIndex)
+        new.grams = Counter(self.grams)
+        new._pinyin = self._pinyin
+        new.by_sound = dict(self.by_sound)
+        new._apply(_gram_counts(added, removed))
+        return new
+
+    def _apply(self, delta: Counter[str]) -> None:
+        for gram, d in delta.items():
+            before = self.grams.get(gram, 0)
+            after = before + d
+            if after > 0:
+                self.grams[gram] = after
+            else:
+                self.grams.pop(gram, None)
+            key = self.sound(gram) if (before > 0) != (after > 0) else None
+            if key is None:
+                continue
+            if after > 0:
+                self.by_sound[key] = [*self.by_sound.get(key, ()), gram]
+            else:
+                rest = [g for g in self.by_sound.get(key, ()) if g != gram]
+                if rest:
+                    self.by_sound[key] = rest
+                else:
+                    self.by_sound.pop(key, None)
 
     def sound(self, text: str) -> tuple[str, ...]:
         out = []

@@ -111,7 +111,7 @@ class Changes:
 
     generation: int
     removed: list[str]  # doc_ids
-    rows: Rows  # the added documents (with text) and their chunks (with tokens)
+    rows: Rows  # the added documents (with text) and their chunks (tokens tab-joined as stored)
 
 
 def _now() -> str:
@@ -451,7 +451,8 @@ class IndexStore:
 
     def changes_since(self, known: dict[str, tuple[str, str]]) -> Changes:
         """What differs from a reader holding `known` (doc_id → (file, added_at)), in one consistent read:
-        O(documents) for the comparison plus O(the added documents), never all chunks (issue 11)."""
+        O(documents) for the comparison plus O(the added documents), never all chunks (issue 11). With an empty
+        `known`, everything: a full load that never holds every chunk's token list at once."""
         keys = ("doc_id", "file", "source", "title", "region", "date", "text", "chars", "added_at", "parser")
         with self._read() as db:
             row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
@@ -469,7 +470,7 @@ class IndexStore:
                 ):
                     docs[r[0]] = dict(zip((*keys, "chunks"), r))
                 chunks += [
-                    dict(zip(("chunk_id", "doc_id", "ordinal", "start", "end"), r[:5]), tokens=r[5].split("\t"))
+                    dict(zip(("chunk_id", "doc_id", "ordinal", "start", "end", "tokens"), r))
                     for r in db.execute(
                         f'SELECT chunk_id, doc_id, ordinal, start, "end", tokens FROM chunks WHERE doc_id IN ({marks})'
                         " ORDER BY doc_id, ordinal",

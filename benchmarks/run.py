@@ -168,7 +168,7 @@ def main() -> None:
         settings = core.pop("settings")
         server = bench_server(settings)
         extra = {}
-        for name in ("http_load", "llm_overhead", "parsing"):
+        for name in ("http_load", "llm_overhead", "parsing", "cost_curve"):
             try:
                 result = optional(name, corpus_dir=settings.corpus_dir, index_dir=settings.index_dir)
             except TypeError:

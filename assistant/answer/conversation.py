@@ -97,12 +97,12 @@ def _subjects(last_user: str, last_answer: str, snapshot: Snapshot) -> list[str]
 
 
 def _most_specific(terms: list[str], snapshot: Snapshot) -> list[str]:
-    texts = snapshot.normalised_chunks
-    spread = {term: sum(term in t for t in texts) for term in dict.fromkeys(terms)}
+    spread = {term: snapshot.chunks_containing(term) for term in dict.fromkeys(terms)}
     specific = [
         term
         for term, n in spread.items()
-        if 0 < n <= max(2, MAX_SHARE * len(texts)) and not any(term != o and term in o for o in spread)
+        if 0 < n <= max(2, MAX_SHARE * len(snapshot.chunks))
+        and not any(term != o and term in o for o in spread)
     ]
     return sorted(specific, key=spread.get)
 
