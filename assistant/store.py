@@ -564,40 +564,58 @@ class IndexStore:
                 raise
             return self._last_live
 
+    def _on_live(self, read: Callable[[object], object], empty: object) -> object:
+        """`read(collection)` on the live collection (`empty` when there is none). When it fails because
+        another replica switched the live collection meanwhile (a rebuild drops the old one after its commit),
+        once more on the new one: a reader never falls back to keywords for a switch."""
+        live = self._live_for_reading()
+        if not live:
+            return empty
+        try:
+            return read(self._collection(live))
+        except Exception:
+            if self._live_for_reading() in ("", live):
+                raise
+            self._collections.pop(live, None)
+            log.info(
+                "live collection switched from %s to %s during a read: reading again", live, self._last_live
+            )
+            return read(self._collection(self._last_live))
+
     def dense_query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """Nearest committed chunks by cosine; raises `DenseUnavailable` when Chroma cannot answer."""
         if time.monotonic() < self._dense_down_until:
             raise DenseUnavailable(f"向量库（Chroma）暂时不可用：{self.dense_error}")
-        try:
-            live = self._live_for_reading()
-            if not live:
-                return []
-            col = self._collection(live)
+
+        def nearest(col) -> list[tuple[str, float]]:
             count = col.count()
             if not count:
                 return []
             res = col.query(
                 query_embeddings=[vector.tolist()], n_results=min(n, count), include=["distances"]
             )
+            return [(cid, 1.0 - float(dist)) for cid, dist in zip(res["ids"][0], res["distances"][0])]
+
+        try:
+            hits = self._on_live(nearest, [])
         except Exception as exc:
             error = exc.message if isinstance(exc, AssistantError) else f"{type(exc).__name__}: {exc}"
             log.warning("dense retrieval failed (%s): answering from keywords", error)
             self._mark_dense_down(error)
             raise DenseUnavailable(f"向量库（Chroma）暂时不可用：{error}") from exc
         self._dense_down_until = 0.0
-        return [(cid, 1.0 - float(dist)) for cid, dist in zip(res["ids"][0], res["distances"][0])]
+        return hits
 
     def cosines(self, chunk_ids: list[str], vector: np.ndarray) -> dict[str, float]:
         """Cosine of stored chunk vectors with a (normalised) question vector."""
         if not chunk_ids or time.monotonic() < self._dense_down_until:
             return {}
         try:
-            live = self._live_for_reading()
-            if not live:
-                return {}
-            got = self._collection(live).get(ids=chunk_ids, include=["embeddings"])
+            got = self._on_live(lambda col: col.get(ids=chunk_ids, include=["embeddings"]), None)
         except Exception:  # a missing vector costs this hit its cosine, never the answer
             log.exception("could not read vectors of %d chunks", len(chunk_ids))
+            return {}
+        if got is None:
             return {}
         return {
             cid: float(np.dot(np.asarray(e, dtype=np.float32), vector))

@@ -582,3 +582,34 @@ def test_a_restored_dump_is_a_new_installation_that_leaves_the_original_intact(p
     assert restored._collection(restored.meta()["live_collection"]).count() == count
     original.db.close()
     restored.db.close()
+
+
+def test_a_reader_follows_a_rebuild_on_another_replica_without_falling_back(
+    postgres, chroma, tmp_path, monkeypatch
+):
+    """A rebuild on one replica switches the live collection and drops the old one right after its commit;
+    another replica reading the old one at that moment reads the new one instead of falling back to keywords."""
+    from assistant.store import IndexStore
+
+    url = postgres.create_database()
+    writer = IndexStore(tmp_path / "w", HashEmbedder(), chroma_url=chroma.url, database_url=url)
+    doc = new_document("丁社区组建“红色代办队”。为老人代办证件。", "丁.txt")
+    with writer.writer():
+        writer.apply([doc], [])
+    reader = IndexStore(tmp_path / "r", HashEmbedder(), chroma_url=chroma.url, database_url=url)
+    question = reader.embedder.embed_question(doc.chunks[0].text)
+    old = reader.meta()["live_collection"]
+    assert reader.dense_query(question, 1)[0][0] == doc.chunks[0].chunk_id  # the old collection is cached now
+
+    with writer.writer():
+        writer.apply([], [], rebuild=True)
+    new = writer.meta()["live_collection"]
+    assert new != old and old not in {c.name for c in writer._chroma.list_collections()}
+    # the reader read the live collection's name just before the switch (its first look), queries after the drop
+    stale = iter([{"live_collection": old, "generation": "1"}])
+    fresh = reader.meta
+    monkeypatch.setattr(reader, "meta", lambda: next(stale, None) or fresh())
+    hits = reader.dense_query(question, 1)
+    assert hits[0][0] == doc.chunks[0].chunk_id and reader.dense_failed_at == 0.0
+    writer.db.close()
+    reader.db.close()
