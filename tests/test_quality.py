@@ -24,7 +24,7 @@ def test_floors(report):
     assert o["evidence_recall"] >= 0.80
     assert o["citations_per_answer"] <= 3.0
     assert o["answer_hit"] >= 0.80
-    assert o["refusal_recall"] >= 0.5
+    assert o["refusal_recall"] >= 0.66
     assert o["false_refusal"] <= 0.10
 
 
@@ -32,9 +32,9 @@ def test_natural_phrasing_floors(assistant):
     o = evaluate(assistant, NATURAL_DEV, top_k=5)["overall"]
     print(o)
     assert o["citation_valid"] == 1.0
-    assert o["answer_hit"] >= 0.70
-    assert o["refusal_recall"] >= 0.6
-    assert o["false_refusal"] <= 0.15
+    assert o["answer_hit"] >= 0.75
+    assert o["refusal_recall"] >= 0.7
+    assert o["false_refusal"] <= 0.10
 
 
 def test_every_type_is_reported(report):
@@ -65,8 +65,9 @@ def test_out_of_fold_floors_with_the_news_set(seed_cases, news_assistant):
     cases = seed_cases + fitting.collect(news_assistant, load_gold(NEWS_DIR / "qa.jsonl"), "news")
     oof = _oof(cases)
     assert oof["dev"]["answer_hit"] >= 0.75 and oof["dev"]["false_refusal"] <= 0.15
-    assert oof["natural"]["answer_hit"] >= 0.65 and oof["natural"]["refusal_recall"] >= 0.5
-    assert oof["news"]["answer_hit"] >= 0.78 and oof["news"]["false_refusal"] <= 0.10  # BM25 baseline: 0.65
+    assert oof["natural"]["answer_hit"] >= 0.72 and oof["natural"]["refusal_recall"] >= 0.6
+    assert oof["news"]["answer_hit"] >= 0.85 and oof["news"]["false_refusal"] <= 0.08  # BM25 baseline: 0.65
+    assert oof["news"]["refusal_recall"] >= 0.25
 
 
 @requires_news
@@ -74,7 +75,7 @@ def test_news_citations_are_valid(news_assistant):
     o = evaluate(news_assistant, NEWS_DIR / "qa.jsonl", top_k=5)["overall"]
     print(o)
     assert o["citation_valid"] == 1.0
-    assert o["answer_hit"] >= 0.80
+    assert o["answer_hit"] >= 0.85
 
 
 def test_covered_rule():

@@ -194,7 +194,9 @@ def _companion(snapshot: Snapshot, best: Candidate, chunk, span: tuple[int, int]
 
 
 def _chunk_holding(snapshot: Snapshot, doc_id: str, span: tuple[int, int]):
-    return snapshot.chunk_holding(doc_id, span)
+    return next(
+        (c for c in snapshot.chunks if c.doc_id == doc_id and c.start <= span[0] and span[1] <= c.end), None
+    )
 
 
 def build_citations(chosen: list[Candidate]) -> list[Citation]:
@@ -236,8 +238,7 @@ def rescore_follow_up(
     asked_unit = _ASKED_UNIT.search(follow.asks)
     anchors = [s for s in scored if _already_given(s.text, follow)]
     index = {
-        doc_id: {sp: i for i, sp in enumerate(snapshot.sentence_spans[doc_id])}
-        for doc_id in {s.hit.chunk.doc_id for s in scored}
+        doc_id: {sp: i for i, sp in enumerate(spans)} for doc_id, spans in snapshot.sentence_spans.items()
     }
     out = []
     for s in scored:
@@ -338,7 +339,7 @@ def answer(
             confidence=0.0,
         )
     model = load(str(settings.answer_model) if settings.answer_model else None)
-    q = analyse(question, snapshot)
+    q = analyse(snapshot.spelling.correct(question), snapshot)  # what retrieval searched, typos corrected
     ranked = rank(q, candidates(q, hits, snapshot), model)
     confidence = model.confidence(confidence_features(q, ranked, hits)) if ranked else 0.0
     following = bool(follow and follow.subjects)
