@@ -194,9 +194,7 @@ def _companion(snapshot: Snapshot, best: Candidate, chunk, span: tuple[int, int]
 
 
 def _chunk_holding(snapshot: Snapshot, doc_id: str, span: tuple[int, int]):
-    return next(
-        (c for c in snapshot.chunks if c.doc_id == doc_id and c.start <= span[0] and span[1] <= c.end), None
-    )
+    return snapshot.chunk_holding(doc_id, span)
 
 
 def build_citations(chosen: list[Candidate]) -> list[Citation]:
@@ -238,7 +236,8 @@ def rescore_follow_up(
     asked_unit = _ASKED_UNIT.search(follow.asks)
     anchors = [s for s in scored if _already_given(s.text, follow)]
     index = {
-        doc_id: {sp: i for i, sp in enumerate(spans)} for doc_id, spans in snapshot.sentence_spans.items()
+        doc_id: {sp: i for i, sp in enumerate(snapshot.sentence_spans[doc_id])}
+        for doc_id in {s.hit.chunk.doc_id for s in scored}
     }
     out = []
     for s in scored:
