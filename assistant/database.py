@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ class Connection:
                 cur.executemany(self._sql(sql), rows)
 
 
-class Database:
+class Database(ABC):
     """What the two engines share: transactions on `connect()`, the schema, columns added in place."""
 
     shared = False  # whether replicas on other hosts write to the same database
@@ -99,20 +100,33 @@ class Database:
     begin_write = "BEGIN"
     blob = "BLOB"
 
+    @abstractmethod
     def connect(self) -> contextlib.AbstractContextManager[Connection]:
-        raise NotImplementedError
+        """A connection in autocommit mode (`read`/`write` open the transactions)."""
 
+    @abstractmethod
     def writer_lock(self) -> contextlib.AbstractContextManager[None]:
-        raise NotImplementedError
+        """Held by the one writer of every process on this database for its whole write."""
 
+    @abstractmethod
     def identity(self) -> str:
-        raise NotImplementedError
+        """Which database this is physically: a copy or a restored backup has another identity."""
 
+    @abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError
+        """Where it is, for messages (never a password)."""
+
+    @abstractmethod
+    def columns(self, db: Connection, table: str) -> set[str]:
+        """The column names of `table`."""
+
+    def ping(self) -> None:
+        """Reach the database now (for /healthz)."""
+        with self.connect() as db:
+            db.execute("SELECT 1")
 
     def close(self) -> None:
-        pass
+        """Release connections (a pool's)."""
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -153,9 +167,6 @@ class Database:
             for table, column, declaration in ADDED_COLUMNS:
                 if column not in self.columns(db, table):
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-
-    def columns(self, db: Connection, table: str) -> set[str]:
-        raise NotImplementedError
 
 
 class SQLiteDatabase(Database):

@@ -363,8 +363,7 @@ class IndexStore:
     def database_status(self) -> str:
         """'ok' or 'down', checked now (a shared server is reached even within its fail-fast window)."""
         try:
-            if self.db.shared:
-                self.db.ping()
+            self.db.ping()
             self.generation()
         except DatabaseUnavailable:
             return "down"
