@@ -74,6 +74,12 @@ def test_name_in_accepts_the_stem_of_a_place():
     assert not name_in("遵义市", "安顺市26个街道")
 
 
+def test_a_place_written_with_its_parent_is_found_part_by_part():
+    assert name_in("安顺市平坝区", "安顺市推行智慧社区，平坝区杨柳湾社区线上公示党务")
+    assert not name_in("安顺市平坝区", "贵阳市平坝区")  # the wrong parent
+    assert not name_in("市场监管局", "市场上的监管")  # 市场 is no place
+
+
 def test_name_in_ignores_spaces_and_hyphens_inside_a_name():
     assert name_in("gpt4", "openai发布了gpt-4模型")
     assert name_in("iphonese", "新款iphone se3起售价3499元")

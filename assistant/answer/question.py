@@ -172,14 +172,34 @@ _GENERIC_END = re.compile(r"(省|市|县|区|州|镇|乡|村|街道|社区|小�
 _JOINERS = re.compile(r"[\s\-‐–—_·・.]")
 
 
+# a place written with the place it belongs to (安顺市平坝区, 长沙县㮾梨街道): each part is named on its own
+_PLACE_PART = re.compile(r".{2,}?(?:省|市|县|区|州)(?=.{2,})")
+
+
 def name_in(name: str, text_norm: str) -> bool:
-    """`name` occurs in the normalised text, or its stem does (安顺街道 → 安顺, 清镇市 → 清镇); spaces and
-    hyphens inside a name do not count (GPT4 = GPT-4, iPhone SE 3 = iPhone SE3)."""
+    """`name` occurs in the normalised text, or its stem does (安顺街道 → 安顺, 清镇市 → 清镇), or each place
+    it is written with does (安顺市平坝区: 安顺市 … 平坝区); spaces and hyphens inside a name do not count
+    (GPT4 = GPT-4, iPhone SE 3 = iPhone SE3)."""
     if name in text_norm:
         return True
     name, text_norm = _JOINERS.sub("", name), _JOINERS.sub("", text_norm)
+    if _whole_or_stem_in(name, text_norm):
+        return True
+    parts = _place_parts(name)
+    return len(parts) > 1 and all(_whole_or_stem_in(p, text_norm) for p in parts)
+
+
+def _whole_or_stem_in(name: str, text_norm: str) -> bool:
     stem = _GENERIC_END.sub("", name)
     return name in text_norm or (len(stem) >= 2 and stem != name and stem in text_norm)
+
+
+def _place_parts(name: str) -> list[str]:
+    parts, rest = [], name
+    while m := _PLACE_PART.match(rest):
+        parts.append(m.group(0))
+        rest = rest[m.end() :]
+    return parts + [rest] if parts else [name]
 
 
 def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
