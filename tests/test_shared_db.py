@@ -381,12 +381,20 @@ def test_replicas_share_documents_uploads_deletes_and_indexing(shared_env, tmp_p
         assert answer["grounded"] and "碧海社区" in answer["answer"] and not answer.get("warning")
 
 
+@dataclass
+class Outcome:
+    at: float
+    status: int  # 0: the connection failed
+    detail: str = ""
+    warning: str = ""
+
+
 class Load:
-    """Questions and document lists against several replicas without pause; every status is counted."""
+    """Questions against several replicas without pause; every outcome is kept."""
 
     def __init__(self, urls: list[str]):
         self.urls = urls
-        self.statuses: list[tuple[float, int, str]] = []  # (time, status, detail)
+        self.statuses: list[Outcome] = []
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, args=(u,), daemon=True) for u in urls]
 
@@ -405,13 +413,29 @@ class Load:
             while not self._stop.is_set():
                 try:
                     r = client.post("/api/ask", json={"question": QUESTION})
-                    detail = r.json().get("detail", "") if r.status_code != 200 else ""
-                    self.statuses.append((time.monotonic(), r.status_code, detail))
+                    body = r.json()
+                    self.statuses.append(
+                        Outcome(
+                            time.monotonic(), r.status_code, body.get("detail", ""), body.get("warning") or ""
+                        )
+                    )
                 except httpx.HTTPError as exc:
-                    self.statuses.append((time.monotonic(), 0, repr(exc)))
+                    self.statuses.append(Outcome(time.monotonic(), 0, repr(exc)))
+
+    def wait_for(self, predicate: Callable[[Outcome], bool], timeout: float = 120) -> Outcome:
+        """The first outcome from now on that satisfies `predicate`."""
+        seen, deadline = len(self.statuses), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for outcome in self.statuses[seen:]:
+                if predicate(outcome):
+                    return outcome
+            time.sleep(0.05)
+        pytest.fail("no such outcome within the deadline")
 
 
-def test_database_down_is_a_chinese_503_and_replicas_recover_without_restart(shared_env, postgres, tmp_path):
+def test_database_or_chroma_down_degrades_and_replicas_recover_without_restart(
+    shared_env, postgres, chroma, tmp_path
+):
     seeds = tmp_path / "seeds"
     shutil.copytree(ROOT / "corpus", seeds)
     with replicas(tmp_path, shared_env, ("a", "b", "c")) as (a, b, c):
@@ -448,18 +472,41 @@ def test_database_down_is_a_chinese_503_and_replicas_recover_without_restart(sha
             for r in (a, b, c):  # no restart of the replicas
                 recovered = converge(lambda r=r: r.health().json()["database"] == "ok", deadline_s=30)
                 print(f"\n{r.workdir.name}: database ok {recovered:.2f} s after the restart")
-        failures = [s for s in load.statuses if s[1] not in (200, 503)]
-        refused = [s for s in load.statuses if s[1] == 503]
+        failures = [o for o in load.statuses if o.status not in (200, 503)]
+        refused = [o for o in load.statuses if o.status == 503]
         print(
-            f"{len(load.statuses)} questions during the outage: {len(refused)} × 503, {len(failures)} other failures"
+            f"{len(load.statuses)} questions, database outage: {len(refused)} × 503, {len(failures)} other failures"
         )
         assert not failures, failures[:5]
-        assert all("索引数据库" in detail for _, _, detail in refused)
+        assert all("索引数据库" in o.detail for o in refused)
         assert c.ask(QUESTION).json()["grounded"] and c.documents() == a.documents()
         up = a.upload("恢复测试.txt", "数据库恢复后上传的文档：邻里守望队每晚巡逻。")
         assert up.status_code == 201, up.text
         converge(lambda: up.json()["doc_id"] in b.documents() and up.json()["doc_id"] in c.documents())
         assert time.monotonic() - restarted < 120
+
+        # Chroma killed and restarted under load on the three replicas: keyword answers with the warning, 0 × 5xx
+        with Load([a.url, b.url, c.url]) as load:
+            load.wait_for(lambda o: o.status == 200 and not o.warning)
+            chroma.kill()
+            killed = time.monotonic()
+            load.wait_for(lambda o: o.at > killed and o.status == 200 and o.warning != "")
+            health = c.health().json()
+            assert (
+                health["chroma"] == "down" and health["database"] == "ok" and health["status"] == "degraded"
+            )
+            chroma.start()
+            back = time.monotonic()
+            load.wait_for(lambda o: o.at > back + 1 and o.status == 200 and not o.warning)
+        failures = [o for o in load.statuses if o.status != 200]
+        warned = sum(1 for o in load.statuses if o.warning)
+        print(
+            f"{len(load.statuses)} questions, Chroma restart: {warned} from keywords, {len(failures)} failures"
+        )
+        assert not failures, failures[:5]
+        for r in (a, b, c):  # each replica tries Chroma again 2 s after its last failure
+            converge(lambda r=r: not r.ask(QUESTION).json().get("warning"), deadline_s=30)
+            assert r.ask(QUESTION).json()["grounded"]
 
 
 # --------------------------------------------------------------------------- one SQL layer, two engines
