@@ -660,3 +660,26 @@ def test_a_reader_follows_a_rebuild_on_another_replica_without_falling_back(
     assert hits[0][0] == doc.chunks[0].chunk_id and reader.dense_failed_at == 0.0
     writer.db.close()
     reader.db.close()
+
+
+def test_replicas_starting_together_on_an_empty_database_agree_on_one_installation(
+    postgres, chroma, tmp_path
+):
+    """The schema and the installation id are made once, whichever replica gets there first."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.store import IndexStore
+
+    url = postgres.create_database()
+    start = threading.Barrier(4)
+
+    def replica(i: int) -> IndexStore:
+        start.wait()
+        return IndexStore(tmp_path / f"r{i}", HashEmbedder(), chroma_url=chroma.url, database_url=url)
+
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(replica, range(4)))
+    assert len({s.installation for s in stores}) == 1 and stores[0].installation
+    assert {s.generation() for s in stores} == {0}
+    for s in stores:
+        s.db.close()
