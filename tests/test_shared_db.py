@@ -57,14 +57,7 @@ class PostgresServer:
             _pg_bin("initdb"),
             "-D",
             str(self.data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
+            *"-U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync".split(),
         )
 
     def _run(self, *args: str) -> None:
@@ -77,18 +70,9 @@ class PostgresServer:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.root / "server.log")
         self._run(
-            _pg_bin("pg_ctl"),
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.root / "server.log"),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "start",
+            _pg_bin("pg_ctl"), "-D", str(self.data), "-l", log, "-o", options, "-w", "-t", "60", "start"
         )
 
     def stop(self, mode: str = "fast") -> None:
@@ -104,15 +88,11 @@ class PostgresServer:
         return self.url(name)
 
     def remove(self) -> None:
-        with_log = (
-            (self.root / "server.log").read_text(errors="replace")
-            if (self.root / "server.log").exists()
-            else ""
-        )
+        """Stop the server (its log's tail printed if it will not) and delete its directory."""
         try:
             self.stop()
         except RuntimeError:
-            print(with_log[-2000:])
+            print((self.root / "server.log").read_text(errors="replace")[-2000:])
         shutil.rmtree(self.root, ignore_errors=True)
 
 
