@@ -63,7 +63,14 @@ def test_focus_and_role():
 
 @pytest.mark.parametrize(
     "question, kind",
-    [("广场舞协会会长叫啥名字", "person"), ("这个活动叫啥名字", "name"), ("书记姓什么", "person")],
+    [
+        ("广场舞协会会长叫啥名字", "person"),
+        ("这个活动叫啥名字", "name"),
+        ("书记姓什么", "person"),
+        ("2023年电影节最佳女主角", "person"),  # a keyword query ending in a role
+        ("新型战机研发国家", "place"),  # ... in a kind of place
+        ("社区活动 主题活动 期数", "number"),  # ... in a measure, though 主题 is inside it
+    ],
 )
 def test_the_name_of_a_role_holder_is_a_person(question, kind):
     assert kind_of(question) == kind

@@ -32,14 +32,14 @@ _MEASURE_END = re.compile(
 _PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人")
 _ROLE = (
     r"(?:长|主任|书记|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
-    r"代言人|主持人|作者|歌手|演员|队长|指令长|获得者)"
+    r"代言人|主持人|作者|歌手|演员|主角|配角|队长|指令长|获得者)"
 )
 _ROLE_END = re.compile(_ROLE + r"\s*[?？]?\s*$")
 # the name of a role-holder is a person's name (会长叫啥名字), not the name of a thing
 _ROLE_NAME_Q = re.compile(_ROLE + r"\s*(?:叫啥|叫什么|名字|姓什么|姓啥)")
 _PLACE_Q = re.compile(
     r"哪里|哪儿|在哪|去哪|何地|何处|哪个(?:国家|城市|省|市|县|地方|地区)|哪国|哪座城市|起点|终点|举办地|举办国|"
-    r"发源地|所在地"
+    r"发源地|所在地|(?:国家|城市|地点|地址)\s*[?？]?\s*$"
 )
 _NAME_Q = re.compile(
     r"叫啥|叫什么|什么名|啥名|名字|名称|称号|口号|主题|吉祥物|词汇|哪部|哪个|哪款|哪种|什么(?:组织|机制|模式|"
@@ -97,9 +97,9 @@ _KIND_RULES = (
     (_PLACE_Q, "place"),
     (_LIST_Q, "list"),
     (_HOWTO_Q, "howto"),
-    (_NAME_Q, "name"),
-    (_ROLE_END, "person"),
+    (_ROLE_END, "person"),  # how a keyword query ends says more than a word inside it (主题活动 期数)
     (_MEASURE_END, "number"),
+    (_NAME_Q, "name"),
 )
 _UNIT_RULES = (
     (_DURATION_Q, "duration"),
