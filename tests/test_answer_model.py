@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from assistant.answer.model import AnswerModel, load
-from assistant.answer.question import Question, focus_of, kind_of, name_in, role_of, unit_class_of
+from assistant.answer.question import Question, analyse, focus_of, kind_of, name_in, role_of, unit_class_of
 from assistant.answer.signals import FEATURES, answer_type, year_conflict
 from assistant.errors import AssistantError
 from assistant.evaluation import parse_item
@@ -219,3 +219,22 @@ def test_every_answer_carries_a_confidence_that_decides_grounded(assistant):
         assert 0.0 <= answer.confidence <= 1.0
         assert answer.grounded == (answer.confidence >= threshold)
         assert answer.to_dict()["confidence"] == round(answer.confidence, 3)
+
+
+def test_a_refusal_names_each_document_once():
+    from assistant.answer.citations import Citation, nearest_passages_note
+
+    def cite(n, title):
+        return Citation(
+            n=n, doc_id=title, title=title, source="", chunk_id="", text="x", quote="x", start=0, end=1, score=1.0
+        )
+
+    note = nearest_passages_note([cite(1, "甲"), cite(2, "乙"), cite(3, "甲")])
+    assert note == "以下是最相关的段落，供参考：《甲》[1][3]；《乙》[2]。"
+    assert nearest_passages_note([]) == ""
+
+
+def test_scare_quotes_are_not_unknown_names(assistant):
+    q = analyse("街道没权管，安顺市是怎么给街道“撑腰”的？", assistant.snapshot)
+    assert q.unknown == []
+    assert analyse("青龙山街道“七彩云朵计划”是啥", assistant.snapshot).unknown == ["七彩云朵计划"]

@@ -163,3 +163,14 @@ def neutralize_links(text: str) -> str:
     if "](" not in text and "<" not in text:
         return text
     return _AUTOLINK.sub(autolink, _MD_LINK.sub(link, text))
+
+
+def nearest_passages_note(citations: list[Citation]) -> str:
+    """The sentence a refusal ends with: each document's title once, with the markers of its passages."""
+    if not citations:
+        return ""
+    markers: dict[str, list[int]] = {}
+    for c in citations:
+        markers.setdefault(c.title, []).append(c.n)
+    names = "；".join(f"《{title}》" + "".join(f"[{n}]" for n in ns) for title, ns in markers.items())
+    return f"以下是最相关的段落，供参考：{names}。"

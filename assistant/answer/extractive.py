@@ -15,7 +15,7 @@ import numpy as np
 
 from ..lexical import normalise
 from ..retrieval import Hit, Snapshot
-from .citations import REFUSAL_PREFIX, Answer, Citation, with_marker
+from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
 from .question import Question, analyse, coverage, name_in
@@ -47,7 +47,9 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
         "rare_absent": min((rare_missing(q, normalise(h.text)) for h in hits), default=1.0),
         "focus_sentence": best.feature("focus_sentence"),
         "near_any": max(c.feature("type_near") for c in ranked[:3]),
-        "near_on_subject": max(c.feature("type_near") * (1.0 - c.feature("ent_missing_doc")) for c in ranked[:3]),
+        "near_on_subject": max(
+            c.feature("type_near") * (1.0 - c.feature("ent_missing_doc")) for c in ranked[:3]
+        ),
         "cov_sentence": best.feature("cov_sentence"),
         "cov_paragraph": best.feature("cov_paragraph"),
         "cov_document": best.feature("cov_document"),
@@ -102,7 +104,10 @@ def _compared(q: Question) -> list[str]:
     """Names the question joins with 和/与/跟/及/、/同."""
     names = [e for e in q.entities if not e.isdigit()]
     pairs = [
-        (a, b) for a in names for b in names if re.search(re.escape(a) + "[和与跟及、同]" + re.escape(b), q.norm)
+        (a, b)
+        for a in names
+        for b in names
+        if re.search(re.escape(a) + "[和与跟及、同]" + re.escape(b), q.norm)
     ]
     return list(dict.fromkeys(n for pair in pairs for n in pair))
 
@@ -203,18 +208,18 @@ def build_citations(chosen: list[Candidate]) -> list[Citation]:
 
 def refusal(q: Question, hits: list[Hit], snapshot: Snapshot, confidence: float, top_n: int = 3) -> Answer:
     """资料中未找到……, with the nearest passages cited so the user can judge for themselves."""
-    citations = []
-    for n, hit in enumerate(hits[:top_n], start=1):
+    citations, seen = [], set()
+    for hit in hits[:top_n]:
         sentences = [(sp, hit.doc["text"][sp[0] : sp[1]]) for sp in snapshot.sentences_in(hit.chunk)]
         span = (
             max(sentences, key=lambda x: coverage(q, x[1]))[0]
             if sentences
             else (hit.chunk.start, hit.chunk.end)
         )
-        citations.append(Citation.from_hit(n, hit, span))
-    text = f"{REFUSAL_PREFIX}能够直接回答该问题的内容。"
-    if citations:
-        text += "以下是最相关的段落，供参考：" + "；".join(f"《{c.title}》[{c.n}]" for c in citations) + "。"
+        if (hit.chunk.doc_id, span) not in seen:  # overlapping chunks: one passage cited once
+            seen.add((hit.chunk.doc_id, span))
+            citations.append(Citation.from_hit(len(citations) + 1, hit, span))
+    text = f"{REFUSAL_PREFIX}能够直接回答该问题的内容。" + nearest_passages_note(citations)
     return Answer(text, False, "extractive", citations, query=q.text, confidence=confidence)
 
 

@@ -20,7 +20,7 @@ from ..errors import LLMFailure
 from ..lexical import normalise, words
 from ..prompts import load_prompt, render_prompt
 from ..retrieval import Hit, Snapshot
-from .citations import MARKER_GROUP, REFUSAL_PREFIX, Answer, Citation, renumber_markers
+from .citations import MARKER_GROUP, REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, renumber_markers
 from .sanitize import strip_markup
 
 log = logging.getLogger(__name__)
@@ -342,8 +342,7 @@ def nearest_passages(
     citations = [cite(p, first_n + i, [question], snapshot) for i, p in enumerate(passages[:top_n])]
     if not citations:
         return "", []
-    names = "；".join(f"《{c.title}》[{c.n}]" for c in citations)
-    return f"以下是最相关的段落，供参考：{names}。", citations
+    return nearest_passages_note(citations), citations
 
 
 # ---------------------------------------------------------------- the answerer

@@ -205,7 +205,7 @@ def _place_parts(name: str) -> list[str]:
 def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
     """Named places and organisations, and quoted names (“123456”机制), in the question that no document
     mentions: nothing to answer from."""
-    out = [p for p in quoted_phrases(question) if len(p) >= 2 and not snapshot.mentions(p)]
+    out = [p for p in quoted_phrases(question) if len(p) >= 3 and not snapshot.mentions(p)]  # not “撑腰”
     for word, flag in pos_tags(question):
         w = normalise(word)
         if len(w) < 2 or not (flag in ("ns", "nt") or _PLACE_SUFFIX.match(w)):

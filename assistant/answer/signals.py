@@ -186,7 +186,9 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
         hits = [c for c in clauses(sentence) if _figure_matches(q, c)]
     elif q.kind == "date":
         hits = [
-            c for c in clauses(sentence) if any(not _inside_question(q, m.group(0)) for m in _DATE.finditer(c))
+            c
+            for c in clauses(sentence)
+            if any(not _inside_question(q, m.group(0)) for m in _DATE.finditer(c))
         ]
     elif q.kind in _ENTITY_TAGS:
         novel = _novel_entities(q, sentence)
