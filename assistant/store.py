@@ -60,6 +60,7 @@ UPSERT_META = (
     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
 IN_BATCH = 500  # ids per `IN (...)` list
+WRITE_PENDING = "write_pending"  # meta key: '1' from a write's first vector until its commit clears it
 
 
 @dataclass
@@ -673,10 +674,15 @@ class IndexStore:
         return plan
 
     def _open_target(self, plan: WritePlan):
-        """The collection this write fills; the live one is first cleared of orphans and completed."""
+        """The collection this write fills, marked as being written. The live one is first cleared of orphans
+        and completed when the last writer died between its vectors and its commit (the mark is still set):
+        only then, since it costs O(corpus) and a write should cost O(the document)."""
         col = self._collection(plan.target, create=True)
-        if not plan.switches:
+        if not plan.switches and self.meta().get(WRITE_PENDING):
+            log.warning("the last write was interrupted before its commit: reconciling %s", plan.target)
             self._reconcile_collection(col)
+        with self._write() as db:
+            db.execute(UPSERT_META, (WRITE_PENDING, "1"))
         return col
 
     def _upsert(self, col, chunks: list[tuple[str, str, str]], progress: Progress | None) -> None:
@@ -717,6 +723,7 @@ class IndexStore:
                     ("embedder", self.embedder.name),
                     ("dim", str(self.embedder.dim)),
                     ("pipeline_version", PIPELINE_VERSION),
+                    (WRITE_PENDING, ""),
                 ],
             )
         return generation, removed_chunk_ids
@@ -798,6 +805,8 @@ class IndexStore:
                 self.apply([], [])  # copies the committed vectors into a collection of our own
                 return
             self._reconcile_collection(self._collection(live))
+        with self._write() as db:
+            db.execute(UPSERT_META, (WRITE_PENDING, ""))  # healed: the next write need not look again
 
     def _exists(self, name: str) -> bool:
         from chromadb.errors import NotFoundError
