@@ -85,6 +85,8 @@ class FakeLLM:
         self.fail_first = fail_first  # misbehave for this many completions, then answer normally
         self.break_at = 0.5  # where a stream breaks (stall_mid, cut, truncate, garbage), as a share of it
         self.suffix = ""  # appended to every answer (e.g. a second cited sentence)
+        # a stream sends nothing after its first chunk until this is set (tests that need a stream in flight)
+        self.hold: threading.Event | None = None
         self.requests: list[dict] = []
         self.model_list_calls = 0
         self.timings: list[float] = []
@@ -100,6 +102,7 @@ class FakeLLM:
             self.model_list_calls = 0
             self.stall_s, self.api_key, self.chunk_chars = 3.0, None, 3
             self.token_delay_s, self.fail_first, self.break_at, self.suffix = 0.0, 0, 0.5, ""
+            self.hold = None
             for key, value in options.items():
                 setattr(self, key, value)
         return self
@@ -203,6 +206,8 @@ class FakeLLM:
             return f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
 
         yield event({"role": "assistant", "content": ""})
+        if self.hold is not None:
+            await asyncio.to_thread(self.hold.wait)
         pieces = [text[i : i + self.chunk_chars] for i in range(0, len(text), self.chunk_chars)]
         half = min(len(pieces) - 1, int(len(pieces) * self.break_at))
         for i, piece in enumerate(pieces):

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import ASSISTANT_BIN, ROOT, cli_env, copy_index
-from http_utils import free_port, wait_for_http
+from conftest import ROOT
+from http_utils import ServeProcess
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -30,30 +30,11 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chro
 
 @pytest.fixture(scope="module")
 def server_url(base_index, tmp_path_factory):
-    root = tmp_path_factory.mktemp("coursepack-ui")
-    corpus_dir, index_dir = copy_index(base_index, root)
-    port = free_port()
-    log = (root / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [str(ASSISTANT_BIN), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=cli_env(corpus_dir=corpus_dir, index_dir=index_dir),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    srv = ServeProcess(tmp_path_factory.mktemp("coursepack-ui"), base_index)
     try:
-        try:
-            wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=180)
-        except TimeoutError:
-            pytest.fail((root / "server.log").read_text(errors="replace")[-3000:])
-        yield f"http://127.0.0.1:{port}"
+        yield srv.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        srv.stop()
 
 
 def _page(server_url, viewport):

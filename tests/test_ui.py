@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import statistics
+import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -567,14 +568,19 @@ def test_llm_mode_streams_and_shows_the_fallback_warning(browser, base_index, tm
                 _wait_in_view(page, "#qa-source mark.qa-quote", "#qa-source .qa-source-body")
                 _shot(page, "16-llm-answer", full_page=False)
 
-                # asking again while an answer streams is ignored, and the typed text is kept (a slow stream,
-                # several seconds long, so that the second ask surely lands while the first still streams)
-                fake.reset(token_delay_s=0.2)
-                page.fill("#qa-question textarea", "安顺市的智慧社区平台给群众办事带来了什么变化？")
-                page.click("#qa-send")
-                page.wait_for_selector("#qa-chat .qa-answer[data-state='streaming']")
-                page.fill("#qa-question textarea", "青龙山街道弘扬的是一种什么精神？")
-                page.press("#qa-question textarea", "Enter")
+                # asking again while an answer streams is ignored, and the typed text is kept: the model holds
+                # its stream until the second ask has been made, so the first surely still streams
+                release = threading.Event()
+                fake.reset(hold=release)
+                try:
+                    page.fill("#qa-question textarea", "安顺市的智慧社区平台给群众办事带来了什么变化？")
+                    page.click("#qa-send")
+                    page.wait_for_selector("#qa-chat .qa-answer[data-state='streaming']")
+                    page.fill("#qa-question textarea", "青龙山街道弘扬的是一种什么精神？")
+                    page.press("#qa-question textarea", "Enter")
+                    assert page.locator("#qa-chat .qa-turn").count() == 2
+                finally:
+                    release.set()
                 page.wait_for_selector("#qa-chat .qa-answer[data-state='streaming']", state="detached")
                 assert page.locator("#qa-chat .qa-turn").count() == 2
                 assert page.input_value("#qa-question textarea") == "青龙山街道弘扬的是一种什么精神？"

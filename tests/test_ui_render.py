@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from assistant import ui
 from assistant.answer.citations import Answer
+from assistant.ui import answer_html, chat
 
 HASH_NAME = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
 
@@ -39,11 +39,11 @@ def done_turn(answer, citations, grounded=True, **extra):
 
 def test_references_show_title_place_and_date_not_file_names():
     turn = done_turn("答案[1]。", [citation(1, "a", "引文一。")])
-    out = ui._render_answer(turn)
+    out = answer_html._render_answer(turn)
     assert "《标题甲》" in out and "贵州省安顺市，2022-02-11" in out
     assert not HASH_NAME.search(out) and "文件：" not in out
     # place and date are left out when unknown, without empty separators
-    bare = ui._render_answer(done_turn("答案[1]。", [citation(1, "a", "引文一。", region="", date="")]))
+    bare = answer_html._render_answer(done_turn("答案[1]。", [citation(1, "a", "引文一。", region="", date="")]))
     assert "qa-ref-meta" not in bare
 
 
@@ -55,7 +55,7 @@ def test_refusal_lists_each_document_once_and_each_passage_once():
         citation(4, "a", "文档甲的另一句。", title="文档甲", start=10),
     ]
     answer = "资料中未找到能够直接回答该问题的内容。以下是最相关的段落，供参考：《文档甲》[1]；《文档乙》[2]；《文档甲》[3]。"
-    out = ui._render_answer(done_turn(answer, cites, grounded=False))
+    out = answer_html._render_answer(done_turn(answer, cites, grounded=False))
     assert "以下是" not in out and "资料中未找到能够直接回答该问题的内容。" in out
     assert (
         out.count("<details") == 1 and "<details open" not in out
@@ -71,7 +71,7 @@ def test_follow_up_note_only_for_a_rewritten_question():
     extractive = Answer(
         answer="答。", citations=[], grounded=False, mode="extractive", query="碧海社区 十五条措施 那它呢？"
     )
-    assert ui._finished_turn(extractive, "那它呢？", places)["understood"] == ""
+    assert chat._finished_turn(extractive, "那它呢？", places)["understood"] == ""
     llm = Answer(
         answer="答。",
         citations=[],
@@ -79,7 +79,7 @@ def test_follow_up_note_only_for_a_rewritten_question():
         mode="llm",
         query="碧海社区推行“碧·有服务”的具体做法是什么？",
     )
-    turn = ui._finished_turn(llm, "那它的具体做法呢？", places)
+    turn = chat._finished_turn(llm, "那它的具体做法呢？", places)
     assert turn["understood"] == "碧海社区推行“碧·有服务”的具体做法是什么？"
-    html = ui._render_answer({**turn, "question": "那它的具体做法呢？"})
+    html = answer_html._render_answer({**turn, "question": "那它的具体做法呢？"})
     assert "结合上文，理解为：碧海社区推行" in html and "已结合上文检索" not in html

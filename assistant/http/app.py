@@ -99,11 +99,8 @@ def create_app(assistant: Assistant, with_ui: bool = True) -> FastAPI:
     add_not_found_routes(app)
     declare_security(app, required=bool(assistant.settings.api_keys))
 
-    if with_ui:  # last: the UI is mounted at `/` and catches every other path
-        try:
-            from ..ui import mount_ui
-        except ImportError:
-            mount_ui = None
-        if mount_ui is not None:
-            app = mount_ui(app, assistant)
+    if with_ui:  # last: the UI is mounted at `/` and catches every other path (Gradio imported only then)
+        from ..ui.app import mount_ui
+
+        app = mount_ui(app, assistant)
     return app

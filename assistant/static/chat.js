@@ -1,5 +1,5 @@
 // 问答 tab, the chat log (#qa-chat): citation clicks open the source, copy buttons, and the newest question kept
-// in view while its answer streams. Runs as Gradio `js_on_load` (`element`, `trigger`, `watch`), see ui.py.
+// in view while its answer streams. Runs as Gradio `js_on_load` (`element`, `trigger`, `watch`), see ui/chat.py.
 const copyText = async (text) => {
   try { await navigator.clipboard.writeText(text); return true; } catch (e) {}
   const ta = document.createElement('textarea');

@@ -1,4 +1,4 @@
-// 文档 tab, the document list (#qa-doc-list): 删除 asks for confirmation. Gradio `js_on_load`, see ui.py.
+// 文档 tab, the document list (#qa-doc-list): 删除 asks for confirmation. Gradio `js_on_load`, see ui/documents.py.
 element.addEventListener('click', (ev) => {
   const btn = ev.target.closest('[data-delete]');
   if (!btn) return;

@@ -1,5 +1,5 @@
 // 课程素材 review (#qa-pack-review): ticking an item updates its section's count; nothing goes to the
-// server until export. Gradio `js_on_load`, see ui.py.
+// server until export. Gradio `js_on_load`, see ui/pack.py.
 element.addEventListener('change', (ev) => {
   const box = ev.target.closest('input[type=checkbox][data-id]');
   if (!box) return;
