@@ -448,8 +448,10 @@ def search(
     }
 
     # chunks holding a domain phrase of the query verbatim form a third ranked list
+    listed = {slot_of[cid] for cid in (*dense_rank, *bm25_rank)}
     phrase_rank = {
-        snapshot.slot_chunks[s].chunk_id: r for r, s in enumerate(_phrase_order(snapshot, phrases, scores))
+        snapshot.slot_chunks[s].chunk_id: r
+        for s, r in _phrase_ranks(snapshot, phrases, scores, top_k, listed)
     }
     phrase_weight = phrase_weight if phrase_rank else 0.0
     best = (dense_weight + bm25_weight + phrase_weight) * rrf(0, rrf_k)
@@ -495,11 +497,30 @@ def _bm25_order(snapshot: Snapshot, scores: np.ndarray, candidates: int) -> list
     return ranked[:candidates]
 
 
-def _phrase_order(snapshot: Snapshot, phrases: list[str], scores: np.ndarray) -> list[int]:
-    """Chunks containing the query's domain phrases verbatim (jieba splits “碧·有服务”), most phrases first;
-    found through the character index (`Snapshot.phrase_slots`), never by reading every chunk."""
+def _phrase_ranks(
+    snapshot: Snapshot, phrases: list[str], scores: np.ndarray, top_k: int, listed: set[int]
+) -> list[tuple[int, int]]:
+    """(slot, rank) in the list of chunks containing the query's domain phrases verbatim (jieba splits
+    “碧·有服务”): most phrases first, then BM25 score, then chunk order. Found through the character index
+    (`Snapshot.phrase_slots`), never by reading every chunk; ranked with numpy, and only the ranks that can
+    matter are returned: the first `top_k` and those of chunks the other lists hold (`listed`). A chunk only
+    in this list at rank >= top_k has `top_k` chunks scoring strictly higher, so it never reaches the top k."""
     counts: Counter[int] = Counter()
     for p in phrases:
         counts.update(snapshot.phrase_slots(p))
-    chunk_id = snapshot.slot_chunks
-    return sorted(counts, key=lambda s: (-counts[s], -float(scores[s]), chunk_id[s].chunk_id))
+    if not counts:
+        return []
+    slots = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    held = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    score = scores[slots]
+    order = np.lexsort((-score, -held))
+    slots, held, score = slots[order], held[order], score[order]
+    ranked = slots.tolist()
+    ties = np.flatnonzero((held[1:] == held[:-1]) & (score[1:] == score[:-1]))
+    if len(ties):  # equal keys: chunk order decides, as a full sort by chunk_id would
+        chunk = snapshot.slot_chunks
+        starts = ties[np.concatenate(([True], np.diff(ties) > 1))]
+        ends = ties[np.concatenate((np.diff(ties) > 1, [True]))] + 2
+        for lo, hi in zip(starts.tolist(), ends.tolist()):
+            ranked[lo:hi] = sorted(ranked[lo:hi], key=lambda s: chunk[s].chunk_id)
+    return [(s, r) for r, s in enumerate(ranked) if r < top_k or s in listed]

@@ -217,3 +217,43 @@ def test_a_commit_reaches_the_service_snapshot_incrementally_and_equals_a_full_l
     gone = writable_assistant.snapshot
     assert entry["doc_id"] not in gone.documents and "增量帮办" not in gone.phrases
     assert gone.bm25.dead == len([c for c in after.chunks if c.doc_id == entry["doc_id"]])
+
+
+def test_many_dead_slots_are_rebuilt_in_the_background_and_swapped_in(writable_assistant, monkeypatch):
+    import threading
+
+    from assistant import retrieval
+
+    monkeypatch.setattr(retrieval, "REBUILD_DEAD_MIN", 0)
+    monkeypatch.setattr(retrieval, "REBUILD_DEAD_SHARE", 0.0)
+    doc_id = writable_assistant.documents()[0]["doc_id"]
+    writable_assistant.remove_document(doc_id)
+    with_dead = writable_assistant.snapshot  # answers at once, dead slots and all
+    assert with_dead.bm25.dead and doc_id not in with_dead.documents
+    for thread in threading.enumerate():
+        if thread.name == "rebuild-snapshot":
+            thread.join()
+    fresh = writable_assistant.snapshot
+    assert fresh.bm25.dead == 0 and fresh.generation == with_dead.generation
+    assert fresh.chunks == with_dead.chunks and list(fresh.documents) == list(with_dead.documents)
+
+
+def test_phrase_ranks_are_those_of_a_full_sort_where_they_can_matter():
+    from collections import Counter
+
+    from assistant.retrieval import _phrase_ranks
+
+    snap = _full(TEXTS)
+    phrases = ["邻里帮帮团", "三治融合"]
+    for scores in (
+        snap.bm25.scores(tokenize("邻里帮帮团在三治融合中")),
+        np.zeros(snap.bm25.slots, np.float32),
+    ):
+        counts = Counter(s for p in phrases for s in snap.phrase_slots(p))
+        full = sorted(counts, key=lambda s: (-counts[s], -float(scores[s]), snap.slot_chunks[s].chunk_id))
+        assert len(full) >= 3
+        got = dict(_phrase_ranks(snap, phrases, scores, top_k=1, listed={full[-1]}))
+        assert got == {full[0]: 0, full[-1]: len(full) - 1}
+        assert dict(_phrase_ranks(snap, phrases, scores, top_k=len(full), listed=set())) == {
+            s: r for r, s in enumerate(full)
+        }
