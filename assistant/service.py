@@ -414,13 +414,7 @@ class Assistant:
                 rebuild = True
             report.rebuilt = rebuild
             sources = corpus_mod.load_sources(corpus_dir)
-            committed = self.store.file_index(origin)
-            committed_ids = {doc_id for doc_id, _ in committed.values()}
-            all_ids, all_shas = self.store.committed_contents()
-            # committed from other corpus directories (only on a shared database)
-            elsewhere_ids = all_ids - committed_ids
-            elsewhere_shas = all_shas - {sha for _, sha in committed.values()}
-            deleted = self.store.removed_files(origin)
+            state = self.store.corpus_state(origin)
             keep: set[str] = set()
             new: list[NewDocument] = []
             files = corpus_mod.corpus_files(corpus_dir)
@@ -434,15 +428,15 @@ class Assistant:
                     report.failed.append((path.name, f"无法读取：{exc.strerror}"))
                     continue
                 raw_sha = _raw_sha(data, meta)
-                if path.name not in committed and deleted.get(path.name) == raw_sha:
-                    _delete_corpus_file(corpus_dir, path.name)  # deleted through another replica
+                if state.deleted_elsewhere(path.name, raw_sha):
+                    _delete_corpus_file(corpus_dir, path.name)
                     log.info("%s: its document was deleted through another replica, deleting the file", path)
                     continue
-                if not rebuild and path.name in committed and committed[path.name][1] == raw_sha:
-                    keep.add(committed[path.name][0])
+                if not rebuild and state.unchanged(path.name, raw_sha):
+                    keep.add(state.files[path.name][0])
                     report.unchanged += 1
                     continue
-                if raw_sha in elsewhere_shas:
+                if raw_sha in state.elsewhere_shas:
                     report.unchanged += 1
                     continue
                 try:
@@ -453,7 +447,7 @@ class Assistant:
                     report.failed.append((path.name, exc.message))
                     log.warning("skipping %s: %s", path, exc.message)
                     continue
-                if doc.doc_id in elsewhere_ids:
+                if doc.doc_id in state.elsewhere_ids:
                     report.unchanged += 1
                     continue
                 if doc.doc_id in keep or any(n.doc.doc_id == doc.doc_id for n in new):
@@ -463,7 +457,7 @@ class Assistant:
             if progress:
                 progress("读取文档", len(files), len(files))
             new_ids = {n.doc.doc_id for n in new}
-            remove = [d for d in committed_ids if d not in keep]
+            remove = [d for d, _ in state.files.values() if d not in keep]
             if new or remove or rebuild:
                 self.store.apply(
                     new,
@@ -472,8 +466,8 @@ class Assistant:
                     progress=(lambda d, t: progress("嵌入向量", d, t)) if progress else None,
                     before_commit=before_commit,
                 )
-            if deleted:
-                self.store.forget_removed(origin, list(deleted))  # each one is settled by this pass
+            if state.deleted:
+                self.store.forget_removed(origin, list(state.deleted))  # each one is settled by this pass
             report.added = [n.doc.file for n in new]
             report.removed = [d for d in remove if d not in new_ids]
         report.seconds = time.perf_counter() - started

@@ -83,6 +83,23 @@ class CommittedFile:
 
 
 @dataclass
+class CorpusState:
+    """The committed index as one corpus directory (`origin`) sees it, read in one transaction."""
+
+    files: dict[str, tuple[str, str]]  # file → (doc_id, raw_sha) of the documents it added
+    elsewhere_ids: set[str]  # doc_ids added from other corpus directories (only on a shared database)
+    elsewhere_shas: set[str]  # and their raw_shas
+    deleted: dict[str, str]  # file → raw_sha of its documents deleted through another replica
+
+    def unchanged(self, file: str, raw_sha: str) -> bool:
+        return file in self.files and self.files[file][1] == raw_sha
+
+    def deleted_elsewhere(self, file: str, raw_sha: str) -> bool:
+        """Its document was deleted through another replica: the file goes too, it is not added again."""
+        return file not in self.files and self.deleted.get(file) == raw_sha
+
+
+@dataclass
 class WritePlan:
     """Where one `apply` puts its vectors: the live collection, or a new one (a rebuild, a first write, or a
     live collection that is another installation's or gone) that also receives the kept committed vectors
@@ -504,17 +521,22 @@ class IndexStore:
             ).fetchone()
         return CommittedFile(*row) if row else None
 
-    def committed_contents(self) -> tuple[set[str], set[str]]:
-        """(doc_ids, raw_shas) of every committed document, whichever corpus it came from."""
+    def corpus_state(self, origin: str) -> CorpusState:
+        """What `assistant index` over the corpus directory `origin` compares its files with."""
         with self._read() as db:
-            rows = db.execute("SELECT doc_id, raw_sha FROM documents").fetchall()
-        return {d for d, _ in rows}, {s for _, s in rows}
+            rows = db.execute("SELECT doc_id, file, raw_sha, origin FROM documents").fetchall()
+            deleted = dict(db.execute("SELECT file, raw_sha FROM removed_files WHERE origin = ?", (origin,)))
+        elsewhere = [(d, s) for d, _, s, o in rows if o != origin]
+        return CorpusState(
+            files={f: (d, s) for d, f, s, o in rows if o == origin},
+            elsewhere_ids={d for d, _ in elsewhere},
+            elsewhere_shas={s for _, s in elsewhere},
+            deleted=deleted,
+        )
 
     def removed_files(self, origin: str) -> dict[str, str]:
-        """file → raw_sha of documents of corpus `origin` that another replica deleted: that corpus's next
-        `assistant index` deletes the file instead of adding it again."""
-        with self._read() as db:
-            return dict(db.execute("SELECT file, raw_sha FROM removed_files WHERE origin = ?", (origin,)))
+        """file → raw_sha of documents of corpus `origin` that another replica deleted."""
+        return self.corpus_state(origin).deleted
 
     def forget_removed(self, origin: str, files: Sequence[str]) -> None:
         with self._write() as db:
