@@ -180,9 +180,14 @@ class Replica:
                 time.sleep(0.2)
 
     def stop(self) -> None:
+        """SIGTERM, and SIGKILL if it has not exited within 30 s: a failing test never leaves a server behind."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=60)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
 
     def index(self, *args: str) -> subprocess.CompletedProcess:
         """`assistant index` run on this replica's host (its working directory, its environment)."""
