@@ -230,9 +230,8 @@ class PostgresDatabase(Database):
         from psycopg_pool import ConnectionPool
 
         self.url = url
-        self._down_until = (
-            0.0  # monotonic time before which nobody tries the server (0: the circuit is closed)
-        )
+        # monotonic time before which nobody tries the server (0: the circuit is closed)
+        self._down_until = 0.0
         self._probe = threading.Lock()  # held by the one request trying the server after an outage
         self._error = ""
         self._pool = ConnectionPool(
