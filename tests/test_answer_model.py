@@ -161,6 +161,12 @@ def test_a_person_must_stand_with_the_asked_role():
     assert answer_type(mayor, "蒋万安当选市长。")[1] is True  # no other body named before the role
 
 
+def test_which_unit_is_answered_by_a_sentence_naming_one():
+    q = _q("哪个社区开展了夜话活动", "name")
+    assert answer_type(q, "测试社区开展了夜话活动，每月收集居民意见。")[0] is True
+    assert answer_type(q, "该社区开展了夜话活动。")[0] is False  # 该社区 names none
+
+
 def test_an_office_is_held_by_a_person_a_title_also_by_a_team():
     director = _q("电影《山河》的导演是谁", "person", role="导演")
     assert answer_type(director, "电影由北京光线影业有限公司出品，导演未公布。")[0] is False
@@ -173,6 +179,9 @@ def test_year_conflict():
     assert year_conflict(q, "2022年龙舟赛在河滨公园举行。")
     assert not year_conflict(q, "2021年6月，东岸队夺得龙舟赛冠军。")
     assert not year_conflict(q, "东岸队夺得龙舟赛冠军。")
+    day = _q("2023年1月3日恒指收盘点数", "number", years=["2023"])
+    assert year_conflict(day, "2023年1月19日恒指收盘上涨。")  # the asked year, another day
+    assert not year_conflict(day, "1月3日恒指收盘报20145点。")
 
 
 def test_packaged_model_covers_every_feature_and_gives_probabilities():

@@ -19,7 +19,7 @@ from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, 
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
 from .question import Question, analyse, coverage, name_in
-from .signals import Candidate, answer_type, candidates, rare_missing
+from .signals import ASKED_UNIT, Candidate, answer_type, candidates, names_unit, rare_missing
 
 TYPED = ("number", "date", "person", "place", "name")
 
@@ -116,28 +116,9 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.hit.chunk.doc_id == b.hit.chunk.doc_id and a.span[0] < b.span[1] and b.span[0] < a.span[1]
 
 
-_ASKED_UNIT = re.compile(
-    r"哪(?:一|几)?(?:个|家|些|所|座)?(小区|社区|街道|村|乡镇|镇|单位|部门|企业|公司|学校|地方|县|市|区)"
-)
-_UNNAMED = re.compile(r"(?:该|本|此|这个|这些|全|各|每个|所在|[^\w])$")
-
-
-def names_unit(sentence: str, unit: str) -> bool:
-    """Does the sentence name a particular <unit> (朝庭四季花园小区), not just say 小区?"""
-    for m in re.finditer(re.escape(unit), sentence):
-        before = sentence[max(0, m.start() - 2) : m.start()]
-        if (
-            len(before) == 2
-            and re.fullmatch(r"[\u4e00-\u9fff]{2}", before)
-            and not _UNNAMED.search(sentence[: m.start()])
-        ):
-            return True
-    return False
-
-
 def _with_named_antecedent(q: Question, chosen: list[Candidate], snapshot: Snapshot) -> list[Candidate]:
     """“哪个小区……” answered by a sentence that only says “小区”: add the sentence just before it that names it."""
-    m = _ASKED_UNIT.search(q.text)
+    m = ASKED_UNIT.search(q.text)
     best = chosen[0]
     if not m or names_unit(best.text, m.group(1)):
         return chosen
@@ -238,7 +219,7 @@ def rescore_follow_up(
     matching the follow-up's own words. The first question's words count for less than in a fresh question
     (it was answered already), and checks of kind (a figure, a date) follow the follow-up (`own`: the
     analysis of what the follow-up itself asks)."""
-    asked_unit = _ASKED_UNIT.search(follow.asks)
+    asked_unit = ASKED_UNIT.search(follow.asks)
     anchors = [s for s in scored if _already_given(s.text, follow)]
     index = {
         doc_id: {sp: i for i, sp in enumerate(snapshot.sentence_spans[doc_id])}

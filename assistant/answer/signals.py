@@ -136,12 +136,17 @@ def _about(q: Question, clause_norm: str) -> bool:
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)")
 
 
+_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+
+
 def year_conflict(q: Question, sentence: str) -> bool:
-    """The question names a year and the sentence names years, none of them the asked one."""
-    if not q.years:
-        return False
+    """The question names a year (or a day: 1月3日) and the sentence names years (days), none the asked one."""
     years = set(_YEAR.findall(sentence))
-    return bool(years) and not years & set(q.years)
+    if q.years and years and not years & set(q.years):
+        return True
+    asked_days = set(_DAY.findall(q.text))
+    days = set(_DAY.findall(sentence))
+    return bool(asked_days and days and not days & asked_days)
 
 
 def _figure_matches(q: Question, clause: str) -> bool:
@@ -180,6 +185,26 @@ def _novel_entities(q: Question, sentence: str) -> list[str]:
     return [n for n in names if n not in q.norm]
 
 
+# 哪个社区 / 哪家企业: the question asks which particular unit
+ASKED_UNIT = re.compile(
+    r"哪(?:一|几)?(?:个|家|些|所|座)?(小区|社区|街道|村|乡镇|镇|单位|部门|企业|公司|学校|地方|县|市|区)"
+)
+_UNNAMED = re.compile(r"(?:该|本|此|这个|这些|全|各|每个|所在|[^\w])$")
+
+
+def names_unit(sentence: str, unit: str) -> bool:
+    """Does the sentence name a particular <unit> (朝庭四季花园小区), not just say 小区?"""
+    for m in re.finditer(re.escape(unit), sentence):
+        before = sentence[max(0, m.start() - 2) : m.start()]
+        if (
+            len(before) == 2
+            and re.fullmatch(r"[\u4e00-\u9fff]{2}", before)
+            and not _UNNAMED.search(sentence[: m.start()])
+        ):
+            return True
+    return False
+
+
 def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
     """(the sentence holds the kind of answer asked, it does so in a clause about what is asked)."""
     if q.kind == "number":
@@ -192,7 +217,12 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
         ]
     elif q.kind in _ENTITY_TAGS:
         novel = _novel_entities(q, sentence)
-        hits = [c for c in clauses(sentence) if any(n in normalise(c) for n in novel)]
+        unit = ASKED_UNIT.search(q.text)
+        hits = [
+            c
+            for c in clauses(sentence)
+            if any(n in normalise(c) for n in novel) or (unit and names_unit(c, unit.group(1)))
+        ]
         if q.role:  # the person must stand with the role asked about (主任, not 副主任)
             return bool(hits), any(_holds_role(q, normalise(c)) for c in hits)
     else:
