@@ -66,7 +66,7 @@ def test_out_of_fold_floors_with_the_news_set(seed_cases, news_assistant):
     oof = _oof(cases)
     assert oof["dev"]["answer_hit"] >= 0.75 and oof["dev"]["false_refusal"] <= 0.15
     assert oof["natural"]["answer_hit"] >= 0.72 and oof["natural"]["refusal_recall"] >= 0.6
-    assert oof["news"]["answer_hit"] >= 0.85 and oof["news"]["false_refusal"] <= 0.08  # BM25 baseline: 0.65
+    assert oof["news"]["answer_hit"] >= 0.85 and oof["news"]["false_refusal"] <= 0.10  # BM25 baseline: 0.65
     assert oof["news"]["refusal_recall"] >= 0.25
 
 
