@@ -146,7 +146,9 @@ def _signature(sentence: str) -> str:
 def _expand_parallel(
     q: Question, best: Candidate, chosen: list[Candidate], snapshot: Snapshot, limit: int = 8
 ) -> list[Candidate]:
-    """A list answered by parallel sentences (实施“强基固本”行动。实施“骨干培育”行动。…) near the best one."""
+    """A list answered by parallel sentences (实施“强基固本”行动。实施“骨干培育”行动。…) after the best one,
+    when their shared wording holds a question word (五项行动 → 行动): parallel sentences about something
+    else (通过实施“…”计划) are another list."""
     text = best.hit.doc["text"]
     spans = snapshot.sentence_spans[best.hit.chunk.doc_id]
     index = next((i for i, sp in enumerate(spans) if sp == best.span), None)
@@ -157,18 +159,15 @@ def _expand_parallel(
         sig = _signature(text[sp[0] : sp[1]])
         if sig:
             groups.setdefault(sig, []).append(sp)
-    members = max(groups.values(), key=len, default=[])
-    if len(members) < 3 or not any(
-        t in normalise(_TEMPLATE.sub("", text[m[0] : m[1]])) for m in members for t in q.terms
-    ):
+    signature, members = max(groups.items(), key=lambda g: len(g[1]), default=("", []))
+    if len(members) < 3 or not any(len(t) >= 2 and t in normalise(signature) for t in q.terms):
         return chosen
-    out = [best]
+    out = [best]  # the enumeration is the answer: the other sentences chosen only pad it
     for sp in members[:limit]:
-        if sp == best.span:
-            continue
-        chunk = _chunk_holding(snapshot, best.hit.chunk.doc_id, sp)
-        if chunk is not None:
-            out.append(_companion(snapshot, best, chunk, sp))
+        if sp != best.span:
+            chunk = _chunk_holding(snapshot, best.hit.chunk.doc_id, sp)
+            if chunk is not None:
+                out.append(_companion(snapshot, best, chunk, sp))
     return out
 
 
