@@ -70,6 +70,8 @@ def test_focus_and_role():
         ("2023年电影节最佳女主角", "person"),  # a keyword query ending in a role
         ("新型战机研发国家", "place"),  # ... in a kind of place
         ("社区活动 主题活动 期数", "number"),  # ... in a measure, though 主题 is inside it
+        ("阿姨们被组织成了什么队伍", "name"),  # the name of a team, a spirit, a plan
+        ("街道弘扬的是一种什么精神", "name"),
     ],
 )
 def test_the_name_of_a_role_holder_is_a_person(question, kind):
