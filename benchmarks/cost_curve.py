@@ -340,7 +340,7 @@ COLUMNS = (
     ("cold_first_answer_s", "cold start, no saved snapshot, to first answer (s)"),
     ("first_answer_server_s", "serve first answer (s)"),
     ("rss_mb", "serve RSS (MB)"),
-    ("process_rss_mb", "in-process RSS (MB)"),
+    ("process_rss_mb", "in-process RSS after a cold start (MB)"),
     ("disk_mb", "index on disk (MB)"),
     ("load_average", "machine load average (2 cores)"),
 )
