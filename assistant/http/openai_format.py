@@ -284,7 +284,7 @@ def embed_texts(embedder, texts: list[str]):
     gets exactly the vectors of the local model; any other text is a passage."""
     import numpy as np
 
-    from .embeddings import E5Embedder
+    from ..embeddings import E5Embedder
 
     if not isinstance(embedder, E5Embedder):
         return embedder.embed_passages(texts)
