@@ -155,7 +155,7 @@ class Assistant:
         self._save(self.snapshot)
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
-        query = self._validate_text(query, "查询")
+        query = self.check_text(query, "查询")
         top_k = self._validate_top_k(top_k)
         return self._retrieve(self.snapshot.spelling.correct(query), top_k)
 
@@ -209,7 +209,7 @@ class Assistant:
         self, question: str, top_k: int = 5, history: list[dict] | None = None
     ) -> Iterator[str | Answer]:
         """Yields pieces of answer text as they are ready, then the final `Answer` (with citations)."""
-        question = self._validate_text(question, "问题")
+        question = self.check_text(question, "问题")
         top_k = self._validate_top_k(top_k)
         history = self._validate_history(history)
         started = time.perf_counter()
@@ -587,7 +587,8 @@ class Assistant:
     # ------------------------------------------------------------ validation
 
     @staticmethod
-    def _validate_text(text, what: str) -> str:
+    def check_text(text, what: str) -> str:
+        """Question and search text: trimmed, not empty, valid Unicode, at most MAX_QUESTION_CHARS."""
         if not isinstance(text, str) or not text.strip():
             raise AssistantError(f"{what}不能为空：请输入要查询的内容。")
         check_unicode(text, what)

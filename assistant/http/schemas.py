@@ -40,7 +40,7 @@ def _service_rule(what: str):
 
     def check(value: str) -> str:
         try:
-            return Assistant._validate_text(value, what)
+            return Assistant.check_text(value, what)
         except AssistantError as exc:
             raise ValueError(exc.message.rstrip("。")) from None
 
