@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import corpus as corpus_mod
 from .answer import conversation, extractive
-from .answer.citations import Answer, neutralize_links
+from .answer.citations import Answer, neutralize_links, pieces
 from .answer.conversation import FollowUp
 from .chunking import chunk_document
 from .config import Settings
@@ -221,7 +221,7 @@ class Assistant:
                 yield piece
             return
         result = self.extractive_reply(question, history, top_k)
-        yield from _pieces(result.answer)
+        yield from pieces(result.answer)
         log.info(
             "ask mode=extractive grounded=%s chars=%d ms=%.1f",
             result.grounded,
@@ -695,11 +695,6 @@ def _embedding_options(s: Settings) -> dict:
         "query_prefix": s.embedding_query_prefix,
         "passage_prefix": s.embedding_passage_prefix,
     }
-
-
-def _pieces(text: str, size: int = 12) -> Iterator[str]:
-    for i in range(0, len(text), size):
-        yield text[i : i + size]
 
 
 def _raw_sha(data: bytes, meta: dict) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 REFUSAL_PREFIX = "资料中未找到"
@@ -174,3 +175,9 @@ def nearest_passages_note(citations: list[Citation]) -> str:
         markers.setdefault(c.title, []).append(c.n)
     names = "；".join(f"《{title}》" + "".join(f"[{n}]" for n in ns) for title, ns in markers.items())
     return f"以下是最相关的段落，供参考：{names}。"
+
+
+def pieces(text: str, size: int = 12) -> Iterator[str]:
+    """A finished answer streamed in short pieces, as a model would send it."""
+    for i in range(0, len(text), size):
+        yield text[i : i + size]

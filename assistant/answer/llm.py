@@ -20,7 +20,15 @@ from ..errors import LLMFailure
 from ..lexical import normalise, words
 from ..prompts import load_prompt, render_prompt
 from ..retrieval import Hit, Snapshot
-from .citations import MARKER_GROUP, REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, renumber_markers
+from .citations import (
+    MARKER_GROUP,
+    REFUSAL_PREFIX,
+    Answer,
+    Citation,
+    nearest_passages_note,
+    pieces,
+    renumber_markers,
+)
 from .sanitize import strip_markup
 
 log = logging.getLogger(__name__)
@@ -466,7 +474,7 @@ class LLMAnswerer:
         gate = assistant.extractive_answer(query, hits)
         if not passages or not gate.grounded:
             gate.mode = "llm"
-            yield from _pieces(gate.answer)
+            yield from pieces(gate.answer)
             yield gate
             return
         verified = VerifiedStream(len(passages), supported_by(passages, snapshot))
@@ -501,9 +509,9 @@ class LLMAnswerer:
         if finish == "length":
             result.warning = "大模型的回答达到长度上限（llm_max_tokens），可能不完整。"
         if result.answer.startswith(shown):
-            yield from _pieces(result.answer[len(shown) :])
+            yield from pieces(result.answer[len(shown) :])
         else:  # cannot happen while release waits for a citation or a refusal; keep the stream honest anyway
-            yield from _pieces("\n\n" + result.answer)
+            yield from pieces("\n\n" + result.answer)
         log.info(
             "ask mode=llm grounded=%s citations=%d chars=%d ms=%.1f llm_ms=%.1f",
             result.grounded,
@@ -586,10 +594,5 @@ class LLMAnswerer:
         result.warning = f"大模型暂时不可用（{reason}），已改用摘录式回答。"
         if emitted:
             yield _FALLBACK_NOTICE
-        yield from _pieces(result.answer)
+        yield from pieces(result.answer)
         yield result
-
-
-def _pieces(text: str, size: int = 12) -> Iterator[str]:
-    for i in range(0, len(text), size):
-        yield text[i : i + size]
