@@ -406,6 +406,7 @@ class Assistant:
             raise AssistantError(f"语料目录不存在：{corpus_dir}。请用 --corpus 指定包含文档的目录。")
         origin = self.origin(corpus_dir)
         report = SyncReport()
+        ready = self._embed_changed_files(corpus_dir, origin, rebuild, progress)
         with self.store.writer():
             self.store.reconcile()
             reason = self.store.needs_rebuild()
@@ -439,21 +440,25 @@ class Assistant:
                 if raw_sha in state.elsewhere_shas:
                     report.unchanged += 1
                     continue
-                try:
-                    doc = corpus_mod.document_from_bytes(
-                        data, path.name, meta, self.parse_limits, _ocr_progress(progress, path.name)
-                    )
-                except AssistantError as exc:
-                    report.failed.append((path.name, exc.message))
-                    log.warning("skipping %s: %s", path, exc.message)
-                    continue
+                prepared = ready.get((path.name, raw_sha))
+                if prepared is None:
+                    try:
+                        doc = corpus_mod.document_from_bytes(
+                            data, path.name, meta, self.parse_limits, _ocr_progress(progress, path.name)
+                        )
+                    except AssistantError as exc:
+                        report.failed.append((path.name, exc.message))
+                        log.warning("skipping %s: %s", path, exc.message)
+                        continue
+                    prepared = self._prepare(doc, raw_sha, origin)
+                doc = prepared.doc
                 if doc.doc_id in state.elsewhere_ids:
                     report.unchanged += 1
                     continue
                 if doc.doc_id in keep or any(n.doc.doc_id == doc.doc_id for n in new):
                     report.failed.append((path.name, "与已有文档内容相同，已跳过"))
                     continue
-                new.append(self._prepare(doc, raw_sha, origin))
+                new.append(prepared)
             if progress:
                 progress("读取文档", len(files), len(files))
             new_ids = {n.doc.doc_id for n in new}
@@ -472,6 +477,47 @@ class Assistant:
             report.removed = [d for d in remove if d not in new_ids]
         report.seconds = time.perf_counter() - started
         return report
+
+    def _embed_changed_files(
+        self, corpus_dir: Path, origin: str, rebuild: bool, progress: ProgressFn | None
+    ) -> dict[tuple[str, str], NewDocument]:
+        """Before the write lock: parse the files that look new or changed and embed their chunks into the
+        embedding cache, so that the locked pass (which decides, on the state it then reads) only commits. On a
+        shared database the lock is every replica's: an `assistant index` of many files must not hold uploads
+        on all of them for the whole embedding. Keyed by (file name, raw sha); a file that fails to parse is
+        left to the locked pass, which reports it."""
+        state = self.store.corpus_state(origin)
+        sources = corpus_mod.load_sources(corpus_dir)
+        ready: dict[tuple[str, str], NewDocument] = {}
+        files = corpus_mod.corpus_files(corpus_dir)
+        for i, path in enumerate(files):
+            if progress:
+                progress("解析文档", i, len(files))
+            meta = sources.get(path.name, {})
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            raw_sha = _raw_sha(data, meta)
+            if (
+                raw_sha in state.elsewhere_shas
+                or state.deleted_elsewhere(path.name, raw_sha)
+                or (not rebuild and state.unchanged(path.name, raw_sha))
+            ):
+                continue
+            try:
+                doc = corpus_mod.document_from_bytes(
+                    data, path.name, meta, self.parse_limits, _ocr_progress(progress, path.name)
+                )
+            except AssistantError:
+                continue
+            ready[(path.name, raw_sha)] = self._prepare(doc, raw_sha, origin)
+        if progress:
+            progress("解析文档", len(files), len(files))
+        texts = [c.text for prepared in ready.values() for c in prepared.chunks]
+        embed_progress = (lambda d, t: progress("嵌入向量", d, t)) if progress else None
+        self.store._vectors(texts, embed_progress)  # noqa: SLF001 - cache fill, no lock
+        return ready
 
     def _prepare(self, doc: corpus_mod.Document, raw_sha: str, origin: str = "") -> NewDocument:
         s = self.settings

@@ -5,6 +5,7 @@ import os
 import random
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -86,6 +87,34 @@ def test_sync_is_incremental(writable_assistant, writable_dirs):
     assert all(
         h.doc["file"] != "新文档.txt" for h in writable_assistant.search("新增测试文档2 入户走访", top_k=20)
     )
+
+
+def test_sync_embeds_before_it_takes_the_write_lock(writable_assistant, writable_dirs, monkeypatch):
+    """`assistant index` parses and embeds outside the writer lock (on a shared database the lock is every
+    replica's): an upload made while a sync embeds commits at once, and the sync still adds its file."""
+    corpus_dir, _ = writable_dirs
+    (corpus_dir / "慢文档.txt").write_text(new_text(7, 8), "utf-8")
+    store = writable_assistant.store
+    embedding, upload_done = threading.Event(), threading.Event()
+    real_vectors = store._vectors
+
+    def vectors_waiting_for_the_upload(texts, progress):
+        if any("新增测试文档7" in t for t in texts) and not embedding.is_set():
+            embedding.set()
+            assert upload_done.wait(120), "the upload waited for the sync's embedding"
+        return real_vectors(texts, progress)
+
+    monkeypatch.setattr(store, "_vectors", vectors_waiting_for_the_upload)
+    reports: list = []
+    syncing = threading.Thread(target=lambda: reports.append(writable_assistant.sync()))
+    syncing.start()
+    assert embedding.wait(120)
+    entry = writable_assistant.add_document("上传.txt", new_text(8, 4).encode())
+    upload_done.set()
+    syncing.join(180)
+    assert reports and reports[0].added == ["慢文档.txt"]
+    files = {d["file"] for d in writable_assistant.documents()}
+    assert {"慢文档.txt", entry["file"]} <= files
 
 
 def test_add_and_remove_document(writable_assistant, writable_dirs):
