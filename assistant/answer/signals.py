@@ -243,9 +243,10 @@ def rare_missing(q: Question, text_norm: str) -> float:
 
 
 def features(
-    q: Question, hit: Hit, rank: int, sentence: str, paragraph: str, doc_norm: str, doc_cov: float
+    q: Question, hit: Hit, rank: int, sentence: str, paragraph: str, doc: tuple[float, float]
 ) -> np.ndarray:
-    """The signals of one sentence; `doc_norm` (title and text, normalised) and its coverage come per document."""
+    """The signals of one sentence; `doc` (the document's coverage and share of the question's names it never
+    mentions, title included) is computed once per document."""
     sn, pn = normalise(sentence), normalise(paragraph)
     typed = q.kind in ("number", "date", "person", "place", "name")
     ok, near = answer_type(q, sentence) if typed else (False, False)
@@ -254,12 +255,12 @@ def features(
         "cov_sentence": coverage(q, sentence),
         "cov_chunk": coverage(q, hit.text),
         "cov_paragraph": coverage(q, paragraph),
-        "cov_document": doc_cov,
+        "cov_document": doc[0],
         "focus_sentence": _share(q.focus, sn),
         "rare_missing": rare_missing(q, sn),
         "ent_sentence": _share(q.entities, sn),
         "ent_paragraph": _share(q.entities, pn),
-        "ent_missing_doc": (1.0 - _share(q.entities, doc_norm)) if q.entities else 0.0,
+        "ent_missing_doc": doc[1],
         "type_ok": float(ok),
         "type_near": float(near),
         "type_missing": float(typed and not ok),
@@ -276,20 +277,23 @@ def features(
     return np.array([values[f] for f in FEATURES], dtype=np.float64)
 
 
+def _document_signals(q: Question, doc_norm: str) -> tuple[float, float]:
+    """(coverage of the question's terms, share of its names never mentioned) of one whole document."""
+    return coverage(q, doc_norm), (1.0 - _share(q.entities, doc_norm)) if q.entities else 0.0
+
+
 def candidates(q: Question, hits: list[Hit], snapshot: Snapshot, min_chars: int = 6) -> list[Candidate]:
     out = []
-    docs: dict[str, tuple[str, float]] = {}
+    docs: dict[str, tuple[float, float]] = {}
     for rank, hit in enumerate(hits):
         text = hit.doc["text"]
         if hit.chunk.doc_id not in docs:
-            doc_norm = normalise(hit.doc.get("title", "") + "\n" + text)
-            docs[hit.chunk.doc_id] = (doc_norm, coverage(q, doc_norm))
-        doc_norm, doc_cov = docs[hit.chunk.doc_id]
+            docs[hit.chunk.doc_id] = _document_signals(q, normalise(hit.doc.get("title", "") + "\n" + text))
         for span in snapshot.sentences_in(hit.chunk):
             sentence = text[span[0] : span[1]]
             if len(sentence.strip()) < min_chars:
                 continue
             paragraph = paragraph_of(text, span)
-            x = features(q, hit, rank, sentence, paragraph, doc_norm, doc_cov)
+            x = features(q, hit, rank, sentence, paragraph, docs[hit.chunk.doc_id])
             out.append(Candidate(hit, rank, span, sentence, paragraph, x))
     return out
