@@ -235,7 +235,7 @@ class Assistant:
         snapshot = self.snapshot
         follow = conversation.follow_up(question, history, snapshot)
         query = follow.query if follow else question
-        hits = self._retrieve(query, top_k)
+        hits = self._retrieve(snapshot.spelling.correct(query), top_k)  # what search() would retrieve
         result = self.extractive_answer(query, hits, follow)
         if hits.degraded and not result.warning:
             result.warning = DENSE_DOWN_WARNING
