@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 
 from .corpus import Document
+from .punctuation import SENTENCE_END
 
-_END = re.compile(r"[。！？!?…]+[”’」』）)》\"']*")
 _SOFT_CUT = re.compile(r"[；;，,]")
 HEADING_MAX = 40
 
@@ -34,7 +34,7 @@ def split_sentences(text: str, max_sentence_chars: int = 200) -> list[tuple[int,
     spans: list[tuple[int, int]] = []
     for line in re.finditer(r"[^\n]+", text):
         pos, line_end = line.start(), line.end()
-        for m in _END.finditer(text, pos, line_end):
+        for m in SENTENCE_END.finditer(text, pos, line_end):
             _add_span(text, pos, m.end(), spans, max_sentence_chars)
             pos = m.end()
         _add_span(text, pos, line_end, spans, max_sentence_chars)
@@ -67,7 +67,7 @@ def is_heading(text: str, span: tuple[int, int]) -> bool:
     line_end = text.find("\n", e)
     line_end = len(text) if line_end < 0 else line_end
     whole_line = text[line_start:line_end].strip() == text[s:e]
-    return whole_line and e - s <= HEADING_MAX and not _END.search(text[s:e][-3:])
+    return whole_line and e - s <= HEADING_MAX and not SENTENCE_END.search(text[s:e][-3:])
 
 
 def chunk_document(

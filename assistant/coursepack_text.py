@@ -26,8 +26,9 @@ import re
 from collections import Counter
 
 from .lexical import named_units
+from .punctuation import END_MARKS, ENDS_SENTENCE, QUOTE_CLOSERS
 
-TERMINAL = re.compile(r"[。！？!?…][”’」』）)》\"']*$")
+TERMINAL = ENDS_SENTENCE
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _PAIRS = (("“", "”"), ("（", "）"), ("(", ")"), ("《", "》"), ("「", "」"), ("『", "』"))
 
@@ -94,6 +95,12 @@ CONNECTIVES = (
 _CONNECTIVE = re.compile(rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))})\s*[，,、：:]\s*")
 _ANAPHORA = re.compile(r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上)")
 CAPTION_MAX = 50
+ATTRIBUTION_MAX = 40
+# what a photo shows, as captions word it: an action in progress or a scene (not a measure or a result)
+_SCENE = re.compile(
+    r"正在|正(?:不断|紧张|忙着)|[\u4e00-\u9fff]着[。！!][”」』]?$|一派[^，,。；;]{0,12}(?:景象|气象|场景)"
+)
+_LEADING_DATE = re.compile(r"^(?:\d{4}年)?\d{1,2}月\d{1,2}日[，,]?")
 SLOGAN_MAX = 16
 
 
@@ -117,10 +124,14 @@ def balanced(text: str) -> bool:
     return True
 
 
-def rejection(sentence: str, *, alone: bool = False, heading: bool = False) -> str | None:
+def rejection(
+    sentence: str, *, alone: bool = False, heading: bool = False, after_quote: bool = False
+) -> str | None:
     """Why a sentence is not teaching material (a short Chinese reason), or None when it is.
 
     `alone`: the sentence is the only one of its paragraph (captions and slogans stand alone).
+    `after_quote`: it follows a closing quotation mark on the same line (“……。”某某说。): a short one with no
+    figure says who spoke or how they felt, which is material only together with the quotation.
     """
     s = sentence.strip()
     if heading or not s:
@@ -142,13 +153,17 @@ def rejection(sentence: str, *, alone: bool = False, heading: bool = False) -> s
     if not balanced(s) or re.match(r"^[，,、。；;：:）)”’」』》]", s) or s.endswith(("“", "（", "(")):
         return "残句"
     n = content_chars(body)
-    clauses = [c for c in _CLAUSE.split(re.sub(r"[。！？!?…]+[”’」』]*$", "", body)) if c.strip()]
+    clauses = [c for c in _CLAUSE.split(re.sub(f"[{END_MARKS}]+[{QUOTE_CLOSERS}]*$", "", body)) if c.strip()]
     if n < 40 and _ATTRIBUTION.search(s):
         return "引语署名"
-    if re.search(r"[？?][”’」』]*$", s):
+    if after_quote and n <= ATTRIBUTION_MAX and not _DIGIT.search(body):
+        return "引语署名"
+    if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
         return "设问"
     if alone and n <= CAPTION_MAX and len(clauses) <= 1 + bool(re.match(r"^在.{2,30}中[，,]", body)):
         return "图片说明"
+    if alone and n <= CAPTION_MAX and _SCENE.search(body) and not _DIGIT.search(_LEADING_DATE.sub("", body)):
+        return "图片说明"  # a short paragraph describing what a photo shows (…正在…, …忙碌着。, 一派…景象)
     if _QUOTED_ALL.match(body) and n <= 24:
         return "口号"
     if not _DIGIT.search(body) and not named_units(body):
@@ -208,6 +223,12 @@ def _debris(text: str):
 def trim_offset(sentence: str) -> int:
     """How many characters `trim_start` removes from the front."""
     return len(sentence) - len(trim_start(sentence))
+
+
+def quotation(sentence: str) -> bool:
+    """The sentence is wholly a quotation (“……。”): what someone said, which needs who said it."""
+    s = trim_start(sentence)
+    return bool(re.match(r"^[“「『\"]", s) and re.search(r"[”」』\"]$", s))
 
 
 def anaphoric(sentence: str) -> bool:

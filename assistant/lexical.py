@@ -21,6 +21,9 @@ jieba.setLogLevel(logging.WARNING)
 _init_lock = threading.Lock()
 _initialised = False
 
+# A quoted phrase worth indexing whole (“碧·有服务”, 《条例》): 2–20 characters inside quotation marks or
+# title marks, on one line. `QUOTATION` below is any short quotation with its marks (names, slogans), to be
+# masked: 0–30 characters, single quotation marks too, no title marks.
 _QUOTED = re.compile(r"[“\"「『《]([^“”\"」』《》\n]{2,20})[”\"」』》]")
 _WORD = re.compile(r"\w")
 # function words and question words: never evidence that a passage answers
@@ -246,7 +249,7 @@ _GENERIC_PREFIX = re.compile(
     r"^(全|该|各|本|每|此|其|所在|辖区|城市|农村|基层|所有|相关|有关|各类|多个|一个|个|新建|"
     r"示范|试点|老旧|封闭|超大型|社区|小区|街道|党员|居民|两新|非公|物业|企业|行政)"
 )
-_IN_QUOTES = re.compile(r"[“\"「『‘][^”\"」』’]{0,30}[”\"」』’]")
+QUOTATION = re.compile(r"[“\"「『‘][^”\"」』’]{0,30}[”\"」』’]")  # a short quotation, marks included
 _NOT_NAME = set("vdpcuyeor")  # verbs, adverbs, prepositions, conjunctions, particles, pronouns
 _PROPER = {"ns", "nr", "nz", "nt", "nrt", "nrfg", "j"}
 
@@ -258,7 +261,7 @@ def named_units(text: str) -> list[str]:
     name by jieba's tags (ns nr nz nt) or is a noun compound of three characters or more (世纪城街道):
     “安顺市聚焦街道” and “提高物业服务企业” are not names.
     """
-    body = _IN_QUOTES.sub("“”", text)
+    body = QUOTATION.sub("“”", text)
     found = []
     for m in _PLACE_OR_UNIT.finditer(body):
         run: list[tuple[str, str]] = []

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import ClientGone, EmptyDocument, PayloadTooLarge, UnsupportedFileType
+from .punctuation import CLOSERS, END_MARKS
 
 log = logging.getLogger(__name__)
 
@@ -390,7 +391,7 @@ class Line(NamedTuple):
     size: float
 
 
-_ENDS = re.compile(r"[。！？!?…；;：:]+[”’」』）)》\"']*$")
+_ENDS = re.compile(f"[{END_MARKS}；;：:]+[{CLOSERS}]*$")  # a colon or semicolon may end a line too
 
 
 def mark_full(lines: list[Line]) -> list[tuple[str, bool]]:
