@@ -177,7 +177,7 @@ def search(ctx, query, top_k, as_json):
         _echo_json({"hits": [h.to_dict() for h in hits]})
         return
     for i, h in enumerate(hits, start=1):
-        click.echo(f"{i}. [{h.score:.3f}] 《{h.doc['title']}》 {h.chunk.chunk_id}\n   {h.text[:160]}")
+        click.echo(f"{i}. [{h.score:.3f}] 《{h.doc.title}》 {h.chunk.chunk_id}\n   {h.text[:160]}")
 
 
 @main.command()
@@ -485,7 +485,7 @@ def docs_remove(ctx, doc_id):
     """
     doc = _assistant(ctx).document(doc_id)
     _assistant(ctx).remove_document(doc_id)
-    click.echo(f"已删除 {doc_id}  《{doc['title']}》")
+    click.echo(f"已删除 {doc_id}  《{doc.title}》")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from difflib import SequenceMatcher
 from urllib.parse import quote as url_quote
 
@@ -43,8 +43,8 @@ from . import coursepack_text as ct
 from . import coursepack_weights as cw
 from .chunking import is_heading, split_sentences
 from .errors import AssistantError
-from .lexical import STOPWORDS, named_units, normalise, pos_tags, tokenize
-from .retrieval import Snapshot, search
+from .lexical import QUOTATION, STOPWORDS, named_units, normalise, pos_tags, tokenize
+from .retrieval import Fusion, Snapshot, search
 from .sources import source_label, source_title
 
 KINDS = ("典型案例", "数据成效", "工作举措")
@@ -219,6 +219,8 @@ class Part:
 
 @dataclass
 class Reference:
+    """One entry of the pack's 参考资料; `http.schemas.PackReferenceOut` describes it field for field."""
+
     n: int
     doc_id: str
     title: str
@@ -228,15 +230,7 @@ class Reference:
     label: str = ""
 
     def to_dict(self) -> dict:
-        return {
-            "n": self.n,
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "source": self.source,
-            "region": self.region,
-            "date": self.date,
-            "label": self.label,
-        }
+        return asdict(self)
 
 
 SUMMARIES_OFF = "未生成要点小结：未配置大模型（抽取式模式），各主题的导语均为原文摘录。"
@@ -471,9 +465,8 @@ class _Unit:
 
 
 def _doc_text(snapshot: Snapshot, doc_id: str) -> str:
-    """A document's stored text, whether the snapshot keeps documents as dicts or as records."""
-    doc = snapshot.documents[doc_id]
-    return doc["text"] if isinstance(doc, dict) else doc.text
+    """A document's stored text (read on demand)."""
+    return snapshot.documents[doc_id].text
 
 
 def _sentence_spans(snapshot: Snapshot, doc_id: str, text: str) -> list[tuple[int, int]]:
@@ -568,7 +561,11 @@ class _DocView:
         unit = self.units[k]
         if unit.reject == _UNCHECKED:
             alone = len(self.para_units[unit.para]) == 1
-            unit.reject = ct.rejection(self.text[unit.start : unit.end], alone=alone, heading=unit.heading)
+            prev = self.neighbour(k, -1)
+            after_quote = prev is not None and bool(re.search(r"[”」』]\s*$", self.text[prev.start : prev.end]))
+            unit.reject = ct.rejection(
+                self.text[unit.start : unit.end], alone=alone, heading=unit.heading, after_quote=after_quote
+            )
         return unit.reject
 
     def seed(self, k: int) -> _Unit:
@@ -594,6 +591,10 @@ class _DocView:
             start = prev.start + ct.trim_offset(text[prev.start : prev.end])
             sentences = [(start, prev.end), (unit.start, unit.end)]
         end = unit.end
+        nxt = self.neighbour(k, 1)
+        if ct.quotation(seed) and nxt is not None and self.rejected(nxt.index) == "引语署名":
+            sentences.append((nxt.start, nxt.end))  # a quotation with who said it (“……。”某某说。)
+            end = nxt.end
         case = classify(text[start:end]) == "典型案例"
         if case:  # who and what; the result the same paragraph reports right after it, if any
             for step in (1, 2):
@@ -754,20 +755,11 @@ def near_duplicate(a: str, b: str, ratio: float = 0.8) -> bool:
     return matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio
 
 
-def _retrieve(topic: str, snapshot: Snapshot, store, embedder, settings, tuning: Tuning) -> list:
-    """The topic's best `top_n` chunks by hybrid search (the same fusion settings as questions)."""
+def _retrieve(topic: str, snapshot: Snapshot, store, embedder, fusion: Fusion, tuning: Tuning) -> list:
+    """The topic's best `top_n` chunks by hybrid search: the questions' fusion, `top_n` candidates a list."""
     top_n = min(tuning.top_n, len(snapshot.chunks))
-    fusion = (
-        {}
-        if settings is None
-        else {
-            "rrf_k": settings.rrf_k,
-            "dense_weight": settings.dense_weight,
-            "bm25_weight": settings.bm25_weight,
-            "phrase_weight": getattr(settings, "phrase_weight", 1.0),
-        }
-    )
-    return search(snapshot, store, topic, embedder.embed_question(topic), top_n, candidates=top_n, **fusion)
+    fusion = replace(fusion, candidates=top_n)
+    return search(snapshot, store, topic, embedder.embed_question(topic), top_n, fusion)
 
 
 def _chunk_signals(hits: list) -> tuple[dict[str, float], dict[str, float]]:
@@ -784,7 +776,7 @@ def _chunk_signals(hits: list) -> tuple[dict[str, float], dict[str, float]]:
 
 
 def topic_features(
-    topic: str, snapshot: Snapshot, store, embedder, settings=None, tuning: Tuning = TUNING
+    topic: str, snapshot: Snapshot, store, embedder, fusion: Fusion = Fusion(), tuning: Tuning = TUNING
 ) -> TopicFeatures:
     """Feature rows of the units in the topic's retrieved chunks that seed an item and the topic touches.
 
@@ -793,7 +785,7 @@ def topic_features(
     empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
     if not snapshot.chunks:
         return empty
-    hits = _retrieve(topic, snapshot, store, embedder, settings, tuning)
+    hits = _retrieve(topic, snapshot, store, embedder, fusion, tuning)
     if not hits:
         return empty
     weights = _topic_weights(topic, snapshot, [normalise(h.text) for h in hits[: tuning.feedback]], tuning)
@@ -830,8 +822,11 @@ def topic_features(
         exp = max((s for t, s in expansion.items() if t in unit.norm), default=0.0)
         heading = doc_lex[unit.head_of] if unit.head_of is not None else 0.0
         para = max(doc_lex[j] for j in view.para_units[unit.para])
-        if own == 0 and exp == 0 and heading == 0 and para == 0 and chunk_fused == 0:
-            continue  # nothing ties it to the topic
+        if own == 0 and exp == 0 and heading == 0 and para == 0:
+            # no topic word in it, its paragraph or its heading, no term of the topic's best sentences: a
+            # chunk's dense or fused rank alone does not tie it to the topic (a topic the documents barely
+            # mention would otherwise be filled up with whatever retrieval returned)
+            continue
         rows.append(
             (
                 own,
@@ -914,10 +909,16 @@ def select(
 
 
 def score_topic(
-    topic: str, snapshot: Snapshot, store, embedder, settings=None, tuning: Tuning = TUNING, max_items=None
+    topic: str,
+    snapshot: Snapshot,
+    store,
+    embedder,
+    fusion: Fusion = Fusion(),
+    tuning: Tuning = TUNING,
+    max_items=None,
 ) -> list[_Scored]:
     """The topic's items: best first, non-overlapping, at most `max_items` (default `tuning.max_items`)."""
-    features = topic_features(topic, snapshot, store, embedder, settings, tuning)
+    features = topic_features(topic, snapshot, store, embedder, fusion, tuning)
     return select(features, tuning.weights, tuning.threshold, max_items or tuning.max_items)
 
 
@@ -926,7 +927,7 @@ def build(
     snapshot: Snapshot,
     store,
     embedder,
-    settings=None,
+    fusion: Fusion = Fusion(),
     tuning: Tuning = TUNING,
     max_items: int | None = None,
 ) -> CoursePack:
@@ -934,7 +935,7 @@ def build(
     started = time.perf_counter()
     max_items = validate_max_items(max_items if max_items is not None else tuning.max_items)
     found: dict[str, list[_Scored]] = {
-        t: score_topic(t, snapshot, store, embedder, settings, tuning, max_items) for t in topics
+        t: score_topic(t, snapshot, store, embedder, fusion, tuning, max_items) for t in topics
     }
     # an overlapping span found for several topics: the best-scored one wins, the others note it
     claims: list[_Scored] = sorted((s for t in topics for s in found[t]), key=lambda s: -s.score)
@@ -968,21 +969,21 @@ def build(
 def _item(s: _Scored, also: list[str], snapshot: Snapshot) -> PackItem:
     doc = snapshot.documents[s.unit.doc_id]
     start, end = s.span
-    quote = doc["text"][start:end]
+    quote = doc.text[start:end]
     kind = "典型案例" if s.unit.case else classify(quote)
     return PackItem(
         kind,
         s.unit.doc_id,
         source_title(doc),
-        doc.get("source") or "",
-        doc.get("region") or "",
+        doc.source or "",
+        doc.region or "",
         quote,
         start,
         end,
         s.score,
         [s.topic, *also],
         list(s.sentences),
-        doc.get("date") or "",
+        doc.date or "",
         source_label(doc),
     )
 
@@ -1061,7 +1062,7 @@ def _places(text: str, topic: str = "") -> list[str]:
 
 def _figure_clause(text: str) -> str:
     """The clause around the first figure of a sentence, verbatim."""
-    plain = _QUOTED.sub(lambda m: "“" * len(m.group()), _DATE.sub(lambda m: "#" * len(m.group()), text))
+    plain = QUOTATION.sub(lambda m: "“" * len(m.group()), _DATE.sub(lambda m: "#" * len(m.group()), text))
     m = _FIGURE.search(plain)
     if not m:
         return ""
@@ -1078,7 +1079,6 @@ def _figure_clause(text: str) -> str:
 _DATE = re.compile(
     r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月"
 )
-_QUOTED = re.compile(r"[“\"「『‘][^”\"」』’]{0,30}[”\"」』’]")
 _FIGURE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:%|％|‰)"
     r"|\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:万|亿)?\s*(?:人次|户次|个|名|人|家|件|次|户|项|处|支|场|起|元|亩|座|所|条|批|期|间|套|"
@@ -1093,7 +1093,7 @@ _RESULT = re.compile(
 
 def classify(sentence: str) -> str:
     """数据成效 when it reports figures or results, 典型案例 when a named place or unit acts, else 工作举措."""
-    plain = _QUOTED.sub("", _DATE.sub("", sentence))  # dates and programme names (“1+1+N”) are not figures
+    plain = QUOTATION.sub("", _DATE.sub("", sentence))  # dates and programme names (“1+1+N”) are not figures
     figures = _FIGURE.findall(plain)
     if len(figures) >= 2 or (figures and _RESULT.search(plain)) or re.search(r"\d+(?:\.\d+)?\s*[%％]", plain):
         return "数据成效"

@@ -74,12 +74,13 @@ def locate(passage: str, documents: dict, sources: list[str] | None = None) -> l
     needle = re.sub(r"\s+", "", normalise(passage))
     if not needle:
         return []
-    docs = [(k, d) for k, d in documents.items() if not sources or d.get("source") in sources]
+    docs = [(k, d) for k, d in documents.items() if not sources or d.source in sources]
     out = []
     for doc_id, doc in docs or list(documents.items()):
-        key = (doc_id, len(doc["text"]), hash(doc["text"]))
+        text = doc.text
+        key = (doc_id, len(text), hash(text))
         if key not in _SQUASHED:
-            _SQUASHED[key] = _squashed(doc["text"])
+            _SQUASHED[key] = _squashed(text)
         hay, offsets = _SQUASHED[key]
         i = hay.find(needle)
         if i >= 0:
@@ -169,7 +170,7 @@ def cache_topics(topics: list[dict], assistant, tuning: cp.Tuning = cp.TUNING) -
     out = []
     for topic in topics:
         feats = cp.topic_features(
-            topic["topic"], snap, assistant.store, assistant.embedder, assistant.settings, tuning
+            topic["topic"], snap, assistant.store, assistant.embedder, assistant.fusion, tuning
         )
         marked = [s for p in marked_passages(topic) for s in locate(p, documents, topic.get("source"))]
         spans, evidence, overlap = [], [], []
@@ -273,9 +274,7 @@ def packs_measured(assistant, topics: list[dict], tunings: list[cp.Tuning]) -> l
     documents = snap.documents
     rows = []
     for topic, tuning in zip(topics, tunings):
-        pack = cp.build(
-            [topic["topic"]], snap, assistant.store, assistant.embedder, assistant.settings, tuning
-        )
+        pack = cp.build([topic["topic"]], snap, assistant.store, assistant.embedder, assistant.fusion, tuning)
         rows.append(measure(pack.items, topic, documents))
     return rows
 

@@ -125,7 +125,7 @@ def citation_valid(answer, documents: dict) -> bool:
     ns = {c.n for c in answer.citations}
     for c in answer.citations:
         doc = documents.get(c.doc_id)
-        if doc is None or doc["text"][c.start : c.end] != c.quote or c.quote not in c.text:
+        if doc is None or doc.text[c.start : c.end] != c.quote or c.quote not in c.text:
             return False
     used = set(markers(answer.answer))
     return used <= ns and (not answer.grounded or used == ns)
@@ -170,8 +170,9 @@ def score_answer(item: GoldItem, answer, documents: dict, ms: float = 0.0) -> di
     found = [any(covered(ev, t) for t in cited_texts) for ev in item.evidence]
     cited_files = set()
     for c in answer.citations if answer.grounded else []:
-        doc = documents.get(c.doc_id, {})
-        cited_files |= {doc.get("file"), doc.get("source")}
+        doc = documents.get(c.doc_id)
+        if doc is not None:
+            cited_files |= {doc.file, doc.source}
     return {
         "id": item.id,
         "type": item.type,

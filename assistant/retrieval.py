@@ -27,7 +27,7 @@ import numpy as np
 from . import PIPELINE_VERSION
 from .chunking import split_sentences
 from .lexical import BM25Index, normalise, quoted_phrases, tokenize
-from .store import Changes, IndexStore, Rows
+from .store import DOCUMENT_FIELDS, Changes, IndexStore, Rows
 from .textindex import ChunkTexts, matching_text, without_space
 
 log = logging.getLogger(__name__)
@@ -92,25 +92,12 @@ class DocumentTexts:
         return spans
 
 
-DOCUMENT_FIELDS = (
-    "doc_id",
-    "file",
-    "source",
-    "title",
-    "region",
-    "date",
-    "chars",
-    "added_at",
-    "parser",
-    "chunks",
-)
-
-
 @dataclass(frozen=True)
 class StoredDocument:
-    """A committed document's metadata; `text` is read on demand. `doc["title"]` still works (older callers)."""
+    """A committed document's metadata; `text` is read on demand. Read it by attribute; `doc["text"]` and
+    `doc.get(...)` remain only for the answer modules that still read it so."""
 
-    doc_id: str
+    doc_id: str  # the fields of store.DOCUMENT_FIELDS, in that order (`Snapshot.load` builds it by position)
     file: str
     source: str
     title: str
@@ -420,21 +407,36 @@ def rrf(rank: int | None, k: int) -> float:
     return 0.0 if rank is None else 1.0 / (k + rank + 1)
 
 
+@dataclass(frozen=True)
+class Fusion:
+    """How `search` fuses its ranked lists: candidates taken from each retriever, the reciprocal-rank constant
+    and one weight per list. Built once from `Settings` (`from_settings`) and passed down whole; the defaults
+    equal Settings' defaults (README · 配置, checked by tests/test_retrieval.py)."""
+
+    candidates: int = 30
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    phrase_weight: float = 1.0  # the list of chunks holding the query's domain phrases verbatim
+
+    @classmethod
+    def from_settings(cls, settings) -> Fusion:
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
+
+
 def search(
     snapshot: Snapshot,
     store: IndexStore,
     query: str,
     question_vector: np.ndarray,
     top_k: int,
-    candidates: int = 30,
-    rrf_k: int = 60,
-    dense_weight: float = 1.0,
-    bm25_weight: float = 1.0,
-    phrase_weight: float = 1.0,
+    fusion: Fusion = Fusion(),
 ) -> list[Hit]:
     """Top-k chunks by fused rank; `score` is 1.0 for a chunk ranked first by both retrievers."""
     if not snapshot.chunks:
         return []
+    candidates, rrf_k = fusion.candidates, fusion.rrf_k
+    dense_weight, bm25_weight = fusion.dense_weight, fusion.bm25_weight
     slot_of = snapshot.slot_of
     dense = [(cid, cos) for cid, cos in store.dense_query(question_vector, candidates) if cid in slot_of]
     dense_rank = {cid: r for r, (cid, _) in enumerate(dense)}
@@ -453,7 +455,7 @@ def search(
         snapshot.slot_chunks[s].chunk_id: r
         for s, r in _phrase_ranks(snapshot, phrases, scores, top_k, listed)
     }
-    phrase_weight = phrase_weight if phrase_rank else 0.0
+    phrase_weight = fusion.phrase_weight if phrase_rank else 0.0
     best = (dense_weight + bm25_weight + phrase_weight) * rrf(0, rrf_k)
     fused = []
     for cid in set(dense_rank) | set(bm25_rank) | set(phrase_rank):

@@ -22,7 +22,7 @@ from .config import Settings
 from .embeddings import Embedder, load_embedder
 from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge, UnsupportedFileType
 from .lexical import tokenize
-from .retrieval import DocumentTexts, Hit, Snapshot, search
+from .retrieval import DocumentTexts, Fusion, Hit, Snapshot, StoredDocument, search
 from .store import CommittedFile, DatabaseUnavailable, DenseGuard, IndexStore, NewDocument, Unavailable
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ ProgressFn = Callable[[str, int, int], None]
 class Assistant:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
+        self.fusion = Fusion.from_settings(settings)  # questions and course packs search alike
         self.embedder = embedder or load_embedder(settings.embedding, _embedding_options(settings))
         self.store = IndexStore(settings.index_dir, self.embedder, settings.chroma_url, settings.database_url)
         self._snapshot: Snapshot | None = None
@@ -161,23 +162,9 @@ class Assistant:
 
     def _retrieve(self, query: str, top_k: int) -> Hits:
         snap = self.snapshot
-        s = self.settings
         guard = self._dense_guard()
         vector = self._question_vector(query, guard)
-        hits = Hits(
-            search(
-                snap,
-                guard,
-                query,
-                vector,
-                top_k,
-                s.candidates,
-                s.rrf_k,
-                s.dense_weight,
-                s.bm25_weight,
-                s.phrase_weight,
-            )
-        )
+        hits = Hits(search(snap, guard, query, vector, top_k, self.fusion))
         hits.degraded = guard.failed
         if guard.failed:
             self._degraded_at = time.monotonic()
@@ -265,7 +252,7 @@ class Assistant:
     def documents(self) -> list[dict]:
         return [
             {
-                k: d[k]
+                k: getattr(d, k)
                 for k in (
                     "doc_id",
                     "title",
@@ -288,13 +275,14 @@ class Assistant:
         """The budget of every parse (upload or `assistant index`), from Settings."""
         return corpus_mod.Limits.from_settings(self.settings)
 
-    def document(self, doc_id: str) -> dict:
+    def document(self, doc_id: str) -> StoredDocument:
+        """One document's record; its `text` is read only when asked for (`to_dict()` for the API)."""
         doc = self.snapshot.documents.get(doc_id)
         if doc is None:
             raise NotFound(
                 f"未找到文档 {doc_id}：请用 GET /api/documents 或 assistant docs list 查看已有文档的 doc_id。"
             )
-        return doc.to_dict()
+        return doc
 
     def health(self) -> dict:
         """Each dependency checked now. `status`: ok; degraded (answers without dense retrieval, or from the
@@ -338,9 +326,7 @@ class Assistant:
         topics = coursepack.validate_topics(topics)
         max_items = coursepack.validate_max_items(max_items)
         guard = self._dense_guard()
-        pack = coursepack.build(
-            topics, self.snapshot, guard, self.embedder, self.settings, max_items=max_items
-        )
+        pack = coursepack.build(topics, self.snapshot, guard, self.embedder, self.fusion, max_items=max_items)
         if guard.failed and not pack.notice:
             pack.notice = DENSE_DOWN_WARNING
         if not self.settings.llm_enabled:
@@ -613,7 +599,7 @@ class Assistant:
     def document_entry(self, doc_id: str) -> dict:
         d = self.document(doc_id)
         keys = ("doc_id", "title", "source", "chars", "chunks", "added_at", "file", "parser")
-        return {k: d[k] for k in keys} | {"ocr": _is_ocr(d)}
+        return {k: getattr(d, k) for k in keys} | {"ocr": _is_ocr(d)}
 
     def remove_document(self, doc_id: str) -> None:
         """Delete the corpus file first, then the rows and vectors: a crash in between is healed by sync.
@@ -623,9 +609,9 @@ class Assistant:
         with self.store.writer():
             doc = self.document(doc_id)
             corpus_dir = Path(self.settings.corpus_dir)
-            committed = self.store.committed_file(doc_id) or CommittedFile(doc_id, doc["file"], "", "")
+            committed = self.store.committed_file(doc_id) or CommittedFile(doc_id, doc.file, "", "")
             if committed.origin == self.origin(corpus_dir):
-                _delete_corpus_file(corpus_dir, doc["file"])
+                _delete_corpus_file(corpus_dir, doc.file)
                 self.store.apply([], [doc_id])
             else:
                 self.store.apply([], [doc_id], tombstones=[committed])
@@ -755,8 +741,8 @@ MAX_FILE_NAME_BYTES = 180  # UTF-8 bytes of a stored name; file systems allow 25
 _BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def _is_ocr(doc: dict) -> bool:
-    return "rapidocr" in (doc.get("parser") or "")
+def _is_ocr(doc: StoredDocument) -> bool:
+    return "rapidocr" in (doc.parser or "")
 
 
 def _ocr_progress(progress, name: str):

@@ -119,8 +119,22 @@ class Rows:
     """Everything a reader needs, loaded from one committed generation."""
 
     generation: int
-    documents: dict[str, dict]
+    documents: dict[str, dict]  # doc_id → DOCUMENT_FIELDS and "text"
     chunks: list[dict]
+
+
+# A committed document as readers see it (`retrieval.StoredDocument`, in this order), besides its text: the
+# columns of `documents` readers use and the number of its chunks.
+DOCUMENT_COLUMNS = ("doc_id", "file", "source", "title", "region", "date", "chars", "added_at", "parser")
+DOCUMENT_FIELDS = (*DOCUMENT_COLUMNS, "chunks")
+_SELECT_DOCUMENTS = (
+    f"SELECT {', '.join('d.' + k for k in DOCUMENT_COLUMNS)}, "
+    "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id), d.text FROM documents d"
+)
+
+
+def _document_row(row: Sequence) -> dict:
+    return dict(zip((*DOCUMENT_FIELDS, "text"), row))
 
 
 @dataclass
@@ -432,25 +446,10 @@ class IndexStore:
     def load_rows(self) -> Rows:
         with self._read() as db:
             meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            docs = {}
-            for row in db.execute(
-                "SELECT d.doc_id, d.file, d.source, d.title, d.region, d.date, d.text, d.chars, d.added_at, d.parser, "
-                "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id) FROM documents d ORDER BY d.added_at, d.file"
-            ):
-                keys = (
-                    "doc_id",
-                    "file",
-                    "source",
-                    "title",
-                    "region",
-                    "date",
-                    "text",
-                    "chars",
-                    "added_at",
-                    "parser",
-                    "chunks",
-                )
-                docs[row[0]] = dict(zip(keys, row))
+            docs = {
+                row[0]: _document_row(row)
+                for row in db.execute(f"{_SELECT_DOCUMENTS} ORDER BY d.added_at, d.file")
+            }
             chunks = [
                 {
                     "chunk_id": r[0],
@@ -470,7 +469,6 @@ class IndexStore:
         """What differs from a reader holding `known` (doc_id → (file, added_at)), in one consistent read:
         O(documents) for the comparison plus O(the added documents), never all chunks (issue 11). With an empty
         `known`, everything: a full load that never holds every chunk's token list at once."""
-        keys = ("doc_id", "file", "source", "title", "region", "date", "text", "chars", "added_at", "parser")
         with self._read() as db:
             row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
             current = {d: (f, a) for d, f, a in db.execute("SELECT doc_id, file, added_at FROM documents")}
@@ -481,11 +479,9 @@ class IndexStore:
                 part = new[i : i + IN_BATCH]
                 marks = ",".join("?" * len(part))
                 for r in db.execute(
-                    f"SELECT {', '.join('d.' + k for k in keys)}, (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = "
-                    f"d.doc_id) FROM documents d WHERE d.doc_id IN ({marks}) ORDER BY d.added_at, d.file",
-                    part,
+                    f"{_SELECT_DOCUMENTS} WHERE d.doc_id IN ({marks}) ORDER BY d.added_at, d.file", part
                 ):
-                    docs[r[0]] = dict(zip((*keys, "chunks"), r))
+                    docs[r[0]] = _document_row(r)
                 chunks += [
                     dict(zip(("chunk_id", "doc_id", "ordinal", "start", "end", "tokens"), r))
                     for r in db.execute(

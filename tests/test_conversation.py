@@ -40,7 +40,7 @@ def test_follow_ups_bring_new_sentences_on_the_same_subject(assistant, first_tur
         assert not said & {(c.doc_id, c.start, c.end) for c in answer.citations}, (question, answer.answer)
         on_topic += any(c.doc_id in {f.doc_id for f in first.citations} for c in answer.citations)
         for c in answer.citations:
-            assert assistant.document(c.doc_id)["text"][c.start : c.end] == c.quote
+            assert assistant.document(c.doc_id).text[c.start : c.end] == c.quote
     print(f"[follow-up] {follow_up}: answered {grounded}/{len(first_turns)}, on topic {on_topic}/{grounded}")
     assert grounded >= floor * len(first_turns)
     assert on_topic >= 0.9 * grounded

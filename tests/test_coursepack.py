@@ -15,7 +15,6 @@ other topics only. Numbers go to test-artifacts/coursepack.json.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -26,6 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ASSISTANT_BIN, NEWS_DIR, ROOT, TOPICS_DEV, cli_env, requires_news
+from docfixtures import SOFFICE, soffice_convert
 from http_utils import serve_app
 
 from assistant import coursepack as cp
@@ -142,7 +142,7 @@ def test_every_item_is_verbatim_material_with_cited_sentences(dev_packs, assista
         for section in pack.sections:
             assert section.kind in cp.KINDS
             for item in section.items:
-                text = documents[item.doc_id]["text"]
+                text = documents[item.doc_id].text
                 assert text[item.start : item.end] == item.quote
                 assert refs[item.n].doc_id == item.doc_id
                 assert _squash(item.text) == _squash(item.quote)
@@ -184,7 +184,7 @@ def test_each_topic_opens_with_a_cited_extractive_lead_in(dev_packs, assistant):
             assert claim.doc_ids and all(d in numbers for d in claim.doc_ids)
             if claim.text.startswith("数据："):  # the figure clause is verbatim in the cited document
                 clause = claim.text.split("：")[-1]
-                assert any(_squash(clause) in _squash(documents[d]["text"]) for d in claim.doc_ids), clause
+                assert any(_squash(clause) in _squash(documents[d].text) for d in claim.doc_ids), clause
 
 
 def test_json_shape_parts_and_readable_sources(dev_packs):
@@ -650,14 +650,12 @@ def test_docx_reopens_with_parts_cited_sentences_references_and_page_numbers(two
         )
 
 
-def _soffice() -> str:
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if not exe:
+def _require_soffice() -> None:
+    if SOFFICE is None:
         pytest.fail(
             "LibreOffice 未安装：运行 make system-deps（或 apt-get install -y --no-install-recommends "
             "libreoffice-writer fonts-noto-cjk）后重试。"
         )
-    return exe
 
 
 def _pdf_fonts_of(pdf: Path, char: str) -> list[str]:
@@ -694,25 +692,8 @@ def test_docx_renders_chinese_and_extension_a_in_libreoffice(two_topic_pack, tmp
     assert EXT_A_CHAR in cp.to_markdown(two_topic_pack)  # 㮾梨街道 is among the sources
     source = tmp_path / "pack.docx"
     source.write_bytes(cp.to_docx(two_topic_pack))
-    profile = tmp_path / "lo-profile"
-    result = subprocess.run(
-        [
-            _soffice(),
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(source),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "HOME": str(tmp_path)},
-    )
-    pdf = tmp_path / "pack.pdf"
-    assert result.returncode == 0 and pdf.is_file(), result.stderr
+    _require_soffice()
+    pdf = soffice_convert(source, "pdf", tmp_path)
     reader = PdfReader(str(pdf))
     assert len(reader.pages) >= 2
     first = reader.pages[0].extract_text()
@@ -853,3 +834,14 @@ def test_cli_bad_input_is_a_chinese_error(shared_dirs, tmp_path, args, message):
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not any(Path(tmp_path).glob("x.*"))
+
+
+def test_the_api_schema_of_a_reference_is_the_record():
+    """`references[]` of POST /api/coursepack: the documented schema names exactly the record's fields."""
+    from dataclasses import fields
+
+    from assistant.http.schemas import PackReferenceOut
+
+    assert list(PackReferenceOut.model_fields) == [f.name for f in fields(cp.Reference)]
+    ref = cp.Reference(1, "d1", "标题", "a.txt", "湖南省", "2022-02-11", "《标题》（湖南省，2022-02-11）")
+    assert PackReferenceOut(**ref.to_dict()).model_dump() == ref.to_dict()

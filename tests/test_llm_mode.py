@@ -59,7 +59,7 @@ def assert_verified(answer, assistant: Assistant):
     docs = assistant.snapshot.documents
     assert citation_valid(answer, docs)
     for c in answer.citations:
-        assert docs[c.doc_id]["text"][c.start : c.end] == c.quote
+        assert docs[c.doc_id].text[c.start : c.end] == c.quote
         assert c.quote in c.text
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     if answer.grounded:
@@ -110,7 +110,7 @@ def test_prompt_holds_the_numbered_passages_and_question(make_assistant, llm):
     assert parse_question(user["content"]) == QUESTION
     hits = a.search(QUESTION, 4)
     for n, hit in enumerate(hits, start=1):
-        assert f"[{n}] 《{hit.doc['title']}》" in user["content"]
+        assert f"[{n}] 《{hit.doc.title}》" in user["content"]
         assert re.sub(r"\s+", "", passages[n]) == re.sub(r"\s+", "", hit.text)  # whole chunks: budget not hit
     for c in answer.citations:  # each citation points at the passage the model cited
         assert any(re.sub(r"\s+", "", c.quote) in re.sub(r"\s+", "", p) for p in passages.values())

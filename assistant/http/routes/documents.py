@@ -23,7 +23,7 @@ def list_documents(assistant: AssistantDep):
     "/documents/{doc_id}", response_model=DocumentDetail, responses=error_docs(404, 422), summary="文档全文"
 )
 def get_document(doc_id: str, assistant: AssistantDep):
-    return assistant.document(doc_id)
+    return assistant.document(doc_id).to_dict()
 
 
 @router.post(
