@@ -252,6 +252,7 @@ def test_answer_cites_and_click_highlights_the_quote(page, server):
     page.wait_for_function("() => document.querySelector('.qa-copy').textContent === '已复制'")
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied.startswith(text.split("[1]")[0]) and "参考资料" in copied and quote_in_list in copied
+    assert not HASH_NAME.search(copied), copied  # sources named as the chat names them
 
     page.click("#qa-clear")
     page.wait_for_selector("#qa-chat .qa-empty")

@@ -43,7 +43,9 @@ def test_references_show_title_place_and_date_not_file_names():
     assert "《标题甲》" in out and "贵州省安顺市，2022-02-11" in out
     assert not HASH_NAME.search(out) and "文件：" not in out
     # place and date are left out when unknown, without empty separators
-    bare = answer_html._render_answer(done_turn("答案[1]。", [citation(1, "a", "引文一。", region="", date="")]))
+    bare = answer_html._render_answer(
+        done_turn("答案[1]。", [citation(1, "a", "引文一。", region="", date="")])
+    )
     assert "qa-ref-meta" not in bare
 
 
@@ -83,3 +85,37 @@ def test_follow_up_note_only_for_a_rewritten_question():
     assert turn["understood"] == "碧海社区推行“碧·有服务”的具体做法是什么？"
     html = answer_html._render_answer({**turn, "question": "那它的具体做法呢？"})
     assert "结合上文，理解为：碧海社区推行" in html and "已结合上文检索" not in html
+
+
+class _OneDocument:
+    """The one `Assistant` method the source panel calls."""
+
+    def __init__(self, doc):
+        self.doc = doc
+
+    def document(self, doc_id):
+        return self.doc
+
+
+def test_source_panel_names_the_document_readably_and_marks_the_quote():
+    from assistant.retrieval import DocumentTexts, StoredDocument
+
+    text = "第一句。被引用的一句。第三句。"
+    doc = StoredDocument(
+        "d", "003_0123456789abcdef.txt", "003_0123456789abcdef.txt", "003_0123456789abcdef", "湖南省长沙市",
+        "", len(text), "2026-01-01T00:00:00+0800", "", 1, texts=DocumentTexts.held({"d": text}),
+    )  # fmt: skip
+    out = answer_html.render_source(_OneDocument(doc), {"doc_id": "d", "start": 4, "end": 11, "n": 2})
+    assert '<mark class="qa-quote">被引用的一句。</mark>' in out
+    assert "《未命名文档》" in out and "湖南省长沙市" in out and "0123456789abcdef" not in out
+
+
+def test_copied_references_name_sources_as_the_chat_does():
+    from assistant.answer.citations import Citation
+
+    cite = Citation(1, "d", "标题甲", "001_0123456789abcdef.txt", "d:0", "引文一。", "引文一。", 0, 4, 0.5)
+    result = Answer(answer="答案[1]。", citations=[cite], grounded=True)
+    places = {"d": {"region": "贵州省安顺市", "date": "2022-02-11"}}
+    copied = chat._finished_turn(result, "问题", places)["copy"]
+    assert copied == "答案[1]。\n参考资料：\n[1] 《标题甲》（贵州省安顺市，2022-02-11）：“引文一。”"
+    assert not HASH_NAME.search(copied)

@@ -170,17 +170,17 @@ def render_source(assistant: Assistant, target: dict) -> str:
         return _source_message("这篇文档已从知识库中删除，无法显示原文；请重新提问以获得最新的出处。")
     except Exception as exc:
         return _source_message(user_message(exc, "open source"))
-    text = doc["text"]
+    text = doc.text
     if not 0 <= start < end <= len(text):
         return _source_message("引用位置超出了文档范围：文档可能已更新，请重新提问。")
-    meta = [f"<span>{esc(doc[k])}</span>" for k in ("region", "date") if doc.get(k)]
+    meta = [f"<span>{esc(v)}</span>" for v in (doc.region, doc.date) if v]
     meta.append(f"<span>引文位于第 {start}–{end} 字</span>")
     label = f"[{n}] " if n else ""
     return (
         f'<div class="qa-source" data-doc="{esc(doc_id)}" data-nonce="{time.monotonic_ns()}">'
         f'<div class="qa-source-head"><span>原文 {label}</span>'
         '<button type="button" class="qa-back" data-back="1">返回对话</button></div>'
-        f'<div class="qa-source-title">《{esc(doc.get("title", ""))}》</div>'
+        f'<div class="qa-source-title">《{esc(source_title(doc))}》</div>'
         f'<div class="qa-source-meta">{" · ".join(meta)}</div>'
         f'<div class="qa-source-body">{esc(text[:start])}<mark class="qa-quote">{esc(text[start:end])}</mark>'
         f"{esc(text[end:])}</div></div>"

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from ..answer.citations import Answer, references_block
+from ..answer.citations import Answer, neutralize_links
 from ..errors import INTERNAL_ERROR
 from ..service import MAX_QUESTION_CHARS, Assistant
+from ..sources import source_label
 from .answer_html import render_chat, render_examples, render_source
-from .common import UiContext, View, static_js, user_message
+from .common import UiContext, View, line_input, static_js, user_message
 
 log = logging.getLogger(__name__)
 
@@ -67,16 +68,8 @@ def chat_tab(ctx: UiContext) -> ChatView:
                 value="", elem_id="qa-examples", js_on_load=EXAMPLES_JS, apply_default_css=False
             )
             with gr.Row(elem_id="qa-input-row", equal_height=True):
-                question = gr.Textbox(
-                    placeholder="请输入问题，按回车发送",
-                    show_label=False,
-                    lines=1,
-                    max_lines=4,
-                    scale=5,
-                    min_width=160,
-                    elem_id="qa-question",
-                    container=False,
-                    max_length=MAX_QUESTION_CHARS,
+                question = line_input(
+                    "请输入问题，按回车发送", "qa-question", max_lines=4, max_length=MAX_QUESTION_CHARS
                 )
                 send = gr.Button("发送", variant="primary", scale=0, min_width=72, elem_id="qa-send")
             with gr.Row(elem_id="qa-chat-actions"):
@@ -168,9 +161,7 @@ def _places_and_dates(assistant: Assistant) -> dict[str, dict]:
     except Exception:
         log.exception("snapshot unavailable")
         return {}
-    return {
-        doc_id: {"region": d.get("region") or "", "date": d.get("date") or ""} for doc_id, d in docs.items()
-    }
+    return {doc_id: {"region": d.region or "", "date": d.date or ""} for doc_id, d in docs.items()}
 
 
 def _finished_turn(result: Answer, question: str, places: dict[str, dict] | None = None) -> dict:
@@ -190,8 +181,17 @@ def _finished_turn(result: Answer, question: str, places: dict[str, dict] | None
         "understood": result.query
         if result.mode == "llm" and result.query and result.query != question
         else "",
-        "copy": result.answer + references_block(result.citations),
+        "copy": _copy_text(result.answer, citations),
     }
+
+
+def _copy_text(answer: str, citations: list[dict]) -> str:
+    """答案 + 参考资料 as the copy button puts them on the clipboard: each source named as the chat names it
+    (《标题》（地区，日期）, never the stored file name), link syntax neutralised as in /v1's 参考资料."""
+    if not citations:
+        return answer
+    lines = [neutralize_links(f"[{c['n']}] {source_label(c)}：“{c['quote']}”") for c in citations]
+    return "\n".join([answer, "参考资料：", *lines])
 
 
 def _history(turns: list[dict]) -> list[dict]:

@@ -123,6 +123,25 @@ def _last_update(assistant: Assistant) -> str:
     return local_time(max(stamps)) if any(stamps) else ""
 
 
+# --------------------------------------------------------------------------- shared pieces
+
+
+def line_input(placeholder: str, elem_id: str, max_lines: int, **more) -> gr.Textbox:
+    """The input a tab puts before its button (a question, topics): no label, one line that grows to
+    `max_lines`, the same share of the row and the same narrowest width on a phone in every tab."""
+    return gr.Textbox(
+        placeholder=placeholder,
+        show_label=False,
+        lines=1,
+        max_lines=max_lines,
+        scale=5,
+        min_width=160,
+        container=False,
+        elem_id=elem_id,
+        **more,
+    )
+
+
 # --------------------------------------------------------------------------- small HTML helpers
 
 

@@ -81,8 +81,8 @@ def documents_tab(ctx: UiContext) -> DocumentsView:
         doc_id = str(evt._data.get("doc_id", ""))
         doc = assistant.document(doc_id)
         text = (
-            f'<div class="qa-confirm-text">确定要删除《{esc(doc["title"])}》吗？'
-            f"将同时从文档目录和索引中移除（{int(doc.get('chunks', 0))} 个片段），此操作不能撤销。</div>"
+            f'<div class="qa-confirm-text">确定要删除《{esc(doc.title)}》吗？'
+            f"将同时从文档目录和索引中移除（{int(doc.chunks)} 个片段），此操作不能撤销。</div>"
         )
         return {
             pending_delete: doc_id,
@@ -95,7 +95,7 @@ def documents_tab(ctx: UiContext) -> DocumentsView:
     def do_delete(doc_id):
         if not doc_id:
             raise AssistantError("请先在列表中点击要删除的文档。")
-        title = assistant.document(doc_id)["title"]
+        title = assistant.document(doc_id).title
         assistant.remove_document(doc_id)
         return {**closed(), delete_result: notice(f"已删除《{title}》，问答将不再引用它。", "ok")}
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..errors import AssistantError
-from .common import UiContext, View, esc, int_or_error, notice, shows_errors, static_js
+from .common import UiContext, View, esc, int_or_error, line_input, notice, shows_errors, static_js
 
 # Ticking updates the section's count; nothing goes to the server until export.
 PACK_REVIEW_JS = static_js("pack_review.js")
@@ -42,16 +42,7 @@ def pack_tab(ctx: UiContext) -> PackView:
             js_on_load=None,
         )
         with gr.Row(equal_height=True, elem_id="qa-pack-inputs"):
-            topics = gr.Textbox(
-                placeholder="例如：网格化管理、物业党建",
-                show_label=False,
-                lines=1,
-                max_lines=3,
-                scale=5,
-                min_width=160,
-                container=False,
-                elem_id="qa-pack-topics",
-            )
+            topics = line_input("例如：网格化管理、物业党建", "qa-pack-topics", max_lines=3)
             max_items = gr.Number(
                 value=coursepack.DEFAULT_MAX_ITEMS,
                 minimum=1,
