@@ -218,6 +218,11 @@ def hand_pdf(pages: int = 1, inflated_mb: int = 0) -> bytes:
         payload = b"".join(z.compress(b" " * (1 << 20)) for _ in range(inflated_mb)) + z.flush()
         head = f"<< /Length {len(payload)} /Filter /FlateDecode >>\nstream\n".encode()
         objects.append(head + payload + b"\nendstream")
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of these objects (numbered from 1, the catalog first) with its cross-reference table."""
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for i, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -258,12 +263,4 @@ def text_pdf(pages: int, lines: int = 50) -> bytes:
             f"/Contents {2 * p + 5} 0 R >>".encode()
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    out, offsets = bytearray(b"%PDF-1.4\n"), []
-    for i, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf_file(objects)

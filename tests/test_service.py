@@ -42,7 +42,7 @@ def test_ask_answers_with_valid_citations(assistant):
     assert answer.grounded and "碧海社区" in answer.answer and "[1]" in answer.answer
     for c in answer.citations:
         doc = assistant.document(c.doc_id)
-        assert doc["text"][c.start : c.end] == c.quote and c.quote in c.text
+        assert doc.text[c.start : c.end] == c.quote and c.quote in c.text
 
 
 def test_refuses_when_the_documents_do_not_say(assistant):
@@ -68,7 +68,7 @@ def test_sync_is_incremental(writable_assistant, writable_dirs):
     report = writable_assistant.sync()
     assert report.added == ["新文档.txt"] and report.unchanged == 5
     assert len(writable_assistant.documents()) == 6
-    assert writable_assistant.search("新增测试文档1 入户走访")[0].doc["file"] == "新文档.txt"
+    assert writable_assistant.search("新增测试文档1 入户走访")[0].doc.file == "新文档.txt"
     # changed → replaced; the old version leaves both indexes
     old_ids = {
         c.chunk_id
@@ -85,7 +85,7 @@ def test_sync_is_incremental(writable_assistant, writable_dirs):
     assert len(report.removed) == 1 and len(writable_assistant.documents()) == 5
     assert chroma_ids(writable_assistant) == committed_ids(writable_assistant)
     assert all(
-        h.doc["file"] != "新文档.txt" for h in writable_assistant.search("新增测试文档2 入户走访", top_k=20)
+        h.doc.file != "新文档.txt" for h in writable_assistant.search("新增测试文档2 入户走访", top_k=20)
     )
 
 
@@ -166,21 +166,21 @@ def test_sigkill_mid_ingest_keeps_previous_index(writable_dirs, kill_at):
     corpus_dir, index_dir = writable_dirs
     for i in range(3):
         (corpus_dir / f"大文档{i}.txt").write_text(new_text(10 + i, 120), "utf-8")
-    proc = subprocess.Popen(
+    with subprocess.Popen(  # leaving the block closes the stderr pipe (no ResourceWarning)
         [str(ASSISTANT_BIN), "index"],
         env=cli_env(corpus_dir=corpus_dir, index_dir=index_dir),
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
-    )
-    seen = ""
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        seen += proc.stderr.read(1) or ""
-        if "嵌入向量" in seen and kill_at in seen.split("嵌入向量", 1)[1]:
-            break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    ) as proc:
+        seen = ""
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            seen += proc.stderr.read(1) or ""
+            if "嵌入向量" in seen and kill_at in seen.split("嵌入向量", 1)[1]:
+                break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     assert proc.returncode == -signal.SIGKILL
     assistant = Assistant(make_settings(corpus_dir, index_dir))
     assert len(assistant.documents()) == 5
@@ -238,11 +238,11 @@ def test_documents_indexed_by_another_process_are_found_by_their_vectors(
         )
         assert result.returncode == 0, result.stderr
         hits = writable_assistant.search(f"新增测试文档{100 + round_}")
-        new = [h for h in hits if h.doc["file"] == path.name]
+        new = [h for h in hits if h.doc.file == path.name]
         assert new and new[0].dense_rank is not None, "found by BM25 only: the vectors are stale"
         assert set(chroma_ids(writable_assistant)) == committed_ids(writable_assistant)
     # our own writes keep working on the reopened client
     (corpus_dir / "本进程文档.txt").write_text(new_text(200, 4), "utf-8")
     writable_assistant.sync()
     hits = writable_assistant.search("新增测试文档200")
-    assert hits[0].doc["file"] == "本进程文档.txt" and hits[0].dense_rank is not None
+    assert hits[0].doc.file == "本进程文档.txt" and hits[0].dense_rank is not None
