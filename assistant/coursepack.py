@@ -562,7 +562,9 @@ class _DocView:
         if unit.reject == _UNCHECKED:
             alone = len(self.para_units[unit.para]) == 1
             prev = self.neighbour(k, -1)
-            after_quote = prev is not None and bool(re.search(r"[”」』]\s*$", self.text[prev.start : prev.end]))
+            after_quote = prev is not None and bool(
+                re.search(r"[”」』]\s*$", self.text[prev.start : prev.end])
+            )
             unit.reject = ct.rejection(
                 self.text[unit.start : unit.end], alone=alone, heading=unit.heading, after_quote=after_quote
             )

@@ -55,6 +55,14 @@ _CREDIT = re.compile(
 _CHROME = re.compile(
     r"扫码|二维码|分享至|分享到|点击(?:查看|进入|关注|阅读)|返回顶部|上一篇|下一篇|阅读原文|关注我们|转载请"
 )
+# notices a web page adds to a report: copyright and disclaimer, where it was compiled from, who edited it
+_NOTICE = re.compile(
+    r"特别声明|免责声明|版权(?:声明|所有)|未经.{0,40}(?:授权|许可).{0,30}(?:不得|禁止)|追究.{0,12}法律责任"
+    r"|仅提供信息存储|不构成.{0,6}建议|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
+)
+# a piece that is or starts with an encyclopedia's footnote mark ([17]。 / [38]：……): web debris, which would read
+# as the pack's own [n] citations
+_FOOTNOTE = re.compile(r"^\s*\[\d{1,3}\]")
 _ATTRIBUTION = re.compile(r"(?:说|表示|介绍|指出|告诉记者|感慨地说|笑着说)[。：:]?[”」]?$")
 _CLAUSE = re.compile(r"[，,；;：:]")
 _DIGIT = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
@@ -93,7 +101,11 @@ CONNECTIVES = (
     "可见",
 )
 _CONNECTIVE = re.compile(rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))})\s*[，,、：:]\s*")
-_ANAPHORA = re.compile(r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上)")
+_ANAPHORA = re.compile(
+    r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上|还有|其中(?![，,])"
+    r"|[二三四五六七八九十]是)"  # 二是…… continues an enumeration that started before it
+)
+_QA = re.compile(r"^\s*[问答]\s*[:：]\s*")  # an interview's 问：/答： marks
 CAPTION_MAX = 50
 ATTRIBUTION_MAX = 40
 # what a photo shows, as captions word it: an action in progress or a scene (not a measure or a result)
@@ -141,6 +153,8 @@ def rejection(
             return "编者按"
         if _CHROME.search(text) and content_chars(text) <= 30:
             return "网页杂项"
+        if _NOTICE.search(text) or _FOOTNOTE.search(text):
+            return "网页杂项"
         if _BYLINE.match(text) or _STAMP.search(text):
             return "署名或电头"
         if _CREDIT.search(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
@@ -158,8 +172,12 @@ def rejection(
         return "引语署名"
     if after_quote and n <= ATTRIBUTION_MAX and not _DIGIT.search(body):
         return "引语署名"
+    if n < 6:
+        return "残句"  # what is left after the layout debris is no sentence
     if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
         return "设问"
+    if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and n <= SLOGAN_MAX + 4:
+        return "口号"  # a short exclamation: a headline or a call (……倒计时！)
     if alone and n <= CAPTION_MAX and len(clauses) <= 1 + bool(re.match(r"^在.{2,30}中[，,]", body)):
         return "图片说明"
     if alone and n <= CAPTION_MAX and _SCENE.search(body) and not _DIGIT.search(_LEADING_DATE.sub("", body)):
@@ -199,7 +217,13 @@ def trim_start(sentence: str) -> str:
     """
     out = sentence.strip()
     while True:
-        m = _DATELINE.match(out) or _SNIPPET_DATE.match(out) or _CONNECTIVE.match(out) or _debris(out)
+        m = (
+            _DATELINE.match(out)
+            or _SNIPPET_DATE.match(out)
+            or _CONNECTIVE.match(out)
+            or _QA.match(out)
+            or _debris(out)
+        )
         if not m or m.end() >= len(out):
             return out
         out = out[m.end() :]
@@ -217,6 +241,14 @@ def _debris(text: str):
         return m
     if not re.search(r"[，,。；;！!？?：:]", piece) and content_chars(piece) <= 30 and _CJK.search(piece):
         return m
+    if (
+        re.fullmatch(r"[0-9０-９.%％]{1,6}", piece)
+        and re.search(r"[0-9０-９]", piece)
+        and re.match(r"[\u3400-\u9fff]|\d{4}年", text[m.end() :])
+    ):
+        return m  # a stray number (a list mark 01, a table figure) left before the sentence
+    if not re.search(r"[。！!？?]", piece) and re.match(r"\d{1,2}月\d{1,2}日", text[m.end() :]):
+        return m  # a headline laid out before the report's dateline (…… 4月18日，……)
     return None
 
 

@@ -148,8 +148,10 @@ def test_every_item_is_verbatim_material_with_cited_sentences(dev_packs, assista
                 assert _squash(item.text) == _squash(item.quote)
                 assert "\n" not in item.quote.strip(), item.quote  # never across a paragraph or layout break
                 assert item.sentences[0][0] == item.start and item.sentences[-1][1] == item.end
-                for s, e in item.sentences:  # each cited sentence is whole teaching material
-                    assert ct.rejection(text[s:e]) in (None, "图片说明"), text[s:e]
+                for k, (s, e) in enumerate(item.sentences):  # each cited sentence is whole teaching material
+                    # … or says who spoke the quotation before it in the item (“……。”某某说。)
+                    allowed = (None, "图片说明", "引语署名") if k else (None, "图片说明")
+                    assert ct.rejection(text[s:e]) in allowed, text[s:e]
                 assert not re.match(r"^(同时|此外|另一方面|一方面|另外|与此同时)[，,]", item.quote)
                 assert ct.balanced(item.quote), item.quote
             # within a section: documents by their best item, items by relevance inside a document
@@ -409,10 +411,51 @@ def test_a_pack_reads_only_the_documents_retrieval_returns():
         ),
         # the same name three times, but separated as prose: material
         ("某某社区服务站今年新建12个，某某社区服务站今年新建8个，某某社区服务站今年新建3个。", False, None),
+        # a short paragraph describing what a photo shows: an action in progress, a scene
+        ("3月5日,某某园区的工人们走上岗位,一派繁忙景象。", True, "图片说明"),
+        ("在某某公司的车间里,机器正不断运转,工人们有序地忙碌着。", True, "图片说明"),
+        ("3月5日,某某园区新建服务站12个,服务工人3000余人次。", True, None),  # figures: a report
+        # notices a web page adds: copyright, disclaimer, where it was compiled from, who edited it
+        ("未经某某公司书面授权，任何单位及个人不得转载本网内容，否则将追究其法律责任。", False, "网页杂项"),
+        ("特别声明：以上内容为某某平台用户上传并发布，本平台仅提供信息存储服务。", False, "网页杂项"),
+        ("本文编选自“某某网”；某某财经编辑：王五。", False, "网页杂项"),
+        ("[12]。", False, "网页杂项"),  # an encyclopedia's footnote mark
+        ("[3]： 2019年 2020年 某某比赛后（按地区分类）前身为某某奖。", False, "网页杂项"),
+        ("报名倒计时3天！", False, "口号"),  # a short exclamation
+        ("12.5 万元提高到 30.8 万元。", False, "残句"),  # only a unit left once the stray figures go
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
     assert ct.rejection(sentence, alone=alone) == reason
+
+
+def test_what_follows_a_quotation_says_who_spoke_and_goes_with_it():
+    """“……。”某某说。 / “……。”提起培训，某某记忆犹新。: a short sentence right after a quotation (no figure) says who
+    spoke or how they felt; it is no item of its own, and the quotation's item carries it."""
+    assert ct.rejection("提起这次培训,某某社区书记王五记忆犹新。", after_quote=True) == "引语署名"
+    assert ct.rejection("提起这次培训,某某社区书记王五记忆犹新。") is None  # not after a quotation
+    assert ct.rejection("84岁的李四是某某社区食堂的常客,每天中午都来吃饭。", after_quote=True) is None
+    assert ct.quotation("“服务站建起来后,我们歇脚方便多了。”") and not ct.quotation("某某说：“好。”再见。")
+    text = (
+        "某某街道建成服务站12个。\n\n"
+        "“服务站建起来后,我们送完外卖能歇脚、能喝水、能充电,冬天也有个暖和的地方。”提起服务站,快递员王五连连点头。"
+        "目前,街道已累计服务户外劳动者3000余人次。\n"
+    )
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    quote = next(u for u in view.units if text[u.start : u.end].startswith("“"))
+    after = view.units[quote.index + 1]
+    assert view.rejected(after.index) == "引语署名"
+    unit = view.seed(quote.index)
+    assert text[unit.span[0] : unit.span[1]].endswith("连连点头。") and len(unit.sentences) == 2
+    assert view.seed(after.index).span is None  # never an item of its own
+
+
+def test_enumerations_and_interview_marks_lean_on_what_came_before():
+    assert ct.anaphoric("二是加强队伍建设,选派骨干到社区任职。") and ct.anaphoric("其中包括：一、……")
+    assert ct.anaphoric("还有王五、赵六等人。") and not ct.anaphoric("其中,三个社区已建成服务站。")
+    assert ct.trim_start("答：调整后将更好地保障群众生活。").startswith("调整后")
+    assert ct.trim_start("01 某某评估机制在各地建立,2020年以来已覆盖31个省。").startswith("某某评估机制")
+    assert ct.trim_start("某某指标大幅增长，消费反弹 4月18日，某某局发布数据。").startswith("4月18日")
 
 
 def test_real_material_is_kept():
