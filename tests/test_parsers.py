@@ -234,6 +234,8 @@ def test_limits_come_from_settings():
 
     limits = parsers.Limits.from_settings(Settings(parse_max_pdf_pages=7, parse_max_chars=5000))
     assert limits.max_pdf_pages == 7 and limits.max_chars == 5000
+    # the defaults are written twice (a parse needs no Settings): they must agree
+    assert parsers.Limits.from_settings(Settings.model_construct()) == parsers.Limits()
 
 
 # ---------------------------------------------------------------- OCR
