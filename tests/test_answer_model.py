@@ -7,9 +7,20 @@ import numpy as np
 import pytest
 
 from assistant.answer.model import AnswerModel, load
-from assistant.answer.question import Question, analyse, focus_of, kind_of, name_in, role_of, unit_class_of
-from assistant.answer.signals import FEATURES, answer_type, year_conflict
+from assistant.answer.question import (
+    Question,
+    analyse,
+    defined_name,
+    focus_of,
+    head_of,
+    kind_of,
+    name_in,
+    role_of,
+    unit_class_of,
+)
+from assistant.answer.signals import FEATURES, answer_type, features, spells_out, year_conflict
 from assistant.errors import AssistantError
+from assistant.retrieval import Hit
 from assistant.evaluation import parse_item
 from assistant.spelling import SpellingIndex
 
@@ -174,6 +185,72 @@ def test_an_office_is_held_by_a_person_a_title_also_by_a_team():
     assert answer_type(director, "电影由北京光线影业有限公司出品，导演未公布。")[0] is False
     champion = _q("2021年龙舟赛冠军是谁", "person", role="冠军")
     assert answer_type(champion, "北京光线影业有限公司龙舟队夺得冠军。")[0] is True
+
+
+@pytest.mark.parametrize(
+    "question, head",
+    [
+        ("那个合作社出台了个啥帮扶方案", "方案"),  # a verb-like modifier before the noun
+        ("运动员小林是什么项目的", "项目"),
+        ("服务站依托的是哪个小镇", "小镇"),
+        ("哪部电影获得了最佳影片", "电影"),  # the noun run ends at the verb
+        ("社区建立了什么样的工作机制？", "机制"),
+        ("这个组织叫什么名字", ""),  # 名字 only restates the question word
+        ("吉祥物叫什么", ""),
+    ],
+)
+def test_the_noun_a_name_question_asks_for(question, head):
+    assert head_of(question) == head
+
+
+def test_a_name_question_wants_a_particular_one_of_its_noun():
+    q = _q("运动员小林是什么项目的", "name", head="项目")
+    assert answer_type(q, "小林连续刷新空中技巧项目的纪录。") == (True, True)
+    assert answer_type(q, "教练组参加了该项目的国际赛事。")[1] is False  # 该项目 names none
+    assert answer_type(q, "社区弘扬“挑夫”精神。")[1] is False  # a name, but of another noun
+    spirit = _q("街道弘扬的是什么精神", "name", head="精神")
+    assert answer_type(spirit, "社区弘扬“挑夫”精神。") == (True, True)  # a quoted name counts
+
+
+@pytest.mark.parametrize(
+    "question, name",
+    [
+        ("“五化”服务具体指什么？", "五化"),
+        ("三张清单指的是啥", "三张清单"),  # a name made of a count, unquoted
+        ("“二三一”工作法是什么意思", "二三一"),
+        ("三张清单是哪三张", ""),  # asks for a list
+        ("网格员具体做什么", ""),  # not a definition
+    ],
+)
+def test_a_define_question_names_the_scheme_to_spell_out(question, name):
+    assert defined_name(question) == name
+    assert (kind_of(question) == "define") is False  # decided in analyse, where the name is known
+
+
+def test_a_scheme_is_spelled_out_only_where_its_parts_are_introduced():
+    assert spells_out("三个一", "按照“三个一”的模式推进,即:每季一讲、半年一观、年度一会。") == (True, True)
+    assert spells_out("三个一", "制定“三个一”(每季一讲、半年一观、年度一会)工作措施。") == (True, True)
+    # named, with an enumeration of something else after it
+    assert spells_out("三张清单", "通过完善“三张清单”,以及组织联建、信息联通、资源共享等方式推进。") == (
+        True,
+        False,
+    )
+    assert spells_out("三张清单", "街道以“三张清单”为抓手，推进基层治理。") == (False, False)
+
+
+def test_a_figure_of_another_measure_in_the_asked_clause_is_marked():
+    q = _q("街道2021年一般预算收入是多少亿元", "number", unit_class="money", focus=["预算", "收入"])
+    other = "经济总量不断扩大,一般预算收入同比增长40%,完成投资1亿元。"
+    assert answer_type(q, other) == (True, False)  # 1亿元 is money, but not in the clause about 收入
+    x = dict(zip(FEATURES, _features(q, other)))
+    assert x["type_other"] == 1.0
+    right = "全年一般预算收入达3.2亿元。"
+    assert dict(zip(FEATURES, _features(q, right)))["type_other"] == 0.0
+
+
+def _features(q, sentence):
+    hit = Hit(chunk=None, doc=None, text=sentence, score=1.0, cosine=0.9)  # the signals read only these
+    return features(q, hit, 0, sentence, sentence, (1.0, 0.0))
 
 
 def test_year_conflict():

@@ -18,10 +18,9 @@ from ..retrieval import Hit, Snapshot
 from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
-from .question import Question, analyse, coverage, name_in
+from .question import TYPED, Question, analyse, coverage, name_in
 from .signals import ASKED_UNIT, Candidate, answer_type, candidates, names_unit, rare_missing
 
-TYPED = ("number", "date", "person", "place", "name")
 
 
 def rank(q: Question, cands: list[Candidate], model: AnswerModel) -> list[Candidate]:
@@ -40,6 +39,7 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
         "margin": best.score - second,
         "type_ok": best.feature("type_ok"),
         "type_near": best.feature("type_near"),
+        "type_other": best.feature("type_other"),
         "typed": float(q.kind in TYPED),
         "ent_missing_doc": best.feature("ent_missing_doc"),
         "ent_paragraph": best.feature("ent_paragraph"),

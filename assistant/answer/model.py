@@ -26,6 +26,7 @@ CONFIDENCE_FEATURES = (
     "margin",  # best − second best
     "type_ok",
     "type_near",
+    "type_other",
     "typed",  # a figure/date/person/place/name was asked
     "ent_missing_doc",
     "ent_paragraph",

@@ -52,7 +52,15 @@ _HOWTO_Q = re.compile(
     r"怎么|咋|如何|怎样|做法|措施|举措|经验|办法|路径|方法|作用|干了啥|做了啥|做了什么|干了什么|发挥"
 )
 
-KINDS = ("number", "date", "person", "place", "name", "list", "howto", "other")
+# what a named scheme means (“四个一”具体指什么, 123456机制指的啥): its parts, spelled out where it is named.
+# (哪五项 asks for a list, which documents often give as parallel sections after the name: a list question)
+_DEFINE_Q = re.compile(r"具体指|指的是|是指|指什么|指啥|什么意思|啥意思|含义")
+# a name made of a count (四个一, 三张清单, 五化): what such a scheme is called
+_NUMERAL_NAME = re.compile(r"[一二三四五六七八九十两]+[个张项条种大化][\u4e00-\u9fff]{0,3}")
+
+KINDS = ("number", "date", "person", "place", "name", "define", "list", "howto", "other")
+# kinds whose answer has a form the sentence must show (a figure, a date, a name, a spelled-out scheme)
+TYPED = ("number", "date", "person", "place", "name", "define")
 # classes of quantity for figure questions; an answer's unit must belong to the asked class
 UNIT_CLASSES = ("money", "people", "percent", "ordinal", "duration", "count")
 _MONEY_Q = re.compile(r"钱|元|价|费|收入|营收|利润|GDP|金额|奖金|资金|投资|补贴|工资|票房|总值", re.I)
@@ -73,6 +81,8 @@ class Question:
     role: str = ""  # person questions: the role asked about (党工委书记是谁 → 书记; 《四海》的导演 → 导演)
     role_owner: str = ""  # the unit written right before the role (党工委书记 → 党工委)
     years: list[str] = field(default_factory=list)  # years the question names (2022年…)
+    head: str = ""  # name questions: the noun asked for (啥包保方案 → 方案); the answer names one of them
+    defined: str = ""  # define questions: the scheme whose parts are asked (“四个一”具体指什么 → 四个一)
     entities: list[str] = field(default_factory=list)  # names the answer must be about (places, units, years)
     unknown: list[str] = field(default_factory=list)  # names the corpus never mentions
 
@@ -235,12 +245,43 @@ def role_of(question: str) -> tuple[str, str]:
     return role, owner
 
 
+_WHICH = re.compile(r"^(?:什么|啥|哪)")
+
+
+def head_of(question: str) -> str:
+    """The noun a name question asks for: the last noun of the first run of nouns after 什么/啥/哪个
+    (啥包保方案 → 方案, 什么样的工作机制 → 机制, 哪部电影获得… → 电影); none when it only says 名字."""
+    tagged = pos_tags(question)
+    start = next((i + 1 for i, (w, flag) in enumerate(tagged) if flag == "r" and _WHICH.match(w)), None)
+    if start is None:
+        return ""
+    head = ""
+    for word, flag in tagged[start : start + 4]:
+        if flag.startswith("n") and flag != "nx":
+            head = word
+        elif head or flag in ("x", "w", "eng", "m"):
+            break  # the noun run ended, or a mark or figure came first
+    return "" if head in _ASKED_ANYWAY else head
+
+
+def defined_name(question: str) -> str:
+    """The scheme a define question asks to spell out: a quoted name, else a name made of a count."""
+    if not _DEFINE_Q.search(question):
+        return ""
+    quoted = [p for p in quoted_phrases(question) if len(p) >= 2]
+    if quoted:
+        return quoted[0]
+    m = _NUMERAL_NAME.search(_DEFINE_Q.sub(" ", question))
+    return normalise(m.group(0)) if m else ""
+
+
 def analyse(question: str, snapshot: Snapshot) -> Question:
     phrases = snapshot.phrases_in(question)
     terms = list(dict.fromkeys(phrases + words(question)))
     terms = [t for t in terms if not t.isdigit() or len(t) == 4]
     weights = {t: snapshot.bm25.idf(t) * (1.5 if t in phrases else 1.0) for t in terms}
-    kind = kind_of(question)
+    defined = defined_name(question)
+    kind = "define" if defined else kind_of(question)
     m = _CLASSIFIER_Q.search(question)
     role, role_owner = role_of(question) if kind == "person" else ("", "")
     return Question(
@@ -253,6 +294,8 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
         focus=focus_of(question),
         role=role,
         role_owner=role_owner,
+        head=head_of(question) if kind == "name" else "",
+        defined=defined,
         years=list(dict.fromkeys(_YEAR.findall(question))),
         entities=entities_of(question, snapshot),
         unknown=unknown_entities(question, snapshot),

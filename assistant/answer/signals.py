@@ -16,7 +16,7 @@ from .. import ner
 from ..lexical import normalise, quoted_phrases
 from ..retrieval import Hit, Snapshot
 from .conversation import MEASURE_SENTENCE
-from .question import Question, coverage, name_in
+from .question import TYPED, Question, coverage, name_in
 
 FEATURES = (
     "cov_sentence",  # idf-weighted share of question terms in the sentence
@@ -31,6 +31,7 @@ FEATURES = (
     "type_ok",  # holds the kind of answer asked (a figure of the asked unit, a date, a new person/place/name)
     "type_near",  # ... in a clause about what is asked
     "type_missing",  # a figure/date/person/place/name was asked and the sentence has none
+    "type_other",  # a figure was asked and a clause about it gives one of another measure (增长40% for 多少亿元)
     "fused",  # fused retrieval score of its chunk (1 = first by every retriever)
     "rank",  # 1 / (1 + chunk rank)
     "cosine",  # dense similarity of its chunk
@@ -159,6 +160,17 @@ def _figure_matches(q: Question, clause: str) -> bool:
     )
 
 
+def _other_measure(q: Question, sentence: str) -> bool:
+    """A clause about what is asked states a figure, but not of the asked measure."""
+    return any(
+        _about(q, normalise(c)) and any(not _is_year(m.group(0)) for m in _ANY_FIGURE.finditer(c))
+        for c in clauses(sentence)
+    )
+
+
+_ANY_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+
+
 def _is_year(token: str) -> bool:
     return bool(re.fullmatch(r"(?:19|20)\d{2}", token.strip()))
 
@@ -192,15 +204,16 @@ ASKED_UNIT = re.compile(
 _UNNAMED = re.compile(r"(?:该|本|此|这个|这些|全|各|每个|所在|[^\w])$")
 
 
+_QUOTE_CLOSE = re.compile(r"[”》」』\"]$")
+
+
 def names_unit(sentence: str, unit: str) -> bool:
-    """Does the sentence name a particular <unit> (朝庭四季花园小区), not just say 小区?"""
+    """Does the sentence name a particular <unit> (朝庭四季花园小区, “挑夫”精神), not just say 小区 or 该项目?"""
     for m in re.finditer(re.escape(unit), sentence):
-        before = sentence[max(0, m.start() - 2) : m.start()]
-        if (
-            len(before) == 2
-            and re.fullmatch(r"[\u4e00-\u9fff]{2}", before)
-            and not _UNNAMED.search(sentence[: m.start()])
-        ):
+        written = sentence[: m.start()]
+        if _QUOTE_CLOSE.search(written):
+            return True
+        if re.search(r"[\u4e00-\u9fff]{2}$", written) and not _UNNAMED.search(written):
             return True
     return False
 
@@ -225,9 +238,34 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
         ]
         if q.role:  # the person must stand with the role asked about (主任, not 副主任)
             return bool(hits), any(_holds_role(q, normalise(c)) for c in hits)
+        if q.head:  # 什么项目: a particular 项目 must be named (空中技巧项目), not 该项目
+            named = [c for c in clauses(sentence) if names_unit(c, q.head)]
+            return bool(hits or named), bool(named)
+    elif q.kind == "define":
+        return spells_out(q.defined, sentence)
     else:
         return False, False
     return bool(hits), any(_about(q, normalise(c)) for c in hits)
+
+
+_ENUMERATION = re.compile(r"[、；;]|[一二三四五六七八九十]是")
+# between a scheme's name and its parts: 即、是指、分别是、包括, a colon, or an opening bracket
+_SPELLS = re.compile(r"^[^。！？!?]{0,16}?(?:即|也就是|就是|是指|指的是|具体为|具体是|分别是|分别为|包括|涵盖|[:：（(])")
+
+
+def spells_out(name: str, sentence: str) -> tuple[bool, bool]:
+    """(the sentence names the scheme and an enumeration follows it, the enumeration is introduced as its
+    parts: 按照“四个一”的模式……即:一套管理班子、一处党建阵地…). A scheme only mentioned (完善“三张清单”) is
+    not spelled out."""
+    norm = normalise(sentence)
+    listed = introduced = False
+    for m in re.finditer(re.escape(name), norm):
+        after = norm[m.end() : m.end() + 160]
+        if len(_ENUMERATION.findall(after)) >= 2:
+            listed = True
+            marker = _SPELLS.search(after)
+            introduced = introduced or bool(marker and len(_ENUMERATION.findall(after[marker.end() :])) >= 2)
+    return listed, introduced
 
 
 def _share(names: list[str], text_norm: str) -> float:
@@ -248,7 +286,7 @@ def features(
     """The signals of one sentence; `doc` (the document's coverage and share of the question's names it never
     mentions, title included) is computed once per document."""
     sn, pn = normalise(sentence), normalise(paragraph)
-    typed = q.kind in ("number", "date", "person", "place", "name")
+    typed = q.kind in TYPED
     ok, near = answer_type(q, sentence) if typed else (False, False)
     restated = sum(len(t) for t in q.terms if len(t) >= 2 and t in sn)
     values = {
@@ -264,6 +302,7 @@ def features(
         "type_ok": float(ok),
         "type_near": float(near),
         "type_missing": float(typed and not ok),
+        "type_other": float(q.kind == "number" and not near and _other_measure(q, sentence)),
         "fused": hit.score,
         "rank": 1.0 / (1 + rank),
         "cosine": max(hit.cosine, 0.0),
