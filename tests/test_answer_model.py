@@ -69,6 +69,7 @@ def test_focus_and_role():
     assert role_of("土岭社区党总支副书记是谁") == ("副书记", "党总支")
     assert role_of("《四海》的导演是谁") == ("导演", "")
     assert role_of("红枫湖片区管委会的主任是谁") == ("主任", "管委会")  # whose role: across 的
+    assert role_of("冬奥会官方电影的主创团队都有谁") == ("", "")  # its members, not a role
     assert role_of("谁是神舟十四号的指令长")[0] == "指令长"  # a bare 长 says nothing
 
 
@@ -156,6 +157,8 @@ def test_figures_must_have_the_asked_unit():
     assert answer_type(people, "报名时间为10月。")[0] is False
     money = _q("技能大赛总奖金多少钱", "number", unit_class="money", focus=["奖金"])
     assert answer_type(money, "本届大赛总奖金为0.3亿美元。") == (True, True)
+    assert answer_type(money, "大赛共收到作品1.6万余件。")[0] is False  # a bare 万 followed by another classifier
+    assert answer_type(people, "志愿者报名2.2万，再创新高。")[0] is True  # a bare 万 may be people
     count = _q(
         "建了多少个网格党支部", "number", unit_class="count", classifier="个", focus=["网格", "党支部"]
     )
@@ -170,6 +173,8 @@ def test_a_person_must_stand_with_the_asked_role():
     assert answer_type(q, "管委会副主任林安海说，改革动力更足了。") == (True, False)  # 副主任 ≠ 主任
     assert answer_type(q, "管委会主任张伟说，改革动力更足了。")[1] is True
     assert answer_type(q, "街道服务中心主任曹书举说，改革动力更足了。")[1] is False  # another body's 主任
+    medal = _q("冬奥会双人滑金牌得主是谁", "person", role="金牌得主", role_owner="双人滑")
+    assert answer_type(medal, "北京冬奥会金牌得主隋文静、韩聪获评年度体育人物。")[1] is True  # a title: no owner
     mayor = _q("2022年谁当选台北市市长", "person", role="市长", role_owner="台北市")
     assert answer_type(mayor, "蒋万安当选市长。")[1] is True  # no other body named before the role
 

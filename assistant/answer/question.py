@@ -229,6 +229,10 @@ def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
 _ASKING = re.compile(r"是谁|谁|哪位|何人|叫啥|叫什么|名字|姓什么|姓啥|[?？!！。\s]+$")
 
 
+# words for a group of people, not an office one of them holds
+_MEMBERS = frozenset({"团队", "阵容", "成员", "名单", "班子", "人员", "队伍", "组合", "嘉宾"})
+
+
 def role_of(question: str) -> tuple[str, str]:
     """(role, owner) of a person question. The role is the last content word once the question words are
     removed; a one-character role keeps the word it ends (指令 + 长 → 指令长: a bare 长 says nothing). The
@@ -240,6 +244,8 @@ def role_of(question: str) -> tuple[str, str]:
     if not content:
         return "", ""
     role = content[-1]
+    if role in _MEMBERS:
+        return "", ""  # 主创团队都有谁 asks for its members: no one holds the role 团队
     written_before = len(content) >= 2 and any(content[-2] + sep + role in norm for sep in ("", "的"))
     owner = content[-2] if written_before else ""
     return role, owner

@@ -45,11 +45,13 @@ FEATURES = (
 
 _NUM = r"(?:\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十两百千万亿]+)"
 _SCALE = r"\s*(?:多|余|近|超)?\s*(?:十|百|千|万|亿|万亿)?\s*"
+# a bare 万/亿 may be money or people (2.2万, 3.5亿), unless a classifier of something else follows (1.6万余件)
+_BARE_SCALE = (
+    r"\s*(?:万|亿)(?!\s*(?:余|多)?\s*(?:[件个项家次起批期场份套台辆吨斤亩株棵头只条篇册部所座块元人名位户]|平方|公里|千米|米))"
+)
 UNIT_PATTERNS = {
-    "money": re.compile(
-        _NUM + _SCALE + r"(?:元|美元|欧元|英镑|日元|港元|港币|卢布|块钱|块)|" + _NUM + r"\s*(?:万|亿)"
-    ),
-    "people": re.compile(_NUM + _SCALE + r"(?:人次|人|名|位|户)|" + _NUM + r"\s*(?:万|亿)(?![元吨斤辆])"),
+    "money": re.compile(_NUM + _SCALE + r"(?:元|美元|欧元|英镑|日元|港元|港币|卢布|块钱|块)|" + _NUM + _BARE_SCALE),
+    "people": re.compile(_NUM + _SCALE + r"(?:人次|人|名|位|户)|" + _NUM + _BARE_SCALE),
     "percent": re.compile(_NUM + r"\s*(?:%|％|‰|成|个百分点)|百分之" + _NUM),
     "ordinal": re.compile(r"第\s*" + _NUM + r"|冠军|亚军|季军|" + _NUM + r"\s*强"),
     "duration": re.compile(_NUM + _SCALE + r"(?:个)?(?:分钟|小时|天|日|周|星期|个月|月|年)|半(?:年|天|小时)"),
@@ -113,6 +115,14 @@ _BODY_END = re.compile(
 )
 
 
+def _another_body(q: Question, before: str) -> bool:
+    """An office written right after a body that is not the asked one (服务中心主任 for 管委会主任). A title
+    (冠军, 金牌得主) is won at an event, which is rarely written just before it: no owner to check."""
+    if not q.role_owner or _TITLE_ROLE.search(q.role):
+        return False
+    return bool(_BODY_END.search(before)) and not name_in(q.role_owner, before[-12:])
+
+
 def _holds_role(q: Question, clause_norm: str) -> bool:
     """The clause names the asked role, not its deputy (主任 ≠ 副主任) and not the same role of another body
     (asked 管委会主任: 服务中心主任 is not it; 当选市长 may be)."""
@@ -120,7 +130,7 @@ def _holds_role(q: Question, clause_norm: str) -> bool:
         before = clause_norm[: m.start()]
         if _as_deputy(q, q.role, before):
             continue
-        if q.role_owner and _BODY_END.search(before) and not name_in(q.role_owner, before[-12:]):
+        if _another_body(q, before):
             continue
         return True
     return False
