@@ -268,6 +268,20 @@ def test_year_conflict():
     assert not year_conflict(day, "1月3日恒指收盘报20145点。")
 
 
+def test_a_document_that_never_names_the_asked_year_tells_of_another_time():
+    from assistant.answer.extractive import year_absent
+    from assistant.retrieval import StoredDocument
+
+    def doc(text, title="龙舟赛报道", date=""):
+        return StoredDocument("d", "d.txt", "d.txt", title, "", date, len(text), "", "txt", 1, lambda _: text)
+
+    q = _q("2022年龙舟赛冠军是谁", "person", years=["2022"])
+    assert year_absent(q, doc("2019年龙舟赛，东岸队夺得冠军。"))
+    assert not year_absent(q, doc("东岸队夺得冠军。", title="2022年龙舟赛报道"))  # the title names it
+    assert not year_absent(q, doc("东岸队夺得冠军。", date="2022-06-03"))  # so does its date
+    assert not year_absent(_q("龙舟赛冠军是谁", "person"), doc("东岸队夺得冠军。"))  # no year asked
+
+
 def test_packaged_model_covers_every_feature_and_gives_probabilities():
     model = load()
     assert set(model.sentence_weights) == set(FEATURES)

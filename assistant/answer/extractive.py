@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from ..lexical import normalise
-from ..retrieval import Hit, Snapshot
+from ..retrieval import Hit, Snapshot, StoredDocument
 from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
@@ -54,11 +54,18 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
         "cov_paragraph": best.feature("cov_paragraph"),
         "cov_document": best.feature("cov_document"),
         "year_conflict": best.feature("year_conflict"),
+        "year_absent_doc": float(year_absent(q, best.hit.doc)),
         "unknown": float(bool(q.unknown)),
         "cosine": max((max(h.cosine, 0.0) for h in hits), default=0.0),
         "fused": best.feature("fused"),
     }
     return np.array([values[f] for f in CONFIDENCE_FEATURES])
+
+
+def year_absent(q: Question, doc: StoredDocument) -> bool:
+    """The question is about a year (2022年…) that the document (its text, title and date) never mentions: it
+    tells of another time."""
+    return bool(q.years) and not any(y in doc.text or y in doc.title or y in doc.date for y in q.years)
 
 
 def select_support(
