@@ -345,3 +345,10 @@ def test_scare_quotes_are_not_unknown_names(assistant):
     q = analyse("街道没权管，安顺市是怎么给街道“撑腰”的？", assistant.snapshot)
     assert q.unknown == []
     assert analyse("青龙山街道“七彩云朵计划”是啥", assistant.snapshot).unknown == ["七彩云朵计划"]
+
+
+def test_compared_names_known_by_their_stem():
+    from assistant.answer.extractive import _compared
+
+    q = _q("乌当区和观山湖区在志愿服务队伍上各是啥情况", "list", entities=["乌当", "观山湖区"])
+    assert _compared(q) == ["乌当", "观山湖区"]  # 乌当 is written 乌当区 before the joiner

@@ -107,6 +107,10 @@ def _each_named_subject(q: Question, ranked: list[Candidate], chosen: list[Candi
     return chosen
 
 
+# a name may be known by its stem (乌当 for 乌当区): the question still writes the place word after it
+_PLACE_WORD = "(?:省|市|县|区|州|镇|乡|村|街道|社区)?"
+
+
 def _compared(q: Question) -> list[str]:
     """Names the question joins with 和/与/跟/及/、/同."""
     names = [e for e in q.entities if not e.isdigit()]
@@ -114,7 +118,7 @@ def _compared(q: Question) -> list[str]:
         (a, b)
         for a in names
         for b in names
-        if re.search(re.escape(a) + "[和与跟及、同]" + re.escape(b), q.norm)
+        if re.search(re.escape(a) + _PLACE_WORD + "[和与跟及、同]" + re.escape(b), q.norm)
     ]
     return list(dict.fromkeys(n for pair in pairs for n in pair))
 
