@@ -255,7 +255,7 @@ def test_a_figure_of_another_measure_in_the_asked_clause_is_marked():
 
 def _features(q, sentence):
     hit = Hit(chunk=None, doc=None, text=sentence, score=1.0, cosine=0.9)  # the signals read only these
-    return features(q, hit, 0, sentence, sentence, (1.0, 0.0))
+    return features(q, hit, 0, sentence, sentence, (1.0, 0.0, 0.0))
 
 
 def test_year_conflict():
@@ -352,3 +352,16 @@ def test_compared_names_known_by_their_stem():
 
     q = _q("乌当区和观山湖区在志愿服务队伍上各是啥情况", "list", entities=["乌当", "观山湖区"])
     assert _compared(q) == ["乌当", "观山湖区"]  # 乌当 is written 乌当区 before the joiner
+
+
+def test_a_document_without_the_questions_rarest_terms_is_marked():
+    from assistant.answer.signals import _document_signals
+
+    q = Question(
+        text="2022年考研报名人数是多少",
+        terms=["考研", "报名", "人数"],
+        weights={"考研": 5.0, "报名": 2.0, "人数": 1.0},
+        kind="number",
+    )
+    assert _document_signals(q, "2022年全国高考报名人数1193万。")[2] == 0.5  # 考研 is what was asked
+    assert _document_signals(q, "2022年考研报名人数474万。")[2] == 0.0

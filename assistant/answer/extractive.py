@@ -42,6 +42,7 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
         "type_other": best.feature("type_other"),
         "typed": float(q.kind in TYPED),
         "ent_missing_doc": best.feature("ent_missing_doc"),
+        "rare_missing_doc": best.feature("rare_missing_doc"),
         "ent_paragraph": best.feature("ent_paragraph"),
         "rare_missing": best.feature("rare_missing"),
         "rare_absent": min((rare_missing(q, normalise(h.text)) for h in hits), default=1.0),

@@ -29,6 +29,7 @@ CONFIDENCE_FEATURES = (
     "type_other",
     "typed",  # a figure/date/person/place/name was asked
     "ent_missing_doc",
+    "rare_missing_doc",
     "ent_paragraph",
     "rare_missing",
     "rare_absent",  # the least share of the question's rarest terms missing from a retrieved chunk

@@ -28,6 +28,7 @@ FEATURES = (
     "ent_sentence",  # share of the question's names (places, units, years, phrases) in the sentence
     "ent_paragraph",
     "ent_missing_doc",  # share of the question's names its document never mentions
+    "rare_missing_doc",  # share of the question's two rarest terms its document never mentions (考研 for 高考)
     "type_ok",  # holds the kind of answer asked (a figure of the asked unit, a date, a new person/place/name)
     "type_near",  # ... in a clause about what is asked
     "type_missing",  # a figure/date/person/place/name was asked and the sentence has none
@@ -285,13 +286,13 @@ def _share(names: list[str], text_norm: str) -> float:
 RARE_TERMS = 3
 
 
-def rare_missing(q: Question, text_norm: str) -> float:
-    rare = sorted((t for t in q.terms if len(t) >= 2), key=lambda t: -q.weights.get(t, 0.0))[:RARE_TERMS]
+def rare_missing(q: Question, text_norm: str, n: int = RARE_TERMS) -> float:
+    rare = sorted((t for t in q.terms if len(t) >= 2), key=lambda t: -q.weights.get(t, 0.0))[:n]
     return sum(t not in text_norm for t in rare) / len(rare) if rare else 0.0
 
 
 def features(
-    q: Question, hit: Hit, rank: int, sentence: str, paragraph: str, doc: tuple[float, float]
+    q: Question, hit: Hit, rank: int, sentence: str, paragraph: str, doc: tuple[float, float, float]
 ) -> np.ndarray:
     """The signals of one sentence; `doc` (the document's coverage and share of the question's names it never
     mentions, title included) is computed once per document."""
@@ -309,6 +310,7 @@ def features(
         "ent_sentence": _share(q.entities, sn),
         "ent_paragraph": _share(q.entities, pn),
         "ent_missing_doc": doc[1],
+        "rare_missing_doc": doc[2],
         "type_ok": float(ok),
         "type_near": float(near),
         "type_missing": float(typed and not ok),
@@ -326,14 +328,19 @@ def features(
     return np.array([values[f] for f in FEATURES], dtype=np.float64)
 
 
-def _document_signals(q: Question, doc_norm: str) -> tuple[float, float]:
-    """(coverage of the question's terms, share of its names never mentioned) of one whole document."""
-    return coverage(q, doc_norm), (1.0 - _share(q.entities, doc_norm)) if q.entities else 0.0
+def _document_signals(q: Question, doc_norm: str) -> tuple[float, float, float]:
+    """(coverage of the question's terms, share of its names never mentioned, share of its two rarest terms
+    never mentioned) of one whole document."""
+    missing_names = (1.0 - _share(q.entities, doc_norm)) if q.entities else 0.0
+    return coverage(q, doc_norm), missing_names, rare_missing(q, doc_norm, DOCUMENT_RARE_TERMS)
+
+
+DOCUMENT_RARE_TERMS = 2
 
 
 def candidates(q: Question, hits: list[Hit], snapshot: Snapshot, min_chars: int = 6) -> list[Candidate]:
     out = []
-    docs: dict[str, tuple[float, float]] = {}
+    docs: dict[str, tuple[float, float, float]] = {}
     for rank, hit in enumerate(hits):
         text = hit.doc["text"]
         if hit.chunk.doc_id not in docs:
