@@ -258,6 +258,21 @@ def _features(q, sentence):
     return features(q, hit, 0, sentence, sentence, (1.0, 0.0, 0.0))
 
 
+def test_a_day_is_asked_by_riqi_a_year_does_not_answer_it():
+    q = _q("那部电影国内上映日期", "date", wants_day=True)
+    assert answer_type(q, "影片于2022年上映。")[0] is False
+    assert answer_type(q, "影片定档12月16日在国内上映。")[0] is True
+    assert answer_type(q, "影片于2022-12-16上映。")[0] is True
+    assert answer_type(_q("那部电影哪年上映", "date"), "影片于2022年上映。")[0] is True
+    assert analyse_kind_day("开幕日期是什么时候") and not analyse_kind_day("什么时候开幕")
+
+
+def analyse_kind_day(question):
+    from assistant.answer.question import _DAY_Q
+
+    return kind_of(question) == "date" and bool(_DAY_Q.search(question))
+
+
 def test_year_conflict():
     q = _q("2021年龙舟赛冠军是谁", "person", years=["2021"])
     assert year_conflict(q, "2022年龙舟赛在河滨公园举行。")

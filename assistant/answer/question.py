@@ -29,6 +29,7 @@ _MEASURE_END = re.compile(
     r"(?:量|率|额|数|价|金|收入|营收|利润|总值|GDP|人口|规模|票房|成绩|分数|得分|比分|点数)\s*[?？]?\s*$",
     re.I,
 )
+_DAY_Q = re.compile(r"日期|哪一?天|几号|几月几")
 _PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人")
 _ROLE = (
     r"(?:长|主任|书记|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
@@ -82,6 +83,7 @@ class Question:
     role_owner: str = ""  # the unit written right before the role (党工委书记 → 党工委)
     years: list[str] = field(default_factory=list)  # years the question names (2022年…)
     head: str = ""  # name questions: the noun asked for (啥包保方案 → 方案); the answer names one of them
+    wants_day: bool = False  # date questions asking for a day (日期, 哪天, 几号), not a year or a month
     defined: str = ""  # define questions: the scheme whose parts are asked (“四个一”具体指什么 → 四个一)
     entities: list[str] = field(default_factory=list)  # names the answer must be about (places, units, years)
     unknown: list[str] = field(default_factory=list)  # names the corpus never mentions
@@ -302,6 +304,7 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
         role_owner=role_owner,
         head=head_of(question) if kind == "name" else "",
         defined=defined,
+        wants_day=kind == "date" and bool(_DAY_Q.search(question)),
         years=list(dict.fromkeys(_YEAR.findall(question))),
         entities=entities_of(question, snapshot),
         unknown=unknown_entities(question, snapshot),

@@ -62,6 +62,11 @@ _DATE = re.compile(
     r"\d{4}\s*年|\d{1,2}\s*月\s*\d{0,2}|\d{1,2}\s*日|\d{4}[-./]\d{1,2}|[一二三四五六七八九十]+月|"
     r"[上中下]旬|年初|年底|年末|春节|元旦"
 )
+# a date precise to the day (12月16日, 2022-12-16, 十二月十六日, 16日): what 日期/哪天/几号 asks for
+_DAY_DATE = re.compile(
+    r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-./]\d{1,2}[-./]\d{1,2}|[一二三四五六七八九十]+月[一二三四五六七八九十]+[日号]|"
+    r"(?<![\d月])\d{1,2}\s*[日号]"
+)
 _CLAUSE = re.compile(r"[，,；;：:。！？!?]")
 _END_PUNCT = re.compile(r"[。！？!?…；;”」』]\s*$")
 _ENTITY_TAGS = {
@@ -237,7 +242,7 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
         hits = [
             c
             for c in clauses(sentence)
-            if any(not _inside_question(q, m.group(0)) for m in _DATE.finditer(c))
+            if any(not _inside_question(q, m.group(0)) for m in (_DAY_DATE if q.wants_day else _DATE).finditer(c))
         ]
     elif q.kind in _ENTITY_TAGS:
         novel = _novel_entities(q, sentence)
