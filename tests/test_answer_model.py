@@ -20,8 +20,8 @@ from assistant.answer.question import (
 )
 from assistant.answer.signals import FEATURES, answer_type, features, spells_out, year_conflict
 from assistant.errors import AssistantError
-from assistant.retrieval import Hit
 from assistant.evaluation import parse_item
+from assistant.retrieval import Hit
 from assistant.spelling import SpellingIndex
 
 
@@ -157,7 +157,9 @@ def test_figures_must_have_the_asked_unit():
     assert answer_type(people, "报名时间为10月。")[0] is False
     money = _q("技能大赛总奖金多少钱", "number", unit_class="money", focus=["奖金"])
     assert answer_type(money, "本届大赛总奖金为0.3亿美元。") == (True, True)
-    assert answer_type(money, "大赛共收到作品1.6万余件。")[0] is False  # a bare 万 followed by another classifier
+    assert (
+        answer_type(money, "大赛共收到作品1.6万余件。")[0] is False
+    )  # a bare 万 followed by another classifier
     assert answer_type(people, "志愿者报名2.2万，再创新高。")[0] is True  # a bare 万 may be people
     count = _q(
         "建了多少个网格党支部", "number", unit_class="count", classifier="个", focus=["网格", "党支部"]
@@ -174,7 +176,9 @@ def test_a_person_must_stand_with_the_asked_role():
     assert answer_type(q, "管委会主任张伟说，改革动力更足了。")[1] is True
     assert answer_type(q, "街道服务中心主任曹书举说，改革动力更足了。")[1] is False  # another body's 主任
     medal = _q("冬奥会双人滑金牌得主是谁", "person", role="金牌得主", role_owner="双人滑")
-    assert answer_type(medal, "北京冬奥会金牌得主隋文静、韩聪获评年度体育人物。")[1] is True  # a title: no owner
+    assert (
+        answer_type(medal, "北京冬奥会金牌得主隋文静、韩聪获评年度体育人物。")[1] is True
+    )  # a title: no owner
     mayor = _q("2022年谁当选台北市市长", "person", role="市长", role_owner="台北市")
     assert answer_type(mayor, "蒋万安当选市长。")[1] is True  # no other body named before the role
 
@@ -348,7 +352,16 @@ def test_a_refusal_names_each_document_once():
 
     def cite(n, title):
         return Citation(
-            n=n, doc_id=title, title=title, source="", chunk_id="", text="x", quote="x", start=0, end=1, score=1.0
+            n=n,
+            doc_id=title,
+            title=title,
+            source="",
+            chunk_id="",
+            text="x",
+            quote="x",
+            start=0,
+            end=1,
+            score=1.0,
         )
 
     note = nearest_passages_note([cite(1, "甲"), cite(2, "乙"), cite(3, "甲")])

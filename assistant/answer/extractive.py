@@ -22,7 +22,6 @@ from .question import TYPED, Question, analyse, coverage, name_in
 from .signals import ASKED_UNIT, Candidate, answer_type, candidates, names_unit, rare_missing
 
 
-
 def rank(q: Question, cands: list[Candidate], model: AnswerModel) -> list[Candidate]:
     for c in cands:
         c.score = model.sentence_score(c.x)

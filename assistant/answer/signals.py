@@ -47,11 +47,11 @@ FEATURES = (
 _NUM = r"(?:\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十两百千万亿]+)"
 _SCALE = r"\s*(?:多|余|近|超)?\s*(?:十|百|千|万|亿|万亿)?\s*"
 # a bare 万/亿 may be money or people (2.2万, 3.5亿), unless a classifier of something else follows (1.6万余件)
-_BARE_SCALE = (
-    r"\s*(?:万|亿)(?!\s*(?:余|多)?\s*(?:[件个项家次起批期场份套台辆吨斤亩株棵头只条篇册部所座块元人名位户]|平方|公里|千米|米))"
-)
+_BARE_SCALE = r"\s*(?:万|亿)(?!\s*(?:余|多)?\s*(?:[件个项家次起批期场份套台辆吨斤亩株棵头只条篇册部所座块元人名位户]|平方|公里|千米|米))"
 UNIT_PATTERNS = {
-    "money": re.compile(_NUM + _SCALE + r"(?:元|美元|欧元|英镑|日元|港元|港币|卢布|块钱|块)|" + _NUM + _BARE_SCALE),
+    "money": re.compile(
+        _NUM + _SCALE + r"(?:元|美元|欧元|英镑|日元|港元|港币|卢布|块钱|块)|" + _NUM + _BARE_SCALE
+    ),
     "people": re.compile(_NUM + _SCALE + r"(?:人次|人|名|位|户)|" + _NUM + _BARE_SCALE),
     "percent": re.compile(_NUM + r"\s*(?:%|％|‰|成|个百分点)|百分之" + _NUM),
     "ordinal": re.compile(r"第\s*" + _NUM + r"|冠军|亚军|季军|" + _NUM + r"\s*强"),
@@ -242,7 +242,9 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
         hits = [
             c
             for c in clauses(sentence)
-            if any(not _inside_question(q, m.group(0)) for m in (_DAY_DATE if q.wants_day else _DATE).finditer(c))
+            if any(
+                not _inside_question(q, m.group(0)) for m in (_DAY_DATE if q.wants_day else _DATE).finditer(c)
+            )
         ]
     elif q.kind in _ENTITY_TAGS:
         novel = _novel_entities(q, sentence)
@@ -266,7 +268,9 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
 
 _ENUMERATION = re.compile(r"[、；;]|[一二三四五六七八九十]是")
 # between a scheme's name and its parts: 即、是指、分别是、包括, a colon, or an opening bracket
-_SPELLS = re.compile(r"^[^。！？!?]{0,16}?(?:即|也就是|就是|是指|指的是|具体为|具体是|分别是|分别为|包括|涵盖|[:：（(])")
+_SPELLS = re.compile(
+    r"^[^。！？!?]{0,16}?(?:即|也就是|就是|是指|指的是|具体为|具体是|分别是|分别为|包括|涵盖|[:：（(])"
+)
 
 
 def spells_out(name: str, sentence: str) -> tuple[bool, bool]:
