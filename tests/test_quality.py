@@ -23,8 +23,8 @@ def test_floors(report):
     assert o["citation_valid"] == 1.0
     assert o["evidence_recall"] >= 0.80
     assert o["citations_per_answer"] <= 3.0
-    assert o["answer_hit"] >= 0.80
-    assert o["refusal_recall"] >= 0.66
+    assert o["answer_hit"] >= 0.85
+    assert o["refusal_recall"] >= 0.80
     assert o["false_refusal"] <= 0.10
 
 
@@ -32,8 +32,8 @@ def test_natural_phrasing_floors(assistant):
     o = evaluate(assistant, NATURAL_DEV, top_k=5)["overall"]
     print(o)
     assert o["citation_valid"] == 1.0
-    assert o["answer_hit"] >= 0.75
-    assert o["refusal_recall"] >= 0.7
+    assert o["answer_hit"] >= 0.80
+    assert o["refusal_recall"] >= 0.85
     assert o["false_refusal"] <= 0.10
 
 
@@ -56,18 +56,18 @@ def _oof(cases):
 
 def test_out_of_fold_floors_on_the_seed_sets(seed_cases):
     oof = _oof(seed_cases)
-    assert oof["dev"]["answer_hit"] >= 0.75 and oof["dev"]["false_refusal"] <= 0.15
-    assert oof["natural"]["answer_hit"] >= 0.60 and oof["natural"]["refusal_recall"] >= 0.5
+    assert oof["dev"]["answer_hit"] >= 0.80 and oof["dev"]["false_refusal"] <= 0.10
+    assert oof["natural"]["answer_hit"] >= 0.75 and oof["natural"]["refusal_recall"] >= 0.75
 
 
 @requires_news
 def test_out_of_fold_floors_with_the_news_set(seed_cases, news_assistant):
     cases = seed_cases + fitting.collect(news_assistant, load_gold(NEWS_DIR / "qa.jsonl"), "news")
     oof = _oof(cases)
-    assert oof["dev"]["answer_hit"] >= 0.75 and oof["dev"]["false_refusal"] <= 0.15
-    assert oof["natural"]["answer_hit"] >= 0.72 and oof["natural"]["refusal_recall"] >= 0.6
+    assert oof["dev"]["answer_hit"] >= 0.85 and oof["dev"]["false_refusal"] <= 0.10
+    assert oof["natural"]["answer_hit"] >= 0.80 and oof["natural"]["refusal_recall"] >= 0.75
     assert oof["news"]["answer_hit"] >= 0.85 and oof["news"]["false_refusal"] <= 0.10  # BM25 baseline: 0.65
-    assert oof["news"]["refusal_recall"] >= 0.25
+    assert oof["news"]["refusal_recall"] >= 0.35
 
 
 @requires_news
