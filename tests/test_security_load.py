@@ -74,9 +74,16 @@ def gated(writable_dirs):
         embedder.release.set()
 
 
-def test_long_job_plus_50_small_uploads_plus_asks(gated):
+@pytest.fixture
+def client(gated):
+    """A client of the gated server, closed after the test (an unclosed one left its sockets to whichever test
+    next collected garbage: a ResourceWarning in tests/test_service.py)."""
+    with httpx.Client(base_url=gated[0], timeout=120) as c:
+        yield c
+
+
+def test_long_job_plus_50_small_uploads_plus_asks(gated, client):
     url, embedder = gated
-    client = httpx.Client(base_url=url, timeout=120)
     before = {d["doc_id"] for d in client.get("/api/documents").json()["documents"]}
     started = time.monotonic()
     assert client.post("/api/ask", json={"question": "哪个社区推行了碧·有服务？"}).status_code == 200
@@ -147,9 +154,8 @@ def test_long_job_plus_50_small_uploads_plus_asks(gated):
     assert after == before | set(added[1:]) | {job["doc_id"]}
 
 
-def test_full_job_queue_is_a_429_with_retry_after(gated):
-    url, embedder = gated
-    client = httpx.Client(base_url=url, timeout=120)
+def test_full_job_queue_is_a_429_with_retry_after(gated, client):
+    embedder = gated[1]
     first = client.post("/api/documents", files={"file": ("报告一.txt", long_document(60))})
     assert first.status_code == 202
     assert embedder.entered.wait(120)
