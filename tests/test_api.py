@@ -723,6 +723,7 @@ def test_job_interrupted_by_a_crash_is_finished_after_restart(writable_dirs):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        proc.stdout.close()
 
     # after the crash mid-embedding: the embedding runs before the write lock and before the file is written
     # (issue 12), so neither corpus/ nor the index has any of it; the saved upload is all there is
@@ -753,6 +754,7 @@ def test_job_interrupted_by_a_crash_is_finished_after_restart(writable_dirs):
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        proc.stdout.close()
     assert not list((index_dir / "jobs").glob("*.upload"))
 
 

@@ -387,6 +387,7 @@ def test_serve_with_two_workers_answers_and_sees_every_write(base_index, tmp_pat
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
+        proc.stdout.close()
 
 
 def test_llm_mode_with_chroma_unreachable_answers_from_keywords_with_the_warning(base_index, tmp_path):
