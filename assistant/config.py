@@ -73,14 +73,18 @@ class Settings(BaseSettings):
     sync_upload_max_chunks: int = 40
 
     # hardening (issue 12): upload and job back-pressure, request origins, auth rate limits, timeouts
-    upload_concurrency: int = Field(2, ge=1)  # uploads parsed/embedded at once; the rest wait, off the threads
+    # uploads parsed/embedded at once; the rest wait, off the threads
+    upload_concurrency: int = Field(2, ge=1)
     upload_queue: int = Field(16, ge=0)  # uploads allowed to wait for a slot; beyond that a 429
     upload_wait_s: float = Field(60.0, gt=0)  # longest wait for a slot before a 429
     jobs_max_queued: int = Field(8, ge=1)  # background jobs queued or running; beyond that a 429
     jobs_max_mb: float = Field(200, gt=0)  # upload bytes parked in index/jobs/ for queued jobs
-    allowed_hosts: Annotated[list[str], NoDecode] = []  # Host names accepted besides loopback and the bind address
-    allowed_origins: Annotated[list[str], NoDecode] = []  # other origins allowed to POST/DELETE (e.g. https://portal)
-    auth_max_failures: int = Field(10, ge=1)  # failed key/login attempts per client within auth_window_s → 429
+    # Host names accepted besides loopback and the bind address
+    allowed_hosts: Annotated[list[str], NoDecode] = []
+    # other origins allowed to POST/DELETE (e.g. https://portal)
+    allowed_origins: Annotated[list[str], NoDecode] = []
+    # failed key/login attempts per client within auth_window_s → 429
+    auth_max_failures: int = Field(10, ge=1)
     auth_window_s: float = Field(60.0, gt=0)
     body_timeout_s: float = Field(60.0, gt=0)  # deadline for reading a whole request body (408)
     header_timeout_s: float = Field(10.0, gt=0)  # deadline for a request's headers (slow clients dropped)
