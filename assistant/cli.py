@@ -142,6 +142,8 @@ def ask(ctx, question, top_k, as_json):
 
     示例：assistant ask "青龙山街道是哪一天挂牌成立的？"
     """
+    from .sources import references_block
+
     assistant = _assistant(ctx)
     if as_json:
         _echo_json(assistant.ask(question, top_k=top_k).to_dict())
@@ -155,10 +157,8 @@ def ask(ctx, question, top_k, as_json):
     click.echo()
     if result.warning:
         click.echo(f"注意：{result.warning}", err=True)
-    if result.citations:
-        click.echo("\n参考资料：")
-        for c in result.citations:
-            click.echo(f"[{c.n}] 《{c.title}》（{c.source}，第 {c.start}–{c.end} 字）\n    “{c.quote}”")
+    if result.citations:  # each source named as the chat names it: title, place, date
+        click.echo("\n" + references_block(result.citations, assistant.snapshot.documents))
 
 
 @main.command()

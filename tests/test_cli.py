@@ -1,6 +1,7 @@
 """The real console script: contract objects with --json, Chinese errors and non-zero exits on bad input."""
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -30,7 +31,14 @@ def test_ask_json_is_the_api_object(shared_dirs):
 
 def test_ask_plain_prints_answer_and_sources(shared_dirs):
     result = run(["ask", "哪个社区推行了碧·有服务？"], shared_dirs)
-    assert result.returncode == 0 and "碧海社区" in result.stdout and "参考资料" in result.stdout
+    assert result.returncode == 0 and "碧海社区" in result.stdout
+    # sources named as the chat names them (sources.references_block): title, place, never the stored file name
+    answer, sep, refs = result.stdout.rstrip("\n").partition("\n\n参考资料：\n")
+    assert sep and "[1]" in answer, result.stdout
+    assert all(
+        re.match(r"\[\d+\] 《[^》]+》（(贵州省|湖南省)[^）]*）：“", line) for line in refs.split("\n")
+    ), refs
+    assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", result.stdout)
 
 
 def test_search_and_docs_list(shared_dirs):

@@ -35,7 +35,6 @@ from assistant.chunking import split_sentences
 from assistant.errors import AssistantError
 from assistant.http.app import create_app
 from assistant.lexical import named_units, normalise
-from assistant.sources import is_machine_name, readable_file, source_label
 
 # Floors enforced out-of-fold on the dev topics. The bars are recall 0.85, items 25, overlap 0.35; recall
 # and overlap are enforced a little below what the current features reach out-of-fold (0.744 and 0.433; see the
@@ -218,23 +217,6 @@ def test_json_shape_parts_and_readable_sources(dev_packs):
     assert any(r["date"] and r["date"] in r["label"] for r in data["references"]) or all(
         not r["date"] for r in data["references"]
     )
-
-
-def test_readable_source_helper():
-    assert is_machine_name("002_e3e3c721f5a2a88d.txt") and is_machine_name("e3e3c721f5a2a88d0a1b.pdf")
-    assert not is_machine_name("观山湖区打造特色党建品牌综述.md")
-    doc = {
-        "title": "标题",
-        "region": "湖南省长沙市",
-        "date": "2022-02-11",
-        "source": "004_d70784d2eddda7ba.txt",
-    }
-    assert source_label(doc) == "《标题》（湖南省长沙市，2022-02-11）"
-    assert (
-        source_label({"title": "", "source": "004_d70784d2eddda7ba.txt", "file": "报告.docx"}) == "报告.docx"
-    )
-    assert source_label({"source": "004_d70784d2eddda7ba.txt"}) == "未命名文档"
-    assert readable_file({"source": "通知.pdf", "file": "abc.pdf"}) == "通知.pdf"
 
 
 def test_multi_topic_pack_has_one_part_per_topic_and_each_item_once(assistant):

@@ -17,6 +17,7 @@ from assistant.http.app import create_app
 from assistant.service import Assistant
 
 QUESTION = "哪个社区推行了碧·有服务？"
+HASH_NAME = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
 MODEL = "policy-assistant"
 
 
@@ -39,13 +40,17 @@ def split_answer(content: str) -> tuple[str, list[str]]:
     return answer, refs.split("\n")
 
 
-def assert_cited_reply(content: str, citations: list[dict]) -> None:
+def assert_cited_reply(content: str, citations: list[dict], assistant: Assistant) -> None:
+    """Markers of the given citations, and one 参考资料 line each naming the source as the chat does: title,
+    place and date, never the stored file name (000_67bc69122a840741.txt)."""
     answer, refs = split_answer(content)
     markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer)}
     assert markers and markers <= {c["n"] for c in citations}
     assert len(refs) == len(citations)
     for line, c in zip(refs, citations):
-        assert line.startswith(f"[{c['n']}] 《{c['title']}》") and c["quote"] in line
+        doc = assistant.document(c["doc_id"])
+        assert line.startswith(f"[{c['n']}] 《{c['title']}》（{doc.region}") and c["quote"] in line
+    assert not HASH_NAME.search(content), content
 
 
 def history_messages(first_question: str) -> list[dict]:
@@ -68,7 +73,7 @@ def test_models(client):
     assert err.value.code == "model_not_found"
 
 
-def test_completion_carries_markers_references_and_citations(client, base_url):
+def test_completion_carries_markers_references_and_citations(client, base_url, assistant):
     resp = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": QUESTION}])
     assert resp.object == "chat.completion" and resp.model == MODEL
     choice = resp.choices[0]
@@ -76,7 +81,7 @@ def test_completion_carries_markers_references_and_citations(client, base_url):
     content = choice.message.content
     citations = resp.model_extra["citations"]
     assert "碧海社区" in content and resp.model_extra["grounded"] is True
-    assert_cited_reply(content, citations)
+    assert_cited_reply(content, citations, assistant)
     assert resp.usage.completion_tokens == len(content)
     # the same answer and citations as POST /api/ask
     ask = httpx.post(f"{base_url}/api/ask", json={"question": QUESTION}, timeout=60).json()
@@ -84,7 +89,7 @@ def test_completion_carries_markers_references_and_citations(client, base_url):
     assert content.startswith(ask["answer"] + "\n\n参考资料：")
 
 
-def test_stream_matches_the_plain_completion(client):
+def test_stream_matches_the_plain_completion(client, assistant):
     messages = [{"role": "user", "content": QUESTION}]
     plain = client.chat.completions.create(model=MODEL, messages=messages).choices[0].message.content
     chunks = list(
@@ -98,7 +103,7 @@ def test_stream_matches_the_plain_completion(client):
     assert text == plain
     finals = [c for c in chunks if c.choices and c.choices[0].finish_reason]
     assert len(finals) == 1 and finals[0].choices[0].finish_reason == "stop"
-    assert_cited_reply(text, finals[0].model_extra["citations"])
+    assert_cited_reply(text, finals[0].model_extra["citations"], assistant)
     assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == len(text)
     assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) > 2  # really streamed
 

@@ -112,10 +112,19 @@ def test_source_panel_names_the_document_readably_and_marks_the_quote():
 
 def test_copied_references_name_sources_as_the_chat_does():
     from assistant.answer.citations import Citation
+    from assistant.retrieval import DocumentTexts, StoredDocument
 
-    cite = Citation(1, "d", "标题甲", "001_0123456789abcdef.txt", "d:0", "引文一。", "引文一。", 0, 4, 0.5)
+    cite = Citation(
+        n=1, doc_id="d", title="标题甲", source="001_0123456789abcdef.txt", chunk_id="d:0", text="引文一。",
+        quote="引文一。", start=0, end=4, score=0.5,
+    )  # fmt: skip
+    doc = StoredDocument(
+        "d", "001_0123456789abcdef.txt", "001_0123456789abcdef.txt", "标题甲", "贵州省安顺市", "2022-02-11", 4,
+        "2026-01-01T00:00:00+0800", "", 1, texts=DocumentTexts.held({"d": "引文一。"}),
+    )  # fmt: skip
     result = Answer(answer="答案[1]。", citations=[cite], grounded=True)
-    places = {"d": {"region": "贵州省安顺市", "date": "2022-02-11"}}
-    copied = chat._finished_turn(result, "问题", places)["copy"]
-    assert copied == "答案[1]。\n参考资料：\n[1] 《标题甲》（贵州省安顺市，2022-02-11）：“引文一。”"
-    assert not HASH_NAME.search(copied)
+    turn = chat._finished_turn(result, "问题", {"d": doc})
+    # the same text as /v1's answer and `assistant ask` (sources.with_references)
+    assert turn["copy"] == "答案[1]。\n\n参考资料：\n[1] 《标题甲》（贵州省安顺市，2022-02-11）：“引文一。”"
+    assert not HASH_NAME.search(turn["copy"])
+    assert turn["citations"][0]["region"] == "贵州省安顺市" and "text" not in turn["citations"][0]

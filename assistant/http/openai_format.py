@@ -1,8 +1,9 @@
 """OpenAI's shapes for /v1: request and response models, one answer formatted as a chat.completion or a
 stream of chat.completion.chunk events, and the checks and encoding of /v1/embeddings.
 
-The answer text is the cited answer with its [n] markers followed by a 参考资料 list, so a client that only
-shows `content` still shows the sources; the non-stream response also carries the structured `citations`.
+The answer text is the cited answer with its [n] markers followed by a 参考资料 list naming each source by title,
+place and date (`sources.references_block`), so a client that only shows `content` still shows the sources; the
+non-stream response also carries the structured `citations`.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sse_starlette import ServerSentEvent
 
-from ..answer.citations import Answer, references_block
+from ..answer.citations import Answer
 from ..errors import AssistantError
 from ..service import check_unicode
+from ..sources import references_block, with_references
 from .errors import error_body
 from .schemas import CitationOut, TopK
 from .streaming import stream_items
@@ -129,19 +131,15 @@ def model_card() -> dict:
     return {"id": MODEL, "object": "model", "created": MODEL_CREATED, "owned_by": "政策问答助手"}
 
 
-def answer_text(answer: Answer) -> str:
-    """The answer with its [n] markers, then the 参考资料 list (blank line between)."""
-    block = references_block(answer.citations)
-    return f"{answer.answer}\n{block}" if block else answer.answer
-
-
 class Reply:
-    """Formats one answer as OpenAI's chat.completion or as a stream of chat.completion.chunk events."""
+    """Formats one answer as OpenAI's chat.completion or as a stream of chat.completion.chunk events.
+    `documents` (doc_id → `StoredDocument`) name the cited sources in the 参考资料 list."""
 
-    def __init__(self, prompt_chars: int):
+    def __init__(self, prompt_chars: int, documents: Mapping):
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
         self.prompt_chars = prompt_chars
+        self.documents = documents
 
     def usage(self, completion_chars: int) -> dict:
         return {
@@ -157,7 +155,7 @@ class Reply:
         return out
 
     def completion(self, answer: Answer) -> dict:
-        text = answer_text(answer)
+        text = with_references(answer.answer, answer.citations, self.documents)
         return {
             "id": self.id,
             "object": "chat.completion",
@@ -196,10 +194,10 @@ class Reply:
                 body = error_body("/v1", item.status if item.status >= 400 else 500, item.message)
                 yield ServerSentEvent(json.dumps(body, ensure_ascii=False))  # the stream ends after an error
             elif isinstance(item, Answer):
-                block = references_block(item.citations)
+                block = references_block(item.citations, self.documents)
                 if block:
-                    yield self.chunk({"content": "\n" + block})
-                    sent += 1 + len(block)
+                    yield self.chunk({"content": "\n\n" + block})
+                    sent += 2 + len(block)
                 yield self.chunk({}, "stop", **self.extensions(item))
                 if include_usage:
                     data = {

@@ -4,14 +4,15 @@ references open the source panel, example questions the index can answer are off
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import gradio as gr
 
-from ..answer.citations import Answer, neutralize_links
+from ..answer.citations import Answer
 from ..errors import INTERNAL_ERROR
 from ..service import MAX_QUESTION_CHARS, Assistant
-from ..sources import source_label
+from ..sources import cited_document, with_references
 from .answer_html import render_chat, render_examples, render_source
 from .common import UiContext, View, line_input, static_js, user_message
 
@@ -140,7 +141,7 @@ def _ask_stream(assistant: Assistant, view: ChatView, text, history_turns: list[
     try:
         for piece in assistant.ask_stream(question, history=history):
             if isinstance(piece, Answer):
-                turn.update(_finished_turn(piece, question, _places_and_dates(assistant)))
+                turn.update(_finished_turn(piece, question, _documents(assistant)))
             else:
                 turn["answer"] += piece
                 # pieces that arrive together are shown together: at most ~20 re-renders a second
@@ -154,21 +155,24 @@ def _ask_stream(assistant: Assistant, view: ChatView, text, history_turns: list[
     yield {view.chat: render_chat(turns), view.turns: turns, view.send: gr.update(interactive=True)}
 
 
-def _places_and_dates(assistant: Assistant) -> dict[str, dict]:
-    """doc_id → {"region", "date"}: what a reference shows besides its title (never the stored file name)."""
+def _documents(assistant: Assistant) -> Mapping:
+    """doc_id → `StoredDocument`: what names a reference besides its title (place, date; never the stored file
+    name); empty when the snapshot is unavailable (references then show their titles only)."""
     try:
-        docs = assistant.snapshot.documents
+        return assistant.snapshot.documents
     except Exception:
         log.exception("snapshot unavailable")
         return {}
-    return {doc_id: {"region": d.region or "", "date": d.date or ""} for doc_id, d in docs.items()}
 
 
-def _finished_turn(result: Answer, question: str, places: dict[str, dict] | None = None) -> dict:
-    citations = [c.to_dict() for c in result.citations]
-    for c in citations:
-        c.pop("text", None)  # the whole chunk is not displayed; keep the session state small
-        c.update((places or {}).get(c["doc_id"], {}))
+def _finished_turn(result: Answer, question: str, documents: Mapping) -> dict:
+    citations = []
+    for c in result.citations:
+        named = cited_document(c, documents)
+        # the whole chunk (`text`) is not displayed; keep the session state small
+        citations.append(
+            {k: v for k, v in c.to_dict().items() if k != "text"} | {k: named[k] for k in ("region", "date")}
+        )
     return {
         "state": "done",
         "answer": result.answer,
@@ -181,17 +185,9 @@ def _finished_turn(result: Answer, question: str, places: dict[str, dict] | None
         "understood": result.query
         if result.mode == "llm" and result.query and result.query != question
         else "",
-        "copy": _copy_text(result.answer, citations),
+        # 答案 + 参考资料 as the copy button puts them on the clipboard, the same text as /v1's answer
+        "copy": with_references(result.answer, result.citations, documents),
     }
-
-
-def _copy_text(answer: str, citations: list[dict]) -> str:
-    """答案 + 参考资料 as the copy button puts them on the clipboard: each source named as the chat names it
-    (《标题》（地区，日期）, never the stored file name), link syntax neutralised as in /v1's 参考资料."""
-    if not citations:
-        return answer
-    lines = [neutralize_links(f"[{c['n']}] {source_label(c)}：“{c['quote']}”") for c in citations]
-    return "\n".join([answer, "参考资料：", *lines])
 
 
 def _history(turns: list[dict]) -> list[dict]:

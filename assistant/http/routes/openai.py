@@ -5,6 +5,8 @@ in OpenAI's {"error": {...}} shape come from `http.errors` (by path)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
@@ -103,16 +105,21 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, assist
     messages = [m.model_dump() for m in body.messages]
     question, history = chat_turns(messages)
     note_question(request, question)
-    reply = Reply(
-        prompt_chars=sum(len(m["content"] or "") if isinstance(m["content"], str) else 0 for m in messages)
-    )
+    prompt_chars = sum(len(m["content"] or "") if isinstance(m["content"], str) else 0 for m in messages)
     if body.stream:
         pieces = assistant.ask_stream(question, top_k=body.top_k, history=history)
         first = await first_item(pieces)  # validation errors become a 4xx here, before any byte is sent
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        reply = Reply(prompt_chars, await _documents(assistant))
         return EventSourceResponse(reply.chunks(pieces, first, include_usage), ping=15)
     answer = await run_in_threadpool(assistant.ask, question, body.top_k, history)
-    return UnicodeJSONResponse(reply.completion(answer))
+    return UnicodeJSONResponse(Reply(prompt_chars, await _documents(assistant)).completion(answer))
+
+
+async def _documents(assistant) -> Mapping:
+    """The documents an answer's 参考资料 names (title, place, date), read after its retrieval and off the event
+    loop (the snapshot asks the database whether it is current)."""
+    return await run_in_threadpool(lambda: assistant.snapshot.documents)
 
 
 @router.post("/embeddings", response_model=EmbeddingList, summary="文本向量（OpenAI 兼容，本机嵌入模型）")
