@@ -80,6 +80,7 @@ class Tuning:
     passage_sentences: int = 1  # an item is its sentence and the next ones of its paragraph, up to this many
     passage_max_chars: int = 260
     thread_sentences: int = 2  # … and the next ones that still name the topic, up to this many in all
+    join_max_chars: int = 400  # an item another candidate overlaps grows to their union, up to this length
     weights: tuple[float, ...] = tuple(cw.WEIGHTS.get(f, 0.0) for f in FEATURES)
     threshold: float = cw.THRESHOLD
 
@@ -878,36 +879,70 @@ class _Scored:
     topic: str
     span: tuple[int, int] = (0, 0)
     sentences: list[tuple[int, int]] = field(default_factory=list)
+    members: list[int] = field(default_factory=list)  # candidate rows (TopicFeatures order) this item holds
 
 
 def select(
-    features: TopicFeatures, weights: Iterable[float], threshold: float, max_items: int
+    features: TopicFeatures,
+    weights: Iterable[float],
+    threshold: float,
+    max_items: int,
+    join_max_chars: int | None = None,
 ) -> list[_Scored]:
-    """The best non-overlapping item spans, at most `max_items`, best first, down to `threshold` below the
-    topic's best score (a gap, so it means the same for topics whose scores sit higher or lower). An item that
-    repeats one already taken (the same report in another document) is skipped, so its slot goes to new
-    material."""
+    """The best items, at most `max_items`, best first, down to `threshold` below the topic's best score (a gap,
+    so it means the same for topics whose scores sit higher or lower).
+
+    A candidate overlapping an item already taken (the next sentences of the same paragraph, seeded by another
+    unit) extends that item to their union when it stays within the paragraph and `join_max_chars`, so what it
+    adds is kept as one excerpt instead of being dropped; it takes no slot of its own. A candidate that repeats
+    an item already taken (the same report in another document) is skipped, so its slot goes to new material."""
     if not features.units:
         return []
+    join_max_chars = TUNING.join_max_chars if join_max_chars is None else join_max_chars
     scores = features.matrix @ np.asarray(tuple(weights), dtype=float)
     floor = float(scores.max()) - threshold
-    taken: dict[str, list[tuple[int, int]]] = {}
-    taken_texts: list[str] = []
     out: list[_Scored] = []
     for i in np.argsort(-scores, kind="stable"):
-        if scores[i] < floor or len(out) >= max_items:
+        if scores[i] < floor:
             break
         unit = features.units[i]
         s, e = features.spans[i]
-        if any(s < te and ts < e for ts, te in taken.get(unit.doc_id, ())):
+        taken = next(
+            (o for o in out if o.unit.doc_id == unit.doc_id and s < o.span[1] and o.span[0] < e), None
+        )
+        if taken is not None:
+            _join(taken, features, int(i), join_max_chars)
             continue
+        if len(out) >= max_items:
+            continue  # full: later candidates may still extend an item
         text = features.texts[i] if features.texts else ""
-        if text and any(near_duplicate(text, t) for t in taken_texts):
+        if text and any(near_duplicate(text, features.texts[m]) for o in out for m in o.members):
             continue
-        taken.setdefault(unit.doc_id, []).append((s, e))
-        taken_texts.append(text)
-        out.append(_Scored(unit, float(scores[i]), features.topic, (s, e), features.sentences[i]))
+        out.append(
+            _Scored(unit, float(scores[i]), features.topic, (s, e), list(features.sentences[i]), [int(i)])
+        )
     return out
+
+
+def _join(item: _Scored, features: TopicFeatures, i: int, max_chars: int) -> None:
+    """Candidate i overlaps `item`: the item grows to their union when both lie in one paragraph and the union
+    is at most `max_chars`; it then cites the sentences of both, in reading order. `members` lists the
+    candidates the item holds whole."""
+    s, e = features.spans[i]
+    start, end = min(s, item.span[0]), max(e, item.span[1])
+    if features.units[i].para != item.unit.para or end - start > max_chars:
+        return
+    if item.span[0] <= s and e <= item.span[1]:
+        item.members.append(i)  # already held whole
+        return
+    kept: list[tuple[int, int]] = []
+    for a, b in sorted({*map(tuple, item.sentences), *map(tuple, features.sentences[i])}):
+        if kept and a < kept[-1][1]:  # one sentence holding another (an item trimmed at a connective)
+            kept[-1] = (min(a, kept[-1][0]), max(b, kept[-1][1]))
+            continue
+        kept.append((a, b))
+    item.span, item.sentences = (start, end), kept
+    item.members.append(i)
 
 
 def score_topic(
@@ -921,7 +956,9 @@ def score_topic(
 ) -> list[_Scored]:
     """The topic's items: best first, non-overlapping, at most `max_items` (default `tuning.max_items`)."""
     features = topic_features(topic, snapshot, store, embedder, fusion, tuning)
-    return select(features, tuning.weights, tuning.threshold, max_items or tuning.max_items)
+    return select(
+        features, tuning.weights, tuning.threshold, max_items or tuning.max_items, tuning.join_max_chars
+    )
 
 
 def build(

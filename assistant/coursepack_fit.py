@@ -184,26 +184,15 @@ def cache_topics(topics: list[dict], assistant, tuning: cp.Tuning = cp.TUNING) -
 
 
 def _evaluate(c: _Cached, weights: np.ndarray, threshold: float, max_items: int) -> tuple[float, int, float]:
-    if not c.spans:
+    """A topic's pack as `coursepack.select` picks it (the same code): evidence covered by its items (each
+    item's candidates), items, and the share of items overlapping a marked passage."""
+    picked = cp.select(c.features, weights, threshold, max_items)
+    if not picked:
         return 0.0, 0, 0.0
-    scores = c.features.matrix @ weights
-    threshold = float(scores.max()) - threshold
-    taken: dict[str, list[tuple[int, int]]] = {}
-    picked = []
-    texts = c.features.texts
-    for i in np.argsort(-scores, kind="stable"):  # as coursepack.select
-        if scores[i] < threshold or len(picked) >= max_items:
-            break
-        d, s, e = c.spans[i]
-        if any(s < te and ts < e for ts, te in taken.get(d, ())):
-            continue
-        if texts and any(cp.near_duplicate(texts[i], texts[j]) for j in picked):
-            continue
-        taken.setdefault(d, []).append((s, e))
-        picked.append(i)
-    found = set().union(*(c.evidence[i] for i in picked)) if picked else set()
+    found = set().union(*(c.evidence[m] for p in picked for m in p.members))
     n_ev = max(len(c.topic["evidence"]), 1)
-    return len(found) / n_ev, len(picked), float(c.overlap[picked].mean()) if picked else 0.0
+    overlap = statistics.fmean(bool(c.overlap[p.members].any()) for p in picked)
+    return len(found) / n_ev, len(picked), overlap
 
 
 def _objective(cached: list[_Cached], weights: np.ndarray, threshold: float, max_items: int) -> float:

@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from conftest import ASSISTANT_BIN, NEWS_DIR, ROOT, TOPICS_DEV, cli_env, requires_news
 from docfixtures import SOFFICE, soffice_convert
@@ -485,6 +486,41 @@ def test_layout_pieces_are_never_glued_in_a_synthetic_layout():
     assert verdicts["某某市持续推进网格化管理,将辖区划分为"] == "残句"
     assert verdicts["某某市举行“喜迎新春”活动。"] == "图片说明"
     assert ct.trim_start(pieces[-2]).startswith("建立网格员")
+
+
+def _features(rows: list[tuple[int, int, int, float]]) -> cp.TopicFeatures:
+    """Synthetic candidates of one document: (start, end, paragraph, score) each, one sentence per candidate
+    span unless it is longer than 20 characters (then two, split in the middle)."""
+    units, spans, sentences, texts = [], [], [], []
+    for k, (start, end, para, _) in enumerate(rows):
+        units.append(cp._Unit("d", k, start, end, para, False, "", None))
+        spans.append((start, end))
+        mid = (start + end) // 2
+        sentences.append([(start, end)] if end - start <= 20 else [(start, mid), (mid, end)])
+        texts.append(f"第{k}条各不相同的内容{'甲乙丙丁戊己庚辛'[k % 8] * 6}")
+    matrix = np.array([[score] for *_, score in rows])
+    return cp.TopicFeatures("主题", units, matrix, spans, sentences, texts)
+
+
+def test_an_overlapping_candidate_extends_the_item_in_its_paragraph():
+    # 0: sentences 0–20 and 20–40 of paragraph 0; 1 overlaps it and adds 40–60; 2 is paragraph 1, new;
+    # 3 overlaps item 0 but would make it longer than the limit; 4 lies inside item 0 (adds nothing)
+    feats = _features(
+        [(0, 40, 0, 3.0), (20, 60, 0, 2.5), (100, 120, 1, 2.0), (50, 200, 0, 1.5), (0, 20, 0, 1.0)]
+    )
+    picked = cp.select(feats, [1.0], threshold=5.0, max_items=10, join_max_chars=100)
+    assert [p.span for p in picked] == [(0, 60), (100, 120)]
+    assert picked[0].sentences == [(0, 20), (20, 40), (40, 60)]  # both items' sentences, in reading order
+    assert picked[0].members == [0, 1, 4] and picked[1].members == [2]  # 3 is not held whole
+    assert picked[0].score == 3.0  # the item keeps its best score and its seed
+    # an overlapping candidate takes no slot: with room for one item the pack still gets its union
+    assert [p.span for p in cp.select(feats, [1.0], 5.0, 1, join_max_chars=100)] == [(0, 60)]
+
+
+def test_a_candidate_overlapping_across_a_paragraph_is_dropped_not_joined():
+    feats = _features([(0, 40, 0, 3.0), (30, 70, 1, 2.0)])  # cannot happen in a real view; never joined
+    picked = cp.select(feats, [1.0], 5.0, 10, join_max_chars=400)
+    assert [p.span for p in picked] == [(0, 40)] and picked[0].members == [0]
 
 
 def _news_sentences(limit_files: int | None = None) -> list[str]:
