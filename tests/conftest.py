@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -57,6 +58,45 @@ def cli_env(**settings) -> dict:
     for key, value in settings.items():
         env[f"ASSISTANT_{key.upper()}"] = str(value)
     return env
+
+
+class Gate:
+    """`assistant ARGS` run by tests/gated_cli.py, stopped once at a named point of a write (`embedding`,
+    `commit`), so a test acts exactly there instead of racing the process's progress against the clock: `start()`
+    it (or pass the gate to `http_utils.ServeProcess`), `wait(proc)` until it stands at the gate, then kill it
+    or, for a gate made with `resumable=True`, `release()` it. Output of `start()` goes to `log`."""
+
+    def __init__(self, point: str, directory: Path, resumable: bool = False):
+        self.point = point
+        self.file = directory / f"gate-{point}"
+        self.release_file = directory / f"gate-{point}.release" if resumable else None
+        self.log = directory / f"gate-{point}.log"
+
+    def argv(self, args: list[str]) -> list[str]:
+        return [sys.executable, str(ROOT / "tests" / "gated_cli.py"), *args]
+
+    def env(self, env: dict) -> dict:
+        gated = {**env, "GATE": self.point, "GATE_FILE": str(self.file)}
+        if self.release_file is not None:
+            gated["GATE_RELEASE"] = str(self.release_file)
+        return gated
+
+    def start(self, args: list[str], env: dict) -> subprocess.Popen:
+        with self.log.open("wb") as out:  # the child has its own copy of the descriptor
+            return subprocess.Popen(self.argv(args), env=self.env(env), stdout=out, stderr=subprocess.STDOUT)
+
+    def wait(self, proc: subprocess.Popen, timeout: float = 600) -> None:
+        """Until the process stands at the gate (a generous timeout: only a hung process reaches it)."""
+        deadline = time.monotonic() + timeout
+        while not self.file.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+                pytest.fail(f"never reached the {self.point} gate (exit code {proc.poll()}):\n{output}")
+            time.sleep(0.05)
+
+    def release(self) -> None:
+        assert self.release_file is not None, "a gate made without resumable=True holds until killed"
+        self.release_file.touch()
 
 
 @pytest.fixture(scope="session")

@@ -84,9 +84,10 @@ def wait_for_http(url: str, timeout: float = 120.0, process=None) -> None:
 class ServeProcess:
     """`assistant serve` on a free loopback port over a private copy of the test index (`corpus_dir`,
     `index_dir`), with its own Gradio upload folder so other servers' cached files never mix in; its output goes
-    to `root/server.log`. Started and waited for (GET /healthz) on construction; `stop()` ends it."""
+    to `root/server.log`. Started and waited for (GET /healthz) on construction; `stop()` ends it. With a
+    `gate` (`conftest.Gate`) it runs through tests/gated_cli.py and stops there once."""
 
-    def __init__(self, root: Path, base_index, **settings):
+    def __init__(self, root: Path, base_index, gate=None, **settings):
         from conftest import ASSISTANT_BIN, cli_env, copy_index
 
         self.root = root
@@ -97,10 +98,12 @@ class ServeProcess:
         self.log = root / "server.log"
         env = cli_env(corpus_dir=self.corpus_dir, index_dir=self.index_dir, **settings)
         env["GRADIO_TEMP_DIR"] = str(self.gradio_dir)
+        self.gate = gate
+        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self._log_file = self.log.open("wb")
         self.proc = subprocess.Popen(
-            [str(ASSISTANT_BIN), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env,
+            gate.argv(args) if gate else [str(ASSISTANT_BIN), *args],
+            env=gate.env(env) if gate else env,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
         )

@@ -35,8 +35,8 @@ BEHAVIOURS = {
     "only_bad_markers": "answer citing only passage numbers that were not given",
     "no_markers": "answer without any [n]",
     "refuse": "always say 资料中未找到……",
-    "stall": "sleep `stall_s` before answering",
-    "stall_mid": "stream half the answer, then sleep `stall_s`",
+    "stall": "sleep `stall_s` (or until the next reset) before answering",
+    "stall_mid": "stream half the answer, then sleep `stall_s` (or until the next reset)",
     "error500": "HTTP 500",
     "cut": "stream half the answer, then drop the connection",
     "truncate": "stream half the answer, then end cleanly without finish_reason or [DONE]",
@@ -87,6 +87,10 @@ class FakeLLM:
         self.suffix = ""  # appended to every answer (e.g. a second cited sentence)
         # a stream sends nothing after its first chunk until this is set (tests that need a stream in flight)
         self.hold: threading.Event | None = None
+        # a stream stops before `suffix` until this is set (tests that watch an answer arrive in pieces)
+        self.hold_suffix: threading.Event | None = None
+        # set by reset(): a stall never outlives the test that asked for it
+        self._stalls_over = threading.Event()
         self.requests: list[dict] = []
         self.model_list_calls = 0
         self.timings: list[float] = []
@@ -102,7 +106,9 @@ class FakeLLM:
             self.model_list_calls = 0
             self.stall_s, self.api_key, self.chunk_chars = 3.0, None, 3
             self.token_delay_s, self.fail_first, self.break_at, self.suffix = 0.0, 0, 0.5, ""
-            self.hold = None
+            self.hold = self.hold_suffix = None
+            self._stalls_over.set()
+            self._stalls_over = threading.Event()
             for key, value in options.items():
                 setattr(self, key, value)
         return self
@@ -141,7 +147,7 @@ class FakeLLM:
                     if self.fail_first == 0:
                         self.behaviour = "normal"
             if behaviour == "stall":
-                await asyncio.sleep(self.stall_s)
+                await self._stall()
             if behaviour == "error500":
                 return JSONResponse(
                     {"error": {"message": "model crashed", "type": "server_error", "code": None}},
@@ -192,6 +198,12 @@ class FakeLLM:
             return summarize(passages, behaviour)
         return compose_answer(parse_question(user), passages, behaviour)
 
+    async def _stall(self) -> None:
+        await asyncio.to_thread(self._stalls_over.wait, self.stall_s)
+
+    def _pieces(self, text: str) -> list[str]:
+        return [text[i : i + self.chunk_chars] for i in range(0, len(text), self.chunk_chars)]
+
     async def _events(self, text: str, behaviour: str, finish: str, started: float):
         cid = f"chatcmpl-{uuid.uuid4().hex[:12]}"
 
@@ -208,12 +220,18 @@ class FakeLLM:
         yield event({"role": "assistant", "content": ""})
         if self.hold is not None:
             await asyncio.to_thread(self.hold.wait)
-        pieces = [text[i : i + self.chunk_chars] for i in range(0, len(text), self.chunk_chars)]
+        hold_suffix = self.hold_suffix if self.suffix and text.endswith(self.suffix) else None
+        head = len(text) - len(self.suffix) if hold_suffix else len(text)
+        pieces = self._pieces(text[:head])
+        held_at = len(pieces)
+        pieces += self._pieces(text[head:])
         half = min(len(pieces) - 1, int(len(pieces) * self.break_at))
         for i, piece in enumerate(pieces):
+            if i == held_at and hold_suffix is not None:
+                await asyncio.to_thread(hold_suffix.wait)
             if i == half and behaviour in ("stall_mid", "cut", "truncate", "garbage"):
                 if behaviour == "stall_mid":
-                    await asyncio.sleep(self.stall_s)
+                    await self._stall()
                 elif behaviour == "cut":
                     raise IntentionalCut("dropping the connection mid-stream")
                 elif behaviour == "truncate":

@@ -32,7 +32,14 @@ def server():
 
 @pytest.fixture
 def llm(server):
-    return server.reset()
+    yield server.reset()
+    server.reset()  # ends a stall the test left behind
+
+
+# How long an LLM-mode Assistant waits for the model: generous, so a model that answers is never timed out on a
+# loaded machine; tests of timeouts set a short one against a model that stalls until the test is over.
+ANSWERING_TIMEOUT_S = 60.0
+STALLING_TIMEOUT_S = 0.5
 
 
 @pytest.fixture
@@ -40,7 +47,12 @@ def make_assistant(assistant, shared_dirs, llm):
     """An LLM-mode Assistant over the shared read-only index (sharing the loaded embedder)."""
 
     def make(**overrides) -> Assistant:
-        options = {"llm_base_url": llm.base_url, "llm_timeout_s": 1.0, "llm_max_retries": 0, **overrides}
+        options = {
+            "llm_base_url": llm.base_url,
+            "llm_timeout_s": ANSWERING_TIMEOUT_S,
+            "llm_max_retries": 0,
+            **overrides,
+        }
         return Assistant(make_settings(*shared_dirs, **options), embedder=assistant.embedder)
 
     return make
@@ -243,8 +255,8 @@ def test_refusal_citing_a_passage_keeps_that_citation(make_assistant, llm, alway
     ],
 )
 def test_endpoint_failure_falls_back_to_extractive(make_assistant, llm, behaviour, reason, caplog):
-    llm.reset(behaviour, stall_s=3.0)
-    a = make_assistant(llm_timeout_s=0.5)
+    llm.reset(behaviour, stall_s=ANSWERING_TIMEOUT_S)
+    a = make_assistant(llm_timeout_s=STALLING_TIMEOUT_S)
     extractive = Assistant(make_settings(*_dirs(a)), embedder=a.embedder).ask(QUESTION)
     with caplog.at_level("WARNING", logger="assistant.answer.llm"):
         streamed, answer = run(a, QUESTION)
@@ -290,8 +302,9 @@ def test_endpoint_down(make_assistant, llm):
 def test_after_a_failure_questions_skip_the_endpoint_for_a_moment(make_assistant, llm, monkeypatch):
     from assistant.answer import llm as llm_module
 
-    a = make_assistant(llm_timeout_s=0.5)
-    llm.reset("stall", stall_s=2.0)
+    a = make_assistant(llm_timeout_s=STALLING_TIMEOUT_S)
+    llm.reset("stall", stall_s=ANSWERING_TIMEOUT_S)
+    monkeypatch.setattr(llm_module, "RETRY_AFTER_FAILURE_S", 3600.0)  # the moment outlasts any slow machine
     _, first = run(a, QUESTION)
     assert "超时" in first.warning and len(llm.requests) == 1
     llm.reset("normal")
@@ -445,10 +458,10 @@ def test_dev_set_in_llm_mode_has_valid_citations(make_assistant, llm):
     report = evaluate(make_assistant(), DEV_SET)
     assert report["mode"] == "llm"
     assert report["overall"]["citation_valid"] == 1.0
-    # the model is asked exactly when the extractive confidence says the documents hold an answer
-    # (an endpoint timeout on a loaded machine answers the next few questions extractively: fewer requests)
+    # the model is asked exactly when the extractive confidence says the documents hold an answer (its timeout
+    # is generous: no answer falls back for a loaded machine)
     asked = [r for r in report["questions"] if r["confidence"] >= load_model().threshold]
-    assert len(asked) >= len(llm.requests) > 0.5 * report["overall"]["n"]
+    assert len(asked) == len(llm.requests) > 0.7 * report["overall"]["n"]
     assert all(not r["grounded"] for r in report["questions"] if r["confidence"] < load_model().threshold)
 
 

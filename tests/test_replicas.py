@@ -37,7 +37,7 @@ class ChromaServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 300.0) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the process owns it until it exits
         self.proc = subprocess.Popen(
             [
@@ -250,7 +250,7 @@ class Load:
 def test_chroma_killed_and_restarted_mid_load_degrades_never_5xx(base_index, chroma, tmp_path):
     a = host(base_index, tmp_path / "a", chroma.url)
     with serve_app(create_app(a, with_ui=False)) as base_url, Load(base_url) as load:
-        health = httpx.get(f"{base_url}/healthz").json()
+        health = httpx.get(f"{base_url}/healthz", timeout=60).json()
         assert health["status"] == "ok" and health["chroma"] == "ok" and health["database"] == "ok"
         load.wait_for(lambda o: o["route"] == "ask" and o["status"] == 200 and not o.get("warning"))
 
@@ -260,7 +260,7 @@ def test_chroma_killed_and_restarted_mid_load_degrades_never_5xx(base_index, chr
             lambda o: o["started"] > killed and o["route"] == "ask" and o["status"] == 200
         )
         assert degraded["warning"] == DENSE_DOWN_WARNING
-        health = httpx.get(f"{base_url}/healthz")
+        health = httpx.get(f"{base_url}/healthz", timeout=60)
         assert health.status_code == 200
         assert health.json()["status"] == "degraded" and health.json()["chroma"] == "down"
         answer = httpx.post(f"{base_url}/api/ask", json={"question": QUESTION}, timeout=60).json()
@@ -279,7 +279,7 @@ def test_chroma_killed_and_restarted_mid_load_degrades_never_5xx(base_index, chr
         chroma.start()  # same port, same data: the hosts recover without a restart
         restarted = time.monotonic()
         load.wait_for(lambda o: o["started"] > restarted and o["route"] == "ask" and not o.get("warning"))
-        health = httpx.get(f"{base_url}/healthz").json()
+        health = httpx.get(f"{base_url}/healthz", timeout=60).json()
         assert health["status"] == "ok" and health["chroma"] == "ok"
     outcomes = load.drain()
     failures = [o for o in outcomes if o["status"] >= 500 or o["status"] == 0]
@@ -302,7 +302,7 @@ def test_healthz_is_503_only_when_nothing_can_answer(base_index, chroma, tmp_pat
         assert a.ask(QUESTION).grounded  # A holds a loaded snapshot
         dirs[1].rename(moved)  # the database cannot be opened
         try:
-            ra, rf = httpx.get(f"{url_a}/healthz"), httpx.get(f"{url_f}/healthz")
+            ra, rf = httpx.get(f"{url_a}/healthz", timeout=60), httpx.get(f"{url_f}/healthz", timeout=60)
             assert ra.status_code == 200 and ra.json()["status"] == "degraded"
             assert ra.json()["database"] == "down"
             assert httpx.post(f"{url_a}/api/ask", json={"question": QUESTION}, timeout=60).json()["grounded"]
@@ -311,7 +311,7 @@ def test_healthz_is_503_only_when_nothing_can_answer(base_index, chroma, tmp_pat
             assert ask.status_code == 503 and "索引数据库" in ask.json()["detail"]
         finally:
             moved.rename(dirs[1])
-        rf = httpx.get(f"{url_f}/healthz")
+        rf = httpx.get(f"{url_f}/healthz", timeout=60)
         assert rf.status_code == 200 and rf.json()["status"] == "ok"
         assert httpx.post(f"{url_f}/api/ask", json={"question": QUESTION}, timeout=60).json()["grounded"]
 
