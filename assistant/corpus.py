@@ -29,14 +29,12 @@ from .parsers import (  # noqa: F401  (re-exported: tests and tools use them as 
     html_to_text,
     markdown_to_text,
 )
-from .punctuation import SENTENCE_END
+from .punctuation import ENDS_PARAGRAPH
 
 log = logging.getLogger(__name__)
 
 SOURCES_FILE = "sources.toml"
 
-# A line ends a paragraph when it ends a sentence: terminal punctuation, optionally closed by quotes/brackets.
-_TERMINAL = re.compile(f"(?:{SENTENCE_END.pattern}|[：:；;])$")  # a colon or semicolon may end a line too
 _BYLINE = re.compile(r"^([□■●◆▲]|(本报)?(记者|通讯员|作者|文/|图/|文 ?[:：]|图 ?[:：])|本报讯)")
 _CAPTION = re.compile(
     r"(摄|供图|图片来源[:：].*|资料图片?)[)）]?$|[(（][左右中前后][一二三四五六七八九十\d]+[)）]"
@@ -161,7 +159,9 @@ def is_dateline(line: str) -> bool:
 
 
 def _is_terminal(line: str) -> bool:
-    return bool(_TERMINAL.search(line))
+    """The line ends a paragraph: it ends a sentence (closing quotes or brackets may follow), or a colon or
+    semicolon does."""
+    return bool(ENDS_PARAGRAPH.search(line))
 
 
 def _is_byline(line: str) -> bool:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import ClientGone, EmptyDocument, PayloadTooLarge, UnsupportedFileType
-from .punctuation import CLOSERS, END_MARKS
+from .punctuation import ENDS_PARAGRAPH, ENDS_SENTENCE
 
 log = logging.getLogger(__name__)
 
@@ -391,9 +391,6 @@ class Line(NamedTuple):
     size: float
 
 
-_ENDS = re.compile(f"[{END_MARKS}；;：:]+[{CLOSERS}]*$")  # a colon or semicolon may end a line too
-
-
 def mark_full(lines: list[Line]) -> list[tuple[str, bool]]:
     """(text, runs to the right margin) per line. A line that reaches its column's right margin goes on in
     the next line; one that stops short ends a paragraph or is a heading, whatever commas it holds.
@@ -441,7 +438,7 @@ def join_lines(pages: list[list[tuple[str, bool]]]) -> list[str]:
                 out[-1] = left + sep + text
             else:
                 out.append(text)
-            open_ = full and not _ENDS.search(text)
+            open_ = full and not ENDS_PARAGRAPH.search(text)
     return out
 
 
@@ -578,7 +575,8 @@ def strip_running_lines(pages: list[list]) -> list[list]:
     for lines in pages:
         counts.update({slot for _j, slot in slots(lines)})
     need = max(2, (len([p for p in pages if p]) + 1) // 2)
-    running = {slot for slot, c in counts.items() if c >= need and not re.search(r"[。！？]$", slot[2])}
+    # a line that ends a sentence is body text, however often it repeats
+    running = {slot for slot, c in counts.items() if c >= need and not ENDS_SENTENCE.search(slot[2])}
     out = []
     for lines in pages:
         drop = {j for j, slot in slots(lines) if slot in running and short(lines[j])}

@@ -475,14 +475,14 @@ def search(
         chunk = snapshot.slot_chunks[slot]
         hits.append(
             Hit(
-                chunk,
-                snapshot.documents[chunk.doc_id],
-                snapshot.text_of(chunk),
-                score,
-                cosine.get(cid, 0.0),
-                float(scores[slot]),
-                dense_rank.get(cid),
-                bm25_rank.get(cid),
+                chunk=chunk,
+                doc=snapshot.documents[chunk.doc_id],
+                text=snapshot.text_of(chunk),
+                score=score,
+                cosine=cosine.get(cid, 0.0),
+                bm25=float(scores[slot]),
+                dense_rank=dense_rank.get(cid),
+                bm25_rank=bm25_rank.get(cid),
             )
         )
     return hits

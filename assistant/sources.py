@@ -78,7 +78,9 @@ def references_block(citations: Sequence, documents: Mapping) -> str:
     if not citations:
         return ""
     lines = [
-        neutralize_links(f"[{_field(c, 'n')}] {source_label(cited_document(c, documents))}：“{_field(c, 'quote')}”")
+        neutralize_links(
+            f"[{_field(c, 'n')}] {source_label(cited_document(c, documents))}：“{_field(c, 'quote')}”"
+        )
         for c in citations
     ]
     return "\n".join(["参考资料：", *lines])

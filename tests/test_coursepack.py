@@ -272,7 +272,7 @@ def test_select_drops_removes_sections_and_renumbers(dev_packs):
 def test_units_never_cross_a_line_break(assistant):
     snap = assistant.snapshot
     for doc_id, doc in snap.documents.items():
-        text = doc["text"]
+        text = doc.text
         units = list(cp._whole_sentences(text, snap.sentence_spans[doc_id], 600))
         assert [u[:2] for u in units] == sorted(u[:2] for u in units)
         assert "".join(re.sub(r"\s", "", text[s:e]) for s, e, _, _ in units) == re.sub(r"\s", "", text)
