@@ -8,11 +8,13 @@
 2. Each unit gets an item span: itself, or for a case (a named place or unit doing something) itself and the
    result the same paragraph reports right after it (每句都标注出处).
 3. Features per topic (`FEATURES`): the topic's words weighted by their lift in the best hybrid-search chunks
-   (网格 in 网格化管理 counts, 管理 barely), the neighbours', paragraph's and heading's coverage, terms that
-   co-occur with the topic in the strongest sentences, the chunk's dense and fused rank, and whether the item
-   is a case. The score is their weighted sum; the weights and threshold live in `coursepack_weights.py`,
-   fitted by `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per
-   topic). The best `max_items` (default 25) non-overlapping items above the threshold make the topic's part.
+   (网格 in 网格化管理 counts, 管理 barely), the neighbours', paragraph's and heading block's coverage (all
+   the heading lines over its section: title, subtitle, byline), terms that co-occur with the topic in the
+   strongest sentences, the chunk's dense and fused rank, and whether the item is a case. The score is their
+   weighted sum; the weights and threshold live in `coursepack_weights.py`, fitted by
+   `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per topic). The
+   best `max_items` (default 25) items above the threshold make the topic's part; a candidate overlapping an
+   item already taken extends it within its paragraph instead of taking a slot.
    Only the units of the topic's retrieved chunks (`top_n`) are scored, and a document's units are built when
    a topic first retrieves it and kept by document id: a pack costs what retrieval returns, not the corpus.
 4. A multi-topic pack has one part per topic; an item found for two topics appears once, under the topic it
@@ -548,6 +550,17 @@ class _DocView:
         last = bisect.bisect_left(self.starts, end)
         return range(first, max(first, last))
 
+    def heading_block(self, k: int) -> str:
+        """The normalised heading lines governing unit k: the whole run of heading lines before its section (a
+        title, its subtitle and the byline under them), not only the nearest line, which is often a byline."""
+        last = self.units[k].head_of
+        if last is None:
+            return ""
+        first = last
+        while first > 0 and self.units[first - 1].heading:
+            first -= 1
+        return " ".join(self.units[j].norm for j in range(first, last + 1))
+
     def neighbour(self, k: int, step: int) -> _Unit | None:
         """The unit `step` away in the same paragraph (never a heading)."""
         j = k + step
@@ -815,6 +828,7 @@ def topic_features(
     expansion = _expansion_terms(strong, snapshot, weights, tuning)
 
     rows, keep, spans, cited, texts = [], [], [], [], []
+    heading_lex: dict[str, dict[int | None, float]] = {}  # doc → heading line → its block's coverage
     for (doc_id, k), (chunk_dense, chunk_fused) in reached.items():
         view, doc_lex = views[doc_id], lex[doc_id]
         unit = view.seed(k)
@@ -823,7 +837,10 @@ def topic_features(
         own = max(doc_lex[j] for j in view.covering(*unit.span))
         neighbours = [doc_lex[n.index] for n in (view.neighbour(k, -1), view.neighbour(k, 1)) if n]
         exp = max((s for t, s in expansion.items() if t in unit.norm), default=0.0)
-        heading = doc_lex[unit.head_of] if unit.head_of is not None else 0.0
+        if unit.head_of not in heading_lex.setdefault(doc_id, {}):
+            block = view.heading_block(k)
+            heading_lex[doc_id][unit.head_of] = _lexical(block, weights, tuning) if block else 0.0
+        heading = heading_lex[doc_id][unit.head_of]
         para = max(doc_lex[j] for j in view.para_units[unit.para])
         if own == 0 and exp == 0 and heading == 0 and para == 0:
             # no topic word in it, its paragraph or its heading, no term of the topic's best sentences: a

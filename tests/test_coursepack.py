@@ -38,11 +38,11 @@ from assistant.http.app import create_app
 from assistant.lexical import named_units, normalise
 
 # Floors enforced out-of-fold on the dev topics. The issue's bars are recall 0.85, items 25, overlap 0.35; recall
-# and overlap are enforced a little below what the current features reach out-of-fold (0.744 and 0.433; see the
+# and overlap are enforced a little below what the current features reach out-of-fold (0.780 and 0.434; see the
 # README and test-artifacts/coursepack.json): a change that loses two of the 64 evidence sentences fails.
-OOF_RECALL = 0.72
+OOF_RECALL = 0.76
 MAX_ITEMS_PER_TOPIC = 25
-OOF_OVERLAP = 0.40
+OOF_OVERLAP = 0.41
 CJK = re.compile(r"[\u4e00-\u9fff]")
 EXT_A_CHAR = "㮾"  # U+3BBE, CJK Extension A: in 㮾梨街道 of the seed corpus
 
@@ -523,6 +523,25 @@ def test_a_candidate_overlapping_across_a_paragraph_is_dropped_not_joined():
     assert [p.span for p in picked] == [(0, 40)] and picked[0].members == [0]
 
 
+def test_a_sentence_is_governed_by_its_whole_heading_block():
+    """The heading feature reads every heading line over a section (title, subtitle, byline), not only the
+    nearest one, which under a report is usually the byline."""
+    text = (
+        "第一篇报道的正文,讲了别的事情。\n\n"
+        "传爱心 温暖户外劳动者\n\n"
+        "综合服务站投入使用\n\n"
+        "□ 某某\n\n"
+        "近期,某某区建成的服务站投入使用。服务站配有桌椅和饮水机。"
+    )
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    body = [u for u in view.units if not u.heading]
+    assert [u.index for u in view.units if u.heading] == [1, 2, 3]
+    assert view.heading_block(body[0].index) == ""  # before any heading
+    block = view.heading_block(body[-1].index)
+    assert "户外劳动者" in block and "服务站投入使用" in block and "某某" in block
+    assert view.heading_block(body[-2].index) == block
+
+
 def _news_sentences(limit_files: int | None = None) -> list[str]:
     from assistant.corpus import clean_text
 
@@ -838,7 +857,9 @@ def test_cli_and_api_export_the_same_pack(shared_dirs, api_url, tmp_path):
 
 def test_api_review_choices_shape_the_export(api_url):
     base = httpx.post(f"{api_url}/api/coursepack", json={"topics": ["矛盾纠纷调解"]}, timeout=120).json()
-    dropped = [i["id"] for s in base["sections"] for i in s["items"]][:3]
+    # one item unticked in every section that keeps another, so each kept section still has items to show
+    dropped = [s["items"][0]["id"] for s in base["sections"] if len(s["items"]) > 1]
+    assert dropped
     body = {"topics": ["矛盾纠纷调解"], "exclude": dropped, "sections": ["工作举措", "典型案例"]}
     chosen = httpx.post(f"{api_url}/api/coursepack", json=body, timeout=120).json()
     assert [s["kind"] for s in chosen["sections"]] == ["工作举措", "典型案例"]  # 数据成效 removed
