@@ -40,6 +40,21 @@ requires_news = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def close_cached_http_clients():
+    """langchain-openai keeps one HTTP client per base URL and timeout for the life of the process (LLM mode's
+    clients, ChatOpenAI in the /v1 tests), each holding a pooled connection to a test server long gone: closed
+    when the session ends, so no socket is left for the interpreter's exit (a ResourceWarning there)."""
+    yield
+    import gc
+
+    import httpx
+    import httpx2  # the openai SDK's fork of httpx
+
+    for client in [o for o in gc.get_objects() if isinstance(o, (httpx.Client, httpx2.Client))]:
+        client.close()
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch):
     """Tests never inherit ASSISTANT_* settings from the machine."""
