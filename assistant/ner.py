@@ -11,7 +11,6 @@ import threading
 import unicodedata
 from functools import lru_cache
 
-ENTITY_TAGS = ("PER", "LOC", "ORG", "TIME")
 # LAC's own tags for proper nouns that are not PER/LOC/ORG: works (nw: 《流浪地球2》) and other names (nz)
 NAME_TAGS = ("PER", "LOC", "ORG", "nz", "nw")
 _lock = threading.Lock()  # guards running the model

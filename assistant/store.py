@@ -370,9 +370,6 @@ class IndexStore:
         self.dense_error = error
         self._collections.clear()  # a restarted or replaced server may hand out new collection ids
 
-    def dense_failed_since(self, since: float) -> bool:
-        return self.dense_failed_at > 0 and self.dense_failed_at >= since
-
     def chroma_status(self) -> str:
         """'ok' or 'down', checked now: a server's heartbeat within 2 s (a hung server must not hang /healthz);
         the embedded store is ok once it opens."""
