@@ -89,6 +89,7 @@ class FakeLLM:
         self.hold: threading.Event | None = None
         # a stream stops before `suffix` until this is set (tests that watch an answer arrive in pieces)
         self.hold_suffix: threading.Event | None = None
+        self.holding = threading.Event()  # set once a stream waits at `hold` or `hold_suffix`
         # set by reset(): a stall never outlives the test that asked for it
         self._stalls_over = threading.Event()
         self.requests: list[dict] = []
@@ -107,6 +108,7 @@ class FakeLLM:
             self.stall_s, self.api_key, self.chunk_chars = 3.0, None, 3
             self.token_delay_s, self.fail_first, self.break_at, self.suffix = 0.0, 0, 0.5, ""
             self.hold = self.hold_suffix = None
+            self.holding = threading.Event()
             self._stalls_over.set()
             self._stalls_over = threading.Event()
             for key, value in options.items():
@@ -198,6 +200,10 @@ class FakeLLM:
             return summarize(passages, behaviour)
         return compose_answer(parse_question(user), passages, behaviour)
 
+    async def _wait(self, release: threading.Event) -> None:
+        self.holding.set()
+        await asyncio.to_thread(release.wait)
+
     async def _stall(self) -> None:
         await asyncio.to_thread(self._stalls_over.wait, self.stall_s)
 
@@ -219,7 +225,7 @@ class FakeLLM:
 
         yield event({"role": "assistant", "content": ""})
         if self.hold is not None:
-            await asyncio.to_thread(self.hold.wait)
+            await self._wait(self.hold)
         hold_suffix = self.hold_suffix if self.suffix and text.endswith(self.suffix) else None
         head = len(text) - len(self.suffix) if hold_suffix else len(text)
         pieces = self._pieces(text[:head])
@@ -228,7 +234,7 @@ class FakeLLM:
         half = min(len(pieces) - 1, int(len(pieces) * self.break_at))
         for i, piece in enumerate(pieces):
             if i == held_at and hold_suffix is not None:
-                await asyncio.to_thread(hold_suffix.wait)
+                await self._wait(hold_suffix)
             if i == half and behaviour in ("stall_mid", "cut", "truncate", "garbage"):
                 if behaviour == "stall_mid":
                     await self._stall()
