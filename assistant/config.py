@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     embedding_max_retries: int = Field(3, ge=0, le=10)  # connection errors, timeouts, 429, 5xx
     embedding_query_prefix: str | None = None  # None: "query: " for e5 models, "" otherwise
     embedding_passage_prefix: str | None = None  # None: "passage: " for e5 models, "" otherwise
+    # embed the answer candidates' sentences when indexing (doubles an index build's embedding); off: each is
+    # embedded when a question first reaches it
+    index_sentence_vectors: bool = True
 
     llm_base_url: str = ""
     llm_model: str = "deepseek-chat"

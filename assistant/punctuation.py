@@ -18,3 +18,5 @@ SENTENCE_END = re.compile(f"[{END_MARKS}]+[{CLOSERS}]*")
 ENDS_SENTENCE = re.compile(f"{SENTENCE_END.pattern}$")  # the text ends a sentence (search it)
 # a line that ends a paragraph: a sentence end, or a colon or semicolon (before a list) (search it)
 ENDS_PARAGRAPH = re.compile(f"[{END_MARKS}：:；;]+[{CLOSERS}]*$")
+# what trails a sentence or clause: its end marks or a clause mark (，；), then closers; empty when none
+TRAILING_PUNCTUATION = re.compile(f"[{END_MARKS}；;，,]*[{CLOSERS}]*$")

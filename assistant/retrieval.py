@@ -183,6 +183,15 @@ class Hit:
         }
 
 
+class Hits(list):
+    """Retrieved hits, best first. `degraded` when the dense retriever could not take part (Chroma or embedding
+    down); `similarity`, when dense retrieval worked, gives the question's cosine to each of some texts (their
+    passage vectors come from the embedding cache: each text is embedded once ever), or None if it cannot."""
+
+    degraded: bool = False
+    similarity: Callable[[list[str]], np.ndarray | None] | None = None
+
+
 _CHUNK_ORDER = attrgetter("doc_id", "ordinal")
 
 

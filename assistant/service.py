@@ -13,16 +13,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import corpus as corpus_mod
 from .answer import conversation, extractive
 from .answer.citations import Answer, neutralize_links, pieces
 from .answer.conversation import FollowUp
+from .answer.signals import sentence_spans
 from .chunking import chunk_document
 from .config import Settings
 from .embeddings import Embedder, load_embedder
 from .errors import AssistantError, DuplicateDocument, NotFound, PayloadTooLarge, UnsupportedFileType
 from .lexical import tokenize
-from .retrieval import DocumentTexts, Fusion, Hit, Snapshot, StoredDocument, search
+from .retrieval import DocumentTexts, Fusion, Hit, Hits, Snapshot, StoredDocument, search
 from .store import CommittedFile, DatabaseUnavailable, DenseGuard, IndexStore, NewDocument, Unavailable
 
 log = logging.getLogger(__name__)
@@ -33,12 +36,6 @@ SAVE_AFTER_CHUNKS = 2000  # chunks one catch-up added beyond which the saved sna
 DENSE_DOWN_WARNING = "向量检索暂时不可用，本次仅按关键词和原文短语检索，答案可能不够全面。"
 
 
-class Hits(list):
-    """Retrieved hits; `degraded` when the dense retriever could not take part (Chroma or embedding down)."""
-
-    degraded: bool = False
-
-
 @dataclass
 class SyncReport:
     added: list[str] = field(default_factory=list)
@@ -47,6 +44,7 @@ class SyncReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     rebuilt: bool = False
     seconds: float = 0.0
+    sentence_seconds: float = 0.0  # of `seconds`, embedding the new documents' sentences once searchable
 
     def to_dict(self) -> dict:
         return {
@@ -56,6 +54,7 @@ class SyncReport:
             "failed": [{"file": f, "error": e} for f, e in self.failed],
             "rebuilt": self.rebuilt,
             "seconds": round(self.seconds, 2),
+            "sentence_seconds": round(self.sentence_seconds, 2),
         }
 
 
@@ -168,15 +167,29 @@ class Assistant:
         hits.degraded = guard.failed
         if guard.failed:
             self._degraded_at = time.monotonic()
+        else:
+            hits.similarity = self._similarity_to(vector)
         return hits
+
+    def _similarity_to(self, vector) -> Callable[[list[str]], np.ndarray | None]:
+        """Cosines of texts (candidate sentences) to the question's vector. A sentence is embedded the first
+        time a question reaches it and kept in the embedding cache; if that fails, the answer layer falls back
+        to its chunk's similarity."""
+
+        def similarity(texts: list[str]) -> np.ndarray | None:
+            try:
+                return self.store.passage_vectors(texts) @ vector
+            except Exception as exc:  # noqa: BLE001 - e.g. a remote embedding endpoint that is down
+                log.warning("sentence vectors unavailable (%s): their chunks' similarity is used", exc)
+                return None
+
+        return similarity
 
     def _dense_guard(self) -> DenseGuard:
         return DenseGuard(self.store)
 
     def _question_vector(self, query: str, guard: DenseGuard):
         """The question's embedding; a failing embedding service leaves the search to keywords."""
-        import numpy as np
-
         try:
             return self.embedder.embed_question(query)
         except Exception as exc:  # noqa: BLE001 - e.g. a remote embedding endpoint that is down
@@ -461,8 +474,29 @@ class Assistant:
                 self.store.forget_removed(origin, list(state.deleted))  # each one is settled by this pass
             report.added = [n.doc.file for n in new]
             report.removed = [d for d in remove if d not in new_ids]
+        if self.settings.index_sentence_vectors:
+            searchable = time.perf_counter()
+            self._embed_sentences(list(new_ids), progress)
+            report.sentence_seconds = time.perf_counter() - searchable
         report.seconds = time.perf_counter() - started
         return report
+
+    def _embed_sentences(self, doc_ids: list[str], progress: ProgressFn | None) -> None:
+        """Answers score each sentence of the retrieved chunks by its own vector. They are made once the
+        documents are searchable, so that a first question about them does not wait for ~20 of them; what
+        this misses (an upload, a failure here) is embedded when a question first reaches it."""
+        snap = self.snapshot
+        texts = [
+            doc.text[a:b]
+            for d in doc_ids
+            if (doc := snap.documents.get(d)) is not None
+            for chunk in snap.chunks_of(d)
+            for a, b in sentence_spans(snap, chunk, doc.text)
+        ]
+        try:
+            self.store.passage_vectors(texts, (lambda d, t: progress("句子向量", d, t)) if progress else None)
+        except Exception as exc:  # noqa: BLE001 - the answers embed them on demand instead
+            log.warning("sentence vectors not made at indexing (%s): made when first needed", exc)
 
     def _embed_changed_files(
         self, corpus_dir: Path, origin: str, rebuild: bool, progress: ProgressFn | None

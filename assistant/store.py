@@ -877,6 +877,11 @@ class IndexStore:
         except Exception as exc:  # already gone is fine
             log.info("could not drop collection %s: %s", name, exc)
 
+    def passage_vectors(self, texts: list[str], progress: Progress | None = None) -> np.ndarray:
+        """Passage vectors of texts that are not chunks (answer candidates: a chunk's sentences), through the
+        same cache, so that each is embedded once ever."""
+        return self._vectors(texts, progress)
+
     def _vectors(self, texts: list[str], progress: Progress | None) -> np.ndarray:
         """Vectors for texts, embedding each distinct text once ever (cache keyed by embedder and sha1)."""
         shas = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]

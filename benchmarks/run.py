@@ -26,6 +26,7 @@ BIN = Path(sys.executable).with_name("assistant")
 
 TARGETS = {
     "ingest_vs_raw_ratio": (">=", 0.80),
+    "with_sentences_vs_ingest_ratio": (">=", 0.50),
     "noop_reindex_s": ("<=", 2.0),
     "ask_p50_ms": ("<=", 50.0),
     "ask_p95_ms": ("<=", 150.0),
@@ -71,7 +72,7 @@ def bench_core(work: Path) -> dict:
 
     assistant = Assistant(settings, embedder)
     report = assistant.sync()
-    build_s = report.seconds
+    build_s = report.seconds - report.sentence_seconds  # until searchable; the sentences' vectors come after
     chunks = len(assistant.snapshot.chunks)
     noop = assistant.sync()
 
@@ -96,6 +97,10 @@ def bench_core(work: Path) -> dict:
         "ingest_chunks_per_s": round(chunks / build_s, 2),
         "raw_embed_chunks_per_s": round(raw_rate, 2),
         "ingest_vs_raw_ratio": round(chunks / build_s / raw_rate, 3),
+        # issue 10: with the answer candidates' sentence vectors, made after the chunks are searchable
+        "sentence_vectors_s": round(report.sentence_seconds, 2),
+        "ingest_with_sentences_chunks_per_s": round(chunks / report.seconds, 2),
+        "with_sentences_vs_ingest_ratio": round(build_s / report.seconds, 3),
         "noop_reindex_s": round(noop.seconds, 3),
         "noop_reindex_cli_s": round(noop_cli, 2),
         "ask_p50_ms": round(percentile(latencies, 0.5), 1),

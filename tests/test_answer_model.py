@@ -393,3 +393,37 @@ def test_a_document_without_the_questions_rarest_terms_is_marked():
     )
     assert _document_signals(q, "2022年全国高考报名人数1193万。")[2] == 0.5  # 考研 is what was asked
     assert _document_signals(q, "2022年考研报名人数474万。")[2] == 0.0
+
+
+def test_a_sentence_is_scored_by_its_own_meaning_when_retrieval_gives_it():
+    from assistant.answer.signals import Candidate, _add_sentence_similarity, meaning
+
+    q = _q("孩子放学后没人照看怎么办", "howto")
+    sentences = ["社区建立“四点半学校”，解决学生放学后无人管理的问题。", "社区开展环境整治。"]
+    cands = [Candidate(None, 0, (0, 1), s, s, _features(q, s)) for s in sentences]
+    at = FEATURES.index("meaning")
+    assert [c.x[at] for c in cands] == [meaning(0.9)] * 2  # the chunk's similarity until the sentence's own
+
+    _add_sentence_similarity(cands, lambda texts: np.array([0.93, 0.82]) if texts == sentences else None)
+    assert cands[0].x[at] > cands[1].x[at]
+    assert meaning(0.80) == 0.0 and meaning(0.95) == pytest.approx(1.0)
+    assert meaning(0.3) == meaning(-1.0) == -1.0  # unrelated is unrelated, however far
+
+    before = [c.x.copy() for c in cands]
+    _add_sentence_similarity(cands, lambda texts: None)  # sentence vectors unavailable: nothing changes
+    _add_sentence_similarity(cands, None)
+    assert all((c.x == b).all() for c, b in zip(cands, before))
+
+
+def test_sentence_vectors_are_embedded_once_and_kept(assistant, monkeypatch):
+    embedder = assistant.store.embedder
+    seen = []
+    real = embedder.embed_passages
+    monkeypatch.setattr(embedder, "embed_passages", lambda texts: seen.extend(texts) or real(texts))
+    hits = assistant.search("社区食堂怎么收费")
+    assert hits.similarity is not None
+    sentence = "这是一句只为本测试写下的、关于社区食堂收费标准的句子。"
+    first = hits.similarity([sentence, sentence])
+    second = hits.similarity([sentence])
+    assert seen == [sentence]  # embedded once, then read from the embedding cache
+    assert first.shape == (2,) and abs(first[0] - second[0]) < 1e-6 and 0.0 < second[0] <= 1.0

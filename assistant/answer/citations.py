@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ..punctuation import END_MARKS, TRAILING_PUNCTUATION
+
 REFUSAL_PREFIX = "资料中未找到"
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 
@@ -92,10 +94,9 @@ def with_marker(sentence: str, n: int) -> str:
     holds (a web page's “当选连任[45]”) become full-width ［45］ in the answer text, so that every [n] of an
     answer is ours; the citation's quote keeps the source verbatim."""
     sentence = _SOURCE_BRACKETS.sub(r"［\1］", sentence)
-    m = re.search(r"([。！？!?…；;，,]*[”’」』）)》\"']*)$", sentence)
-    tail = m.group(1) if m else ""
-    body = sentence[: len(sentence) - len(tail)] if tail else sentence
-    if not re.match(r"[。！？!?…]", tail):
+    tail = TRAILING_PUNCTUATION.search(sentence).group()
+    body = sentence[: len(sentence) - len(tail)]
+    if not tail or tail[0] not in END_MARKS:
         closers = re.sub(r"[；;，,]", "", tail)
         return f"{body}{closers}[{n}]。"
     return f"{body}[{n}]{tail}"

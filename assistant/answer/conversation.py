@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..lexical import named_units, normalise, pos_tags, quoted_phrases, words
+from ..punctuation import SENTENCE_END
 from ..retrieval import Snapshot
 
 _REFERRING = re.compile(
@@ -86,7 +87,9 @@ def _last_answer(history: list[dict]) -> str:
 def _subjects(last_user: str, last_answer: str, snapshot: Snapshot) -> list[str]:
     """Quoted phrases and named places/units of the last question and of the answer's first sentence,
     the most specific first; names found all over the corpus (贵阳市, 城市) do not say what “它” is."""
-    first_sentence = re.split(r"(?<=[。！？!?])", _MARKER.sub("", last_answer), maxsplit=1)[0]
+    unmarked = _MARKER.sub("", last_answer)
+    end = SENTENCE_END.search(unmarked)
+    first_sentence = unmarked[: end.end()] if end else unmarked
     found = snapshot.phrases_in(last_user) + [p for p in quoted_phrases(first_sentence) if len(p) >= 3]
     for text in (last_user, first_sentence):
         found += _names(text)

@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from ..lexical import normalise
+from ..punctuation import TRAILING_PUNCTUATION
 from ..retrieval import Hit, Snapshot, StoredDocument
 from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
@@ -284,7 +285,7 @@ def follow_up_grounded(own: Question, follow: FollowUp, best: Candidate | None) 
 
 
 def _already_given(sentence: str, follow: FollowUp) -> bool:
-    core = re.sub(r"[。！？!?…；;，,”’」』）)》\"'\s]+$", "", normalise(sentence))  # as with_marker ends it
+    core = TRAILING_PUNCTUATION.sub("", normalise(sentence).rstrip()).rstrip()  # as with_marker ends it
     return len(core) >= 6 and core in follow.given
 
 

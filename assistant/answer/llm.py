@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ..errors import LLMFailure
 from ..lexical import normalise, words
 from ..prompts import load_prompt, render_prompt
+from ..punctuation import END_MARKS, SENTENCE_END, TRAILING_PUNCTUATION
 from ..retrieval import Hit, Snapshot
 from .citations import (
     MARKER_GROUP,
@@ -43,7 +44,7 @@ HISTORY_TURN_CHARS = 400
 MAX_REWRITE_CHARS = 300
 # an unfinished citation group (or whitespace that may precede one) at the end of the text seen so far
 _PARTIAL_MARKER = re.compile(r"\s*(?:[\[【][\s\d,，、;；^资料段落来源文献]{0,12})?$")
-_CLAIM_END = re.compile(r"[。！？!?；;\n]")
+_CLAIM_END = re.compile(f"[{END_MARKS}；;\n]")  # a claim may end at a semicolon too
 _REFERENCES = re.compile(r"\n+\s*参考资料[:：].*$", re.S)
 _FALLBACK_NOTICE = "\n\n（大模型输出中断，以下改为摘录式回答。）\n\n"
 
@@ -269,7 +270,7 @@ def claims(text: str) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for m in re.finditer(r"\[(\d+)\]", text):
         before = re.sub(r"(\[\d+\]|\s)+$", "", text[: m.start()])
-        before = re.sub(r"[。！？!?；;]$", "", before)
+        before = re.sub(f"[{END_MARKS}；;]$", "", before)
         starts = [e.end() for e in _CLAIM_END.finditer(before)]
         claim = before[starts[-1] :] if starts else before
         if len(re.sub(r"\W", "", claim)) < 4 and len(starts) >= 2:
@@ -570,10 +571,10 @@ class LLMAnswerer:
         if not text or text.startswith(REFUSAL_PREFIX[:5]):
             return []
         out = []
-        for sentence in re.findall(r"[^。！？!?]+[。！？!?]?", text):
+        for sentence in re.findall(f"[^{END_MARKS}]+(?:{SENTENCE_END.pattern})?", text):
             cited = [int(n) for g in MARKER_GROUP.findall(sentence) for n in re.split(r"\D+", g) if n]
             doc_ids = list(dict.fromkeys(numbered[n].doc_id for n in cited if n in numbered))
-            body = re.sub(r"[。！？!?\s]+$", "", MARKER_GROUP.sub("", sentence)).strip()
+            body = TRAILING_PUNCTUATION.sub("", MARKER_GROUP.sub("", sentence).rstrip()).strip()
             if doc_ids and body and self._backed(body, [i for i in section.items if i.n in cited]):
                 out.append(Claim(body, doc_ids))
         return out

@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import ner
 from ..lexical import normalise, quoted_phrases
-from ..retrieval import Hit, Snapshot
+from ..punctuation import END_MARKS, QUOTE_CLOSERS
+from ..retrieval import ChunkRow, Hit, Snapshot
 from .conversation import MEASURE_SENTENCE
 from .question import TYPED, Question, coverage, name_in
 
@@ -36,6 +37,7 @@ FEATURES = (
     "fused",  # fused retrieval score of its chunk (1 = first by every retriever)
     "rank",  # 1 / (1 + chunk rank)
     "cosine",  # dense similarity of its chunk
+    "meaning",  # dense similarity of the sentence itself (catches paraphrase: 下课后没人照看 ~ 放学后无人管理)
     "novelty",  # share of the sentence that restates nothing of the question
     "year_conflict",  # the question names a year; the sentence names only other years
     "heading",  # short, without end punctuation
@@ -67,8 +69,8 @@ _DAY_DATE = re.compile(
     r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-./]\d{1,2}[-./]\d{1,2}|[一二三四五六七八九十]+月[一二三四五六七八九十]+[日号]|"
     r"(?<![\d月])\d{1,2}\s*[日号]"
 )
-_CLAUSE = re.compile(r"[，,；;：:。！？!?]")
-_END_PUNCT = re.compile(r"[。！？!?…；;”」』]\s*$")
+_CLAUSE = re.compile(f"[，,；;：:{END_MARKS}]")
+_END_PUNCT = re.compile(f"[{END_MARKS}；;{QUOTE_CLOSERS}]\\s*$")
 _ENTITY_TAGS = {
     "person": ("PER", "ORG", "nz"),
     "place": ("LOC", "ORG"),
@@ -269,7 +271,7 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
 _ENUMERATION = re.compile(r"[、；;]|[一二三四五六七八九十]是")
 # between a scheme's name and its parts: 即、是指、分别是、包括, a colon, or an opening bracket
 _SPELLS = re.compile(
-    r"^[^。！？!?]{0,16}?(?:即|也就是|就是|是指|指的是|具体为|具体是|分别是|分别为|包括|涵盖|[:：（(])"
+    f"^[^{END_MARKS}]{{0,16}}?(?:即|也就是|就是|是指|指的是|具体为|具体是|分别是|分别为|包括|涵盖|[:：（(])"
 )
 
 
@@ -327,6 +329,7 @@ def features(
         "fused": hit.score,
         "rank": 1.0 / (1 + rank),
         "cosine": max(hit.cosine, 0.0),
+        "meaning": meaning(hit.cosine),  # the chunk's until `candidates` has the sentence's own
         "novelty": max(0.0, 1.0 - restated / max(len(sn), 1)),
         "year_conflict": float(year_conflict(q, sentence)),
         "heading": float(not _END_PUNCT.search(sentence) and len(sentence) < 40),
@@ -347,18 +350,43 @@ def _document_signals(q: Question, doc_norm: str) -> tuple[float, float, float]:
 DOCUMENT_RARE_TERMS = 2
 
 
-def candidates(q: Question, hits: list[Hit], snapshot: Snapshot, min_chars: int = 6) -> list[Candidate]:
+MIN_SENTENCE_CHARS = 6  # shorter "sentences" (a numbered item's 一、) answer nothing
+
+
+def sentence_spans(snapshot: Snapshot, chunk: ChunkRow, text: str) -> list[tuple[int, int]]:
+    """The chunk's sentences that can answer a question (`text` is its document's text)."""
+    return [s for s in snapshot.sentences_in(chunk) if len(text[s[0] : s[1]].strip()) >= MIN_SENTENCE_CHARS]
+
+
+def candidates(q: Question, hits: list[Hit], snapshot: Snapshot) -> list[Candidate]:
+    """Every answering sentence of the retrieved chunks with its signals; `hits.similarity`, when the
+    retrieval gives one (`retrieval.Hits`), scores each sentence's own meaning."""
     out = []
     docs: dict[str, tuple[float, float, float]] = {}
     for rank, hit in enumerate(hits):
-        text = hit.doc["text"]
+        text = hit.doc.text
         if hit.chunk.doc_id not in docs:
-            docs[hit.chunk.doc_id] = _document_signals(q, normalise(hit.doc.get("title", "") + "\n" + text))
-        for span in snapshot.sentences_in(hit.chunk):
+            docs[hit.chunk.doc_id] = _document_signals(q, normalise(hit.doc.title + "\n" + text))
+        for span in sentence_spans(snapshot, hit.chunk, text):
             sentence = text[span[0] : span[1]]
-            if len(sentence.strip()) < min_chars:
-                continue
             paragraph = paragraph_of(text, span)
             x = features(q, hit, rank, sentence, paragraph, docs[hit.chunk.doc_id])
             out.append(Candidate(hit, rank, span, sentence, paragraph, x))
+    _add_sentence_similarity(out, getattr(hits, "similarity", None))
     return out
+
+
+def meaning(cosine: float) -> float:
+    """An e5 cosine as a signal: e5's similarities of related Chinese texts lie in about 0.80–0.95, mapped onto
+    0–1 like the other signals so that the fit's regularisation treats it alike."""
+    return max(-1.0, (cosine - 0.80) / 0.15)  # an unrelated text (cosine ≤ 0.65) is simply unrelated
+
+
+def _add_sentence_similarity(cands: list[Candidate], similarity) -> None:
+    """Each sentence's own similarity to the question, when the retrieval can give it."""
+    cosines = similarity([c.text for c in cands]) if similarity and cands else None
+    if cosines is None:
+        return
+    at = FEATURES.index("meaning")
+    for c, cosine in zip(cands, cosines):
+        c.x[at] = meaning(float(cosine))
