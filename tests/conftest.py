@@ -67,7 +67,13 @@ def clean_environ(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
+# Documents the tests add are not split into sentence vectors at indexing (twice the embedding of an upload, for
+# tests about everything else); the seed index (`base_index`) has them, as a user's index does.
+NO_SENTENCE_VECTORS = {"index_sentence_vectors": False}
+
+
 def cli_env(**settings) -> dict:
+    settings = NO_SENTENCE_VECTORS | settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.setdefault("OMP_NUM_THREADS", "2")
     env["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -124,7 +130,7 @@ def base_index(tmp_path_factory) -> tuple[Path, Path]:
     shutil.copytree(ROOT / "corpus", corpus_dir)
     result = subprocess.run(
         [str(ASSISTANT_BIN), "index"],
-        env=cli_env(corpus_dir=corpus_dir, index_dir=index_dir),
+        env=cli_env(corpus_dir=corpus_dir, index_dir=index_dir, index_sentence_vectors=True),
         capture_output=True,
         text=True,
         timeout=600,
@@ -143,7 +149,7 @@ def copy_index(base_index, dest: Path) -> tuple[Path, Path]:
 def make_settings(corpus_dir: Path, index_dir: Path, **overrides):
     from assistant.config import Settings
 
-    return Settings(corpus_dir=corpus_dir, index_dir=index_dir, **overrides)
+    return Settings(corpus_dir=corpus_dir, index_dir=index_dir, **(NO_SENTENCE_VECTORS | overrides))
 
 
 @pytest.fixture(scope="session")
@@ -181,7 +187,7 @@ def news_assistant(tmp_path_factory):
 
     index_dir = tmp_path_factory.mktemp("news") / "index"
     # ~8,000 sentences: those the tests' questions reach are embedded then, not all of them at indexing
-    assistant = Assistant(make_settings(NEWS_DIR / "corpus", index_dir, index_sentence_vectors=False))
+    assistant = Assistant(make_settings(NEWS_DIR / "corpus", index_dir))
     report = assistant.sync(NEWS_DIR / "corpus")
     assert not report.failed, report.failed
     return assistant

@@ -427,3 +427,27 @@ def test_sentence_vectors_are_embedded_once_and_kept(assistant, monkeypatch):
     second = hits.similarity([sentence])
     assert seen == [sentence]  # embedded once, then read from the embedding cache
     assert first.shape == (2,) and abs(first[0] - second[0]) < 1e-6 and 0.0 < second[0] <= 1.0
+    # the seed index was built with sentence vectors (ASSISTANT_INDEX_SENTENCE_VECTORS): a question reaching a
+    # sentence of it embeds nothing
+    from assistant.answer.signals import sentence_spans
+
+    hit = hits[0]
+    indexed = [hit.doc.text[a:b] for a, b in sentence_spans(assistant.snapshot, hit.chunk, hit.doc.text)]
+    assert indexed and hits.similarity(indexed) is not None and seen == [sentence]
+
+
+def test_what_only_the_dense_retriever_measures_is_imputed_while_it_is_down():
+    """Keyword-only answers (Chroma or the embedding endpoint down) score the dense features at the fit's typical
+    value, not at 'unrelated': otherwise every such answer would be refused."""
+    from assistant.answer.signals import DENSE_FEATURES
+
+    x = np.zeros(len(FEATURES))
+    x[[FEATURES.index(f) for f in DENSE_FEATURES]] = np.nan
+    weights = {f: 1.0 for f in FEATURES}
+    model = AnswerModel(weights, 0.0, {}, 0.0, sentence_imputed={"cosine": 0.9, "meaning": 0.7})
+    assert model.sentence_score(x) == pytest.approx(1 / (1 + np.exp(-1.6)))
+    assert np.isnan(x[FEATURES.index("meaning")])  # scoring does not overwrite the record
+    assert AnswerModel(weights, 0.0, {}, 0.0).sentence_score(x) == pytest.approx(0.5)  # no value fitted: 0
+
+    packaged = load()
+    assert set(packaged.sentence_imputed) == set(DENSE_FEATURES) and "cosine" in packaged.confidence_imputed

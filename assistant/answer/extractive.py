@@ -57,7 +57,9 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
         "year_conflict": best.feature("year_conflict"),
         "year_absent_doc": float(year_absent(q, best.hit.doc)),
         "unknown": float(bool(q.unknown)),
-        "cosine": max((max(h.cosine, 0.0) for h in hits), default=0.0),
+        "cosine": np.nan
+        if getattr(hits, "degraded", False)
+        else max((max(h.cosine, 0.0) for h in hits), default=0.0),
         "fused": best.feature("fused"),
     }
     return np.array([values[f] for f in CONFIDENCE_FEATURES])

@@ -25,7 +25,7 @@ from ..retrieval import Hit, Snapshot
 from .extractive import confidence_features, rank, select_support
 from .model import CONFIDENCE_FEATURES, AnswerModel
 from .question import Question, analyse
-from .signals import FEATURES, Candidate, candidates
+from .signals import DENSE_FEATURES, FEATURES, Candidate, candidates
 
 THRESHOLDS = [round(0.05 + 0.01 * i, 2) for i in range(90)]
 SUPPORT_RATIOS = (0.6, 0.7, 0.8, 0.9)
@@ -141,15 +141,23 @@ def fit(cases: list[Case]) -> AnswerModel:
     w, b = _logistic(x, y, balanced=True)
     model = AnswerModel(dict(zip(FEATURES, map(float, w))), b, {}, 0.0)
     # 2. confidence: is the best sentence (by the model just fitted) an answer?
-    rows_g, rows_y = [], []
+    rows_g, rows_y, best_x = [], [], []
     for c in cases:
         if not c.candidates:
             continue
         ranked = rank(c.question, [_copy(k) for k in c.candidates], model)
+        best_x.append(ranked[0].x)
         rows_g.append(confidence_features(c.question, ranked, c.hits))
         rows_y.append(float(c.item.answerable and c.item.holds_part(ranked[0].text)))
     v, vb = _logistic(np.vstack(rows_g), np.array(rows_y), balanced=False)
-    model = AnswerModel(model.sentence_weights, b, dict(zip(CONFIDENCE_FEATURES, map(float, v))), vb)
+    model = AnswerModel(
+        model.sentence_weights,
+        b,
+        dict(zip(CONFIDENCE_FEATURES, map(float, v))),
+        vb,
+        sentence_imputed=_typical(np.vstack(best_x), FEATURES, DENSE_FEATURES),
+        confidence_imputed=_typical(np.vstack(rows_g), CONFIDENCE_FEATURES, ("cosine",)),
+    )
     # 3. threshold and support ratio
     best = (-1.0, 0.5, 0.8)
     for ratio in SUPPORT_RATIOS:
@@ -164,6 +172,11 @@ def fit(cases: list[Case]) -> AnswerModel:
                 best = (score, t, ratio)
     model.threshold, model.support_ratio = best[1], best[2]
     return model
+
+
+def _typical(rows: np.ndarray, names: tuple[str, ...], dense: tuple[str, ...]) -> dict[str, float]:
+    """The mean of each dense feature over the fit's cases (their best sentences): its value when unmeasured."""
+    return {f: round(float(np.mean(rows[:, names.index(f)])), 4) for f in dense}
 
 
 def _worst_false_refusal(rows: list[dict]) -> float:

@@ -61,16 +61,22 @@ class AnswerModel:
     support_ratio: float = 0.8  # an extra sentence is cited when its score ≥ ratio × the best's
     max_support: int = 3
     fitted: dict = field(default_factory=dict)  # what it was fitted on, and the measured numbers
+    # a feature that cannot be measured now (NaN: the dense retriever is down) counts as its value for a typical
+    # best sentence in the fit, so that keyword-only answers are neither favoured nor refused for it
+    sentence_imputed: dict[str, float] = field(default_factory=dict)
+    confidence_imputed: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
         self._w = np.array([self.sentence_weights.get(f, 0.0) for f in FEATURES])
         self._v = np.array([self.confidence_weights.get(f, 0.0) for f in CONFIDENCE_FEATURES])
+        self._wi = np.array([self.sentence_imputed.get(f, 0.0) for f in FEATURES])
+        self._vi = np.array([self.confidence_imputed.get(f, 0.0) for f in CONFIDENCE_FEATURES])
 
     def sentence_score(self, x: np.ndarray) -> float:
-        return sigmoid(float(self._w @ x) + self.sentence_bias)
+        return sigmoid(float(self._w @ _imputed(x, self._wi)) + self.sentence_bias)
 
     def confidence(self, g: np.ndarray) -> float:
-        return sigmoid(float(self._v @ g) + self.confidence_bias)
+        return sigmoid(float(self._v @ _imputed(g, self._vi)) + self.confidence_bias)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -91,9 +97,16 @@ class AnswerModel:
                 support_ratio=float(data.get("support_ratio", 0.8)),
                 max_support=int(data.get("max_support", 3)),
                 fitted=dict(data.get("fitted", {})),
+                sentence_imputed={k: float(v) for k, v in data.get("sentence_imputed", {}).items()},
+                confidence_imputed={k: float(v) for k, v in data.get("confidence_imputed", {}).items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise AssistantError(f"回答模型文件格式不正确：{exc}。请用 assistant fit 重新生成。") from exc
+
+
+def _imputed(x: np.ndarray, values: np.ndarray) -> np.ndarray:
+    missing = np.isnan(x)
+    return np.where(missing, values, x) if missing.any() else x
 
 
 @lru_cache(maxsize=8)

@@ -45,6 +45,8 @@ FEATURES = (
     "listing",  # list questions: an enumeration (、、)
     "measure",  # how-to questions: a sentence that states a measure
 )
+# what only the dense retriever measures: unknown (NaN, imputed by the model) while it is down
+DENSE_FEATURES = ("cosine", "meaning")
 
 _NUM = r"(?:\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十两百千万亿]+)"
 _SCALE = r"\s*(?:多|余|近|超)?\s*(?:十|百|千|万|亿|万亿)?\s*"
@@ -372,7 +374,11 @@ def candidates(q: Question, hits: list[Hit], snapshot: Snapshot) -> list[Candida
             paragraph = paragraph_of(text, span)
             x = features(q, hit, rank, sentence, paragraph, docs[hit.chunk.doc_id])
             out.append(Candidate(hit, rank, span, sentence, paragraph, x))
-    _add_sentence_similarity(out, getattr(hits, "similarity", None))
+    if getattr(hits, "degraded", False):
+        for c in out:
+            c.x[[FEATURES.index(f) for f in DENSE_FEATURES]] = np.nan
+    else:
+        _add_sentence_similarity(out, getattr(hits, "similarity", None))
     return out
 
 
