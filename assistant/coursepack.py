@@ -22,7 +22,7 @@
    their key figures, every sentence cited); sections list items by relevance, grouped by document.
 
 Every item's quote is `document.text[start:end]`; `sentences` are the cited sentences inside it.
-The pack renders to the CONTRACT JSON, Markdown and DOCX.
+The pack renders to JSON (docs/api.md), Markdown and DOCX.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ TUNING = Tuning()
 # ----------------------------------------------------------------------------------------------- records
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PackItem:
     kind: str
     doc_id: str
@@ -1028,19 +1028,19 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot) -> PackItem:
     quote = doc.text[start:end]
     kind = "典型案例" if s.unit.case else classify(quote)
     return PackItem(
-        kind,
-        s.unit.doc_id,
-        source_title(doc),
-        doc.source or "",
-        doc.region or "",
-        quote,
-        start,
-        end,
-        s.score,
-        [s.topic, *also],
-        list(s.sentences),
-        doc.date or "",
-        source_label(doc),
+        kind=kind,
+        doc_id=s.unit.doc_id,
+        title=source_title(doc),
+        source=doc.source or "",
+        region=doc.region or "",
+        quote=quote,
+        start=start,
+        end=end,
+        score=s.score,
+        topics=[s.topic, *also],
+        sentences=list(s.sentences),
+        date=doc.date or "",
+        label=source_label(doc),
     )
 
 

@@ -94,8 +94,7 @@ class DocumentTexts:
 
 @dataclass(frozen=True)
 class StoredDocument:
-    """A committed document's metadata; `text` is read on demand. Read it by attribute; `doc["text"]` and
-    `doc.get(...)` remain only for the answer modules that still read it so."""
+    """A committed document's metadata; `text` is read on demand."""
 
     doc_id: str  # the fields of store.DOCUMENT_FIELDS, in that order (`Snapshot.load` builds it by position)
     file: str
@@ -121,17 +120,6 @@ class StoredDocument:
     def key(self) -> tuple[str, str]:
         """What tells this commit of the document from another of the same text (see `store.changes_since`)."""
         return (self.file, self.added_at)
-
-    def __getitem__(self, name: str):
-        if name != "text" and name not in DOCUMENT_FIELDS:
-            raise KeyError(name)
-        return getattr(self, name)
-
-    def get(self, name: str, default=None):
-        try:
-            return self[name]
-        except KeyError:
-            return default
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in DOCUMENT_FIELDS} | {"text": self.text}
@@ -159,7 +147,7 @@ class SentenceSpans(Mapping):
         return len(self._documents)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Hit:
     chunk: ChunkRow
     doc: StoredDocument

@@ -187,7 +187,7 @@ def test_documents_are_typed_and_read_their_text_on_demand():
     assert isinstance(doc, StoredDocument)
     with pytest.raises(AttributeError):
         doc.title = "改"  # frozen
-    assert doc.text == TEXTS[0] and doc["text"] == TEXTS[0] and doc["title"] == "文档0"
+    assert doc.text == TEXTS[0] == doc.text and doc.title == "文档0"
     assert reads == [doc.doc_id, doc.doc_id]  # nothing kept (keep=0): read each time it is asked for
     assert doc.to_dict()["chars"] == len(TEXTS[0])
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from ..punctuation import END_MARKS, TRAILING_PUNCTUATION
 
 REFUSAL_PREFIX = "资料中未找到"
-_MARKER = re.compile(r"\[(\d{1,2})\]")
+MARKER = re.compile(r"\[(\d{1,2})\]")  # an answer's own [n] citation marker
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Citation:
     n: int
     doc_id: str
@@ -28,16 +28,14 @@ class Citation:
     @classmethod
     def from_hit(cls, n: int, hit, span: tuple[int, int]) -> Citation:
         """Citation [n] quoting `span` of the hit's document (a sentence of the hit's chunk)."""
-        quote = hit.doc["text"][span[0] : span[1]]
-        doc = hit.doc
         return cls(
             n=n,
             doc_id=hit.chunk.doc_id,
-            title=doc["title"],
-            source=doc["source"],
+            title=hit.doc.title,
+            source=hit.doc.source,
             chunk_id=hit.chunk.chunk_id,
             text=hit.text,
-            quote=quote,
+            quote=hit.doc.text[span[0] : span[1]],
             start=span[0],
             end=span[1],
             score=hit.score,
@@ -83,7 +81,7 @@ class Answer:
 
 
 def markers(text: str) -> list[int]:
-    return [int(m) for m in _MARKER.findall(text)]
+    return [int(m) for m in MARKER.findall(text)]
 
 
 _SOURCE_BRACKETS = re.compile(r"\[(\d{1,3})\]")
@@ -125,17 +123,6 @@ def renumber_markers(text: str, given: int, mapping: dict[int, int]) -> str:
         return "".join(out)
 
     return MARKER_GROUP.sub(replace, text)
-
-
-def references_block(citations: list[Citation]) -> str:
-    """The 参考资料 list appended to /v1 answers and copied from the UI (link syntax neutralised: a chat client
-    renders this text; `Citation.quote` itself stays verbatim)."""
-    if not citations:
-        return ""
-    lines = ["", "参考资料："]
-    for c in citations:
-        lines.append(neutralize_links(f"[{c.n}] 《{c.title}》（{c.source}）：“{c.quote}”"))
-    return "\n".join(lines)
 
 
 # Markdown link or image: [text](target "title") / ![alt](target); and autolinks <scheme:...>

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from ..lexical import named_units, normalise, pos_tags, quoted_phrases, words
 from ..punctuation import SENTENCE_END
 from ..retrieval import Snapshot
+from .citations import MARKER
 
 _REFERRING = re.compile(
     r"^(那|那么|它|他|她|其|该|这|这个|此|还有|另外|然后|具体)|(它|他们|她|其|该|这个|那个|这些|那些)"
 )
-_MARKER = re.compile(r"\[\d{1,2}\]")
 _INTENTS = {
     "measure": re.compile(
         r"做法|措施|举措|怎么做|怎样做|如何做|怎么搞|办法|经验|机制|途径|具体.{0,3}(内容|怎么)"
@@ -71,7 +71,7 @@ def follow_up(question: str, history: list[dict], snapshot: Snapshot) -> FollowU
     query = " ".join([last_user, *borrowed, question])
     intent = next((name for name, pattern in _INTENTS.items() if pattern.search(question)), "other")
     asks = _FILLER.sub("", question)
-    return FollowUp(question, asks, query, subjects, normalise(_MARKER.sub("", last_answer)), intent)
+    return FollowUp(question, asks, query, subjects, normalise(MARKER.sub("", last_answer)), intent)
 
 
 def _last_answer(history: list[dict]) -> str:
@@ -87,7 +87,7 @@ def _last_answer(history: list[dict]) -> str:
 def _subjects(last_user: str, last_answer: str, snapshot: Snapshot) -> list[str]:
     """Quoted phrases and named places/units of the last question and of the answer's first sentence,
     the most specific first; names found all over the corpus (贵阳市, 城市) do not say what “它” is."""
-    unmarked = _MARKER.sub("", last_answer)
+    unmarked = MARKER.sub("", last_answer)
     end = SENTENCE_END.search(unmarked)
     first_sentence = unmarked[: end.end()] if end else unmarked
     found = snapshot.phrases_in(last_user) + [p for p in quoted_phrases(first_sentence) if len(p) >= 3]

@@ -138,7 +138,7 @@ def _with_named_antecedent(q: Question, chosen: list[Candidate], snapshot: Snaps
         return chosen
     spans = snapshot.sentence_spans[best.hit.chunk.doc_id]
     index = next((i for i, sp in enumerate(spans) if sp == best.span), None)
-    text = best.hit.doc["text"]
+    text = best.hit.doc.text
     for sp in reversed(spans[max(0, (index or 0) - 2) : index or 0]):
         if "\n\n" in text[sp[1] : best.span[0]]:
             break  # only within the same paragraph
@@ -163,7 +163,7 @@ def _expand_parallel(
     """A list answered by parallel sentences (实施“强基固本”行动。实施“骨干培育”行动。…) after the best one,
     when their shared wording holds a question word (五项行动 → 行动): parallel sentences about something
     else (通过实施“…”计划) are another list."""
-    text = best.hit.doc["text"]
+    text = best.hit.doc.text
     spans = snapshot.sentence_spans[best.hit.chunk.doc_id]
     index = next((i for i, sp in enumerate(spans) if sp == best.span), None)
     if index is None:
@@ -187,8 +187,14 @@ def _expand_parallel(
 
 def _companion(snapshot: Snapshot, best: Candidate, chunk, span: tuple[int, int]) -> Candidate:
     """A sentence cited alongside the best one, from whichever chunk of its document holds it."""
-    hit = Hit(chunk, best.hit.doc, snapshot.text_of(chunk), best.hit.score, best.hit.cosine)
-    text = best.hit.doc["text"]
+    hit = Hit(
+        chunk=chunk,
+        doc=best.hit.doc,
+        text=snapshot.text_of(chunk),
+        score=best.hit.score,
+        cosine=best.hit.cosine,
+    )
+    text = best.hit.doc.text
     return Candidate(hit, best.rank, span, text[span[0] : span[1]], best.paragraph, best.x, best.score)
 
 
@@ -204,7 +210,7 @@ def refusal(q: Question, hits: list[Hit], snapshot: Snapshot, confidence: float,
     """资料中未找到……, with the nearest passages cited so the user can judge for themselves."""
     citations, seen = [], set()
     for hit in hits[:top_n]:
-        sentences = [(sp, hit.doc["text"][sp[0] : sp[1]]) for sp in snapshot.sentences_in(hit.chunk)]
+        sentences = [(sp, hit.doc.text[sp[0] : sp[1]]) for sp in snapshot.sentences_in(hit.chunk)]
         span = (
             max(sentences, key=lambda x: coverage(q, x[1]))[0]
             if sentences

@@ -62,7 +62,7 @@ class Passage:
 
     @property
     def text(self) -> str:
-        return self.hit.doc["text"][self.spans[0][0] : self.spans[-1][1]]
+        return self.hit.doc.text[self.spans[0][0] : self.spans[-1][1]]
 
 
 def build_passages(hits: list[Hit], snapshot: Snapshot, budget: int, query: str) -> list[Passage]:
@@ -76,7 +76,7 @@ def build_passages(hits: list[Hit], snapshot: Snapshot, budget: int, query: str)
         windows = [spans for _, spans in units]
     else:
         terms = _weighted_terms(query, snapshot)
-        relevance = [[_coverage(terms, hit.doc["text"][s:e]) for s, e in spans] for hit, spans in units]
+        relevance = [[_coverage(terms, hit.doc.text[s:e]) for s, e in spans] for hit, spans in units]
         share = budget // max(1, len(units))
         windows = [_best_window(spans, rel, share) for (_, spans), rel in zip(units, relevance)]
         left = budget - sum(_length(w) for w in windows)
@@ -113,7 +113,7 @@ def format_passages(passages: list[Passage]) -> str:
     blocks = []
     for p in passages:
         body = re.sub(r"\s*\n\s*", "\n", p.text.strip())
-        blocks.append(f"[{p.n}] 《{p.hit.doc['title']}》\n{body}")
+        blocks.append(f"[{p.n}] 《{p.hit.doc.title}》\n{body}")
     return "\n\n".join(blocks)
 
 
@@ -315,7 +315,7 @@ def _supporter(claim: str, snapshot: Snapshot):
 
 def cite(passage: Passage, n: int, texts: list[str], snapshot: Snapshot) -> Citation:
     """Citation [n] of `passage`, quoting its given sentence that best supports any of `texts`."""
-    doc_text = passage.hit.doc["text"]
+    doc_text = passage.hit.doc.text
     scorers = [_supporter(t, snapshot) for t in texts]
     span = max(passage.spans, key=lambda s: (max(f(doc_text[s[0] : s[1]]) for f in scorers), -s[0]))
     return Citation.from_hit(n, passage.hit, span)
@@ -336,7 +336,7 @@ def supported_by(passages: list[Passage], snapshot: Snapshot):
             p = by_number.get(k)
             if p is None:
                 continue
-            text = p.hit.doc["text"]
+            text = p.hit.doc.text
             if max((score(text[s:e]) for s, e in p.spans), default=0.0) >= MIN_SUPPORT:
                 return True
         return False

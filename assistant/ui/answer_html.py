@@ -2,19 +2,15 @@
 the document it shows). Offsets slice the stored text, never a search."""
 
 import logging
-import re
 import time
 
-from ..answer.citations import REFUSAL_PREFIX
+from ..answer.citations import MARKER, REFUSAL_PREFIX
 from ..errors import INTERNAL_ERROR, NotFound
 from ..service import Assistant
 from ..sources import source_place_date, source_title
 from .common import esc, int_or_error, user_message
 
 log = logging.getLogger(__name__)
-
-
-_MARKER = re.compile(r"\[(\d{1,2})\]")
 
 
 def render_chat(turns: list[dict]) -> str:
@@ -92,7 +88,7 @@ def _cite_attrs(c: dict) -> str:
 def _linkify(text: str, by_n: dict[int, dict]) -> str:
     """Escape the answer and turn each [n] that has a citation into a button opening the source."""
     out, last = [], 0
-    for m in _MARKER.finditer(text):
+    for m in MARKER.finditer(text):
         out.append(esc(text[last : m.start()]))
         c = by_n.get(int(m.group(1)))
         if c:
