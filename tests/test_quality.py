@@ -21,20 +21,20 @@ def test_floors(report):
     o = report["overall"]
     print({k: o[k] for k in o})
     assert o["citation_valid"] == 1.0
-    assert o["evidence_recall"] >= 0.80
+    assert o["evidence_recall"] >= 0.90
     assert o["citations_per_answer"] <= 3.0
-    assert o["answer_hit"] >= 0.85
-    assert o["refusal_recall"] >= 0.80
-    assert o["false_refusal"] <= 0.10
+    assert o["answer_hit"] >= 0.92
+    assert o["refusal_recall"] >= 0.83
+    assert o["false_refusal"] <= 0.05
 
 
 def test_natural_phrasing_floors(assistant):
     o = evaluate(assistant, NATURAL_DEV, top_k=5)["overall"]
     print(o)
     assert o["citation_valid"] == 1.0
-    assert o["answer_hit"] >= 0.80
+    assert o["answer_hit"] >= 0.82
     assert o["refusal_recall"] >= 0.85
-    assert o["false_refusal"] <= 0.10
+    assert o["false_refusal"] <= 0.07
 
 
 def test_every_type_is_reported(report):
@@ -56,18 +56,18 @@ def _oof(cases):
 
 def test_out_of_fold_floors_on_the_seed_sets(seed_cases):
     oof = _oof(seed_cases)
-    assert oof["dev"]["answer_hit"] >= 0.80 and oof["dev"]["false_refusal"] <= 0.10
-    assert oof["natural"]["answer_hit"] >= 0.75 and oof["natural"]["refusal_recall"] >= 0.75
+    assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.06
+    assert oof["natural"]["answer_hit"] >= 0.75 and oof["natural"]["refusal_recall"] >= 0.80
 
 
 @requires_news
 def test_out_of_fold_floors_with_the_news_set(seed_cases, news_assistant):
     cases = seed_cases + fitting.collect(news_assistant, load_gold(NEWS_DIR / "qa.jsonl"), "news")
     oof = _oof(cases)
-    assert oof["dev"]["answer_hit"] >= 0.85 and oof["dev"]["false_refusal"] <= 0.10
-    assert oof["natural"]["answer_hit"] >= 0.80 and oof["natural"]["refusal_recall"] >= 0.75
-    assert oof["news"]["answer_hit"] >= 0.85 and oof["news"]["false_refusal"] <= 0.10  # BM25 baseline: 0.65
-    assert oof["news"]["refusal_recall"] >= 0.35
+    assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.08
+    assert oof["natural"]["answer_hit"] >= 0.80 and oof["natural"]["refusal_recall"] >= 0.80
+    assert oof["news"]["answer_hit"] >= 0.88 and oof["news"]["false_refusal"] <= 0.06  # BM25 baseline: 0.65
+    assert oof["news"]["refusal_recall"] >= 0.45
 
 
 @requires_news
@@ -75,7 +75,7 @@ def test_news_citations_are_valid(news_assistant):
     o = evaluate(news_assistant, NEWS_DIR / "qa.jsonl", top_k=5)["overall"]
     print(o)
     assert o["citation_valid"] == 1.0
-    assert o["answer_hit"] >= 0.85
+    assert o["answer_hit"] >= 0.90
 
 
 def test_covered_rule():
