@@ -583,7 +583,7 @@ class Assistant:
         existing = self.snapshot.documents.get(doc_id)
         if existing:
             raise DuplicateDocument(
-                f"该文档内容已在知识库中（《{existing['title']}》，doc_id {doc_id}），无需重复上传。",
+                f"该文档内容已在知识库中（《{existing.title}》，doc_id {doc_id}），无需重复上传。",
                 doc_id,
             )
 
