@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import io
+import logging
 import math
 import re
 import threading
@@ -48,6 +49,8 @@ from .errors import AssistantError
 from .lexical import QUOTATION, STOPWORDS, named_units, normalise, pos_tags, tokenize
 from .retrieval import Fusion, Snapshot, search
 from .sources import source_label, source_title
+
+log = logging.getLogger(__name__)
 
 KINDS = ("典型案例", "数据成效", "工作举措")
 FORMATS = {
@@ -772,10 +775,22 @@ def near_duplicate(a: str, b: str, ratio: float = 0.8) -> bool:
 
 
 def _retrieve(topic: str, snapshot: Snapshot, store, embedder, fusion: Fusion, tuning: Tuning) -> list:
-    """The topic's best `top_n` chunks by hybrid search: the questions' fusion, `top_n` candidates a list."""
+    """The topic's best `top_n` chunks by hybrid search: the questions' fusion, `top_n` candidates a list. When
+    the topic cannot be embedded (an embedding endpoint that is down) the search is BM25's and phrases' alone,
+    as for questions, and the service's `DenseGuard` is marked failed, so the pack says so — never an error."""
     top_n = min(tuning.top_n, len(snapshot.chunks))
     fusion = replace(fusion, candidates=top_n)
-    return search(snapshot, store, topic, embedder.embed_question(topic), top_n, fusion)
+    try:
+        vector = embedder.embed_question(topic)
+    except Exception as exc:  # noqa: BLE001 - e.g. a remote embedding endpoint that is down
+        log.warning("topic embedding failed (%s): the course pack is gathered by keywords", exc)
+        if not hasattr(store, "failed"):
+            from .store import DenseGuard
+
+            store = DenseGuard(store)
+        store.failed = True
+        vector = np.zeros(1, dtype=np.float32)  # never read: the guard skips dense retrieval
+    return search(snapshot, store, topic, vector, top_n, fusion)
 
 
 def _chunk_signals(hits: list) -> tuple[dict[str, float], dict[str, float]]:

@@ -360,6 +360,50 @@ def test_a_pack_reads_only_the_documents_retrieval_returns():
     assert topic_docs <= built and not (built & (set(documents) - topic_docs))
 
 
+class _DownEmbedder:
+    """An embedding endpoint that is down."""
+
+    def embed_question(self, text):
+        raise RuntimeError("embedding endpoint down")
+
+
+class _Guarded(_NoDense):
+    """A store as the service passes it (`DenseGuard`): `failed` tells the service to warn."""
+
+    failed = False
+
+
+@pytest.mark.parametrize("store", [_NoDense(), _Guarded()])
+def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error(store):
+    """The embedder fails on the topic: the pack is gathered by keywords (BM25 and phrases), as answers are,
+    and a guarded store is marked failed so the service adds its dense-down notice; nothing raises."""
+    from assistant.lexical import tokenize
+    from assistant.retrieval import Snapshot
+    from assistant.store import Rows
+
+    text = "龙洞堡街道推行网格化管理，全街道划分网格59个，建立网格党支部12个。"
+    documents = {
+        "0" * 16: {
+            "doc_id": "0" * 16,
+            "text": text,
+            "file": "0.txt",
+            "source": "0.txt",
+            "title": "文档",
+            "region": "",
+            "date": "",
+            "chars": len(text),
+            "added_at": "2024-01-01T00:00:00",
+            "parser": "text",
+            "chunks": 1,
+        }
+    }
+    chunk = {"chunk_id": "0" * 16 + "-0", "doc_id": "0" * 16, "ordinal": 0, "start": 0, "end": len(text)}
+    chunks = [{**chunk, "tokens": tokenize(text)}]
+    pack = cp.build(["网格化管理"], Snapshot.from_rows(Rows(1, documents, chunks)), store, _DownEmbedder())
+    assert [i.quote for i in pack.items] == [text]
+    assert getattr(store, "failed", True)
+
+
 # ------------------------------------------------------------------------------------------ material rules
 
 
