@@ -55,8 +55,10 @@ _CREDIT = re.compile(
 _CHROME = re.compile(
     r"扫码|二维码|分享至|分享到|点击(?:查看|进入|关注|阅读)|返回顶部|上一篇|下一篇|阅读原文|关注我们|转载请"
 )
-# notices a web page adds to a report: copyright and disclaimer, where it was compiled from, who edited it
+# notices a web page adds to a report: copyright and disclaimer, where it was compiled from, who edited it, how to
+# follow the site's account (关注后回复【关键词】, a named account 公众号【…】)
 _NOTICE = re.compile(
+    r"关注后(?:在对话框)?回复|公众号\s*【|设为星标|如有侵权|联系删除|"
     r"特别声明|免责声明|版权(?:声明|所有)|未经.{0,40}(?:授权|许可).{0,30}(?:不得|禁止)|追究.{0,12}法律责任"
     r"|仅提供信息存储|不构成.{0,6}建议|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
 )
