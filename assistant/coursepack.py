@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import bisect
 import io
-import logging
 import math
 import re
 import threading
@@ -49,8 +48,7 @@ from .errors import AssistantError
 from .lexical import QUOTATION, STOPWORDS, named_units, normalise, pos_tags, tokenize
 from .retrieval import Fusion, Snapshot, search
 from .sources import source_label, source_title
-
-log = logging.getLogger(__name__)
+from .store import DenseGuard
 
 KINDS = ("典型案例", "数据成效", "工作举措")
 FORMATS = {
@@ -774,23 +772,15 @@ def near_duplicate(a: str, b: str, ratio: float = 0.8) -> bool:
     return matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio
 
 
-def _retrieve(topic: str, snapshot: Snapshot, store, embedder, fusion: Fusion, tuning: Tuning) -> list:
+def _retrieve(
+    topic: str, snapshot: Snapshot, guard: DenseGuard, embedder, fusion: Fusion, tuning: Tuning
+) -> list:
     """The topic's best `top_n` chunks by hybrid search: the questions' fusion, `top_n` candidates a list. When
-    the topic cannot be embedded (an embedding endpoint that is down) the search is BM25's and phrases' alone,
-    as for questions, and the service's `DenseGuard` is marked failed, so the pack says so — never an error."""
+    the topic cannot be embedded (an embedding endpoint that is down) the guard is marked failed and the search
+    is BM25's and phrases' alone, as for questions; the service then says so on the pack — never an error."""
     top_n = min(tuning.top_n, len(snapshot.chunks))
-    fusion = replace(fusion, candidates=top_n)
-    try:
-        vector = embedder.embed_question(topic)
-    except Exception as exc:  # noqa: BLE001 - e.g. a remote embedding endpoint that is down
-        log.warning("topic embedding failed (%s): the course pack is gathered by keywords", exc)
-        if not hasattr(store, "failed"):
-            from .store import DenseGuard
-
-            store = DenseGuard(store)
-        store.failed = True
-        vector = np.zeros(1, dtype=np.float32)  # never read: the guard skips dense retrieval
-    return search(snapshot, store, topic, vector, top_n, fusion)
+    vector = guard.question_vector(embedder, topic)
+    return search(snapshot, guard, topic, vector, top_n, replace(fusion, candidates=top_n))
 
 
 def _chunk_signals(hits: list) -> tuple[dict[str, float], dict[str, float]]:
@@ -807,7 +797,12 @@ def _chunk_signals(hits: list) -> tuple[dict[str, float], dict[str, float]]:
 
 
 def topic_features(
-    topic: str, snapshot: Snapshot, store, embedder, fusion: Fusion = Fusion(), tuning: Tuning = TUNING
+    topic: str,
+    snapshot: Snapshot,
+    guard: DenseGuard,
+    embedder,
+    fusion: Fusion = Fusion(),
+    tuning: Tuning = TUNING,
 ) -> TopicFeatures:
     """Feature rows of the units in the topic's retrieved chunks that seed an item and the topic touches.
 
@@ -816,7 +811,7 @@ def topic_features(
     empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
     if not snapshot.chunks:
         return empty
-    hits = _retrieve(topic, snapshot, store, embedder, fusion, tuning)
+    hits = _retrieve(topic, snapshot, guard, embedder, fusion, tuning)
     if not hits:
         return empty
     weights = _topic_weights(topic, snapshot, [normalise(h.text) for h in hits[: tuning.feedback]], tuning)
@@ -980,14 +975,14 @@ def _join(item: _Scored, features: TopicFeatures, i: int, max_chars: int) -> Non
 def score_topic(
     topic: str,
     snapshot: Snapshot,
-    store,
+    guard: DenseGuard,
     embedder,
     fusion: Fusion = Fusion(),
     tuning: Tuning = TUNING,
     max_items=None,
 ) -> list[_Scored]:
     """The topic's items: best first, non-overlapping, at most `max_items` (default `tuning.max_items`)."""
-    features = topic_features(topic, snapshot, store, embedder, fusion, tuning)
+    features = topic_features(topic, snapshot, guard, embedder, fusion, tuning)
     return select(
         features, tuning.weights, tuning.threshold, max_items or tuning.max_items, tuning.join_max_chars
     )
@@ -996,7 +991,7 @@ def score_topic(
 def build(
     topics: list[str],
     snapshot: Snapshot,
-    store,
+    guard: DenseGuard,
     embedder,
     fusion: Fusion = Fusion(),
     tuning: Tuning = TUNING,
@@ -1006,7 +1001,7 @@ def build(
     started = time.perf_counter()
     max_items = validate_max_items(max_items if max_items is not None else tuning.max_items)
     found: dict[str, list[_Scored]] = {
-        t: score_topic(t, snapshot, store, embedder, fusion, tuning, max_items) for t in topics
+        t: score_topic(t, snapshot, guard, embedder, fusion, tuning, max_items) for t in topics
     }
     # an overlapping span found for several topics: the best-scored one wins, the others note it
     claims: list[_Scored] = sorted((s for t in topics for s in found[t]), key=lambda s: -s.score)

@@ -29,6 +29,7 @@ import numpy as np
 from . import coursepack as cp
 from .evaluation import covered
 from .lexical import normalise
+from .store import DenseGuard
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TOPICS = ROOT / "eval" / "topics_dev.jsonl"
@@ -170,7 +171,7 @@ def cache_topics(topics: list[dict], assistant, tuning: cp.Tuning = cp.TUNING) -
     out = []
     for topic in topics:
         feats = cp.topic_features(
-            topic["topic"], snap, assistant.store, assistant.embedder, assistant.fusion, tuning
+            topic["topic"], snap, DenseGuard(assistant.store), assistant.embedder, assistant.fusion, tuning
         )
         marked = [s for p in marked_passages(topic) for s in locate(p, documents, topic.get("source"))]
         spans, evidence, overlap = [], [], []
@@ -263,7 +264,9 @@ def packs_measured(assistant, topics: list[dict], tunings: list[cp.Tuning]) -> l
     documents = snap.documents
     rows = []
     for topic, tuning in zip(topics, tunings):
-        pack = cp.build([topic["topic"]], snap, assistant.store, assistant.embedder, assistant.fusion, tuning)
+        pack = cp.build(
+            [topic["topic"]], snap, DenseGuard(assistant.store), assistant.embedder, assistant.fusion, tuning
+        )
         rows.append(measure(pack.items, topic, documents))
     return rows
 

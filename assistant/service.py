@@ -162,7 +162,7 @@ class Assistant:
     def _retrieve(self, query: str, top_k: int) -> Hits:
         snap = self.snapshot
         guard = self._dense_guard()
-        vector = self._question_vector(query, guard)
+        vector = guard.question_vector(self.embedder, query)
         hits = Hits(search(snap, guard, query, vector, top_k, self.fusion))
         hits.degraded = guard.failed
         if guard.failed:
@@ -187,15 +187,6 @@ class Assistant:
 
     def _dense_guard(self) -> DenseGuard:
         return DenseGuard(self.store)
-
-    def _question_vector(self, query: str, guard: DenseGuard):
-        """The question's embedding; a failing embedding service leaves the search to keywords."""
-        try:
-            return self.embedder.embed_question(query)
-        except Exception as exc:  # noqa: BLE001 - e.g. a remote embedding endpoint that is down
-            log.warning("question embedding failed (%s): answering from keywords", exc)
-            guard.failed = True
-            return np.zeros(1, dtype=np.float32)  # never read: the guard skips dense retrieval
 
     def ask(self, question: str, top_k: int = 5, history: list[dict] | None = None) -> Answer:
         result = None

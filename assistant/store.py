@@ -199,6 +199,15 @@ class DenseGuard:
         self._store = store
         self.failed = failed
 
+    def question_vector(self, embedder: Embedder, text: str) -> np.ndarray:
+        """The text's question embedding; a failing embedding service leaves the search to keywords."""
+        try:
+            return embedder.embed_question(text)
+        except Exception as exc:  # noqa: BLE001 - e.g. a remote embedding endpoint that is down
+            log.warning("question embedding failed (%s): searching by keywords", exc)
+            self.failed = True
+            return np.zeros(1, dtype=np.float32)  # never read: dense retrieval is skipped
+
     def dense_query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         if self.failed:
             return []

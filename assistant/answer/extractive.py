@@ -20,7 +20,7 @@ from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, 
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
 from .question import TYPED, Question, analyse, coverage, name_in
-from .signals import ASKED_UNIT, Candidate, answer_type, candidates, names_unit, rare_missing
+from .signals import ASKED_UNIT, Candidate, answer_type, candidates, dense_down, names_unit, rare_missing
 
 
 def rank(q: Question, cands: list[Candidate], model: AnswerModel) -> list[Candidate]:
@@ -57,9 +57,7 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
         "year_conflict": best.feature("year_conflict"),
         "year_absent_doc": float(year_absent(q, best.hit.doc)),
         "unknown": float(bool(q.unknown)),
-        "cosine": np.nan
-        if getattr(hits, "degraded", False)
-        else max((max(h.cosine, 0.0) for h in hits), default=0.0),
+        "cosine": np.nan if dense_down(hits) else max((max(h.cosine, 0.0) for h in hits), default=0.0),
         "fused": best.feature("fused"),
     }
     return np.array([values[f] for f in CONFIDENCE_FEATURES])
@@ -136,14 +134,13 @@ def _with_named_antecedent(q: Question, chosen: list[Candidate], snapshot: Snaps
     best = chosen[0]
     if not m or names_unit(best.text, m.group(1)):
         return chosen
-    spans = snapshot.sentence_spans[best.hit.chunk.doc_id]
-    index = next((i for i, sp in enumerate(spans) if sp == best.span), None)
+    spans, index = _place_in_document(snapshot, best)
     text = best.hit.doc.text
     for sp in reversed(spans[max(0, (index or 0) - 2) : index or 0]):
         if "\n\n" in text[sp[1] : best.span[0]]:
             break  # only within the same paragraph
         sentence = text[sp[0] : sp[1]]
-        chunk = _chunk_holding(snapshot, best.hit.chunk.doc_id, sp)
+        chunk = snapshot.chunk_holding(best.hit.chunk.doc_id, sp)
         if names_unit(sentence, m.group(1)) and chunk is not None and all(c.span != sp for c in chosen):
             return [_companion(snapshot, best, chunk, sp), *chosen]
     return chosen
@@ -164,8 +161,7 @@ def _expand_parallel(
     when their shared wording holds a question word (五项行动 → 行动): parallel sentences about something
     else (通过实施“…”计划) are another list."""
     text = best.hit.doc.text
-    spans = snapshot.sentence_spans[best.hit.chunk.doc_id]
-    index = next((i for i, sp in enumerate(spans) if sp == best.span), None)
+    spans, index = _place_in_document(snapshot, best)
     if index is None:
         return chosen
     groups: dict[str, list[tuple[int, int]]] = {}
@@ -179,10 +175,16 @@ def _expand_parallel(
     out = [best]  # the enumeration is the answer: the other sentences chosen only pad it
     for sp in members[:limit]:
         if sp != best.span:
-            chunk = _chunk_holding(snapshot, best.hit.chunk.doc_id, sp)
+            chunk = snapshot.chunk_holding(best.hit.chunk.doc_id, sp)
             if chunk is not None:
                 out.append(_companion(snapshot, best, chunk, sp))
     return out
+
+
+def _place_in_document(snapshot: Snapshot, best: Candidate) -> tuple[list[tuple[int, int]], int | None]:
+    """The sentence spans of the best sentence's document and its index among them (None: not a whole one)."""
+    spans = snapshot.sentence_spans[best.hit.chunk.doc_id]
+    return spans, next((i for i, sp in enumerate(spans) if sp == best.span), None)
 
 
 def _companion(snapshot: Snapshot, best: Candidate, chunk, span: tuple[int, int]) -> Candidate:
@@ -196,10 +198,6 @@ def _companion(snapshot: Snapshot, best: Candidate, chunk, span: tuple[int, int]
     )
     text = best.hit.doc.text
     return Candidate(hit, best.rank, span, text[span[0] : span[1]], best.paragraph, best.x, best.score)
-
-
-def _chunk_holding(snapshot: Snapshot, doc_id: str, span: tuple[int, int]):
-    return snapshot.chunk_holding(doc_id, span)
 
 
 def build_citations(chosen: list[Candidate]) -> list[Citation]:

@@ -47,6 +47,14 @@ FEATURES = (
 )
 # what only the dense retriever measures: unknown (NaN, imputed by the model) while it is down
 DENSE_FEATURES = ("cosine", "meaning")
+_DENSE_AT = [FEATURES.index(f) for f in DENSE_FEATURES]
+
+
+def dense_down(hits: list[Hit]) -> bool:
+    """The dense retriever could not take part in this search (`retrieval.Hits.degraded`; a plain list of hits
+    was searched normally): its signals are then unknown, not zero."""
+    return getattr(hits, "degraded", False)
+
 
 _NUM = r"(?:\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十两百千万亿]+)"
 _SCALE = r"\s*(?:多|余|近|超)?\s*(?:十|百|千|万|亿|万亿)?\s*"
@@ -374,9 +382,9 @@ def candidates(q: Question, hits: list[Hit], snapshot: Snapshot) -> list[Candida
             paragraph = paragraph_of(text, span)
             x = features(q, hit, rank, sentence, paragraph, docs[hit.chunk.doc_id])
             out.append(Candidate(hit, rank, span, sentence, paragraph, x))
-    if getattr(hits, "degraded", False):
+    if dense_down(hits):
         for c in out:
-            c.x[[FEATURES.index(f) for f in DENSE_FEATURES]] = np.nan
+            c.x[_DENSE_AT] = np.nan
     else:
         _add_sentence_similarity(out, getattr(hits, "similarity", None))
     return out
