@@ -5,6 +5,7 @@ are not imports at run time)."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -135,14 +136,91 @@ def test_the_readme_maps_every_module():
     assert not missing, f"add these modules to the README's module table (Developer notes): {missing}"
 
 
-@pytest.mark.parametrize("module", sorted(MODULES))
-def test_module_imports_on_its_own(module):
+def third_party_imports() -> set[str]:
+    """Modules outside assistant/ that its modules import (at module level or in functions), submodules too."""
+    found: set[str] = set()
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)  # maybe a submodule
+    return {m for m in found if m.split(".")[0] not in ("assistant", "__future__")}
+
+
+# A parent interpreter preloads the third-party packages (gradio alone takes ~5 s to import), then forks one
+# child per module of ours: each child starts with none of assistant/ loaded, so a module that only imports after
+# another of ours (a cycle, a missing import of ours) still fails, at a fraction of a fresh interpreter's cost.
+_FORKING_CHECKER = """
+import importlib, json, os, sys, traceback
+for name in json.loads(sys.argv[1]):
+    try:
+        importlib.import_module(name)
+    except BaseException:
+        pass  # not a module (a name imported from one), or an optional extra not installed: the child imports it itself (and fails if it must)
+results = {}
+for module in json.loads(sys.argv[2]):
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            importlib.import_module(module)
+            message, code = b"", 0
+        except BaseException:
+            message, code = traceback.format_exc().encode(), 1
+        os.write(write, message[-3000:])
+        os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        error = pipe.read().decode(errors="replace")
+    _, status = os.waitpid(pid, 0)
+    results[module] = "" if os.waitstatus_to_exitcode(status) == 0 else error or f"exit status {status}"
+print(json.dumps(results))
+"""
+
+
+@pytest.fixture(scope="module")
+def import_results() -> dict[str, str]:
+    """Module → the error its import raised in a child with nothing of assistant/ loaded ("" = imported)."""
     result = subprocess.run(
-        [sys.executable, "-c", f"import {module}"],
+        [
+            sys.executable,
+            "-c",
+            _FORKING_CHECKER,
+            json.dumps(sorted(third_party_imports())),
+            json.dumps(sorted(MODULES)),
+        ],
         cwd=ROOT,
         env=cli_env(),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_checker_catches_a_module_that_needs_another_imported_first(tmp_path):
+    """The forking checker itself: a module whose import only works after another one fails alone."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helper.py").write_text("import sys\nsys.modules['pkg'].ready = True\n")
+    (package / "needs.py").write_text("import pkg\nassert pkg.ready, 'helper not imported'\n")
+    result = subprocess.run(
+        [sys.executable, "-c", _FORKING_CHECKER, "[]", json.dumps(["pkg.helper", "pkg.needs", "pkg.helper"])],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    results = json.loads(result.stdout)
+    assert results["pkg.helper"] == ""
+    assert "helper not imported" in results["pkg.needs"]
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_module_imports_on_its_own(module, import_results):
+    assert import_results[module] == "", import_results[module]
