@@ -157,10 +157,11 @@ class Assistant:
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
         query = self.check_text(query, "查询")
         top_k = self._validate_top_k(top_k)
-        return self._retrieve(self.snapshot.spelling.correct(query), top_k)
-
-    def _retrieve(self, query: str, top_k: int) -> Hits:
         snap = self.snapshot
+        return self._retrieve(snap, snap.spelling.correct(query), top_k)
+
+    def _retrieve(self, snap: Snapshot, query: str, top_k: int) -> Hits:
+        """One ask reads one snapshot (each read of `self.snapshot` checks the database's generation)."""
         guard = self._dense_guard()
         vector = guard.question_vector(self.embedder, query)
         hits = Hits(search(snap, guard, query, vector, top_k, self.fusion))
@@ -226,15 +227,17 @@ class Assistant:
         snapshot = self.snapshot
         follow = conversation.follow_up(question, history, snapshot)
         query = follow.query if follow else question
-        hits = self._retrieve(snapshot.spelling.correct(query), top_k)  # what search() would retrieve
-        result = self.extractive_answer(query, hits, follow)
+        hits = self._retrieve(snapshot, snapshot.spelling.correct(query), top_k)  # as search() would
+        result = self.extractive_answer(query, hits, follow, snapshot)
         if hits.degraded and not result.warning:
             result.warning = DENSE_DOWN_WARNING
         return result
 
-    def extractive_answer(self, query: str, hits: list[Hit], follow: FollowUp | None = None) -> Answer:
+    def extractive_answer(
+        self, query: str, hits: list[Hit], follow: FollowUp | None = None, snapshot: Snapshot | None = None
+    ) -> Answer:
         """The extractive answer for retrieved hits: extractive mode, and LLM mode's fallback."""
-        result = extractive.answer(query, hits, self.snapshot, self.settings, follow)
+        result = extractive.answer(query, hits, snapshot or self.snapshot, self.settings, follow)
         result.answer = neutralize_links(result.answer)  # documents' Markdown is never live in an answer
         result.query = query
         return result

@@ -605,7 +605,7 @@ def test_damaged_pdf_and_docx_files_are_4xx_never_500(start_api):
     pdf, _ = make_pdf("残缺")
     statuses = []
     for name, data in (("损坏.pdf", pdf), ("损坏.docx", make_docx("残缺"))):
-        for _ in range(60):
+        for _ in range(30):
             r = upload(client, name, damaged(data, rng))
             statuses.append(r.status_code)
             assert r.status_code in (201, 409, 422), r.text
@@ -691,7 +691,7 @@ def test_job_interrupted_by_a_crash_is_finished_after_restart(writable_dirs, tmp
     env["OMP_NUM_THREADS"] = "1"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    data = long_text(seed=11, sentences=400).encode("utf-8")  # ~60 chunks: several embedding batches
+    data = long_text(seed=11, sentences=200).encode("utf-8")  # ~30 chunks: two embedding batches
     serve = ["serve", "--port", str(port)]
 
     def ready(proc: subprocess.Popen) -> subprocess.Popen:
