@@ -37,6 +37,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from difflib import SequenceMatcher
+from functools import lru_cache
 from urllib.parse import quote as url_quote
 
 import numpy as np
@@ -762,9 +763,11 @@ def _squashed(text: str) -> str:
     return re.sub(r"\W+", "", normalise(text))
 
 
+@lru_cache(maxsize=1 << 15)
 def near_duplicate(a: str, b: str, ratio: float = 0.8) -> bool:
     """Two squashed items say the same: one holds the other, or they share most of their characters in order
-    (one report reprinted by two outlets with a few words changed)."""
+    (one report reprinted by two outlets with a few words changed). Remembered: packs on related topics, and
+    the fit's thousands of trial packs, compare the same pairs again."""
     short, long = sorted((a, b), key=len)
     if not short or short in long:
         return True
