@@ -217,8 +217,10 @@ class _NewsIndex:
             shutil.rmtree(cls.directory, ignore_errors=True)
 
 
-def pytest_collection_modifyitems(session, config, items):
-    if (NEWS_DIR / "corpus").is_dir() and any("news_assistant" in item.fixturenames for item in items):
+def pytest_collection_finish(session):
+    """After -k/-m deselection: only a run that will use the news index starts building it."""
+    wanted = any("news_assistant" in item.fixturenames for item in session.items)
+    if wanted and (NEWS_DIR / "corpus").is_dir() and not session.config.option.collectonly:
         _NewsIndex.start()
 
 
