@@ -775,14 +775,12 @@ def near_duplicate(a: str, b: str, ratio: float = 0.8) -> bool:
     return matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio
 
 
-def _retrieve(
-    topic: str, snapshot: Snapshot, guard: DenseGuard, embedder, fusion: Fusion, tuning: Tuning
-) -> list:
+def _retrieve(topic: str, snapshot: Snapshot, guard: DenseGuard, fusion: Fusion, tuning: Tuning) -> list:
     """The topic's best `top_n` chunks by hybrid search: the questions' fusion, `top_n` candidates a list. When
     the topic cannot be embedded (an embedding endpoint that is down) the guard is marked failed and the search
     is BM25's and phrases' alone, as for questions; the service then says so on the pack — never an error."""
     top_n = min(tuning.top_n, len(snapshot.chunks))
-    vector = guard.question_vector(embedder, topic)
+    vector = guard.question_vector(topic)
     return search(snapshot, guard, topic, vector, top_n, replace(fusion, candidates=top_n))
 
 
@@ -803,7 +801,6 @@ def topic_features(
     topic: str,
     snapshot: Snapshot,
     guard: DenseGuard,
-    embedder,
     fusion: Fusion = Fusion(),
     tuning: Tuning = TUNING,
 ) -> TopicFeatures:
@@ -814,7 +811,7 @@ def topic_features(
     empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
     if not snapshot.chunks:
         return empty
-    hits = _retrieve(topic, snapshot, guard, embedder, fusion, tuning)
+    hits = _retrieve(topic, snapshot, guard, fusion, tuning)
     if not hits:
         return empty
     weights = _topic_weights(topic, snapshot, [normalise(h.text) for h in hits[: tuning.feedback]], tuning)
@@ -979,13 +976,12 @@ def score_topic(
     topic: str,
     snapshot: Snapshot,
     guard: DenseGuard,
-    embedder,
     fusion: Fusion = Fusion(),
     tuning: Tuning = TUNING,
     max_items=None,
 ) -> list[_Scored]:
     """The topic's items: best first, non-overlapping, at most `max_items` (default `tuning.max_items`)."""
-    features = topic_features(topic, snapshot, guard, embedder, fusion, tuning)
+    features = topic_features(topic, snapshot, guard, fusion, tuning)
     return select(
         features, tuning.weights, tuning.threshold, max_items or tuning.max_items, tuning.join_max_chars
     )
@@ -995,7 +991,6 @@ def build(
     topics: list[str],
     snapshot: Snapshot,
     guard: DenseGuard,
-    embedder,
     fusion: Fusion = Fusion(),
     tuning: Tuning = TUNING,
     max_items: int | None = None,
@@ -1004,7 +999,7 @@ def build(
     started = time.perf_counter()
     max_items = validate_max_items(max_items if max_items is not None else tuning.max_items)
     found: dict[str, list[_Scored]] = {
-        t: score_topic(t, snapshot, guard, embedder, fusion, tuning, max_items) for t in topics
+        t: score_topic(t, snapshot, guard, fusion, tuning, max_items) for t in topics
     }
     # an overlapping span found for several topics: the best-scored one wins, the others note it
     claims: list[_Scored] = sorted((s for t in topics for s in found[t]), key=lambda s: -s.score)

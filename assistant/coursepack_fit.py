@@ -170,9 +170,7 @@ def cache_topics(topics: list[dict], assistant, tuning: cp.Tuning = cp.TUNING) -
     documents = snap.documents
     out = []
     for topic in topics:
-        feats = cp.topic_features(
-            topic["topic"], snap, DenseGuard(assistant.store), assistant.embedder, assistant.fusion, tuning
-        )
+        feats = cp.topic_features(topic["topic"], snap, DenseGuard(assistant.store), assistant.fusion, tuning)
         marked = [s for p in marked_passages(topic) for s in locate(p, documents, topic.get("source"))]
         spans, evidence, overlap = [], [], []
         for u, (s, e) in zip(feats.units, feats.spans):
@@ -264,9 +262,7 @@ def packs_measured(assistant, topics: list[dict], tunings: list[cp.Tuning]) -> l
     documents = snap.documents
     rows = []
     for topic, tuning in zip(topics, tunings):
-        pack = cp.build(
-            [topic["topic"]], snap, DenseGuard(assistant.store), assistant.embedder, assistant.fusion, tuning
-        )
+        pack = cp.build([topic["topic"]], snap, DenseGuard(assistant.store), assistant.fusion, tuning)
         rows.append(measure(pack.items, topic, documents))
     return rows
 

@@ -163,7 +163,7 @@ class Assistant:
     def _retrieve(self, snap: Snapshot, query: str, top_k: int) -> Hits:
         """One ask reads one snapshot (each read of `self.snapshot` checks the database's generation)."""
         guard = self._dense_guard()
-        vector = guard.question_vector(self.embedder, query)
+        vector = guard.question_vector(query)
         hits = Hits(search(snap, guard, query, vector, top_k, self.fusion))
         hits.degraded = guard.failed
         if guard.failed:
@@ -333,7 +333,7 @@ class Assistant:
         topics = coursepack.validate_topics(topics)
         max_items = coursepack.validate_max_items(max_items)
         guard = self._dense_guard()
-        pack = coursepack.build(topics, self.snapshot, guard, self.embedder, self.fusion, max_items=max_items)
+        pack = coursepack.build(topics, self.snapshot, guard, self.fusion, max_items=max_items)
         if guard.failed and not pack.notice:
             pack.notice = DENSE_DOWN_WARNING
         if not self.settings.llm_enabled:

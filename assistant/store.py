@@ -199,10 +199,11 @@ class DenseGuard:
         self._store = store
         self.failed = failed
 
-    def question_vector(self, embedder: Embedder, text: str) -> np.ndarray:
-        """The text's question embedding; a failing embedding service leaves the search to keywords."""
+    def question_vector(self, text: str) -> np.ndarray:
+        """The text's question embedding (by the store's embedder, the one its vectors come from); a failing
+        embedding service leaves the search to keywords."""
         try:
-            return embedder.embed_question(text)
+            return self._store.embedder.embed_question(text)
         except Exception as exc:  # noqa: BLE001 - e.g. a remote embedding endpoint that is down
             log.warning("question embedding failed (%s): searching by keywords", exc)
             self.failed = True

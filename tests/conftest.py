@@ -193,9 +193,8 @@ class _NewsIndex:
         cls.directory = Path(tempfile.mkdtemp(prefix="assistant-news-"))
         env = cli_env() | {"OMP_NUM_THREADS": "1"}
         argv = [str(ASSISTANT_BIN), "eval", str(NEWS_DIR / "qa.jsonl"), "--corpus", str(NEWS_DIR / "corpus")]
-        with (cls.directory / "build.log").open(
-            "wb"
-        ) as log:  # a file: an unread pipe would fill and stall it
+        # its output goes to a file: an unread pipe would fill and stall it
+        with (cls.directory / "build.log").open("wb") as log:
             cls.process = subprocess.Popen(
                 [*argv, "--index", str(cls.directory / "index"), "--json"], env=env, stdout=log, stderr=log
             )

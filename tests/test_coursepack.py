@@ -296,6 +296,9 @@ class _RecordingDocuments(dict):
 class _NoDense:
     """A store with no vectors: retrieval is BM25 alone, so which chunks it returns is known."""
 
+    def __init__(self, embedder):
+        self.embedder = embedder
+
     def dense_query(self, vector, k):
         return []
 
@@ -353,7 +356,7 @@ def test_a_pack_reads_only_the_documents_retrieval_returns():
         )
     snapshot = Snapshot.from_rows(Rows(1, documents, chunks))
     snapshot.documents = _RecordingDocuments(snapshot.documents)
-    pack = cp.build(["网格化管理"], snapshot, DenseGuard(_NoDense()), _ZeroEmbedder())
+    pack = cp.build(["网格化管理"], snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
     topic_docs = {f"{i:016x}" for i in range(len(on_topic))}
     assert {i.doc_id for i in pack.items} == topic_docs
     assert snapshot.documents.read == topic_docs
@@ -393,8 +396,8 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
     }
     chunk = {"chunk_id": "0" * 16 + "-0", "doc_id": "0" * 16, "ordinal": 0, "start": 0, "end": len(text)}
     chunks = [{**chunk, "tokens": tokenize(text)}]
-    guard = DenseGuard(_NoDense())
-    pack = cp.build(["网格化管理"], Snapshot.from_rows(Rows(1, documents, chunks)), guard, _DownEmbedder())
+    guard = DenseGuard(_NoDense(_DownEmbedder()))
+    pack = cp.build(["网格化管理"], Snapshot.from_rows(Rows(1, documents, chunks)), guard)
     assert [i.quote for i in pack.items] == [text]
     assert guard.failed
 
