@@ -15,6 +15,8 @@
    `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per topic). The
    best `max_items` (default 25) items above the threshold make the topic's part; a candidate overlapping an
    item already taken extends it within its paragraph instead of taking a slot.
+   A topic the documents barely speak of (its specific words together in at most `scarce_chunks` retrieved
+   chunks: 减负 of 基层减负 once) keeps only items that say them, and the pack says so in its `warning`.
    Only the units of the topic's retrieved chunks (`top_n`) are scored, and a document's units are built when
    a topic first retrieves it and kept by document id: a pack costs what retrieval returns, not the corpus.
 4. A multi-topic pack has one part per topic; an item found for two topics appears once, under the topic it
@@ -78,6 +80,8 @@ class Tuning:
     strong: float = 0.9  # sentences at least this lexical score seed the expansion terms
     expansion_df: float = 0.06  # expansion terms occur in at most this share of chunks (and at least 4)
     min_coverage: float = 0.5  # share of the topic's words (idf-weighted) the corpus must use at all
+    specific_share: float = 0.5  # the topic's specific words weigh at least this share of its strongest one
+    scarce_chunks: int = 2  # retrieved chunks holding them at most this many: the documents barely cover it
     max_items: int = DEFAULT_MAX_ITEMS
     merge_max_chars: int = 600
     case_max_chars: int = 320  # a case (who, what, result) stays one readable paragraph excerpt
@@ -198,6 +202,7 @@ class Part:
     topic: str
     sections: list[Section]
     lead: list[Claim] = field(default_factory=list)
+    scarce: bool = False  # the documents barely speak of the topic: the part holds only what does
 
     @property
     def items(self) -> list[PackItem]:
@@ -268,9 +273,16 @@ class CoursePack:
         empty = [p.topic for p in self.parts if not p.items]
         if not self.items:
             return f"资料中未找到与{'、'.join(f'“{t}”' for t in self.topics)}相关的内容，请换一个主题或先导入相关文档。"
+        said = []
         if empty:
-            return f"资料中未找到与{'、'.join(f'“{t}”' for t in empty)}相关的内容；其余主题照常汇编。"
-        return None
+            said.append(f"资料中未找到与{'、'.join(f'“{t}”' for t in empty)}相关的内容；其余主题照常汇编。")
+        for p in self.parts:
+            if p.scarce and p.items:
+                said.append(
+                    f"资料中很少论及“{p.topic}”：只收录直接提到它的 {len(p.items)} 条素材；"
+                    "可换用更常见的说法，或先导入相关文档。"
+                )
+        return "".join(said) or None
 
     def by_kind(self) -> list[Section]:
         """All parts' items merged by kind (the flat view of the first contract), kinds in the parts' order."""
@@ -319,7 +331,7 @@ class CoursePack:
                 items = [replace(i) for i in by_kind[k].items if i.id not in dropped]
                 sections.append(Section(k, items, _kept_claims(by_kind[k].summary, items)))
             kept_items = [i for s in sections for i in s.items]
-            parts.append(Part(part.topic, sections, _kept_claims(part.lead, kept_items)))
+            parts.append(Part(part.topic, sections, _kept_claims(part.lead, kept_items), part.scarce))
         pack = _numbered(self.title, self.topics, parts, self.generated_at, self.seconds)
         pack.notice, pack.summaries_note, pack.max_items = self.notice, self.summaries_note, self.max_items
         return pack
@@ -701,6 +713,28 @@ def _topic_weights(
     return _TopicWeights(present, missing, used / total if total else 0.0)
 
 
+_ALTERNATIVES = re.compile(r"以及|或者|[与和及或、,，;；/\s]+")
+
+
+def _specific_words(topic: str, weights: _TopicWeights, share: float) -> list[list[str]]:
+    """Per alternative of the topic (智慧社区 | 数字化服务 of 智慧社区与数字化服务), the words that carry it:
+    weighted at least `share` of its strongest word (减负 of 基层减负, not 基层), none holding another (网格
+    for 网格化/网格)."""
+    groups = []
+    for part in filter(None, _ALTERNATIVES.split(normalise(topic))):
+        words = {t: w for t, w in weights.present.items() if t in part}
+        top = max(words.values(), default=0.0)
+        strong = [t for t, w in words.items() if w >= share * top]
+        if strong:
+            groups.append([t for t in strong if not any(o != t and o in t for o in strong)])
+    return groups
+
+
+def _says_topic(norm: str, groups: list[list[str]]) -> bool:
+    """The text holds more than half of one alternative's specific words: it speaks of the topic itself."""
+    return any(2 * sum(t in norm for t in g) > len(g) for g in groups)
+
+
 def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
     if not weights.present:
         return 0.0
@@ -756,6 +790,7 @@ class TopicFeatures:
     spans: list[tuple[int, int]] = field(default_factory=list)  # each candidate's item (document offsets)
     sentences: list[list[tuple[int, int]]] = field(default_factory=list)  # its cited sentences
     texts: list[str] = field(default_factory=list)  # each candidate's item, squashed (`_squashed`)
+    scarce: bool = False  # the documents barely speak of the topic itself: only what does is a candidate
 
 
 def _squashed(text: str) -> str:
@@ -817,6 +852,8 @@ def topic_features(
     weights = _topic_weights(topic, snapshot, [normalise(h.text) for h in hits[: tuning.feedback]], tuning)
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
+    specific = _specific_words(topic, weights, tuning.specific_share)
+    scarce = sum(_says_topic(normalise(h.text), specific) for h in hits) <= tuning.scarce_chunks
     fused, dense = _chunk_signals(hits)
     floor = min(dense.values())
     views: dict[str, _DocView] = {}
@@ -857,6 +894,10 @@ def topic_features(
             # chunk's dense or fused rank alone does not tie it to the topic (a topic the documents barely
             # mention would otherwise be filled up with whatever retrieval returned)
             continue
+        if scarce and not any(_says_topic(view.units[j].norm, specific) for j in view.covering(*unit.span)):
+            # the documents barely speak of the topic (减负 of 基层减负 once): only an item that does is on it;
+            # the rest shares a general word (基层) and would fill the part with 基层党建 in general
+            continue
         rows.append(
             (
                 own,
@@ -876,7 +917,7 @@ def topic_features(
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
-    return TopicFeatures(topic, keep, matrix, spans, cited, texts)
+    return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce)
 
 
 def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:
@@ -972,21 +1013,6 @@ def _join(item: _Scored, features: TopicFeatures, i: int, max_chars: int) -> Non
     item.members.append(i)
 
 
-def score_topic(
-    topic: str,
-    snapshot: Snapshot,
-    guard: DenseGuard,
-    fusion: Fusion = Fusion(),
-    tuning: Tuning = TUNING,
-    max_items=None,
-) -> list[_Scored]:
-    """The topic's items: best first, non-overlapping, at most `max_items` (default `tuning.max_items`)."""
-    features = topic_features(topic, snapshot, guard, fusion, tuning)
-    return select(
-        features, tuning.weights, tuning.threshold, max_items or tuning.max_items, tuning.join_max_chars
-    )
-
-
 def build(
     topics: list[str],
     snapshot: Snapshot,
@@ -998,8 +1024,10 @@ def build(
     """One part per topic; an item found for several topics is filed under the one it scores best for."""
     started = time.perf_counter()
     max_items = validate_max_items(max_items if max_items is not None else tuning.max_items)
+    features = {t: topic_features(t, snapshot, guard, fusion, tuning) for t in topics}
     found: dict[str, list[_Scored]] = {
-        t: score_topic(t, snapshot, guard, fusion, tuning, max_items) for t in topics
+        t: select(f, tuning.weights, tuning.threshold, max_items, tuning.join_max_chars)
+        for t, f in features.items()
     }
     # an overlapping span found for several topics: the best-scored one wins, the others note it
     claims: list[_Scored] = sorted((s for t in topics for s in found[t]), key=lambda s: -s.score)
@@ -1021,7 +1049,7 @@ def build(
     for topic in topics:
         items = _dedupe_text(items_by_topic[topic])
         sections = [Section(kind, [i for i in items if i.kind == kind]) for kind in KINDS]
-        parts.append(Part(topic, sections))
+        parts.append(Part(topic, sections, scarce=features[topic].scarce))
     pack = _numbered(pack_title(topics), topics, parts, time.strftime("%Y-%m-%d %H:%M"), 0.0)
     for part in pack.parts:
         part.lead = lead_in(part)

@@ -14,6 +14,7 @@ other topics only. Numbers go to test-artifacts/coursepack.json.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -313,24 +314,20 @@ class _ZeroEmbedder:
         return np.zeros(8, dtype="float32")
 
 
-def test_a_pack_reads_only_the_documents_retrieval_returns():
-    """Issue 11: course packs do not scan the corpus. 200 filler documents never name the topic; a pack on it
-    reads the three that do (and builds sentence units for them only), however many others there are."""
+def _doc_id(text: str) -> str:
+    """As in the index, a document's id follows its text (cached sentence views are keyed by it)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _snapshot(texts: list[str]):
+    """A snapshot of one-chunk documents, built from rows as the index builds it."""
     from assistant.lexical import tokenize
     from assistant.retrieval import Snapshot
     from assistant.store import Rows
 
-    on_topic = [
-        "龙洞堡街道推行网格化管理，全街道划分网格59个，建立网格党支部12个。\n网格员每天走访居民，收集诉求。",
-        "安顺市深化网格化管理，目前全市159个城市社区共划分网格905个。",
-        "碧海社区以网格化管理为抓手，组建志愿服务队8支，服务居民3000余人次。",
-    ]
-    texts = on_topic + [
-        f"第{i}期社区读书会在图书室举行，居民交流阅读心得。活动持续两个小时。" for i in range(200)
-    ]
     documents, chunks = {}, []
     for i, text in enumerate(texts):
-        doc_id = f"{i:016x}"
+        doc_id = _doc_id(text)
         documents[doc_id] = {
             "doc_id": doc_id,
             "text": text,
@@ -354,14 +351,69 @@ def test_a_pack_reads_only_the_documents_retrieval_returns():
                 "tokens": tokenize(text),
             }
         )
-    snapshot = Snapshot.from_rows(Rows(1, documents, chunks))
+    return Snapshot.from_rows(Rows(1, documents, chunks))
+
+
+def test_a_pack_reads_only_the_documents_retrieval_returns():
+    """Issue 11: course packs do not scan the corpus. 200 filler documents never name the topic; a pack on it
+    reads the three that do (and builds sentence units for them only), however many others there are."""
+    on_topic = [
+        "龙洞堡街道推行网格化管理，全街道划分网格59个，建立网格党支部12个。\n网格员每天走访居民，收集诉求。",
+        "安顺市深化网格化管理，目前全市159个城市社区共划分网格905个。",
+        "碧海社区以网格化管理为抓手，组建志愿服务队8支，服务居民3000余人次。",
+    ]
+    texts = on_topic + [
+        f"第{i}期社区读书会在图书室举行，居民交流阅读心得。活动持续两个小时。" for i in range(200)
+    ]
+    snapshot = _snapshot(texts)
+    documents = dict(snapshot.documents)
     snapshot.documents = _RecordingDocuments(snapshot.documents)
     pack = cp.build(["网格化管理"], snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
-    topic_docs = {f"{i:016x}" for i in range(len(on_topic))}
+    topic_docs = {_doc_id(t) for t in on_topic}
     assert {i.doc_id for i in pack.items} == topic_docs
     assert snapshot.documents.read == topic_docs
     built = {key[0] for key in cp._DOC_VIEWS}
     assert topic_docs <= built and not (built & (set(documents) - topic_docs))
+
+
+def test_specific_words_carry_the_topic_per_alternative():
+    weights = cp._TopicWeights({"基层": 3.3, "减负": 9.0}, 0.0, 1.0)
+    assert cp._specific_words("基层减负", weights, 0.5) == [["减负"]]
+    weights = cp._TopicWeights({"网格": 5.3, "网格化": 8.1, "管理": 2.7}, 0.0, 1.0)
+    assert cp._specific_words("网格化管理", weights, 0.5) == [["网格"]]  # 网格化 holds 网格: one is enough
+    weights = cp._TopicWeights({"智慧": 7.3, "社区": 1.9, "数字": 9.0, "数字化": 9.0, "服务": 1.7}, 0.0, 1.0)
+    groups = cp._specific_words("智慧社区与数字化服务", weights, 0.5)
+    assert groups == [["智慧"], ["数字"]]  # either alternative is the topic
+    assert cp._says_topic("推进智慧平台建设", groups) and not cp._says_topic("社区服务", groups)
+    weights = cp._TopicWeights({"垃圾": 8.5, "分类": 7.9}, 0.0, 1.0)
+    groups = cp._specific_words("垃圾分类", weights, 0.5)
+    assert cp._says_topic("开展垃圾分类", groups) and not cp._says_topic("分级分类开展培训", groups)
+
+
+def test_a_topic_the_documents_barely_cover_keeps_only_what_speaks_of_it_and_says_so():
+    """A topic whose specific words (减负 of 基层减负) stand in one chunk: the part holds that item only, not
+    the many that share its general word (基层), and the pack says plainly that the documents barely cover it.
+    A topic they do cover (基层党建) is gathered as usual."""
+    once = "青山街道推行基层减负，清理考核事项20项，每月为社区干部减少报表12张。"
+    general = [
+        "红星社区抓基层党建，每月开展主题党日活动，组织党员到基层一线学习。",
+        "安宁村把基层党建与产业发展结合，成立合作社党支部，带动农户种植蔬菜。",
+        "东湖街道以基层党建引领物业管理，在小区建立党小组，协调解决停车难题。",
+        "南山镇推进基层党建标准化建设，统一党员活动室标识和制度上墙。",
+        "西城区开展基层党建述职评议，街道党工委书记逐一述职并接受测评。",
+        "北关社区依托基层党建阵地开设老年课堂，退休党员担任讲师。",
+        "河口乡以基层党建带动乡村治理，组建党员调解队化解邻里矛盾。",
+        "桥头街道建立基层党建联席会议，驻区单位轮流牵头共办实事。",
+    ]
+    snapshot = _snapshot([once, *general])
+    guard = DenseGuard(_NoDense(_ZeroEmbedder()))
+    pack = cp.build(["基层减负"], snapshot, guard)
+    part = pack.parts[0]
+    assert part.scarce and [i.doc_id for i in pack.items] == [_doc_id(once)]
+    assert "很少论及“基层减负”" in pack.warning and "1 条" in pack.warning
+    assert pack.to_dict()["warning"] == pack.warning and "很少论及" in cp.to_markdown(pack)
+    covered = cp.build(["基层党建"], snapshot, guard)
+    assert not covered.parts[0].scarce and len(covered.items) > 5 and covered.warning is None
 
 
 class _DownEmbedder:

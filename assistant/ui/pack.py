@@ -98,14 +98,16 @@ def pack_tab(ctx: UiContext) -> PackView:
             else None
         )
         pack = assistant.course_pack(wanted, max_items=limit)
-        message = pack.warning or (
+        gathered = (
             f"共汇编 {len(pack.items)} 条素材（{len(pack.parts)} 个主题，每个主题最多 {pack.max_items} 条），"
             f"摘自 {len(pack.references)} 篇文档（用时 {pack.seconds:.1f} 秒）。取消勾选不需要的条目后导出。"
         )
-        notes = "".join(notice(n, "info") for n in (pack.notice, pack.summaries_note) if n)
+        message = notice(gathered, "ok") if pack.items else notice(pack.warning or "", "error")
+        said = (pack.warning if pack.items else None, pack.notice, pack.summaries_note)
+        notes = "".join(notice(n, "info") for n in said if n)
         state = json.dumps({"topics": pack.topics, "max_items": pack.max_items}, ensure_ascii=False)
         return {
-            summary: notice(message, "error" if pack.warning else "ok") + notes,
+            summary: message + notes,
             order: gr.update(value=kinds, visible=bool(pack.items)),
             actions: gr.update(visible=bool(pack.items)),
             exported: "",
