@@ -713,7 +713,20 @@ def _topic_weights(
     return _TopicWeights(present, missing, used / total if total else 0.0)
 
 
-_ALTERNATIVES = re.compile(r"以及|或者|[与和及或、,，;；/\s]+")
+_JOINERS = frozenset({"与", "和", "及", "或", "以及", "或者", "跟", "同"})
+
+
+def _alternatives(topic: str) -> list[str]:
+    """The topic's parts joined by a conjunction, a list mark or a space (智慧社区 | 数字化服务), split on whole
+    words only: 和 in 和谐社区 or 与 in 参与 joins nothing."""
+    parts, current = [], ""
+    for word, _ in pos_tags(normalise(topic)):
+        if word in _JOINERS or not re.search(r"\w", word):
+            parts.append(current)
+            current = ""
+        else:
+            current += word
+    return [p for p in (*parts, current) if p]
 
 
 def _specific_words(topic: str, weights: _TopicWeights, share: float) -> list[list[str]]:
@@ -721,7 +734,7 @@ def _specific_words(topic: str, weights: _TopicWeights, share: float) -> list[li
     weighted at least `share` of its strongest word (减负 of 基层减负, not 基层), none holding another (网格
     for 网格化/网格)."""
     groups = []
-    for part in filter(None, _ALTERNATIVES.split(normalise(topic))):
+    for part in _alternatives(topic):
         words = {t: w for t, w in weights.present.items() if t in part}
         top = max(words.values(), default=0.0)
         strong = [t for t, w in words.items() if w >= share * top]

@@ -376,6 +376,20 @@ def test_a_pack_reads_only_the_documents_retrieval_returns():
     assert topic_docs <= built and not (built & (set(documents) - topic_docs))
 
 
+@pytest.mark.parametrize(
+    "topic, parts",
+    [
+        ("智慧社区与数字化服务", ["智慧社区", "数字化服务"]),
+        ("基层减负、志愿服务", ["基层减负", "志愿服务"]),
+        ("网格化管理 新就业群体", ["网格化管理", "新就业群体"]),
+        ("和谐社区建设", ["和谐社区建设"]),  # 和 inside a word joins nothing
+        ("参与式治理", ["参与式治理"]),
+    ],
+)
+def test_alternatives_of_a_topic(topic, parts):
+    assert cp._alternatives(topic) == parts
+
+
 def test_specific_words_carry_the_topic_per_alternative():
     weights = cp._TopicWeights({"基层": 3.3, "减负": 9.0}, 0.0, 1.0)
     assert cp._specific_words("基层减负", weights, 0.5) == [["减负"]]
