@@ -804,6 +804,7 @@ class TopicFeatures:
     sentences: list[list[tuple[int, int]]] = field(default_factory=list)  # its cited sentences
     texts: list[str] = field(default_factory=list)  # each candidate's item, squashed (`_squashed`)
     scarce: bool = False  # the documents barely speak of the topic itself: only what does is a candidate
+    specific: list[list[str]] = field(default_factory=list)  # the words that carry it (`_specific_words`)
 
 
 def _squashed(text: str) -> str:
@@ -930,7 +931,7 @@ def topic_features(
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
-    return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce)
+    return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce, specific)
 
 
 def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:
@@ -1065,7 +1066,7 @@ def build(
         parts.append(Part(topic, sections, scarce=features[topic].scarce))
     pack = _numbered(pack_title(topics), topics, parts, time.strftime("%Y-%m-%d %H:%M"), 0.0)
     for part in pack.parts:
-        part.lead = lead_in(part)
+        part.lead = lead_in(part, features[part.topic].specific)
     pack.max_items = max_items
     pack.seconds = time.perf_counter() - started
     return pack
@@ -1112,8 +1113,12 @@ def pack_title(topics: list[str]) -> str:
 _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?]")
 
 
-def lead_in(part: Part, max_places: int = 6, max_figures: int = 3) -> list[Claim]:
-    """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses)."""
+def lead_in(
+    part: Part, specific: list[list[str]] | None = None, max_places: int = 6, max_figures: int = 3
+) -> list[Claim]:
+    """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses) —
+    from sentences that speak of the topic itself (`specific`, its carrying words) when some give one: an item
+    on 新就业群体 may open with another measure's figure (推动39个农村党组织……) before the sentence on it."""
     items = sorted(part.items, key=lambda i: -i.score)
     if not items:
         return []
@@ -1126,17 +1131,24 @@ def lead_in(part: Part, max_places: int = 6, max_figures: int = 3) -> list[Claim
     if places:
         cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
         claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
-    used: set[str] = set()
-    for item in items:
-        if len([c for c in claims if c.text.startswith("数据：")]) >= max_figures:
-            break
+    figures: list[tuple[bool, int, str, PackItem]] = []  # (off the topic, rank, sentence, item)
+    for rank, item in enumerate(items):
         if item.kind != "数据成效" and not _FIGURE.search(item.text):
             continue
-        clause = _figure_clause(item.text)
+        for sentence in item.sentence_texts():
+            on_topic = not specific or _says_topic(normalise(sentence), specific)
+            figures.append((not on_topic, rank, sentence, item))
+    if any(not off for off, *_ in figures):
+        figures = [f for f in figures if not f[0]]
+    used: set[str] = set()
+    for _, _, sentence, item in sorted(figures, key=lambda f: f[:2]):
+        if len(used) >= max_figures:
+            break
+        clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
         if not clause or clause in used:
             continue
         used.add(clause)
-        who = _places(item.text, part.topic)[:1]
+        who = _places(sentence, part.topic)[:1] or _places(item.text, part.topic)[:1]
         prefix = f"{who[0]}：" if who and who[0] not in clause else ""
         claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims
@@ -1148,14 +1160,32 @@ _VERBISH = re.compile(
 )
 
 
+_PROPER_TAGS = ("ns", "nr", "nt", "nz")
+
+
 def _places(text: str, topic: str = "") -> list[str]:
     """Named places/units of a sentence: not a counted noun (59处党群服务站), not a verb phrase (深化街道,
-    落实中小学校), not the topic's own words (智慧社区 in 智慧社区与数字化服务)."""
+    落实中小学校), not the topic's own words (智慧社区 in 智慧社区与数字化服务), not a piece of a longer word
+    (司法部门县 of 县处级, 宝文化驿站 after 壹刻), and starting at its proper name (贵阳市区 of 距离省会贵阳市区)."""
+    words = pos_tags(text)
+    token_at: list[int] = []  # character offset → index of the jieba word holding it
+    for k, (word, _) in enumerate(words):
+        token_at += [k] * len(word)
     out = []
     for name in named_units(text):
         at = text.find(name)
-        if at > 0 and re.match(r"[0-9０-９一二三四五六七八九十百千万两余多]", text[at - 1]):
-            continue
+        if at < 0 or (at > 0 and re.match(r"[0-9０-９一二三四五六七八九十百千万两余多]", text[at - 1])):
+            continue  # not verbatim (it spans a quotation), or a counted noun
+        end = at + len(name)
+        first, last = token_at[at], token_at[end - 1]
+        if end < len(text) and token_at[end] == last and not words[last][1].startswith("n"):
+            continue  # the unit word opens a longer word of another kind (司法部门|县处级)
+        before = words[first - 1] if first > 0 else ("", "")
+        if before[1] == "m" and re.fullmatch(r"[\u3400-\u9fff]{2,}", before[0]):
+            continue  # after a numeral word (一家|科技公司) or glued to one (壹刻|宝文化驿站): no name
+        proper = next((k for k in range(first, last + 1) if words[k][1] in _PROPER_TAGS), first)
+        if proper - first >= 2:  # common words before its proper name (距离|省会|贵阳市区): it starts there
+            name = text[sum(len(w) for w, _ in words[:proper]) : end]
         tags = pos_tags(name)
         if not tags or tags[0][1][:1] in ("v", "a", "d", "p", "c") or (topic and name in topic):
             continue
@@ -1165,18 +1195,20 @@ def _places(text: str, topic: str = "") -> list[str]:
     return out
 
 
-def _figure_clause(text: str) -> str:
-    """The clause around the first figure of a sentence, verbatim."""
+def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
+    """The clause around a figure of a sentence, verbatim: the first one naming one of `words` (the topic's),
+    else the first one."""
     plain = QUOTATION.sub(lambda m: "“" * len(m.group()), _DATE.sub(lambda m: "#" * len(m.group()), text))
-    m = _FIGURE.search(plain)
-    if not m:
-        return ""
-    cuts = [c.end() for c in _CLAUSE_CUT.finditer(text, 0, m.start())]
-    start = cuts[-1] if cuts else 0
-    end_m = _CLAUSE_CUT.search(text, m.end())
-    end = end_m.start() if end_m else len(text)
-    clause = text[start:end].strip()
-    return clause if 4 <= len(clause) <= 80 else ""
+    clauses = []
+    for m in _FIGURE.finditer(plain):
+        cuts = [c.end() for c in _CLAUSE_CUT.finditer(text, 0, m.start())]
+        start = cuts[-1] if cuts else 0
+        end_m = _CLAUSE_CUT.search(text, m.end())
+        clause = text[start : end_m.start() if end_m else len(text)].strip()
+        if 4 <= len(clause) <= 80:
+            clauses.append(clause)
+    words = list(words)
+    return next((c for c in clauses if any(w in normalise(c) for w in words)), clauses[0] if clauses else "")
 
 
 # ----------------------------------------------------------------------------------------------- classification

@@ -191,6 +191,53 @@ def test_each_topic_opens_with_a_cited_extractive_lead_in(dev_packs, assistant):
                 assert any(_squash(clause) in _squash(documents[d].text) for d in claim.doc_ids), clause
 
 
+def _pack_item(quote: str, sentences: list[tuple[int, int]], kind: str = "数据成效") -> cp.PackItem:
+    return cp.PackItem(
+        kind=kind,
+        doc_id="d",
+        title="t",
+        source="s",
+        region="",
+        quote=quote,
+        start=0,
+        end=len(quote),
+        score=1.0,
+        topics=["新就业群体"],
+        sentences=sentences,
+    )
+
+
+def test_lead_in_figures_come_from_what_speaks_of_the_topic():
+    """An item may open with another measure's figure before its sentence on the topic: the lead-in quotes the
+    figure of the sentence, and the clause, that name the topic's carrying words."""
+    first = "河口县推动39个村党组织全面过硬。"
+    quote = first + "河口县针对新就业群体，全区现有骑手2000人，建成暖新驿站12个，服务新就业群体3000人次。"
+    part = cp.Part(
+        "新就业群体",
+        [cp.Section("数据成效", [_pack_item(quote, [(0, len(first)), (len(first), len(quote))])])],
+    )
+    figures = [c.text for c in cp.lead_in(part, [["就业", "群体"]]) if c.text.startswith("数据：")]
+    assert figures and all("39个" not in f for f in figures)
+    assert "服务新就业群体3000人次" in figures[0]  # the clause naming the topic, not 骑手2000人 before it
+    without = [c.text for c in cp.lead_in(part) if c.text.startswith("数据：")]
+    assert "39个村党组织" in without[0]  # no carrying words known: the first figure, as before
+
+
+@pytest.mark.parametrize(
+    "sentence, places",
+    [
+        ("贵阳市南明区构建三级联动治理体系。", ["贵阳市南明区"]),
+        ("2021年宝马集团在华销量创历史新高。", ["宝马集团"]),
+        ("完善38个户外劳动者综合服务站。", []),  # a counted noun is no name
+        ("社区吸收司法部门县处级离退休党员进入业委会。", []),  # 县 opens 县处级: no 司法部门县
+        ("依托壹刻宝文化驿站、刘明先工作室开展活动。", ["刘明先工作室"]),  # 宝文化驿站 is a piece
+        ("青龙山街道距离省会贵阳市区仅20公里。", ["青龙山街道", "贵阳市区"]),
+    ],
+)
+def test_lead_in_places_are_whole_names(sentence, places):
+    assert cp._places(sentence) == places
+
+
 def test_json_shape_parts_and_readable_sources(dev_packs):
     _, pack, _ = dev_packs[0]
     data = json.loads(json.dumps(pack.to_dict(), ensure_ascii=False))
