@@ -1177,15 +1177,16 @@ def _places(text: str, topic: str = "") -> list[str]:
         if at < 0 or (at > 0 and re.match(r"[0-9０-９一二三四五六七八九十百千万两余多]", text[at - 1])):
             continue  # not verbatim (it spans a quotation), or a counted noun
         end = at + len(name)
-        first, last = token_at[at], token_at[end - 1]
-        if end < len(text) and token_at[end] == last and not words[last][1].startswith("n"):
-            continue  # the unit word opens a longer word of another kind (司法部门|县处级)
-        before = words[first - 1] if first > 0 else ("", "")
-        if before[1] == "m" and re.fullmatch(r"[\u3400-\u9fff]{2,}", before[0]):
-            continue  # after a numeral word (一家|科技公司) or glued to one (壹刻|宝文化驿站): no name
-        proper = next((k for k in range(first, last + 1) if words[k][1] in _PROPER_TAGS), first)
-        if proper - first >= 2:  # common words before its proper name (距离|省会|贵阳市区): it starts there
-            name = text[sum(len(w) for w, _ in words[:proper]) : end]
+        if len(token_at) == len(text):  # jieba's words cover the text character for character
+            first, last = token_at[at], token_at[end - 1]
+            if end < len(text) and token_at[end] == last and not words[last][1].startswith("n"):
+                continue  # the unit word opens a longer word of another kind (司法部门|县处级)
+            before = words[first - 1] if first > 0 else ("", "")
+            if before[1] == "m" and re.fullmatch(r"[\u3400-\u9fff]{2,}", before[0]):
+                continue  # after a numeral word (一家|科技公司) or glued to one (壹刻|宝文化驿站): no name
+            proper = next((k for k in range(first, last + 1) if words[k][1] in _PROPER_TAGS), first)
+            if proper - first >= 2:  # common words before the proper name (距离|省会|贵阳市区)
+                name = text[sum(len(w) for w, _ in words[:proper]) : end]
         tags = pos_tags(name)
         if not tags or tags[0][1][:1] in ("v", "a", "d", "p", "c") or (topic and name in topic):
             continue
