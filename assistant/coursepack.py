@@ -1117,8 +1117,9 @@ def lead_in(
     part: Part, specific: list[list[str]] | None = None, max_places: int = 6, max_figures: int = 3
 ) -> list[Claim]:
     """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses) —
-    from sentences that speak of the topic itself (`specific`, its carrying words) when some give one: an item
-    on 新就业群体 may open with another measure's figure (推动39个农村党组织……) before the sentence on it."""
+    only from sentences that speak of the topic itself (`specific`, its carrying words): an item on 新就业群体
+    may open with another measure's figure (推动39个农村党组织……) before its sentence on the topic, and a
+    stock index beside a vaccine is no figure of 疫苗."""
     items = sorted(part.items, key=lambda i: -i.score)
     if not items:
         return []
@@ -1131,26 +1132,22 @@ def lead_in(
     if places:
         cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
         claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
-    figures: list[tuple[bool, int, str, PackItem]] = []  # (off the topic, rank, sentence, item)
-    for rank, item in enumerate(items):
+    used: set[str] = set()
+    for item in items:
         if item.kind != "数据成效" and not _FIGURE.search(item.text):
             continue
         for sentence in item.sentence_texts():
-            on_topic = not specific or _says_topic(normalise(sentence), specific)
-            figures.append((not on_topic, rank, sentence, item))
-    if any(not off for off, *_ in figures):
-        figures = [f for f in figures if not f[0]]
-    used: set[str] = set()
-    for _, _, sentence, item in sorted(figures, key=lambda f: f[:2]):
-        if len(used) >= max_figures:
-            break
-        clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
-        if not clause or clause in used:
-            continue
-        used.add(clause)
-        who = _places(sentence, part.topic)[:1] or _places(item.text, part.topic)[:1]
-        prefix = f"{who[0]}：" if who and who[0] not in clause else ""
-        claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
+            if len(used) >= max_figures:
+                break
+            if specific and not _says_topic(normalise(sentence), specific):
+                continue
+            clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
+            if not clause or clause in used:
+                continue
+            used.add(clause)
+            who = _places(sentence, part.topic)[:1] or _places(item.text, part.topic)[:1]
+            prefix = f"{who[0]}：" if who and who[0] not in clause else ""
+            claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims
 
 

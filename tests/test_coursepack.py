@@ -209,7 +209,8 @@ def _pack_item(quote: str, sentences: list[tuple[int, int]], kind: str = "数据
 
 def test_lead_in_figures_come_from_what_speaks_of_the_topic():
     """An item may open with another measure's figure before its sentence on the topic: the lead-in quotes the
-    figure of the sentence, and the clause, that name the topic's carrying words."""
+    figure of the sentence, and the clause, that name the topic's carrying words — and none from items that
+    never name them."""
     first = "河口县推动39个村党组织全面过硬。"
     quote = first + "河口县针对新就业群体，全区现有骑手2000人，建成暖新驿站12个，服务新就业群体3000人次。"
     part = cp.Part(
@@ -221,6 +222,8 @@ def test_lead_in_figures_come_from_what_speaks_of_the_topic():
     assert "服务新就业群体3000人次" in figures[0]  # the clause naming the topic, not 骑手2000人 before it
     without = [c.text for c in cp.lead_in(part) if c.text.startswith("数据：")]
     assert "39个村党组织" in without[0]  # no carrying words known: the first figure, as before
+    aside = cp.Part("新就业群体", [cp.Section("数据成效", [_pack_item(first, [(0, len(first))])])])
+    assert not [c for c in cp.lead_in(aside, [["就业", "群体"]]) if c.text.startswith("数据：")]  # none on it
 
 
 @pytest.mark.parametrize(

@@ -237,3 +237,13 @@ def test_empty_topic_shows_a_chinese_message(page):
     page.wait_for_selector("#qa-pack-summary .qa-notice-error")
     assert "至少输入一个主题" in page.inner_text("#qa-pack-summary")
     assert not page.locator("#qa-pack-docx").is_visible()
+
+
+def test_a_topic_the_documents_barely_cover_is_said_to_be_beside_the_count(page):
+    """The seed documents name 减负 once: the page gives the count and, beside it, says plainly that the
+    documents barely speak of the topic."""
+    _gather(page, "基层减负")
+    summary = page.inner_text("#qa-pack-summary")
+    assert "共汇编 1 条素材" in summary and "资料中很少论及“基层减负”" in summary
+    assert page.locator("#qa-pack-summary .qa-notice-info").count() >= 1
+    assert _boxes(page).count() == 1
