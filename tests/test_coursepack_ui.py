@@ -51,6 +51,9 @@ def _page(server_url, viewport):
         page.on("request", lambda r: requests.append(r.url))
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(server_url, wait_until="domcontentloaded")
+        # the status line is filled by the app's load event: once it shows, the page's handlers are wired and a
+        # click on a tab switches it (a click before that is lost, and the tab's fields never show)
+        page.wait_for_selector("#qa-status .qa-chip")
         yield page
         context.close()
         browser.close()
