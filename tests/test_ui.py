@@ -558,6 +558,7 @@ def test_ui_requires_the_key_when_api_keys_are_set(browser, base_index, tmp_path
             page.fill("input[type=password]", "key-two")
             page.keyboard.press("Enter")
             page.wait_for_selector("#qa-chat .qa-empty")
+            page.wait_for_selector("#qa-status .qa-chip")  # the app's load event ran: its handlers are wired
             answer = ask(page, "哪个社区推行了碧·有服务？", "启用密钥后")
             assert "碧海社区" in answer.inner_text()
         finally:
