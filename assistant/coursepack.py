@@ -863,11 +863,12 @@ def topic_features(
     hits = _retrieve(topic, snapshot, guard, fusion, tuning)
     if not hits:
         return empty
-    weights = _topic_weights(topic, snapshot, [normalise(h.text) for h in hits[: tuning.feedback]], tuning)
+    norms = [normalise(h.text) for h in hits]
+    weights = _topic_weights(topic, snapshot, norms[: tuning.feedback], tuning)
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
     specific = _specific_words(topic, weights, tuning.specific_share)
-    scarce = sum(_says_topic(normalise(h.text), specific) for h in hits) <= tuning.scarce_chunks
+    scarce = sum(_says_topic(norm, specific) for norm in norms) <= tuning.scarce_chunks
     fused, dense = _chunk_signals(hits)
     floor = min(dense.values())
     views: dict[str, _DocView] = {}
@@ -1206,7 +1207,11 @@ def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
         if 4 <= len(clause) <= 80:
             clauses.append(clause)
     words = list(words)
-    return next((c for c in clauses if any(w in normalise(c) for w in words)), clauses[0] if clauses else "")
+    for clause in clauses:
+        norm = normalise(clause)
+        if any(w in norm for w in words):
+            return clause
+    return clauses[0] if clauses else ""
 
 
 # ----------------------------------------------------------------------------------------------- classification

@@ -103,8 +103,9 @@ def pack_tab(ctx: UiContext) -> PackView:
             f"摘自 {len(pack.references)} 篇文档（用时 {pack.seconds:.1f} 秒）。取消勾选不需要的条目后导出。"
         )
         message = notice(gathered, "ok") if pack.items else notice(pack.warning or "", "error")
-        said = (pack.warning if pack.items else None, pack.notice, pack.summaries_note)
-        notes = "".join(notice(n, "info") for n in said if n)
+        # the pack's notes; an empty pack's warning is the message itself
+        said = [n for n in coursepack.notes(pack) if pack.items or n != pack.warning]
+        notes = "".join(notice(n, "info") for n in said)
         state = json.dumps({"topics": pack.topics, "max_items": pack.max_items}, ensure_ascii=False)
         return {
             summary: message + notes,
