@@ -6,7 +6,8 @@
    captions, slogans, bylines, datelines, editors' notes, cut pieces) and where an item starts (after a
    dateline or a leading connective; a sentence that leans on the one before, 这是……, takes it along).
 2. Each unit gets an item span: itself, or for a case (a named place or unit doing something) itself and the
-   result the same paragraph reports right after it (每句都标注出处).
+   result the same paragraph reports right after it (每句都标注出处). What is only planned (将、拟、下一步……)
+   is a measure, never a case or a result, and its figures (targets) never enter the lead-in.
 3. Features per topic (`FEATURES`): the topic's words weighted by their lift in the best hybrid-search chunks
    (网格 in 网格化管理 counts, 管理 barely), the neighbours', paragraph's and heading block's coverage (all
    the heading lines over its section: title, subtitle, byline), terms that co-occur with the topic in the
@@ -1117,8 +1118,8 @@ _CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?]")
 def lead_in(
     part: Part, specific: list[list[str]] | None = None, max_places: int = 6, max_figures: int = 3
 ) -> list[Claim]:
-    """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses) —
-    only from sentences that speak of the topic itself (`specific`, its carrying words): an item on 新就业群体
+    """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses) of
+    what was done — only from sentences that speak of the topic itself (`specific`, its carrying words): an item on 新就业群体
     may open with another measure's figure (推动39个农村党组织……) before its sentence on the topic, and a
     stock index beside a vaccine is no figure of 疫苗."""
     items = sorted(part.items, key=lambda i: -i.score)
@@ -1142,8 +1143,10 @@ def lead_in(
                 break
             if specific and not _says_topic(normalise(sentence), specific):
                 continue
+            if _planned(sentence):
+                continue  # a target (拟培育2个示范点) is no figure of what was done
             clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
-            if not clause or clause in used:
+            if not clause or clause in used or _plans(clause):
                 continue
             used.add(clause)
             who = _places(sentence, part.topic)[:1] or _places(item.text, part.topic)[:1]
@@ -1231,8 +1234,48 @@ _RESULT = re.compile(
 )
 
 
+# what a sentence says will be done (下一步、拟、将持续……) and what it says was done (已、累计、建成……)
+_PLAN_WORDS = frozenset({"下一步", "接下来", "今后", "拟", "力争", "预计", "计划", "将"})
+_PLAN_NEXT = frozenset({"d", "vd", "ad", "p", "v", "z"})  # 将持续/将于/将加强, not 将问题分配给 (把)
+_DONE = re.compile(r"了|已|累计|截至|目前|现有|先后|以来|完成|建成|实现")
+
+
+# 将 as 把: 将……列为/纳入/转化为…… moves an object, it plans nothing
+_BA = re.compile(r"将.{1,24}?(?:[列作视改转变]为|纳入|融入|设置?在|放在|分配给|交给|交由|打造成|建成为|变成)")
+
+
+def _plans(clause: str) -> bool:
+    tags = pos_tags(clause)
+    ba = bool(_BA.search(clause))
+    for (word, _), (following, after) in zip(tags, tags[1:] + [("", "")]):
+        if word not in _PLAN_WORDS or following == "的":  # 今后的服务导向 names no plan
+            continue
+        # 将/计划 plan only before a verb or an adverb (将持续、将于); a one-character "verb" after 将 is mostly
+        # the head of a name jieba split (将花果园片区……)
+        if word == "将" and ba:
+            continue
+        if word not in ("将", "计划") or (after in _PLAN_NEXT and (after != "v" or len(following) > 1)):
+            return True
+    return False
+
+
+def _planned(sentence: str) -> bool:
+    """The sentence says what someone will do, not what they did: a plan is a measure, neither a case nor a
+    result (its figures are targets). Its first clause that says either decides: 已建成12个，下一步将…… reports
+    what was done; 针对……，将推进……，培育2个示范点 plans throughout."""
+    for clause in re.split(r"[，,；;。！!？?：:]", QUOTATION.sub("", sentence)):  # “指尖计划” is a name
+        if _plans(clause):
+            return True
+        if _DONE.search(clause) or re.search(r"\d", _DATE.sub("", clause)):
+            return False
+    return False
+
+
 def classify(sentence: str) -> str:
-    """数据成效 when it reports figures or results, 典型案例 when a named place or unit acts, else 工作举措."""
+    """数据成效 when it reports figures or results, 典型案例 when a named place or unit acts, else 工作举措
+    (also what is planned: 将、拟、下一步……)."""
+    if _planned(sentence):
+        return "工作举措"
     plain = QUOTATION.sub("", _DATE.sub("", sentence))  # dates and programme names (“1+1+N”) are not figures
     figures = _FIGURE.findall(plain)
     if len(figures) >= 2 or (figures and _RESULT.search(plain)) or re.search(r"\d+(?:\.\d+)?\s*[%％]", plain):

@@ -226,6 +226,17 @@ def test_lead_in_figures_come_from_what_speaks_of_the_topic():
     assert not [c for c in cp.lead_in(aside, [["就业", "群体"]]) if c.text.startswith("数据：")]  # none on it
 
 
+def test_lead_in_figures_are_of_what_was_done_not_targets():
+    target = "下一步，河口县拟培育新就业群体党建示范点5个。"
+    quote = target + "河口县已为新就业群体建成暖新驿站12个。"
+    part = cp.Part(
+        "新就业群体",
+        [cp.Section("数据成效", [_pack_item(quote, [(0, len(target)), (len(target), len(quote))])])],
+    )
+    figures = [c.text for c in cp.lead_in(part, [["就业", "群体"]]) if c.text.startswith("数据：")]
+    assert len(figures) == 1 and "暖新驿站12个" in figures[0]
+
+
 @pytest.mark.parametrize(
     "sentence, places",
     [
@@ -809,6 +820,15 @@ def test_unknown_format_is_rejected():
         ("建立健全网格员培训考核机制,推动服务下沉。", "工作举措"),
         ("2021年,研究制定“1+1+N”网格党支部模式。", "工作举措"),  # a year and a programme name are not figures
         ("提高物业服务企业和业委会党组织的覆盖率。", "工作举措"),  # 物业服务企业 is no named unit
+        # what will be done is a measure, whoever plans it, and its figures are targets, not results
+        ("观山湖区将持续推广“红管家”服务模式,力争年底覆盖30个小区。", "工作举措"),
+        ("下一步,碧湖社区拟新建党群服务站3个,带动60%的小区成立党组织。", "工作举措"),
+        ("碧湖社区计划于明年建成3个党群服务站。", "工作举措"),
+        ("碧湖社区已建成党群服务站12个,下一步将在全区推广。", "典型案例"),  # done first: the plan is an aside
+        ("南明区将花果园片区“一分为三”,成立街道共治委。", "典型案例"),  # 将 as 把: what was done
+        ("春晖街道将建强新就业群体党组织列为重点任务之一。", "典型案例"),  # 将……列为: 把, no plan
+        ("春晖街道推行“指尖计划”,居民线上办事。", "典型案例"),  # a programme's name, not a plan
+        ("“我们利用数据明确今后的服务导向。”碧湖社区书记说。", "典型案例"),  # 今后的: no plan
     ],
 )
 def test_classification(sentence, kind):
