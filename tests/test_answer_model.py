@@ -181,12 +181,25 @@ def test_a_person_must_stand_with_the_asked_role():
     )  # a title: no owner
     mayor = _q("2022年谁当选台北市市长", "person", role="市长", role_owner="台北市")
     assert answer_type(mayor, "蒋万安当选市长。")[1] is True  # no other body named before the role
+    city = _q("贵阳市的市长是谁", "person", role="市长", role_owner="贵阳市")
+    assert (
+        answer_type(city, "清镇市委副书记、市长王鸣明参加仪式。")[1] is False
+    )  # 清镇市's: offices share a body
+    assert answer_type(city, "贵阳市委副书记、市长马宁宇出席仪式。")[1] is True
 
 
 def test_which_unit_is_answered_by_a_sentence_naming_one():
     q = _q("哪个社区开展了夜话活动", "name")
     assert answer_type(q, "测试社区开展了夜话活动，每月收集居民意见。")[0] is True
     assert answer_type(q, "该社区开展了夜话活动。")[0] is False  # 该社区 names none
+    district = _q("碧海社区是哪个区的", "name", head="区")
+    assert answer_type(district, "碧海社区优化了党群阵地功能。")[0] is False  # a 社区 is no 区
+    assert answer_type(district, "观山湖区碧海社区优化了党群阵地功能。")[0] is True
+    village = _q("哪个村建了合作社", "name", head="村")
+    assert (
+        answer_type(village, "在农村建了合作社。")[0] is False
+        and answer_type(village, "龙华村建了合作社。")[0]
+    )
 
 
 def test_an_office_is_held_by_a_person_a_title_also_by_a_team():
@@ -451,3 +464,31 @@ def test_what_only_the_dense_retriever_measures_is_imputed_while_it_is_down():
 
     packaged = load()
     assert set(packaged.sentence_imputed) == set(DENSE_FEATURES) and "cosine" in packaged.confidence_imputed
+
+
+def test_a_fact_is_backed_only_by_sentences_about_the_same_thing():
+    """骑手党支部叫啥名: a second sentence about some other 党支部 (another document, as good a name) is no
+    support; one that names 骑手 again is. Questions of no fixed answer form keep their other accounts."""
+    from types import SimpleNamespace
+
+    from assistant.answer.extractive import select_support
+
+    def cand(doc, text, score):
+        x = np.zeros(len(FEATURES))
+        x[FEATURES.index("type_ok")] = 1.0
+        hit = SimpleNamespace(chunk=SimpleNamespace(doc_id=doc))
+        return SimpleNamespace(
+            hit=hit, span=(0, len(text)), text=text, score=score, feature=lambda n, x=x: x[FEATURES.index(n)]
+        )
+
+    ranked = [
+        cand("a", "针对外卖配送和快递从业者,成立“骑手红蜂”流动党员党支部。", 0.9),
+        cand("b", "土岭社区网格党支部书记黄璇介绍了“红管家”做法。", 0.85),
+        cand("c", "“骑手红蜂”党支部已发展党员40名。", 0.8),
+    ]
+    model = AnswerModel({}, 0.0, {}, 0.0, support_ratio=0.8, max_support=3)
+    weights = {"骑手": 4.5, "党支部": 1.6}
+    named = Question(text="骑手党支部叫啥名", terms=["骑手", "党支部"], weights=weights, kind="name")
+    assert [c.hit.chunk.doc_id for c in select_support(named, ranked, model, None)] == ["a", "c"]
+    how = Question(text="骑手党支部咋建的", terms=["骑手", "党支部"], weights=weights, kind="howto")
+    assert [c.hit.chunk.doc_id for c in select_support(how, ranked, model, None)] == ["a", "b", "c"]

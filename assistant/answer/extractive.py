@@ -73,17 +73,20 @@ def select_support(
     q: Question, ranked: list[Candidate], model: AnswerModel, snapshot: Snapshot
 ) -> list[Candidate]:
     """The best sentence, then sentences nearly as good that add question terms it lacks, another document's
-    account, or (lists) another item of the enumeration."""
+    account, or (lists) another item of the enumeration. A fact question's support is about the same thing."""
     best = ranked[0]
     chosen = [best]
     covered = {t for t in q.terms if t in normalise(best.text)}
     limit = model.max_support + (2 if q.kind in ("list", "howto") else 0)
+    # a fact asked about one thing (骑手党支部叫啥名) is backed only by sentences about that thing: they hold the
+    # question's most specific word the best sentence holds (骑手), not just a common one (党支部)
+    key = max(covered, key=lambda t: q.weights.get(t, 0.0)) if q.kind in TYPED and covered else ""
     for cand in ranked[1:]:
         if len(chosen) >= limit or cand.score < model.support_ratio * best.score:
             break
         if any(_overlaps(cand, c) for c in chosen):
             continue
-        if q.kind in TYPED and not cand.feature("type_ok"):
+        if q.kind in TYPED and not (cand.feature("type_ok") and key in normalise(cand.text)):
             continue
         new_terms = {t for t in q.terms if t in normalise(cand.text)} - covered
         other_doc = all(cand.hit.chunk.doc_id != c.hit.chunk.doc_id for c in chosen)

@@ -133,11 +133,20 @@ _BODY_END = re.compile(
 )
 
 
+# offices held along with the asked one, written between it and their body (清镇市委副书记、市长)
+_TITLE_CHAIN = re.compile(
+    r"(?:党工委|党委|党组|委)?(?:常务)?副?(?:书记|主任|主席|部长|局长|秘书长|常委|委员|组长)[、,，]$"
+)
+
+
 def _another_body(q: Question, before: str) -> bool:
-    """An office written right after a body that is not the asked one (服务中心主任 for 管委会主任). A title
-    (冠军, 金牌得主) is won at an event, which is rarely written just before it: no owner to check."""
+    """An office written right after a body that is not the asked one (服务中心主任 for 管委会主任; 清镇市委副书记、
+    市长 for 贵阳市市长: the offices one person holds share the body written first). A title (冠军, 金牌得主) is
+    won at an event, which is rarely written just before it: no owner to check."""
     if not q.role_owner or _TITLE_ROLE.search(q.role):
         return False
+    while m := _TITLE_CHAIN.search(before):
+        before = before[: m.start()]
     return bool(_BODY_END.search(before)) and not name_in(q.role_owner, before[-12:])
 
 
@@ -235,10 +244,18 @@ _UNNAMED = re.compile(r"(?:该|本|此|这个|这些|全|各|每个|所在|[^\w]
 _QUOTE_CLOSE = re.compile(r"[”》」』\"]$")
 
 
+# common nouns that end in a one-character place word: 碧海社区 names a 社区, not a 区
+_ENDS_IN_PLACE_WORD = re.compile(
+    r"(?:社|小|园|片|景|城|辖|校|街|厂|矿|营)区$|(?:城|超|门|股|集)市$|(?:农|乡|山)村$|(?:城|乡)镇$"
+)
+
+
 def names_unit(sentence: str, unit: str) -> bool:
     """Does the sentence name a particular <unit> (朝庭四季花园小区, “挑夫”精神), not just say 小区 or 该项目?"""
     for m in re.finditer(re.escape(unit), sentence):
         written = sentence[: m.start()]
+        if len(unit) == 1 and _ENDS_IN_PLACE_WORD.search(sentence[: m.end()]):
+            continue
         if _QUOTE_CLOSE.search(written):
             return True
         if re.search(r"[\u4e00-\u9fff]{2}$", written) and not _UNNAMED.search(written):
