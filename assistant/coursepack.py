@@ -1119,9 +1119,9 @@ def lead_in(
     part: Part, specific: list[list[str]] | None = None, max_places: int = 6, max_figures: int = 3
 ) -> list[Claim]:
     """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses) of
-    what was done — only from sentences that speak of the topic itself (`specific`, its carrying words): an item on 新就业群体
-    may open with another measure's figure (推动39个农村党组织……) before its sentence on the topic, and a
-    stock index beside a vaccine is no figure of 疫苗."""
+    what was done — only from sentences that speak of the topic itself (`specific`, its carrying words): an
+    item on 新就业群体 may open with another measure's figure (推动39个农村党组织……) before its sentence on
+    the topic, and a stock index beside a vaccine is no figure of 疫苗. Targets (拟培育……) are no figures."""
     items = sorted(part.items, key=lambda i: -i.score)
     if not items:
         return []
@@ -1144,7 +1144,7 @@ def lead_in(
             if specific and not _says_topic(normalise(sentence), specific):
                 continue
             if _planned(sentence):
-                continue  # a target (拟培育2个示范点) is no figure of what was done
+                continue
             clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
             if not clause or clause in used or _plans(clause):
                 continue
@@ -1238,21 +1238,17 @@ _RESULT = re.compile(
 _PLAN_WORDS = frozenset({"下一步", "接下来", "今后", "拟", "力争", "预计", "计划", "将"})
 _PLAN_NEXT = frozenset({"d", "vd", "ad", "p", "v", "z"})  # 将持续/将于/将加强, not 将问题分配给 (把)
 _DONE = re.compile(r"了|已|累计|截至|目前|现有|先后|以来|完成|建成|实现")
-
-
 # 将 as 把: 将……列为/纳入/转化为…… moves an object, it plans nothing
 _BA = re.compile(r"将.{1,24}?(?:[列作视改转变]为|纳入|融入|设置?在|放在|分配给|交给|交由|打造成|建成为|变成)")
 
 
 def _plans(clause: str) -> bool:
+    """The clause says what will be done. 将 and 计划 do so only before a verb or an adverb (将持续、将于), and
+    a one-character "verb" after 将 is mostly the head of a name jieba split (将花果园片区……)."""
     tags = pos_tags(clause)
     ba = bool(_BA.search(clause))
     for (word, _), (following, after) in zip(tags, tags[1:] + [("", "")]):
-        if word not in _PLAN_WORDS or following == "的":  # 今后的服务导向 names no plan
-            continue
-        # 将/计划 plan only before a verb or an adverb (将持续、将于); a one-character "verb" after 将 is mostly
-        # the head of a name jieba split (将花果园片区……)
-        if word == "将" and ba:
+        if word not in _PLAN_WORDS or following == "的" or (word == "将" and ba):  # 今后的服务导向: no plan
             continue
         if word not in ("将", "计划") or (after in _PLAN_NEXT and (after != "v" or len(following) > 1)):
             return True
