@@ -1245,6 +1245,8 @@ _BA = re.compile(r"将.{1,24}?(?:[列作视改转变]为|纳入|融入|设置?�
 def _plans(clause: str) -> bool:
     """The clause says what will be done. 将 and 计划 do so only before a verb or an adverb (将持续、将于), and
     a one-character "verb" after 将 is mostly the head of a name jieba split (将花果园片区……)."""
+    if not any(w in clause for w in _PLAN_WORDS):
+        return False  # most clauses: no tagging (classify runs on every seeded unit)
     tags = pos_tags(clause)
     ba = bool(_BA.search(clause))
     for (word, _), (following, after) in zip(tags, tags[1:] + [("", "")]):
