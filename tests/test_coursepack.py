@@ -207,33 +207,40 @@ def _pack_item(quote: str, sentences: list[tuple[int, int]], kind: str = "数据
     )
 
 
+def _one_item_part(*sentences: str) -> cp.Part:
+    """A 新就业群体 part of one 数据成效 item made of these sentences, each cited."""
+    bounds = [0]
+    for sentence in sentences:
+        bounds.append(bounds[-1] + len(sentence))
+    item = _pack_item("".join(sentences), list(zip(bounds, bounds[1:])))
+    return cp.Part("新就业群体", [cp.Section("数据成效", [item])])
+
+
+def _lead_figures(part: cp.Part, specific: list[list[str]] | None = None) -> list[str]:
+    return [c.text for c in cp.lead_in(part, specific) if c.text.startswith("数据：")]
+
+
 def test_lead_in_figures_come_from_what_speaks_of_the_topic():
     """An item may open with another measure's figure before its sentence on the topic: the lead-in quotes the
     figure of the sentence, and the clause, that name the topic's carrying words — and none from items that
     never name them."""
     first = "河口县推动39个村党组织全面过硬。"
-    quote = first + "河口县针对新就业群体，全区现有骑手2000人，建成暖新驿站12个，服务新就业群体3000人次。"
-    part = cp.Part(
-        "新就业群体",
-        [cp.Section("数据成效", [_pack_item(quote, [(0, len(first)), (len(first), len(quote))])])],
+    part = _one_item_part(
+        first, "河口县针对新就业群体，全区现有骑手2000人，建成暖新驿站12个，服务新就业群体3000人次。"
     )
-    figures = [c.text for c in cp.lead_in(part, [["就业", "群体"]]) if c.text.startswith("数据：")]
+    figures = _lead_figures(part, [["就业", "群体"]])
     assert figures and all("39个" not in f for f in figures)
     assert "服务新就业群体3000人次" in figures[0]  # the clause naming the topic, not 骑手2000人 before it
-    without = [c.text for c in cp.lead_in(part) if c.text.startswith("数据：")]
+    without = _lead_figures(part)
     assert "39个村党组织" in without[0]  # no carrying words known: the first figure, as before
-    aside = cp.Part("新就业群体", [cp.Section("数据成效", [_pack_item(first, [(0, len(first))])])])
-    assert not [c for c in cp.lead_in(aside, [["就业", "群体"]]) if c.text.startswith("数据：")]  # none on it
+    assert not _lead_figures(_one_item_part(first), [["就业", "群体"]])  # none on it
 
 
 def test_lead_in_figures_are_of_what_was_done_not_targets():
-    target = "下一步，河口县拟培育新就业群体党建示范点5个。"
-    quote = target + "河口县已为新就业群体建成暖新驿站12个。"
-    part = cp.Part(
-        "新就业群体",
-        [cp.Section("数据成效", [_pack_item(quote, [(0, len(target)), (len(target), len(quote))])])],
+    part = _one_item_part(
+        "下一步，河口县拟培育新就业群体党建示范点5个。", "河口县已为新就业群体建成暖新驿站12个。"
     )
-    figures = [c.text for c in cp.lead_in(part, [["就业", "群体"]]) if c.text.startswith("数据：")]
+    figures = _lead_figures(part, [["就业", "群体"]])
     assert len(figures) == 1 and "暖新驿站12个" in figures[0]
 
 
