@@ -14,10 +14,12 @@
    strongest sentences, the chunk's dense and fused rank, and whether the item is a case. The score is their
    weighted sum; the weights and threshold live in `coursepack_weights.py`, fitted by
    `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per topic). The
-   best `max_items` (default 25) items above the threshold make the topic's part; a candidate overlapping an
-   item already taken extends it within its paragraph instead of taking a slot.
+   best `max_items` (default 25) items above the threshold (and below it, those naming the topic itself) make
+   the topic's part; a candidate overlapping an item already taken extends it within its paragraph instead of
+   taking a slot.
    A topic the documents barely speak of (its specific words together in at most `scarce_chunks` retrieved
-   chunks: 减负 of 基层减负 once) keeps only items that say them, and the pack says so in its `warning`.
+   chunks: 减负 of 基层减负 once) keeps only items that say them (or hold one in a paragraph that does), and the
+   pack says so in its `warning`.
    Only the units of the topic's retrieved chunks (`top_n`) are scored, and a document's units are built when
    a topic first retrieves it and kept by document id: a pack costs what retrieval returns, not the corpus.
 4. A multi-topic pack has one part per topic; an item found for two topics appears once, under the topic it
@@ -749,6 +751,17 @@ def _says_topic(norm: str, groups: list[list[str]]) -> bool:
     return any(2 * sum(t in norm for t in g) > len(g) for g in groups)
 
 
+def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
+    """For a topic the documents barely speak of: the unit's item names it, or holds one of its specific words
+    in a paragraph that names it (群众 and 诉求 in two sentences of one paragraph, never in one)."""
+    held = [view.units[j].norm for j in view.covering(*unit.span)]
+    if any(_says_topic(norm, specific) for norm in held):
+        return True
+    if not any(word in norm for norm in held for group in specific for word in group):
+        return False
+    return _says_topic("".join(view.units[j].norm for j in view.para_units[unit.para]), specific)
+
+
 def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
     if not weights.present:
         return 0.0
@@ -806,6 +819,7 @@ class TopicFeatures:
     texts: list[str] = field(default_factory=list)  # each candidate's item, squashed (`_squashed`)
     scarce: bool = False  # the documents barely speak of the topic itself: only what does is a candidate
     specific: list[list[str]] = field(default_factory=list)  # the words that carry it (`_specific_words`)
+    says: list[bool] = field(default_factory=list)  # each candidate names the topic itself (`_says_topic`)
 
 
 def _squashed(text: str) -> str:
@@ -890,7 +904,7 @@ def topic_features(
     ]
     expansion = _expansion_terms(strong, snapshot, weights, tuning)
 
-    rows, keep, spans, cited, texts = [], [], [], [], []
+    rows, keep, spans, cited, texts, says = [], [], [], [], [], []
     heading_lex: dict[str, dict[int | None, float]] = {}  # doc → heading line → its block's coverage
     for (doc_id, k), (chunk_dense, chunk_fused) in reached.items():
         view, doc_lex = views[doc_id], lex[doc_id]
@@ -910,7 +924,7 @@ def topic_features(
             # chunk's dense or fused rank alone does not tie it to the topic (a topic the documents barely
             # mention would otherwise be filled up with whatever retrieval returned)
             continue
-        if scarce and not any(_says_topic(view.units[j].norm, specific) for j in view.covering(*unit.span)):
+        if scarce and not _on_scarce_topic(view, unit, specific):
             # the documents barely speak of the topic (减负 of 基层减负 once): only an item that does is on it;
             # the rest shares a general word (基层) and would fill the part with 基层党建 in general
             continue
@@ -929,11 +943,12 @@ def topic_features(
         )
         keep.append(unit)
         span, sentences = _thread(view, k, doc_lex, tuning)
+        says.append(any(_says_topic(view.units[j].norm, specific) for j in view.covering(*span)))
         spans.append(span)
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
-    return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce, specific)
+    return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce, specific, says)
 
 
 def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:
@@ -974,7 +989,9 @@ def select(
     join_max_chars: int | None = None,
 ) -> list[_Scored]:
     """The best items, at most `max_items`, best first, down to `threshold` below the topic's best score (a gap,
-    so it means the same for topics whose scores sit higher or lower).
+    so it means the same for topics whose scores sit higher or lower). An item naming the topic itself (`says`)
+    is kept below the gap too: one paragraph scoring far above the rest must not cut the sentences that name the
+    topic (物业 of 党建引领物业管理) while it keeps looser ones.
 
     A candidate overlapping an item already taken (the next sentences of the same paragraph, seeded by another
     unit) extends that item to their union when it stays within the paragraph and `join_max_chars`, so what it
@@ -987,8 +1004,8 @@ def select(
     floor = float(scores.max()) - threshold
     out: list[_Scored] = []
     for i in np.argsort(-scores, kind="stable"):
-        if scores[i] < floor:
-            break
+        if scores[i] < floor and not (features.says and features.says[i]):
+            continue
         unit = features.units[i]
         s, e = features.spans[i]
         taken = next(

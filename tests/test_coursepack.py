@@ -505,6 +505,36 @@ class _DownEmbedder:
         raise RuntimeError("embedding endpoint down")
 
 
+def test_a_scarce_topic_named_across_the_sentences_of_one_paragraph_is_found():
+    """河道 and 保洁 never stand in one sentence, only in one paragraph: the part holds that paragraph's
+    sentences that carry them (not nothing, not “未找到”), and still none of the documents on 保洁 alone."""
+    paragraph = "青山街道组建河道巡查队，每周沿河巡查两次。队员同时负责保洁，今年清理漂浮物30余吨。"
+    elsewhere = [
+        "红星小区物业加强楼道保洁，每天清扫两次。",
+        "东湖社区开展卫生保洁评比，评出十户清洁家庭。",
+        "南山镇组织志愿者为老人家里做保洁。",
+        "西城区对公厕保洁实行挂牌管理，公示责任人。",
+    ]
+    snapshot = _snapshot([paragraph, *elsewhere])
+    pack = cp.build(["河道保洁"], snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
+    part = pack.parts[0]
+    assert part.scarce and {i.doc_id for i in pack.items} == {_doc_id(paragraph)}
+    held = "".join(i.text for i in pack.items)
+    assert "河道巡查队" in held and "漂浮物30余吨" in held
+    assert "很少论及“河道保洁”" in pack.warning
+
+
+def test_an_item_naming_the_topic_is_not_cut_by_the_gap():
+    """One paragraph scoring far above the rest sets the floor: a candidate that names the topic itself is kept
+    below it (after the others, within the cap); one that does not is cut even when it scores higher."""
+    feats = _features([(0, 20, 0, 5.0), (30, 50, 1, 4.0), (60, 80, 2, 1.0), (90, 110, 3, 1.2)])
+    feats.says = [True, False, True, False]
+    assert [p.span for p in cp.select(feats, [1.0], 2.0, 10)] == [(0, 20), (30, 50), (60, 80)]
+    assert [p.span for p in cp.select(feats, [1.0], 2.0, 2)] == [(0, 20), (30, 50)]
+    feats.says = []
+    assert [p.span for p in cp.select(feats, [1.0], 2.0, 10)] == [(0, 20), (30, 50)]
+
+
 def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
     """The embedder fails on the topic: the pack is gathered by keywords (BM25 and phrases), as answers are,
     and the guard is marked failed so the service adds its dense-down notice; nothing raises."""
