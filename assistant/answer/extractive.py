@@ -80,7 +80,8 @@ def select_support(
     limit = model.max_support + (2 if q.kind in ("list", "howto") else 0)
     # a fact asked about one thing (骑手党支部叫啥名) is backed only by sentences about that thing: they hold the
     # question's most specific word the best sentence holds (骑手), not just a common one (党支部)
-    key = max(covered, key=lambda t: q.weights.get(t, 0.0)) if q.kind in TYPED and covered else ""
+    # (in the question's order: a tie between equally rare words must not depend on a set's hash order)
+    key = max((t for t in q.terms if t in covered), key=lambda t: q.weights.get(t, 0.0), default="")
     for cand in ranked[1:]:
         if len(chosen) >= limit or cand.score < model.support_ratio * best.score:
             break
