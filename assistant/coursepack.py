@@ -11,7 +11,8 @@
 3. Features per topic (`FEATURES`): the topic's words weighted by their lift in the best hybrid-search chunks
    (网格 in 网格化管理 counts, 管理 barely), the neighbours', paragraph's and heading block's coverage (all
    the heading lines over its section: title, subtitle, byline), terms that co-occur with the topic in the
-   strongest sentences, the chunk's dense and fused rank, and whether the item is a case. The score is their
+   strongest sentences, the chunk's dense and fused rank, whether the item is a case, and whether it (or only its
+   paragraph) holds the words that carry the topic (营商 of 营商环境, not 环境 alone). The score is their
    weighted sum; the weights and threshold live in `coursepack_weights.py`, fitted by
    `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per topic). The
    best `max_items` (default 25) items above the threshold (and below it, those naming the topic itself) make
@@ -68,7 +69,18 @@ DEFAULT_MAX_ITEMS = 25
 MAX_ITEMS_LIMIT = 100
 # What each candidate item is scored on, in matrix column order; the weights (by name) come from
 # coursepack_weights.py, written by the fit script. A feature the weights file does not name weighs 0.
-FEATURES = ("lex", "neighbour", "para", "expansion", "dense", "fused", "heading", "case", "programme")
+FEATURES = (
+    "lex",
+    "neighbour",
+    "para",
+    "expansion",
+    "dense",
+    "fused",
+    "heading",
+    "case",
+    "programme",
+    "specific",
+)
 
 
 @dataclass(frozen=True)
@@ -751,15 +763,32 @@ def _says_topic(norm: str, groups: list[list[str]]) -> bool:
     return any(2 * sum(t in norm for t in g) > len(g) for g in groups)
 
 
+def _holds_specific(norms: Iterable[str], specific: list[list[str]]) -> bool:
+    return any(word in norm for norm in norms for group in specific for word in group)
+
+
+def _paragraph_norm(view: _DocView, unit: _Unit) -> str:
+    return "".join(view.units[j].norm for j in view.para_units[unit.para])
+
+
 def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
     """For a topic the documents barely speak of: the unit's item names it, or holds one of its specific words
     in a paragraph that names it (群众 and 诉求 in two sentences of one paragraph, never in one)."""
     held = [view.units[j].norm for j in view.covering(*unit.span)]
     if any(_says_topic(norm, specific) for norm in held):
         return True
-    if not any(word in norm for norm in held for group in specific for word in group):
+    if not _holds_specific(held, specific):
         return False
-    return _says_topic("".join(view.units[j].norm for j in view.para_units[unit.para]), specific)
+    return _says_topic(_paragraph_norm(view, unit), specific)
+
+
+def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:
+    """1 when the item holds one of the words that carry the topic, 0.5 when only its paragraph does, else 0:
+    an item reached through the topic's general words alone (环境 of 营商环境, 服务 of 志愿服务), a neighbour or
+    the chunk's rank is less often on it."""
+    if _holds_specific(held, specific):
+        return 1.0
+    return 0.5 if _holds_specific([_paragraph_norm(view, unit)], specific) else 0.0
 
 
 def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
@@ -928,6 +957,8 @@ def topic_features(
             # the documents barely speak of the topic (减负 of 基层减负 once): only an item that does is on it;
             # the rest shares a general word (基层) and would fill the part with 基层党建 in general
             continue
+        span, sentences = _thread(view, k, doc_lex, tuning)
+        held = [view.units[j].norm for j in view.covering(*span)]
         rows.append(
             (
                 own,
@@ -939,11 +970,11 @@ def topic_features(
                 heading,
                 float(unit.case),
                 _programme(unit.norm, weights),
+                _specific_reach(view, unit, held, specific),
             )
         )
         keep.append(unit)
-        span, sentences = _thread(view, k, doc_lex, tuning)
-        says.append(any(_says_topic(view.units[j].norm, specific) for j in view.covering(*span)))
+        says.append(any(_says_topic(norm, specific) for norm in held))
         spans.append(span)
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))

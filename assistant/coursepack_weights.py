@@ -1,20 +1,32 @@
 """Course-pack ranking weights: the one place they live. Written by `python -m assistant.coursepack_fit --write`
 (fitted on eval/topics_dev.jsonl; the script prints in-sample and leave-one-topic-out numbers). Do not edit by hand.
 
-In-sample: recall 0.7796, items/topic 16.17, overlap 0.4304.
-Leave-one-topic-out: recall 0.7796, items/topic 17.33, overlap 0.4174.
+In-sample: recall 0.8102, items/topic 18.17, overlap 0.3712.
+Leave-one-topic-out: recall 0.7935, items/topic 16.33, overlap 0.4251.
 """
 
-FEATURES = ("lex", "neighbour", "para", "expansion", "dense", "fused", "heading", "case", "programme")
+FEATURES = (
+    "lex",
+    "neighbour",
+    "para",
+    "expansion",
+    "dense",
+    "fused",
+    "heading",
+    "case",
+    "programme",
+    "specific",
+)
 WEIGHTS = {
     "lex": 1.0,
-    "neighbour": 0.8,
+    "neighbour": 0.1,
     "para": 0.0,
     "expansion": 0.4,
     "dense": 0.4,
-    "fused": 0.3,
+    "fused": 0.8,
     "heading": 0.4,
     "case": 0.0,
     "programme": 0.0,
+    "specific": 0.5,
 }
 THRESHOLD = 2.0

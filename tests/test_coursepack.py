@@ -40,9 +40,9 @@ from assistant.lexical import named_units, normalise
 from assistant.store import DenseGuard
 
 # Floors enforced out-of-fold on the dev topics. The issue's bars are recall 0.85, items 25, overlap 0.35; recall
-# and overlap are enforced a little below what the current features reach out-of-fold (0.780 and 0.434; see the
+# and overlap are enforced a little below what the current features reach out-of-fold (0.793 and 0.425; see the
 # README and test-artifacts/coursepack.json): a change that loses two of the 64 evidence sentences fails.
-OOF_RECALL = 0.76
+OOF_RECALL = 0.78
 MAX_ITEMS_PER_TOPIC = 25
 OOF_OVERLAP = 0.41
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -470,6 +470,16 @@ def test_specific_words_carry_the_topic_per_alternative():
     weights = cp._TopicWeights({"垃圾": 8.5, "分类": 7.9}, 0.0, 1.0)
     groups = cp._specific_words("垃圾分类", weights, 0.5)
     assert cp._says_topic("开展垃圾分类", groups) and not cp._says_topic("分级分类开展培训", groups)
+
+
+def test_an_item_is_marked_by_whether_it_holds_the_words_that_carry_the_topic():
+    """The `specific` feature: 1 for an item holding one of the topic's specific words (营商 of 营商环境), 0.5
+    when only its paragraph does, 0 when neither does (环境 alone: a park's 环境 is no 营商环境)."""
+    text = "青山区优化营商环境，办事时限压缩一半。企业开办一日办结。\n\n公园环境优美，居民每天在此锻炼。"
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    reach = [cp._specific_reach(view, u, [u.norm], [["营商"]]) for u in view.units]
+    assert reach == [1.0, 0.5, 0.0]
+    assert "specific" in cp.FEATURES and cp.TUNING.weights[cp.FEATURES.index("specific")] > 0
 
 
 def test_a_topic_the_documents_barely_cover_keeps_only_what_speaks_of_it_and_says_so():
