@@ -603,13 +603,20 @@ class _DocView:
         """Why unit k is no teaching material (None when it is), decided once."""
         unit = self.units[k]
         if unit.reject == _UNCHECKED:
-            alone = len(self.para_units[unit.para]) == 1
+            paragraph = self.para_units[unit.para]
+            alone = len(paragraph) == 1
+            last = self.units[paragraph[-1]]
+            captioned = last.index != k and ct.photo_credit(self.text[last.start : last.end])
             prev = self.neighbour(k, -1)
             after_quote = prev is not None and bool(
                 re.search(r"[”」』]\s*$", self.text[prev.start : prev.end])
             )
             unit.reject = ct.rejection(
-                self.text[unit.start : unit.end], alone=alone, heading=unit.heading, after_quote=after_quote
+                self.text[unit.start : unit.end],
+                alone=alone,
+                heading=unit.heading,
+                after_quote=after_quote,
+                captioned=captioned,
             )
         return unit.reject
 

@@ -6,8 +6,8 @@ A sentence unit (a whole sentence of the stored text, never crossing a paragraph
   marks or brackets: a sentence cut by the layout, possibly glued to another one by the text extraction; a
   search-result snippet with words left out, “… …”);
 - a flattened table or spec list (one phrase three times with no punctuation between);
-- a photo caption (a one-sentence paragraph that is a short single clause, a photo credit “（某某 摄）”,
-  a sentence wholly in brackets);
+- a photo caption (a one-sentence paragraph that is a short single clause, a photo credit “（某某 摄）” and
+  the paragraph it closes, a sentence wholly in brackets);
 - a byline (□ 作者, 记者 某某), a dateline (2022年02月11日15:18 | 来源:…), an editor's note (编者按, 本文配图由…提供,
   图片来源, 责任编辑) or web chrome (扫码, 分享至);
 - a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
@@ -138,18 +138,31 @@ def balanced(text: str) -> bool:
     return True
 
 
+def photo_credit(sentence: str) -> bool:
+    """The piece credits a photo (新华社记者 某某 摄, （某某 摄）): the paragraph it closes is the photo's caption."""
+    return bool(_CREDIT.search(sentence.strip()))
+
+
 def rejection(
-    sentence: str, *, alone: bool = False, heading: bool = False, after_quote: bool = False
+    sentence: str,
+    *,
+    alone: bool = False,
+    heading: bool = False,
+    after_quote: bool = False,
+    captioned: bool = False,
 ) -> str | None:
     """Why a sentence is not teaching material (a short Chinese reason), or None when it is.
 
     `alone`: the sentence is the only one of its paragraph (captions and slogans stand alone).
+    `captioned`: its paragraph ends with a photo credit, so the paragraph is the photo's caption.
     `after_quote`: it follows a closing quotation mark on the same line (“……。”某某说。): a short one with no
     figure says who spoke or how they felt, which is material only together with the quotation.
     """
     s = sentence.strip()
     if heading or not s:
         return "标题"
+    if captioned:
+        return "图片说明"
     for text in dict.fromkeys((s, trim_start(s))):  # the line as laid out, then what an item would hold
         if _NOTE.search(text):
             return "编者按"
@@ -159,7 +172,7 @@ def rejection(
             return "网页杂项"
         if _BYLINE.match(text) or _STAMP.search(text):
             return "署名或电头"
-        if _CREDIT.search(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
+        if photo_credit(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
             return "图片说明"
         if _repeats(text):
             return "表格残片"

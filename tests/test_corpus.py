@@ -78,6 +78,28 @@ def test_headings_bylines_and_captions_stand_alone():
     assert "法治护航 构筑协同治理新矩阵" in lines
 
 
+def test_ideographic_indents_of_a_flattened_web_page_mark_its_paragraphs():
+    """A web page saved as one line keeps its paragraphs as runs of two ideographic spaces (the Chinese indent)
+    after a space or a sentence's end: each starts a paragraph, so a subheading or a photo credit between two
+    paragraphs is never glued to the sentence after it, even when it holds a comma (which marks a line cut by
+    a newspaper layout elsewhere)."""
+    raw = (
+        "某市召开工作会议。会议部署了全年任务。 \u3000\u3000家属：不服，还要继续申诉 \u3000\u3000宣判后，"
+        "家属在法庭外表示不服。\u3000\u3000会上还通报了工作进展，全年完成任务120项。 \u3000\u3000某某 摄"
+        " \u3000\u3000北\u3000\u3000京 76.7 45.4"
+    )
+    assert corpus.clean_text(raw).split("\n\n") == [
+        "某市召开工作会议。会议部署了全年任务。",
+        "家属：不服，还要继续申诉",
+        "宣判后，家属在法庭外表示不服。",
+        "会上还通报了工作进展，全年完成任务120项。",
+        "某某 摄",
+        "北 京 76.7 45.4",  # two-character names spaced out in a table are no indent
+    ]
+    # without indents the same short line with a comma is a line cut by the layout and is joined
+    assert corpus.clean_text("家属：不服，还要继续申诉\n宣判后，家属在法庭外表示不服。").count("\n") == 0
+
+
 def test_gb18030_and_crlf_decoded_to_the_same_text():
     utf8 = "第一段。\n\n第二段，内容。\n".encode()
     gbk = "第一段。\r\n\r\n第二段，内容。\r\n".encode("gb18030")

@@ -765,6 +765,20 @@ def test_a_sentence_is_governed_by_its_whole_heading_block():
     assert view.heading_block(body[-2].index) == block
 
 
+def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
+    """News pages set a photo's caption as a paragraph ending with its credit (新华社记者 某某 摄): every sentence
+    of it is a caption, however long; the same sentences without the credit are material."""
+    caption = "6月27日下午，某某在北京会见来访的代表团一行并合影留念。新华社记者 某某 摄"
+    body = "会谈中，双方就扩大经贸合作达成一致，签署了12项合作协议。"
+    text = f"{caption}\n\n{body}"
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    verdicts = [view.rejected(u.index) for u in view.units]
+    assert verdicts == ["图片说明", "图片说明", None]
+    assert ct.rejection(caption.split("。")[0] + "。") is None  # not a caption by itself
+    assert ct.photo_credit("新华社记者 某某 摄") and ct.photo_credit("（某某 摄）")
+    assert not ct.photo_credit(body)
+
+
 def _news_sentences(limit_files: int | None = None) -> list[str]:
     from assistant.corpus import clean_text
 
