@@ -63,7 +63,12 @@ _CONTROL = re.compile(
 )
 _OPEN_CLOSE = {"“": "”", "《": "》", "(": ")", "（": "）", "「": "」", "『": "』", "‘": "’"}
 _WS = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-_INDENT = re.compile(r"[ \t\u00a0\u2002\u2003]+\u3000{2,}|(?<=[。！？；!?”」』])\u3000{2,}")
+# where a web page flattened to one line had its paragraph breaks: the two ideographic spaces of a Chinese indent
+# after a space or a sentence's end (not 北\u3000\u3000京 in a table), or a run of two or more no-break spaces
+# (&nbsp; padding; one alone spaces words: BMW\u00a04系)
+_PARAGRAPH_MARK = re.compile(
+    r"[ \t\u00a0\u2002\u2003]+\u3000{2,}|(?<=[。！？；!?”」』])\u3000{2,}|[ \t]*(?:[\u00a0\u2002\u2003][ \t]*){2,}"
+)
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 
 LONG_LINE = 45  # a line this long without end punctuation was broken by layout, not written as a heading
@@ -112,14 +117,14 @@ def clean_text(raw: str, layout: str = "text") -> str:
 
     Layouts: "paragraphs" (Word, HTML, and PDF/OCR whose lines the parser joined by their geometry: one
     line per paragraph, never re-joined) and "text" (plain text and Markdown, maybe broken by a newspaper
-    layout: re-joined on the signals below, unless its paragraphs are marked by ideographic indents).
+    layout: re-joined on the signals below, unless a flattened web page marks its paragraphs).
     """
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
-    if _INDENT.search(raw):
-        # a web page flattened to lines: its paragraphs still start with the two ideographic spaces of a
-        # Chinese indent, after a space or a sentence's end; they are its paragraphs (a subheading or a
-        # photo credit between them stays a line of its own, never glued to the sentence after it)
-        raw, layout = _INDENT.sub("\n", raw), "paragraphs"
+    if _PARAGRAPH_MARK.search(raw):
+        # a web page flattened to lines still marks its paragraphs (an indent, &nbsp; padding): they are its
+        # paragraphs, so a subheading or a photo credit between them stays a line of its own, never glued to
+        # the sentence after it
+        raw, layout = _PARAGRAPH_MARK.sub("\n", raw), "paragraphs"
     lines = [_normalise_line(line) for line in raw.split("\n")]
     lines = [line for line in lines if line]
     lines = _drop_boilerplate(lines)

@@ -254,7 +254,12 @@ def _debris(text: str):
     piece = m.group(1)
     if re.fullmatch(r"[（(【\[][^）)】\]]*[）)】\]]", piece) or _CHROME.search(piece) or _BYLINE.match(piece):
         return m
-    if not re.search(r"[，,。；;！!？?：:]", piece) and content_chars(piece) <= 30 and _CJK.search(piece):
+    if (
+        not re.search(r"[，,。；;！!？?：:]", piece)
+        and content_chars(piece) <= 30
+        and _CJK.search(piece)
+        and not _word_space(piece, text[m.end() :])
+    ):
         return m
     if (
         re.fullmatch(r"[0-9０-９.%％]{1,6}", piece)
@@ -265,6 +270,16 @@ def _debris(text: str):
     if not re.search(r"[。！!？?]", piece) and re.match(r"\d{1,2}月\d{1,2}日", text[m.end() :]):
         return m  # a headline laid out before the report's dateline (…… 4月18日，……)
     return None
+
+
+def _word_space(before: str, after: str) -> bool:
+    """The space sets off a Latin word or a model number inside the sentence (小米13 Pro, 电池和 iOS 16, 小米 13
+    Pro): Chinese text spaces those, so it is no layout break (a year or a bare figure after it still may be)."""
+    return bool(
+        re.search(r"[A-Za-z0-9]$", before)
+        or re.match(r"[A-Za-z]", after)
+        or re.match(r"[0-9]+\s*[A-Za-z]", after)
+    )
 
 
 def trim_offset(sentence: str) -> int:

@@ -78,15 +78,15 @@ def test_headings_bylines_and_captions_stand_alone():
     assert "法治护航 构筑协同治理新矩阵" in lines
 
 
-def test_ideographic_indents_of_a_flattened_web_page_mark_its_paragraphs():
+def test_indents_and_padding_of_a_flattened_web_page_mark_its_paragraphs():
     """A web page saved as one line keeps its paragraphs as runs of two ideographic spaces (the Chinese indent)
-    after a space or a sentence's end: each starts a paragraph, so a subheading or a photo credit between two
-    paragraphs is never glued to the sentence after it, even when it holds a comma (which marks a line cut by
-    a newspaper layout elsewhere)."""
+    after a space or a sentence's end, or as &nbsp; padding: each starts a paragraph, so a subheading or a photo
+    credit between two paragraphs is never glued to the sentence after it, even when it holds a comma (which
+    marks a line cut by a newspaper layout elsewhere)."""
     raw = (
         "某市召开工作会议。会议部署了全年任务。 \u3000\u3000家属：不服，还要继续申诉 \u3000\u3000宣判后，"
         "家属在法庭外表示不服。\u3000\u3000会上还通报了工作进展，全年完成任务120项。 \u3000\u3000某某 摄"
-        " \u3000\u3000北\u3000\u3000京 76.7 45.4"
+        " \u3000\u3000北\u3000\u3000京 76.7 45.4 \u00a0 \u00a0 多了一双眼，更智能 \u00a0 \u00a0 据介绍，某某BMW \u00a04系销量增长。"
     )
     assert corpus.clean_text(raw).split("\n\n") == [
         "某市召开工作会议。会议部署了全年任务。",
@@ -95,6 +95,8 @@ def test_ideographic_indents_of_a_flattened_web_page_mark_its_paragraphs():
         "会上还通报了工作进展，全年完成任务120项。",
         "某某 摄",
         "北 京 76.7 45.4",  # two-character names spaced out in a table are no indent
+        "多了一双眼，更智能",  # &nbsp; padding marks a break too, one no-break space does not
+        "据介绍，某某BMW 4系销量增长。",
     ]
     # without indents the same short line with a comma is a line cut by the layout and is joined
     assert corpus.clean_text("家属：不服，还要继续申诉\n宣判后，家属在法庭外表示不服。").count("\n") == 0

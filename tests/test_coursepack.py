@@ -692,6 +692,14 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("新华社北京3月1日电（记者 王五）某某部门发布通知。").startswith("某某")
     assert ct.trim_start("同时推进两项工作。") == "同时推进两项工作。"  # 同时 as an adverb stays
     assert ct.trim_start("Feb 11, 2023 ... 截至今天，某某公司已推出三款新品。").startswith("截至今天")
+    # a space that sets off a Latin word or a number is part of the sentence, not a layout break
+    for sentence in (
+        "某某13及某某13 Pro另在电池部件中加入了管理芯片。",
+        "高能效的芯片、优化的电池和 iOS 16 默契配合，让续航大为提升。",
+        "后者某某 13 Pro则是全方位升级的大杯旗舰。",
+    ):
+        assert ct.trim_start(sentence) == sentence
+    assert ct.trim_start("产业结构优化升级 2021年，某某产业增加值增长9.6%。").startswith("2021年")
     assert ct.anaphoric("这是观山湖区始终坚持的理念。") and not ct.anaphoric("该街道建立了联席会议制度。")
 
 
