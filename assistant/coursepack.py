@@ -617,6 +617,7 @@ class _DocView:
                 heading=unit.heading,
                 after_quote=after_quote,
                 captioned=captioned,
+                opens_text=k == 0,
             )
         return unit.reject
 

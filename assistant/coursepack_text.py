@@ -102,6 +102,9 @@ CONNECTIVES = (
     "据介绍",
     "可见",
 )
+# the tail of a figure a snippet was cut inside (…22.|44亿美元，…): digits, a magnitude or unit, then the clause goes
+# on; a date or a time (2023年，) is how a sentence may open
+_CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?\s*[万亿千百]?(?![年月日时号])[\u4e00-\u9fff%％]{0,3}[，,；;]")
 _CONNECTIVE = re.compile(rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))})\s*[，,、：:]\s*")
 _ANAPHORA = re.compile(
     r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上|还有|其中(?![，,])"
@@ -150,11 +153,14 @@ def rejection(
     heading: bool = False,
     after_quote: bool = False,
     captioned: bool = False,
+    opens_text: bool = False,
 ) -> str | None:
     """Why a sentence is not teaching material (a short Chinese reason), or None when it is.
 
     `alone`: the sentence is the only one of its paragraph (captions and slogans stand alone).
     `captioned`: its paragraph ends with a photo credit, so the paragraph is the photo's caption.
+    `opens_text`: it is the first sentence of the document, which a snippet may start mid-sentence (“44亿美元，
+    超越……” of 22.44亿美元).
     `after_quote`: it follows a closing quotation mark on the same line (“……。”某某说。): a short one with no
     figure says who spoke or how they felt, which is material only together with the quotation.
     """
@@ -163,6 +169,8 @@ def rejection(
         return "标题"
     if captioned:
         return "图片说明"
+    if opens_text and _CUT_FIGURE.match(s):
+        return "残句"
     for text in dict.fromkeys((s, trim_start(s))):  # the line as laid out, then what an item would hold
         if _NOTE.search(text):
             return "编者按"

@@ -787,6 +787,23 @@ def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     assert not ct.photo_credit(body)
 
 
+def test_a_document_that_opens_inside_a_figure_is_cut_there():
+    """A news snippet cut inside a figure (…22.|44亿美元，…) opens with its tail: that first sentence is a cut
+    piece; the same words later in the text, and an opening date, are not."""
+    for opening in (
+        "44亿美元，超越某片成为影史第三高。",
+        "02亿，这个数值与两年前相差200亿元。",
+        "75亿日元，约合5.49亿人民币。",
+    ):
+        assert ct.rejection(opening, opens_text=True) == "残句"
+        assert ct.rejection(opening) is None
+    assert ct.rejection("2023年，某市新增就业岗位63万个。", opens_text=True) is None
+    assert ct.rejection("1、首先，某剧根据同名小说改编，剧情紧凑。", opens_text=True) is None  # a list mark
+    text = "88亿元，但一季度票房同比下滑。某影院春节档票房达5亿元，同比增长12%。"
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    assert [view.rejected(u.index) for u in view.units] == ["残句", None]
+
+
 def _news_sentences(limit_files: int | None = None) -> list[str]:
     from assistant.corpus import clean_text
 
