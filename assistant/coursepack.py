@@ -605,8 +605,9 @@ class _DocView:
         if unit.reject == _UNCHECKED:
             paragraph = self.para_units[unit.para]
             alone = len(paragraph) == 1
-            last = self.units[paragraph[-1]]
-            captioned = last.index != k and ct.photo_credit(self.text[last.start : last.end])
+            captioned = ct.caption_paragraph(
+                [self.text[u.start : u.end] for u in map(self.units.__getitem__, paragraph)]
+            )
             prev = self.neighbour(k, -1)
             after_quote = prev is not None and bool(
                 re.search(r"[”」』]\s*$", self.text[prev.start : prev.end])

@@ -7,7 +7,7 @@ A sentence unit (a whole sentence of the stored text, never crossing a paragraph
   search-result snippet with words left out, “… …”);
 - a flattened table or spec list (one phrase three times with no punctuation between);
 - a photo caption (a one-sentence paragraph that is a short single clause, a photo credit “（某某 摄）” and
-  the paragraph it closes, a sentence wholly in brackets);
+  the short paragraph it closes, a sentence wholly in brackets);
 - a byline (□ 作者, 记者 某某), a dateline (2022年02月11日15:18 | 来源:…), an editor's note (编者按, 本文配图由…提供,
   图片来源, 责任编辑) or web chrome (扫码, 分享至);
 - a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
@@ -142,8 +142,16 @@ def balanced(text: str) -> bool:
 
 
 def photo_credit(sentence: str) -> bool:
-    """The piece credits a photo (新华社记者 某某 摄, （某某 摄）): the paragraph it closes is the photo's caption."""
+    """The piece credits a photo (新华社记者 某某 摄, （某某 摄）)."""
     return bool(_CREDIT.search(sentence.strip()))
+
+
+def caption_paragraph(sentences: list[str]) -> bool:
+    """A short paragraph closed by a photo credit is the photo's caption (某某会见某某。新华社记者 某某 摄); a long
+    one reports a case in its own right (……打造了党员活动室……为党员提供学习阵地。(某某 摄)) and stays material."""
+    if len(sentences) < 2 or not photo_credit(sentences[-1]):
+        return False
+    return sum(content_chars(s) for s in sentences[:-1]) <= CAPTION_MAX
 
 
 def rejection(
@@ -158,7 +166,7 @@ def rejection(
     """Why a sentence is not teaching material (a short Chinese reason), or None when it is.
 
     `alone`: the sentence is the only one of its paragraph (captions and slogans stand alone).
-    `captioned`: its paragraph ends with a photo credit, so the paragraph is the photo's caption.
+    `captioned`: its paragraph is a photo's caption (`caption_paragraph`).
     `opens_text`: it is the first sentence of the document, which a snippet may start mid-sentence (“44亿美元，
     超越……” of 22.44亿美元).
     `after_quote`: it follows a closing quotation mark on the same line (“……。”某某说。): a short one with no

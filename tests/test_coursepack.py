@@ -773,9 +773,10 @@ def test_a_sentence_is_governed_by_its_whole_heading_block():
     assert view.heading_block(body[-2].index) == block
 
 
-def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
+def test_a_short_paragraph_closed_by_a_photo_credit_is_a_caption():
     """News pages set a photo's caption as a paragraph ending with its credit (新华社记者 某某 摄): every sentence
-    of it is a caption, however long; the same sentences without the credit are material."""
+    of a short one is a caption; the same sentences without the credit are material, and so is a long paragraph
+    under a photo that reports a case in its own right."""
     caption = "6月27日下午，某某在北京会见来访的代表团一行并合影留念。新华社记者 某某 摄"
     body = "会谈中，双方就扩大经贸合作达成一致，签署了12项合作协议。"
     text = f"{caption}\n\n{body}"
@@ -785,6 +786,14 @@ def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     assert ct.rejection(caption.split("。")[0] + "。") is None  # not a caption by itself
     assert ct.photo_credit("新华社记者 某某 摄") and ct.photo_credit("（某某 摄）")
     assert not ct.photo_credit(body)
+    case = [
+        "某区某律师事务所党支部抓党建与所建有机结合，打造了党员活动室、红色文化走廊、历史文化墙和有声图书馆；",
+        "智慧党建和有声党建相结合，为党员提供优质的学习阵地。",
+        "(某某 摄)",
+    ]
+    assert not ct.caption_paragraph(case) and ct.caption_paragraph(
+        ["某地举行开笔仪式，弘扬传统文化。", "某某摄"]
+    )
 
 
 def test_a_document_that_opens_inside_a_figure_is_cut_there():
