@@ -792,12 +792,14 @@ def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> 
 
 
 def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:
-    """1 when the item holds one of the words that carry the topic, 0.5 when only its paragraph does, else 0:
-    an item reached through the topic's general words alone (环境 of 营商环境, 服务 of 志愿服务), a neighbour or
-    the chunk's rank is less often on it."""
-    if _holds_specific(held, specific):
+    """1 when the item names the topic (`_says_topic`), 0.5 when it holds only one of the words that carry it or
+    only its paragraph names it, else 0: an item reached through a general word alone (环境 of 营商环境, 智能 of
+    人工智能 in 智能手机), a neighbour or the chunk's rank is less often on the topic."""
+    if _says_topic("".join(held), specific):
         return 1.0
-    return 0.5 if _holds_specific([_paragraph_norm(view, unit)], specific) else 0.0
+    if _holds_specific(held, specific) or _says_topic(_paragraph_norm(view, unit), specific):
+        return 0.5
+    return 0.0
 
 
 def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
