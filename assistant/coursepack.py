@@ -11,8 +11,9 @@
 3. Features per topic (`FEATURES`): the topic's words weighted by their lift in the best hybrid-search chunks
    (网格 in 网格化管理 counts, 管理 barely), the neighbours', paragraph's and heading block's coverage (all
    the heading lines over its section: title, subtitle, byline), terms that co-occur with the topic in the
-   strongest sentences, the chunk's dense and fused rank, whether the item is a case, and whether it (or only its
-   paragraph) holds the words that carry the topic (营商 of 营商环境, not 环境 alone). The score is their
+   strongest sentences, the chunk's dense and fused rank, whether the item is a case, and whether it names the
+   topic (人工 and 智能 of 人工智能; 智能 alone, or only its paragraph naming it, half; 环境 of 营商环境, a
+   general word, nothing). The score is their
    weighted sum; the weights and threshold live in `coursepack_weights.py`, fitted by
    `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per topic). The
    best `max_items` (default 25) items above the threshold (and below it, those naming the topic itself) make
@@ -606,7 +607,7 @@ class _DocView:
             paragraph = self.para_units[unit.para]
             alone = len(paragraph) == 1
             captioned = ct.caption_paragraph(
-                [self.text[u.start : u.end] for u in map(self.units.__getitem__, paragraph)]
+                [self.text[self.units[j].start : self.units[j].end] for j in paragraph]
             )
             prev = self.neighbour(k, -1)
             after_quote = prev is not None and bool(
