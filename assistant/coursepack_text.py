@@ -17,7 +17,7 @@ A sentence unit (a whole sentence of the stored text, never crossing a paragraph
 `trim_start` moves an item's start past a dateline (本报讯, a snippet's “Feb 11, 2023 ...”) or a leading
 connective (同时，此外，另一方面，):
 the sentence it connects to is not in the item, so the item starts at the content. `anaphoric` marks
-sentences that only make sense with the one before (这是……), which the pack attaches to that sentence.
+sentences that only make sense with the one before (这是……, 此时……), which the pack attaches to that sentence.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ CONNECTIVES = (
 _CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?\s*[万亿千百]?(?![年月日时号])[\u4e00-\u9fff%％]{0,3}[，,；;]")
 _CONNECTIVE = re.compile(rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))})\s*[，,、：:]\s*")
 _ANAPHORA = re.compile(
-    r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上|还有|其中(?![，,])"
+    r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上|还有|其中(?![，,])|此时|当时"
     r"|[二三四五六七八九十]是)"  # 二是…… continues an enumeration that started before it
 )
 _QA = re.compile(r"^\s*[问答]\s*[:：]\s*")  # an interview's 问：/答： marks

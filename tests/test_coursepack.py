@@ -661,6 +661,8 @@ def test_what_follows_a_quotation_says_who_spoke_and_goes_with_it():
 def test_enumerations_and_interview_marks_lean_on_what_came_before():
     assert ct.anaphoric("二是加强队伍建设,选派骨干到社区任职。") and ct.anaphoric("其中包括：一、……")
     assert ct.anaphoric("还有王五、赵六等人。") and not ct.anaphoric("其中,三个社区已建成服务站。")
+    assert ct.anaphoric("此时，某公司是其全资子公司。")
+    assert ct.anaphoric("当时她曾表示，申办成功将带动冰雪运动。")
     assert ct.trim_start("答：调整后将更好地保障群众生活。").startswith("调整后")
     assert ct.trim_start("01 某某评估机制在各地建立,2020年以来已覆盖31个省。").startswith("某某评估机制")
     assert ct.trim_start("某某指标大幅增长，消费反弹 4月18日，某某局发布数据。").startswith("4月18日")
