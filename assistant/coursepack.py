@@ -880,6 +880,32 @@ def near_duplicate(a: str, b: str, ratio: float = 0.8) -> bool:
     return matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio
 
 
+_FIGURES = re.compile(r"\d+")
+RESTATED_SHARE = 0.75
+RESTATED_RUN = 4
+
+
+@lru_cache(maxsize=1 << 15)
+def restates(a: str, b: str) -> bool:
+    """Squashed item `a` says nothing `b` lacks: most of its characters, in order, and every figure of it (2022年春运
+    将于1月17日开始至2月25日结束 beside a longer report of the same dates). A figure of its own (总票房破65亿 beside
+    破61亿) is news, whatever else they share; a longer `b` is never restated by a shorter `a`."""
+    if not a or len(a) > len(b):
+        return False
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.quick_ratio() * (len(a) + len(b)) / 2 < RESTATED_SHARE * len(a):
+        return False  # an upper bound on what they share: cheap, and most pairs stop here
+    if set(_FIGURES.findall(a)) - set(_FIGURES.findall(b)):
+        return False
+    shared = sum(block.size for block in matcher.get_matching_blocks() if block.size >= RESTATED_RUN)
+    return shared >= RESTATED_SHARE * len(a)  # runs of a few characters: scattered ones match any long text
+
+
+def repeats(item: str, taken: str) -> bool:
+    """The item adds nothing to one already taken: the same report, or a shorter restatement of it."""
+    return near_duplicate(item, taken) or restates(item, taken)
+
+
 def _retrieve(topic: str, snapshot: Snapshot, guard: DenseGuard, fusion: Fusion, tuning: Tuning) -> list:
     """The topic's best `top_n` chunks by hybrid search: the questions' fusion, `top_n` candidates a list. When
     the topic cannot be embedded (an embedding endpoint that is down) the guard is marked failed and the search
@@ -1060,7 +1086,7 @@ def select(
         if len(out) >= max_items:
             continue  # full: later candidates may still extend an item
         text = features.texts[i] if features.texts else ""
-        if text and any(near_duplicate(text, features.texts[m]) for o in out for m in o.members):
+        if text and any(repeats(text, features.texts[m]) for o in out for m in o.members):
             continue
         out.append(
             _Scored(unit, float(scores[i]), features.topic, (s, e), list(features.sentences[i]), [int(i)])
@@ -1161,7 +1187,7 @@ def _dedupe_text(items: list[PackItem]) -> list[PackItem]:
     kept: list[tuple[str, PackItem]] = []
     for item in sorted(items, key=lambda i: -i.score):
         text = _squashed(item.quote)
-        if not any(near_duplicate(text, t) for t, _ in kept):
+        if not any(repeats(text, t) for t, _ in kept):
             kept.append((text, item))
     return [item for _, item in kept]
 

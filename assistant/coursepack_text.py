@@ -101,6 +101,11 @@ CONNECTIVES = (
     "据了解",
     "据介绍",
     "可见",
+    "也就是说",
+    "换句话说",
+    "换言之",
+    "总而言之",
+    "综上所述",
 )
 # the tail of a figure a snippet was cut inside (…22.|44亿美元，…): digits, a magnitude or unit, then the clause goes
 # on; a date or a time (2023年，) is how a sentence may open

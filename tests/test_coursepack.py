@@ -690,12 +690,25 @@ def test_a_report_reprinted_elsewhere_is_one_item():
     assert not cp.near_duplicate(report, squash("某某县建成驿站8个，为快递员提供休息场所。"))
 
 
+def test_a_shorter_restatement_of_an_item_adds_nothing():
+    squash = cp._squashed
+    full = squash("2022年春运自1月17日开始，2月25日结束，共计40天。按照规定，今日旅客可购买春运首日火车票。")
+    assert cp.restates(squash("2022年春运将于1月17日开始，至2月25日结束，共计40天。"), full)
+    assert cp.repeats(squash("2022年春运将于1月17日开始，至2月25日结束，共计40天。"), full)
+    # a figure of its own is news; the longer item is never the restatement; scattered characters do not count
+    assert not cp.restates(squash("2022年春运将于1月17日开始，至2月26日结束，共计41天。"), full)
+    assert not cp.restates(full, squash("2022年春运自1月17日开始，2月25日结束。"))
+    assert not cp.restates(squash("旅客今日开始购票，春运首日结束。"), full)
+
+
 def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("同时,各县(区)对其余872名社区“两委”成员进行兜底培训。").startswith("各县")
     assert ct.trim_start("另一方面，通过交叉任职方式选派党务骨干。").startswith("通过")
     assert ct.trim_start("本报讯 日前,某某区发布党建工作计划。").startswith("日前")
     assert ct.trim_start("新华社北京3月1日电（记者 王五）某某部门发布通知。").startswith("某某")
     assert ct.trim_start("同时推进两项工作。") == "同时推进两项工作。"  # 同时 as an adverb stays
+    assert ct.trim_start("也就是说，某某省一本上线人数超过了五分之一。").startswith("某某省")
+    assert ct.trim_start("换言之,三成以上的社区已建成服务站。").startswith("三成")
     assert ct.trim_start("Feb 11, 2023 ... 截至今天，某某公司已推出三款新品。").startswith("截至今天")
     # a space that sets off a Latin word or a number is part of the sentence, not a layout break
     for sentence in (
