@@ -81,6 +81,7 @@ FEATURES = (
     "case",
     "programme",
     "specific",
+    "sentence",
 )
 
 
@@ -793,14 +794,15 @@ def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> 
 
 
 def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:
-    """1 when the item names the topic (`_says_topic`), 0.5 when it holds only one of the words that carry it or
-    only its paragraph names it, else 0: an item reached through a general word alone (环境 of 营商环境, 智能 of
-    人工智能 in 智能手机), a neighbour or the chunk's rank is less often on the topic."""
-    if _says_topic("".join(held), specific):
+    """How far the item speaks of the topic: 1 when it names it (`_says_topic`); else the share of one
+    alternative's specific words it holds (就业 alone: 1/4 of 新业态新就业群体's), or 0.5 when only its paragraph
+    names it. An item reached through a general word alone (环境 of 营商环境, 智能 of 人工智能 in 智能手机, 就业 in
+    就业扶贫), a neighbour or the chunk's rank is less often on the topic."""
+    joined = "".join(held)
+    if _says_topic(joined, specific):
         return 1.0
-    if _holds_specific(held, specific) or _says_topic(_paragraph_norm(view, unit), specific):
-        return 0.5
-    return 0.0
+    share = max((sum(word in joined for word in group) / len(group) for group in specific), default=0.0)
+    return max(share, 0.5 if _says_topic(_paragraph_norm(view, unit), specific) else 0.0)
 
 
 def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
@@ -906,13 +908,16 @@ def repeats(item: str, taken: str) -> bool:
     return near_duplicate(item, taken) or restates(item, taken)
 
 
-def _retrieve(topic: str, snapshot: Snapshot, guard: DenseGuard, fusion: Fusion, tuning: Tuning) -> list:
-    """The topic's best `top_n` chunks by hybrid search: the questions' fusion, `top_n` candidates a list. When
-    the topic cannot be embedded (an embedding endpoint that is down) the guard is marked failed and the search
-    is BM25's and phrases' alone, as for questions; the service then says so on the pack — never an error."""
+def _retrieve(
+    topic: str, snapshot: Snapshot, guard: DenseGuard, fusion: Fusion, tuning: Tuning
+) -> tuple[list, np.ndarray]:
+    """The topic's best `top_n` chunks by hybrid search (the questions' fusion, `top_n` candidates a list) and its
+    vector. When the topic cannot be embedded (an embedding endpoint that is down) the guard is marked failed and
+    the search is BM25's and phrases' alone, as for questions; the service then says so on the pack — never an
+    error."""
     top_n = min(tuning.top_n, len(snapshot.chunks))
     vector = guard.question_vector(topic)
-    return search(snapshot, guard, topic, vector, top_n, replace(fusion, candidates=top_n))
+    return search(snapshot, guard, topic, vector, top_n, replace(fusion, candidates=top_n)), vector
 
 
 def _chunk_signals(hits: list) -> tuple[dict[str, float], dict[str, float]]:
@@ -942,7 +947,7 @@ def topic_features(
     empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
     if not snapshot.chunks:
         return empty
-    hits = _retrieve(topic, snapshot, guard, fusion, tuning)
+    hits, vector = _retrieve(topic, snapshot, guard, fusion, tuning)
     if not hits:
         return empty
     norms = [normalise(h.text) for h in hits]
@@ -1009,6 +1014,7 @@ def topic_features(
                 float(unit.case),
                 _programme(unit.norm, weights),
                 _specific_reach(view, unit, held, specific),
+                0.0,  # sentence: filled below, for all candidates at once
             )
         )
         keep.append(unit)
@@ -1017,7 +1023,35 @@ def topic_features(
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
+    matrix[:, FEATURES.index("sentence")] = _sentence_dense(snapshot, guard, vector, keep, spans)
     return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce, specific, says)
+
+
+def _sentence_dense(
+    snapshot: Snapshot, guard: DenseGuard, vector: np.ndarray, units: list[_Unit], spans: list[tuple[int, int]]
+) -> np.ndarray:
+    """Per candidate: the topic's best cosine to a sentence of its item, relative to the median candidate (1 =
+    best, 0 = median), read from the sentence vectors indexing made for answers. A chunk's vector speaks for
+    all its sentences; this tells the sentence on the topic from its neighbours. Nothing is embedded here: a
+    candidate without a cached vector (an index built without them) is neutral, 0."""
+    sentences = []
+    for unit, (start, end) in zip(units, spans):
+        text = _doc_text(snapshot, unit.doc_id)
+        spans_of_doc = _sentence_spans(snapshot, unit.doc_id, text)
+        group = []
+        for a, b in spans_of_doc[max(bisect.bisect_right(spans_of_doc, (start, math.inf)) - 1, 0) :]:
+            if a >= end:
+                break
+            if b > start:
+                group.append(text[a:b])
+        sentences.append(group)
+    cosines = guard.cached_cosines(list({t for group in sentences for t in group}), vector)
+    best = np.array([max((cosines[t] for t in g if t in cosines), default=np.nan) for g in sentences])
+    known = best[~np.isnan(best)]
+    if not len(known):
+        return np.zeros(len(units))
+    top, median = float(known.max()), float(np.median(known))
+    return np.nan_to_num((best - median) / max(top - median, 1e-6), nan=0.0)
 
 
 def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:

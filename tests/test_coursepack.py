@@ -22,6 +22,7 @@ import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import numpy as np
@@ -40,11 +41,11 @@ from assistant.lexical import named_units, normalise
 from assistant.store import DenseGuard
 
 # Floors enforced out-of-fold on the dev topics. The issue's bars are recall 0.85, items 25, overlap 0.35; recall
-# and overlap are enforced a little below what the current features reach out-of-fold (0.793 and 0.437; see the
+# and overlap are enforced a little below what the current features reach out-of-fold (0.810 and 0.476; see the
 # README and test-artifacts/coursepack.json): a change that loses two of the 64 evidence sentences fails.
-OOF_RECALL = 0.78
+OOF_RECALL = 0.79
 MAX_ITEMS_PER_TOPIC = 25
-OOF_OVERLAP = 0.41
+OOF_OVERLAP = 0.45
 CJK = re.compile(r"[\u4e00-\u9fff]")
 EXT_A_CHAR = "㮾"  # U+3BBE, CJK Extension A: in 㮾梨街道 of the seed corpus
 
@@ -472,9 +473,48 @@ def test_specific_words_carry_the_topic_per_alternative():
     assert cp._says_topic("开展垃圾分类", groups) and not cp._says_topic("分级分类开展培训", groups)
 
 
+def test_a_candidate_is_scored_by_its_own_sentences_vector_relative_to_the_others():
+    """The `sentence` feature: the best cosine of the item's sentences, 1 for the best candidate, 0 for the median;
+    a candidate whose sentences have no cached vector is neutral (0)."""
+    text = "甲句讲网格。乙句讲调解。丙句讲物业。丁句未嵌入。"
+    spans = split_sentences(text)
+    snapshot = SimpleNamespace(documents={"d": SimpleNamespace(text=text)}, sentence_spans={"d": spans})
+    cosines = {"甲句讲网格。": 0.9, "乙句讲调解。": 0.5, "丙句讲物业。": 0.3}
+
+    class Guard:
+        def cached_cosines(self, texts, vector):
+            return {t: cosines[t] for t in texts if t in cosines}
+
+    units = [SimpleNamespace(doc_id="d")] * 4
+    got = cp._sentence_dense(snapshot, Guard(), np.zeros(3), units, spans)
+    assert got.tolist() == pytest.approx([1.0, 0.0, -0.5, 0.0])
+    both = cp._sentence_dense(snapshot, Guard(), np.zeros(3), units[:2], [(spans[1][0], spans[2][1]), spans[0]])
+    assert both.tolist() == pytest.approx([-1.0, 1.0])  # an item's best sentence (乙 of 乙丙) speaks for it
+    assert cp.TUNING.weights[cp.FEATURES.index("sentence")] > 0
+
+
+def test_cached_sentence_cosines_embed_nothing(assistant, monkeypatch):
+    """Course packs read the sentence vectors indexing made for answers; a text never embedded is left out,
+    not embedded on the spot (200 candidates would take 40 s here)."""
+    snap = assistant.snapshot
+    doc_id = next(iter(snap.documents))
+    text = snap.documents[doc_id].text
+    sentence = max((text[a:b] for a, b in snap.sentence_spans[doc_id]), key=len)
+
+    def boom(texts):
+        raise AssertionError("embedded")
+
+    monkeypatch.setattr(assistant.store.embedder, "embed_passages", boom)
+    guard = DenseGuard(assistant.store)
+    vector = guard.question_vector("网格化管理")
+    got = guard.cached_cosines([sentence, "一句从未被索引过的话。"], vector)
+    assert list(got) == [sentence] and -1.0 <= got[sentence] <= 1.0
+    assert DenseGuard(assistant.store, failed=True).cached_cosines([sentence], vector) == {}
+
+
 def test_an_item_is_marked_by_whether_it_names_the_topic():
-    """The `specific` feature: 1 for an item naming the topic (人工 and 智能 of 人工智能), 0.5 when it holds only one
-    of its specific words (智能手机) or only its paragraph names it, 0 when neither (环境 alone for 营商环境)."""
+    """The `specific` feature: 1 for an item naming the topic (人工 and 智能 of 人工智能), the share of its specific
+    words it holds (智能手机: a half) or 0.5 when only its paragraph names it, 0 when neither (环境 of 营商环境)."""
     text = (
         "某区发展人工智能产业，建成算力中心。企业开办一日办结。\n\n"
         "某品牌智能手机销量增长。\n\n公园环境优美，居民每天在此锻炼。"
@@ -482,6 +522,11 @@ def test_an_item_is_marked_by_whether_it_names_the_topic():
     view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
     reach = [cp._specific_reach(view, u, [u.norm], [["人工", "智能"]]) for u in view.units]
     assert reach == [1.0, 0.5, 0.5, 0.0]
+    # graded by the share of the words held: one of four is a quarter (就业 of 新业态新就业群体, in 就业扶贫)
+    group = [["新业", "业态", "就业", "群体"]]
+    text = "某区建设就业扶贫车间。\n\n某区新业态群体达到两万人。"
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    assert [cp._specific_reach(view, u, [u.norm], group) for u in view.units] == [0.25, 1.0]
     assert "specific" in cp.FEATURES and cp.TUNING.weights[cp.FEATURES.index("specific")] > 0
 
 
