@@ -479,6 +479,7 @@ def validate_max_items(value) -> int:
 # ----------------------------------------------------------------------------------------------- document view
 
 _UNCHECKED = "?"  # a unit's rejection before coursepack_text has looked at it
+REPEATED = "重复"  # the sentence repeats the one before it
 
 
 @dataclass
@@ -621,8 +622,14 @@ class _DocView:
                 after_quote=after_quote,
                 captioned=captioned,
                 opens_text=k == 0,
-            )
+            ) or (REPEATED if prev is not None and self._repeats(prev, unit) else None)
         return unit.reject
+
+    def _repeats(self, prev: _Unit, unit: _Unit) -> bool:
+        """The sentence says again what the one before it said (a page that prints a sentence twice: 报告指出，
+        ……。报告指出，……。): an item carrying both would read garbled."""
+        this = _squashed(self.text[unit.start : unit.end])
+        return len(this) >= 8 and near_duplicate(this, _squashed(self.text[prev.start : prev.end]))
 
     def seed(self, k: int) -> _Unit:
         """Unit k with the item it seeds decided (`span` None when it seeds none)."""

@@ -876,6 +876,17 @@ def test_a_document_that_opens_inside_a_figure_is_cut_there():
     assert [view.rejected(u.index) for u in view.units] == ["残句", None]
 
 
+def test_a_sentence_printed_twice_is_carried_once():
+    """A page that prints a sentence twice (报告指出，……。报告指出，……。): the repeat is no material, so no item
+    reads it twice; a next sentence that only shares words with it stays."""
+    said = "报告指出，某市一季度经济同比增长4.5%，高于市场预期。"
+    text = said + said + "报告指出，某市二季度出口增长3%。"
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    assert [view.rejected(u.index) for u in view.units] == [None, cp.REPEATED, None]
+    first = view.seed(0)
+    assert text[first.span[0] : first.span[1]] == said
+
+
 def _news_sentences(limit_files: int | None = None) -> list[str]:
     from assistant.corpus import clean_text
 
