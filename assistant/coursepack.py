@@ -625,6 +625,10 @@ class _DocView:
             ) or (REPEATED if prev is not None and self._repeats(prev, unit) else None)
         return unit.reject
 
+    def _carried(self, nxt: _Unit) -> bool:
+        """The next sentence can run on an item: teaching material that starts no new section (四、总结：……)."""
+        return not self.rejected(nxt.index) and not ct.opens_section(self.text[nxt.start : nxt.end])
+
     def _repeats(self, prev: _Unit, unit: _Unit) -> bool:
         """The sentence says again what the one before it said (a page that prints a sentence twice: 报告指出，
         ……。报告指出，……。): an item carrying both would read garbled."""
@@ -662,7 +666,7 @@ class _DocView:
         if case:  # who and what; the result the same paragraph reports right after it, if any
             for step in (1, 2):
                 nxt = self.neighbour(k, step)
-                if nxt is None or self.rejected(nxt.index) or nxt.end - start > tuning.case_max_chars:
+                if nxt is None or not self._carried(nxt) or nxt.end - start > tuning.case_max_chars:
                     break
                 if _is_result(text[nxt.start : nxt.end]):
                     between = [self.neighbour(k, j) for j in range(1, step + 1)]
@@ -673,7 +677,7 @@ class _DocView:
         while len(sentences) < tuning.passage_sentences:  # the sentences that carry the thread on
             nxt = self.neighbour(k, step)
             step += 1
-            if nxt is None or self.rejected(nxt.index) or nxt.end - start > tuning.passage_max_chars:
+            if nxt is None or not self._carried(nxt) or nxt.end - start > tuning.passage_max_chars:
                 break
             if nxt.end <= end:
                 continue

@@ -51,6 +51,7 @@ _SNIPPET_DATE = re.compile(r"^\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s*\d{4}\s*(?:\.{3
 _ELISION = re.compile(r"(?:^|\s)(?:\.{3}|…)(?:\s|$)|\.{3}")
 _CREDIT = re.compile(
     r"(?:^|[\s(（])(?:[\u4e00-\u9fff]{2,4}\s*)?(?:摄|供图|摄影)\s*[)）]?\s*$|资料图片?\s*[)）]?$"
+    r"|(?:^|[，,\s])图源\s*[:：]"  # also run into the text: iPhone SE3，图源：苹果官网此前有消息称……
 )
 _CHROME = re.compile(
     r"扫码|二维码|分享至|分享到|点击(?:查看|进入|关注|阅读)|返回顶部|上一篇|下一篇|阅读原文|关注我们|转载请"
@@ -116,6 +117,10 @@ _ANAPHORA = re.compile(
     r"|[二三四五六七八九十]是)"  # 二是…… continues an enumeration that started before it
 )
 _QA = re.compile(r"^\s*[问答]\s*[:：]\s*")  # an interview's 问：/答： marks
+# a section label run into its text on a flattened page (四、总结：…… / （二）外观篇：……): a heading, not the sentence
+_LABEL = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^，,。；;：:！!？?\s]{1,12}[:：]\s*"
+)
 CAPTION_MAX = 50
 ATTRIBUTION_MAX = 40
 # what a photo shows, as captions word it: an action in progress or a scene (not a measure or a result)
@@ -258,6 +263,7 @@ def trim_start(sentence: str) -> str:
             or _SNIPPET_DATE.match(out)
             or _CONNECTIVE.match(out)
             or _QA.match(out)
+            or _LABEL.match(out)
             or _debris(out)
         )
         if not m or m.end() >= len(out):
@@ -312,6 +318,11 @@ def quotation(sentence: str) -> bool:
     """The sentence is wholly a quotation (“……。”): what someone said, which needs who said it."""
     s = trim_start(sentence)
     return bool(re.match(r"^[“「『\"]", s) and re.search(r"[”」』\"]$", s))
+
+
+def opens_section(sentence: str) -> bool:
+    """The sentence starts a new section with its label (四、总结：……): an item does not run on into it."""
+    return bool(_LABEL.match(sentence))
 
 
 def anaphoric(sentence: str) -> bool:

@@ -887,6 +887,20 @@ def test_a_sentence_printed_twice_is_carried_once():
     assert text[first.span[0] : first.span[1]] == said
 
 
+def test_a_section_label_run_into_its_text_is_no_part_of_an_item():
+    """A flattened page runs a section label into its text (四、总结：……) and a photo credit into the next
+    sentence (……，图源：某官网此前有消息称……): the label is trimmed and starts a new item, the credit is a caption."""
+    assert ct.trim_start("四、总结：回顾全篇，某公司已完成转型。").startswith("回顾全篇")
+    assert ct.trim_start("（二）强化党建引领：各社区建立联合党支部12个。").startswith("各社区")
+    assert ct.trim_start("一是加强组织建设：各社区建立联合党支部12个。").startswith("一是")  # 一是 is the text
+    assert ct.rejection("某型手机，图源：某官网此前有消息称，某公司将推出新机。") == "图片说明"
+    text = "某公司推出新机，售价三千元。一、外观篇：打开官网，新机有3种颜色可选，与旧款外观相同。"
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    first, second = view.seed(0), view.seed(1)
+    assert text[first.span[0] : first.span[1]] == "某公司推出新机，售价三千元。"
+    assert text[second.span[0] : second.span[1]].startswith("打开官网")
+
+
 def _news_sentences(limit_files: int | None = None) -> list[str]:
     from assistant.corpus import clean_text
 
