@@ -81,7 +81,6 @@ FEATURES = (
     "case",
     "programme",
     "specific",
-    "sentence",
 )
 
 
@@ -462,7 +461,35 @@ def validate_format(fmt) -> str:
 
 
 def _content_words(topic: str) -> list[str]:
-    return [t for t in dict.fromkeys(tokenize(topic)) if len(t) >= 2 and t not in STOPWORDS]
+    """The topic's search-mode words without the ones that straddle two of its words (部队 of 干部|队伍, 迁安 of
+    搬迁|安置, 电影票 of 电影|票房): matched as substrings, such a word would pull in another subject entirely."""
+    words = [t for t in dict.fromkeys(tokenize(topic)) if len(t) >= 2 and t not in STOPWORDS]
+    return _aligned(normalise(topic), words)
+
+
+def _aligned(text: str, words: list[str]) -> list[str]:
+    """The words that cut through none of the text's best tiling by its smallest words: the tiling covers the
+    most characters, then uses the fewest words, then leaves the uncovered characters in front (a modifier 新
+    of 新业态, whose head 业态 comes last)."""
+    spans = {w: [(m.start(), m.start() + len(w)) for m in re.finditer(re.escape(w), text)] for w in words}
+    atoms = [(s, e) for w in words if not any(o != w and o in w for o in words) for s, e in spans[w]]
+    # best[i]: ((characters covered, -words, sum of starts), tiling) of text[i:]
+    best: list[tuple] = [((0, 0, 0), ())] * (len(text) + 1)
+    for i in range(len(text) - 1, -1, -1):
+        best[i] = best[i + 1]
+        for s, e in atoms:
+            if s == i:
+                (covered, pieces, starts), tiles = best[e]
+                option = ((covered + e - s, pieces - 1, starts + s), ((s, e), *tiles))
+                best[i] = max(best[i], option, key=lambda o: o[0])
+    tiling = best[0][1]
+
+    def cuts(s: int, e: int) -> bool:  # overlaps a tile, and neither holds the other
+        return any(
+            s < te and ts < e and not (s <= ts and te <= e or ts <= s and e <= te) for ts, te in tiling
+        )
+
+    return [w for w in words if spans[w] and not any(cuts(s, e) for s, e in spans[w])]
 
 
 def validate_max_items(value) -> int:
@@ -785,6 +812,33 @@ def _says_topic(norm: str, groups: list[list[str]]) -> bool:
     return any(2 * sum(t in norm for t in g) > len(g) for g in groups)
 
 
+def _scarce(norms: list[str], specific: list[list[str]], words: list[str], most: int) -> bool:
+    """Whether the documents barely cover the topic: at most `most` of its retrieved chunks name it
+    (`_says_topic`), where a word that carry it and is a compound of the topic's words counts as named when all
+    its parts are (干部 and 队伍 of 干部队伍: 社区干部队伍建设 is no scarce topic for lack of that one spelling)."""
+    named = []
+    for group in specific:
+        signs = []
+        for word in group:
+            parts = [t for t in words if t != word and t in word]
+            signs.append([word, parts if parts and _tiled(word, parts) else []])
+        named.append(signs)
+
+    def says(norm: str) -> bool:
+        return any(
+            2 * sum(w in norm or bool(parts and all(p in norm for p in parts)) for w, parts in signs)
+            > len(signs)
+            for signs in named
+        )
+
+    return sum(map(says, norms)) <= most
+
+
+def _tiled(word: str, parts: list[str]) -> bool:
+    covered = {i for p in parts for m in re.finditer(re.escape(p), word) for i in range(m.start(), m.end())}
+    return len(covered) == len(word)
+
+
 def _holds_specific(norms: Iterable[str], specific: list[list[str]]) -> bool:
     return any(word in norm for norm in norms for group in specific for word in group)
 
@@ -805,15 +859,14 @@ def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> 
 
 
 def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:
-    """How far the item speaks of the topic: 1 when it names it (`_says_topic`); else the share of one
-    alternative's specific words it holds (就业 alone: 1/4 of 新业态新就业群体's), or 0.5 when only its paragraph
-    names it. An item reached through a general word alone (环境 of 营商环境, 智能 of 人工智能 in 智能手机, 就业 in
-    就业扶贫), a neighbour or the chunk's rank is less often on the topic."""
-    joined = "".join(held)
-    if _says_topic(joined, specific):
+    """1 when the item names the topic (`_says_topic`), 0.5 when it holds only one of the words that carry it or
+    only its paragraph names it, else 0: an item reached through a general word alone (环境 of 营商环境, 智能 of
+    人工智能 in 智能手机), a neighbour or the chunk's rank is less often on the topic."""
+    if _says_topic("".join(held), specific):
         return 1.0
-    share = max((sum(word in joined for word in group) / len(group) for group in specific), default=0.0)
-    return max(share, 0.5 if _says_topic(_paragraph_norm(view, unit), specific) else 0.0)
+    if _holds_specific(held, specific) or _says_topic(_paragraph_norm(view, unit), specific):
+        return 0.5
+    return 0.0
 
 
 def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
@@ -919,16 +972,13 @@ def repeats(item: str, taken: str) -> bool:
     return near_duplicate(item, taken) or restates(item, taken)
 
 
-def _retrieve(
-    topic: str, snapshot: Snapshot, guard: DenseGuard, fusion: Fusion, tuning: Tuning
-) -> tuple[list, np.ndarray]:
-    """The topic's best `top_n` chunks by hybrid search (the questions' fusion, `top_n` candidates a list) and its
-    vector. When the topic cannot be embedded (an embedding endpoint that is down) the guard is marked failed and
-    the search is BM25's and phrases' alone, as for questions; the service then says so on the pack — never an
-    error."""
+def _retrieve(topic: str, snapshot: Snapshot, guard: DenseGuard, fusion: Fusion, tuning: Tuning) -> list:
+    """The topic's best `top_n` chunks by hybrid search: the questions' fusion, `top_n` candidates a list. When
+    the topic cannot be embedded (an embedding endpoint that is down) the guard is marked failed and the search
+    is BM25's and phrases' alone, as for questions; the service then says so on the pack — never an error."""
     top_n = min(tuning.top_n, len(snapshot.chunks))
     vector = guard.question_vector(topic)
-    return search(snapshot, guard, topic, vector, top_n, replace(fusion, candidates=top_n)), vector
+    return search(snapshot, guard, topic, vector, top_n, replace(fusion, candidates=top_n))
 
 
 def _chunk_signals(hits: list) -> tuple[dict[str, float], dict[str, float]]:
@@ -958,7 +1008,7 @@ def topic_features(
     empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
     if not snapshot.chunks:
         return empty
-    hits, vector = _retrieve(topic, snapshot, guard, fusion, tuning)
+    hits = _retrieve(topic, snapshot, guard, fusion, tuning)
     if not hits:
         return empty
     norms = [normalise(h.text) for h in hits]
@@ -966,7 +1016,7 @@ def topic_features(
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
     specific = _specific_words(topic, weights, tuning.specific_share)
-    scarce = sum(_says_topic(norm, specific) for norm in norms) <= tuning.scarce_chunks
+    scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
     fused, dense = _chunk_signals(hits)
     floor = min(dense.values())
     views: dict[str, _DocView] = {}
@@ -1025,7 +1075,6 @@ def topic_features(
                 float(unit.case),
                 _programme(unit.norm, weights),
                 _specific_reach(view, unit, held, specific),
-                0.0,  # sentence: filled below, for all candidates at once
             )
         )
         keep.append(unit)
@@ -1034,35 +1083,7 @@ def topic_features(
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
-    matrix[:, FEATURES.index("sentence")] = _sentence_dense(snapshot, guard, vector, keep, spans)
     return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce, specific, says)
-
-
-def _sentence_dense(
-    snapshot: Snapshot, guard: DenseGuard, vector: np.ndarray, units: list[_Unit], spans: list[tuple[int, int]]
-) -> np.ndarray:
-    """Per candidate: the topic's best cosine to a sentence of its item, relative to the median candidate (1 =
-    best, 0 = median), read from the sentence vectors indexing made for answers. A chunk's vector speaks for
-    all its sentences; this tells the sentence on the topic from its neighbours. Nothing is embedded here: a
-    candidate without a cached vector (an index built without them) is neutral, 0."""
-    sentences = []
-    for unit, (start, end) in zip(units, spans):
-        text = _doc_text(snapshot, unit.doc_id)
-        spans_of_doc = _sentence_spans(snapshot, unit.doc_id, text)
-        group = []
-        for a, b in spans_of_doc[max(bisect.bisect_right(spans_of_doc, (start, math.inf)) - 1, 0) :]:
-            if a >= end:
-                break
-            if b > start:
-                group.append(text[a:b])
-        sentences.append(group)
-    cosines = guard.cached_cosines(list({t for group in sentences for t in group}), vector)
-    best = np.array([max((cosines[t] for t in g if t in cosines), default=np.nan) for g in sentences])
-    known = best[~np.isnan(best)]
-    if not len(known):
-        return np.zeros(len(units))
-    top, median = float(known.max()), float(np.median(known))
-    return np.nan_to_num((best - median) / max(top - median, 1e-6), nan=0.0)
 
 
 def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:

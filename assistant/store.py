@@ -221,17 +221,6 @@ class DenseGuard:
     def cosines(self, chunk_ids: list[str], vector: np.ndarray) -> dict[str, float]:
         return {} if self.failed else self._store.cosines(chunk_ids, vector)
 
-    def cached_cosines(self, texts: list[str], vector: np.ndarray) -> dict[str, float]:
-        """Cosines to the texts whose passage vectors are cached (none embedded here); {} when dense failed."""
-        if self.failed or not texts:
-            return {}
-        try:
-            found = self._store.cached_vectors(texts)
-        except Exception as exc:  # noqa: BLE001 - a database that is down: the chunk-level signal stays
-            log.warning("cached sentence vectors unavailable (%s)", exc)
-            return {}
-        return {t: float(v @ vector) for t, v in found.items()}
-
     def __getattr__(self, name: str):
         return getattr(self._store, name)
 
@@ -900,13 +889,9 @@ class IndexStore:
         same cache, so that each is embedded once ever."""
         return self._vectors(texts, progress)
 
-    def cached_vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """The passage vectors the cache already holds for these texts (text → vector), embedding none: for
-        signals that must stay cheap (a course pack's ~200 candidate sentences), the rest go without."""
-        shas = {hashlib.sha1(t.encode("utf-8")).hexdigest(): t for t in texts}
-        return {shas[sha]: vector for sha, vector in self._cached(list(shas)).items()}
-
-    def _cached(self, shas: list[str]) -> dict[str, np.ndarray]:
+    def _vectors(self, texts: list[str], progress: Progress | None) -> np.ndarray:
+        """Vectors for texts, embedding each distinct text once ever (cache keyed by embedder and sha1)."""
+        shas = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
         found: dict[str, np.ndarray] = {}
         with self._read() as db:
             for i in range(0, len(shas), IN_BATCH):
@@ -917,12 +902,6 @@ class IndexStore:
                     [self.embedder.name, *part],
                 ):
                     found[sha] = np.frombuffer(blob, dtype=np.float32)
-        return found
-
-    def _vectors(self, texts: list[str], progress: Progress | None) -> np.ndarray:
-        """Vectors for texts, embedding each distinct text once ever (cache keyed by embedder and sha1)."""
-        shas = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
-        found = self._cached(shas)
         todo = list(dict.fromkeys(s for s in shas if s not in found))
         text_of = dict(zip(shas, texts))
         done = len(set(shas)) - len(todo)

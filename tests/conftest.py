@@ -17,6 +17,7 @@ EVAL_DIR = ROOT / "eval"
 DEV_SET = EVAL_DIR / "dev.jsonl"
 NATURAL_DEV = EVAL_DIR / "natural_dev.jsonl"
 TOPICS_DEV = EVAL_DIR / "topics_dev.jsonl"
+TOPICS_CHECK = EVAL_DIR / "topics_check.jsonl"  # annotated blind, never fitted on
 ASSISTANT_BIN = Path(sys.executable).with_name("assistant")
 
 

