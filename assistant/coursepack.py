@@ -814,8 +814,8 @@ def _says_topic(norm: str, groups: list[list[str]]) -> bool:
 
 def _scarce(norms: list[str], specific: list[list[str]], words: list[str], most: int) -> bool:
     """Whether the documents barely cover the topic: at most `most` of its retrieved chunks name it
-    (`_says_topic`), where a word that carry it and is a compound of the topic's words counts as named when all
-    its parts are (干部 and 队伍 of 干部队伍: 社区干部队伍建设 is no scarce topic for lack of that one spelling)."""
+    (`_says_topic`), where a word that carries it and is a compound of the topic's words counts as named when
+    all its parts are (干部 and 队伍 of 干部队伍: 社区干部队伍建设 is no scarce topic for lack of that one spelling)."""
     named = []
     for group in specific:
         signs = []
@@ -835,6 +835,7 @@ def _scarce(norms: list[str], specific: list[list[str]], words: list[str], most:
 
 
 def _tiled(word: str, parts: list[str]) -> bool:
+    """The parts cover every character of the word (干部 + 队伍 of 干部队伍; not 网格 of 网格化)."""
     covered = {i for p in parts for m in re.finditer(re.escape(p), word) for i in range(m.start(), m.end())}
     return len(covered) == len(word)
 
