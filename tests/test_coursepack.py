@@ -117,10 +117,11 @@ def test_quality_on_dev_topics_in_sample_and_out_of_fold(dev_packs, out_of_fold,
     assert in_sample["recall"] >= oof["recall"] - 0.1  # the shipped fit is no worse than the folds
 
 
-# Floors on eval/topics_check.jsonl: six topics annotated blind and never fitted on, measured with the shipped
-# weights (now 0.849 / 16.8 / 0.422): a change that loses two of its 67 evidence sentences, or lets a topic the
-# documents do cover be taken for a scarce one (社区干部队伍建设 read as 部队), fails.
-CHECK_RECALL = 0.83
+# Floors on eval/topics_check.jsonl: twelve topics annotated blind and never fitted on, measured with the shipped
+# weights (now 0.772 / 16.2 / 0.432; 0.727 / 14.2 / 0.418 before the straddler and compound fixes): a change that
+# loses two of its 135 evidence sentences, or lets a topic the documents do cover be taken for a scarce one
+# (社区干部队伍建设 read as 部队), fails.
+CHECK_RECALL = 0.76
 CHECK_OVERLAP = 0.35
 
 
