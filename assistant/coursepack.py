@@ -807,31 +807,25 @@ def _specific_words(topic: str, weights: _TopicWeights, share: float) -> list[li
     return groups
 
 
-def _says_topic(norm: str, groups: list[list[str]]) -> bool:
+def _says_topic(norm: str, groups: list[list[str]], holds=str.__contains__) -> bool:
     """The text holds more than half of one alternative's specific words: it speaks of the topic itself."""
-    return any(2 * sum(t in norm for t in g) > len(g) for g in groups)
+    return any(2 * sum(holds(norm, t) for t in g) > len(g) for g in groups)
 
 
 def _scarce(norms: list[str], specific: list[list[str]], words: list[str], most: int) -> bool:
     """Whether the documents barely cover the topic: at most `most` of its retrieved chunks name it
     (`_says_topic`), where a word that carries it and is a compound of the topic's words counts as named when
     all its parts are (干部 and 队伍 of 干部队伍: 社区干部队伍建设 is no scarce topic for lack of that one spelling)."""
-    named = []
-    for group in specific:
-        signs = []
-        for word in group:
-            parts = [t for t in words if t != word and t in word]
-            signs.append([word, parts if parts and _tiled(word, parts) else []])
-        named.append(signs)
+    parts = {}
+    for word in (w for group in specific for w in group):
+        inner = [t for t in words if t != word and t in word]
+        if inner and _tiled(word, inner):
+            parts[word] = inner
 
-    def says(norm: str) -> bool:
-        return any(
-            2 * sum(w in norm or bool(parts and all(p in norm for p in parts)) for w, parts in signs)
-            > len(signs)
-            for signs in named
-        )
+    def holds(norm: str, word: str) -> bool:
+        return word in norm or (word in parts and all(p in norm for p in parts[word]))
 
-    return sum(map(says, norms)) <= most
+    return sum(_says_topic(norm, specific, holds) for norm in norms) <= most
 
 
 def _tiled(word: str, parts: list[str]) -> bool:
@@ -941,9 +935,14 @@ def near_duplicate(a: str, b: str, ratio: float = 0.8) -> bool:
     (one report reprinted by two outlets with a few words changed). Remembered: packs on related topics, and
     the fit's thousands of trial packs, compare the same pairs again."""
     short, long = sorted((a, b), key=len)
-    if not short or short in long:
-        return True
-    matcher = SequenceMatcher(None, short, long, autojunk=False)
+    return not short or short in long or _similar(_matcher(short, long), ratio)
+
+
+def _matcher(short: str, long: str) -> SequenceMatcher:
+    return SequenceMatcher(None, short, long, autojunk=False)
+
+
+def _similar(matcher: SequenceMatcher, ratio: float = 0.8) -> bool:
     return matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio
 
 
@@ -952,14 +951,14 @@ RESTATED_SHARE = 0.75
 RESTATED_RUN = 4
 
 
-@lru_cache(maxsize=1 << 15)
 def restates(a: str, b: str) -> bool:
     """Squashed item `a` says nothing `b` lacks: most of its characters, in order, and every figure of it (2022年春运
     将于1月17日开始至2月25日结束 beside a longer report of the same dates). A figure of its own (总票房破65亿 beside
     破61亿) is news, whatever else they share; a longer `b` is never restated by a shorter `a`."""
-    if not a or len(a) > len(b):
-        return False
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return bool(a) and len(a) <= len(b) and _restated(a, b, _matcher(a, b))
+
+
+def _restated(a: str, b: str, matcher: SequenceMatcher) -> bool:
     if matcher.quick_ratio() * (len(a) + len(b)) / 2 < RESTATED_SHARE * len(a):
         return False  # an upper bound on what they share: cheap, and most pairs stop here
     if set(_FIGURES.findall(a)) - set(_FIGURES.findall(b)):
@@ -968,9 +967,15 @@ def restates(a: str, b: str) -> bool:
     return shared >= RESTATED_SHARE * len(a)  # runs of a few characters: scattered ones match any long text
 
 
+@lru_cache(maxsize=1 << 15)
 def repeats(item: str, taken: str) -> bool:
-    """The item adds nothing to one already taken: the same report, or a shorter restatement of it."""
-    return near_duplicate(item, taken) or restates(item, taken)
+    """The item adds nothing to one already taken: the same report (`near_duplicate`), or a shorter restatement
+    of it (`restates`), decided on one matcher of the pair. Remembered, as `near_duplicate` is."""
+    short, long = sorted((item, taken), key=len)  # stable: an item as long as the one taken is `short`
+    if not short or short in long:
+        return True
+    matcher = _matcher(short, long)
+    return _similar(matcher) or (len(item) <= len(taken) and _restated(item, taken, matcher))
 
 
 def _retrieve(topic: str, snapshot: Snapshot, guard: DenseGuard, fusion: Fusion, tuning: Tuning) -> list:
