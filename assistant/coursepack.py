@@ -53,7 +53,7 @@ from . import coursepack_text as ct
 from . import coursepack_weights as cw
 from .chunking import is_heading, split_sentences
 from .errors import AssistantError
-from .lexical import QUOTATION, STOPWORDS, named_units, normalise, pos_tags, tokenize
+from .lexical import QUOTATION, STOPWORDS, named_units, normalise, pos_tags, tokenize, word_frequency
 from .retrieval import Fusion, Snapshot, search
 from .sources import source_label, source_title
 from .store import DenseGuard
@@ -469,18 +469,21 @@ def _content_words(topic: str) -> list[str]:
 
 def _aligned(text: str, words: list[str]) -> list[str]:
     """The words that cut through none of the text's best tiling by its smallest words: the tiling covers the
-    most characters, then uses the fewest words, then leaves the uncovered characters in front (a modifier 新
-    of 新业态, whose head 业态 comes last)."""
+    most characters, then uses the fewest words, then the commoner words (志愿 of 志愿者 and 业态 of 新业态, not
+    the search-mode pieces 愿者 and 新业 that are no words of their own)."""
     spans = {w: [(m.start(), m.start() + len(w)) for m in re.finditer(re.escape(w), text)] for w in words}
     atoms = [(s, e) for w in words if not any(o != w and o in w for o in words) for s, e in spans[w]]
-    # best[i]: ((characters covered, -words, sum of starts), tiling) of text[i:]
-    best: list[tuple] = [((0, 0, 0), ())] * (len(text) + 1)
+    # best[i]: ((characters covered, -words, how common its words are), tiling) of text[i:]
+    best: list[tuple] = [((0, 0, 0.0), ())] * (len(text) + 1)
     for i in range(len(text) - 1, -1, -1):
         best[i] = best[i + 1]
         for s, e in atoms:
             if s == i:
-                (covered, pieces, starts), tiles = best[e]
-                option = ((covered + e - s, pieces - 1, starts + s), ((s, e), *tiles))
+                (covered, pieces, common), tiles = best[e]
+                option = (
+                    (covered + e - s, pieces - 1, common + math.log1p(word_frequency(text[s:e]))),
+                    ((s, e), *tiles),
+                )
                 best[i] = max(best[i], option, key=lambda o: o[0])
     tiling = best[0][1]
 

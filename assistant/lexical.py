@@ -91,6 +91,13 @@ def words(text: str) -> list[str]:
     return [w for w in jieba.cut(normalise(text)) if _WORD.search(w) and w not in STOPWORDS]
 
 
+def word_frequency(word: str) -> int:
+    """How common the word is in general Chinese (jieba's dictionary count; 0 when unknown): 志愿 3801 against
+    愿者 5, the search-mode piece of 志愿者 that is no word of its own."""
+    _ensure_jieba()
+    return jieba.get_FREQ(word) or 0
+
+
 def pos_tags(text: str) -> list[tuple[str, str]]:
     _ensure_jieba()
     return [(p.word, p.flag) for p in jieba.posseg.cut(text)]
