@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .lexical import named_units
+from .lexical import named_units, pos_tags
 from .punctuation import END_MARKS, ENDS_SENTENCE, QUOTE_CLOSERS
 
 TERMINAL = ENDS_SENTENCE
@@ -103,6 +103,8 @@ CONNECTIVES = (
     "据介绍",
     "可见",
     "也就是说",
+    "具体来说",
+    "具体而言",
     "换句话说",
     "换言之",
     "总而言之",
@@ -116,6 +118,13 @@ _ANAPHORA = re.compile(
     r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上|还有|其中(?![，,])|此时|当时"
     r"|[二三四五六七八九十]是)"  # 二是…… continues an enumeration that started before it
 )
+# Words that open a sentence leaning on the one before it, as whole words (jieba keeps 如何, 如果, 而且, 其实,
+# 他山之石 whole): a one-character conjunction with no comma after it (如西秀区……, 而《……》……, 但……), which the
+# item starts after, and a pronoun or a time pointing back (其……, 他们……, 届时……, 之后……), which is carried
+# together with the sentence it points at.
+_OPENING_CONJUNCTIONS = frozenset({"如", "而", "但", "并", "且"})
+_POINTING_WORDS = frozenset({"其", "他", "她", "它", "他们", "她们", "它们", "届时", "之后", "随后", "至于"})
+_ENUMERATED = re.compile(r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?)")
 _QA = re.compile(r"^\s*[问答]\s*[:：]\s*")  # an interview's 问：/答： marks
 # a section label run into its text on a flattened page (四、总结：…… / （二）外观篇：……): a heading, not the sentence
 _LABEL = re.compile(
@@ -264,11 +273,22 @@ def trim_start(sentence: str) -> str:
             or _CONNECTIVE.match(out)
             or _QA.match(out)
             or _LABEL.match(out)
+            or _opening_conjunction(out)
             or _debris(out)
         )
         if not m or m.end() >= len(out):
             return out
         out = out[m.end() :]
+
+
+def _first_word(text: str) -> str:
+    tags = pos_tags(text.lstrip()[:12])
+    return tags[0][0] if tags else ""
+
+
+def _opening_conjunction(text: str):
+    m = re.match(r"^\s*\S", text)
+    return m if m and _first_word(text) in _OPENING_CONJUNCTIONS else None
 
 
 _SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
@@ -326,5 +346,9 @@ def opens_section(sentence: str) -> bool:
 
 
 def anaphoric(sentence: str) -> bool:
-    """The sentence leans on the one before it (这是……、此举……): it is only material together with it."""
-    return bool(_ANAPHORA.match(sentence))
+    """The sentence leans on the one before it (这是……、此举……、其……、他们……、第三，……): it is only material
+    together with it."""
+    return (
+        bool(_ANAPHORA.match(sentence) or _ENUMERATED.match(sentence))
+        or _first_word(sentence) in _POINTING_WORDS
+    )

@@ -710,6 +710,23 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
     assert ct.anaphoric("二是加强队伍建设,选派骨干到社区任职。") and ct.anaphoric("其中包括：一、……")
     assert ct.anaphoric("还有王五、赵六等人。") and not ct.anaphoric("其中,三个社区已建成服务站。")
     assert ct.anaphoric("此时，某公司是其全资子公司。")
+    # a pronoun, a time or an ordinal pointing back, as a whole word; words that only start alike do not
+    for sentence in (
+        "其不确定性之大，让强队难得圆满。",
+        "他们告诉记者：比赛很精彩。",
+        "届时将有32支球队参赛。",
+        "之后某公司购得版权。",
+        "第三，疫情推迟了生育安排。",
+        "这两个品牌销量增长。",
+    ):
+        assert ct.anaphoric(sentence), sentence
+    for sentence in (
+        "其实这项工作很重要。",
+        "他山之石可以攻玉。",
+        "第三方机构参与评估。",
+        "之前的做法已改变。",
+    ):
+        assert not ct.anaphoric(sentence), sentence
     assert ct.anaphoric("当时她曾表示，申办成功将带动冰雪运动。")
     assert ct.trim_start("答：调整后将更好地保障群众生活。").startswith("调整后")
     assert ct.trim_start("01 某某评估机制在各地建立,2020年以来已覆盖31个省。").startswith("某某评估机制")
@@ -757,6 +774,18 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("同时推进两项工作。") == "同时推进两项工作。"  # 同时 as an adverb stays
     assert ct.trim_start("也就是说，某某省一本上线人数超过了五分之一。").startswith("某某省")
     assert ct.trim_start("换言之,三成以上的社区已建成服务站。").startswith("三成")
+    # a one-character conjunction with no comma after it: the item starts at the content; a word starting with
+    # the same character (如何, 如果, 如今, 而且) is left alone
+    assert ct.trim_start("如某某区某社区聚合周边商户86家。").startswith("某某区")
+    assert ct.trim_start("而《某某》当天票房达到8.31亿元。").startswith("《某某》")
+    assert ct.trim_start("具体来说，其中，某车型销量超过15万辆。").startswith("某车型")
+    for sentence in (
+        "如何解决停车难？",
+        "如果出现问题，就及时上报。",
+        "如今，社区变了样。",
+        "而且还要做好服务。",
+    ):
+        assert ct.trim_start(sentence) == sentence
     assert ct.trim_start("Feb 11, 2023 ... 截至今天，某某公司已推出三款新品。").startswith("截至今天")
     # a space that sets off a Latin word or a number is part of the sentence, not a layout break
     for sentence in (
