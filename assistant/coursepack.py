@@ -1273,7 +1273,8 @@ def pack_title(topics: list[str]) -> str:
 
 # ----------------------------------------------------------------------------------------------- lead-in
 
-_CLAUSE_CUT = re.compile(r"[，,；;：:。！？!?]")
+# a clause ends at a comma, but not at one grouping thousands (215，755辆: one figure)
+_CLAUSE_CUT = re.compile(r"(?<!\d)[，,]|[，,](?!\d{3}(?!\d))|[；;：:。！？!?]")
 
 
 def lead_in(
@@ -1364,7 +1365,7 @@ def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
     plain = QUOTATION.sub(lambda m: "“" * len(m.group()), _DATE.sub(lambda m: "#" * len(m.group()), text))
     clauses = []
     for m in _FIGURE.finditer(plain):
-        cuts = [c.end() for c in _CLAUSE_CUT.finditer(text, 0, m.start())]
+        cuts = [c.end() for c in _CLAUSE_CUT.finditer(text) if c.end() <= m.start()]
         start = cuts[-1] if cuts else 0
         end_m = _CLAUSE_CUT.search(text, m.end())
         clause = text[start : end_m.start() if end_m else len(text)].strip()

@@ -266,6 +266,12 @@ def test_lead_in_figures_are_of_what_was_done_not_targets():
     assert len(figures) == 1 and "暖新驿站12个" in figures[0]
 
 
+def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
+    clause = cp._figure_clause("2022年，某集团共交付372，956辆纯电动汽车，同比增长107.7%。")
+    assert clause == "某集团共交付372，956辆纯电动汽车"
+    assert cp._figure_clause("共有3,1200名党员参加。") == "1200名党员参加"  # no thousands group: two clauses
+
+
 @pytest.mark.parametrize(
     "sentence, places",
     [
