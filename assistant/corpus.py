@@ -356,10 +356,23 @@ def load_document(path: Path, meta: dict | None = None, limits: Limits | None = 
     return document_from_bytes(data, path.name, meta, limits)
 
 
+# what a saved web page or e-paper opens with instead of a title: a breadcrumb (当前位置：首页 > 冬奥 >), a page
+# label (第01版:要闻 本版新闻), or a numbered part of a longer text (四、强化工作要求 of a page that starts there)
+_NOT_A_TITLE = re.compile(
+    r"首页|当前位置|[>›»]\s*$|^\s*[>›»]|本版新闻|图文数据库|^\s*第\s*\d+\s*版"
+    r"|^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])"
+)
+
+
 def guess_title(text: str, file_name: str) -> str:
-    """The first short line without end punctuation (a heading), else the file name."""
+    """The first short line without end punctuation (a heading) that is no page chrome, else the file name."""
     for line in text.split("\n")[:6]:
         line = line.strip()
-        if 4 <= len(line) <= 60 and not _is_terminal(line) and not _is_byline(line):
+        if (
+            4 <= len(line) <= 60
+            and not _is_terminal(line)
+            and not _is_byline(line)
+            and not _NOT_A_TITLE.search(line)
+        ):
             return line
     return Path(file_name).stem

@@ -280,6 +280,19 @@ def test_news_article_with_dateline_and_editor():
     assert doc.title == "某市启动社区网格员培训"
 
 
+@pytest.mark.parametrize(
+    "first_lines, title",
+    [
+        ("当前位置：\n京报网首页 >\n某市社区食堂开业", "某市社区食堂开业"),  # a breadcrumb is no title
+        ("第01版:要闻 本版新闻 某报图文数据库\n某论坛在京开幕", "某论坛在京开幕"),  # an e-paper's page label
+        ("四、强化工作要求\n（一）加强组织领导", "page"),  # a page that starts at a numbered part: no title
+    ],
+)
+def test_a_guessed_title_is_no_page_chrome(first_lines, title):
+    text = first_lines + "\n某某社区建成服务站12个，服务居民3000余人次。"
+    assert corpus.guess_title(text, "page.txt") == title
+
+
 def test_notice_with_red_header_lines():
     raw = """某某市人民政府办公室文件
 某府办发〔2024〕12号
