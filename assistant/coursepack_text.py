@@ -136,7 +136,12 @@ ATTRIBUTION_MAX = 40
 _SCENE = re.compile(
     r"正在|正(?:不断|紧张|忙着)|[\u4e00-\u9fff]着[。！!][”」』]?$|一派[^，,。；;]{0,12}(?:景象|气象|场景)"
 )
-_LEADING_DATE = re.compile(r"^(?:\d{4}年)?\d{1,2}月\d{1,2}日[，,]?")
+_OPENING_CREDIT = re.compile(
+    r"^(?:(?:\S{0,8}记者\s*)?[\u4e00-\u9fff·]{2,6}\s+(?:摄|供图|摄影)\s+|\S{0,8}[（(][^（）()]{1,16}(?:摄|供图|摄影)\s*[）)]\s*)\S"
+)
+_LEADING_DATE = re.compile(
+    r"^(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:早上|上午|中午|下午|晚上|晚间|凌晨|早|晚)?[，,]?"
+)
 SLOGAN_MAX = 16
 
 
@@ -196,6 +201,9 @@ def rejection(
         return "标题"
     if captioned:
         return "图片说明"
+    # the one before it closed a photo's caption with its credit (新华社记者 某某 摄 2月4日晚，……): a gallery,
+    # where a short sentence is the next photo's caption, as one standing alone would be
+    alone = alone or bool(_OPENING_CREDIT.match(s))
     if opens_text and _CUT_FIGURE.match(s):
         return "残句"
     for text in dict.fromkeys((s, trim_start(s))):  # the line as laid out, then what an item would hold
@@ -228,7 +236,9 @@ def rejection(
         return "设问"
     if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and n <= SLOGAN_MAX + 4:
         return "口号"  # a short exclamation: a headline or a call (……倒计时！)
-    if alone and n <= CAPTION_MAX and len(clauses) <= 1 + bool(re.match(r"^在.{2,30}中[，,]", body)):
+    # one clause, after a scene-setting 在……中， or the day of the event (2月4日晚，……在某地举行。)
+    opening = bool(re.match(r"^在.{2,30}中[，,]", body) or _LEADING_DATE.match(body))
+    if alone and n <= CAPTION_MAX and len(clauses) <= 1 + opening:
         return "图片说明"
     if alone and n <= CAPTION_MAX and _SCENE.search(body) and not _DIGIT.search(_LEADING_DATE.sub("", body)):
         return "图片说明"  # a short paragraph describing what a photo shows (…正在…, …忙碌着。, 一派…景象)

@@ -677,6 +677,12 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("3月5日,某某园区的工人们走上岗位,一派繁忙景象。", True, "图片说明"),
         ("在某某公司的车间里,机器正不断运转,工人们有序地忙碌着。", True, "图片说明"),
         ("3月5日,某某园区新建服务站12个,服务工人3000余人次。", True, None),  # figures: a report
+        # the day of an event, then one clause: a caption; a photo gallery runs the last credit into the next
+        ("2月4日晚，某某运动会开幕式在某某体育场举行。", True, "图片说明"),
+        ("新华社记者 张三 摄 2月4日晚，某某运动会开幕式在某某体育场举行。", False, "图片说明"),
+        ("某某社发（李四 摄） 5月25日，某某论坛在某地开幕。", False, "图片说明"),
+        ("2021年以来，某市顺利完成全国第十一届村(社区)“两委”换届选举工作。", True, None),  # no day: a report
+        ("新华社记者 张三 摄 2月4日，某市建成服务站12个，覆盖居民3000人，惠及周边5个社区。", False, None),
         # notices a web page adds: copyright, disclaimer, where it was compiled from, who edited it
         ("未经某某公司书面授权，任何单位及个人不得转载本网内容，否则将追究其法律责任。", False, "网页杂项"),
         ("特别声明：以上内容为某某平台用户上传并发布，本平台仅提供信息存储服务。", False, "网页杂项"),
