@@ -304,7 +304,17 @@ def _opening_conjunction(text: str):
 _SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
 
 
+# what a page leaves run into a sentence's start: the tail of a byline whose opening bracket was cut off
+# (某某】上周末……), a share bar (微信好友 QQ空间复制链接据……)
+_RUN_IN_DEBRIS = re.compile(
+    r"^\s*(?:[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接)\s*"
+)
+
+
 def _debris(text: str):
+    run_in = _RUN_IN_DEBRIS.match(text)
+    if run_in:
+        return run_in
     m = _SEGMENT.match(text)
     if not m:
         return None

@@ -791,6 +791,11 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("如某某区某社区聚合周边商户86家。").startswith("某某区")
     assert ct.trim_start("而《某某》当天票房达到8.31亿元。").startswith("《某某》")
     assert ct.trim_start("具体来说，其中，某车型销量超过15万辆。").startswith("某车型")
+    # a byline's tail whose opening bracket was cut off, a share bar run into the text
+    assert ct.trim_start("张三】上周末某队包揽男女单打双冠。").startswith("上周末")
+    assert ct.trim_start("微信好友 QQ空间复制链接据某平台，某片总票房已破1亿元。").startswith("据某平台")
+    assert ct.trim_start("【某某】上周末举行比赛。").startswith("【某某】")  # a whole bracket is the text's
+    assert ct.trim_start("微信支付用户已超过10亿人。").startswith("微信支付")
     for sentence in (
         "如何解决停车难？",
         "如果出现问题，就及时上报。",
