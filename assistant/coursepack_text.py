@@ -113,9 +113,12 @@ CONNECTIVES = (
 # the tail of a figure a snippet was cut inside (…22.|44亿美元，…): digits, a magnitude or unit, then the clause goes
 # on; a date or a time (2023年，) is how a sentence may open
 _CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?\s*[万亿千百]?(?![年月日时号])[\u4e00-\u9fff%％]{0,3}[，,；;]")
-_CONNECTIVE = re.compile(rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))})\s*[，,、：:]\s*")
+_CONNECTIVE = re.compile(
+    rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))}"
+    r"|除了?(?:上述|以上|这些)[^，,。；;]{0,8}?(?:之外|以外|外)?)\s*[，,、：:]\s*"  # 除了上述举措，
+)
 _ANAPHORA = re.compile(
-    r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上|还有|其中(?![，,])|此时|当时"
+    r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上|上述|还有|其中(?![，,])|此时|当时"
     r"|[二三四五六七八九十]是)"  # 二是…… continues an enumeration that started before it
 )
 # Words that open a sentence leaning on the one before it, as whole words (jieba keeps 如何, 如果, 而且, 其实,

@@ -791,6 +791,9 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("如某某区某社区聚合周边商户86家。").startswith("某某区")
     assert ct.trim_start("而《某某》当天票房达到8.31亿元。").startswith("《某某》")
     assert ct.trim_start("具体来说，其中，某车型销量超过15万辆。").startswith("某车型")
+    assert ct.trim_start("除了上述举措，某区还建立了联席会议制度。").startswith("某区")
+    assert ct.trim_start("除了社区以外，企业也参与。").startswith("除了社区")  # no pointer back: the content
+    assert ct.anaphoric("上述做法已在全区推广。")
     # a byline's tail whose opening bracket was cut off, a share bar run into the text
     assert ct.trim_start("张三】上周末某队包揽男女单打双冠。").startswith("上周末")
     assert ct.trim_start("微信好友 QQ空间复制链接据某平台，某片总票房已破1亿元。").startswith("据某平台")
