@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .lexical import named_units, pos_tags
+from .lexical import first_word, named_units
 from .punctuation import END_MARKS, ENDS_SENTENCE, QUOTE_CLOSERS
 
 TERMINAL = ENDS_SENTENCE
@@ -294,14 +294,14 @@ def trim_start(sentence: str) -> str:
         out = out[m.end() :]
 
 
-def _first_word(text: str) -> str:
-    tags = pos_tags(text.lstrip()[:12])
-    return tags[0][0] if tags else ""
+def _opens_with(text: str, words: frozenset[str]) -> bool:
+    """The text's first word is one of `words` (the segmenter asked only when its first character may start one)."""
+    head = text.lstrip()[:1]
+    return bool(head) and any(w.startswith(head) for w in words) and first_word(text) in words
 
 
 def _opening_conjunction(text: str):
-    m = re.match(r"^\s*\S", text)
-    return m if m and _first_word(text) in _OPENING_CONJUNCTIONS else None
+    return re.match(r"^\s*\S", text) if _opens_with(text, _OPENING_CONJUNCTIONS) else None
 
 
 _SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
@@ -371,7 +371,6 @@ def opens_section(sentence: str) -> bool:
 def anaphoric(sentence: str) -> bool:
     """The sentence leans on the one before it (这是……、此举……、其……、他们……、第三，……): it is only material
     together with it."""
-    return (
-        bool(_ANAPHORA.match(sentence) or _ENUMERATED.match(sentence))
-        or _first_word(sentence) in _POINTING_WORDS
+    return bool(_ANAPHORA.match(sentence) or _ENUMERATED.match(sentence)) or _opens_with(
+        sentence, _POINTING_WORDS
     )

@@ -91,6 +91,13 @@ def words(text: str) -> list[str]:
     return [w for w in jieba.cut(normalise(text)) if _WORD.search(w) and w not in STOPWORDS]
 
 
+@lru_cache(maxsize=4096)
+def first_word(text: str) -> str:
+    """The text's first precise-mode word (如 of 如某区……, but 如何 whole)."""
+    _ensure_jieba()
+    return next(iter(jieba.cut(text.lstrip()[:12])), "")
+
+
 def word_frequency(word: str) -> int:
     """How common the word is in general Chinese (jieba's dictionary count; 0 when unknown): 志愿 3801 against
     愿者 5, the search-mode piece of 志愿者 that is no word of its own."""
