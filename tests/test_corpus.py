@@ -286,6 +286,9 @@ def test_news_article_with_dateline_and_editor():
         ("当前位置：\n京报网首页 >\n某市社区食堂开业", "某市社区食堂开业"),  # a breadcrumb is no title
         ("第01版:要闻 本版新闻 某报图文数据库\n某论坛在京开幕", "某论坛在京开幕"),  # an e-paper's page label
         ("四、强化工作要求\n（一）加强组织领导", "page"),  # a page that starts at a numbered part: no title
+        ("某报告发布。某平台供图\n某市社区食堂开业", "某市社区食堂开业"),  # a photo's caption and credit
+        ("全国人口出生率 制图 某某\n数据来源：某统计局", "page"),  # a chart's credit, a source note
+        ("某市已建成12个站点。另有5个在建", "page"),  # body text: a full stop inside the line
     ],
 )
 def test_a_guessed_title_is_no_page_chrome(first_lines, title):
