@@ -61,7 +61,7 @@ _CHROME = re.compile(
 _NOTICE = re.compile(
     r"关注后(?:在对话框)?回复|公众号\s*【|设为星标|如有侵权|联系删除|"
     r"特别声明|免责声明|版权(?:声明|所有)|未经.{0,40}(?:授权|许可).{0,30}(?:不得|禁止)|追究.{0,12}法律责任"
-    r"|仅提供信息存储|不构成.{0,6}建议|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
+    r"|仅提供信息存储|不构成.{0,6}建议|(?:让|由)小编|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
 )
 # a piece that is or starts with an encyclopedia's footnote mark ([17]。 / [38]：……): web debris, which would read
 # as the pack's own [n] citations
@@ -118,17 +118,21 @@ _CONNECTIVE = re.compile(
     r"|除了?(?:上述|以上|这些)[^，,。；;]{0,8}?(?:之外|以外|外)?)\s*[，,、：:]\s*"  # 除了上述举措，
 )
 _ANAPHORA = re.compile(
-    r"^\s*(?:这是|这也是|这些|这一|这种|这样|此举|这项|这个|这里|此外还|以上|上述|还有|其中(?![，,])|此时|当时"
+    r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时"
     r"|[二三四五六七八九十]是)"  # 二是…… continues an enumeration that started before it
 )
-# Words that open a sentence leaning on the one before it, as whole words (jieba keeps 如何, 如果, 而且, 其实,
-# 他山之石 whole): a one-character conjunction with no comma after it (如西秀区……, 而《……》……, 但……), which the
-# item starts after, and a pronoun or a time pointing back (其……, 他们……, 届时……, 之后……), which is carried
-# together with the sentence it points at.
-_OPENING_CONJUNCTIONS = frozenset({"如", "而", "但", "并", "且"})
-_POINTING_WORDS = frozenset({"其", "他", "她", "它", "他们", "她们", "它们", "届时", "之后", "随后", "至于"})
+# Words that open a sentence leaning on the one before it, as whole words (jieba keeps 如何, 如果, 如同, 其实,
+# 他山之石 whole): a conjunction with no comma after it (如西秀区……, 而《……》……, 但是对于……), which the item
+# starts after, and a pronoun or a time pointing back (其……, 他们……, 届时……, 之后……), which is carried together
+# with the sentence it points at.
+_OPENING_CONJUNCTIONS = frozenset(
+    {"如", "而", "但", "并", "且", "但是", "然而", "因此", "所以", "而且", "并且"}
+)
+_POINTING_WORDS = frozenset(
+    {"其", "其他", "他", "她", "它", "他们", "她们", "它们", "届时", "之后", "随后", "至于"}
+)
 _ENUMERATED = re.compile(r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?)")
-_QA = re.compile(r"^\s*[问答]\s*[:：]\s*")  # an interview's 问：/答： marks
+_QA = re.compile(r"^\s*(?:[问答]|摘要)\s*[:：]\s*")  # an interview's 问：/答： marks, a page's 摘要：
 # a section label run into its text on a flattened page (四、总结：…… / （二）外观篇：……): a heading, not the sentence
 _LABEL = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^，,。；;：:！!？?\s]{1,12}[:：]\s*"
@@ -301,16 +305,16 @@ def _opens_with(text: str, words: frozenset[str]) -> bool:
 
 
 def _opening_conjunction(text: str):
-    return re.match(r"^\s*\S", text) if _opens_with(text, _OPENING_CONJUNCTIONS) else None
+    return re.match(rf"^\s*{first_word(text)}", text) if _opens_with(text, _OPENING_CONJUNCTIONS) else None
 
 
 _SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
 
 
-# what a page leaves run into a sentence's start: the tail of a byline whose opening bracket was cut off
-# (某某】上周末……), a share bar (微信好友 QQ空间复制链接据……)
+# what a page leaves run into a sentence's start: a source tag (【某某新闻】此前……) or the tail of one whose opening
+# bracket was cut off (某某】上周末……), a share bar (微信好友 QQ空间复制链接据……)
 _RUN_IN_DEBRIS = re.compile(
-    r"^\s*(?:[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接)\s*"
+    r"^\s*(?:【?[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接)\s*"
 )
 
 

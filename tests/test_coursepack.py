@@ -732,6 +732,7 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
         "这两个品牌销量增长。",
     ):
         assert ct.anaphoric(sentence), sentence
+    assert ct.anaphoric("这部电影的票房破了纪录。") and ct.anaphoric("其他球员每人能拿到6万美元。")
     for sentence in (
         "其实这项工作很重要。",
         "他山之石可以攻玉。",
@@ -786,8 +787,8 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("同时推进两项工作。") == "同时推进两项工作。"  # 同时 as an adverb stays
     assert ct.trim_start("也就是说，某某省一本上线人数超过了五分之一。").startswith("某某省")
     assert ct.trim_start("换言之,三成以上的社区已建成服务站。").startswith("三成")
-    # a one-character conjunction with no comma after it: the item starts at the content; a word starting with
-    # the same character (如何, 如果, 如今, 而且) is left alone
+    # a conjunction with no comma after it: the item starts at the content; a word starting with the same
+    # character (如何, 如果, 如今, 如同) is left alone
     assert ct.trim_start("如某某区某社区聚合周边商户86家。").startswith("某某区")
     assert ct.trim_start("而《某某》当天票房达到8.31亿元。").startswith("《某某》")
     assert ct.trim_start("具体来说，其中，某车型销量超过15万辆。").startswith("某车型")
@@ -797,13 +798,15 @@ def test_leading_connectives_and_datelines_are_trimmed():
     # a byline's tail whose opening bracket was cut off, a share bar run into the text
     assert ct.trim_start("张三】上周末某队包揽男女单打双冠。").startswith("上周末")
     assert ct.trim_start("微信好友 QQ空间复制链接据某平台，某片总票房已破1亿元。").startswith("据某平台")
-    assert ct.trim_start("【某某】上周末举行比赛。").startswith("【某某】")  # a whole bracket is the text's
+    assert ct.trim_start("【某某新闻】此前，某公司表示发布会延期。").startswith("此前")  # a source tag
+    assert ct.trim_start("摘要：某公司入网了一台手机。").startswith("某公司")
+    assert ct.trim_start("但是对于某芯片的问题，厂商已有回应。").startswith("对于")
     assert ct.trim_start("微信支付用户已超过10亿人。").startswith("微信支付")
     for sentence in (
         "如何解决停车难？",
         "如果出现问题，就及时上报。",
         "如今，社区变了样。",
-        "而且还要做好服务。",
+        "如同一家人般和睦相处。",
     ):
         assert ct.trim_start(sentence) == sentence
     assert ct.trim_start("Feb 11, 2023 ... 截至今天，某某公司已推出三款新品。").startswith("截至今天")
