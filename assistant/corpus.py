@@ -358,10 +358,11 @@ def load_document(path: Path, meta: dict | None = None, limits: Limits | None = 
 
 # what a saved web page or e-paper opens with instead of a title: a breadcrumb (当前位置：首页 > 冬奥 >), a page
 # label (第01版:要闻 本版新闻), a numbered part of a longer text (四、强化工作要求 of a page that starts there), a
-# chart's credit or a source note (…… 制图 某某, 数据来源：……), or body text (a full stop inside the line)
+# chart's credit or a source note (…… 制图 某某, 数据来源：……), or body text (a full stop inside the line, a
+# figure cut at its decimal point: ……增长0.)
 _NOT_A_TITLE = re.compile(
     r"首页|当前位置|[>›»]\s*$|^\s*[>›»]|本版新闻|图文数据库|^\s*第\s*\d+\s*版"
-    r"|^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])|(?:^|\s)制图(?:\s|$)|来源\s*[:：]|。"
+    r"|^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])|(?:^|\s)制图(?:\s|$)|来源\s*[:：]|。|\d\.$"
 )
 
 

@@ -289,6 +289,7 @@ def test_news_article_with_dateline_and_editor():
         ("某报告发布。某平台供图\n某市社区食堂开业", "某市社区食堂开业"),  # a photo's caption and credit
         ("全国人口出生率 制图 某某\n数据来源：某统计局", "page"),  # a chart's credit, a source note
         ("某市已建成12个站点。另有5个在建", "page"),  # body text: a full stop inside the line
+        ("粮食播种面积增加1295万亩，增长0.\n数据来源：某统计局", "page"),  # a figure cut at its decimal point
     ],
 )
 def test_a_guessed_title_is_no_page_chrome(first_lines, title):
