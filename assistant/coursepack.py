@@ -53,7 +53,16 @@ from . import coursepack_text as ct
 from . import coursepack_weights as cw
 from .chunking import is_heading, split_sentences
 from .errors import AssistantError
-from .lexical import QUOTATION, STOPWORDS, named_units, normalise, pos_tags, tokenize, word_frequency
+from .lexical import (
+    QUOTATION,
+    STOPWORDS,
+    named_units,
+    normalise,
+    pos_tags,
+    spelled_out,
+    tokenize,
+    word_frequency,
+)
 from .retrieval import Fusion, Snapshot, search
 from .sources import source_label, source_title
 from .store import DenseGuard
@@ -1017,14 +1026,15 @@ def topic_features(
     empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
     if not snapshot.chunks:
         return empty
-    hits = _retrieve(topic, snapshot, guard, fusion, tuning)
+    reading = _reading(topic, snapshot)
+    hits = _retrieve(reading, snapshot, guard, fusion, tuning)
     if not hits:
         return empty
     norms = [normalise(h.text) for h in hits]
-    weights = _topic_weights(topic, snapshot, norms[: tuning.feedback], tuning)
+    weights = _topic_weights(reading, snapshot, norms[: tuning.feedback], tuning)
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
-    specific = _specific_words(topic, weights, tuning.specific_share)
+    specific = _specific_words(reading, weights, tuning.specific_share)
     scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
     fused, dense = _chunk_signals(hits)
     floor = min(dense.values())
@@ -1093,6 +1103,18 @@ def topic_features(
         texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
     return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce, specific, says)
+
+
+def _reading(topic: str, snapshot: Snapshot) -> str:
+    """The topic as gathered: with what its numbered abbreviations stand for, each an alternative of its own
+    (一老一小服务 | 老年人 | 养老 | 儿童 | 托育), where the documents use those words; documents often spell an
+    abbreviation out and name it once, if at all."""
+    used = [
+        part
+        for part in spelled_out(normalise(topic))
+        if all(snapshot.bm25.doc_freq.get(word, 0) for word in tokenize(part))
+    ]
+    return " ".join([topic, *used])
 
 
 def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:

@@ -98,6 +98,25 @@ def first_word(text: str) -> str:
     return next(iter(jieba.cut(text.lstrip()[:12])), "")
 
 
+def spelled_out(text: str) -> list[str]:
+    """What the numbered abbreviations in the text stand for (一老一小 → 老年人, 养老, 儿童, 托育), from
+    `data/abbreviations.txt`; the longest abbreviation wins where two overlap (两新组织 over 两新)."""
+    found, taken = [], []
+    for abbreviation, parts in _abbreviations():
+        for m in re.finditer(re.escape(abbreviation), text):
+            if not any(m.start() < e and s < m.end() for s, e in taken):
+                taken.append((m.start(), m.end()))
+                found.extend(p for p in parts if p not in found)
+    return found
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    lines = resources.files("assistant").joinpath("data/abbreviations.txt").read_text("utf-8").splitlines()
+    pairs = [line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#")]
+    return tuple(sorted(((k.strip(), tuple(v.split())) for k, v in pairs), key=lambda p: -len(p[0])))
+
+
 def word_frequency(word: str) -> int:
     """How common the word is in general Chinese (jieba's dictionary count; 0 when unknown): 志愿 3801 against
     愿者 5, the search-mode piece of 志愿者 that is no word of its own."""
