@@ -358,24 +358,42 @@ def load_document(path: Path, meta: dict | None = None, limits: Limits | None = 
 
 # what a saved web page or e-paper opens with instead of a title: a breadcrumb (当前位置：首页 > 冬奥 >), a page
 # label (第01版:要闻 本版新闻), a numbered part of a longer text (四、强化工作要求 of a page that starts there), a
-# chart's credit or a source note (…… 制图 某某, 数据来源：……), or body text (a full stop inside the line, a
-# figure cut at its decimal point: ……增长0.)
+# chart's or table's caption and credit (…… 制图 某某, 表：……, 图 2 ……, 数据来源：……), a byline (京报体育 | 记者 某某,
+# 撰文 / ……), a search snippet's date (Dec 18, 2022 ...), the page's footer or chrome (版权所有, 京ICP备……, 举报,
+# 分享, 相关热词搜索：, 欢迎关注……, 时间：……), an appendix (附：……), a table row (14 前卫 ……), or body text (a full
+# stop inside the line, a chatty ending ~, a figure cut at its decimal point: ……增长0.)
 _NOT_A_TITLE = re.compile(
     r"首页|当前位置|[>›»]\s*$|^\s*[>›»]|本版新闻|图文数据库|^\s*第\s*\d+\s*版"
-    r"|^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])|(?:^|\s)制图(?:\s|$)|来源\s*[:：]|。|\d\.$"
+    r"|^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])|(?:^|\s)制图(?:\s|$)|来源\s*[:：/／]|。|\d\.$|[~～]$"
+    r"|^\s*(?:表|图\s*\d+)\s*[:：\s]|[|｜/／]\s*(?:记者|作者|撰文|文|图)|(?:记者|撰文|作者)\s*[/／:：]?\s*[\u4e00-\u9fff]{2,3}(?:\s|$)"
+    r"|^\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s*\d{4}"
+    r"|版权|ICP|公网安备|许可证|举报|转载|\s#\S|@|联系(?:我们|方式)|^\s*分享|热词|相关(?:推荐|阅读)|欢迎关注|订阅号|最新评论|推荐阅读|责任编辑|查看更多"
+    r"|^\s*(?:时间|日期|搜索)\s*[:：\s]|^\s*附|^\s*\d+\s+\S|^\s*[：:，,、》】）)|｜]"
 )
 
 
+_BODY_LINE = re.compile(r"[。！？!?][”」』）)]*$")
+
+
 def guess_title(text: str, file_name: str) -> str:
-    """The first short line without end punctuation (a heading) that is no page chrome, else the file name."""
-    for line in text.split("\n")[:6]:
-        line = line.strip()
+    """The first short line without end punctuation (a heading) that is no page chrome, taken only from the
+    document's head (a snippet that opens with body text has no title there, and a subheading further down is
+    none), else the file name. A title laid out on two lines (……破千万， / 只是统计口径变了) is read whole."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()][:4]
+    for k, line in enumerate(lines):
+        if _BODY_LINE.search(line) and len(line) > 15 and not _is_caption(line) and not _is_byline(line):
+            break  # the body has begun
+        if line.endswith(("，", ",")) and k + 1 < len(lines) and not _is_terminal(lines[k + 1]):
+            line = line + lines[k + 1]
         if (
             4 <= len(line) <= 60
             and not _is_terminal(line)
             and not _is_byline(line)
             and not _is_caption(line)
+            and not _unbalanced(line)
             and not _NOT_A_TITLE.search(line)
+            and not re.search(r"(?:\S*\d\S*\s+){2,}\S*\d", line)  # a table row (小麦 23518.5 13772.3 ……)
+            and not line.endswith(("，", ","))
         ):
             return line
     return Path(file_name).stem

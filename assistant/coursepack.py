@@ -51,11 +51,13 @@ import numpy as np
 
 from . import coursepack_text as ct
 from . import coursepack_weights as cw
+from . import ner
 from .chunking import is_heading, split_sentences
 from .errors import AssistantError
 from .lexical import (
     QUOTATION,
     STOPWORDS,
+    UNIT_WORDS,
     named_units,
     normalise,
     pos_tags,
@@ -1330,10 +1332,15 @@ def lead_in(
             if _planned(sentence):
                 continue
             clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
-            if not clause or clause in used or _plans(clause):
+            if not clause or clause in used or _plans(clause) or _dangling(clause):
                 continue
             used.add(clause)
-            who = _places(sentence, part.topic)[:1] or _places(item.text, part.topic)[:1]
+            # whose figure: the sentence's own place; a sentence without a subject of its own (累计受理申请……)
+            # goes on about the item's place, when the item names just one
+            who = _places(sentence, part.topic)[:1]
+            if not who and _omits_subject(sentence):
+                named = set(_places(item.text, part.topic))
+                who = list(named) if len(named) == 1 else []
             prefix = f"{who[0]}：" if who and who[0] not in clause else ""
             claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims
@@ -1357,7 +1364,7 @@ def _places(text: str, topic: str = "") -> list[str]:
     for k, (word, _) in enumerate(words):
         token_at += [k] * len(word)
     out = []
-    for name in named_units(text):
+    for name in _unit_names(text):
         at = text.find(name)
         if at < 0 or (at > 0 and re.match(r"[0-9０-９一二三四五六七八九十百千万两余多]", text[at - 1])):
             continue  # not verbatim (it spans a quotation), or a counted noun
@@ -1375,10 +1382,87 @@ def _places(text: str, topic: str = "") -> list[str]:
         tags = pos_tags(name)
         if not tags or tags[0][1][:1] in ("v", "a", "d", "p", "c") or (topic and name in topic):
             continue
-        if _VERBISH.search(name):
+        if _VERBISH.search(name) or not _proper(name, text):
             continue
         out.append(name)
     return out
+
+
+_UNIT_SUFFIX = re.compile(rf"(?:{UNIT_WORDS})$")
+
+
+def _unit_names(text: str) -> list[str]:
+    """Names ending in a unit word, in reading order: `named_units`' (jieba's) and the places and organisations
+    LAC finds whole where jieba splits the name (乌|当区, 山西豪钢重工股份有限公司)."""
+    found = {text.find(n): n for n in named_units(text)}
+    taken = [(at, at + len(n)) for at, n in found.items() if at >= 0]
+    position = 0
+    for word, tag in ner.tag(text):
+        at = text.find(word, position)
+        if at < 0:
+            continue
+        position = at + len(word)
+        if (
+            tag not in _ENTITY_TAGS[1:]
+            or len(_UNIT_SUFFIX.sub("", word)) < 2
+            or word == _UNIT_SUFFIX.sub("", word)
+        ):
+            continue  # a name before a unit word (not 街道 alone)
+        if any(t[:1] == "v" for _, t in pos_tags(word)):
+            continue  # a kind of area (产业集聚区), not a name
+        tails = [a for a, b in taken if at < a and b <= position]  # jieba's name is its tail: LAC's is whole
+        if tails or not any(a < position and at < b for a, b in taken):
+            for a in tails:
+                del found[a]
+            found[at] = word
+    return [found[at] for at in sorted(found)]
+
+
+def _proper(name: str, text: str, share: float = 0.75) -> bool:
+    """The words before the unit word are mostly a proper name by LAC's tags (金馨园|社区, 刘明先|工作室), and the
+    unit word ends a word: a kind of unit (普通高等学校, 上市企业, 养老服务站) or a noun run into one (中国|城镇化率)
+    is no place."""
+    head = len(_UNIT_SUFFIX.sub("", name) or name)
+    at = max(text.find(name), 0)
+    start = max(0, at - 12)
+    window = text[start : at + len(name) + 12]
+    lo, hi = at - start, at - start + len(name)  # the name's place in the window
+    covered, position = 0, 0
+    for word, tag in ner.tag(window):
+        begin = window.find(word, position)
+        if begin < 0:
+            continue
+        position = end = begin + len(word)
+        if begin < hi < end and tag not in _ENTITY_TAGS:
+            return False  # the unit word runs on into a longer word of another kind
+        if begin < lo < end:
+            return False  # the tail of a longer name (山西豪钢重工|股份有限公司)
+        if tag in _ENTITY_TAGS:
+            covered += max(0, min(end, lo + head) - max(begin, lo))
+    return covered >= share * head
+
+
+_ENTITY_TAGS = ("PER", "LOC", "ORG")
+
+
+_OPENING_TIME = re.compile(
+    r"^\s*(?:截至|截止|到)?(?:目前|当前|今年|去年|近年来|近年|\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?(?:以来|底|末|初)?)[，,]?"
+)
+
+
+def _omits_subject(sentence: str) -> bool:
+    """After its time (截至目前，), the sentence opens with a verb, an adverb, a preposition or a pronoun (累计受理……,
+    共化解……, 该区……): Chinese leaves out a subject it shares with the sentences before."""
+    words = pos_tags(_OPENING_TIME.sub("", ct.trim_start(sentence)))
+    first = next((tag for _, tag in words if tag not in ("t", "m", "x")), "")  # past 全年, 目前 too
+    return first[:1] in ("v", "d", "p", "c", "r") and first != ""
+
+
+def _dangling(clause: str) -> bool:
+    """A figure clause that reads only with what came before it: it opens with a conjunction or a pronoun
+    (虽然……, 其中……, 我们……) or is the first half of a range (从九章共61条，增至……)."""
+    first = pos_tags(clause)[:1]
+    return not first or first[0][1][:1] in ("c", "r") or first[0][0] in ("从", "自") or ct.anaphoric(clause)
 
 
 def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
@@ -1406,9 +1490,9 @@ def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
 _DATE = re.compile(
     r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月"
 )
-_FIGURE = re.compile(
-    r"\d+(?:\.\d+)?\s*(?:%|％|‰)"
-    r"|\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:万|亿)?\s*(?:人次|户次|个|名|人|家|件|次|户|项|处|支|场|起|元|亩|座|所|条|批|期|间|套|"
+_FIGURE = re.compile(  # an amount, not an ordinal (第3条) nor the tail of a longer number
+    r"(?<![第\d.])\d+(?:\.\d+)?\s*(?:%|％|‰)"
+    r"|(?<![第\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:万|亿)?\s*(?:人次|户次|个|名|人|家|件|次|户|项|处|支|场|起|元|亩|座|所|条|批|期|间|套|"
     r"台|辆|公里|平方米|平方公里|万元|亿元|栋|村|镇|社区|小区|街道|单位|企业|党支部|党组织|支部|位|组|队|期)"
     r"|[一二三四五六七八九十百千万两]+\s*(?:余|多)\s*(?:个|名|人|家|件|次|户|项|处|支|场|起|元)"
 )

@@ -53,6 +53,8 @@ _CREDIT = re.compile(
     r"(?:^|[\s(（])(?:[\u4e00-\u9fff]{2,4}\s*)?(?:摄|供图|摄影)\s*[)）]?\s*$|资料图片?\s*[)）]?$"
     r"|(?:^|[，,\s])图源\s*[:：]"  # also run into the text: iPhone SE3，图源：苹果官网此前有消息称……
 )
+# a bracketed credit inside a sentence (……从某地发出(某某网发 张三 摄) “……”): a caption run into the text after it
+_INNER_CREDIT = re.compile(r"[（(][^（）()]{0,16}(?:摄|供图|摄影)\s*[)）]")
 _CHROME = re.compile(
     r"扫码|二维码|分享至|分享到|点击(?:查看|进入|关注|阅读)|返回顶部|上一篇|下一篇|阅读原文|关注我们|转载请"
 )
@@ -109,16 +111,21 @@ CONNECTIVES = (
     "换言之",
     "总而言之",
     "综上所述",
+    "再者",
+    "比如",
+    "例如",
+    "譬如",
+    "反之",
 )
 # the tail of a figure a snippet was cut inside (…22.|44亿美元，…): digits, a magnitude or unit, then the clause goes
 # on; a date or a time (2023年，) is how a sentence may open
-_CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?\s*[万亿千百]?(?![年月日时号])[\u4e00-\u9fff%％]{0,3}[，,；;]")
+_CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?\s*[万亿千百]?(?![年月日时号])[\u4e00-\u9fff%％]{0,4}[，,；;]")
 _CONNECTIVE = re.compile(
     rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))}"
     r"|除了?(?:上述|以上|这些)[^，,。；;]{0,8}?(?:之外|以外|外)?)\s*[，,、：:]\s*"  # 除了上述举措，
 )
 _ANAPHORA = re.compile(
-    r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时"
+    r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时|另一(?!方面)"
     r"|[二三四五六七八九十]是)"  # 二是…… continues an enumeration that started before it
 )
 # Words that open a sentence leaning on the one before it, as whole words (jieba keeps 如何, 如果, 如同, 其实,
@@ -129,7 +136,24 @@ _OPENING_CONJUNCTIONS = frozenset(
     {"如", "而", "但", "并", "且", "但是", "然而", "因此", "所以", "而且", "并且"}
 )
 _POINTING_WORDS = frozenset(
-    {"其", "其他", "他", "她", "它", "他们", "她们", "它们", "届时", "之后", "随后", "至于"}
+    {
+        "其",
+        "其他",
+        "他",
+        "她",
+        "它",
+        "他们",
+        "她们",
+        "它们",
+        "届时",
+        "之后",
+        "随后",
+        "至于",
+        "此后",
+        "当天",
+        "当日",
+        "次日",
+    }
 )
 _ENUMERATED = re.compile(r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?)")
 _QA = re.compile(r"^\s*(?:[问答]|摘要)\s*[:：]\s*")  # an interview's 问：/答： marks, a page's 摘要：
@@ -137,6 +161,12 @@ _QA = re.compile(r"^\s*(?:[问答]|摘要)\s*[:：]\s*")  # an interview's 问�
 _LABEL = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^，,。；;：:！!？?\s]{1,12}[:：]\s*"
 )
+# a numbered heading a flattened page sets off by a space only ((二)工业经济持续壮大，制造水平快速提升 党的……)
+_NUMBERED_HEADING = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^。！!？?；;\s]{2,40}\s+(?=\S)"
+)
+# a flattened table's labels left empty (建制派：  中间派：  ……)
+_EMPTY_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,8}[：:](?=\s{2,}|\s*$)")
 CAPTION_MAX = 50
 ATTRIBUTION_MAX = 40
 # what a photo shows, as captions word it: an action in progress or a scene (not a measure or a result)
@@ -210,7 +240,10 @@ def rejection(
         return "图片说明"
     # the one before it closed a photo's caption with its credit (新华社记者 某某 摄 2月4日晚，……): a gallery,
     # where a short sentence is the next photo's caption, as one standing alone would be
-    alone = alone or bool(_OPENING_CREDIT.match(s))
+    credited = bool(_OPENING_CREDIT.match(s))
+    if not credited and _INNER_CREDIT.search(s):
+        return "图片说明"
+    alone = alone or credited
     if opens_text and _CUT_FIGURE.match(s):
         return "残句"
     for text in dict.fromkeys((s, trim_start(s))):  # the line as laid out, then what an item would hold
@@ -224,7 +257,7 @@ def rejection(
             return "署名或电头"
         if photo_credit(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
             return "图片说明"
-        if _repeats(text):
+        if _repeats(text) or len(_EMPTY_LABEL.findall(text)) >= 2:
             return "表格残片"
     s = body = trim_start(s)
     if not TERMINAL.search(s) or _ELISION.search(s):
@@ -319,7 +352,7 @@ _RUN_IN_DEBRIS = re.compile(
 
 
 def _debris(text: str):
-    run_in = _RUN_IN_DEBRIS.match(text)
+    run_in = _RUN_IN_DEBRIS.match(text) or _NUMBERED_HEADING.match(text)
     if run_in:
         return run_in
     m = _SEGMENT.match(text)
@@ -353,6 +386,7 @@ def _word_space(before: str, after: str) -> bool:
         re.search(r"[A-Za-z0-9]$", before)
         or re.match(r"[A-Za-z]", after)
         or re.match(r"[0-9]+\s*[A-Za-z]", after)
+        or re.match(r"[0-9]+[（(]", after)  # a model number and its gloss (某某模型 4（英语：……）)
     )
 
 
@@ -368,13 +402,15 @@ def quotation(sentence: str) -> bool:
 
 
 def opens_section(sentence: str) -> bool:
-    """The sentence starts a new section with its label (四、总结：……): an item does not run on into it."""
-    return bool(_LABEL.match(sentence))
+    """The sentence starts a new section with its label (四、总结：……, （二）工业持续壮大 党的十八大以来……): an item
+    does not run on into it."""
+    return bool(_LABEL.match(sentence) or _NUMBERED_HEADING.match(sentence))
 
 
 def anaphoric(sentence: str) -> bool:
-    """The sentence leans on the one before it (这是……、此举……、其……、他们……、第三，……): it is only material
-    together with it."""
-    return bool(_ANAPHORA.match(sentence) or _ENUMERATED.match(sentence)) or _opens_with(
-        sentence, _POINTING_WORDS
+    """The sentence leans on the one before it (这是……、此举……、其……、他们……、第三，……), also once an opening
+    conjunction is trimmed (但这种……, 而他……): it is only material together with it."""
+    return any(
+        _ANAPHORA.match(text) or _ENUMERATED.match(text) or _opens_with(text, _POINTING_WORDS)
+        for text in dict.fromkeys((sentence, trim_start(sentence)))
     )

@@ -290,6 +290,17 @@ def test_news_article_with_dateline_and_editor():
         ("全国人口出生率 制图 某某\n数据来源：某统计局", "page"),  # a chart's credit, a source note
         ("某市已建成12个站点。另有5个在建", "page"),  # body text: a full stop inside the line
         ("粮食播种面积增加1295万亩，增长0.\n数据来源：某统计局", "page"),  # a figure cut at its decimal point
+        # a snippet that opens with body text: a subheading further down is no title
+        ("某市一季度新增就业12万人，同比增长5%。\n“同工同酬”呼声已久", "page"),
+        ("某报体育 | 记者 张三\n某队夺得冠军", "某队夺得冠军"),  # a byline
+        ("Dec 18, 2022 ...", "page"),  # a search snippet's date
+        ("举报流程 京 ICP 证 040089", "page"),  # the page's footer
+        ("分享 撰文 / 某大学课题组", "page"),  # a share bar and a byline
+        ("14 前卫 某某青年队 某某（中乙）", "page"),  # a table row
+        (
+            "某市报名人数连续4年破千万，\n只是统计口径变了",
+            "某市报名人数连续4年破千万，只是统计口径变了",
+        ),  # two lines
     ],
 )
 def test_a_guessed_title_is_no_page_chrome(first_lines, title):

@@ -267,6 +267,23 @@ def test_lead_in_figures_are_of_what_was_done_not_targets():
     assert len(figures) == 1 and "暖新驿站12个" in figures[0]
 
 
+def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
+    """A report listing several places credits a figure only to the place its own sentence names; a clause that
+    reads only with what came before (其中……, 虽然……, 从……) is no figure."""
+    part = _one_item_part(
+        "南明区、云岩区各签发首份证书。",
+        "另一份证书在某地海关签发，服务新就业群体的骑手，货值47万元。",
+        "其中线上服务新就业群体占比82.9%。",
+    )
+    figures = _lead_figures(part)
+    assert figures == ["数据：货值47万元"]  # not 南明区：货值47万元, nor 其中线上……82.9%
+    single = _lead_figures(_one_item_part("河口县针对新就业群体出台措施。", "全年服务骑手3000人次。"))
+    assert single == ["数据：河口县：全年服务骑手3000人次"]  # one place named: the item's case
+    assert not cp._FIGURE.search("公约第3条要求缔约国采取措施") and cp._FIGURE.search(
+        "共有3条线路"
+    )  # an ordinal
+
+
 def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
     clause = cp._figure_clause("2022年，某集团共交付372，956辆纯电动汽车，同比增长107.7%。")
     assert clause == "某集团共交付372，956辆纯电动汽车"
@@ -282,6 +299,10 @@ def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
         ("社区吸收司法部门县处级离退休党员进入业委会。", []),  # 县 opens 县处级: no 司法部门县
         ("依托壹刻宝文化驿站、刘明先工作室开展活动。", ["刘明先工作室"]),  # 宝文化驿站 is a piece
         ("青龙山街道距离省会贵阳市区仅20公里。", ["青龙山街道", "贵阳市区"]),
+        ("金馨园社区成立了物业管理委员会。", ["金馨园社区"]),
+        # a kind of unit, or a noun running into a unit word, is no place
+        ("普通高等学校毕业生和上市企业员工可以报名。", []),
+        ("我国常住人口城镇化率达到65%。", []),
     ],
 )
 def test_lead_in_places_are_whole_names(sentence, places):
@@ -714,6 +735,17 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("[3]： 2019年 2020年 某某比赛后（按地区分类）前身为某某奖。", False, "网页杂项"),
         ("报名倒计时3天！", False, "口号"),  # a short exclamation
         ("12.5 万元提高到 30.8 万元。", False, "残句"),  # only a unit left once the stray figures go
+        # a caption with its bracketed credit run into the quotation after it
+        (
+            "某某货运班列从某某铁路港发出(某某网发 张三 摄)  “铁路港开通以来，累计发送货物270万吨。”",
+            False,
+            "图片说明",
+        ),
+        (
+            "某届议会的政党分布如下：  甲派：  乙派：  丙派：",
+            False,
+            "表格残片",
+        ),  # a flattened table's empty labels
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
@@ -842,6 +874,21 @@ def test_leading_connectives_and_datelines_are_trimmed():
         assert ct.trim_start(sentence) == sentence
     assert ct.trim_start("产业结构优化升级 2021年，某某产业增加值增长9.6%。").startswith("2021年")
     assert ct.anaphoric("这是观山湖区始终坚持的理念。") and not ct.anaphoric("该街道建立了联席会议制度。")
+    for opener in ("比如", "例如", "再者", "反之"):
+        assert ct.trim_start(f"{opener}，某社区建立了居民议事会。").startswith("某社区"), opener
+    # once the conjunction goes, what is left still points back: the sentence before is carried with it
+    for sentence in (
+        "但这种赛制对强队不利。",
+        "而他的历程更为曲折。",
+        "当天，某某论坛在某地开幕。",
+        "另一个品牌销量增长。",
+    ):
+        assert ct.anaphoric(sentence), sentence
+    assert not ct.anaphoric("另一方面，通过交叉任职方式选派党务骨干。")
+    # a numbered heading a flattened page sets off by a space only is no part of the sentence, and ends an item
+    flattened = "（二）工业经济持续壮大，制造水平快速提升 党的十八大以来，某某产业增加值不断攀升。"
+    assert ct.trim_start(flattened).startswith("党的十八大以来") and ct.opens_section(flattened)
+    assert ct.trim_start("某某预训练模型 4（英语：Model 4）是某公司开发的模型。").startswith("某某预训练模型")
 
 
 def test_layout_pieces_are_never_glued_in_a_synthetic_layout():
@@ -944,6 +991,7 @@ def test_a_document_that_opens_inside_a_figure_is_cut_there():
         "44亿美元，超越某片成为影史第三高。",
         "02亿，这个数值与两年前相差200亿元。",
         "75亿日元，约合5.49亿人民币。",
+        "2个百分点；某某指数回落至49.5%。",
     ):
         assert ct.rejection(opening, opens_text=True) == "残句"
         assert ct.rejection(opening) is None
