@@ -165,6 +165,8 @@ _LABEL = re.compile(
 _NUMBERED_HEADING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^。！!？?；;\s]{2,40}\s+(?=\S)"
 )
+# a list item's number (4、其他具体条件……): the list's layout, not the sentence
+_LIST_MARK = re.compile(r"^\s*\d{1,2}\s*[、．]\s*(?=[\u4e00-\u9fff“《])")
 # a flattened table's labels left empty (建制派：  中间派：  ……)
 _EMPTY_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,8}[：:](?=\s{2,}|\s*$)")
 CAPTION_MAX = 50
@@ -274,8 +276,11 @@ def rejection(
         return "残句"  # what is left after the layout debris is no sentence
     if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
         return "设问"
-    if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and n <= SLOGAN_MAX + 4:
-        return "口号"  # a short exclamation: a headline or a call (……倒计时！)
+    if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and (
+        n <= SLOGAN_MAX + 4
+        or not _DIGIT.search(re.sub(r"\d{4}\s*年|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?", "", body))
+    ):
+        return "口号"  # an exclamation that is short or reports no figure but its date: a headline or a call
     # one clause, after a scene-setting 在……中， or the day of the event (2月4日晚，……在某地举行。)
     opening = bool(re.match(r"^在.{2,30}中[，,]", body) or _LEADING_DATE.match(body))
     if alone and n <= CAPTION_MAX and len(clauses) <= 1 + opening:
@@ -352,7 +357,7 @@ _RUN_IN_DEBRIS = re.compile(
 
 
 def _debris(text: str):
-    run_in = _RUN_IN_DEBRIS.match(text) or _NUMBERED_HEADING.match(text)
+    run_in = _RUN_IN_DEBRIS.match(text) or _NUMBERED_HEADING.match(text) or _LIST_MARK.match(text)
     if run_in:
         return run_in
     m = _SEGMENT.match(text)
@@ -368,6 +373,8 @@ def _debris(text: str):
         and not _word_space(piece, text[m.end() :])
     ):
         return m
+    if re.fullmatch(r"[-–—•·*]", piece):
+        return m  # a list's bullet
     if (
         re.fullmatch(r"[0-9０-９.%％]{1,6}", piece)
         and re.search(r"[0-9０-９]", piece)

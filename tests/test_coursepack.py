@@ -734,6 +734,8 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("[12]。", False, "网页杂项"),  # an encyclopedia's footnote mark
         ("[3]： 2019年 2020年 某某比赛后（按地区分类）前身为某某奖。", False, "网页杂项"),
         ("报名倒计时3天！", False, "口号"),  # a short exclamation
+        ("某某街道2022年下半年征兵报名工作进入最后的倒计时阶段!", False, "口号"),  # no figure but its date
+        ("某某街道2022年新建服务站12个，服务居民3000人次，创历史新高！", False, None),  # a report
         ("12.5 万元提高到 30.8 万元。", False, "残句"),  # only a unit left once the stray figures go
         # a caption with its bracketed credit run into the quotation after it
         (
@@ -889,6 +891,13 @@ def test_leading_connectives_and_datelines_are_trimmed():
     flattened = "（二）工业经济持续壮大，制造水平快速提升 党的十八大以来，某某产业增加值不断攀升。"
     assert ct.trim_start(flattened).startswith("党的十八大以来") and ct.opens_section(flattened)
     assert ct.trim_start("某某预训练模型 4（英语：Model 4）是某公司开发的模型。").startswith("某某预训练模型")
+    assert ct.trim_start("4、其他具体条件按照有关规定执行。").startswith("其他")  # a list's number or bullet
+    assert ct.trim_start("- 2023年3月14日，某公司发布了新模型。").startswith("2023年")
+    # a line break inside a sentence goes; a space setting a table cell or heading off from the text stays
+    assert (
+        cp._display("重点征集技能人才 下半年征兵：重点征集应届\n毕业生")
+        == "重点征集技能人才 下半年征兵：重点征集应届毕业生"
+    )
 
 
 def test_layout_pieces_are_never_glued_in_a_synthetic_layout():
@@ -996,7 +1005,7 @@ def test_a_document_that_opens_inside_a_figure_is_cut_there():
         assert ct.rejection(opening, opens_text=True) == "残句"
         assert ct.rejection(opening) is None
     assert ct.rejection("2023年，某市新增就业岗位63万个。", opens_text=True) is None
-    assert ct.rejection("1、首先，某剧根据同名小说改编，剧情紧凑。", opens_text=True) is None  # a list mark
+    assert ct.rejection("1、首先，某剧根据同名小说改编，共40集。", opens_text=True) is None  # a list mark
     text = "88亿元，但一季度票房同比下滑。某影院春节档票房达5亿元，同比增长12%。"
     view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
     assert [view.rejected(u.index) for u in view.units] == ["残句", None]
