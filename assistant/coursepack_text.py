@@ -166,7 +166,7 @@ _NUMBERED_HEADING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^。！!？?；;\s]{2,40}\s+(?=\S)"
 )
 # a list item's number (4、其他具体条件……): the list's layout, not the sentence
-_LIST_MARK = re.compile(r"^\s*\d{1,2}\s*[、．]\s*(?=[\u4e00-\u9fff“《])")
+_LIST_MARK = re.compile(r"^\s*\d{1,2}\s*[、．.]\s*(?=[\u4e00-\u9fff“《])")
 # a flattened table's labels left empty (建制派：  中间派：  ……)
 _EMPTY_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,8}[：:](?=\s{2,}|\s*$)")
 CAPTION_MAX = 50

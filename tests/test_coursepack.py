@@ -892,6 +892,10 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start(flattened).startswith("党的十八大以来") and ct.opens_section(flattened)
     assert ct.trim_start("某某预训练模型 4（英语：Model 4）是某公司开发的模型。").startswith("某某预训练模型")
     assert ct.trim_start("4、其他具体条件按照有关规定执行。").startswith("其他")  # a list's number or bullet
+    assert (
+        ct.trim_start("1.节目视频须在报名时提交。").startswith("节目")
+        and ct.trim_start("1.5万人参加。")[0] == "1"
+    )
     assert ct.trim_start("- 2023年3月14日，某公司发布了新模型。").startswith("2023年")
     # a line break inside a sentence goes; a space setting a table cell or heading off from the text stays
     assert (
