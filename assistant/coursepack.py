@@ -1389,6 +1389,7 @@ def _places(text: str, topic: str = "") -> list[str]:
 
 
 _UNIT_SUFFIX = re.compile(rf"(?:{UNIT_WORDS})$")
+_ENTITY_TAGS = ("PER", "LOC", "ORG")  # LAC's proper names
 
 
 def _unit_names(text: str) -> list[str]:
@@ -1402,12 +1403,9 @@ def _unit_names(text: str) -> list[str]:
         if at < 0:
             continue
         position = at + len(word)
-        if (
-            tag not in _ENTITY_TAGS[1:]
-            or len(_UNIT_SUFFIX.sub("", word)) < 2
-            or word == _UNIT_SUFFIX.sub("", word)
-        ):
-            continue  # a name before a unit word (not 街道 alone)
+        head = _UNIT_SUFFIX.sub("", word)
+        if tag not in ("LOC", "ORG") or head == word or len(head) < 2:
+            continue  # a place or organisation named before its unit word (not 街道 alone)
         if any(t[:1] == "v" for _, t in pos_tags(word)):
             continue  # a kind of area (产业集聚区), not a name
         tails = [a for a, b in taken if at < a and b <= position]  # jieba's name is its tail: LAC's is whole
@@ -1442,9 +1440,6 @@ def _proper(name: str, text: str, share: float = 0.75) -> bool:
     return covered >= share * head
 
 
-_ENTITY_TAGS = ("PER", "LOC", "ORG")
-
-
 _OPENING_TIME = re.compile(
     r"^\s*(?:截至|截止|到)?(?:目前|当前|今年|去年|近年来|近年|\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?(?:以来|底|末|初)?)[，,]?"
 )
@@ -1455,7 +1450,7 @@ def _omits_subject(sentence: str) -> bool:
     共化解……, 该区……): Chinese leaves out a subject it shares with the sentences before."""
     words = pos_tags(_OPENING_TIME.sub("", ct.trim_start(sentence)))
     first = next((tag for _, tag in words if tag not in ("t", "m", "x")), "")  # past 全年, 目前 too
-    return first[:1] in ("v", "d", "p", "c", "r") and first != ""
+    return first[:1] in ("v", "d", "p", "c", "r")
 
 
 def _dangling(clause: str) -> bool:
