@@ -1298,7 +1298,7 @@ def pack_title(topics: list[str]) -> str:
 # ----------------------------------------------------------------------------------------------- lead-in
 
 # a clause ends at a comma, but not at one grouping thousands (215，755辆: one figure)
-_CLAUSE_CUT = re.compile(r"(?<!\d)[，,]|[，,](?!\d{3}(?!\d))|[；;：:。！？!?]")
+_CLAUSE_CUT = re.compile(r"(?<!\d)[，,]|[，,](?!\d{3}(?!\d))|[；;。！？!?]|(?<!\d)[：:]|[：:](?!\d)")
 
 
 def lead_in(
@@ -1393,8 +1393,9 @@ _ENTITY_TAGS = ("PER", "LOC", "ORG")  # LAC's proper names
 
 
 def _unit_names(text: str) -> list[str]:
-    """Names ending in a unit word, in reading order: `named_units`' (jieba's) and the places and organisations
-    LAC finds whole where jieba splits the name (乌|当区, 山西豪钢重工股份有限公司)."""
+    """Names ending in a unit word, in reading order: `named_units`' (jieba's), read whole where LAC finds a
+    longer place or organisation holding one (山西豪钢重工|股份有限公司, 国家统计局农村|社会经济调查司), and LAC's
+    places and organisations ending in a unit word where jieba splits the name (乌|当区)."""
     found = {text.find(n): n for n in named_units(text)}
     taken = [(at, at + len(n)) for at, n in found.items() if at >= 0]
     position = 0
@@ -1403,14 +1404,12 @@ def _unit_names(text: str) -> list[str]:
         if at < 0:
             continue
         position = at + len(word)
+        if tag not in ("LOC", "ORG") or any(t == "v" for _, t in pos_tags(word)):
+            continue  # no place or organisation, or a kind of area (产业集聚区)
+        inside = [a for a, b in taken if at <= a and b <= position and b - a < len(word)]
         head = _UNIT_SUFFIX.sub("", word)
-        if tag not in ("LOC", "ORG") or head == word or len(head) < 2:
-            continue  # a place or organisation named before its unit word (not 街道 alone)
-        if any(t[:1] == "v" for _, t in pos_tags(word)):
-            continue  # a kind of area (产业集聚区), not a name
-        tails = [a for a, b in taken if at < a and b <= position]  # jieba's name is its tail: LAC's is whole
-        if tails or not any(a < position and at < b for a, b in taken):
-            for a in tails:
+        if inside or (head != word and len(head) >= 2 and not any(a < position and at < b for a, b in taken)):
+            for a in inside:
                 del found[a]
             found[at] = word
     return [found[at] for at in sorted(found)]
@@ -1435,6 +1434,8 @@ def _proper(name: str, text: str, share: float = 0.75) -> bool:
             return False  # the unit word runs on into a longer word of another kind
         if begin < lo < end:
             return False  # the tail of a longer name (山西豪钢重工|股份有限公司)
+        if begin < lo + head < end and tag not in _ENTITY_TAGS:
+            return False  # the unit word is the end of a common word (国家统计局|农村)
         if tag in _ENTITY_TAGS:
             covered += max(0, min(end, lo + head) - max(begin, lo))
     return covered >= share * head
@@ -1485,9 +1486,9 @@ def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
 _DATE = re.compile(
     r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月"
 )
-_FIGURE = re.compile(  # an amount, not an ordinal (第3条) nor the tail of a longer number
-    r"(?<![第\d.])\d+(?:\.\d+)?\s*(?:%|％|‰)"
-    r"|(?<![第\d.])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:万|亿)?\s*(?:人次|户次|个|名|人|家|件|次|户|项|处|支|场|起|元|亩|座|所|条|批|期|间|套|"
+_FIGURE = re.compile(  # an amount, not an ordinal (第3条), a code (U14组) nor the tail of a longer number
+    r"(?<![第\d.A-Za-z])\d+(?:\.\d+)?\s*(?:%|％|‰)"
+    r"|(?<![第\d.A-Za-z])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:万|亿)?\s*(?:人次|户次|个|名|人|家|件|次|户|项|处|支|场|起|元|亩|座|所|条|批|期|间|套|"
     r"台|辆|公里|平方米|平方公里|万元|亿元|栋|村|镇|社区|小区|街道|单位|企业|党支部|党组织|支部|位|组|队|期)"
     r"|[一二三四五六七八九十百千万两]+\s*(?:余|多)\s*(?:个|名|人|家|件|次|户|项|处|支|场|起|元)"
 )

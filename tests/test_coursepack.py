@@ -279,9 +279,11 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     assert figures == ["数据：货值47万元"]  # not 南明区：货值47万元, nor 其中线上……82.9%
     single = _lead_figures(_one_item_part("河口县针对新就业群体出台措施。", "全年服务骑手3000人次。"))
     assert single == ["数据：河口县：全年服务骑手3000人次"]  # one place named: the item's case
-    assert not cp._FIGURE.search("公约第3条要求缔约国采取措施") and cp._FIGURE.search(
-        "共有3条线路"
-    )  # an ordinal
+    assert not cp._FIGURE.search("公约第3条要求缔约国采取措施")  # an ordinal
+    assert cp._FIGURE.search("共有3条线路") and not cp._FIGURE.search("在U10组男单较量中")  # a code
+    assert (
+        cp._figure_clause("考生须于18：00前登录系统，共有3000人报名。") == "共有3000人报名"
+    )  # not 00前登录系统
 
 
 def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
@@ -303,6 +305,8 @@ def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
         # a kind of unit, or a noun running into a unit word, is no place
         ("普通高等学校毕业生和上市企业员工可以报名。", []),
         ("我国常住人口城镇化率达到65%。", []),
+        # read whole where a longer organisation holds the unit word (农村 of 国家统计局农村社会经济调查司)
+        ("国家统计局农村社会经济调查司发布数据。", ["国家统计局农村社会经济调查司"]),
     ],
 )
 def test_lead_in_places_are_whole_names(sentence, places):
