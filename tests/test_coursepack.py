@@ -281,9 +281,7 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     assert single == ["数据：河口县：全年服务骑手3000人次"]  # one place named: the item's case
     assert not cp._FIGURE.search("公约第3条要求缔约国采取措施")  # an ordinal
     assert cp._FIGURE.search("共有3条线路") and not cp._FIGURE.search("在U10组男单较量中")  # a code
-    assert (
-        cp._figure_clause("考生须于18：00前登录系统，共有3000人报名。") == "共有3000人报名"
-    )  # not 00前登录系统
+    assert cp._figure_clause("截至18：30共有3000人报名。") == "截至18：30共有3000人报名"  # not 30共有……
 
 
 def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
