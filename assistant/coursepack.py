@@ -58,6 +58,7 @@ from .lexical import (
     QUOTATION,
     STOPWORDS,
     UNIT_WORDS,
+    generic_name,
     named_units,
     normalise,
     pos_tags,
@@ -1404,8 +1405,8 @@ def _unit_names(text: str) -> list[str]:
         if at < 0:
             continue
         position = at + len(word)
-        if tag not in ("LOC", "ORG") or any(t == "v" for _, t in pos_tags(word)):
-            continue  # no place or organisation, or a kind of area (产业集聚区)
+        if tag not in ("LOC", "ORG") or generic_name(word) or any(t == "v" for _, t in pos_tags(word)):
+            continue  # no place or organisation, or a kind of one (街道党工委, 产业集聚区)
         inside = [a for a, b in taken if at <= a and b <= position and b - a < len(word)]
         head = _UNIT_SUFFIX.sub("", word)
         if inside or (head != word and len(head) >= 2 and not any(a < position and at < b for a, b in taken)):
@@ -1471,6 +1472,8 @@ def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
         start = cuts[-1] if cuts else 0
         end_m = _CLAUSE_CUT.search(text, m.end())
         clause = text[start : end_m.start() if end_m else len(text)].strip()
+        if not ct.balanced(clause):  # a quotation opened before the figure and closed after it
+            clause = clause.strip('“”"「」『』')
         if 4 <= len(clause) <= 80:
             clauses.append(clause)
     words = list(words)

@@ -306,6 +306,11 @@ _NOT_NAME = set("vdpcuyeor")  # verbs, adverbs, prepositions, conjunctions, part
 _PROPER = {"ns", "nr", "nz", "nt", "nrt", "nrfg", "j"}
 
 
+def generic_name(name: str) -> bool:
+    """A unit named by a kind, not a name (全市, 该街道, 街道党工委, 城市社区)."""
+    return bool(_GENERIC_PREFIX.match(name))
+
+
 def named_units(text: str) -> list[str]:
     """Specific places and units (龙洞堡街道, 碧海社区), not 全市/该街道/城市社区/物业服务企业.
 
@@ -322,7 +327,7 @@ def named_units(text: str) -> list[str]:
                 break
             run.insert(0, (word, flag))
         name = "".join(w for w, _ in run)
-        if len(name) < 2 or _GENERIC_PREFIX.match(name):
+        if len(name) < 2 or generic_name(name):
             continue
         if any(f in _PROPER for _, f in run) or (len(name) >= 3 and all(f[:1] == "n" for _, f in run)):
             found.append(name + m.group(2))
