@@ -1312,9 +1312,10 @@ def lead_in(
     items = sorted(part.items, key=lambda i: -i.score)
     if not items:
         return []
+    named = [_places(item.text, part.topic) for item in items]  # each item's places, read once
     places: dict[str, list[str]] = {}
-    for item in items:
-        for name in _places(item.text, part.topic)[:1]:
+    for item_places, item in zip(named, items):
+        for name in item_places[:1]:
             if not any(name in p or p in name for p in places) and len(places) < max_places:
                 places.setdefault(name, []).append(item.doc_id)
     claims = []
@@ -1322,7 +1323,7 @@ def lead_in(
         cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
         claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
     used: set[str] = set()
-    for item in items:
+    for item_places, item in zip(named, items):
         if item.kind != "数据成效" and not _FIGURE.search(item.text):
             continue
         for sentence in item.sentence_texts():
@@ -1339,9 +1340,8 @@ def lead_in(
             # whose figure: the sentence's own place; a sentence without a subject of its own (累计受理申请……)
             # goes on about the item's place, when the item names just one
             who = _places(sentence, part.topic)[:1]
-            if not who and _omits_subject(sentence):
-                named = set(_places(item.text, part.topic))
-                who = list(named) if len(named) == 1 else []
+            if not who and _omits_subject(sentence) and len(set(item_places)) == 1:
+                who = item_places[:1]
             prefix = f"{who[0]}：" if who and who[0] not in clause else ""
             claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims
@@ -1393,18 +1393,25 @@ _UNIT_SUFFIX = re.compile(rf"(?:{UNIT_WORDS})$")
 _ENTITY_TAGS = ("PER", "LOC", "ORG")  # LAC's proper names
 
 
+def _entity_spans(text: str) -> list[tuple[int, int, str, str]]:
+    """LAC's words of the text with where they stand in it: (begin, end, word, tag), in reading order."""
+    spans, position = [], 0
+    for word, tag in ner.tag(text):
+        begin = text.find(word, position)
+        if begin < 0:
+            continue  # changed by LAC's NFKC (full-width digits): not verbatim
+        position = begin + len(word)
+        spans.append((begin, position, word, tag))
+    return spans
+
+
 def _unit_names(text: str) -> list[str]:
     """Names ending in a unit word, in reading order: `named_units`' (jieba's), read whole where LAC finds a
     longer place or organisation holding one (山西豪钢重工|股份有限公司, 国家统计局农村|社会经济调查司), and LAC's
     places and organisations ending in a unit word where jieba splits the name (乌|当区)."""
     found = {text.find(n): n for n in named_units(text)}
     taken = [(at, at + len(n)) for at, n in found.items() if at >= 0]
-    position = 0
-    for word, tag in ner.tag(text):
-        at = text.find(word, position)
-        if at < 0:
-            continue
-        position = at + len(word)
+    for at, position, word, tag in _entity_spans(text):
         if tag not in ("LOC", "ORG") or generic_name(word) or any(t == "v" for _, t in pos_tags(word)):
             continue  # no place or organisation, or a kind of one (街道党工委, 产业集聚区)
         inside = [a for a, b in taken if at <= a and b <= position and b - a < len(word)]
@@ -1425,12 +1432,8 @@ def _proper(name: str, text: str, share: float = 0.75) -> bool:
     start = max(0, at - 12)
     window = text[start : at + len(name) + 12]
     lo, hi = at - start, at - start + len(name)  # the name's place in the window
-    covered, position = 0, 0
-    for word, tag in ner.tag(window):
-        begin = window.find(word, position)
-        if begin < 0:
-            continue
-        position = end = begin + len(word)
+    covered = 0
+    for begin, end, _, tag in _entity_spans(window):
         if begin < hi < end and tag not in _ENTITY_TAGS:
             return False  # the unit word runs on into a longer word of another kind
         if begin < lo < end:
