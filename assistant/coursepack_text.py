@@ -5,11 +5,12 @@ A sentence unit (a whole sentence of the stored text, never crossing a paragraph
 - a heading (a short line without end punctuation) or a cut piece (no end punctuation, unbalanced quotation
   marks or brackets: a sentence cut by the layout, possibly glued to another one by the text extraction; a
   search-result snippet with words left out, “… …”);
-- a flattened table or spec list (one phrase three times with no punctuation between);
+- a flattened table or spec list (one phrase three times with no punctuation between, a row of figures set off
+  by spaces);
 - a photo caption (a one-sentence paragraph that is a short single clause, a photo credit “（某某 摄）” and
   the short paragraph it closes, a sentence wholly in brackets);
 - a byline (□ 作者, 记者 某某), a dateline (2022年02月11日15:18 | 来源:…), an editor's note (编者按, 本文配图由…提供,
-  图片来源, 责任编辑) or web chrome (扫码, 分享至);
+  图片来源, 责任编辑) or web chrome (扫码, 分享至, a copyright line);
 - a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
   “群众利益无小事,一枝一叶总关情。”, a short sentence wholly in quotation marks);
 - a bare attribution (“……说。”) or a rhetorical question.
@@ -63,11 +64,12 @@ _CHROME = re.compile(
 _NOTICE = re.compile(
     r"关注后(?:在对话框)?回复|公众号\s*【|设为星标|如有侵权|联系删除|"
     r"特别声明|免责声明|版权(?:声明|所有)|未经.{0,40}(?:授权|许可).{0,30}(?:不得|禁止)|追究.{0,12}法律责任"
-    r"|仅提供信息存储|不构成.{0,6}建议|(?:让|由)小编|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
+    r"|©|(?i:copyright|all rights reserved)|ICP[备证]|仅提供信息存储|不构成.{0,6}建议|(?:让|由)小编|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
 )
 # a piece that is or starts with an encyclopedia's footnote mark ([17]。 / [38]：……): web debris, which would read
 # as the pack's own [n] citations
 _FOOTNOTE = re.compile(r"^\s*\[\d{1,3}\]")
+_FOOTNOTE_MARKS = re.compile(r"(?:\[\d{1,3}\])+")
 _ATTRIBUTION = re.compile(r"(?:说|表示|介绍|指出|告诉记者|感慨地说|笑着说)[。：:]?[”」]?$")
 _CLAUSE = re.compile(r"[，,；;：:]")
 _DIGIT = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
@@ -117,9 +119,12 @@ CONNECTIVES = (
     "譬如",
     "反之",
 )
-# the tail of a figure a snippet was cut inside (…22.|44亿美元，…): digits, a magnitude or unit, then the clause goes
-# on; a date or a time (2023年，) is how a sentence may open
-_CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?\s*[万亿千百]?(?![年月日时号])[\u4e00-\u9fff%％]{0,4}[，,；;]")
+# the tail of a figure a snippet was cut inside (…22.|44亿美元，…, 7万亩和13万亩；…, 5公斤/亩，…): digits and a few
+# characters, then the clause goes on; a date, a time, a range (2021—2022赛季，) or a list mark (1、) is how a
+# sentence may open
+_CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?(?![\d.,、．年月日时号—\-–])[^，,；;。！？!?\s]{0,8}[，,；;]")
+# a flattened table's row: three figures or more set off by spaces only (7185.4 2977.4 4143.7)
+_FIGURE_ROW = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:[ \t\u3000]+\d+(?:\.\d+)?){2,}(?![\w.])")
 _CONNECTIVE = re.compile(
     rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))}"
     r"|除了?(?:上述|以上|这些)[^，,。；;]{0,8}?(?:之外|以外|外)?)\s*[，,、：:]\s*"  # 除了上述举措，
@@ -165,8 +170,10 @@ _LABEL = re.compile(
 _NUMBERED_HEADING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^。！!？?；;\s]{2,40}\s+(?=\S)"
 )
-# a list item's number (4、其他具体条件……): the list's layout, not the sentence
-_LIST_MARK = re.compile(r"^\s*\d{1,2}\s*[、．.]\s*(?=[\u4e00-\u9fff“《])")
+# a list item's number (4、其他具体条件……, （四）在……): the list's layout, not the sentence
+_LIST_MARK = re.compile(
+    r"^\s*(?:\d{1,2}\s*[、．.]|[（(](?:\d{1,2}|[一二三四五六七八九十]{1,3})[）)])\s*(?=[\u4e00-\u9fff“《])"
+)
 # a flattened table's labels left empty (建制派：  中间派：  ……)
 _EMPTY_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,8}[：:](?=\s{2,}|\s*$)")
 CAPTION_MAX = 50
@@ -259,7 +266,7 @@ def rejection(
             return "署名或电头"
         if photo_credit(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
             return "图片说明"
-        if _repeats(text) or len(_EMPTY_LABEL.findall(text)) >= 2:
+        if _repeats(text) or len(_EMPTY_LABEL.findall(text)) >= 2 or _FIGURE_ROW.search(text):
             return "表格残片"
     s = body = trim_start(s)
     if not TERMINAL.search(s) or _ELISION.search(s):
@@ -395,6 +402,12 @@ def _word_space(before: str, after: str) -> bool:
         or re.match(r"[0-9]+\s*[A-Za-z]", after)
         or re.match(r"[0-9]+[（(]", after)  # a model number and its gloss (某某模型 4（英语：……）)
     )
+
+
+def without_footnotes(text: str) -> str:
+    """The text without an encyclopedia's footnote marks (……重要胜利[3]。): shown in a pack, they would read as
+    its own [n] citations."""
+    return _FOOTNOTE_MARKS.sub("", text)
 
 
 def trim_offset(sentence: str) -> int:

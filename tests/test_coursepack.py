@@ -755,6 +755,10 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
             False,
             "表格残片",
         ),  # a flattened table's empty labels
+        ("3、薯类 7185.4 2977.4 4143.7 注：部分数据因四舍五入略有差异。", False, "表格残片"),  # a row of figures
+        ("某某区2022年 新建服务站 12 个，服务居民3000人次。", False, None),  # one figure set off: prose
+        ("Copyright © 某某网 All Rights Reserved. 京ICP备12345678号", False, "网页杂项"),
+        ("版权所有：某某报社 地址：某市某路147号 电话：010-12345678。", False, "网页杂项"),
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
@@ -899,6 +903,9 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start(flattened).startswith("党的十八大以来") and ct.opens_section(flattened)
     assert ct.trim_start("某某预训练模型 4（英语：Model 4）是某公司开发的模型。").startswith("某某预训练模型")
     assert ct.trim_start("4、其他具体条件按照有关规定执行。").startswith("其他")  # a list's number or bullet
+    assert ct.trim_start("（四）在某某考试录用工作中，尚未被确定为拟录用人员。").startswith("在某某")
+    assert ct.trim_start("(2)某某街道新建服务站12个。").startswith("某某")
+    assert ct.trim_start("（2023）某某街道新建服务站12个。").startswith("（2023）")  # a year, no list mark
     assert (
         ct.trim_start("1.节目视频须在报名时提交。").startswith("节目")
         and ct.trim_start("1.5万人参加。")[0] == "1"
@@ -909,6 +916,8 @@ def test_leading_connectives_and_datelines_are_trimmed():
         cp._display("重点征集技能人才 下半年征兵：重点征集应届\n毕业生")
         == "重点征集技能人才 下半年征兵：重点征集应届毕业生"
     )
+    # an encyclopedia's footnote marks would read as the pack's own citations
+    assert cp._display("某某从6岁开始打球[2]，赢得一场重要胜利[3][4]。") == "某某从6岁开始打球，赢得一场重要胜利。"
 
 
 def test_layout_pieces_are_never_glued_in_a_synthetic_layout():
@@ -1012,11 +1021,14 @@ def test_a_document_that_opens_inside_a_figure_is_cut_there():
         "02亿，这个数值与两年前相差200亿元。",
         "75亿日元，约合5.49亿人民币。",
         "2个百分点；某某指数回落至49.5%。",
+        "7万亩和13万亩；某省试点工作稳步推进，棉花面积30.5万亩。",
+        "5公斤/亩，增长5.5%；某流域棉花单产有所下降。",
     ):
         assert ct.rejection(opening, opens_text=True) == "残句"
         assert ct.rejection(opening) is None
     assert ct.rejection("2023年，某市新增就业岗位63万个。", opens_text=True) is None
     assert ct.rejection("1、首先，某剧根据同名小说改编，共40集。", opens_text=True) is None  # a list mark
+    assert ct.rejection("2021—2022赛季，某某随队征战世界杯比赛。", opens_text=True) is None  # a range
     text = "88亿元，但一季度票房同比下滑。某影院春节档票房达5亿元，同比增长12%。"
     view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
     assert [view.rejected(u.index) for u in view.units] == ["残句", None]
