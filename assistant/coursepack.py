@@ -231,6 +231,7 @@ class Part:
     sections: list[Section]
     lead: list[Claim] = field(default_factory=list)
     scarce: bool = False  # the documents barely speak of the topic: the part holds only what does
+    broader: str = ""  # the wording it was gathered by instead (城镇化 of 新型城镇化): the documents lack its own
 
     @property
     def items(self) -> list[PackItem]:
@@ -250,6 +251,7 @@ class Part:
         return {
             "topic": self.topic,
             "lead": self.lead_text(),
+            "broader": self.broader,
             "sections": [s.to_dict() for s in self.sections],
             "counts": {s.kind: len(s.items) for s in self.sections},
         }
@@ -305,7 +307,11 @@ class CoursePack:
         if empty:
             said.append(f"资料中未找到与{'、'.join(f'“{t}”' for t in empty)}相关的内容；其余主题照常汇编。")
         for p in self.parts:
-            if p.scarce and p.items:
+            if p.broader and p.items:
+                said.append(
+                    f"资料中几乎没有直接论及“{p.topic}”的内容：以下按更宽的说法“{p.broader}”汇编 {len(p.items)} 条素材。"
+                )
+            elif p.scarce and p.items:
                 said.append(
                     f"资料中很少论及“{p.topic}”：只收录直接提到它的 {len(p.items)} 条素材；"
                     "可换用更常见的说法，或先导入相关文档。"
@@ -359,7 +365,9 @@ class CoursePack:
                 items = [replace(i) for i in by_kind[k].items if i.id not in dropped]
                 sections.append(Section(k, items, _kept_claims(by_kind[k].summary, items)))
             kept_items = [i for s in sections for i in s.items]
-            parts.append(Part(part.topic, sections, _kept_claims(part.lead, kept_items), part.scarce))
+            parts.append(
+                Part(part.topic, sections, _kept_claims(part.lead, kept_items), part.scarce, part.broader)
+            )
         pack = _numbered(self.title, self.topics, parts, self.generated_at, self.seconds)
         pack.notice, pack.summaries_note, pack.max_items = self.notice, self.summaries_note, self.max_items
         return pack
@@ -812,14 +820,40 @@ def _specific_words(topic: str, weights: _TopicWeights, share: float) -> list[li
     """Per alternative of the topic (智慧社区 | 数字化服务 of 智慧社区与数字化服务), the words that carry it:
     weighted at least `share` of its strongest word (减负 of 基层减负, not 基层), none holding another (网格
     for 网格化/网格)."""
-    groups = []
+    return [g for part in _alternatives(topic) if (g := _part_specific(part, weights, share))]
+
+
+def _part_specific(part: str, weights: _TopicWeights, share: float) -> list[str]:
+    words = {t: w for t, w in weights.present.items() if t in part}
+    top = max(words.values(), default=0.0)
+    strong = [t for t, w in words.items() if w >= share * top]
+    return [t for t in strong if not any(o != t and o in t for o in strong)]
+
+
+@dataclass
+class _Broader:
+    specific: list[list[str]]
+    wording: str  # "" when no alternative has a modifier to drop
+    weights: _TopicWeights  # the dropped modifiers weigh as words the documents never use
+
+
+def _broader(topic: str, weights: _TopicWeights, share: float) -> _Broader:
+    """The topic without the leading modifier of each alternative that has two specific words or more (a Chinese
+    compound is right-headed: 新型城镇化 → 城镇化, 社区养老服务 → 养老服务; 减负 of 基层减负 is its only one).
+    The documents do not use the modifier with the topic, so alone it ties nothing to it (新型 of 新型冠状病毒)."""
+    groups, wording, dropped = [], [], set()
     for part in _alternatives(topic):
-        words = {t: w for t, w in weights.present.items() if t in part}
-        top = max(words.values(), default=0.0)
-        strong = [t for t, w in words.items() if w >= share * top]
-        if strong:
-            groups.append([t for t in strong if not any(o != t and o in t for o in strong)])
-    return groups
+        group = _part_specific(part, weights, share)
+        if len(group) < 2:
+            groups += [group] if group else []
+            continue
+        first, *rest = sorted(group, key=part.find)
+        groups.append(rest)
+        wording.append(part[part.find(rest[0]) :])
+        dropped |= {t for t in weights.present if t in part[: part.find(rest[0])]} | {first}
+    present = {t: w for t, w in weights.present.items() if t not in dropped}
+    missing = weights.missing + sum(w for t, w in weights.present.items() if t in dropped)
+    return _Broader(groups, "、".join(wording), _TopicWeights(present, missing, weights.coverage))
 
 
 def _says_topic(norm: str, groups: list[list[str]], holds=str.__contains__) -> bool:
@@ -937,6 +971,7 @@ class TopicFeatures:
     scarce: bool = False  # the documents barely speak of the topic itself: only what does is a candidate
     specific: list[list[str]] = field(default_factory=list)  # the words that carry it (`_specific_words`)
     says: list[bool] = field(default_factory=list)  # each candidate names the topic itself (`_says_topic`)
+    broader: str = ""  # the wording gathered by, when the documents barely use the topic's own (`_broader`)
 
 
 def _squashed(text: str) -> str:
@@ -1021,9 +1056,12 @@ def topic_features(
     guard: DenseGuard,
     fusion: Fusion = Fusion(),
     tuning: Tuning = TUNING,
+    broaden: bool = False,
 ) -> TopicFeatures:
     """Feature rows of the units in the topic's retrieved chunks that seed an item and the topic touches.
 
+    `broaden`: when the documents barely speak of the topic, gather it by its broader wording (`_broader`) if
+    they do speak of that.
     Only the retrieved chunks' documents are looked at (their views built on first use and kept), so the cost
     follows `top_n`, not the size of the corpus."""
     empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
@@ -1039,6 +1077,12 @@ def topic_features(
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
     specific = _specific_words(reading, weights, tuning.specific_share)
     scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
+    broader = ""
+    if scarce and broaden:
+        wider = _broader(reading, weights, tuning.specific_share)
+        if wider.wording:
+            specific, broader, weights = wider.specific, wider.wording, wider.weights
+            scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
     fused, dense = _chunk_signals(hits)
     floor = min(dense.values())
     views: dict[str, _DocView] = {}
@@ -1105,7 +1149,21 @@ def topic_features(
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
-    return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce, specific, says)
+    return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce, specific, says, broader)
+
+
+def gathered_features(
+    topic: str, snapshot: Snapshot, guard: DenseGuard, fusion: Fusion = Fusion(), tuning: Tuning = TUNING
+) -> TopicFeatures:
+    """The topic's candidates as a pack gathers them: by its broader wording when no sentence of the documents
+    speaks of the topic itself (新型城镇化, where they speak of 城镇化 only). One that some sentence does speak of
+    keeps only what does (河道保洁 is not gathered as 保洁 in general)."""
+    features = topic_features(topic, snapshot, guard, fusion, tuning)
+    if features.scarce and not features.units:
+        wider = topic_features(topic, snapshot, guard, fusion, tuning, broaden=True)
+        if wider.broader and wider.units:
+            return wider
+    return features
 
 
 def _reading(topic: str, snapshot: Snapshot) -> str:
@@ -1226,7 +1284,7 @@ def build(
     """One part per topic; an item found for several topics is filed under the one it scores best for."""
     started = time.perf_counter()
     max_items = validate_max_items(max_items if max_items is not None else tuning.max_items)
-    features = {t: topic_features(t, snapshot, guard, fusion, tuning) for t in topics}
+    features = {t: gathered_features(t, snapshot, guard, fusion, tuning) for t in topics}
     found: dict[str, list[_Scored]] = {
         t: select(f, tuning.weights, tuning.threshold, max_items, tuning.join_max_chars)
         for t, f in features.items()
@@ -1251,7 +1309,7 @@ def build(
     for topic in topics:
         items = _dedupe_text(items_by_topic[topic])
         sections = [Section(kind, [i for i in items if i.kind == kind]) for kind in KINDS]
-        parts.append(Part(topic, sections, scarce=features[topic].scarce))
+        parts.append(Part(topic, sections, scarce=features[topic].scarce, broader=features[topic].broader))
     pack = _numbered(pack_title(topics), topics, parts, time.strftime("%Y-%m-%d %H:%M"), 0.0)
     for part in pack.parts:
         part.lead = lead_in(part, features[part.topic].specific)

@@ -594,6 +594,36 @@ def test_a_topic_the_documents_barely_cover_keeps_only_what_speaks_of_it_and_say
     assert not covered.parts[0].scarce and len(covered.items) > 5 and covered.warning is None
 
 
+def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says_so():
+    """The documents speak of 城镇化 but never of 新型城镇化: the part is gathered by the compound's head (the
+    modifier dropped), never by the modifier alone (新型冠状病毒, 新型材料), and the pack says which wording it
+    used. A topic the documents do name keeps its own wording."""
+    on_head = [
+        "某省常住人口城镇化率达到65%，比上年提高0.8个百分点。",
+        "某市推进以县城为载体的城镇化建设，新增城镇人口12万人。",
+        "城镇化进程中，某县为进城农民落户提供住房保障，全年安置3000户。",
+    ]
+    modifier_only = [
+        "某医院收治新型冠状病毒感染患者120名，全部康复出院。",
+        "某企业研发新型材料，年产值突破5亿元。",
+        "某区推广新型农业经营主体，培育家庭农场40家。",
+    ]
+    snapshot = _snapshot([*on_head, *modifier_only])
+    guard = DenseGuard(_NoDense(_ZeroEmbedder()))
+    pack = cp.build(["新型城镇化"], snapshot, guard)
+    part = pack.parts[0]
+    assert part.broader == "城镇化" and {i.doc_id for i in pack.items} == {_doc_id(t) for t in on_head}
+    assert "几乎没有直接论及“新型城镇化”" in pack.warning and "“城镇化”" in pack.warning
+    assert pack.to_dict()["parts"][0]["broader"] == "城镇化" and "几乎没有直接论及" in cp.to_markdown(pack)
+    assert not cp.build(["城镇化"], snapshot, guard).parts[0].broader
+    # no modifier to drop: 减负 is 基层减负's only specific word
+    weights = cp._TopicWeights({"基层": 3.3, "减负": 9.0}, 0.0, 1.0)
+    assert cp._broader("基层减负", weights, 0.5).wording == ""
+    weights = cp._TopicWeights({"新型": 8.0, "城镇": 9.0, "城镇化": 9.0}, 0.0, 1.0)
+    wider = cp._broader("新型城镇化", weights, 0.5)
+    assert wider.specific == [["城镇"]] and "新型" not in wider.weights.present and wider.weights.missing == 8.0
+
+
 def test_a_numbered_abbreviation_is_read_by_what_it_stands_for():
     """一老一小 is named once; the documents speak of 养老 and 儿童托管. Read by its parts, the topic is no longer
     one the documents barely cover, and the part holds both kinds of service; an unrelated document stays out."""

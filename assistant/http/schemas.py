@@ -271,6 +271,7 @@ class PackPartOut(BaseModel):
 
     topic: str
     lead: str = Field("", description="导语：涉及的地方/单位及主要数据，每句标注 [n]（原文摘录）")
+    broader: str = Field("", description="资料从未直接论及该主题时，实际汇编所用的更宽说法（如“新型城镇化”→“城镇化”）")
     sections: list[PackSectionOut]
 
 
