@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from . import ner
 from .lexical import first_word, named_units
 from .punctuation import END_MARKS, ENDS_SENTENCE, QUOTE_CLOSERS
 
@@ -138,7 +139,7 @@ _ANAPHORA = re.compile(
 # starts after, and a pronoun or a time pointing back (其……, 他们……, 届时……, 之后……), which is carried together
 # with the sentence it points at.
 _OPENING_CONJUNCTIONS = frozenset(
-    {"如", "而", "但", "并", "且", "但是", "然而", "因此", "所以", "而且", "并且"}
+    {"如", "而", "但", "并", "且", "但是", "然而", "因此", "所以", "而且", "并且", "不过", "可是"}
 )
 _POINTING_WORDS = frozenset(
     {
@@ -427,10 +428,22 @@ def opens_section(sentence: str) -> bool:
     return bool(_LABEL.match(sentence) or _NUMBERED_HEADING.match(sentence))
 
 
+_LEADING_CLAUSE_MAX = 10
+
+
 def anaphoric(sentence: str) -> bool:
     """The sentence leans on the one before it (这是……、此举……、其……、他们……、第三，……), also once an opening
-    conjunction is trimmed (但这种……, 而他……): it is only material together with it."""
-    return any(
-        _ANAPHORA.match(text) or _ENUMERATED.match(text) or _opens_with(text, _POINTING_WORDS)
-        for text in dict.fromkeys((sentence, trim_start(sentence)))
+    conjunction is trimmed (但这种……, 而他……) or when a pronoun follows a short leading clause that names no one
+    (经过激烈比赛，他……; not 张三回到家乡后，他……): it is only material together with it.
+    A demonstrative (该街道……) is not: the item's source title usually names it, and it often reads alone."""
+    texts = (sentence, trim_start(sentence))
+    if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
+        return True
+    lead, comma, rest = texts[1].partition("，" if "，" in texts[1] else ",")
+    return bool(
+        comma
+        and content_chars(lead) <= _LEADING_CLAUSE_MAX
+        and _opens_with(rest, _POINTING_WORDS)
+        and not named_units(lead)
+        and not ner.entities(lead, ("PER", "LOC", "ORG"))
     )

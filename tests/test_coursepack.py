@@ -925,9 +925,14 @@ def test_leading_connectives_and_datelines_are_trimmed():
         "而他的历程更为曲折。",
         "当天，某某论坛在某地开幕。",
         "另一个品牌销量增长。",
+        "经过激烈比赛，他最终夺得冠军。",  # a pronoun after a short clause that names no one
+        "2021年，他们建成服务站12个。",
     ):
         assert ct.anaphoric(sentence), sentence
     assert not ct.anaphoric("另一方面，通过交叉任职方式选派党务骨干。")
+    assert not ct.anaphoric("张三回到家乡后，他开始创业。")  # the leading clause names him
+    assert not ct.anaphoric("某某区2021年新建服务站12个，他们每天值守。")  # a long first clause has a subject
+    assert ct.trim_start("不过某某剧的口碑并不好。").startswith("某某剧")
     # a numbered heading a flattened page sets off by a space only is no part of the sentence, and ends an item
     flattened = "（二）工业经济持续壮大，制造水平快速提升 党的十八大以来，某某产业增加值不断攀升。"
     assert ct.trim_start(flattened).startswith("党的十八大以来") and ct.opens_section(flattened)
