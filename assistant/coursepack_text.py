@@ -13,7 +13,8 @@ A sentence unit (a whole sentence of the stored text, never crossing a paragraph
   图片来源, 责任编辑) or web chrome (扫码, 分享至, a copyright line);
 - a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
   “群众利益无小事,一枝一叶总关情。”, a short sentence wholly in quotation marks);
-- a bare attribution (“……说。”) or a rhetorical question.
+- a bare attribution (“……说。”) or a rhetorical question;
+- garbled: mostly characters of no script a Chinese reader reads (mojibake, a passage in Arabic).
 
 `trim_start` moves an item's start past a dateline (本报讯, a snippet's “Feb 11, 2023 ...”) or a leading
 connective (同时，此外，另一方面，):
@@ -248,6 +249,8 @@ def rejection(
         return "标题"
     if captioned:
         return "图片说明"
+    if _foreign_share(s) > 0.5:
+        return "乱码"
     # the one before it closed a photo's caption with its credit (新华社记者 某某 摄 2月4日晚，……): a gallery,
     # where a short sentence is the next photo's caption, as one standing alone would be
     credited = bool(_OPENING_CREDIT.match(s))
@@ -304,6 +307,17 @@ def rejection(
         if len(sizes) == 2 and max(sizes) <= 9 and abs(sizes[0] - sizes[1]) <= 1:
             return "口号"
     return None
+
+
+# what Chinese teaching text is written in: CJK, ASCII, full-width forms and the usual punctuation
+_READABLE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef\x21-\x7e“”‘’…—·]")
+
+
+def _foreign_share(text: str) -> float:
+    """Share of the characters in no script a Chinese trainee reads: mojibake (UTF-8 read as another code page,
+    йқ’е°‘е№ҙ) or a passage in another script (Arabic, Cyrillic)."""
+    chars = re.sub(r"\s", "", text)
+    return (len(chars) - len(_READABLE.findall(chars))) / len(chars) if chars else 0.0
 
 
 def _repeats(text: str, size: int = 6, times: int = 3) -> bool:

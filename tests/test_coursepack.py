@@ -789,6 +789,8 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("某某区2022年 新建服务站 12 个，服务居民3000人次。", False, None),  # one figure set off: prose
         ("Copyright © 某某网 All Rights Reserved. 京ICP备12345678号", False, "网页杂项"),
         ("版权所有：某某报社 地址：某市某路147号 电话：010-12345678。", False, "网页杂项"),
+        ("青少年网球巡回赛于6月举行。".encode("utf-8").decode("cp1251", "replace"), False, "乱码"),  # mojibake
+        ("某某公司发布 iPhone 15 Pro，售价 7999 元。", False, None),  # Latin words in Chinese text: readable
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
