@@ -1516,11 +1516,23 @@ def _omits_subject(sentence: str) -> bool:
     return first[:1] in ("v", "d", "p", "c", "r")
 
 
+# a change with no quantity of its own (增长2.0%, 比上年增长11.5%, 同比下降了3%): of what, the clause before says
+_BARE_CHANGE = re.compile(
+    r"^(?:同比|环比|(?:比|较)[^，,。；;]{0,12}?)?(?:增长|下降|提高|减少|上升|增加|降低|下滑|回落|增|降|涨|跌)(?:了|至|到)?\s*\d"
+)
+
+
 def _dangling(clause: str) -> bool:
     """A figure clause that reads only with what came before it: it opens with a conjunction or a pronoun
-    (虽然……, 其中……, 我们……) or is the first half of a range (从九章共61条，增至……)."""
+    (虽然……, 其中……, 我们……), is the first half of a range (从九章共61条，增至……) or a bare change (增长2.0%)."""
     first = pos_tags(clause)[:1]
-    return not first or first[0][1][:1] in ("c", "r") or first[0][0] in ("从", "自") or ct.anaphoric(clause)
+    return (
+        not first
+        or first[0][1][:1] in ("c", "r")
+        or first[0][0] in ("从", "自")
+        or bool(_BARE_CHANGE.match(clause))
+        or ct.anaphoric(clause)
+    )
 
 
 def _figure_clause(text: str, words: Iterable[str] = ()) -> str:

@@ -282,6 +282,9 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     assert not cp._FIGURE.search("公约第3条要求缔约国采取措施")  # an ordinal
     assert cp._FIGURE.search("共有3条线路") and not cp._FIGURE.search("在U10组男单较量中")  # a code
     assert cp._figure_clause("截至18：30共有3000人报名。") == "截至18：30共有3000人报名"  # not 30共有……
+    # a change with no quantity of its own: of what, the clause before says
+    assert all(cp._dangling(c) for c in ("增长2.0%", "比上年增长11.5%", "比2016年下降了43.6%", "同比增长40%"))
+    assert not any(cp._dangling(c) for c in ("增加网格员120名", "全年粮食产量增长2.0%", "港股涨1.82%"))
     quoted = "“食堂中餐13元，味道好，价格也不贵，每天中午都有很多老人来吃饭，大家都说好。”"
     assert (
         cp._figure_clause(quoted) == "食堂中餐13元"
@@ -310,6 +313,7 @@ def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
         # read whole where a longer organisation holds the unit word (农村 of 国家统计局农村社会经济调查司)
         ("国家统计局农村社会经济调查司发布数据。", ["国家统计局农村社会经济调查司"]),
         ("街道党工委书记介绍了经验。", []),  # a kind of unit
+        ("成立农民专业合作社，提高城中村治理水平。", []),
     ],
 )
 def test_lead_in_places_are_whole_names(sentence, places):
