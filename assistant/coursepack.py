@@ -232,6 +232,7 @@ class Part:
     lead: list[Claim] = field(default_factory=list)
     scarce: bool = False  # the documents barely speak of the topic: the part holds only what does
     broader: str = ""  # the wording it was gathered by instead (城镇化 of 新型城镇化): the documents lack its own
+    corrected: str = ""  # the topic as gathered when it was typed with a typo (志愿服务 of 志原服务)
 
     @property
     def items(self) -> list[PackItem]:
@@ -252,6 +253,7 @@ class Part:
             "topic": self.topic,
             "lead": self.lead_text(),
             "broader": self.broader,
+            "corrected": self.corrected,
             "sections": [s.to_dict() for s in self.sections],
             "counts": {s.kind: len(s.items) for s in self.sections},
         }
@@ -303,7 +305,7 @@ class CoursePack:
         empty = [p.topic for p in self.parts if not p.items]
         if not self.items:
             return f"资料中未找到与{'、'.join(f'“{t}”' for t in self.topics)}相关的内容，请换一个主题或先导入相关文档。"
-        said = []
+        said = [f"“{p.topic}”已按“{p.corrected}”汇编。" for p in self.parts if p.corrected]
         if empty:
             said.append(f"资料中未找到与{'、'.join(f'“{t}”' for t in empty)}相关的内容；其余主题照常汇编。")
         for p in self.parts:
@@ -366,7 +368,14 @@ class CoursePack:
                 sections.append(Section(k, items, _kept_claims(by_kind[k].summary, items)))
             kept_items = [i for s in sections for i in s.items]
             parts.append(
-                Part(part.topic, sections, _kept_claims(part.lead, kept_items), part.scarce, part.broader)
+                Part(
+                    part.topic,
+                    sections,
+                    _kept_claims(part.lead, kept_items),
+                    part.scarce,
+                    part.broader,
+                    part.corrected,
+                )
             )
         pack = _numbered(self.title, self.topics, parts, self.generated_at, self.seconds)
         pack.notice, pack.summaries_note, pack.max_items = self.notice, self.summaries_note, self.max_items
@@ -972,6 +981,7 @@ class TopicFeatures:
     specific: list[list[str]] = field(default_factory=list)  # the words that carry it (`_specific_words`)
     says: list[bool] = field(default_factory=list)  # each candidate names the topic itself (`_says_topic`)
     broader: str = ""  # the wording gathered by, when the documents barely use the topic's own (`_broader`)
+    corrected: str = ""  # the topic with its typos corrected, when it had some (`SpellingIndex.correct`)
 
 
 def _squashed(text: str) -> str:
@@ -1067,7 +1077,8 @@ def topic_features(
     empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
     if not snapshot.chunks:
         return empty
-    reading = _reading(topic, snapshot)
+    corrected = snapshot.spelling.correct(topic)  # typed by pinyin: 志原服务 for 志愿服务, as questions are read
+    reading = _reading(corrected, snapshot)
     hits = _retrieve(reading, snapshot, guard, fusion, tuning)
     if not hits:
         return empty
@@ -1149,7 +1160,9 @@ def topic_features(
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
-    return TopicFeatures(topic, keep, matrix, spans, cited, texts, scarce, specific, says, broader)
+    return TopicFeatures(
+        topic, keep, matrix, spans, cited, texts, scarce, specific, says, broader, corrected if corrected != topic else ""
+    )
 
 
 def gathered_features(
@@ -1309,7 +1322,8 @@ def build(
     for topic in topics:
         items = _dedupe_text(items_by_topic[topic])
         sections = [Section(kind, [i for i in items if i.kind == kind]) for kind in KINDS]
-        parts.append(Part(topic, sections, scarce=features[topic].scarce, broader=features[topic].broader))
+        f = features[topic]
+        parts.append(Part(topic, sections, scarce=f.scarce, broader=f.broader, corrected=f.corrected))
     pack = _numbered(pack_title(topics), topics, parts, time.strftime("%Y-%m-%d %H:%M"), 0.0)
     for part in pack.parts:
         part.lead = lead_in(part, features[part.topic].specific)

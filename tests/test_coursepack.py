@@ -628,6 +628,24 @@ def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says
     assert wider.specific == [["城镇"]] and "新型" not in wider.weights.present and wider.weights.missing == 8.0
 
 
+def test_a_topic_typed_with_a_typo_is_gathered_as_the_documents_write_it_and_says_so():
+    """Trainers type by pinyin as cadres do (志原服务 for 志愿服务): the topic is read as questions are, corrected
+    against the documents' words, and the pack says how it read it; a topic typed right is left alone."""
+    texts = [
+        "红星社区组建志愿服务队，全年开展志愿服务120场。",
+        "东湖街道建立志愿服务积分制度，注册志愿者3000人。",
+        "南山镇开展志愿服务进农家活动，服务群众5000人次。",
+        "西城区修建道路12公里。",
+    ]
+    snapshot = _snapshot(texts)
+    guard = DenseGuard(_NoDense(_ZeroEmbedder()))
+    pack = cp.build(["志原服务"], snapshot, guard)
+    part = pack.parts[0]
+    assert part.topic == "志原服务" and part.corrected == "志愿服务" and len(pack.items) >= 3
+    assert "“志原服务”已按“志愿服务”汇编" in pack.warning and pack.to_dict()["parts"][0]["corrected"] == "志愿服务"
+    assert not cp.build(["志愿服务"], snapshot, guard).parts[0].corrected
+
+
 def test_a_numbered_abbreviation_is_read_by_what_it_stands_for():
     """一老一小 is named once; the documents speak of 养老 and 儿童托管. Read by its parts, the topic is no longer
     one the documents barely cover, and the part holds both kinds of service; an unrelated document stays out."""
