@@ -218,12 +218,17 @@ def photo_credit(sentence: str) -> bool:
     return bool(_CREDIT.search(sentence.strip()))
 
 
-def caption_paragraph(sentences: list[str]) -> bool:
+GALLERY_MIN = 3
+
+
+def caption_paragraph(sentences: list[str], gallery: bool = False) -> bool:
     """A short paragraph closed by a photo credit is the photo's caption (某某会见某某。新华社记者 某某 摄); a long
-    one reports a case in its own right (……打造了党员活动室……为党员提供学习阵地。(某某 摄)) and stays material."""
+    one reports a case in its own right (……打造了党员活动室……为党员提供学习阵地。(某某 摄)) and stays material,
+    unless the document is a photo gallery (`gallery`: `GALLERY_MIN` credited paragraphs or more), where every
+    credited paragraph, however long, is a caption."""
     if len(sentences) < 2 or not photo_credit(sentences[-1]):
         return False
-    return sum(content_chars(s) for s in sentences[:-1]) <= CAPTION_MAX
+    return gallery or sum(content_chars(s) for s in sentences[:-1]) <= CAPTION_MAX
 
 
 def rejection(

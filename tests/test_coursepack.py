@@ -40,11 +40,12 @@ from assistant.lexical import named_units, normalise, spelled_out
 from assistant.store import DenseGuard
 
 # Floors enforced out-of-fold on the dev topics. The bars are recall 0.85, items 25, overlap 0.35; recall
-# and overlap are enforced a little below what the current features reach out-of-fold (0.793 and 0.437; see the
-# README and test-artifacts/coursepack.json): a change that loses two of the 64 evidence sentences fails.
-OOF_RECALL = 0.78
+# and overlap are enforced a little below what the current features reach out-of-fold (0.775 and 0.405; see the
+# README and test-artifacts/coursepack.json; 0.793 and 0.437 before a photo gallery's long captions stopped being
+# items, one of them a dev evidence sentence): a change that loses two of the 64 evidence sentences fails.
+OOF_RECALL = 0.76
 MAX_ITEMS_PER_TOPIC = 25
-OOF_OVERLAP = 0.41
+OOF_OVERLAP = 0.39
 CJK = re.compile(r"[\u4e00-\u9fff]")
 EXT_A_CHAR = "㮾"  # U+3BBE, CJK Extension A: in 㮾梨街道 of the seed corpus
 
@@ -1070,6 +1071,21 @@ def test_a_short_paragraph_closed_by_a_photo_credit_is_a_caption():
     assert not ct.caption_paragraph(case) and ct.caption_paragraph(
         ["某地举行开笔仪式，弘扬传统文化。", "某某摄"]
     )
+    # in a photo gallery (three paragraphs or more closed by a credit) the long one is a caption too
+    assert ct.caption_paragraph(case, gallery=True)
+    gallery = "\n\n".join(
+        [
+            "现选登一组某市党建活动图片，以飨读者。",
+            "某社区邀请专家为搬迁群众传授刺绣技术 (张三 摄)",
+            "".join(case[:2]) + " (李四 摄)",
+            "某镇村干部回访建档立卡贫困户 (王五 摄)",
+        ]
+    )
+    view = cp._DocView._build("g", gallery, split_sentences(gallery), cp.TUNING)
+    assert view.gallery and all(view.rejected(u.index) for u in view.units)
+    report = "\n\n".join(["某区召开党建工作会议，部署全年任务12项。", "".join(case[:2]) + " (李四 摄)"])
+    view = cp._DocView._build("r", report, split_sentences(report), cp.TUNING)
+    assert not view.gallery and [view.rejected(u.index) for u in view.units][:2] == [None, None]
 
 
 def test_a_document_that_opens_inside_a_figure_is_cut_there():
