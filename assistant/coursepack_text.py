@@ -66,7 +66,8 @@ _CHROME = re.compile(
 _NOTICE = re.compile(
     r"关注后(?:在对话框)?回复|公众号\s*【|设为星标|如有侵权|联系删除|"
     r"特别声明|免责声明|版权(?:声明|所有)|未经.{0,40}(?:授权|许可).{0,30}(?:不得|禁止)|追究.{0,12}法律责任"
-    r"|©|(?i:copyright|all rights reserved)|ICP[备证]|仅提供信息存储|不构成.{0,6}建议|(?:让|由)小编|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
+    r"|©|(?i:copyright|all rights reserved)|ICP[备证]|仅提供信息存储|以上就是.{0,30}(?:内容|介绍)|希望对大家有所帮助|"
+    r"[（(]\s*[）)]|不构成.{0,6}建议|(?:让|由)小编|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
 )
 # a piece that is or starts with an encyclopedia's footnote mark ([17]。 / [38]：……): web debris, which would read
 # as the pack's own [n] citations
@@ -125,6 +126,8 @@ CONNECTIVES = (
 # characters, then the clause goes on; a date, a time, a range (2021—2022赛季，) or a list mark (1、) is how a
 # sentence may open
 _CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?(?![\d.,、．年月日时号—\-–])[^，,；;。！？!?\s]{0,8}[，,；;]")
+# a table's note, away from its table (此表中部分数据因四舍五入……)
+_TABLE_NOTE = re.compile(r"^(?:此|本|上|下|该|附)表|表中(?:部分)?数据|四舍五入")
 # a flattened table's row: three figures or more set off by spaces only (7185.4 2977.4 4143.7)
 _FIGURE_ROW = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:[ \t\u3000]+\d+(?:\.\d+)?){2,}(?![\w.])")
 _CONNECTIVE = re.compile(
@@ -172,9 +175,10 @@ _LABEL = re.compile(
 _NUMBERED_HEADING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^。！!？?；;\s]{2,40}\s+(?=\S)"
 )
-# a list item's number (4、其他具体条件……, （四）在……): the list's layout, not the sentence
+# a list item's number (4、其他具体条件……, （四）在……, 二、全国……): the list's layout, not the sentence
 _LIST_MARK = re.compile(
-    r"^\s*(?:\d{1,2}\s*[、．.]|[（(](?:\d{1,2}|[一二三四五六七八九十]{1,3})[）)])\s*(?=[\u4e00-\u9fff“《])"
+    r"^\s*(?:\d{1,2}\s*[、．.]|[（(](?:\d{1,2}|[一二三四五六七八九十]{1,3})[）)]|[一二三四五六七八九十]{1,3}、)"
+    r"\s*(?=[\u4e00-\u9fff“《])"
 )
 # a flattened table's labels left empty (建制派：  中间派：  ……)
 _EMPTY_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,8}[：:](?=\s{2,}|\s*$)")
@@ -276,6 +280,8 @@ def rejection(
         if photo_credit(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
             return "图片说明"
         if _repeats(text) or len(_EMPTY_LABEL.findall(text)) >= 2 or _FIGURE_ROW.search(text):
+            return "表格残片"
+        if _TABLE_NOTE.search(text):
             return "表格残片"
     s = body = trim_start(s)
     if not TERMINAL.search(s) or _ELISION.search(s):

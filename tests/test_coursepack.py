@@ -811,6 +811,9 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("3、薯类 7185.4 2977.4 4143.7 注：部分数据因四舍五入略有差异。", False, "表格残片"),  # a row of figures
         ("某某区2022年 新建服务站 12 个，服务居民3000人次。", False, None),  # one figure set off: prose
         ("Copyright © 某某网 All Rights Reserved. 京ICP备12345678号", False, "网页杂项"),
+        ("以上就是关于2022某某奖获奖名单的相关内容介绍了，希望对大家有所帮助。", False, "网页杂项"),
+        ("由内容质量、互动评论等多维度分值决定，勋章级别越高( )，代表其综合表现越好。", False, "网页杂项"),
+        ("此表中部分数据因四舍五入，分项数合计与全年数据略有差异。", False, "表格残片"),  # a table's note
         ("版权所有：某某报社 地址：某市某路147号 电话：010-12345678。", False, "网页杂项"),
         ("青少年网球巡回赛于6月举行。".encode("utf-8").decode("cp1251", "replace"), False, "乱码"),  # mojibake
         ("某某公司发布 iPhone 15 Pro，售价 7999 元。", False, None),  # Latin words in Chinese text: readable
@@ -965,6 +968,7 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("4、其他具体条件按照有关规定执行。").startswith("其他")  # a list's number or bullet
     assert ct.trim_start("（四）在某某考试录用工作中，尚未被确定为拟录用人员。").startswith("在某某")
     assert ct.trim_start("(2)某某街道新建服务站12个。").startswith("某某")
+    assert ct.trim_start("二、全国棉花单位面积产量增长5.3%。").startswith("全国")
     assert ct.trim_start("（2023）某某街道新建服务站12个。").startswith("（2023）")  # a year, no list mark
     assert (
         ct.trim_start("1.节目视频须在报名时提交。").startswith("节目")
