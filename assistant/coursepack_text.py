@@ -300,12 +300,12 @@ def rejection(
         return "设问"
     if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and (
         n <= SLOGAN_MAX + 4
-        or not _DIGIT.search(re.sub(r"\d{4}\s*年|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?", "", body))
+        or not _counts(body)
     ):
         return "口号"  # an exclamation that is short or reports no figure but its date: a headline or a call
     # one clause, after a scene-setting 在……中， or the day of the event (2月4日晚，……在某地举行。)
     opening = bool(re.match(r"^在.{2,30}中[，,]", body) or _LEADING_DATE.match(body))
-    if alone and n <= CAPTION_MAX and len(clauses) <= 1 + opening:
+    if alone and n <= CAPTION_MAX and len(clauses) <= 1 + opening and not _counts(body):
         return "图片说明"
     if alone and n <= CAPTION_MAX and _SCENE.search(body) and not _DIGIT.search(_LEADING_DATE.sub("", body)):
         return "图片说明"  # a short paragraph describing what a photo shows (…正在…, …忙碌着。, 一派…景象)
@@ -329,6 +329,11 @@ def _foreign_share(text: str) -> float:
     йқ’е°‘е№ҙ) or a passage in another script (Arabic, Cyrillic)."""
     chars = re.sub(r"\s", "", text)
     return (len(chars) - len(_READABLE.findall(chars))) / len(chars) if chars else 0.0
+
+
+def _counts(text: str) -> bool:
+    """The text reports a figure other than its date (65名, 5000元): a caption shows a scene, a slogan calls."""
+    return bool(_DIGIT.search(re.sub(r"\d{4}\s*年|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日", "", text)))
 
 
 def _repeats(text: str, size: int = 6, times: int = 3) -> bool:

@@ -786,6 +786,7 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("新华社记者 张三 摄 2月4日晚，某某运动会开幕式在某某体育场举行。", False, "图片说明"),
         ("某某社发（李四 摄） 5月25日，某某论坛在某地开幕。", False, "图片说明"),
         ("2021年以来，某市顺利完成全国第十一届村(社区)“两委”换届选举工作。", True, None),  # no day: a report
+        ("某区65名快递员获得道德标兵称号。", True, None),  # one short clause, but a figure: a report
         ("新华社记者 张三 摄 2月4日，某市建成服务站12个，覆盖居民3000人，惠及周边5个社区。", False, None),
         # notices a web page adds: copyright, disclaimer, where it was compiled from, who edited it
         ("未经某某公司书面授权，任何单位及个人不得转载本网内容，否则将追究其法律责任。", False, "网页杂项"),
