@@ -843,7 +843,22 @@ def _part_specific(part: str, weights: _TopicWeights, share: float) -> list[str]
     words = {t: w for t, w in weights.present.items() if t in part}
     top = max(words.values(), default=0.0)
     strong = [t for t, w in words.items() if w >= share * top]
-    return [t for t in strong if not any(o != t and o in t for o in strong)]
+    return [
+        t
+        for t in strong
+        if not any(o != t and o in t and not _narrower(t, o) for o in strong)  # 网格 carries 网格化 too
+        and not any(o != t and _narrower(o, t) for o in strong)  # 亚洲杯, not 亚洲, carries 亚洲杯
+    ]
+
+
+# suffixes that make a word of the same concept (网格化 of 网格, 志愿者 of 志愿), where another character is a head
+# that narrows it (亚洲杯 of 亚洲, 世界杯 of 世界, 委员会 of 委员)
+_DERIVING = frozenset("化性式型率度者")
+
+
+def _narrower(word: str, stem: str) -> bool:
+    """`word` is `stem` with a head character: a narrower concept, which alone carries the topic."""
+    return len(word) == len(stem) + 1 and word.startswith(stem) and word[-1] not in _DERIVING
 
 
 @dataclass

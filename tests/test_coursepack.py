@@ -551,6 +551,11 @@ def test_specific_words_carry_the_topic_per_alternative():
     assert cp._specific_words("基层减负", weights, 0.5) == [["减负"]]
     weights = cp._TopicWeights({"网格": 5.3, "网格化": 8.1, "管理": 2.7}, 0.0, 1.0)
     assert cp._specific_words("网格化管理", weights, 0.5) == [["网格"]]  # 网格化 holds 网格: one is enough
+    # a head character narrows the concept (亚洲杯 of 亚洲): the compound carries the topic, not its stem
+    weights = cp._TopicWeights({"亚洲": 8.0, "亚洲杯": 9.0}, 0.0, 1.0)
+    assert cp._specific_words("亚洲杯", weights, 0.5) == [["亚洲杯"]]
+    groups = cp._specific_words("业主委员会", cp._TopicWeights({"业主": 7.0, "委员": 6.0, "委员会": 6.5}, 0.0, 1.0), 0.5)
+    assert groups == [["业主", "委员会"]] and not cp._says_topic("居民委员会主任", groups)
     weights = cp._TopicWeights({"智慧": 7.3, "社区": 1.9, "数字": 9.0, "数字化": 9.0, "服务": 1.7}, 0.0, 1.0)
     groups = cp._specific_words("智慧社区与数字化服务", weights, 0.5)
     assert groups == [["智慧"], ["数字"]]  # either alternative is the topic
