@@ -231,7 +231,8 @@ class Part:
     sections: list[Section]
     lead: list[Claim] = field(default_factory=list)
     scarce: bool = False  # the documents barely speak of the topic: the part holds only what does
-    broader: str = ""  # the wording it was gathered by instead (城镇化 of 新型城镇化): the documents lack its own
+    # the wording it was gathered by instead (城镇化 of 新型城镇化), where the documents lack its own
+    broader: str = ""
     corrected: str = ""  # the topic as gathered when it was typed with a typo (志愿服务 of 志原服务)
 
     @property
@@ -688,7 +689,8 @@ class _DocView:
     def gallery(self) -> bool:
         """The document is a photo gallery: `ct.GALLERY_MIN` paragraphs or more end in a photo credit."""
         ends = [self.units[units[-1]] for units in self.para_units.values()]
-        credited = sum(ct.photo_credit(self.text[u.start : u.end]) for u in ends)  # headings too: a bare caption
+        # headings too: a bare caption without end punctuation
+        credited = sum(ct.photo_credit(self.text[u.start : u.end]) for u in ends)
         return credited >= ct.GALLERY_MIN
 
     def _carried(self, nxt: _Unit) -> bool:
@@ -1099,7 +1101,8 @@ def topic_features(
     empty = TopicFeatures(topic, [], np.zeros((0, len(FEATURES))))
     if not snapshot.chunks:
         return empty
-    corrected = snapshot.spelling.correct(topic)  # typed by pinyin: 志原服务 for 志愿服务, as questions are read
+    # typed by pinyin (志原服务 for 志愿服务): corrected as questions are
+    corrected = snapshot.spelling.correct(topic)
     reading = _reading(corrected, snapshot)
     hits = _retrieve(reading, snapshot, guard, fusion, tuning)
     if not hits:
@@ -1183,7 +1186,17 @@ def topic_features(
         texts.append(_squashed(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
     return TopicFeatures(
-        topic, keep, matrix, spans, cited, texts, scarce, specific, says, broader, corrected if corrected != topic else ""
+        topic,
+        keep,
+        matrix,
+        spans,
+        cited,
+        texts,
+        scarce,
+        specific,
+        says,
+        broader,
+        corrected if corrected != topic else "",
     )
 
 

@@ -170,7 +170,9 @@ def cache_topics(topics: list[dict], assistant, tuning: cp.Tuning = cp.TUNING) -
     documents = snap.documents
     out = []
     for topic in topics:
-        feats = cp.gathered_features(topic["topic"], snap, DenseGuard(assistant.store), assistant.fusion, tuning)
+        feats = cp.gathered_features(
+            topic["topic"], snap, DenseGuard(assistant.store), assistant.fusion, tuning
+        )
         marked = [s for p in marked_passages(topic) for s in locate(p, documents, topic.get("source"))]
         spans, evidence, overlap = [], [], []
         for u, (s, e) in zip(feats.units, feats.spans):

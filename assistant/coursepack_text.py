@@ -71,8 +71,9 @@ _NOTICE = re.compile(
 )
 # a piece that is or starts with an encyclopedia's footnote mark ([17]。 / [38]：……): web debris, which would read
 # as the pack's own [n] citations
-_FOOTNOTE = re.compile(r"^\s*\[\d{1,3}\]")
-_FOOTNOTE_MARKS = re.compile(r"(?:\[\d{1,3}\])+")
+_FOOTNOTE_MARK = r"\[\d{1,3}\]"
+_FOOTNOTE = re.compile(rf"^\s*{_FOOTNOTE_MARK}")
+_FOOTNOTE_MARKS = re.compile(rf"(?:{_FOOTNOTE_MARK})+")
 _ATTRIBUTION = re.compile(r"(?:说|表示|介绍|指出|告诉记者|感慨地说|笑着说)[。：:]?[”」]?$")
 _CLAUSE = re.compile(r"[，,；;：:]")
 _DIGIT = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
@@ -298,10 +299,7 @@ def rejection(
         return "残句"  # what is left after the layout debris is no sentence
     if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
         return "设问"
-    if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and (
-        n <= SLOGAN_MAX + 4
-        or not _counts(body)
-    ):
+    if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and (n <= SLOGAN_MAX + 4 or not _counts(body)):
         return "口号"  # an exclamation that is short or reports no figure but its date: a headline or a call
     # one clause, after a scene-setting 在……中， or the day of the event (2月4日晚，……在某地举行。)
     opening = bool(re.match(r"^在.{2,30}中[，,]", body) or _LEADING_DATE.match(body))

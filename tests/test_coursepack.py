@@ -554,7 +554,9 @@ def test_specific_words_carry_the_topic_per_alternative():
     # a head character narrows the concept (亚洲杯 of 亚洲): the compound carries the topic, not its stem
     weights = cp._TopicWeights({"亚洲": 8.0, "亚洲杯": 9.0}, 0.0, 1.0)
     assert cp._specific_words("亚洲杯", weights, 0.5) == [["亚洲杯"]]
-    groups = cp._specific_words("业主委员会", cp._TopicWeights({"业主": 7.0, "委员": 6.0, "委员会": 6.5}, 0.0, 1.0), 0.5)
+    groups = cp._specific_words(
+        "业主委员会", cp._TopicWeights({"业主": 7.0, "委员": 6.0, "委员会": 6.5}, 0.0, 1.0), 0.5
+    )
     assert groups == [["业主", "委员会"]] and not cp._says_topic("居民委员会主任", groups)
     weights = cp._TopicWeights({"智慧": 7.3, "社区": 1.9, "数字": 9.0, "数字化": 9.0, "服务": 1.7}, 0.0, 1.0)
     groups = cp._specific_words("智慧社区与数字化服务", weights, 0.5)
@@ -631,7 +633,9 @@ def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says
     assert cp._broader("基层减负", weights, 0.5).wording == ""
     weights = cp._TopicWeights({"新型": 8.0, "城镇": 9.0, "城镇化": 9.0}, 0.0, 1.0)
     wider = cp._broader("新型城镇化", weights, 0.5)
-    assert wider.specific == [["城镇"]] and "新型" not in wider.weights.present and wider.weights.missing == 8.0
+    assert (
+        wider.specific == [["城镇"]] and "新型" not in wider.weights.present and wider.weights.missing == 8.0
+    )
 
 
 def test_a_topic_typed_with_a_typo_is_gathered_as_the_documents_write_it_and_says_so():
@@ -648,7 +652,10 @@ def test_a_topic_typed_with_a_typo_is_gathered_as_the_documents_write_it_and_say
     pack = cp.build(["志原服务"], snapshot, guard)
     part = pack.parts[0]
     assert part.topic == "志原服务" and part.corrected == "志愿服务" and len(pack.items) >= 3
-    assert "“志原服务”已按“志愿服务”汇编" in pack.warning and pack.to_dict()["parts"][0]["corrected"] == "志愿服务"
+    assert (
+        "“志原服务”已按“志愿服务”汇编" in pack.warning
+        and pack.to_dict()["parts"][0]["corrected"] == "志愿服务"
+    )
     assert not cp.build(["志愿服务"], snapshot, guard).parts[0].corrected
 
 
@@ -814,14 +821,18 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
             False,
             "表格残片",
         ),  # a flattened table's empty labels
-        ("3、薯类 7185.4 2977.4 4143.7 注：部分数据因四舍五入略有差异。", False, "表格残片"),  # a row of figures
+        (
+            "3、薯类 7185.4 2977.4 4143.7 注：部分数据因四舍五入略有差异。",
+            False,
+            "表格残片",
+        ),  # a row of figures
         ("某某区2022年 新建服务站 12 个，服务居民3000人次。", False, None),  # one figure set off: prose
         ("Copyright © 某某网 All Rights Reserved. 京ICP备12345678号", False, "网页杂项"),
         ("以上就是关于2022某某奖获奖名单的相关内容介绍了，希望对大家有所帮助。", False, "网页杂项"),
         ("由内容质量、互动评论等多维度分值决定，勋章级别越高( )，代表其综合表现越好。", False, "网页杂项"),
         ("此表中部分数据因四舍五入，分项数合计与全年数据略有差异。", False, "表格残片"),  # a table's note
         ("版权所有：某某报社 地址：某市某路147号 电话：010-12345678。", False, "网页杂项"),
-        ("青少年网球巡回赛于6月举行。".encode("utf-8").decode("cp1251", "replace"), False, "乱码"),  # mojibake
+        ("青少年网球巡回赛于6月举行。".encode().decode("cp1251", "replace"), False, "乱码"),  # mojibake
         ("某某公司发布 iPhone 15 Pro，售价 7999 元。", False, None),  # Latin words in Chinese text: readable
     ],
 )
@@ -987,7 +998,10 @@ def test_leading_connectives_and_datelines_are_trimmed():
         == "重点征集技能人才 下半年征兵：重点征集应届毕业生"
     )
     # an encyclopedia's footnote marks would read as the pack's own citations
-    assert cp._display("某某从6岁开始打球[2]，赢得一场重要胜利[3][4]。") == "某某从6岁开始打球，赢得一场重要胜利。"
+    assert (
+        cp._display("某某从6岁开始打球[2]，赢得一场重要胜利[3][4]。")
+        == "某某从6岁开始打球，赢得一场重要胜利。"
+    )
 
 
 def test_layout_pieces_are_never_glued_in_a_synthetic_layout():

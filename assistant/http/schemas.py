@@ -271,8 +271,12 @@ class PackPartOut(BaseModel):
 
     topic: str
     lead: str = Field("", description="导语：涉及的地方/单位及主要数据，每句标注 [n]（原文摘录）")
-    broader: str = Field("", description="资料从未直接论及该主题时，实际汇编所用的更宽说法（如“新型城镇化”→“城镇化”）")
-    corrected: str = Field("", description="主题含错别字时，实际汇编所用的更正后主题（如“志原服务”→“志愿服务”）")
+    broader: str = Field(
+        "", description="资料从未直接论及该主题时，实际汇编所用的更宽说法（如“新型城镇化”→“城镇化”）"
+    )
+    corrected: str = Field(
+        "", description="主题含错别字时，实际汇编所用的更正后主题（如“志原服务”→“志愿服务”）"
+    )
     sections: list[PackSectionOut]
 
 
