@@ -863,6 +863,12 @@ def _narrower(word: str, stem: str) -> bool:
     return len(word) == len(stem) + 1 and word.startswith(stem) and word[-1] not in _DERIVING
 
 
+def _more_general(word: str, others: list[str], weights: _TopicWeights) -> bool:
+    return word_frequency(word) > max(map(word_frequency, others)) and weights.present[word] <= max(
+        weights.present[o] for o in others
+    )
+
+
 @dataclass
 class _Broader:
     specific: list[list[str]]
@@ -871,16 +877,18 @@ class _Broader:
 
 
 def _broader(topic: str, weights: _TopicWeights, share: float) -> _Broader:
-    """The topic without the leading modifier of each alternative that has two specific words or more (a Chinese
-    compound is right-headed: 新型城镇化 → 城镇化, 社区养老服务 → 养老服务; 减负 of 基层减负 is its only one).
-    The documents do not use the modifier with the topic, so alone it ties nothing to it (新型 of 新型冠状病毒)."""
+    """The topic without the leading modifier of each alternative that has two specific words or more, where the
+    modifier is the more general word (a Chinese compound is right-headed: 新型城镇化 → 城镇化, 智慧养老 → 养老;
+    not 互联网公司 → 公司 nor 篮球联赛 → 联赛; 减负 of 基层减负 is its only one). The more general word is more common
+    in Chinese at large (jieba's counts) and weighs no more in these documents. The documents do not use the
+    modifier with the topic, so alone it ties nothing to it (新型 of 新型冠状病毒)."""
     groups, wording, dropped = [], [], set()
     for part in _alternatives(topic):
         group = _part_specific(part, weights, share)
-        if len(group) < 2:
+        first, *rest = sorted(group, key=part.find) if group else ("", [])
+        if not rest or not _more_general(first, rest, weights):
             groups += [group] if group else []
             continue
-        first, *rest = sorted(group, key=part.find)
         groups.append(rest)
         wording.append(part[part.find(rest[0]) :])
         dropped |= {t for t in weights.present if t in part[: part.find(rest[0])]} | {first}

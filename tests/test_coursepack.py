@@ -632,6 +632,14 @@ def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says
     weights = cp._TopicWeights({"基层": 3.3, "减负": 9.0}, 0.0, 1.0)
     assert cp._broader("基层减负", weights, 0.5).wording == ""
     weights = cp._TopicWeights({"新型": 8.0, "城镇": 9.0, "城镇化": 9.0}, 0.0, 1.0)
+    # the modifier dropped must be the more general word: not 公司 for 互联网公司, nor 联赛 for 篮球联赛
+    assert (
+        cp._broader("互联网公司", cp._TopicWeights({"互联网": 16.7, "公司": 13.6}, 0.0, 1.0), 0.5).wording
+        == ""
+    )
+    assert (
+        cp._broader("篮球联赛", cp._TopicWeights({"篮球": 18.7, "联赛": 19.1}, 0.0, 1.0), 0.5).wording == ""
+    )
     wider = cp._broader("新型城镇化", weights, 0.5)
     assert (
         wider.specific == [["城镇"]] and "新型" not in wider.weights.present and wider.weights.missing == 8.0
