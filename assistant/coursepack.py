@@ -44,7 +44,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from difflib import SequenceMatcher
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from urllib.parse import quote as url_quote
 
 import numpy as np
@@ -668,9 +668,10 @@ class _DocView:
         if unit.reject == _UNCHECKED:
             paragraph = self.para_units[unit.para]
             alone = len(paragraph) == 1
+            nxt = self.neighbour(k, 1)
             captioned = ct.caption_paragraph(
-                [self.text[self.units[j].start : self.units[j].end] for j in paragraph], self.gallery
-            )
+                [self.text[self.units[j].start : self.units[j].end] for j in paragraph]
+            ) or (nxt is not None and ct.credits_photo(self.text[nxt.start : nxt.end]))
             prev = self.neighbour(k, -1)
             after_quote = prev is not None and bool(
                 re.search(r"[”」』]\s*$", self.text[prev.start : prev.end])
@@ -684,14 +685,6 @@ class _DocView:
                 opens_text=k == 0,
             ) or (REPEATED if prev is not None and self._repeats(prev, unit) else None)
         return unit.reject
-
-    @cached_property
-    def gallery(self) -> bool:
-        """The document is a photo gallery: `ct.GALLERY_MIN` paragraphs or more end in a photo credit."""
-        ends = [self.units[units[-1]] for units in self.para_units.values()]
-        # headings too: a bare caption without end punctuation
-        credited = sum(ct.photo_credit(self.text[u.start : u.end]) for u in ends)
-        return credited >= ct.GALLERY_MIN
 
     def _carried(self, nxt: _Unit) -> bool:
         """The next sentence can run on an item: teaching material that starts no new section (四、总结：……)."""

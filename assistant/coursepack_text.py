@@ -8,7 +8,7 @@ A sentence unit (a whole sentence of the stored text, never crossing a paragraph
 - a flattened table or spec list (one phrase three times with no punctuation between, a row of figures set off
   by spaces);
 - a photo caption (a one-sentence paragraph that is a short single clause, a photo credit “（某某 摄）” and
-  the short paragraph it closes, a sentence wholly in brackets);
+  the paragraph it closes, a sentence wholly in brackets);
 - a byline (□ 作者, 记者 某某), a dateline (2022年02月11日15:18 | 来源:…), an editor's note (编者按, 本文配图由…提供,
   图片来源, 责任编辑) or web chrome (扫码, 分享至, a copyright line);
 - a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
@@ -223,17 +223,23 @@ def photo_credit(sentence: str) -> bool:
     return bool(_CREDIT.search(sentence.strip()))
 
 
-GALLERY_MIN = 3
+# a photo agency credited at the start of the next sentence (……足球队。路透社 【某某网】……): what came before is the
+# photo's caption
+_AGENCY_CREDIT = re.compile(
+    r"^\s*(?:路透社|美联社|法新社|新华社|中新社|视觉中国|东方IC|IC\s*photo|Getty\s*Images?|图虫创意)"
+    r"\s*(?:供图|图|摄)?(?=\s|【|\[|$)"
+)
 
 
-def caption_paragraph(sentences: list[str], gallery: bool = False) -> bool:
-    """A short paragraph closed by a photo credit is the photo's caption (某某会见某某。新华社记者 某某 摄); a long
-    one reports a case in its own right (……打造了党员活动室……为党员提供学习阵地。(某某 摄)) and stays material,
-    unless the document is a photo gallery (`gallery`: `GALLERY_MIN` credited paragraphs or more), where every
-    credited paragraph, however long, is a caption."""
-    if len(sentences) < 2 or not photo_credit(sentences[-1]):
-        return False
-    return gallery or sum(content_chars(s) for s in sentences[:-1]) <= CAPTION_MAX
+def credits_photo(sentence: str) -> bool:
+    """The sentence opens with a photo agency's credit: the sentence before it is the photo's caption."""
+    return bool(_AGENCY_CREDIT.match(sentence))
+
+
+def caption_paragraph(sentences: list[str]) -> bool:
+    """A paragraph closed by a photo credit is the photo's caption (某某会见某某。新华社记者 某某 摄), however long
+    (……打造了党员活动室……为党员提供学习阵地。(某某 摄) in a gallery; 彩虹社区是……最大的易地扶贫搬迁点。…… 某某摄)."""
+    return len(sentences) >= 2 and photo_credit(sentences[-1])
 
 
 def rejection(

@@ -40,12 +40,12 @@ from assistant.lexical import named_units, normalise, spelled_out
 from assistant.store import DenseGuard
 
 # Floors enforced out-of-fold on the dev topics. The issue's bars are recall 0.85, items 25, overlap 0.35; recall
-# and overlap are enforced a little below what the current features reach out-of-fold (0.775 and 0.405; see the
-# README and test-artifacts/coursepack.json; 0.793 and 0.437 before a photo gallery's long captions stopped being
-# items, one of them a dev evidence sentence): a change that loses two of the 64 evidence sentences fails.
+# and overlap are enforced a little below what the current features reach out-of-fold (0.775 and 0.414; see the
+# README and test-artifacts/coursepack.json; 0.793 and 0.437 before long paragraphs closed by a photo credit stopped
+# being items, one of them a dev evidence sentence): a change that loses two of the 64 evidence sentences fails.
 OOF_RECALL = 0.76
 MAX_ITEMS_PER_TOPIC = 25
-OOF_OVERLAP = 0.39
+OOF_OVERLAP = 0.40
 CJK = re.compile(r"[\u4e00-\u9fff]")
 EXT_A_CHAR = "㮾"  # U+3BBE, CJK Extension A: in 㮾梨街道 of the seed corpus
 
@@ -1082,10 +1082,11 @@ def test_a_sentence_is_governed_by_its_whole_heading_block():
     assert view.heading_block(body[-2].index) == block
 
 
-def test_a_short_paragraph_closed_by_a_photo_credit_is_a_caption():
+def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     """News pages set a photo's caption as a paragraph ending with its credit (新华社记者 某某 摄): every sentence
-    of a short one is a caption; the same sentences without the credit are material, and so is a long paragraph
-    under a photo that reports a case in its own right."""
+    of it is a caption, however long (a gallery's captions report cases: ……打造了党员活动室……。(某某 摄)); the same
+    sentences without the credit are material. A photo agency credited at the start of the next sentence
+    (……足球队。路透社 【某某网】……) marks the sentence before it as the caption."""
     caption = "6月27日下午，某某在北京会见来访的代表团一行并合影留念。新华社记者 某某 摄"
     body = "会谈中，双方就扩大经贸合作达成一致，签署了12项合作协议。"
     text = f"{caption}\n\n{body}"
@@ -1100,24 +1101,13 @@ def test_a_short_paragraph_closed_by_a_photo_credit_is_a_caption():
         "智慧党建和有声党建相结合，为党员提供优质的学习阵地。",
         "(某某 摄)",
     ]
-    assert not ct.caption_paragraph(case) and ct.caption_paragraph(
-        ["某地举行开笔仪式，弘扬传统文化。", "某某摄"]
+    assert ct.caption_paragraph(case) and not ct.caption_paragraph(case[:2])
+    agency = (
+        "在某某赛场上的某国国家男子足球队。路透社 【某某侨报网报道】某某杯四强名单已全部出炉，共4支球队。"
     )
-    # in a photo gallery (three paragraphs or more closed by a credit) the long one is a caption too
-    assert ct.caption_paragraph(case, gallery=True)
-    gallery = "\n\n".join(
-        [
-            "现选登一组某市党建活动图片，以飨读者。",
-            "某社区邀请专家为搬迁群众传授刺绣技术 (张三 摄)",
-            "".join(case[:2]) + " (李四 摄)",
-            "某镇村干部回访建档立卡贫困户 (王五 摄)",
-        ]
-    )
-    view = cp._DocView._build("g", gallery, split_sentences(gallery), cp.TUNING)
-    assert view.gallery and all(view.rejected(u.index) for u in view.units)
-    report = "\n\n".join(["某区召开党建工作会议，部署全年任务12项。", "".join(case[:2]) + " (李四 摄)"])
-    view = cp._DocView._build("r", report, split_sentences(report), cp.TUNING)
-    assert not view.gallery and [view.rejected(u.index) for u in view.units][:2] == [None, None]
+    view = cp._DocView._build("a", agency, split_sentences(agency), cp.TUNING)
+    assert [view.rejected(u.index) for u in view.units] == ["图片说明", None]
+    assert not ct.credits_photo("新华社北京2月4日电 某某运动会开幕。")  # a dateline, not a credit
 
 
 def test_a_document_that_opens_inside_a_figure_is_cut_there():
