@@ -305,10 +305,13 @@ class CoursePack:
     def warning(self) -> str | None:
         empty = [p.topic for p in self.parts if not p.items]
         if not self.items:
-            return f"资料中未找到与{'、'.join(f'“{t}”' for t in self.topics)}相关的内容，请换一个主题或先导入相关文档。"
+            return (
+                f"资料中没有直接提到{'、'.join(f'“{t}”' for t in self.topics)}的内容：相关内容可能用了别的说法，"
+                "请换用资料中的说法或换一个主题，或先导入相关文档。"
+            )
         said = [f"“{p.topic}”已按“{p.corrected}”汇编。" for p in self.parts if p.corrected]
         if empty:
-            said.append(f"资料中未找到与{'、'.join(f'“{t}”' for t in empty)}相关的内容；其余主题照常汇编。")
+            said.append(f"资料中没有直接提到{'、'.join(f'“{t}”' for t in empty)}的内容；其余主题照常汇编。")
         for p in self.parts:
             if p.broader and p.items:
                 said.append(
@@ -316,8 +319,8 @@ class CoursePack:
                 )
             elif p.scarce and p.items:
                 said.append(
-                    f"资料中很少论及“{p.topic}”：只收录直接提到它的 {len(p.items)} 条素材；"
-                    "可换用更常见的说法，或先导入相关文档。"
+                    f"资料中很少直接提到“{p.topic}”：只收录提到它的 {len(p.items)} 条素材；"
+                    "相关内容可能用了别的说法，可换用资料中的说法，或先导入相关文档。"
                 )
         return "".join(said) or None
 

@@ -600,8 +600,8 @@ def test_a_topic_the_documents_barely_cover_keeps_only_what_speaks_of_it_and_say
     pack = cp.build(["基层减负"], snapshot, guard)
     part = pack.parts[0]
     assert part.scarce and [i.doc_id for i in pack.items] == [_doc_id(once)]
-    assert "很少论及“基层减负”" in pack.warning and "1 条" in pack.warning
-    assert pack.to_dict()["warning"] == pack.warning and "很少论及" in cp.to_markdown(pack)
+    assert "很少直接提到“基层减负”" in pack.warning and "1 条" in pack.warning
+    assert pack.to_dict()["warning"] == pack.warning and "很少直接提到" in cp.to_markdown(pack)
     covered = cp.build(["基层党建"], snapshot, guard)
     assert not covered.parts[0].scarce and len(covered.items) > 5 and covered.warning is None
 
@@ -712,7 +712,7 @@ def test_a_scarce_topic_named_across_the_sentences_of_one_paragraph_is_found():
     assert part.scarce and {i.doc_id for i in pack.items} == {_doc_id(paragraph)}
     held = "".join(i.text for i in pack.items)
     assert "河道巡查队" in held and "漂浮物30余吨" in held
-    assert "很少论及“河道保洁”" in pack.warning
+    assert "很少直接提到“河道保洁”" in pack.warning
 
 
 def test_an_item_naming_the_topic_is_not_cut_by_the_gap():
@@ -1278,8 +1278,8 @@ def test_classification(sentence, kind):
 @pytest.mark.parametrize("topic", ["量子计算芯片", "的"])
 def test_topic_the_documents_never_mention_gives_an_empty_pack_with_a_warning(assistant, topic):
     pack = assistant.course_pack([topic])
-    assert pack.items == [] and "资料中未找到" in pack.warning
-    assert "资料中未找到" in cp.to_markdown(pack)
+    assert pack.items == [] and "资料中没有直接提到" in pack.warning
+    assert "资料中没有直接提到" in cp.to_markdown(pack)
     assert pack.to_dict()["warning"] == pack.warning
 
 
