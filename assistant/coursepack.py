@@ -1447,12 +1447,14 @@ def lead_in(
             clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
             if not clause or clause in used or _plans(clause) or _dangling(clause):
                 continue
-            used.add(clause)
             # whose figure: the sentence's own place; a sentence without a subject of its own (累计受理申请……)
             # goes on about the item's place, when the item names just one
             who = _places(sentence, part.topic)[:1]
             if not who and _omits_subject(sentence) and len(set(item_places)) == 1:
                 who = item_places[:1]
+            if not who and _omits_subject(clause):
+                continue  # 获得11项提名, 闯入奥运会5次: whose, the lead-in cannot say
+            used.add(clause)
             prefix = f"{who[0]}：" if who and who[0] not in clause else ""
             claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims

@@ -280,6 +280,10 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     assert figures == ["数据：货值47万元"]  # not 南明区：货值47万元, nor 其中线上……82.9%
     single = _lead_figures(_one_item_part("河口县针对新就业群体出台措施。", "全年服务骑手3000人次。"))
     assert single == ["数据：河口县：全年服务骑手3000人次"]  # one place named: the item's case
+    # no subject and no place to credit it to: whose figure, the lead-in cannot say
+    assert _lead_figures(
+        _one_item_part("某片获得多项大奖。", "共获得11项提名。", "影片首日票房9700万元。")
+    ) == ["数据：影片首日票房9700万元"]
     assert not cp._FIGURE.search("公约第3条要求缔约国采取措施")  # an ordinal
     assert cp._FIGURE.search("共有3条线路") and not cp._FIGURE.search("在U10组男单较量中")  # a code
     assert cp._figure_clause("截至18：30共有3000人报名。") == "截至18：30共有3000人报名"  # not 30共有……
