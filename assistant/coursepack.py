@@ -860,9 +860,9 @@ def _narrower(word: str, stem: str) -> bool:
 
 
 def _more_general(word: str, others: list[str], weights: _TopicWeights) -> bool:
-    return word_frequency(word) > max(map(word_frequency, others)) and weights.present[word] <= max(
-        weights.present[o] for o in others
-    )
+    """More common in Chinese at large (jieba's counts) and weighing no more in these documents."""
+    common = word_frequency(word) > max(map(word_frequency, others))
+    return common and weights.present[word] <= max(weights.present[o] for o in others)
 
 
 @dataclass
@@ -875,16 +875,15 @@ class _Broader:
 def _broader(topic: str, weights: _TopicWeights, share: float) -> _Broader:
     """The topic without the leading modifier of each alternative that has two specific words or more, where the
     modifier is the more general word (a Chinese compound is right-headed: 新型城镇化 → 城镇化, 智慧养老 → 养老;
-    not 互联网公司 → 公司 nor 篮球联赛 → 联赛; 减负 of 基层减负 is its only one). The more general word is more common
-    in Chinese at large (jieba's counts) and weighs no more in these documents. The documents do not use the
+    not 互联网公司 → 公司 nor 篮球联赛 → 联赛; 减负 of 基层减负 is its only one). The documents do not use the
     modifier with the topic, so alone it ties nothing to it (新型 of 新型冠状病毒)."""
     groups, wording, dropped = [], [], set()
     for part in _alternatives(topic):
-        group = _part_specific(part, weights, share)
-        first, *rest = sorted(group, key=part.find) if group else ("", [])
-        if not rest or not _more_general(first, rest, weights):
+        group = sorted(_part_specific(part, weights, share), key=part.find)
+        if len(group) < 2 or not _more_general(group[0], group[1:], weights):
             groups += [group] if group else []
             continue
+        first, *rest = group
         groups.append(rest)
         wording.append(part[part.find(rest[0]) :])
         dropped |= {t for t in weights.present if t in part[: part.find(rest[0])]} | {first}
