@@ -1105,7 +1105,7 @@ def topic_features(
     if not snapshot.chunks:
         return empty
     # typed by pinyin (志原服务 for 志愿服务): corrected as questions are
-    corrected = snapshot.spelling.correct(topic)
+    corrected = snapshot.spelling.correct(topic, term=True)
     reading = _reading(corrected, snapshot)
     hits = _retrieve(reading, snapshot, guard, fusion, tuning)
     if not hits:

@@ -94,17 +94,20 @@ class SpellingIndex:
                 cover[i : i + N] = [True] * N
         return cover
 
-    def _span_at(self, run: str, j: int) -> int:
-        """Length of the longest chain of corpus 3-grams through position j."""
+    def _span_at(self, run: str, j: int, back: bool = False) -> int:
+        """Length of the longest chain of corpus 3-grams from a 3-gram holding position j on; `back`: also before
+        it (a chain that ends at j, as one for a term's last character does)."""
         best, i = 0, max(0, j - N + 1)
         while i <= min(j, len(run) - N):
             if run[i : i + N] not in self.grams:
                 i += 1
                 continue
-            k = i
+            first, k = i, i
+            while back and first > 0 and run[first - 1 : first - 1 + N] in self.grams:
+                first -= 1
             while k + 1 <= len(run) - N and run[k + 1 : k + 1 + N] in self.grams:
                 k += 1
-            best = max(best, k + N - i)
+            best = max(best, k + N - first)
             i = k + 1
         return best
 
@@ -118,7 +121,7 @@ class SpellingIndex:
                     out.add(g[j - i])
         return out
 
-    def _fix_run(self, run: str) -> str:
+    def _fix_run(self, run: str, term: bool = False) -> str:
         cover = self._covered(run)
         fixed = run
         for j, ch in enumerate(run):
@@ -130,21 +133,25 @@ class SpellingIndex:
                 candidate = fixed[:j] + c + fixed[j + 1 :]
                 links = sum(candidate[i : i + N] in self.grams for i in windows)
                 if links >= min(2, len(windows)):
-                    best = max(best, (self._span_at(candidate, j), links, c))
+                    best = max(best, (self._span_at(candidate, j, back=term), links, c))
             if best[0] >= MIN_SPAN:
                 fixed = fixed[:j] + best[2] + fixed[j + 1 :]
         return fixed
 
-    def corrections(self, question: str) -> list[Correction]:
+    def corrections(self, question: str, term: bool = False) -> list[Correction]:
         found = []
         for run in _HAN.findall(question):
-            new = self._fix_run(run)
+            new = self._fix_run(run, term)
             if new != run:
                 found.append(Correction(run, new))
         return found
 
-    def correct(self, question: str) -> str:
-        """`question` with its typos replaced by what the corpus writes (unchanged when nothing matches)."""
-        for c in self.corrections(question):
+    def correct(self, question: str, term: bool = False) -> str:
+        """`question` with its typos replaced by what the corpus writes (unchanged when nothing matches).
+
+        `term`: the text is a term the corpus writes whole (a course-pack topic), so a typo in its last characters
+        is corrected as one in its first is (党建品排 → 党建品牌). A question's run often ends in a word the corpus
+        never writes after it (2023年亚洲杯举办国 is no typo of 举办过), so there the chain must start at the typo."""
+        for c in self.corrections(question, term):
             question = question.replace(c.typed, c.meant)
         return question

@@ -37,6 +37,7 @@ from assistant.chunking import split_sentences
 from assistant.errors import AssistantError
 from assistant.http.app import create_app
 from assistant.lexical import named_units, normalise, spelled_out
+from assistant.spelling import SpellingIndex
 from assistant.store import DenseGuard
 
 # Floors enforced out-of-fold on the dev topics. The issue's bars are recall 0.85, items 25, overlap 0.35; recall
@@ -669,6 +670,11 @@ def test_a_topic_typed_with_a_typo_is_gathered_as_the_documents_write_it_and_say
         and pack.to_dict()["parts"][0]["corrected"] == "志愿服务"
     )
     assert not cp.build(["志愿服务"], snapshot, guard).parts[0].corrected
+    # a topic is a term the documents write whole: a typo in its last character is corrected too (党建品排); in a
+    # question the chain of the documents' 3-grams must start at the typo (举办国 is no typo of 举办过)
+    index = SpellingIndex(["某社区打造党建品牌，推进网格化管理。", "某市举办过马拉松比赛。"])
+    assert index.correct("党建品排", term=True) == "党建品牌" and index.correct("党建品排") == "党建品排"
+    assert index.correct("网格化管里", term=True) == "网格化管理"
 
 
 def test_a_numbered_abbreviation_is_read_by_what_it_stands_for():
