@@ -286,9 +286,12 @@ def rejection(
             return "署名或电头"
         if photo_credit(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
             return "图片说明"
-        if _repeats(text) or len(_EMPTY_LABEL.findall(text)) >= 2 or _FIGURE_ROW.search(text):
-            return "表格残片"
-        if _TABLE_NOTE.search(text):
+        if (
+            _repeats(text)
+            or len(_EMPTY_LABEL.findall(text)) >= 2
+            or _FIGURE_ROW.search(text)
+            or _TABLE_NOTE.search(text)
+        ):
             return "表格残片"
     s = body = trim_start(s)
     if not TERMINAL.search(s) or _ELISION.search(s):
@@ -311,7 +314,7 @@ def rejection(
     opening = bool(re.match(r"^在.{2,30}中[，,]", body) or _LEADING_DATE.match(body))
     if alone and n <= CAPTION_MAX and len(clauses) <= 1 + opening and not _counts(body):
         return "图片说明"
-    if alone and n <= CAPTION_MAX and _SCENE.search(body) and not _DIGIT.search(_LEADING_DATE.sub("", body)):
+    if alone and n <= CAPTION_MAX and _SCENE.search(body) and not _counts(body):
         return "图片说明"  # a short paragraph describing what a photo shows (…正在…, …忙碌着。, 一派…景象)
     if _QUOTED_ALL.match(body) and n <= 24:
         return "口号"
