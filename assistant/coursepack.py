@@ -315,7 +315,7 @@ class CoursePack:
         for p in self.parts:
             if p.broader and p.items:
                 said.append(
-                    f"资料中几乎没有直接论及“{p.topic}”的内容：以下按更宽的说法“{p.broader}”汇编 {len(p.items)} 条素材。"
+                    f"资料中没有直接提到“{p.topic}”的内容：以下按更宽的说法“{p.broader}”汇编 {len(p.items)} 条素材。"
                 )
             elif p.scarce and p.items:
                 said.append(
@@ -1564,10 +1564,23 @@ _OPENING_TIME = re.compile(
 
 def _omits_subject(sentence: str) -> bool:
     """After its time (截至目前，), the sentence opens with a verb, an adverb, a preposition or a pronoun (累计受理……,
-    共化解……, 该区……): Chinese leaves out a subject it shares with the sentences before."""
-    words = pos_tags(_OPENING_TIME.sub("", ct.trim_start(sentence)))
-    first = next((tag for _, tag in words if tag not in ("t", "m", "x")), "")  # past 全年, 目前 too
-    return first[:1] in ("v", "d", "p", "c", "r")
+    共化解……, 该区……): Chinese leaves out a subject it shares with the sentences before. Read by jieba and by LAC,
+    either: each mistakes some verbs for nouns (jieba: 指导12个新建社区……)."""
+    text = _OPENING_TIME.sub("", ct.trim_start(sentence))
+    by_jieba = next(
+        (tag for _, tag in pos_tags(text) if tag not in ("t", "m", "x")), ""
+    )  # past 全年, 目前 too
+    by_lac = next((tag for _, tag in ner.tag(text) if tag not in ("TIME", "m", "q", "w")), "")
+    return by_jieba[:1] in _SUBJECTLESS or by_lac[:1] in _SUBJECTLESS
+
+
+_SUBJECTLESS = (
+    "v",
+    "d",
+    "p",
+    "c",
+    "r",
+)  # POS tags (jieba's and LAC's) a sentence without a subject opens with
 
 
 # a change with no quantity of its own (增长2.0%, 比上年增长11.5%, 同比下降了3%): of what, the clause before says
