@@ -1567,20 +1567,15 @@ def _omits_subject(sentence: str) -> bool:
     共化解……, 该区……): Chinese leaves out a subject it shares with the sentences before. Read by jieba and by LAC,
     either: each mistakes some verbs for nouns (jieba: 指导12个新建社区……)."""
     text = _OPENING_TIME.sub("", ct.trim_start(sentence))
-    by_jieba = next(
-        (tag for _, tag in pos_tags(text) if tag not in ("t", "m", "x")), ""
-    )  # past 全年, 目前 too
+    # the first word past a time or a number (全年, 目前, 12个)
+    by_jieba = next((tag for _, tag in pos_tags(text) if tag not in ("t", "m", "x")), "")
     by_lac = next((tag for _, tag in ner.tag(text) if tag not in ("TIME", "m", "q", "w")), "")
-    return by_jieba[:1] in _SUBJECTLESS or by_lac[:1] in _SUBJECTLESS
+    return any(tag[:1] in _SUBJECTLESS or tag == "ad" for tag in (by_jieba, by_lac))
 
 
-_SUBJECTLESS = (
-    "v",
-    "d",
-    "p",
-    "c",
-    "r",
-)  # POS tags (jieba's and LAC's) a sentence without a subject opens with
+# POS tags (jieba's and LAC's) a sentence without a subject opens with; also "ad", an adjective used as an adverb
+# (科学选址……)
+_SUBJECTLESS = ("v", "d", "p", "c", "r")
 
 
 # a change with no quantity of its own (增长2.0%, 比上年增长11.5%, 同比下降了3%): of what, the clause before says

@@ -232,8 +232,10 @@ _AGENCY_CREDIT = re.compile(
 
 
 def credits_photo(sentence: str) -> bool:
-    """The sentence opens with a photo agency's credit: the sentence before it is the photo's caption."""
-    return bool(_AGENCY_CREDIT.match(sentence))
+    """The sentence opens with a photo's credit (新华社记者 某某 摄 ……, 路透社 【……】……): the sentence before it is
+    the photo's caption (a page laid out on one line credits each photo right after its caption)."""
+    s = sentence.strip()
+    return bool(_AGENCY_CREDIT.match(s) or _OPENING_CREDIT.match(s))
 
 
 def caption_paragraph(sentences: list[str]) -> bool:
@@ -397,7 +399,8 @@ _SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
 # what a page leaves run into a sentence's start: a source tag (【某某新闻】此前……) or the tail of one whose opening
 # bracket was cut off (某某】上周末……), a share bar (微信好友 QQ空间复制链接据……)
 _RUN_IN_DEBRIS = re.compile(
-    r"^\s*(?:【?[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接)\s*"
+    r"^\s*(?:【?[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接"
+    r"|[图表]\s*\d{0,2}\s*[:：][^，,。；;！!？?\s]{1,30}\s+(?=\S))\s*"  # a table's or figure's title (表：……十强城市 )
 )
 
 

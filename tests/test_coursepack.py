@@ -285,9 +285,11 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     assert _lead_figures(
         _one_item_part("某片获得多项大奖。", "共获得11项提名。", "影片首日票房9700万元。")
     ) == ["数据：影片首日票房9700万元"]
-    assert cp._omits_subject(
-        "指导12个新建社区找准为民服务路子。"
-    )  # jieba reads 指导 as a noun, LAC as a verb
+    # a clause without its subject, as jieba or LAC reads it (jieba takes 指导 for a noun; 科学 works as an adverb)
+    assert cp._omits_subject("指导12个新建社区找准为民服务路子。")
+    assert cp._omits_subject("科学选址并打造完成59处党群服务站。") and not cp._omits_subject(
+        "全区建成服务站12个。"
+    )
     assert not cp._FIGURE.search("公约第3条要求缔约国采取措施")  # an ordinal
     assert cp._FIGURE.search("共有3条线路") and not cp._FIGURE.search("在U10组男单较量中")  # a code
     assert cp._figure_clause("截至18：30共有3000人报名。") == "截至18：30共有3000人报名"  # not 30共有……
@@ -1007,6 +1009,7 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("（四）在某某考试录用工作中，尚未被确定为拟录用人员。").startswith("在某某")
     assert ct.trim_start("(2)某某街道新建服务站12个。").startswith("某某")
     assert ct.trim_start("二、全国棉花单位面积产量增长5.3%。").startswith("全国")
+    assert ct.trim_start("表：2021年GDP十强城市 数据显示，2021年某市GDP位居第一。").startswith("数据显示")
     assert ct.trim_start("（2023）某某街道新建服务站12个。").startswith("（2023）")  # a year, no list mark
     assert (
         ct.trim_start("1.节目视频须在报名时提交。").startswith("节目")
@@ -1121,6 +1124,11 @@ def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     view = cp._DocView._build("a", agency, split_sentences(agency), cp.TUNING)
     assert [view.rejected(u.index) for u in view.units] == ["图片说明", None]
     assert not ct.credits_photo("新华社北京2月4日电 某某运动会开幕。")  # a dateline, not a credit
+    inline = (
+        "6月27日下午，某某在北京会见来访的代表团一行。新华社记者 张三 摄 某某指出，双方签署了12项合作协议。"
+    )
+    view = cp._DocView._build("i", inline, split_sentences(inline), cp.TUNING)
+    assert view.rejected(view.units[0].index) == "图片说明"  # a page on one line credits the photo after it
 
 
 def test_a_document_that_opens_inside_a_figure_is_cut_there():
