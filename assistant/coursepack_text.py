@@ -231,6 +231,16 @@ _AGENCY_CREDIT = re.compile(
 )
 
 
+_END_MARK = re.compile(r"-完-|（完）|\(完\)|【完】")
+_OPENS_AFTER_END = re.compile(rf"^\s*(?:{_END_MARK.pattern})\s*\S")  # （完）   相关文章 ……
+
+
+def ends_article(sentence: str) -> bool:
+    """The sentence carries a news article's end mark (（完）, -完-): what follows on its line is page furniture
+    (related headlines, comments, the copyright line, a caption)."""
+    return bool(_END_MARK.search(sentence))
+
+
 def credits_photo(sentence: str) -> bool:
     """The sentence opens with a photo's credit (新华社记者 某某 摄 ……, 路透社 【……】……): the sentence before it is
     the photo's caption (a page laid out on one line credits each photo right after its caption)."""
@@ -252,11 +262,13 @@ def rejection(
     after_quote: bool = False,
     captioned: bool = False,
     opens_text: bool = False,
+    after_end: bool = False,
 ) -> str | None:
     """Why a sentence is not teaching material (a short Chinese reason), or None when it is.
 
     `alone`: the sentence is the only one of its paragraph (captions and slogans stand alone).
     `captioned`: its paragraph is a photo's caption (`caption_paragraph`).
+    `after_end`: its paragraph marked the article's end before it (……。（完） 相关文章 ……): what a page adds.
     `opens_text`: it is the first sentence of the document, which a snippet may start mid-sentence (“44亿美元，
     超越……” of 22.44亿美元).
     `after_quote`: it follows a closing quotation mark on the same line (“……。”某某说。): a short one with no
@@ -267,6 +279,8 @@ def rejection(
         return "标题"
     if captioned:
         return "图片说明"
+    if after_end or _OPENS_AFTER_END.match(s):
+        return "网页杂项"
     if _foreign_share(s) > 0.5:
         return "乱码"
     # the one before it closed a photo's caption with its credit (新华社记者 某某 摄 2月4日晚，……): a gallery,

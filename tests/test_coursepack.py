@@ -1124,6 +1124,11 @@ def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     view = cp._DocView._build("a", agency, split_sentences(agency), cp.TUNING)
     assert [view.rejected(u.index) for u in view.units] == ["图片说明", None]
     assert not ct.credits_photo("新华社北京2月4日电 某某运动会开幕。")  # a dateline, not a credit
+    # after a news article's end mark its line holds what the page adds: related headlines, a caption
+    ended = "某市新建服务站12个，服务居民3000人次。（完）   相关文章  某市发布2023年经济报告。"
+    view = cp._DocView._build("e", ended, split_sentences(ended), cp.TUNING)
+    assert [view.rejected(u.index) for u in view.units][0] is None
+    assert view.rejected(view.units[-1].index) == "网页杂项"
     inline = (
         "6月27日下午，某某在北京会见来访的代表团一行。新华社记者 张三 摄 某某指出，双方签署了12项合作协议。"
     )
