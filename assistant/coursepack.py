@@ -679,7 +679,6 @@ class _DocView:
             after_quote = prev is not None and bool(
                 re.search(r"[”」』]\s*$", self.text[prev.start : prev.end])
             )
-            before = [self.text[self.units[j].start : self.units[j].end] for j in paragraph if j < k]
             unit.reject = ct.rejection(
                 self.text[unit.start : unit.end],
                 alone=alone,
@@ -687,7 +686,8 @@ class _DocView:
                 after_quote=after_quote,
                 captioned=captioned,
                 opens_text=k == 0,
-                after_end=any(map(ct.ends_article, before)),
+                # the paragraph's text before it: one search, not a list of its sentences per unit
+                after_end=ct.ends_article(self.text[self.units[paragraph[0]].start : unit.start]),
             ) or (REPEATED if prev is not None and self._repeats(prev, unit) else None)
         return unit.reject
 

@@ -235,10 +235,10 @@ _END_MARK = re.compile(r"-完-|（完）|\(完\)|【完】")
 _OPENS_AFTER_END = re.compile(rf"^\s*(?:{_END_MARK.pattern})\s*\S")  # （完）   相关文章 ……
 
 
-def ends_article(sentence: str) -> bool:
-    """The sentence carries a news article's end mark (（完）, -完-): what follows on its line is page furniture
+def ends_article(text: str) -> bool:
+    """The text carries a news article's end mark (（完）, -完-): what follows on its line is page furniture
     (related headlines, comments, the copyright line, a caption)."""
-    return bool(_END_MARK.search(sentence))
+    return bool(_END_MARK.search(text))
 
 
 def credits_photo(sentence: str) -> bool:
@@ -493,11 +493,13 @@ def anaphoric(sentence: str) -> bool:
     texts = (sentence, trim_start(sentence))
     if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
         return True
-    lead, comma, rest = texts[1].partition("，" if "，" in texts[1] else ",")
+    lead, *rest = re.split(
+        r"[，,]", texts[1], maxsplit=1
+    )  # the first clause, at its first comma of either width
     return bool(
-        comma
+        rest
         and content_chars(lead) <= _LEADING_CLAUSE_MAX
-        and _opens_with(rest, _POINTING_WORDS)
+        and _opens_with(rest[0], _POINTING_WORDS)
         and not named_units(lead)
         and not ner.entities(lead, ("PER", "LOC", "ORG"))
     )
