@@ -105,7 +105,7 @@ class Tuning:
     lift_cap: float = 8.0
     head_share: float = 0.8  # weight of the best topic word present vs the share of all of them
     repeat_bonus: float = 0.1  # per extra occurrence of a head word (up to two)
-    strong: float = 0.9  # sentences at least this lexical score seed the expansion terms
+    strong: float = 0.9  # sentences (and headings) at least this lexical score seed the expansion terms
     expansion_df: float = 0.06  # expansion terms occur in at most this share of chunks (and at least 4)
     min_coverage: float = 0.5  # share of the topic's words (idf-weighted) the corpus must use at all
     specific_share: float = 0.5  # the topic's specific words weigh at least this share of its strongest one
@@ -1137,10 +1137,12 @@ def topic_features(
             best = reached.setdefault((c.doc_id, k), [floor, 0.0])
             best[0], best[1] = max(best[0], dense[c.chunk_id]), max(best[1], fused[c.chunk_id])
     lex = {d: [_lexical(u.norm, weights, tuning) for u in v.units] for d, v in views.items()}
+    # a heading naming the topic is among its strongest sentences: the report under it speaks of the topic in
+    # its own terms (科技特派员 under ……促进高层次人才双向流动), which related sentences elsewhere share
     strong = [
         (views[d].text[views[d].units[k].start : views[d].units[k].end], lex[d][k])
         for d, k in reached
-        if lex[d][k] >= tuning.strong and not views[d].rejected(k)
+        if lex[d][k] >= tuning.strong and (views[d].units[k].heading or not views[d].rejected(k))
     ]
     expansion = _expansion_terms(strong, snapshot, weights, tuning)
 

@@ -1098,6 +1098,28 @@ def test_a_sentence_is_governed_by_its_whole_heading_block():
     assert view.heading_block(body[-2].index) == block
 
 
+def test_a_heading_naming_the_topic_lends_its_terms_to_the_report_under_it():
+    """A heading naming the topic (科技特派员助力人才工作) is one of its strongest lines: the report under it
+    speaks of the topic in its own terms, so a sentence further down that shares them (科技特派员, under a
+    section heading naming nothing) is gathered, though it never names the topic."""
+    report = (
+        "科技特派员助力人才工作\n\n□ 某某\n\n近期,贵阳学院选派8名科技特派员进驻企业。\n\n实现共同发展\n\n"
+        "科技特派员王瑞每周到味特食品现场指导,帮助企业解决保鲜难题3项。"
+    )
+    others = [f"第{i}区召开人才工作推进会,部署年度引才计划。" for i in range(4)]
+    others += [f"第{i}社区组织居民开展环境整治,清理楼道杂物。" for i in range(4)]
+    snapshot = _snapshot([report, *others])
+    features = cp.topic_features("人才工作", snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
+    rows = {
+        snapshot.documents[u.doc_id].text[u.start : u.end]: row
+        for u, row in zip(features.units, features.matrix)
+    }
+    below = rows["科技特派员王瑞每周到味特食品现场指导,帮助企业解决保鲜难题3项。"]
+    expansion = cp.FEATURES.index("expansion")
+    assert below[expansion] > 0 and below[cp.FEATURES.index("lex")] == 0
+    assert not any("整治" in text for text in rows)  # what shares none of it stays out
+
+
 def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     """News pages set a photo's caption as a paragraph ending with its credit (新华社记者 某某 摄): every sentence
     of it is a caption, however long (a gallery's captions report cases: ……打造了党员活动室……。(某某 摄)); the same
