@@ -1450,17 +1450,52 @@ def lead_in(
             clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
             if not clause or clause in used or _plans(clause) or _dangling(clause):
                 continue
-            # whose figure: the sentence's own place; a sentence without a subject of its own (累计受理申请……)
-            # goes on about the item's place, when the item names just one
-            who = _places(sentence, part.topic)[:1]
+            # whose figure: the place its sentence names before it; a sentence without a subject of its own
+            # (累计受理申请……) goes on about the item's place, when the item names just one; else the place
+            # the document reports on (全市共有居民小区789个 in a report on 安顺市)
+            who = _figure_owner(sentence, clause, part.topic)
             if not who and _omits_subject(sentence) and len(set(item_places)) == 1:
-                who = item_places[:1]
+                who = item_places[0]
             if not who and _omits_subject(clause):
                 continue  # 获得11项提名, 闯入奥运会5次: whose, the lead-in cannot say
+            who = who or _region_place(item.region)
             used.add(clause)
-            prefix = f"{who[0]}：" if who and who[0] not in clause else ""
+            prefix = f"{who}：" if who and who not in clause else ""
             claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims
+
+
+def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
+    """Whose figure the clause reports: the first place its sentence names before the figure, read on through
+    the places it holds named right after it (西秀区新太社区, 青龙山街道辖区的明珠社区); not one of a list past
+    the sentence's opening (吸引了佳兆业、世茂集团等企业……), which its subject acted on."""
+    at = sentence.find(clause)
+    end = at + len(clause) if at >= 0 else len(sentence)
+    opening = len(sentence) - len(_OPENING_TIME.sub("", ct.trim_start(sentence)).lstrip())  # past 近年来，
+    spans = sorted(
+        (a, a + len(name)) for name in _places(sentence, topic) if 0 <= (a := sentence.find(name)) < end
+    )
+    for k, (a, b) in enumerate(spans):
+        listed = _LISTED_AFTER.match(sentence, b) or sentence[a - 1 : a] == "、"
+        if listed and not (k == 0 and a <= opening):
+            continue
+        for c, d in spans[k + 1 :]:
+            if not _HOLDS.fullmatch(sentence[b:c]):
+                break
+            b = d
+        return sentence[a:b]
+    return ""
+
+
+_LISTED_AFTER = re.compile(r"\s*(?:、|等)")
+_HOLDS = re.compile(r"(?:辖区)?的?")  # 西秀区新太社区, 青龙山街道辖区的明珠社区
+_REGION_PART = re.compile(r".{2,}?(?:特别行政区|自治区|自治州|自治县|街道|省|市|盟|县|旗|区|镇|乡)")
+
+
+def _region_place(region: str) -> str:
+    """The most specific place of a document's region (贵州省贵阳市观山湖区 → 观山湖区); empty when unknown."""
+    parts = _REGION_PART.findall(region.strip())
+    return parts[-1] if parts else region.strip()
 
 
 # verbs and generic modifiers that jieba sometimes glues to a unit word (深化街道, 合理布局党群服务站, 智慧小区)

@@ -302,6 +302,31 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     )  # not “食堂中餐13元: its quotation mark closes elsewhere
 
 
+def test_a_lead_in_figure_is_credited_to_the_place_that_holds_it_or_the_report_s_place():
+    """A figure goes to the first place its sentence names, read with the places it holds named right after it;
+    a list the subject acted on is not whose figure it is, a list opening the sentence is; with no proper place,
+    the lead-in names the place the document reports on (its region), when known."""
+    assert _lead_figures(_one_item_part("青龙山街道辖区的明珠社区服务新就业群体骑手，建成暖新驿站3个。")) == [
+        "数据：青龙山街道辖区的明珠社区：建成暖新驿站3个"
+    ]
+    acted_on = "红星社区党支部吸引了顺丰速运有限公司、京东物流有限公司等企业入驻，新就业群体中新发展党员6名。"
+    assert _lead_figures(_one_item_part(acted_on)) == ["数据：红星社区：新就业群体中新发展党员6名"]
+    subjects = "近年来，顺丰速运有限公司、京东物流有限公司等企业入驻产业园，为新就业群体提供岗位300个。"
+    assert _lead_figures(_one_item_part(subjects)) == ["数据：顺丰速运有限公司：为新就业群体提供岗位300个"]
+    whole_city = _one_item_part("全市服务新就业群体3000人次。")
+    assert _lead_figures(whole_city) == ["数据：全市服务新就业群体3000人次"]  # no region: as it stands
+    whole_city.sections[0].items[0].region = "贵州省安顺市"
+    assert _lead_figures(whole_city) == ["数据：安顺市：全市服务新就业群体3000人次"]
+    assert [
+        cp._region_place(r) for r in ("湖南省长沙市长沙县㮾梨街道", "贵州省贵阳市清镇市", "", "北京")
+    ] == [
+        "㮾梨街道",
+        "清镇市",
+        "",
+        "北京",
+    ]
+
+
 def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
     clause = cp._figure_clause("2022年，某集团共交付372，956辆纯电动汽车，同比增长107.7%。")
     assert clause == "某集团共交付372，956辆纯电动汽车"
