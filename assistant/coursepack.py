@@ -1468,26 +1468,38 @@ def lead_in(
 def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
     """Whose figure the clause reports: the first place its sentence names before the figure, read on through
     the places it holds named right after it (西秀区新太社区, 青龙山街道辖区的明珠社区); not one of a list past
-    the sentence's opening (吸引了佳兆业、世茂集团等企业……), which its subject acted on."""
+    the sentence's opening (吸引了佳兆业、世茂集团等企业……), which its subject acted on; who speaks of it only
+    when the sentence names no other (某社区书记说：“……满意度提高到80%”)."""
     at = sentence.find(clause)
     end = at + len(clause) if at >= 0 else len(sentence)
     opening = len(sentence) - len(_OPENING_TIME.sub("", ct.trim_start(sentence)).lstrip())  # past 近年来，
+    found = {
+        (m.start(), m.end())
+        for name in _places(sentence, topic)
+        for m in re.finditer(re.escape(name), sentence)
+    }
     spans = sorted(
-        (a, a + len(name)) for name in _places(sentence, topic) if 0 <= (a := sentence.find(name)) < end
+        (a, b)
+        for a, b in found
+        if a < end and not any(c <= a and b <= d and (c, d) != (a, b) for c, d in found)
     )
+    owners = []
     for k, (a, b) in enumerate(spans):
-        listed = _LISTED_AFTER.match(sentence, b) or sentence[a - 1 : a] == "、"
-        if listed and not (k == 0 and a <= opening):
+        if (_LISTED_AFTER.match(sentence, b) or sentence[a - 1 : a] == "、") and not (
+            k == 0 and a <= opening
+        ):
             continue
         for c, d in spans[k + 1 :]:
             if not _HOLDS.fullmatch(sentence[b:c]):
                 break
             b = d
-        return sentence[a:b]
-    return ""
+        owners.append((bool(_SPEAKS.match(sentence, b)), sentence[a:b]))
+    return min(owners, key=lambda o: o[0])[1] if owners else ""  # the first one not speaking, if any
 
 
 _LISTED_AFTER = re.compile(r"\s*(?:、|等)")
+# who speaks, not who acted (观山湖区委组织部相关负责人说，……全区7个街道……)
+_SPEAKS = re.compile(r"[^，,。；;：:]{0,10}?(?:说|表示|介绍|指出|称|透露)[，,：:]")
 _HOLDS = re.compile(r"(?:辖区)?的?")  # 西秀区新太社区, 青龙山街道辖区的明珠社区
 _REGION_PART = re.compile(r".{2,}?(?:特别行政区|自治区|自治州|自治县|街道|省|市|盟|县|旗|区|镇|乡)")
 

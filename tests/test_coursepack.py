@@ -304,7 +304,8 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
 
 def test_a_lead_in_figure_is_credited_to_the_place_that_holds_it_or_the_report_s_place():
     """A figure goes to the first place its sentence names, read with the places it holds named right after it;
-    a list the subject acted on is not whose figure it is, a list opening the sentence is; with no proper place,
+    a list the subject acted on is not whose figure it is, a list opening the sentence is, nor is who speaks of
+    it; with no proper place,
     the lead-in names the place the document reports on (its region), when known."""
     assert _lead_figures(_one_item_part("青龙山街道辖区的明珠社区服务新就业群体骑手，建成暖新驿站3个。")) == [
         "数据：青龙山街道辖区的明珠社区：建成暖新驿站3个"
@@ -313,6 +314,10 @@ def test_a_lead_in_figure_is_credited_to_the_place_that_holds_it_or_the_report_s
     assert _lead_figures(_one_item_part(acted_on)) == ["数据：红星社区：新就业群体中新发展党员6名"]
     subjects = "近年来，顺丰速运有限公司、京东物流有限公司等企业入驻产业园，为新就业群体提供岗位300个。"
     assert _lead_figures(_one_item_part(subjects)) == ["数据：顺丰速运有限公司：为新就业群体提供岗位300个"]
+    spoken = "观山湖区委组织部相关负责人说,自方案实施以来,观山湖区积极行动,为新就业群体建成驿站12个。"
+    assert _lead_figures(_one_item_part(spoken)) == [
+        "数据：观山湖区：为新就业群体建成驿站12个"
+    ]  # not who spoke
     whole_city = _one_item_part("全市服务新就业群体3000人次。")
     assert _lead_figures(whole_city) == ["数据：全市服务新就业群体3000人次"]  # no region: as it stands
     whole_city.sections[0].items[0].region = "贵州省安顺市"
