@@ -937,6 +937,12 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
     ):
         assert not ct.anaphoric(sentence), sentence
     assert ct.anaphoric("当时她曾表示，申办成功将带动冰雪运动。")
+    # someone speaks whom the sentence does not name: it goes with the one that does (某某表示，……。我们……)
+    assert ct.anaphoric("我们还要告诉大家一个事实。") and ct.anaphoric("作为民营企业，我们也会继续创新。")
+    assert ct.anaphoric("2014年，我访问了新西兰。")
+    # inside a quotation the words after it say who speaks (“……”某某说)
+    assert not ct.anaphoric("“我是这个网格的负责人,你们谁家有困难可以找我解决。”")
+    assert not ct.anaphoric("“作为民营企业，我们也会继续创新。”")
     assert ct.trim_start("答：调整后将更好地保障群众生活。").startswith("调整后")
     assert ct.trim_start("01 某某评估机制在各地建立,2020年以来已覆盖31个省。").startswith("某某评估机制")
     assert ct.trim_start("某某指标大幅增长，消费反弹 4月18日，某某局发布数据。").startswith("4月18日")
