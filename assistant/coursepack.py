@@ -802,7 +802,8 @@ def _topic_weights(
     Corpus frequencies come from the lexical index (O(1) per word), never from a scan of the chunks."""
     n = max(len(snapshot.chunks), 1)
     present, missing, used, total = {}, 0.0, 0.0, 0.0
-    for term in _content_words(topic):
+    words = _content_words(topic)
+    for term in words:
         df_top = sum(1 for t in feedback_norms if term in t)
         df = max(snapshot.bm25.doc_freq.get(term, 0), df_top)
         idf = math.log(1 + (n + 1) / (df + 0.5))
@@ -811,7 +812,7 @@ def _topic_weights(
             missing += tuning.lift_cap * math.sqrt(idf)
             continue
         used += math.sqrt(idf)
-        lift = (df_top / max(len(feedback_norms), 1)) / (df / n)
+        lift = (df_top / max(len(feedback_norms), 1)) / (df / n) if not _names_another(term, words) else 0.0
         present[term] = max(min(lift, tuning.lift_cap), 0.05) * math.sqrt(idf)
     return _TopicWeights(present, missing, used / total if total else 0.0)
 
@@ -859,6 +860,13 @@ _DERIVING = frozenset("化性式型率度者")
 def _narrower(word: str, stem: str) -> bool:
     """`word` is `stem` with a head character: a narrower concept, which alone carries the topic."""
     return len(word) == len(stem) + 1 and word.startswith(stem) and word[-1] not in _DERIVING
+
+
+def _names_another(stem: str, words: list[str], commoner: float = 2.0) -> bool:
+    """The topic narrows the word with a head character (联合国 of 联合, 电影节 of 电影, 示范点 of 示范) and Chinese
+    uses it alone far more (jieba's counts): alone it names something else (联合声明, 春节档电影, 示范培训班), so
+    it weighs nothing of its own. Not 奥运 of 奥运会 nor 老年 of 老年人, which say the same."""
+    return any(_narrower(w, stem) and word_frequency(stem) >= commoner * word_frequency(w) for w in words)
 
 
 def _more_general(word: str, others: list[str], weights: _TopicWeights) -> bool:

@@ -586,6 +586,27 @@ def test_a_topic_is_read_by_its_own_words_not_by_words_straddling_two():
     assert cp._scarce(["基层减负"] + ["基层党建"] * 5, [["基层", "减负"]], ["基层", "减负"], 2)
 
 
+def test_a_stem_the_topic_narrows_and_chinese_uses_for_something_else_weighs_nothing():
+    """电影节 narrows 电影 with a head character, and 电影 alone is far commoner: a box-office report naming 电影
+    is no film-festival item. 奥运会 narrows 奥运, which says the same and is rarer alone: 奥运冠军 still counts."""
+    texts = [
+        "第十二届北京国际电影节在怀柔开幕,展映中外影片200余部。",
+        "上海国际电影节设立金爵奖,今年共收到报名影片4000余部。",
+        "春节档某部电影票房达到40亿元,创下同档期纪录。",
+        "某运动员在奥运会上夺得金牌,成为该项目首位冠军。",
+        "多名奥运冠军走进校园,与学生一起开展体育活动。",
+    ]
+    snapshot = _snapshot(texts)
+    norms = [normalise(t) for t in texts]
+    festival = cp._topic_weights("电影节", snapshot, norms, cp.TUNING)
+    assert [cp._lexical(n, festival, cp.TUNING) >= 0.9 for n in norms] == [True, True, False, False, False]
+    assert cp._lexical(norms[2], festival, cp.TUNING) < 0.1  # 电影 alone: next to nothing
+    games = cp._topic_weights("奥运会", snapshot, norms, cp.TUNING)
+    assert cp._lexical(norms[4], games, cp.TUNING) > 0.5  # 奥运冠军
+    pack = cp.build(["电影节"], snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
+    assert {i.doc_id for i in pack.items} == {_doc_id(texts[0]), _doc_id(texts[1])}
+
+
 def test_specific_words_carry_the_topic_per_alternative():
     weights = cp._TopicWeights({"基层": 3.3, "减负": 9.0}, 0.0, 1.0)
     assert cp._specific_words("基层减负", weights, 0.5) == [["减负"]]
