@@ -918,7 +918,7 @@ def _scarce(norms: list[str], specific: list[list[str]], words: list[str], most:
             parts[word] = inner
 
     def holds(norm: str, word: str) -> bool:
-        return word in norm or (word in parts and all(p in norm for p in parts[word]))
+        return _named_outside_places(norm, word) or (word in parts and all(p in norm for p in parts[word]))
 
     return sum(_says_topic(norm, specific, holds) for norm in norms) <= most
 
@@ -939,13 +939,26 @@ def _paragraph_norm(view: _DocView, unit: _Unit) -> str:
 
 def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
     """For a topic the documents barely speak of: the unit's item names it, or holds one of its specific words
-    in a paragraph that names it (群众 and 诉求 in two sentences of one paragraph, never in one)."""
+    in a paragraph that names it (群众 and 诉求 in two sentences of one paragraph, never in one). A word inside
+    a place's name (自治 of 紫云苗族布依族自治县 for 居民自治) does not name it: there one item would be the part."""
     held = [view.units[j].norm for j in view.covering(*unit.span)]
-    if any(_says_topic(norm, specific) for norm in held):
+    if any(_says_topic(norm, specific, _named_outside_places) for norm in held):
         return True
     if not _holds_specific(held, specific):
         return False
-    return _says_topic(_paragraph_norm(view, unit), specific)
+    return _says_topic(_paragraph_norm(view, unit), specific, _named_outside_places)
+
+
+_ADMIN_SUFFIX = re.compile(r"[县州区旗市镇乡盟]")
+
+
+def _named_outside_places(norm: str, word: str) -> bool:
+    """The text holds the word other than inside the name of a place or a unit that goes on past it (……自治县,
+    ……自治县环翠街道党工委)."""
+    spots = [m.end() for m in re.finditer(re.escape(word), norm)]
+    if not spots or not all(_ADMIN_SUFFIX.match(norm, end) for end in spots):
+        return bool(spots)  # the segmenter is asked only when every occurrence runs into an admin suffix
+    return not any(word in name and not name.endswith(word) for name, _ in ner.entities(norm, ("LOC", "ORG")))
 
 
 def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:

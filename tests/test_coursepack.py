@@ -667,6 +667,23 @@ def test_a_topic_the_documents_barely_cover_keeps_only_what_speaks_of_it_and_say
     assert not covered.parts[0].scarce and len(covered.items) > 5 and covered.warning is None
 
 
+def test_a_topic_word_inside_a_place_s_name_does_not_name_the_topic():
+    """自治 of 紫云苗族布依族自治县 is no 居民自治: a pack on it from such documents is empty and says so, and once
+    a sentence does speak of 居民自治, that sentence is the part."""
+    names = [
+        "紫云苗族布依族自治县搭建社交群和微信公众号,推行“三单”服务模式,服务群众3000余人次。",
+        "镇宁布依族苗族自治县环翠街道建立联席会议制度,每月研究解决社区难题5件。",
+    ]
+    others = [f"第{i}社区组织居民开展环境整治,清理楼道杂物{i + 3}处。" for i in range(4)]
+    guard = DenseGuard(_NoDense(_ZeroEmbedder()))
+    pack = cp.build(["居民自治"], _snapshot(names + others), guard)
+    assert not pack.items and "没有直接提到“居民自治”" in pack.warning
+    real = "金元社区推行居民自治,成立居民议事会,一年协商解决停车等问题12件。"
+    pack = cp.build(["居民自治"], _snapshot([*names, *others, real]), guard)
+    assert [i.doc_id for i in pack.items] == [_doc_id(real)]
+    assert cp._named_outside_places("广西壮族自治区南宁市开展居民自治试点", "自治")  # once outside the name
+
+
 def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says_so():
     """The documents speak of 城镇化 but never of 新型城镇化: the part is gathered by the compound's head (the
     modifier dropped), never by the modifier alone (新型冠状病毒, 新型材料), and the pack says which wording it
