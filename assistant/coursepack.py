@@ -142,6 +142,7 @@ class PackItem:
     sentences: list[tuple[int, int]] = field(default_factory=list)  # cited sentences (document offsets)
     date: str = ""
     label: str = ""  # readable source: 《标题》（地区，日期）
+    context: str = ""  # the place or unit the text before names, when the item names none (`_named_before`)
     n: int = 0
 
     @property
@@ -185,6 +186,7 @@ class PackItem:
             "topic": self.topic,
             "also": self.also,
             "topics": list(self.topics),
+            "context": self.context,
         }
 
 
@@ -1380,7 +1382,7 @@ def build(
             owners.append((s, []))
     items_by_topic: dict[str, list[PackItem]] = {t: [] for t in topics}
     for s, also in owners:
-        items_by_topic[s.topic].append(_item(s, also, snapshot))
+        items_by_topic[s.topic].append(_item(s, also, snapshot, tuning))
     parts = []
     for topic in topics:
         items = _dedupe_text(items_by_topic[topic])
@@ -1395,11 +1397,12 @@ def build(
     return pack
 
 
-def _item(s: _Scored, also: list[str], snapshot: Snapshot) -> PackItem:
+def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNING) -> PackItem:
     doc = snapshot.documents[s.unit.doc_id]
     start, end = s.span
     quote = doc.text[start:end]
     kind = "典型案例" if s.unit.case else classify(quote)
+    first = quote[: s.sentences[0][1] - start] if s.sentences else quote
     return PackItem(
         kind=kind,
         doc_id=s.unit.doc_id,
@@ -1414,7 +1417,40 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot) -> PackItem:
         sentences=list(s.sentences),
         date=doc.date or "",
         label=source_label(doc),
+        context=_named_before(_DocView.of(snapshot, s.unit.doc_id, tuning), start, first),
     )
+
+
+def _named_before(view: _DocView, start: int, first: str, reach: int = 8) -> str:
+    """Whom an item speaks of when its first sentence names no place or unit (社区党组织统筹……, 通过实施……计划,
+    充分发挥街道“龙头”作用……): the one its section names last before it, up to `reach` units back and its
+    heading, so a trainer reading the excerpt alone knows where it happened; "" when the item names its own, or
+    opens with a quotation (who said it follows it)."""
+    if first.lstrip()[:1] in _QUOTE_OPENERS or _unit_names(first) or ner.entities(first, ("LOC", "ORG")):
+        return ""
+    k = view.covering(start, start + 1).start
+    for j in range(k - 1, max(k - 1 - reach, -1), -1):
+        unit = view.units[j]
+        names = _places_and_admin(view.text[unit.start : unit.end])
+        if names:
+            return names[-1]
+        if unit.heading and not (j > 0 and view.units[j - 1].heading):
+            break  # the first line of the heading block over the item's section
+    return ""
+
+
+_QUOTE_OPENERS = frozenset('“"「『‘')
+_ADMIN_NAME = re.compile(r".{2,}(?:省|市|县|区|州|镇|乡)")
+
+
+def _places_and_admin(text: str) -> list[str]:
+    """`_places`, and the administrative places LAC finds (安顺市, 乌当区), in reading order."""
+    found = {text.find(n): n for n in _places(text)}
+    for at, _, word, tag in _entity_spans(text):
+        if tag == "LOC" and _ADMIN_NAME.fullmatch(word) and not generic_name(word):
+            if not any(a <= at < a + len(n) for a, n in found.items()):
+                found[at] = word
+    return [found[a] for a in sorted(found) if a >= 0]
 
 
 def _dedupe_text(items: list[PackItem]) -> list[PackItem]:
@@ -1477,9 +1513,9 @@ def lead_in(
             who = _figure_owner(sentence, clause, part.topic)
             if not who and _omits_subject(sentence) and len(set(item_places)) == 1:
                 who = item_places[0]
-            if not who and _omits_subject(clause):
+            if not who and _omits_subject(clause) and not item.context:
                 continue  # 获得11项提名, 闯入奥运会5次: whose, the lead-in cannot say
-            who = who or _region_place(item.region)
+            who = who or item.context or _region_place(item.region)
             used.add(clause)
             prefix = f"{who}：" if who and who not in clause else ""
             claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
@@ -1787,6 +1823,11 @@ def section_heading(index: int, section: Section) -> str:
     return f"（{_ordinal(index)}）{section.kind}（{len(section.items)} 条）"
 
 
+def context_note(item: PackItem) -> str:
+    """Set before the quote, apart from it: the quote stays verbatim."""
+    return f"〔上文：{item.context}〕" if item.context else ""
+
+
 def also_note(item: PackItem) -> str:
     return f"（另见主题：{'、'.join(f'“{t}”' for t in item.also)}）" if item.also else ""
 
@@ -1837,7 +1878,7 @@ def to_markdown(pack: CoursePack) -> str:
                 lines += [f"#### {first.label or first.title}", ""]
                 for item in items:
                     body = "".join(f"{_md_escape(t)}[{item.n}]" for t in item.sentence_texts())
-                    lines.append(f"- {body}{_md_escape(also_note(item))}")
+                    lines.append(f"- {_md_escape(context_note(item))}{body}{_md_escape(also_note(item))}")
                 lines.append("")
     if pack.references:
         lines += ["## 参考资料", ""]
@@ -1907,6 +1948,10 @@ def to_docx(pack: CoursePack) -> bytes:
                 doc.add_heading(first.label or first.title, level=3)
                 for item in items:
                     para = doc.add_paragraph(style="List Bullet")
+                    if item.context:
+                        note = para.add_run(context_note(item))
+                        note.font.size = Pt(9)
+                        note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
                     for text in item.sentence_texts():
                         para.add_run(text)
                         para.add_run(f"[{item.n}]").font.superscript = True

@@ -361,6 +361,35 @@ def test_lead_in_places_are_whole_names(sentence, places):
     assert cp._places(sentence) == places
 
 
+def test_an_item_naming_no_place_says_whom_the_text_before_names():
+    """An item whose first sentence names no place or unit (一方面，社区党组织……, trimmed to its content) carries
+    the one its section names last before it, shown apart from the verbatim quote in every export; an item
+    naming its own, or opening with a quotation (who said it follows), carries none."""
+    text = (
+        "明珠社区现有居民3079户,有6个封闭小区和2个老旧小区。\n\n"
+        "一方面，社区党组织统筹组织物业公司、业委会,建立社区共驻共建委员会,每月协商解决物业问题5件。\n\n"
+        "“物业的事有人管了。”居民王五说。\n\n"
+        "碧海社区组建物业纠纷调解队,全年调解物业纠纷30件。"
+    )
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+
+    def context(opening: str) -> str:
+        at = text.index(opening)
+        return cp._named_before(view, at, text[at : text.index("。", at) + 1])
+
+    assert [context(o) for o in ("社区党组织统筹", "“物业的事", "碧海社区组建")] == ["明珠社区", "", ""]
+    others = [f"第{i}社区组织居民开展环境整治,清理楼道杂物{i + 3}处。" for i in range(4)]
+    pack = cp.build(["物业"], _snapshot([text, *others]), DenseGuard(_NoDense(_ZeroEmbedder())))
+    item = next(i for i in pack.items if i.text.startswith("社区党组织统筹"))
+    assert item.context == "明珠社区" and item.to_dict()["context"] == "明珠社区"
+    assert item.quote.startswith("社区党组织") and "明珠" not in item.quote  # the quote stays verbatim
+    assert "- 〔上文：明珠社区〕社区党组织统筹" in cp.to_markdown(pack)
+    from assistant.ui.pack import render_pack_review
+
+    assert '<span class="qa-pack-context">〔上文：明珠社区〕</span>' in render_pack_review(pack)
+    assert all(not i.context for i in pack.items if i.text.startswith("碧海社区"))
+
+
 def test_json_shape_parts_and_readable_sources(dev_packs):
     _, pack, _ = dev_packs[0]
     data = json.loads(json.dumps(pack.to_dict(), ensure_ascii=False))
@@ -1423,7 +1452,7 @@ def test_markdown_export(two_topic_pack):
         assert f"**导语**：{cp._md_escape_cited(part.lead_text())}" in md
     for item in pack.items:
         body = "".join(f"{cp._md_escape(t)}[{item.n}]" for t in item.sentence_texts())
-        assert f"- {body}" in md
+        assert f"- {cp._md_escape(cp.context_note(item))}{body}" in md
     refs = md.split("## 参考资料", 1)[1]
     for ref in pack.references:
         assert f"{ref.n}. {ref.label}" in refs

@@ -244,6 +244,10 @@ class PackItemOut(BaseModel):
     topic: str = Field("", description="条目所在的主题")
     also: list[str] = Field(default_factory=list, description="条目同样涉及的其他主题（只出现一次）")
     label: str = Field("", description="可读的出处：《标题》（地区，日期）")
+    context: str = Field(
+        "",
+        description="条目首句未点名地方或单位时，原文上文点到的地方或单位（显示为“〔上文：……〕”，不属于引文）",
+    )
 
 
 class PackSectionOut(BaseModel):

@@ -208,9 +208,14 @@ def render_pack_review(pack) -> str:
                         if item.also
                         else ""
                     )
+                    context = (
+                        f'<span class="qa-pack-context">{esc(coursepack.context_note(item))}</span>'
+                        if item.context
+                        else ""
+                    )
                     out.append(
                         f'<li><label><input type="checkbox" checked data-id="{esc(item.id)}">'
-                        f'<span class="qa-pack-text">{body}{also}</span></label></li>'
+                        f'<span class="qa-pack-text">{context}{body}{also}</span></label></li>'
                     )
                 out.append("</ul>")
             out.append("</details>")
