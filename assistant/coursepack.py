@@ -1421,7 +1421,7 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
     )
 
 
-def _named_before(view: _DocView, start: int, first: str, reach: int = 8) -> str:
+def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> str:
     """Whom an item speaks of when its first sentence names no place or unit (社区党组织统筹……, 通过实施……计划,
     充分发挥街道“龙头”作用……): the one its section names last before it, up to `reach` units back and its
     heading, so a trainer reading the excerpt alone knows where it happened; "" when the item names its own, or

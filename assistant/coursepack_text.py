@@ -28,7 +28,7 @@ import re
 from collections import Counter
 
 from . import ner
-from .lexical import first_word, named_units
+from .lexical import first_word, named_units, pos_tags
 from .punctuation import END_MARKS, ENDS_SENTENCE, QUOTE_CLOSERS
 
 TERMINAL = ENDS_SENTENCE
@@ -167,8 +167,6 @@ _POINTING_WORDS = frozenset(
         "次日",
     }
 )
-_SPEAKERS = frozenset({"我", "我们", "你们", "咱们"})
-_OPENS_QUOTE = re.compile(r"^\s*[“\"「『‘]")
 _ENUMERATED = re.compile(r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?)")
 _QA = re.compile(r"^\s*(?:[问答]|摘要)\s*[:：]\s*")  # an interview's 问：/答： marks, a page's 摘要：
 # a section label run into its text on a flattened page (四、总结：…… / （二）外观篇：……): a heading, not the sentence
@@ -488,15 +486,36 @@ def opens_section(sentence: str) -> bool:
 _LEADING_CLAUSE_MAX = 10
 
 
+def _speaks_unnamed(text: str) -> bool:
+    """我/我们/你们/咱们 as a word outside quotation marks and titles, with no one said to speak before it
+    (某某表示，我……; 某某：我们……): the sentence before says who speaks."""
+    if not re.search("[我你咱]", text):
+        return False
+    plain = re.sub(r"[“\"「『‘《][^”\"」』’》]*[”\"」』’》]", lambda m: "，" * len(m.group()), text)
+    if re.search(r"[“”「」『』]", plain):
+        return False  # a quotation opened before it or closed after it (……我们组织……作用。”某某说。)
+    position = 0
+    for word, _ in pos_tags(plain):
+        if word in _SPEAKERS:
+            return not _SPEECH.search(plain[:position])
+        position += len(word)
+    return False
+
+
+_SPEAKERS = frozenset({"我", "我们", "你们", "咱们"})
+_SPEECH = re.compile(r"表示|说|指出|认为|介绍|称|坦言|透露|强调|谈到|回忆|[：:]")
+
+
 def anaphoric(sentence: str) -> bool:
     """The sentence leans on the one before it (这是……、此举……、其……、他们……、第三，……), also once an opening
     conjunction is trimmed (但这种……, 而他……) or when a pronoun follows a short leading clause that names no one
     (经过激烈比赛，他……; not 张三回到家乡后，他……), or someone speaks whom it does not name (我们还要告诉大家……,
-    作为民营企业，我们……; inside a quotation the words after it say who): it is only material together with it.
+    对于我来说，……; inside a quotation the words after it say who): it is only material together with it.
     A demonstrative (该街道……) is not: the item's source title usually names it, and it often reads alone."""
     texts = (sentence, trim_start(sentence))
-    pointing = _POINTING_WORDS if _OPENS_QUOTE.match(texts[1]) else _POINTING_WORDS | _SPEAKERS
-    if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, pointing) for t in texts):
+    if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
+        return True
+    if _speaks_unnamed(texts[1]):
         return True
     lead, *rest = re.split(
         r"[，,]", texts[1], maxsplit=1
@@ -504,7 +523,7 @@ def anaphoric(sentence: str) -> bool:
     return bool(
         rest
         and content_chars(lead) <= _LEADING_CLAUSE_MAX
-        and _opens_with(rest[0], pointing)
+        and _opens_with(rest[0], _POINTING_WORDS)
         and not named_units(lead)
         and not ner.entities(lead, ("PER", "LOC", "ORG"))
     )
