@@ -143,6 +143,7 @@ class PackItem:
     date: str = ""
     label: str = ""  # readable source: 《标题》（地区，日期）
     context: str = ""  # the place or unit the text before names, when the item names none (`_named_before`)
+    planned: bool = False  # it lies in a plan (`_DocView.in_plan`): its figures are targets, not results
     n: int = 0
 
     @property
@@ -657,6 +658,14 @@ class _DocView:
         while first > 0 and self.units[first - 1].heading:
             first -= 1
         return " ".join(self.units[j].norm for j in range(first, last + 1))
+
+    def in_plan(self, k: int) -> bool:
+        """Unit k lies in a plan: under a heading announcing one (……发布2024年党建工作计划) or after a sentence of
+        its paragraph that does (工作计划提出，……; 下一步，……), so what it counts is a target (至少培育2名)."""
+        if _PLAN_HEADING.search(self.heading_block(k)):
+            return True
+        earlier = [j for j in self.para_units[self.units[k].para] if j < k]
+        return any(_PLAN_OPENING.search(self.units[j].norm) for j in earlier)
 
     def neighbour(self, k: int, step: int) -> _Unit | None:
         """The unit `step` away in the same paragraph (never a heading)."""
@@ -1401,7 +1410,11 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
     doc = snapshot.documents[s.unit.doc_id]
     start, end = s.span
     quote = doc.text[start:end]
+    view = _DocView.of(snapshot, s.unit.doc_id, tuning)
+    planned = view.in_plan(view.covering(start, start + 1).start)
     kind = "典型案例" if s.unit.case else classify(quote)
+    if planned and kind == "数据成效":
+        kind = "工作举措"  # targets are no results
     first = quote[: s.sentences[0][1] - start] if s.sentences else quote
     return PackItem(
         kind=kind,
@@ -1417,7 +1430,8 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
         sentences=list(s.sentences),
         date=doc.date or "",
         label=source_label(doc),
-        context=_named_before(_DocView.of(snapshot, s.unit.doc_id, tuning), start, first),
+        context=_named_before(view, start, first),
+        planned=planned,
     )
 
 
@@ -1495,7 +1509,7 @@ def lead_in(
         claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
     used: set[str] = set()
     for item_places, item in zip(named, items):
-        if item.kind != "数据成效" and not _FIGURE.search(item.text):
+        if item.planned or (item.kind != "数据成效" and not _FIGURE.search(item.text)):
             continue
         for sentence in item.sentence_texts():
             if len(used) >= max_figures:
@@ -1746,6 +1760,9 @@ _RESULT = re.compile(
 
 # what a sentence says will be done (下一步、拟、将持续……) and what it says was done (已、累计、建成……)
 _PLAN_WORDS = frozenset({"下一步", "接下来", "今后", "拟", "力争", "预计", "计划", "将"})
+# a heading or an opening announcing a plan, not a programme's name (“人才回引”计划 is done, not planned)
+_PLAN_HEADING = re.compile(r"(?:\d{4}\s*年|年度|下一步|今后)[^“”。]{0,12}?(?:计划|规划|要点|打算)(?!”)")
+_PLAN_OPENING = re.compile(r"(?:计划|规划|方案|要点)(?:提出|明确|要求)|^(?:下一步|接下来|今后)")
 _PLAN_NEXT = frozenset({"d", "vd", "ad", "p", "v", "z"})  # 将持续/将于/将加强, not 将问题分配给 (把)
 _DONE = re.compile(r"了|已|累计|截至|目前|现有|先后|以来|完成|建成|实现")
 # 将 as 把: 将……列为/纳入/转化为…… moves an object, it plans nothing

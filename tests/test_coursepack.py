@@ -332,6 +332,25 @@ def test_a_lead_in_figure_is_credited_to_the_place_that_holds_it_or_the_report_s
     ]
 
 
+def test_what_a_plan_counts_is_a_target_not_a_result():
+    """Under a heading announcing a plan (……发布2024年党建工作计划), or after a sentence of its paragraph that does
+    (工作计划提出，……), an item's figures are targets: it is filed under 工作举措 and the lead-in quotes none of
+    them; the same document's report of what was done stays a result."""
+    plan = (
+        "观山湖区发布2024年党建工作计划\n\n"
+        "工作计划提出,全区将加强社区党建。每个社区至少培育2名“全岗通”社区工作人员,指导12个新建社区建强党组织。\n\n"
+        "观山湖区往年成绩\n\n"
+        "2023年,观山湖区培育“全岗通”社区工作人员120名,新建社区党组织12个。"
+    )
+    others = [f"第{i}社区组织居民开展环境整治,清理楼道杂物{i + 3}处。" for i in range(4)]
+    pack = cp.build(["社区工作人员"], _snapshot([plan, *others]), DenseGuard(_NoDense(_ZeroEmbedder())))
+    kinds = {i.text[:6]: (i.kind, i.planned) for i in pack.items}
+    assert kinds == {"每个社区至少": ("工作举措", True), "2023年,": ("数据成效", False)}
+    lead = pack.parts[0].lead_text()
+    assert "120名" in lead and "至少培育2名" not in lead
+    assert not cp._PLAN_HEADING.search("实施“人才回引”计划")  # a programme's name plans nothing
+
+
 def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
     clause = cp._figure_clause("2022年，某集团共交付372，956辆纯电动汽车，同比增长107.7%。")
     assert clause == "某集团共交付372，956辆纯电动汽车"
