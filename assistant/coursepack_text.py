@@ -131,6 +131,9 @@ _CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?(?![\d.,、．年月日时号—\-–
 # a table's note, away from its table (此表中部分数据因四舍五入……)
 _TABLE_NOTE = re.compile(r"^(?:此|本|上|下|该|附)表|表中(?:部分)?数据|四舍五入")
 # a flattened table's row: three figures or more set off by spaces only (7185.4 2977.4 4143.7)
+_SEPARATOR = re.compile(
+    r"[=＝]{5,}|[-－_—]{6,}|[*＊~～]{5,}"
+)  # a page's rule line (=====): its layout, run in
 _FIGURE_ROW = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:[ \t\u3000]+\d+(?:\.\d+)?){2,}(?![\w.])")
 _CONNECTIVE = re.compile(
     rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))}"
@@ -297,7 +300,7 @@ def rejection(
             return "编者按"
         if _CHROME.search(text) and content_chars(text) <= 30:
             return "网页杂项"
-        if _NOTICE.search(text) or _FOOTNOTE.search(text):
+        if _NOTICE.search(text) or _FOOTNOTE.search(text) or _SEPARATOR.search(text):
             return "网页杂项"
         if _BYLINE.match(text) or _STAMP.search(text):
             return "署名或电头"
