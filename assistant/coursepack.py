@@ -960,7 +960,9 @@ def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> 
     return _says_topic(_paragraph_norm(view, unit), specific, _named_outside_places)
 
 
-_ADMIN_SUFFIX = re.compile(r"[县州区旗市镇乡盟]")
+# the kinds of administrative places, longest first (自治县 before 县)
+_ADMIN_KINDS = "特别行政区|自治区|自治州|自治县|街道|省|市|盟|县|旗|区|州|镇|乡"
+_ADMIN_SUFFIX = re.compile(f"(?:{_ADMIN_KINDS})")
 
 
 def _named_outside_places(norm: str, word: str) -> bool:
@@ -1454,7 +1456,7 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
 
 
 _QUOTE_OPENERS = frozenset('“"「『‘')
-_ADMIN_NAME = re.compile(r".{2,}(?:省|市|县|区|州|镇|乡)")
+_ADMIN_NAME = re.compile(f".{{2,}}(?:{_ADMIN_KINDS})")
 
 
 def _places_and_admin(text: str) -> list[str]:
@@ -1570,9 +1572,9 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
 
 _LISTED_AFTER = re.compile(r"\s*(?:、|等)")
 # who speaks, not who acted (观山湖区委组织部相关负责人说，……全区7个街道……)
-_SPEAKS = re.compile(r"[^，,。；;：:]{0,10}?(?:说|表示|介绍|指出|称|透露)[，,：:]")
+_SPEAKS = re.compile(f"[^，,。；;：:]{{0,10}}?(?:{ct.SPEECH_VERBS})[，,：:]")
 _HOLDS = re.compile(r"(?:辖区)?的?")  # 西秀区新太社区, 青龙山街道辖区的明珠社区
-_REGION_PART = re.compile(r".{2,}?(?:特别行政区|自治区|自治州|自治县|街道|省|市|盟|县|旗|区|镇|乡)")
+_REGION_PART = re.compile(f".{{2,}}?(?:{_ADMIN_KINDS})")
 
 
 def _region_place(region: str) -> str:
@@ -1940,6 +1942,13 @@ def to_docx(pack: CoursePack) -> bytes:
             run.font.size = Pt(10)
             run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
 
+    def note(para, text: str) -> None:
+        """A small grey run beside an item's quote (〔上文：……〕, （另见主题：……））: no part of it."""
+        if text:
+            run = para.add_run(text)
+            run.font.size = Pt(9)
+            run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+
     def cited(para, text: str) -> None:
         for piece in re.split(r"(\[\d+\])", text):
             if piece:
@@ -1965,17 +1974,11 @@ def to_docx(pack: CoursePack) -> bytes:
                 doc.add_heading(first.label or first.title, level=3)
                 for item in items:
                     para = doc.add_paragraph(style="List Bullet")
-                    if item.context:
-                        note = para.add_run(context_note(item))
-                        note.font.size = Pt(9)
-                        note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+                    note(para, context_note(item))
                     for text in item.sentence_texts():
                         para.add_run(text)
                         para.add_run(f"[{item.n}]").font.superscript = True
-                    if item.also:
-                        note = para.add_run(also_note(item))
-                        note.font.size = Pt(9)
-                        note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+                    note(para, also_note(item))
     if pack.references:
         doc.add_heading("参考资料", level=1)
         for ref in pack.references:

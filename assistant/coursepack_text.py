@@ -506,7 +506,8 @@ def _speaks_unnamed(text: str) -> bool:
 
 
 _SPEAKERS = frozenset({"我", "我们", "你们", "咱们"})
-_SPEECH = re.compile(r"表示|说|指出|认为|介绍|称|坦言|透露|强调|谈到|回忆|[：:]")
+SPEECH_VERBS = "说|表示|介绍|指出|称|透露|认为|坦言|强调|谈到|回忆"
+_SPEECH = re.compile(f"{SPEECH_VERBS}|[：:]")
 
 
 def anaphoric(sentence: str) -> bool:
