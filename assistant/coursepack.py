@@ -963,15 +963,17 @@ def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> 
 # the kinds of administrative places, longest first (自治县 before 县)
 _ADMIN_KINDS = "特别行政区|自治区|自治州|自治县|街道|省|市|盟|县|旗|区|州|镇|乡"
 _ADMIN_SUFFIX = re.compile(f"(?:{_ADMIN_KINDS})")
+_ADMIN_END = re.compile(f"(?:{_ADMIN_KINDS})$")
 
 
 def _named_outside_places(norm: str, word: str) -> bool:
     """The text holds the word other than inside the name of a place or a unit that goes on past it (……自治县,
-    ……自治县环翠街道党工委)."""
+    ……自治县环翠街道党工委); a place's own name before its kind is the place (南明 of 南明区, 清镇 of 贵州清镇市)."""
     spots = [m.end() for m in re.finditer(re.escape(word), norm)]
     if not spots or not all(_ADMIN_SUFFIX.match(norm, end) for end in spots):
         return bool(spots)  # the segmenter is asked only when every occurrence runs into an admin suffix
-    return not any(word in name and not name.endswith(word) for name, _ in ner.entities(norm, ("LOC", "ORG")))
+    names = ner.entities(norm, ("LOC", "ORG"))
+    return not any(word in name and not _ADMIN_END.sub("", name).endswith(word) for name, _ in names)
 
 
 def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:

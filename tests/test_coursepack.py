@@ -730,6 +730,12 @@ def test_a_topic_word_inside_a_place_s_name_does_not_name_the_topic():
     pack = cp.build(["居民自治"], _snapshot([*names, *others, real]), guard)
     assert [i.doc_id for i in pack.items] == [_doc_id(real)]
     assert cp._named_outside_places("广西壮族自治区南宁市开展居民自治试点", "自治")  # once outside the name
+    # a place's own name before its kind is the place: a topic typed without the kind (南明 of 南明区)
+    assert cp._named_outside_places("南明区构建三级联动治理体系", "南明")
+    assert cp._named_outside_places("贵州清镇市青龙山街道抓党建", "清镇")
+    place = "南明区构建“区—街道—社区”三级联动治理体系,选聘14名退休法官化解矛盾纠纷5382件。"
+    pack = cp.build(["南明"], _snapshot([place, *others]), guard)
+    assert [i.doc_id for i in pack.items] == [_doc_id(place)]
 
 
 def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says_so():
