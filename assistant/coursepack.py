@@ -1938,18 +1938,16 @@ def to_docx(pack: CoursePack) -> bytes:
     props.language, props.keywords = "zh-CN", "课程素材"
 
     doc.add_heading(pack.title, level=0)
-    for text in (intro(pack), *notes(pack)):
-        para = doc.add_paragraph(text)
-        for run in para.runs:
-            run.font.size = Pt(10)
-            run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
 
-    def note(para, text: str) -> None:
-        """A small grey run beside an item's quote (〔上文：……〕, （另见主题：……））: no part of it."""
+    def note(para, text: str, size: int = 9) -> None:
+        """A small grey run: the pack's notes, or one beside an item's quote (〔上文：……〕, （另见主题：……））."""
         if text:
             run = para.add_run(text)
-            run.font.size = Pt(9)
+            run.font.size = Pt(size)
             run.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+
+    for text in (intro(pack), *notes(pack)):
+        note(doc.add_paragraph(), text, size=10)
 
     def cited(para, text: str) -> None:
         for piece in re.split(r"(\[\d+\])", text):

@@ -130,10 +130,9 @@ CONNECTIVES = (
 _CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?(?![\d.,、．年月日时号—\-–])[^，,；;。！？!?\s]{0,8}[，,；;]")
 # a table's note, away from its table (此表中部分数据因四舍五入……)
 _TABLE_NOTE = re.compile(r"^(?:此|本|上|下|该|附)表|表中(?:部分)?数据|四舍五入")
+# a page's rule line (=====) run into the text: its layout
+_SEPARATOR = re.compile(r"[=＝]{5,}|[-－_—]{6,}|[*＊~～]{5,}")
 # a flattened table's row: three figures or more set off by spaces only (7185.4 2977.4 4143.7)
-_SEPARATOR = re.compile(
-    r"[=＝]{5,}|[-－_—]{6,}|[*＊~～]{5,}"
-)  # a page's rule line (=====): its layout, run in
 _FIGURE_ROW = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:[ \t\u3000]+\d+(?:\.\d+)?){2,}(?![\w.])")
 _CONNECTIVE = re.compile(
     rf"^\s*(?:{'|'.join(sorted(CONNECTIVES, key=len, reverse=True))}"

@@ -170,6 +170,11 @@ def _exported_count(result) -> int:
     return sum(1 for p in Document(BytesIO(result.data)).paragraphs if p.style.name == "List Bullet")
 
 
+def _note(css_class: str, text: str) -> str:
+    """A note beside an item's quote (〔上文：……〕, （另见主题：……）), styled apart from it; "" when there is none."""
+    return f'<span class="{css_class}">{esc(text)}</span>' if text else ""
+
+
 def render_pack_review(pack) -> str:
     """The pack as the trainer reviews it: a part per topic (lead-in), a collapsible section per kind, each
     document's readable title once above its items, a ticked checkbox per item, [n] after each sentence."""
@@ -203,16 +208,8 @@ def render_pack_review(pack) -> str:
                     body = "".join(
                         f'{esc(t)}<sup class="qa-pack-n">[{item.n}]</sup>' for t in item.sentence_texts()
                     )
-                    also = (
-                        f'<span class="qa-pack-also">{esc(coursepack.also_note(item))}</span>'
-                        if item.also
-                        else ""
-                    )
-                    context = (
-                        f'<span class="qa-pack-context">{esc(coursepack.context_note(item))}</span>'
-                        if item.context
-                        else ""
-                    )
+                    context = _note("qa-pack-context", coursepack.context_note(item))
+                    also = _note("qa-pack-also", coursepack.also_note(item))
                     out.append(
                         f'<li><label><input type="checkbox" checked data-id="{esc(item.id)}">'
                         f'<span class="qa-pack-text">{context}{body}{also}</span></label></li>'
