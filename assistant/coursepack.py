@@ -62,6 +62,7 @@ from .lexical import (
     named_units,
     normalise,
     pos_tags,
+    short_forms,
     spelled_out,
     tokenize,
     word_frequency,
@@ -1260,13 +1261,16 @@ def gathered_features(
 def _reading(topic: str, snapshot: Snapshot) -> str:
     """The topic as gathered: with what its numbered abbreviations stand for, each an alternative of its own
     (一老一小服务 | 老年人 | 养老 | 儿童 | 托育), where the documents use those words; documents often spell an
-    abbreviation out and name it once, if at all."""
+    abbreviation out and name it once, if at all. Likewise the short forms of its words the documents use
+    (业主委员会 | 业委会): a report names the body in full once and by its short form after."""
     used = [
         part
         for part in spelled_out(normalise(topic))
         if all(snapshot.bm25.doc_freq.get(word, 0) for word in tokenize(part))
     ]
-    return " ".join([topic, *used])
+    words = dict.fromkeys([*_alternatives(topic), *_content_words(topic)])
+    short = [form for word in words for form in short_forms(word) if snapshot.bm25.doc_freq.get(form, 0)]
+    return " ".join(dict.fromkeys([topic, *used, *short]))
 
 
 def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:

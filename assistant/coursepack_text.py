@@ -68,6 +68,7 @@ _NOTICE = re.compile(
     r"特别声明|免责声明|版权(?:声明|所有)|未经.{0,40}(?:授权|许可).{0,30}(?:不得|禁止)|追究.{0,12}法律责任"
     r"|©|(?i:copyright|all rights reserved)|ICP[备证]|仅提供信息存储|以上就是.{0,30}(?:内容|介绍)|希望对大家有所帮助|"
     r"导致追偿|刑事追究|违者.{0,12}追究|来电或来函|最终解释权|稿件来源|"
+    r"感谢(?:你|您|大家)?(?:花时间)?(?:的)?(?:阅读|观看|收看)|欢迎.{0,12}再次.{0,4}光临|本条目|"
     r"[（(]\s*[）)]|不构成.{0,6}建议|(?:让|由)小编|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
 )
 # a piece that is or starts with an encyclopedia's footnote mark ([17]。 / [38]：……): web debris, which would read
@@ -186,6 +187,11 @@ _LIST_MARK = re.compile(
 )
 # a flattened table's labels left empty (建制派：  中间派：  ……)
 _EMPTY_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,8}[：:](?=\s{2,}|\s*$)")
+# a label and its value (最佳导演：文牧野, 新配色：……); three in one clause are a flattened list or spec sheet
+_FILLED_LABEL = re.compile(r"[\u4e00-\u9fff]{2,6}[：:]")
+_ASIDE = re.compile(r"[（(][^（）()]*[）)]|《[^《》]*》")  # glosses and titles (英语：……, 《阿凡达：水之道》)
+# the text up to a wide space (two or more): a line of its own on the page, when it is no clause
+_WIDE_BREAK = re.compile(r"^(\S.*?)\s{2,}(?=\S)")
 CAPTION_MAX = 50
 ATTRIBUTION_MAX = 40
 # what a photo shows, as captions word it: an action in progress or a scene (not a measure or a result)
@@ -310,6 +316,7 @@ def rejection(
             or len(_EMPTY_LABEL.findall(text)) >= 2
             or _FIGURE_ROW.search(text)
             or _TABLE_NOTE.search(text)
+            or _label_list(text)
         ):
             return "表格残片"
     s = body = trim_start(s)
@@ -360,6 +367,13 @@ def _foreign_share(text: str) -> float:
 def _counts(text: str) -> bool:
     """The text reports a figure other than its date (65名, 5000元): a caption shows a scene, a slogan calls."""
     return bool(_DIGIT.search(re.sub(r"\d{4}\s*年|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日", "", text)))
+
+
+def _label_list(text: str, most: int = 3) -> bool:
+    """Three labels with their values in the first clause (年度经济学家：李实 年度法治人物：罗翔 ……): a list or a
+    spec sheet flattened into a line, not a sentence."""
+    first = re.split(r"[，,；;。]", _ASIDE.sub("", text))[0]
+    return len(_FILLED_LABEL.findall(first)) >= most
 
 
 def _repeats(text: str, size: int = 6, times: int = 3) -> bool:
@@ -417,7 +431,8 @@ _SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
 # bracket was cut off (某某】上周末……), a share bar (微信好友 QQ空间复制链接据……)
 _RUN_IN_DEBRIS = re.compile(
     r"^\s*(?:【?[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接"
-    r"|[图表]\s*\d{0,2}\s*[:：][^，,。；;！!？?\s]{1,30}\s+(?=\S))\s*"  # a table's or figure's title (表：……十强城市 )
+    r"|[图表]\s*\d{0,2}\s*[:：][^，,。；;！!？?\s]{1,30}\s+(?=\S)"  # a table's or figure's title (表：……十强城市 )
+    r"|(?:关键词|关键字|标签|(?i:tags?))\s*[:：][^\s。！!？?]{1,60}\s+(?=\S))\s*"  # a page's keyword line
 )
 
 
@@ -448,6 +463,15 @@ def _debris(text: str):
         return m  # a stray number (a list mark 01, a table figure) left before the sentence
     if not re.search(r"[。！!？?]", piece) and re.match(r"\d{1,2}月\d{1,2}日", text[m.end() :]):
         return m  # a headline laid out before the report's dateline (…… 4月18日，……)
+    wide = _WIDE_BREAK.match(text)
+    piece = wide.group(1) if wide else ""
+    if (
+        piece
+        and _CJK.search(piece)
+        and not re.search(r"[，,。；;！!？?]", piece)
+        and content_chars(piece) <= 30
+    ):
+        return wide  # a heading or a label line (春节档的偏爱： “唐探”……成IP  过去的年味，……; 获奖名单如下：    ……)
     return None
 
 

@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+from itertools import combinations
 
 import jieba
 import jieba.posseg
@@ -96,6 +97,18 @@ def first_word(text: str) -> str:
     """The text's first precise-mode word (如 of 如某区……, but 如何 whole)."""
     _ensure_jieba()
     return next(iter(jieba.cut(text.lstrip()[:12])), "")
+
+
+def short_forms(word: str) -> list[str]:
+    """The ways Chinese shortens a word of four characters or more: its first and last characters with some of
+    those between, in order (业委会 of 业主委员会, 新群体 of 新就业群体); never a piece the word holds as it is."""
+    inner = range(1, len(word) - 1)
+    forms = (
+        word[0] + "".join(word[i] for i in keep) + word[-1]
+        for n in range(1, len(word) - 2)
+        for keep in combinations(inner, n)
+    )
+    return [f for f in dict.fromkeys(forms) if f not in word] if len(word) >= 4 else []
 
 
 def spelled_out(text: str) -> list[str]:

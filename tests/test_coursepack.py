@@ -36,7 +36,7 @@ from assistant import coursepack_text as ct
 from assistant.chunking import split_sentences
 from assistant.errors import AssistantError
 from assistant.http.app import create_app
-from assistant.lexical import named_units, normalise, spelled_out
+from assistant.lexical import named_units, normalise, short_forms, spelled_out
 from assistant.spelling import SpellingIndex
 from assistant.store import DenseGuard
 
@@ -830,6 +830,22 @@ def test_a_numbered_abbreviation_is_read_by_what_it_stands_for():
     )
 
 
+def test_a_short_form_the_documents_use_is_read_as_the_topic():
+    """业主委员会 is named in full once, then as 业委会, as reports do: the pack holds what they say of 业委会."""
+    texts = [
+        "碧海社区推动成立业主委员会，由热心党员担任委员。社区每季度召开一次协调会。",
+        "金元社区业委会与物业公司每月召开联席会，全年解决居民诉求86件。会议纪要在小区公示。",
+        "明珠社区吸收离退休党员进入业委会，小区停车难问题很快得到解决。停车位新增40个。",
+        "桥头街道建立网格党支部12个，网格员每天走访居民。街道每月召开网格例会。",
+        *_FILLER,
+    ]
+    assert "业委会" in short_forms("业主委员会") and "委员会" not in short_forms("业主委员会")
+    assert "新群体" in short_forms("新就业群体") and short_forms("网格化") == []
+    pack = cp.build(["业主委员会"], _snapshot(texts), DenseGuard(_NoDense(_ZeroEmbedder())))
+    items = " ".join(i.text for i in pack.items)
+    assert "联席会" in items and "停车难" in items and "网格党支部" not in items
+
+
 class _DownEmbedder:
     """An embedding endpoint that is down."""
 
@@ -991,6 +1007,20 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("版权所有：某某报社 地址：某市某路147号 电话：010-12345678。", False, "网页杂项"),
         ("青少年网球巡回赛于6月举行。".encode().decode("cp1251", "replace"), False, "乱码"),  # mojibake
         ("某某公司发布 iPhone 15 Pro，售价 7999 元。", False, None),  # Latin words in Chinese text: readable
+        ("感谢你花时间阅读这篇文章，更多信息别忘了在本站查找，本站欢迎各位再次大驾光临！", False, "网页杂项"),
+        (
+            "某某手机是某某公司发布的某某机型的海外版本，本条目不作赘述。",
+            False,
+            "网页杂项",
+        ),  # an encyclopedia's
+        # a flattened list or spec sheet: three labels with their values in one clause (glosses and titles aside)
+        ("年度人物：张三 年度城市：某某市 年度企业家：李四 年度科技人物：王五。", False, "表格残片"),
+        (
+            "新配色：绿色的某某13 新手机：搭载某某芯片的某某SE 新平板：某某Air 刚刚看完，给大家汇总一下。",
+            False,
+            "表格残片",
+        ),
+        ("评论家某某（英语：Someone）的评论称“《某某：水之道》比前作更夸张。”", False, None),
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
@@ -1054,6 +1084,17 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
     assert ct.trim_start("答：调整后将更好地保障群众生活。").startswith("调整后")
     assert ct.trim_start("01 某某评估机制在各地建立,2020年以来已覆盖31个省。").startswith("某某评估机制")
     assert ct.trim_start("某某指标大幅增长，消费反弹 4月18日，某某局发布数据。").startswith("4月18日")
+    # a line of its own before a wide space: a heading with a colon, or a label whose list the page lost
+    assert ct.trim_start("春节档的偏爱： “某某”成IP 某某是票房保障  过去的年味，是烟花鞭炮。").startswith(
+        "过去的年味"
+    )
+    assert ct.trim_start("获奖名单如下：      下列为颁奖嘉宾名单[44]：  《某某》的主演获得提名。").startswith(
+        "《某某》"
+    )
+    assert ct.trim_start("关键词：某某手机，屏下，曲面屏 这位博主也爆料了渲染图。").startswith("这位博主")
+    assert (
+        ct.trim_start("某某表示，全年  增长了5%。") == "某某表示，全年  增长了5%。"
+    )  # a clause before the space
 
 
 def test_real_material_is_kept():
