@@ -18,6 +18,7 @@ DEV_SET = EVAL_DIR / "dev.jsonl"
 NATURAL_DEV = EVAL_DIR / "natural_dev.jsonl"
 TOPICS_DEV = EVAL_DIR / "topics_dev.jsonl"
 TOPICS_CHECK = EVAL_DIR / "topics_check.jsonl"  # annotated blind, never fitted on
+TOPICS_HOLDOUT = EVAL_DIR / "topics_holdout.jsonl"  # annotated blind later, never fitted on nor tuned against
 ASSISTANT_BIN = Path(sys.executable).with_name("assistant")
 
 

@@ -26,7 +26,16 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from conftest import ASSISTANT_BIN, NEWS_DIR, ROOT, TOPICS_CHECK, TOPICS_DEV, cli_env, requires_news
+from conftest import (
+    ASSISTANT_BIN,
+    NEWS_DIR,
+    ROOT,
+    TOPICS_CHECK,
+    TOPICS_DEV,
+    TOPICS_HOLDOUT,
+    cli_env,
+    requires_news,
+)
 from docfixtures import SOFFICE, soffice_convert
 from http_utils import serve_app
 
@@ -120,26 +129,33 @@ def test_quality_on_dev_topics_in_sample_and_out_of_fold(dev_packs, out_of_fold,
 
 
 # Floors on eval/topics_check.jsonl: twelve topics annotated blind and never fitted on, measured with the shipped
-# weights (now 0.825 / 17.0 / 0.391; 0.772 / 16.2 / 0.432 before numbered abbreviations were spelled out, an entry
+# weights (now 0.832 / 17.2 / 0.395; 0.772 / 16.2 / 0.432 before numbered abbreviations were spelled out, an entry
 # 一老一小 of data/abbreviations.txt among them, so that one topic is no longer blind; 0.727 / 14.2 / 0.418 before
 # the straddler and compound fixes): a change that loses three of its 135 evidence sentences, or lets a topic the
 # documents do cover be taken for a scarce one (社区干部队伍建设 read as 部队), fails.
-CHECK_RECALL = 0.80
-CHECK_OVERLAP = 0.35
+# eval/topics_holdout.jsonl: twelve more, annotated blind after every rule above was in place, by annotators who
+# chose four of the topics themselves (now 0.638 / 19.3 / 0.416; 0.603 before short forms were read, 业委会 of
+# 业主委员会, so that one topic is no longer blind). Its floor keeps the honest number from sliding.
+HELD_OUT_FLOORS = {
+    "check": (TOPICS_CHECK, 0.80, 0.35),
+    "holdout": (TOPICS_HOLDOUT, 0.62, 0.35),
+}
 
 
-def test_quality_on_topics_never_fitted_on(assistant):
-    topics = fit.load_topics(TOPICS_CHECK)
+@pytest.mark.parametrize("name", sorted(HELD_OUT_FLOORS))
+def test_quality_on_topics_never_fitted_on(assistant, name):
+    path, recall, overlap = HELD_OUT_FLOORS[name]
+    topics = fit.load_topics(path)
     rows = fit.packs_measured(assistant, topics, [cp.TUNING] * len(topics))
     summary = fit.summary(rows)
     (ROOT / "test-artifacts").mkdir(exist_ok=True)
-    (ROOT / "test-artifacts" / "coursepack_check.json").write_text(
+    (ROOT / "test-artifacts" / f"coursepack_{name}.json").write_text(
         json.dumps({"summary": summary, "topics": [r.to_dict() for r in rows]}, ensure_ascii=False, indent=1),
         "utf-8",
     )
-    print(f"\ncourse packs on {len(rows)} check topics (never fitted on): {summary}")
+    print(f"\ncourse packs on {len(rows)} {name} topics (never fitted on): {summary}")
     assert all(0 < r.items <= MAX_ITEMS_PER_TOPIC for r in rows), [r.to_dict() for r in rows]
-    assert summary["recall"] >= CHECK_RECALL and summary["overlap"] >= CHECK_OVERLAP, summary
+    assert summary["recall"] >= recall and summary["overlap"] >= overlap, summary
 
 
 def test_fit_script_runs_and_prints_both_numbers(shared_dirs, tmp_path):
