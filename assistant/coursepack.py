@@ -111,6 +111,7 @@ class Tuning:
     min_coverage: float = 0.5  # share of the topic's words (idf-weighted) the corpus must use at all
     specific_share: float = 0.5  # the topic's specific words weigh at least this share of its strongest one
     scarce_chunks: int = 2  # retrieved chunks holding them at most this many: the documents barely cover it
+    scarce_related: int = 4  # … then at most this many more items holding one of its words, marked as related
     max_items: int = DEFAULT_MAX_ITEMS
     merge_max_chars: int = 600
     case_max_chars: int = 320  # a case (who, what, result) stays one readable paragraph excerpt
@@ -145,6 +146,9 @@ class PackItem:
     label: str = ""  # readable source: 《标题》（地区，日期）
     context: str = ""  # the place or unit the text before names, when the item names none (`_named_before`)
     planned: bool = False  # it lies in a plan (`_DocView.in_plan`): its figures are targets, not results
+    related: bool = (
+        False  # the documents barely name its topic and it does not either (`Tuning.scarce_related`)
+    )
     n: int = 0
 
     @property
@@ -189,6 +193,7 @@ class PackItem:
             "also": self.also,
             "topics": list(self.topics),
             "context": self.context,
+            "related": self.related,
         }
 
 
@@ -322,10 +327,7 @@ class CoursePack:
                     f"资料中没有直接提到“{p.topic}”的内容：以下按更宽的说法“{p.broader}”汇编 {len(p.items)} 条素材。"
                 )
             elif p.scarce and p.items:
-                said.append(
-                    f"资料中很少直接提到“{p.topic}”：只收录提到它的 {len(p.items)} 条素材；"
-                    "相关内容可能用了别的说法，可换用资料中的说法，或先导入相关文档。"
-                )
+                said.append(_scarce_warning(p))
         return "".join(said) or None
 
     def by_kind(self) -> list[Section]:
@@ -388,6 +390,17 @@ class CoursePack:
         pack = _numbered(self.title, self.topics, parts, self.generated_at, self.seconds)
         pack.notice, pack.summaries_note, pack.max_items = self.notice, self.summaries_note, self.max_items
         return pack
+
+
+def _scarce_warning(part: Part) -> str:
+    related = sum(item.related for item in part.items)
+    named = len(part.items) - related
+    said = f"资料中很少直接提到“{part.topic}”：" if named else f"资料中没有直接提到“{part.topic}”："
+    said += f"只收录提到它的 {named} 条素材" if named else ""
+    if related:
+        said += "，另收录" if named else "只收录"
+        said += f" {related} 条只提到其中部分说法的相关素材（已标注，请核对）"
+    return said + "；相关内容可能用了别的说法，可换用资料中的说法，或先导入相关文档。"
 
 
 def _kept_claims(claims: list[Claim], items: list[PackItem]) -> list[Claim]:
@@ -953,12 +966,29 @@ def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> 
     """For a topic the documents barely speak of: the unit's item names it, or holds one of its specific words
     in a paragraph that names it (群众 and 诉求 in two sentences of one paragraph, never in one). A word inside
     a place's name (自治 of 紫云苗族布依族自治县 for 居民自治) does not name it: there one item would be the part."""
-    held = [view.units[j].norm for j in view.covering(*unit.span)]
+    held = _item_norms(view, unit)
     if any(_says_topic(norm, specific, _named_outside_places) for norm in held):
         return True
     if not _holds_specific(held, specific):
         return False
     return _says_topic(_paragraph_norm(view, unit), specific, _named_outside_places)
+
+
+def _relating_words(specific: list[list[str]], snapshot: Snapshot, most: float = 0.5) -> list[list[str]]:
+    """The words that carry the topic less the ones most chunks of the corpus hold: 基层 of 基层减负 in documents
+    on 基层党建 relates nothing to 减负, where 就业 of 就业帮扶 is a subject of its own."""
+    n = max(len(snapshot.chunks), 1)
+    return [[w for w in g if snapshot.bm25.doc_freq.get(w, 0) <= most * n] for g in specific]
+
+
+def _item_norms(view: _DocView, unit: _Unit) -> list[str]:
+    return [view.units[j].norm for j in view.covering(*unit.span)]
+
+
+def _holds_outside_places(norms: Iterable[str], specific: list[list[str]]) -> bool:
+    """Some text holds one of the words that carry the topic other than inside a place's name (`_holds_specific`
+    with `_named_outside_places`: 自治 of ……自治县 is none of 居民自治)."""
+    return any(_named_outside_places(norm, word) for norm in norms for group in specific for word in group)
 
 
 # the kinds of administrative places, longest first (自治县 before 县)
@@ -1043,11 +1073,14 @@ class TopicFeatures:
     spans: list[tuple[int, int]] = field(default_factory=list)  # each candidate's item (document offsets)
     sentences: list[list[tuple[int, int]]] = field(default_factory=list)  # its cited sentences
     texts: list[str] = field(default_factory=list)  # each candidate's item, squashed (`_squashed`)
-    scarce: bool = False  # the documents barely speak of the topic itself: only what does is a candidate
+    scarce: bool = False  # the documents barely speak of the topic itself: what does, and what is `related`
     specific: list[list[str]] = field(default_factory=list)  # the words that carry it (`_specific_words`)
     says: list[bool] = field(default_factory=list)  # each candidate names the topic itself (`_says_topic`)
     broader: str = ""  # the wording gathered by, when the documents barely use the topic's own (`_broader`)
     corrected: str = ""  # the topic with its typos corrected, when it had some (`SpellingIndex.correct`)
+    related: list[bool] = field(
+        default_factory=list
+    )  # of a scarce topic: holds one of its words, names it not
 
 
 def _squashed(text: str) -> str:
@@ -1163,6 +1196,7 @@ def topic_features(
             scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
     fused, dense = _chunk_signals(hits)
     floor = min(dense.values())
+    relating = _relating_words(specific, snapshot)
     views: dict[str, _DocView] = {}
     reached: dict[tuple[str, int], list[float]] = {}  # (doc, unit) → best [dense, fused] of its chunks
     for h in hits:
@@ -1183,7 +1217,7 @@ def topic_features(
     ]
     expansion = _expansion_terms(strong, snapshot, weights, tuning)
 
-    rows, keep, spans, cited, texts, says = [], [], [], [], [], []
+    rows, keep, spans, cited, texts, says, related = [], [], [], [], [], [], []
     heading_lex: dict[str, dict[int | None, float]] = {}  # doc → heading line → its block's coverage
     for (doc_id, k), (chunk_dense, chunk_fused) in reached.items():
         view, doc_lex = views[doc_id], lex[doc_id]
@@ -1203,9 +1237,11 @@ def topic_features(
             # chunk's dense or fused rank alone does not tie it to the topic (a topic the documents barely
             # mention would otherwise be filled up with whatever retrieval returned)
             continue
-        if scarce and not _on_scarce_topic(view, unit, specific):
-            # the documents barely speak of the topic (减负 of 基层减负 once): only an item that does is on it;
-            # the rest shares a general word (基层) and would fill the part with 基层党建 in general
+        on_topic = not scarce or _on_scarce_topic(view, unit, specific)
+        if not on_topic and not _holds_outside_places(_item_norms(view, unit), relating):
+            # the documents barely speak of the topic (减负 of 基层减负 once): an item that does is on it, one
+            # holding one of the words that carry it (就业 of 就业帮扶) is related; the rest shares a general
+            # word (基层) or a neighbour's rank only and would fill the part with 基层党建 in general
             continue
         span, sentences = _thread(view, k, doc_lex, tuning)
         held = [view.units[j].norm for j in view.covering(*span)]
@@ -1225,6 +1261,7 @@ def topic_features(
         )
         keep.append(unit)
         says.append(any(_says_topic(norm, specific) for norm in held))
+        related.append(not on_topic)
         spans.append(span)
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))
@@ -1241,6 +1278,7 @@ def topic_features(
         says,
         broader,
         corrected if corrected != topic else "",
+        related,
     )
 
 
@@ -1249,9 +1287,9 @@ def gathered_features(
 ) -> TopicFeatures:
     """The topic's candidates as a pack gathers them: by its broader wording when no sentence of the documents
     speaks of the topic itself (新型城镇化, where they speak of 城镇化 only). One that some sentence does speak of
-    keeps only what does (河道保洁 is not gathered as 保洁 in general)."""
+    keeps what does and a few related items (河道保洁 is not gathered as 保洁 in general; `select`)."""
     features = topic_features(topic, snapshot, guard, fusion, tuning)
-    if features.scarce and not features.units:
+    if features.scarce and all(features.related):  # no candidate names it (or none at all)
         wider = topic_features(topic, snapshot, guard, fusion, tuning, broaden=True)
         if wider.broader and wider.units:
             return wider
@@ -1301,6 +1339,7 @@ class _Scored:
     span: tuple[int, int] = (0, 0)
     sentences: list[tuple[int, int]] = field(default_factory=list)
     members: list[int] = field(default_factory=list)  # candidate rows (TopicFeatures order) this item holds
+    related: bool = False  # of a scarce topic, it does not name it (`TopicFeatures.related`)
 
 
 def select(
@@ -1309,6 +1348,7 @@ def select(
     threshold: float,
     max_items: int,
     join_max_chars: int | None = None,
+    related_max: int | None = None,
 ) -> list[_Scored]:
     """The best items, at most `max_items`, best first, down to `threshold` below the topic's best score (a gap,
     so it means the same for topics whose scores sit higher or lower). An item naming the topic itself (`says`)
@@ -1318,10 +1358,15 @@ def select(
     A candidate overlapping an item already taken (the next sentences of the same paragraph, seeded by another
     unit) extends that item to their union when it stays within the paragraph and `join_max_chars`, so what it
     adds is kept as one excerpt instead of being dropped; it takes no slot of its own. A candidate that repeats
-    an item already taken (the same report in another document) is skipped, so its slot goes to new material."""
+    an item already taken (the same report in another document) is skipped, so its slot goes to new material.
+    Of a topic the documents barely name, at most `related_max` items that do not name it are taken, and only
+    beside one that does."""
     if not features.units:
         return []
     join_max_chars = TUNING.join_max_chars if join_max_chars is None else join_max_chars
+    related_max = TUNING.scarce_related if related_max is None else related_max
+    if features.related and all(features.related):
+        related_max = 0  # no candidate names the topic: nothing to be related to (篮球 and 联赛 apart)
     scores = features.matrix @ np.asarray(tuple(weights), dtype=float)
     floor = float(scores.max()) - threshold
     out: list[_Scored] = []
@@ -1341,8 +1386,13 @@ def select(
         text = features.texts[i] if features.texts else ""
         if text and any(repeats(text, features.texts[m]) for o in out for m in o.members):
             continue
+        related = bool(features.related and features.related[i])
+        if related and sum(o.related for o in out) >= related_max:
+            continue
         out.append(
-            _Scored(unit, float(scores[i]), features.topic, (s, e), list(features.sentences[i]), [int(i)])
+            _Scored(
+                unit, float(scores[i]), features.topic, (s, e), list(features.sentences[i]), [int(i)], related
+            )
         )
     return out
 
@@ -1381,7 +1431,9 @@ def build(
     max_items = validate_max_items(max_items if max_items is not None else tuning.max_items)
     features = {t: gathered_features(t, snapshot, guard, fusion, tuning) for t in topics}
     found: dict[str, list[_Scored]] = {
-        t: select(f, tuning.weights, tuning.threshold, max_items, tuning.join_max_chars)
+        t: select(
+            f, tuning.weights, tuning.threshold, max_items, tuning.join_max_chars, tuning.scarce_related
+        )
         for t, f in features.items()
     }
     # an overlapping span found for several topics: the best-scored one wins, the others note it
@@ -1440,6 +1492,7 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
         label=source_label(doc),
         context=_named_before(view, start, first),
         planned=planned,
+        related=s.related,
     )
 
 
@@ -1502,7 +1555,7 @@ def lead_in(
     what was done — only from sentences that speak of the topic itself (`specific`, its carrying words): an
     item on 新就业群体 may open with another measure's figure (推动39个农村党组织……) before its sentence on
     the topic, and a stock index beside a vaccine is no figure of 疫苗. Targets (拟培育……) are no figures."""
-    items = sorted(part.items, key=lambda i: -i.score)
+    items = sorted((i for i in part.items if not i.related), key=lambda i: -i.score)
     if not items:
         return []
     named = [_places(item.text, part.topic) for item in items]  # each item's places, read once
@@ -1853,6 +1906,10 @@ def context_note(item: PackItem) -> str:
     return f"〔上文：{item.context}〕" if item.context else ""
 
 
+def related_note(item: PackItem) -> str:
+    return f"（相关素材：未直接提到“{item.topic}”）" if item.related else ""
+
+
 def also_note(item: PackItem) -> str:
     return f"（另见主题：{'、'.join(f'“{t}”' for t in item.also)}）" if item.also else ""
 
@@ -1903,7 +1960,10 @@ def to_markdown(pack: CoursePack) -> str:
                 lines += [f"#### {first.label or first.title}", ""]
                 for item in items:
                     body = "".join(f"{_md_escape(t)}[{item.n}]" for t in item.sentence_texts())
-                    lines.append(f"- {_md_escape(context_note(item))}{body}{_md_escape(also_note(item))}")
+                    lines.append(
+                        f"- {_md_escape(context_note(item))}{body}"
+                        f"{_md_escape(related_note(item) + also_note(item))}"
+                    )
                 lines.append("")
     if pack.references:
         lines += ["## 参考资料", ""]
@@ -1982,7 +2042,7 @@ def to_docx(pack: CoursePack) -> bytes:
                     for text in item.sentence_texts():
                         para.add_run(text)
                         para.add_run(f"[{item.n}]").font.superscript = True
-                    note(para, also_note(item))
+                    note(para, related_note(item) + also_note(item))
     if pack.references:
         doc.add_heading("参考资料", level=1)
         for ref in pack.references:

@@ -248,6 +248,10 @@ class PackItemOut(BaseModel):
         "",
         description="条目首句未点名地方或单位时，原文上文点到的地方或单位（显示为“〔上文：……〕”，不属于引文）",
     )
+    related: bool = Field(
+        False,
+        description="资料很少直接提到本主题时：条目未直接提到它、只提到其中部分说法（显示为“（相关素材：……）”）",
+    )
 
 
 class PackSectionOut(BaseModel):

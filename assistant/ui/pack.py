@@ -209,10 +209,11 @@ def render_pack_review(pack) -> str:
                         f'{esc(t)}<sup class="qa-pack-n">[{item.n}]</sup>' for t in item.sentence_texts()
                     )
                     context = _note("qa-pack-context", coursepack.context_note(item))
+                    related = _note("qa-pack-related", coursepack.related_note(item))
                     also = _note("qa-pack-also", coursepack.also_note(item))
                     out.append(
                         f'<li><label><input type="checkbox" checked data-id="{esc(item.id)}">'
-                        f'<span class="qa-pack-text">{context}{body}{also}</span></label></li>'
+                        f'<span class="qa-pack-text">{context}{body}{related}{also}</span></label></li>'
                     )
                 out.append("</ul>")
             out.append("</details>")
