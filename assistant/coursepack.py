@@ -1562,7 +1562,7 @@ def lead_in(
     places: dict[str, list[str]] = {}
     for item_places, item in zip(named, items):
         for name in item_places[:1]:
-            if not any(name in p or p in name for p in places) and len(places) < max_places:
+            if not any(_same_name(name, p) for p in places) and len(places) < max_places:
                 places.setdefault(name, []).append(item.doc_id)
     claims = []
     if places:
@@ -1580,7 +1580,7 @@ def lead_in(
             if _planned(sentence):
                 continue
             clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
-            if not clause or clause in used or _plans(clause) or _dangling(clause):
+            if not clause or _restated_figure(clause, used) or _plans(clause) or _dangling(clause):
                 continue
             # whose figure: the place its sentence names before it; a sentence without a subject of its own
             # (累计受理申请……) goes on about the item's place, when the item names just one; else the place
@@ -1595,6 +1595,22 @@ def lead_in(
             prefix = f"{who}：" if who and who not in clause else ""
             claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims
+
+
+def _same_name(a: str, b: str) -> bool:
+    """One name holds the other, or is its short form (重庆两江航空投资集团 of 重庆两江航空产业投资集团有限公司:
+    the same start, the shorter one's characters in order)."""
+    short, long = sorted((a, b), key=len)
+    if short in long:
+        return True
+    rest = iter(long)
+    return short[:2] == long[:2] and all(ch in rest for ch in short)
+
+
+def _restated_figure(clause: str, used: Iterable[str]) -> bool:
+    """The clause is one already quoted, or reports only figures one already did (建成59个网格党支部 twice)."""
+    figures = {m.group() for m in _FIGURE.finditer(clause)}
+    return any(clause == u or (figures and figures <= {m.group() for m in _FIGURE.finditer(u)}) for u in used)
 
 
 def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:

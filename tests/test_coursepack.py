@@ -292,6 +292,17 @@ def test_lead_in_figures_are_of_what_was_done_not_targets():
     assert len(figures) == 1 and "暖新驿站12个" in figures[0]
 
 
+def test_a_lead_in_names_a_place_and_quotes_a_figure_once():
+    """A unit's full name and its short form are one place (重庆两江航空投资集团 of ……产业投资集团有限公司); a second
+    report of the same figure (建成59个网格党支部 in another item) is not quoted again."""
+    assert cp._same_name("重庆两江航空产业投资集团有限公司", "重庆两江航空投资集团")
+    assert cp._same_name("明珠社区", "青龙山街道明珠社区") and not cp._same_name("明珠社区", "碧海社区")
+    assert cp._restated_figure("59个网格党支部在街道落地生根", ["建成59个网格党支部"])
+    assert not cp._restated_figure("建成网格党支部12个", ["建成59个网格党支部"])
+    part = _one_item_part("桥头街道建成59个网格党支部。", "59个网格党支部在桥头街道落地生根。")
+    assert len(_lead_figures(part)) == 1
+
+
 def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     """A report listing several places credits a figure only to the place its own sentence names; a clause that
     reads only with what came before (其中……, 虽然……, 从……) is no figure."""
