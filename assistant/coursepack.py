@@ -146,9 +146,7 @@ class PackItem:
     label: str = ""  # readable source: 《标题》（地区，日期）
     context: str = ""  # the place or unit the text before names, when the item names none (`_named_before`)
     planned: bool = False  # it lies in a plan (`_DocView.in_plan`): its figures are targets, not results
-    related: bool = (
-        False  # the documents barely name its topic and it does not either (`Tuning.scarce_related`)
-    )
+    related: bool = False  # its topic the documents barely name, and it does not (`Tuning.scarce_related`)
     n: int = 0
 
     @property
@@ -1078,9 +1076,7 @@ class TopicFeatures:
     says: list[bool] = field(default_factory=list)  # each candidate names the topic itself (`_says_topic`)
     broader: str = ""  # the wording gathered by, when the documents barely use the topic's own (`_broader`)
     corrected: str = ""  # the topic with its typos corrected, when it had some (`SpellingIndex.correct`)
-    related: list[bool] = field(
-        default_factory=list
-    )  # of a scarce topic: holds one of its words, names it not
+    related: list[bool] = field(default_factory=list)  # of a scarce topic: holds its word, names it not
 
 
 def _squashed(text: str) -> str:
