@@ -1450,7 +1450,7 @@ def build(
         items_by_topic[s.topic].append(_item(s, also, snapshot, tuning))
     parts = []
     for topic in topics:
-        items = _dedupe_text(items_by_topic[topic])
+        items = sorted(_dedupe_text(items_by_topic[topic]), key=lambda i: i.related)  # related ones last
         sections = [Section(kind, [i for i in items if i.kind == kind]) for kind in KINDS]
         f = features[topic]
         parts.append(Part(topic, sections, scarce=f.scarce, broader=f.broader, corrected=f.corrected))

@@ -773,6 +773,8 @@ def test_a_scarce_topic_holds_a_few_related_items_marked_as_such():
     part = pack.parts[0]
     related = [i for i in pack.items if i.related]
     assert part.scarce and [i.doc_id for i in pack.items if not i.related] == [_doc_id(named)]
+    for section in part.sections:  # in each section, what names the topic comes first
+        assert [i.related for i in section.items] == sorted(i.related for i in section.items)
     assert len(related) == cp.TUNING.scarce_related and all("就业" in i.text for i in related)
     assert f"只收录提到它的 1 条素材，另收录 {len(related)} 条" in pack.warning
     assert [i["related"] for i in pack.to_dict()["parts"][0]["sections"][0]["items"]][:1] == [False]
