@@ -99,16 +99,21 @@ def first_word(text: str) -> str:
     return next(iter(jieba.cut(text.lstrip()[:12])), "")
 
 
+SHORTENED = range(4, 9)  # the lengths of words short forms are made of: 2^(n-2) forms, so never a long phrase
+
+
 def short_forms(word: str) -> list[str]:
-    """The ways Chinese shortens a word of four characters or more: its first and last characters with some of
+    """The ways Chinese shortens a word of four to eight characters: its first and last characters with some of
     those between, in order (业委会 of 业主委员会, 新群体 of 新就业群体); never a piece the word holds as it is."""
+    if len(word) not in SHORTENED:
+        return []
     inner = range(1, len(word) - 1)
     forms = (
         word[0] + "".join(word[i] for i in keep) + word[-1]
         for n in range(1, len(word) - 2)
         for keep in combinations(inner, n)
     )
-    return [f for f in dict.fromkeys(forms) if f not in word] if len(word) >= 4 else []
+    return [f for f in dict.fromkeys(forms) if f not in word]
 
 
 def spelled_out(text: str) -> list[str]:

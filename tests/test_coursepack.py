@@ -911,6 +911,7 @@ def test_a_short_form_the_documents_use_is_read_as_the_topic():
     ]
     assert "业委会" in short_forms("业主委员会") and "委员会" not in short_forms("业主委员会")
     assert "新群体" in short_forms("新就业群体") and short_forms("网格化") == []
+    assert short_forms("社" * 50) == []  # a long phrase has 2^48 of them: none are made (a bounded cost)
     pack = cp.build(["业主委员会"], _snapshot(texts), DenseGuard(_NoDense(_ZeroEmbedder())))
     items = " ".join(i.text for i in pack.items)
     assert "联席会" in items and "停车难" in items and "网格党支部" not in items
