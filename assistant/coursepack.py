@@ -111,7 +111,7 @@ class Tuning:
     min_coverage: float = 0.5  # share of the topic's words (idf-weighted) the corpus must use at all
     specific_share: float = 0.5  # the topic's specific words weigh at least this share of its strongest one
     scarce_chunks: int = 2  # retrieved chunks holding them at most this many: the documents barely cover it
-    scarce_related: int = 4  # … then at most this many more items holding one of its words, marked as related
+    scarce_related: int = 2  # … then at most this many more items holding one of its words, marked as related
     max_items: int = DEFAULT_MAX_ITEMS
     merge_max_chars: int = 600
     case_max_chars: int = 320  # a case (who, what, result) stays one readable paragraph excerpt

@@ -134,11 +134,10 @@ def test_quality_on_dev_topics_in_sample_and_out_of_fold(dev_packs, out_of_fold,
 # the straddler and compound fixes): a change that loses three of its 135 evidence sentences, or lets a topic the
 # documents do cover be taken for a scarce one (社区干部队伍建设 read as 部队), fails.
 # eval/topics_holdout.jsonl: 42 more, annotated blind in four batches after every rule above was in place, most
-# of them titled by the annotators as trainers would (now 0.553 / 14.8 / 0.380). On the first 32: 0.616 / 16.9 /
-# 0.359, and 0.565 / 16.0 / 0.414 before a topic the documents barely name got a few related items; 业主委员会
-# prompted reading short forms (业委会), and the number of related items was set looking at those 32, so they are
-# no longer blind. The last 10 were measured once, at the end (0.351 / 8.2 / 0.449). The floor keeps the honest
-# number from sliding.
+# of them titled by the annotators as trainers would (now 0.540 / 14.4 / 0.413; 0.499 / 13.6 / 0.451 before short
+# forms and related items). 业主委员会 prompted reading short forms (业委会), and the number of related items was set
+# looking at the first 32, so they are no longer blind; the last 10 were measured once (0.351 / 7.8 / 0.475). The
+# floor keeps the honest number from sliding.
 # set: (file, recall, overlap, fewest items per topic: 0 for holdout's 村社书记选育管用, whose 选育 and 管用 the
 # documents never use)
 HELD_OUT_FLOORS = {"check": (TOPICS_CHECK, 0.80, 0.35, 1), "holdout": (TOPICS_HOLDOUT, 0.53, 0.35, 0)}
@@ -778,9 +777,7 @@ def test_a_scarce_topic_holds_a_few_related_items_marked_as_such():
 
     assert render_pack_review(pack).count('<span class="qa-pack-related">') == len(related)
     assert cp.to_docx(pack)  # the Word file's note goes through the same helper as its other notes
-    assert "青山街道" in part.lead_text() and not any(
-        w in part.lead_text() for w in ("南山镇", "西城区", "河口乡")
-    )
+    assert "青山街道" in part.lead_text() and not any(i.text[:3] in part.lead_text() for i in related)
     assert not any("环境整治" in i.text for i in pack.items)  # 社区 of every filler relates nothing
 
 
