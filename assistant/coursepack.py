@@ -1493,16 +1493,17 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
 
 
 def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> str:
-    """Whom an item speaks of when its first sentence names no place or unit (社区党组织统筹……, 通过实施……计划,
-    充分发挥街道“龙头”作用……): the one its section names last before it, up to `reach` units back and its
-    heading, so a trainer reading the excerpt alone knows where it happened; "" when the item names its own, or
-    opens with a quotation (who said it follows it)."""
+    """Where an item happened when its first sentence names no place or unit (社区党组织统筹……, 通过实施……计划,
+    充分发挥街道“龙头”作用……): the place its section names last before it, up to `reach` units back and its
+    heading, so a trainer reading the excerpt alone knows; "" when the item names its own, or opens with a
+    quotation (who said it follows it). A place, not a unit: the company a specialist helped in the sentence before
+    (贵州金玖生物技术有限公司) is not where 8名科技特派员坚持每周到企业指导."""
     if first.lstrip()[:1] in _QUOTE_OPENERS or _unit_names(first) or ner.entities(first, ("LOC", "ORG")):
         return ""
     k = view.covering(start, start + 1).start
     for j in range(k - 1, max(k - 1 - reach, -1), -1):
         unit = view.units[j]
-        names = _places_and_admin(view.text[unit.start : unit.end])
+        names = [n for n in _places_and_admin(view.text[unit.start : unit.end]) if _PLACE_END.search(n)]
         if names:
             return names[-1]
         if unit.heading and not (j > 0 and view.units[j - 1].heading):
@@ -1511,6 +1512,7 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
 
 
 _QUOTE_OPENERS = frozenset('“"「『‘')
+_PLACE_END = re.compile(f"(?:{_ADMIN_KINDS}|社区|村|小区|居委会|管委会)$")  # where things happen, not who
 _ADMIN_NAME = re.compile(f".{{2,}}(?:{_ADMIN_KINDS})")
 
 

@@ -408,6 +408,19 @@ def test_lead_in_places_are_whole_names(sentence, places):
     assert cp._places(sentence) == places
 
 
+def test_the_text_before_names_a_place_not_a_unit_for_an_item():
+    """The sentence before names a company a specialist helped: the item (8名科技特派员……) happened where its
+    section's place is, the economic zone, not at the company."""
+    text = (
+        "双龙航空港经济区与贵阳学院合作,选派科技特派员进企业。\n\n"
+        "科技特派员王五与贵州某某生物技术有限公司合作,研发检测试剂。"
+        "3个多月来,8名科技特派员坚持每周到企业进行一次现场指导。"
+    )
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    at = text.index("3个多月来")
+    assert cp._named_before(view, at, text[at : text.index("。", at) + 1]) == "双龙航空港经济区"
+
+
 def test_an_item_naming_no_place_says_whom_the_text_before_names():
     """An item whose first sentence names no place or unit (一方面，社区党组织……, trimmed to its content) carries
     the one its section names last before it, shown apart from the verbatim quote in every export; an item
