@@ -144,7 +144,7 @@ class PackItem:
     sentences: list[tuple[int, int]] = field(default_factory=list)  # cited sentences (document offsets)
     date: str = ""
     label: str = ""  # readable source: 《标题》（地区，日期）
-    context: str = ""  # the place or unit the text before names, when the item names none (`_named_before`)
+    context: str = ""  # the place the text before names, when the item names none (`_named_before`)
     planned: bool = False  # it lies in a plan (`_DocView.in_plan`): its figures are targets, not results
     related: bool = False  # its topic the documents barely name, and it does not (`Tuning.scarce_related`)
     n: int = 0
@@ -952,8 +952,9 @@ def _tiled(word: str, parts: list[str]) -> bool:
     return len(covered) == len(word)
 
 
-def _holds_specific(norms: Iterable[str], specific: list[list[str]]) -> bool:
-    return any(word in norm for norm in norms for group in specific for word in group)
+def _holds_specific(norms: Iterable[str], specific: list[list[str]], holds=str.__contains__) -> bool:
+    """Some text holds one of the words that carry the topic (`holds`: as `_says_topic`'s)."""
+    return any(holds(norm, word) for norm in norms for group in specific for word in group)
 
 
 def _paragraph_norm(view: _DocView, unit: _Unit) -> str:
@@ -981,12 +982,6 @@ def _relating_words(specific: list[list[str]], snapshot: Snapshot, most: float =
 
 def _item_norms(view: _DocView, unit: _Unit) -> list[str]:
     return [view.units[j].norm for j in view.covering(*unit.span)]
-
-
-def _holds_outside_places(norms: Iterable[str], specific: list[list[str]]) -> bool:
-    """Some text holds one of the words that carry the topic other than inside a place's name (`_holds_specific`
-    with `_named_outside_places`: 自治 of ……自治县 is none of 居民自治)."""
-    return any(_named_outside_places(norm, word) for norm in norms for group in specific for word in group)
 
 
 # the kinds of administrative places, longest first (自治县 before 县)
@@ -1234,7 +1229,7 @@ def topic_features(
             # mention would otherwise be filled up with whatever retrieval returned)
             continue
         on_topic = not scarce or _on_scarce_topic(view, unit, specific)
-        if not on_topic and not _holds_outside_places(_item_norms(view, unit), relating):
+        if not on_topic and not _holds_specific(_item_norms(view, unit), relating, _named_outside_places):
             # the documents barely speak of the topic (减负 of 基层减负 once): an item that does is on it, one
             # holding one of the words that carry it (就业 of 就业帮扶) is related; the rest shares a general
             # word (基层) or a neighbour's rank only and would fill the part with 基层党建 in general

@@ -464,13 +464,8 @@ def _debris(text: str):
     if not re.search(r"[。！!？?]", piece) and re.match(r"\d{1,2}月\d{1,2}日", text[m.end() :]):
         return m  # a headline laid out before the report's dateline (…… 4月18日，……)
     wide = _WIDE_BREAK.match(text)
-    piece = wide.group(1) if wide else ""
-    if (
-        piece
-        and _CJK.search(piece)
-        and not re.search(r"[，,。；;！!？?]", piece)
-        and content_chars(piece) <= 30
-    ):
+    line = wide.group(1) if wide else ""
+    if line and _CJK.search(line) and not re.search(r"[，,。；;！!？?]", line) and content_chars(line) <= 30:
         return wide  # a heading or a label line (春节档的偏爱： “唐探”……成IP  过去的年味，……; 获奖名单如下：    ……)
     return None
 
