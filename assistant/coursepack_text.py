@@ -168,6 +168,13 @@ _POINTING_WORDS = frozenset(
         "当天",
         "当日",
         "次日",
+        "这",  # 这…… opens a sentence leaning on the one before (`_ANAPHORA`), and after a short clause too
+        "这个",  # (很难想象，这个……小区; 在一定程度上，这也……)
+        "这些",
+        "这一",
+        "这种",
+        "这样",
+        "这样一来",
     }
 )
 _ENUMERATED = re.compile(r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?)")
