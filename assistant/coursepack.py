@@ -740,10 +740,12 @@ class _DocView:
         seed = text[unit.start : unit.end]
         start = unit.start + ct.trim_offset(seed)
         sentences = [(start, unit.end)]
-        if ct.anaphoric(seed):
-            prev = self.neighbour(k, -1)
-            if prev is None or self.rejected(prev.index) or ct.anaphoric(text[prev.start : prev.end]):
-                return  # 这是…… without the sentence it points at says nothing
+        prev = self.neighbour(k, -1)
+        leaned_on = prev is not None and not self.rejected(prev.index)
+        leaned_on = leaned_on and not ct.anaphoric(text[prev.start : prev.end])
+        if ct.anaphoric(seed) and not leaned_on:
+            return  # 这是…… without the sentence it points at says nothing
+        if leaned_on and (ct.anaphoric(seed) or _leans_on_connective(seed)):
             start = prev.start + ct.trim_offset(text[prev.start : prev.end])
             sentences = [(start, prev.end), (unit.start, unit.end)]
         end = unit.end
@@ -773,6 +775,12 @@ class _DocView:
             sentences.append((nxt.start, nxt.end))
             end = nxt.end
         unit.span, unit.sentences, unit.case = (start, end), sentences, case
+
+
+def _leans_on_connective(sentence: str) -> bool:
+    """Past its connective the sentence has no subject (同时，依托党群服务中心……; 为此，将加强……): its subject is in the
+    sentence the connective links it to, so it reads only with that one (which the item then takes along)."""
+    return ct.connected(sentence) and _omits_subject(sentence)
 
 
 def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):

@@ -427,6 +427,12 @@ def _opens_with(text: str, words: frozenset[str]) -> bool:
     return bool(head) and any(w.startswith(head) for w in words) and first_word(text) in words
 
 
+def connected(sentence: str) -> bool:
+    """The sentence opens with a connective or a conjunction (同时，……; 为此，……; 但……) that `trim_start` cuts."""
+    text = sentence.strip()
+    return bool(_CONNECTIVE.match(text) or _opening_conjunction(text))
+
+
 def _opening_conjunction(text: str):
     return re.match(rf"^\s*{first_word(text)}", text) if _opens_with(text, _OPENING_CONJUNCTIONS) else None
 
