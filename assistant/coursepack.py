@@ -743,9 +743,11 @@ class _DocView:
         prev = self.neighbour(k, -1)
         leaned_on = prev is not None and not self.rejected(prev.index)
         leaned_on = leaned_on and not ct.anaphoric(text[prev.start : prev.end])
-        if ct.anaphoric(seed) and not leaned_on:
+        # the answer to a question the paragraph asks (……如何破解？某区给出答案——……) reads with the question
+        answers = prev is not None and self.rejected(prev.index) == ct.QUESTION
+        if ct.anaphoric(seed) and not (leaned_on or answers):
             return  # 这是…… without the sentence it points at says nothing
-        if leaned_on and (ct.anaphoric(seed) or _leans_on_connective(seed)):
+        if answers or (leaned_on and (ct.anaphoric(seed) or _leans_on_connective(seed))):
             start = prev.start + ct.trim_offset(text[prev.start : prev.end])
             sentences = [(start, prev.end), (unit.start, unit.end)]
         end = unit.end

@@ -212,6 +212,7 @@ _LEADING_DATE = re.compile(
     r"^(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:早上|上午|中午|下午|晚上|晚间|凌晨|早|晚)?[，,]?"
 )
 SLOGAN_MAX = 16
+QUESTION = "设问"  # a question is no item of its own; the sentence answering it takes it along
 
 
 def content_chars(text: str) -> int:
@@ -340,7 +341,7 @@ def rejection(
     if n < 6:
         return "残句"  # what is left after the layout debris is no sentence
     if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
-        return "设问"
+        return QUESTION
     if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and (n <= SLOGAN_MAX + 4 or not _counts(body)):
         return "口号"  # an exclamation that is short or reports no figure but its date: a headline or a call
     # one clause, after a scene-setting 在……中， or the day of the event (2月4日晚，……在某地举行。)

@@ -195,8 +195,11 @@ def test_every_item_is_verbatim_material_with_cited_sentences(dev_packs, assista
                 assert "\n" not in item.quote.strip(), item.quote  # never across a paragraph or layout break
                 assert item.sentences[0][0] == item.start and item.sentences[-1][1] == item.end
                 for k, (s, e) in enumerate(item.sentences):  # each cited sentence is whole teaching material
-                    # … or says who spoke the quotation before it in the item (“……。”某某说。)
-                    allowed = (None, "图片说明", "引语署名") if k else (None, "图片说明")
+                    # … or says who spoke the quotation before it in the item (“……。”某某说。), or is the
+                    # question the next one answers (……如何破解？某区给出答案——……)
+                    allowed = (None, "图片说明", "引语署名") if k else (None, "图片说明", ct.QUESTION)
+                    if not k and len(item.sentences) == 1:
+                        allowed = (None, "图片说明")
                     assert ct.rejection(text[s:e]) in allowed, text[s:e]
                 assert not re.match(r"^(同时|此外|另一方面|一方面|另外|与此同时)[，,]", item.quote)
                 assert ct.balanced(item.quote), item.quote
@@ -1147,6 +1150,22 @@ def test_a_sentence_left_without_subject_by_its_connective_is_read_with_the_one_
     assert item_of("同时,该街道").startswith("某某街道组建调解队伍,化解纠纷80件")
     assert item_of("同时,青山社区").startswith("青山社区设立法律服务站")
     assert item_of("此外,将通过").startswith("将通过落实")
+
+
+def test_the_answer_to_a_question_takes_the_question_along():
+    """……如何破解？某区给出答案——……: the question is no item of its own, and the answer reads only with it."""
+    text = (
+        "城市社区人员构成复杂,服务需求各不相同,如何破解?青山区给出答案——以党建品牌为核心,建成服务站12个。\n\n"
+        "青山区建成服务站12个。青山区还培训网格员300人次。"
+    )
+    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    question, answer = view.units[0], view.units[1]
+    assert view.rejected(question.index) == ct.QUESTION
+    seeded = view.seed(answer.index)
+    assert text[seeded.span[0] : seeded.span[1]].startswith("城市社区人员构成复杂")
+    assert seeded.sentences[0] == (question.start, question.end)
+    plain = next(u for u in view.units if text[u.start : u.end].startswith("青山区还"))
+    assert text[view.seed(plain.index).span[0] :].startswith("青山区还")  # after a statement: itself
 
 
 def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before():
