@@ -643,7 +643,7 @@ class _DocView:
                     end,
                     para,
                     heading,
-                    normalise(text[start:end]),
+                    _unquoted(normalise(text[start:end])),
                     None if heading else heading_at,
                 )
             )
@@ -783,6 +783,15 @@ def _leans_on_connective(sentence: str) -> bool:
     """Past its connective the sentence has no subject (同时，依托党群服务中心……; 为此，将加强……): its subject is in the
     sentence the connective links it to, so it reads only with that one (which the item then takes along)."""
     return ct.connected(sentence) and _omits_subject(sentence)
+
+
+_EMPHASIS = re.compile(r"[“‘\"「]([\u3400-\u9fff])[”’\"」]")
+
+
+def _unquoted(norm: str) -> str:
+    """The text with one character quoted for emphasis read plain (能“上”能“下” is 能上能下, “下”的干部 下的干部): the
+    topic's words are found in it. A quoted name of two characters or more (“两委”) stays quoted (`_programme`)."""
+    return _EMPHASIS.sub(r"\1", norm)
 
 
 def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
@@ -973,14 +982,18 @@ def _paragraph_norm(view: _DocView, unit: _Unit) -> str:
 
 def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
     """For a topic the documents barely speak of: the unit's item names it, or holds one of its specific words
-    in a paragraph that names it (群众 and 诉求 in two sentences of one paragraph, never in one). A word inside
+    in a paragraph or under a heading that names it (群众 and 诉求 in two sentences of one paragraph, never in
+    one; 干部 under 构建能“上”能“下”双向流动机制 for 干部能上能下). A word inside
     a place's name (自治 of 紫云苗族布依族自治县 for 居民自治) does not name it: there one item would be the part."""
     held = _item_norms(view, unit)
     if any(_says_topic(norm, specific, _named_outside_places) for norm in held):
         return True
     if not _holds_specific(held, specific):
         return False
-    return _says_topic(_paragraph_norm(view, unit), specific, _named_outside_places)
+    return any(
+        _says_topic(norm, specific, _named_outside_places)
+        for norm in (_paragraph_norm(view, unit), view.heading_block(unit.index))
+    )
 
 
 def _relating_words(specific: list[list[str]], snapshot: Snapshot, most: float = 0.5) -> list[list[str]]:
@@ -1183,7 +1196,7 @@ def topic_features(
     hits = _retrieve(reading, snapshot, guard, fusion, tuning)
     if not hits:
         return empty
-    norms = [normalise(h.text) for h in hits]
+    norms = [_unquoted(normalise(h.text)) for h in hits]
     weights = _topic_weights(reading, snapshot, norms[: tuning.feedback], tuning)
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
