@@ -142,7 +142,7 @@ def test_quality_on_dev_topics_in_sample_and_out_of_fold(dev_packs, out_of_fold,
 # keeps the honest number from sliding.
 # set: (file, recall, overlap, fewest items per topic: 0 for holdout's 村社书记选育管用, whose 选育 and 管用 the
 # documents never use)
-HELD_OUT_FLOORS = {"check": (TOPICS_CHECK, 0.80, 0.35, 1), "holdout": (TOPICS_HOLDOUT, 0.53, 0.35, 0)}
+HELD_OUT_FLOORS = {"check": (TOPICS_CHECK, 0.80, 0.35, 1), "holdout": (TOPICS_HOLDOUT, 0.55, 0.35, 0)}
 
 
 @pytest.mark.parametrize("name", sorted(HELD_OUT_FLOORS))
