@@ -735,19 +735,19 @@ class _DocView:
 
     def _decide_item(self, unit: _Unit) -> None:
         """The item a teaching-material unit seeds: itself (from its content on), with the sentence it leans on
-        (这是……), for a case the result its paragraph reports right after it, up to `passage_sentences`."""
+        (这是……; 同时，依托…… past a connective without a subject) or the question it answers, for a case the
+        result its paragraph reports right after it, up to `passage_sentences`."""
         text, tuning, k = self.text, self.tuning, unit.index
         seed = text[unit.start : unit.end]
         start = unit.start + ct.trim_offset(seed)
         sentences = [(start, unit.end)]
         prev = self.neighbour(k, -1)
-        leaned_on = prev is not None and not self.rejected(prev.index)
-        leaned_on = leaned_on and not ct.anaphoric(text[prev.start : prev.end])
-        # the answer to a question the paragraph asks (……如何破解？某区给出答案——……) reads with the question
-        answers = prev is not None and self.rejected(prev.index) == ct.QUESTION
-        if ct.anaphoric(seed) and not (leaned_on or answers):
+        why_not = self.rejected(prev.index) if prev is not None else "none"
+        usable = why_not is None and not ct.anaphoric(text[prev.start : prev.end])
+        answers = why_not == ct.QUESTION  # ……如何破解？某区给出答案——…… reads with the question
+        if ct.anaphoric(seed) and not (usable or answers):
             return  # 这是…… without the sentence it points at says nothing
-        if answers or (leaned_on and (ct.anaphoric(seed) or _leans_on_connective(seed))):
+        if answers or (usable and (ct.anaphoric(seed) or _leans_on_connective(seed))):
             start = prev.start + ct.trim_offset(text[prev.start : prev.end])
             sentences = [(start, prev.end), (unit.start, unit.end)]
         end = unit.end
