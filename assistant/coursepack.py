@@ -744,7 +744,9 @@ class _DocView:
         prev = self.neighbour(k, -1)
         why_not = self.rejected(prev.index) if prev is not None else "none"
         usable = why_not is None and not ct.anaphoric(text[prev.start : prev.end])
-        answers = why_not == ct.QUESTION  # ……如何破解？某区给出答案——…… reads with the question
+        # ……各不相同，如何破解？某区给出答案——…… reads with the question; a one-clause question is a headline run into
+        # the report (M2芯片露面将助苹果“去intel化”？对于苹果而言，……), which it does not answer
+        answers = why_not == ct.QUESTION and bool(re.search(r"[，,]", text[prev.start : prev.end]))
         if ct.anaphoric(seed) and not (usable or answers):
             return  # 这是…… without the sentence it points at says nothing
         if answers or (usable and (ct.anaphoric(seed) or _leans_on_connective(seed))):

@@ -1182,6 +1182,9 @@ def test_the_answer_to_a_question_takes_the_question_along():
     seeded = view.seed(answer.index)
     assert text[seeded.span[0] : seeded.span[1]].startswith("城市社区人员构成复杂")
     assert seeded.sentences[0] == (question.start, question.end)
+    headline = "工作目标将做怎样的调整？青山区建成服务站12个。"
+    run_in = cp._DocView._build("h", headline, split_sentences(headline), cp.TUNING)
+    assert headline[run_in.seed(1).span[0] :].startswith("青山区")  # a one-clause question is a headline
     plain = next(u for u in view.units if text[u.start : u.end].startswith("青山区还"))
     assert text[view.seed(plain.index).span[0] :].startswith("青山区还")  # after a statement: itself
 
