@@ -742,15 +742,16 @@ class _DocView:
         start = unit.start + ct.trim_offset(seed)
         sentences = [(start, unit.end)]
         prev = self.neighbour(k, -1)
-        why_not = self.rejected(prev.index) if prev is not None else "none"
-        usable = why_not is None and not ct.anaphoric(text[prev.start : prev.end])
+        before = text[prev.start : prev.end] if prev is not None else ""
+        why_not = self.rejected(prev.index) if prev is not None else None
+        usable = prev is not None and why_not is None and not ct.anaphoric(before)
         # ……各不相同，如何破解？某区给出答案——…… reads with the question; a one-clause question is a headline run into
         # the report (M2芯片露面将助苹果“去intel化”？对于苹果而言，……), which it does not answer
-        answers = why_not == ct.QUESTION and bool(re.search(r"[，,]", text[prev.start : prev.end]))
+        answers = why_not == ct.QUESTION and bool(re.search(r"[，,]", before))
         if ct.anaphoric(seed) and not (usable or answers):
             return  # 这是…… without the sentence it points at says nothing
         if answers or (usable and (ct.anaphoric(seed) or _leans_on_connective(seed))):
-            start = prev.start + ct.trim_offset(text[prev.start : prev.end])
+            start = prev.start + ct.trim_offset(before)
             sentences = [(start, prev.end), (unit.start, unit.end)]
         end = unit.end
         nxt = self.neighbour(k, 1)

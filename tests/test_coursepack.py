@@ -65,6 +65,11 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", normalise(text))
 
 
+def _view(text: str, doc_id: str = "d") -> cp._DocView:
+    """A document's sentence units, as a pack reads them, for a synthetic text."""
+    return cp._DocView._build(doc_id, text, split_sentences(text), cp.TUNING)
+
+
 def _topics() -> list[dict]:
     return fit.load_topics(TOPICS_DEV)
 
@@ -422,7 +427,7 @@ def test_the_text_before_names_a_place_not_a_unit_for_an_item():
         "科技特派员王五与贵州某某生物技术有限公司合作,研发检测试剂。"
         "3个多月来,8名科技特派员坚持每周到企业进行一次现场指导。"
     )
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     at = text.index("3个多月来")
     assert cp._named_before(view, at, text[at : text.index("。", at) + 1]) == "双龙航空港经济区"
 
@@ -437,7 +442,7 @@ def test_an_item_naming_no_place_says_whom_the_text_before_names():
         "“物业的事有人管了。”居民王五说。\n\n"
         "碧海社区组建物业纠纷调解队,全年调解物业纠纷30件。"
     )
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
 
     def context(opening: str) -> str:
         at = text.index(opening)
@@ -734,7 +739,7 @@ def test_an_item_is_marked_by_whether_it_names_the_topic():
         "某区发展人工智能产业，建成算力中心。企业开办一日办结。\n\n"
         "某品牌智能手机销量增长。\n\n公园环境优美，居民每天在此锻炼。"
     )
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     reach = [cp._specific_reach(view, u, [u.norm], [["人工", "智能"]]) for u in view.units]
     assert reach == [1.0, 0.5, 0.5, 0.0]
     assert "specific" in cp.FEATURES and cp.TUNING.weights[cp.FEATURES.index("specific")] > 0
@@ -1121,7 +1126,7 @@ def test_what_follows_a_quotation_says_who_spoke_and_goes_with_it():
         "“服务站建起来后,我们送完外卖能歇脚、能喝水、能充电,冬天也有个暖和的地方。”提起服务站,快递员王五连连点头。"
         "目前,街道已累计服务户外劳动者3000余人次。\n"
     )
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     quote = next(u for u in view.units if text[u.start : u.end].startswith("“"))
     after = view.units[quote.index + 1]
     assert view.rejected(after.index) == "引语署名"
@@ -1140,7 +1145,7 @@ def test_a_sentence_left_without_subject_by_its_connective_is_read_with_the_one_
         "某某街道组建调解队伍,化解纠纷80件。同时,该街道设立法律服务站,提供咨询服务200余次。\n\n"
         "此外,将通过落实机关单位抓党建的主体责任,建设模范机关。"
     )
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
 
     def item_of(opening: str) -> str:
         unit = next(u for u in view.units if text[u.start : u.end].startswith(opening))
@@ -1164,7 +1169,7 @@ def test_a_barely_named_topic_keeps_what_a_heading_naming_it_governs():
         "打造红色服务阵地\n\n"
         "某某区对20名干部开展培训,实行考察期制度。"
     )
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     specific = [["干部", "能上能下"]]
     under, elsewhere = (next(u for u in view.units if f"{n}名干部" in u.norm) for n in (15, 20))
     assert cp._on_scarce_topic(view, view.seed(under.index), specific)
@@ -1177,14 +1182,14 @@ def test_the_answer_to_a_question_takes_the_question_along():
         "城市社区人员构成复杂,服务需求各不相同,如何破解?青山区给出答案——以党建品牌为核心,建成服务站12个。\n\n"
         "青山区建成服务站12个。青山区还培训网格员300人次。"
     )
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     question, answer = view.units[0], view.units[1]
     assert view.rejected(question.index) == ct.QUESTION
     seeded = view.seed(answer.index)
     assert text[seeded.span[0] : seeded.span[1]].startswith("城市社区人员构成复杂")
     assert seeded.sentences[0] == (question.start, question.end)
     headline = "工作目标将做怎样的调整？青山区建成服务站12个。"
-    run_in = cp._DocView._build("h", headline, split_sentences(headline), cp.TUNING)
+    run_in = _view(headline, "h")
     assert headline[run_in.seed(1).span[0] :].startswith("青山区")  # a one-clause question is a headline
     plain = next(u for u in view.units if text[u.start : u.end].startswith("青山区还"))
     assert text[view.seed(plain.index).span[0] :].startswith("青山区还")  # after a statement: itself
@@ -1423,7 +1428,7 @@ def test_a_sentence_is_governed_by_its_whole_heading_block():
         "□ 某某\n\n"
         "近期,某某区建成的服务站投入使用。服务站配有桌椅和饮水机。"
     )
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     body = [u for u in view.units if not u.heading]
     assert [u.index for u in view.units if u.heading] == [1, 2, 3]
     assert view.heading_block(body[0].index) == ""  # before any heading
@@ -1462,7 +1467,7 @@ def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     caption = "6月27日下午，某某在北京会见来访的代表团一行并合影留念。新华社记者 某某 摄"
     body = "会谈中，双方就扩大经贸合作达成一致，签署了12项合作协议。"
     text = f"{caption}\n\n{body}"
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     verdicts = [view.rejected(u.index) for u in view.units]
     assert verdicts == ["图片说明", "图片说明", None]
     assert ct.rejection(caption.split("。")[0] + "。") is None  # not a caption by itself
@@ -1477,18 +1482,18 @@ def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     agency = (
         "在某某赛场上的某国国家男子足球队。路透社 【某某侨报网报道】某某杯四强名单已全部出炉，共4支球队。"
     )
-    view = cp._DocView._build("a", agency, split_sentences(agency), cp.TUNING)
+    view = _view(agency, "a")
     assert [view.rejected(u.index) for u in view.units] == ["图片说明", None]
     assert not ct.credits_photo("新华社北京2月4日电 某某运动会开幕。")  # a dateline, not a credit
     # after a news article's end mark its line holds what the page adds: related headlines, a caption
     ended = "某市新建服务站12个，服务居民3000人次。（完）   相关文章  某市发布2023年经济报告。"
-    view = cp._DocView._build("e", ended, split_sentences(ended), cp.TUNING)
+    view = _view(ended, "e")
     assert [view.rejected(u.index) for u in view.units][0] is None
     assert view.rejected(view.units[-1].index) == "网页杂项"
     inline = (
         "6月27日下午，某某在北京会见来访的代表团一行。新华社记者 张三 摄 某某指出，双方签署了12项合作协议。"
     )
-    view = cp._DocView._build("i", inline, split_sentences(inline), cp.TUNING)
+    view = _view(inline, "i")
     assert view.rejected(view.units[0].index) == "图片说明"  # a page on one line credits the photo after it
 
 
@@ -1509,7 +1514,7 @@ def test_a_document_that_opens_inside_a_figure_is_cut_there():
     assert ct.rejection("1、首先，某剧根据同名小说改编，共40集。", opens_text=True) is None  # a list mark
     assert ct.rejection("2021—2022赛季，某某随队征战世界杯比赛。", opens_text=True) is None  # a range
     text = "88亿元，但一季度票房同比下滑。某影院春节档票房达5亿元，同比增长12%。"
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     assert [view.rejected(u.index) for u in view.units] == ["残句", None]
 
 
@@ -1518,7 +1523,7 @@ def test_a_sentence_printed_twice_is_carried_once():
     reads it twice; a next sentence that only shares words with it stays."""
     said = "报告指出，某市一季度经济同比增长4.5%，高于市场预期。"
     text = said + said + "报告指出，某市二季度出口增长3%。"
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     assert [view.rejected(u.index) for u in view.units] == [None, cp.REPEATED, None]
     first = view.seed(0)
     assert text[first.span[0] : first.span[1]] == said
@@ -1534,7 +1539,7 @@ def test_a_section_label_run_into_its_text_is_no_part_of_an_item():
     )  # 一是 is the text
     assert ct.rejection("某型手机，图源：某官网此前有消息称，某公司将推出新机。") == "图片说明"
     text = "某公司推出新机，售价三千元。一、外观篇：打开官网，新机有3种颜色可选，与旧款外观相同。"
-    view = cp._DocView._build("d", text, split_sentences(text), cp.TUNING)
+    view = _view(text)
     first, second = view.seed(0), view.seed(1)
     assert text[first.span[0] : first.span[1]] == "某公司推出新机，售价三千元。"
     assert text[second.span[0] : second.span[1]].startswith("打开官网")
