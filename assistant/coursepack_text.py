@@ -467,6 +467,8 @@ def _debris(text: str):
         and not _word_space(piece, text[m.end() :])
     ):
         return m
+    if _run_in_headline(piece, text[m.end() :]):
+        return m
     if re.fullmatch(r"[-–—•·*]", piece):
         return m  # a list's bullet
     if (
@@ -482,6 +484,25 @@ def _debris(text: str):
     if line and _CJK.search(line) and not re.search(r"[，,。；;！!？?]", line) and content_chars(line) <= 30:
         return wide  # a heading or a label line (春节档的偏爱： “唐探”……成IP  过去的年味，……; 获奖名单如下：    ……)
     return None
+
+
+_HEADLINE_CLAUSE_MAX = 12
+
+
+def _run_in_headline(piece: str, rest: str) -> bool:
+    """A headline of short clauses laid out before the report with a space (加强监管，安全平稳过年 今年春运，……;
+    某某家属：不服，肯定要继续申诉 宣判后，……), not a sentence a stray space cuts (某某表示，全年 增长了5%。):
+    no clause of it reports speech or runs long, and what follows is a sentence of clauses of its own."""
+    if re.search(r"[。；;！!？?]", piece) or not balanced(piece) or not _CJK.match(piece[-1:]):
+        return False
+    clauses = [c for c in re.split(r"[，,：:]", piece) if c]
+    return (
+        content_chars(piece) <= 30
+        and max(map(content_chars, clauses), default=0) <= _HEADLINE_CLAUSE_MAX
+        and not any(re.search(SPEECH_VERBS, c) for c in clauses)
+        and not _word_space(piece, rest)
+        and bool(re.search(r"[，,：:].*[\u3400-\u9fff]", rest))
+    )
 
 
 def _word_space(before: str, after: str) -> bool:

@@ -1249,6 +1249,14 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
     assert (
         ct.trim_start("某某表示，全年  增长了5%。") == "某某表示，全年  增长了5%。"
     )  # a clause before the space
+    # a headline of short clauses run in before the report by a space; not a long clause a stray space cuts
+    assert ct.trim_start("加强监管，安全平稳过年 今年春运，客流物流加速增长。").startswith("今年春运")
+    assert ct.trim_start("某某家属：不服，肯定要继续申诉 宣判后，某某显得非常激动。").startswith("宣判后")
+    for kept in (
+        "某某官员表示，已指示警方加强安全，政府将采取必要 措施确保峰会的安全。",
+        "某某区以“服务民生”为宗旨,结合区级“红色领航 法治护航”示范带建设布局,将阵地设置在中心。",
+    ):
+        assert ct.trim_start(kept) == kept
 
 
 def test_real_material_is_kept():
