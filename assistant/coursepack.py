@@ -145,6 +145,7 @@ class PackItem:
     date: str = ""
     label: str = ""  # readable source: 《标题》（地区，日期）
     context: str = ""  # the place the text before names, when the item names none (`_named_before`)
+    introduced: str = ""  # who a person it names bare is, as the text before says (`_introduced_before`)
     planned: bool = False  # it lies in a plan (`_DocView.in_plan`): its figures are targets, not results
     related: bool = False  # its topic the documents barely name, and it does not (`Tuning.scarce_related`)
     n: int = 0
@@ -191,6 +192,7 @@ class PackItem:
             "also": self.also,
             "topics": list(self.topics),
             "context": self.context,
+            "introduced": self.introduced,
             "related": self.related,
         }
 
@@ -1508,6 +1510,7 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
         date=doc.date or "",
         label=source_label(doc),
         context=_named_before(view, start, first),
+        introduced=_introduced_before(view, start, first),
         planned=planned,
         related=s.related,
     )
@@ -1530,6 +1533,44 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
         if unit.heading and not (j > 0 and view.units[j - 1].heading):
             break  # the first line of the heading block over the item's section
     return ""
+
+
+def _introduced_before(view: _DocView, start: int, first: str) -> str:
+    """Who the person the item's first sentence names without a role is (李璐隔三差五便会下户……), as the text
+    before it introduced them (花园村53号网格党支部书记李璐): a trainer reading the excerpt alone would not know.
+    "" when the item gives the role itself (科技特派员王瑞) or the text before never did."""
+    person = next(((b, w) for b, _, w, tag in _entity_spans(first) if tag == "PER"), None)
+    if person is None or _role_before(first[: person[0]]):
+        return ""
+    earlier = view.text[:start]
+    for m in re.finditer(re.escape(person[1]), earlier):
+        role = _role_before(earlier[: m.start()])
+        if role:
+            return role + person[1]
+    return ""
+
+
+# jieba's tags of the words a role is made of: nouns, names of places and bodies, numbers and measures (花园村
+# 53号网格党支部书记, 青龙山街道党建服务中心主任); a role ends in a noun (书记, 主任 tagged b, 党支部 tagged j)
+_ROLE_TAGS = ("n", "m", "q", "j", "b", "eng")
+_ROLE_HEAD_TAGS = ("n", "b", "j")
+
+
+def _role_before(text: str, reach: int = 24) -> str:
+    """The role that stands right before a name: the run of noun-like words ending the text, back to a verb,
+    a particle or punctuation; "" when none ends in a noun of two characters or more."""
+    words = pos_tags(text[-reach:])
+    run: list[str] = []
+    for word, flag in reversed(words):
+        if not flag.startswith(_ROLE_TAGS) or not word.strip():
+            break
+        run.insert(0, word)
+    if not run:
+        return ""
+    head, head_flag = words[-1]
+    if len(head) < 2 or head_flag.startswith("nr") or not head_flag.startswith(_ROLE_HEAD_TAGS):
+        return ""
+    return "".join(run) if len(words) > len(run) or len(text) <= reach else ""
 
 
 _QUOTE_OPENERS = frozenset('“"「『‘')
@@ -1938,7 +1979,8 @@ def section_heading(index: int, section: Section) -> str:
 
 def context_note(item: PackItem) -> str:
     """Set before the quote, apart from it: the quote stays verbatim."""
-    return f"〔上文：{item.context}〕" if item.context else ""
+    said = "；".join(n for n in (item.context, item.introduced) if n)
+    return f"〔上文：{said}〕" if said else ""
 
 
 def related_note(item: PackItem) -> str:

@@ -461,6 +461,31 @@ def test_an_item_naming_no_place_says_whom_the_text_before_names():
     assert all(not i.context for i in pack.items if i.text.startswith("碧海社区"))
 
 
+def test_a_person_named_bare_is_said_who_they_are():
+    text = (
+        "刘奶奶是花园村53号网格党支部书记李四的联系户,老人家腿脚不太方便。\n\n"
+        "李四隔三差五便会下户询问老人情况,帮助她办理领取手续。\n\n"
+        "潘五口中的科技特派员王六,到企业开展服务。王六说，企业的问题解决了。"
+    )
+    view = _view(text)
+
+    def introduced(opening: str) -> str:
+        at = text.index(opening)
+        return cp._introduced_before(view, at, text[at : text.index("。", at) + 1])
+
+    assert introduced("李四隔三差五") == "花园村53号网格党支部书记李四"
+    # the role given in the sentence itself, or never given before: nothing to add
+    assert introduced("潘五口中") == "" and introduced("刘奶奶是") == ""
+    assert introduced("王六说") == "科技特派员王六"
+    item = cp.PackItem(
+        kind="典型案例", doc_id="d", title="t", source="", region="", quote="李四……", start=0, end=4, score=1.0,
+        topics=["走访"], context="某某街道", introduced="书记李四",
+    )  # fmt: skip
+    assert (
+        cp.context_note(item) == "〔上文：某某街道；书记李四〕" and item.to_dict()["introduced"] == "书记李四"
+    )
+
+
 def test_json_shape_parts_and_readable_sources(dev_packs):
     _, pack, _ = dev_packs[0]
     data = json.loads(json.dumps(pack.to_dict(), ensure_ascii=False))
