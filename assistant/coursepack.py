@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import bisect
 import io
+import logging
 import math
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from difflib import SequenceMatcher
@@ -112,6 +113,11 @@ class Tuning:
     specific_share: float = 0.5  # the topic's specific words weigh at least this share of its strongest one
     scarce_chunks: int = 2  # retrieved chunks holding them at most this many: the documents barely cover it
     scarce_related: int = 2  # … then at most this many more items holding one of its words, marked as related
+    kin_candidates: int = (
+        80  # … the words of its best chunks its own wordings are told apart from (`_kin_wordings`)
+    )
+    kin_z: float = 2.5  # … a wording of the documents stands this many deviations closer to it in meaning
+    kin_max: int = 2  # … and at most this many of them gather the topic with it
     max_items: int = DEFAULT_MAX_ITEMS
     merge_max_chars: int = 600
     case_max_chars: int = 320  # a case (who, what, result) stays one readable paragraph excerpt
@@ -124,6 +130,7 @@ class Tuning:
 
 
 TUNING = Tuning()
+log = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------------------------- records
@@ -243,6 +250,9 @@ class Part:
     # the wording it was gathered by instead (城镇化 of 新型城镇化), where the documents lack its own
     broader: str = ""
     corrected: str = ""  # the topic as gathered when it was typed with a typo (志愿服务 of 志原服务)
+    kin: list[str] = field(
+        default_factory=list
+    )  # the documents' wordings it was also gathered by (疫情防控 of 防疫)
 
     @property
     def items(self) -> list[PackItem]:
@@ -264,6 +274,7 @@ class Part:
             "lead": self.lead_text(),
             "broader": self.broader,
             "corrected": self.corrected,
+            "kin": list(self.kin),
             "sections": [s.to_dict() for s in self.sections],
             "counts": {s.kind: len(s.items) for s in self.sections},
         }
@@ -377,16 +388,7 @@ class CoursePack:
                 items = [replace(i) for i in by_kind[k].items if i.id not in dropped]
                 sections.append(Section(k, items, _kept_claims(by_kind[k].summary, items)))
             kept_items = [i for s in sections for i in s.items]
-            parts.append(
-                Part(
-                    part.topic,
-                    sections,
-                    _kept_claims(part.lead, kept_items),
-                    part.scarce,
-                    part.broader,
-                    part.corrected,
-                )
-            )
+            parts.append(replace(part, sections=sections, lead=_kept_claims(part.lead, kept_items)))
         pack = _numbered(self.title, self.topics, parts, self.generated_at, self.seconds)
         pack.notice, pack.summaries_note, pack.max_items = self.notice, self.summaries_note, self.max_items
         return pack
@@ -396,7 +398,8 @@ def _scarce_warning(part: Part) -> str:
     related = sum(item.related for item in part.items)
     named = len(part.items) - related
     said = f"资料中很少直接提到“{part.topic}”：" if named else f"资料中没有直接提到“{part.topic}”："
-    said += f"只收录提到它的 {named} 条素材" if named else ""
+    kin = f"或资料中相近说法{'、'.join(f'“{k}”' for k in part.kin)}" if part.kin else ""
+    said += f"只收录提到它{kin}的 {named} 条素材" if named else ""
     if related:
         said += "，另收录" if named else "只收录"
         said += f" {related} 条只提到其中部分说法的相关素材（已标注，请核对）"
@@ -1100,6 +1103,9 @@ class TopicFeatures:
     broader: str = ""  # the wording gathered by, when the documents barely use the topic's own (`_broader`)
     corrected: str = ""  # the topic with its typos corrected, when it had some (`SpellingIndex.correct`)
     related: list[bool] = field(default_factory=list)  # of a scarce topic: holds its word, names it not
+    kin: list[str] = field(
+        default_factory=list
+    )  # the documents' wordings it is also gathered by (`_kin_wordings`)
 
 
 def _squashed(text: str) -> str:
@@ -1213,6 +1219,16 @@ def topic_features(
         if wider.wording:
             specific, broader, weights = wider.specific, wider.wording, wider.weights
             scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
+    kin: list[str] = []
+    if scarce and not broader:
+        kin = _kin_wordings(
+            corrected, specific, [h.text for h in hits[: tuning.feedback]], snapshot, guard, tuning
+        )
+        if kin:  # gathered by those wordings too, as if the topic had named them as alternatives
+            hits = _retrieve(" ".join([reading, *kin]), snapshot, guard, fusion, tuning) or hits
+            specific = [*specific, *([k] for k in kin)]
+            top = max(weights.present.values())
+            weights = replace(weights, present={**weights.present, **dict.fromkeys(kin, top)})
     fused, dense = _chunk_signals(hits)
     floor = min(dense.values())
     relating = _relating_words(specific, snapshot)
@@ -1298,7 +1314,71 @@ def topic_features(
         broader,
         corrected if corrected != topic else "",
         related,
+        kin,
     )
+
+
+# jieba's tags of the words a wording of the documents is made of: nouns, verbs and their nouns, abbreviations,
+# idioms (疫情|防控, 征地|拆迁, 团建, 投诉)
+_WORDING_TAGS = ("n", "v", "j", "a", "l", "i")
+
+
+def _kin_wordings(
+    topic: str,
+    specific: list[list[str]],
+    texts: list[str],
+    snapshot: Snapshot,
+    guard: DenseGuard,
+    tuning: Tuning,
+) -> list[str]:
+    """The documents' own wordings for a topic they barely name (疫情防控 for 防疫, 征地拆迁 for 项目征迁): a word,
+    or two adjacent ones, of its best chunks that shares a character with a word carrying the topic (Chinese
+    builds related words from the same morphemes) and whose meaning stands out — its cosine to the topic, by the
+    store's embedder, `kin_z` standard deviations above that of the chunks' other frequent words. None where no
+    word stands out or the one closest shares no character (就业帮扶: 志愿服务), nor when embedding fails."""
+    # each carrying word's rarest character in Chinese at large (jieba's counts): the morpheme that carries its
+    # meaning (疫 of 防疫, 诉 of 诉求), not one that builds words of every kind (建 of 群建, 党组织建设)
+    morphemes = {min(w, key=word_frequency) for group in specific for w in group}
+    words = _chunk_wordings(texts, topic, _content_words(topic), snapshot, tuning.kin_candidates)
+    if len(words) < 10 or guard.failed:
+        return []  # too few words to tell one apart from the rest
+    try:
+        vectors = guard.embedder.embed_terms(words)
+        cosines = vectors @ guard.embedder.embed_question(topic)
+    except Exception as exc:  # noqa: BLE001 - an embedding endpoint that is down: the topic's own words only
+        log.warning("embedding a topic's wordings failed (%s)", exc)
+        return []
+    z = (cosines - cosines.mean()) / max(float(cosines.std()), 1e-6)
+    ranked = [words[i] for i in np.argsort(-cosines, kind="stable") if z[i] >= tuning.kin_z]
+    return [w for w in ranked if morphemes & set(w)][: tuning.kin_max]
+
+
+def _chunk_wordings(texts: list[str], topic: str, own: list[str], snapshot: Snapshot, most: int) -> list[str]:
+    """The words and pairs of adjacent words (up to 6 characters, Chinese only) at least two of the texts use,
+    most over-represented in them first; none inside the topic or holding one of its own words (党建工作 for
+    党建带群建 is its word in another phrase, not another wording of it)."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        tagged = [(w, f) for w, f in pos_tags(normalise(text))]
+        found = set()
+        for i, (word, flag) in enumerate(tagged):
+            if not _wording(word, flag):
+                continue
+            found.add(word)
+            if i + 1 < len(tagged) and _wording(*tagged[i + 1]) and len(word + tagged[i + 1][0]) <= 6:
+                found.add(word + tagged[i + 1][0])
+        counts.update(found)
+    n = max(len(snapshot.chunks), 1)
+    lift = {
+        w: (k / len(texts)) / ((snapshot.bm25.doc_freq.get(w) or k) / n)
+        for w, k in counts.items()
+        if k >= 2 and w not in topic and not any(c in w for c in own)
+    }
+    return sorted(lift, key=lambda w: (-lift[w], -counts[w], w))[:most]
+
+
+def _wording(word: str, flag: str) -> bool:
+    return len(word) >= 2 and flag.startswith(_WORDING_TAGS) and bool(re.fullmatch(r"[\u3400-\u9fff]+", word))
 
 
 def gathered_features(
@@ -1476,7 +1556,9 @@ def build(
         items = sorted(_dedupe_text(items_by_topic[topic]), key=lambda i: i.related)  # related ones last
         sections = [Section(kind, [i for i in items if i.kind == kind]) for kind in KINDS]
         f = features[topic]
-        parts.append(Part(topic, sections, scarce=f.scarce, broader=f.broader, corrected=f.corrected))
+        parts.append(
+            Part(topic, sections, scarce=f.scarce, broader=f.broader, corrected=f.corrected, kin=list(f.kin))
+        )
     pack = _numbered(pack_title(topics), topics, parts, time.strftime("%Y-%m-%d %H:%M"), 0.0)
     for part in pack.parts:
         part.lead = lead_in(part, features[part.topic].specific)

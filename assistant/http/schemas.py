@@ -285,6 +285,10 @@ class PackPartOut(BaseModel):
     corrected: str = Field(
         "", description="主题含错别字时，实际汇编所用的更正后主题（如“志原服务”→“志愿服务”）"
     )
+    kin: list[str] = Field(
+        default_factory=list,
+        description="资料很少直接提到该主题时，一并用来汇编的资料中的相近说法（如“防疫”→“疫情防控”）",
+    )
     sections: list[PackSectionOut]
 
 
