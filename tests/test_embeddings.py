@@ -47,7 +47,9 @@ def test_sentence_transformers_backend_from_packaged_folder(monkeypatch):
     assert vecs.shape == (2, 384)
     q = st.embed_question("grid management in communities")
     assert (vecs @ q).argmax() == 0
-    assert np.allclose(st.embed_terms(["community grid management"])[0], vecs[0], atol=1e-5)  # symmetric model
+    assert np.allclose(
+        st.embed_terms(["community grid management"])[0], vecs[0], atol=1e-5
+    )  # symmetric model
     assert abs(np.linalg.norm(q) - 1) < 1e-3
 
 
