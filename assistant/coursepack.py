@@ -113,9 +113,7 @@ class Tuning:
     specific_share: float = 0.5  # the topic's specific words weigh at least this share of its strongest one
     scarce_chunks: int = 2  # retrieved chunks holding them at most this many: the documents barely cover it
     scarce_related: int = 2  # … then at most this many more items holding one of its words, marked as related
-    kin_candidates: int = (
-        80  # … the words of its best chunks its own wordings are told apart from (`_kin_wordings`)
-    )
+    kin_candidates: int = 80  # … its best chunks' words its own wordings stand out among (`_kin_wordings`)
     kin_z: float = 2.5  # … a wording of the documents stands this many deviations closer to it in meaning
     kin_max: int = 2  # … and at most this many of them gather the topic with it
     max_items: int = DEFAULT_MAX_ITEMS
@@ -250,9 +248,8 @@ class Part:
     # the wording it was gathered by instead (城镇化 of 新型城镇化), where the documents lack its own
     broader: str = ""
     corrected: str = ""  # the topic as gathered when it was typed with a typo (志愿服务 of 志原服务)
-    kin: list[str] = field(
-        default_factory=list
-    )  # the documents' wordings it was also gathered by (疫情防控 of 防疫)
+    # the documents' wordings it was also gathered by, where they barely name it (疫情防控 of 防疫)
+    kin: list[str] = field(default_factory=list)
 
     @property
     def items(self) -> list[PackItem]:
@@ -1103,9 +1100,7 @@ class TopicFeatures:
     broader: str = ""  # the wording gathered by, when the documents barely use the topic's own (`_broader`)
     corrected: str = ""  # the topic with its typos corrected, when it had some (`SpellingIndex.correct`)
     related: list[bool] = field(default_factory=list)  # of a scarce topic: holds its word, names it not
-    kin: list[str] = field(
-        default_factory=list
-    )  # the documents' wordings it is also gathered by (`_kin_wordings`)
+    kin: list[str] = field(default_factory=list)  # the documents' wordings for it, if any (`_kin_wordings`)
 
 
 def _squashed(text: str) -> str:
@@ -1359,7 +1354,7 @@ def _chunk_wordings(texts: list[str], topic: str, own: list[str], snapshot: Snap
     党建带群建 is its word in another phrase, not another wording of it)."""
     counts: Counter[str] = Counter()
     for text in texts:
-        tagged = [(w, f) for w, f in pos_tags(normalise(text))]
+        tagged = pos_tags(normalise(text))
         found = set()
         for i, (word, flag) in enumerate(tagged):
             if not _wording(word, flag):
@@ -1652,7 +1647,8 @@ def _role_before(text: str, reach: int = 24) -> str:
     head, head_flag = words[-1]
     if len(head) < 2 or head_flag.startswith("nr") or not head_flag.startswith(_ROLE_HEAD_TAGS):
         return ""
-    return "".join(run) if len(words) > len(run) or len(text) <= reach else ""
+    cut = len(run) == len(words) and len(text) > reach  # it may run on before the window: no whole role
+    return "" if cut else "".join(run)
 
 
 _QUOTE_OPENERS = frozenset('“"「『‘')

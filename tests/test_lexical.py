@@ -25,3 +25,10 @@ def test_bm25_prefers_the_matching_chunk():
     scores = index.scores(tokenize("物业党建"))
     assert scores.argmax() == 1
     assert index.idf("从未出现的词") > index.idf("物业")
+
+
+def test_named_units_are_names_not_kinds():
+    from assistant.lexical import named_units
+
+    text = "碧海社区打造智慧社区，世纪城街道推行数字社区服务，全市城市社区建立智能小区平台。"
+    assert named_units(text) == ["碧海社区", "世纪城街道"]
