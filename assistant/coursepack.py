@@ -114,7 +114,7 @@ class Tuning:
     scarce_chunks: int = 2  # retrieved chunks holding them at most this many: the documents barely cover it
     scarce_related: int = 2  # … then at most this many more items holding one of its words, marked as related
     kin_candidates: int = 80  # … its best chunks' words its own wordings stand out among (`_kin_wordings`)
-    kin_z: float = 2.5  # … a wording of the documents stands this many deviations closer to it in meaning
+    kin_z: float = 3.0  # … a wording of the documents stands this many deviations closer to it in meaning
     kin_max: int = 2  # … and at most this many of them gather the topic with it
     max_items: int = DEFAULT_MAX_ITEMS
     merge_max_chars: int = 600
@@ -332,7 +332,9 @@ class CoursePack:
         for p in self.parts:
             if p.broader and p.items:
                 said.append(
-                    f"资料中没有直接提到“{p.topic}”的内容：以下按更宽的说法“{p.broader}”汇编 {len(p.items)} 条素材。"
+                    f"资料中没有直接提到“{p.topic}”的内容：以下按更宽的说法“{p.broader}”汇编 {len(p.items)} 条素材"
+                    + _related_note(p)
+                    + "。"
                 )
             elif p.scarce and p.items:
                 said.append(_scarce_warning(p))
@@ -389,6 +391,11 @@ class CoursePack:
         pack = _numbered(self.title, self.topics, parts, self.generated_at, self.seconds)
         pack.notice, pack.summaries_note, pack.max_items = self.notice, self.summaries_note, self.max_items
         return pack
+
+
+def _related_note(part: Part) -> str:
+    related = sum(item.related for item in part.items)
+    return f"，其中 {related} 条只提到其中部分说法（已标注，请核对）" if related else ""
 
 
 def _scarce_warning(part: Part) -> str:
@@ -949,6 +956,39 @@ def _broader(topic: str, weights: _TopicWeights, share: float) -> _Broader:
     return _Broader(groups, "、".join(wording), _TopicWeights(present, missing, weights.coverage))
 
 
+def _named(features: TopicFeatures) -> int:
+    """How many candidates name the topic itself (all of them, for a topic the documents do cover)."""
+    return len(features.units) - sum(features.related)
+
+
+def _subjects(topic: str) -> str:
+    """The topic with each alternative that opens with a verb cut to what it acts on (`_object_of`); "" when
+    none does."""
+    parts = _alternatives(topic)
+    objects = [_object_of(p) or p for p in parts]
+    return " ".join(objects) if objects != parts else ""
+
+
+def _object_of(part: str) -> str:
+    """What an alternative that opens with a verb acts on (居民群众参与社区治理 of 发动居民群众参与社区治理, 专业优势 of
+    充分发挥专业优势, 垃圾分类 of 推进垃圾分类): a trainer's title often says what to do with a subject the documents
+    speak of in their own verbs. "" when it opens with no verb of two characters or more (服务企业发展: 服务 is a
+    verbal noun; 驻区单位), or what follows is no noun phrase. By LAC's tags, which jieba's miss (发动 as vn)."""
+    tags = list(ner.tag(part))
+    k = 0
+    while k < len(tags) and tags[k][1] in ("d", "ad"):
+        k += 1  # 充分 of 充分发挥
+    if k >= len(tags) - 1 or tags[k][1] != "v" or len(tags[k][0]) < 2:
+        return ""
+    rest = tags[k + 1 :]
+    if rest[0][1][:1] in ("v", "p", "c", "u", "d", "r") or not any(
+        t[:1] == "n" or t in ("LOC", "ORG") for _, t in rest
+    ):
+        return ""
+    obj = "".join(w for w, _ in rest)
+    return obj if part.endswith(obj) else ""
+
+
 def _says_topic(norm: str, groups: list[list[str]], holds=str.__contains__) -> bool:
     """The text holds more than half of one alternative's specific words: it speaks of the topic itself."""
     return any(2 * sum(holds(norm, t) for t in g) > len(g) for g in groups)
@@ -1383,7 +1423,14 @@ def gathered_features(
     speaks of the topic itself (新型城镇化, where they speak of 城镇化 only). One that some sentence does speak of
     keeps what does and a few related items (河道保洁 is not gathered as 保洁 in general; `select`)."""
     features = topic_features(topic, snapshot, guard, fusion, tuning)
-    if features.scarce and all(features.related):  # no candidate names it (or none at all)
+    if not features.scarce:
+        return features
+    subjects = _subjects(topic)
+    if subjects:  # 发动居民群众参与社区治理: gathered as 居民群众参与社区治理 where that names more
+        by_subject = topic_features(subjects, snapshot, guard, fusion, tuning)
+        if _named(by_subject) >= max(_named(features), 1):
+            return replace(by_subject, topic=topic, broader=subjects)
+    if all(features.related):  # no candidate names it (or none at all)
         wider = topic_features(topic, snapshot, guard, fusion, tuning, broaden=True)
         if wider.broader and wider.units:
             return wider
