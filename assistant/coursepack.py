@@ -1371,9 +1371,9 @@ def _kin_wordings(
     builds related words from the same morphemes) and whose meaning stands out — its cosine to the topic, by the
     store's embedder, `kin_z` standard deviations above that of the chunks' other frequent words. None where no
     word stands out or the one closest shares no character (就业帮扶: 志愿服务), nor when embedding fails."""
-    # each carrying word's rarest character in Chinese at large (jieba's counts): the morpheme that carries its
-    # meaning (疫 of 防疫, 诉 of 诉求), not one that builds words of every kind (建 of 群建, 党组织建设)
-    morphemes = {min(w, key=word_frequency) for group in specific for w in group}
+    # each carrying word's rarest characters in Chinese at large (jieba's counts): the morphemes that carry its
+    # meaning (疫 of 防疫, 诉 of 诉求, 征 and 迁 of 征迁), not one that builds words of every kind (建 of 群建)
+    morphemes = {c for group in specific for w in group for c in _rarest(w)}
     words = _chunk_wordings(texts, topic, _content_words(topic), snapshot, tuning.kin_candidates)
     if len(words) < 10 or guard.failed:
         return []  # too few words to tell one apart from the rest
@@ -1386,6 +1386,12 @@ def _kin_wordings(
     z = (cosines - cosines.mean()) / max(float(cosines.std()), 1e-6)
     ranked = [words[i] for i in np.argsort(-cosines, kind="stable") if z[i] >= tuning.kin_z]
     return [w for w in ranked if morphemes & set(w)][: tuning.kin_max]
+
+
+def _rarest(word: str, within: float = 2.0) -> set[str]:
+    """The word's rarest character, and any other at most `within` times as common (征 2,607 and 迁 2,901)."""
+    freq = {c: max(word_frequency(c), 1) for c in word}
+    return {c for c, f in freq.items() if f <= within * min(freq.values())}
 
 
 def _chunk_wordings(texts: list[str], topic: str, own: list[str], snapshot: Snapshot, most: int) -> list[str]:

@@ -248,6 +248,10 @@ class PackItemOut(BaseModel):
         "",
         description="条目首句未点名地方或单位时，原文上文点到的地方或单位（显示为“〔上文：……〕”，不属于引文）",
     )
+    introduced: str = Field(
+        "",
+        description="条目首句只写了人名、未交代身份时，原文上文对此人的介绍（如“网格党支部书记李璐”，一并显示在“〔上文：……〕”中）",
+    )
     related: bool = Field(
         False,
         description="资料很少直接提到本主题时：条目未直接提到它、只提到其中部分说法（显示为“（相关素材：……）”）",
