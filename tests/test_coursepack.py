@@ -71,6 +71,12 @@ def _view(text: str, doc_id: str = "d") -> cp._DocView:
     return cp._DocView._build(doc_id, text, split_sentences(text), cp.TUNING)
 
 
+def _sentence_at(text: str, opening: str) -> tuple[int, str]:
+    """Where the sentence opening with `opening` starts in a synthetic text, and the sentence."""
+    at = text.index(opening)
+    return at, text[at : text.index("。", at) + 1]
+
+
 def _topics() -> list[dict]:
     return fit.load_topics(TOPICS_DEV)
 
@@ -431,9 +437,7 @@ def test_the_text_before_names_a_place_not_a_unit_for_an_item():
         "科技特派员王五与贵州某某生物技术有限公司合作,研发检测试剂。"
         "3个多月来,8名科技特派员坚持每周到企业进行一次现场指导。"
     )
-    view = _view(text)
-    at = text.index("3个多月来")
-    assert cp._named_before(view, at, text[at : text.index("。", at) + 1]) == "双龙航空港经济区"
+    assert cp._named_before(_view(text), *_sentence_at(text, "3个多月来")) == "双龙航空港经济区"
 
 
 def test_an_item_naming_no_place_says_whom_the_text_before_names():
@@ -447,12 +451,8 @@ def test_an_item_naming_no_place_says_whom_the_text_before_names():
         "碧海社区组建物业纠纷调解队,全年调解物业纠纷30件。"
     )
     view = _view(text)
-
-    def context(opening: str) -> str:
-        at = text.index(opening)
-        return cp._named_before(view, at, text[at : text.index("。", at) + 1])
-
-    assert [context(o) for o in ("社区党组织统筹", "“物业的事", "碧海社区组建")] == ["明珠社区", "", ""]
+    openings = ("社区党组织统筹", "“物业的事", "碧海社区组建")
+    assert [cp._named_before(view, *_sentence_at(text, o)) for o in openings] == ["明珠社区", "", ""]
     others = list(_FILLER)
     pack = cp.build(["物业"], _snapshot([text, *others]), DenseGuard(_NoDense(_ZeroEmbedder())))
     item = next(i for i in pack.items if i.text.startswith("社区党组织统筹"))
@@ -474,8 +474,7 @@ def test_a_person_named_bare_is_said_who_they_are():
     view = _view(text)
 
     def introduced(opening: str) -> str:
-        at = text.index(opening)
-        return cp._introduced_before(view, at, text[at : text.index("。", at) + 1])
+        return cp._introduced_before(view, *_sentence_at(text, opening))
 
     assert introduced("李四隔三差五") == "花园村53号网格党支部书记李四"
     # the role given in the sentence itself, or never given before: nothing to add
