@@ -255,6 +255,11 @@ class Part:
     def items(self) -> list[PackItem]:
         return [i for s in self.sections for i in s.items]
 
+    @property
+    def related_count(self) -> int:
+        """Items that do not name the topic, only hold one of its words (`PackItem.related`)."""
+        return sum(item.related for item in self.items)
+
     def lead_text(self) -> str:
         """The overview sentence (counts as the part stands now), then the places and key figures, cited."""
         items = self.items
@@ -394,12 +399,12 @@ class CoursePack:
 
 
 def _related_note(part: Part) -> str:
-    related = sum(item.related for item in part.items)
+    related = part.related_count
     return f"，其中 {related} 条只提到其中部分说法（已标注，请核对）" if related else ""
 
 
 def _scarce_warning(part: Part) -> str:
-    related = sum(item.related for item in part.items)
+    related = part.related_count
     named = len(part.items) - related
     said = f"资料中很少直接提到“{part.topic}”：" if named else f"资料中没有直接提到“{part.topic}”："
     kin = f"或资料中相近说法{'、'.join(f'“{k}”' for k in part.kin)}" if part.kin else ""
@@ -1373,9 +1378,11 @@ def _kin_wordings(
     word stands out or the one closest shares no character (就业帮扶: 志愿服务), nor when embedding fails."""
     # each carrying word's rarest characters in Chinese at large (jieba's counts): the morphemes that carry its
     # meaning (疫 of 防疫, 诉 of 诉求, 征 and 迁 of 征迁), not one that builds words of every kind (建 of 群建)
+    if guard.failed:
+        return []  # the topic cannot be embedded: no need to tag its chunks' words
     morphemes = {c for group in specific for w in group for c in _rarest(w)}
     words = _chunk_wordings(texts, topic, _content_words(topic), snapshot, tuning.kin_candidates)
-    if len(words) < 10 or guard.failed:
+    if len(words) < 10:
         return []  # too few words to tell one apart from the rest
     try:
         vectors = guard.embedder.embed_terms(words)

@@ -219,13 +219,7 @@ class OpenAIEmbedder(Embedder):
         return self._dim
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        parts = [
-            self._request([self.passage_prefix + t for t in texts[i : i + self.batch_size]], self.max_retries)
-            for i in range(0, len(texts), self.batch_size)
-        ]
-        return np.concatenate(parts)
+        return self._batched(self.passage_prefix, texts)
 
     def embed_question(self, text: str) -> np.ndarray:
         if time.monotonic() < self._down_until:  # a question must not wait out the retries of a dead endpoint
@@ -237,16 +231,17 @@ class OpenAIEmbedder(Embedder):
             raise
 
     def embed_terms(self, texts: list[str]) -> np.ndarray:
+        return self._batched(self.query_prefix, texts)
+
+    def _batched(self, prefix: str, texts: list[str]) -> np.ndarray:
+        """The texts' vectors, `batch_size` to a request, each with the prefix."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.concatenate(
-            [
-                self._request(
-                    [self.query_prefix + t for t in texts[i : i + self.batch_size]], self.max_retries
-                )
-                for i in range(0, len(texts), self.batch_size)
-            ]
-        )
+        parts = [
+            self._request([prefix + t for t in texts[i : i + self.batch_size]], self.max_retries)
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return np.concatenate(parts)
 
     def _request(self, inputs: list[str], retries: int) -> np.ndarray:
         import httpx
