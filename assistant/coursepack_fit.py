@@ -119,11 +119,12 @@ class TopicMeasure:
 
 
 def measure(items, topic: dict, documents: dict) -> TopicMeasure:
-    """Recall, items and overlap of a pack's items (`PackItem`s or dicts with doc_id/start/end/text)."""
+    """Recall, items and overlap of a pack's items (`PackItem`s or dicts with doc_id/start/end/quote): an item
+    covers the evidence its quote holds, as the source words it (its `text` reads a doubled word once)."""
     rows = [
-        (i["doc_id"], i["start"], i["end"], i["text"])
+        (i["doc_id"], i["start"], i["end"], i.get("quote", i.get("text", "")))
         if isinstance(i, dict)
-        else (i.doc_id, i.start, i.end, i.text)
+        else (i.doc_id, i.start, i.end, i.quote)
         for i in items
     ]
     texts = [r[3] for r in rows]

@@ -28,7 +28,7 @@ import re
 from collections import Counter
 
 from . import ner
-from .lexical import first_word, named_units, pos_tags
+from .lexical import first_word, named_units, pos_tags, word_frequency
 from .punctuation import END_MARKS, ENDS_SENTENCE, QUOTE_CLOSERS
 
 TERMINAL = ENDS_SENTENCE
@@ -520,6 +520,31 @@ def without_footnotes(text: str) -> str:
     """The text without an encyclopedia's footnote marks (……重要胜利[3]。): shown in a pack, they would read as
     its own [n] citations."""
     return _FOOTNOTE_MARKS.sub("", text)
+
+
+# A word the source printed twice (街道街道网格党支部, 攻坚攻坚战) or a doubled 的 (管理的的小区). Not a reduplication a
+# writer means: a doubled character (谢谢), a counted one (一项一项推动, 两个两个), 的的确确, 目的的 (达到目的的手段).
+_DOUBLED_WORD = re.compile(
+    r"(?![一二两三四五六七八九十几每各])((?P<a>[\u3400-\u9fff])(?!(?P=a))[\u3400-\u9fff]{1,3})\1(?=[\u3400-\u9fff])"
+)
+_DOUBLED_DE = re.compile(r"(?<!目)的(?=的(?!确))")
+_COMMON_WORD = 20  # jieba's count: 街道 3824, 攻坚 265; 建共 of 构建共建共治 is no word
+
+
+def undoubled(text: str) -> str:
+    """The text with a word the source printed twice read once: a typo no reader should get as the pack's own.
+    Only inside a phrase that runs on (街道街道网格): a word said twice at a phrase's end is emphasis (太多太多。,
+    没事儿没事儿，); quoted speech and titles keep their words (“咱们商量商量”, 《菠萝菠萝蜜》). Only
+    `PackItem.text` changes, never the quote it cites."""
+    cuts = []
+    for m in _DOUBLED_WORD.finditer(text):
+        before = text[: m.start()]
+        quoted = before.count("“") > before.count("”") or before.count("《") > before.count("》")
+        if not quoted and word_frequency(m.group(1)) >= _COMMON_WORD:
+            cuts.append((m.start(), m.start() + len(m.group(1))))
+    for start, end in reversed(cuts):
+        text = text[:start] + text[end:]
+    return _DOUBLED_DE.sub("", text)
 
 
 def trim_offset(sentence: str) -> int:

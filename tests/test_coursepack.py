@@ -207,7 +207,9 @@ def test_every_item_is_verbatim_material_with_cited_sentences(dev_packs, assista
                 text = documents[item.doc_id].text
                 assert text[item.start : item.end] == item.quote
                 assert refs[item.n].doc_id == item.doc_id
-                assert _squash(item.text) == _squash(item.quote)
+                assert _squash(item.text) == _squash(
+                    ct.undoubled(item.quote)
+                )  # the quote as printed, typos read once
                 assert "\n" not in item.quote.strip(), item.quote  # never across a paragraph or layout break
                 assert item.sentences[0][0] == item.start and item.sentences[-1][1] == item.end
                 for k, (s, e) in enumerate(item.sentences):  # each cited sentence is whole teaching material
@@ -249,9 +251,13 @@ def test_each_topic_opens_with_a_cited_extractive_lead_in(dev_packs, assistant):
         numbers = {i.doc_id: i.n for i in part.items}
         for claim in part.lead:
             assert claim.doc_ids and all(d in numbers for d in claim.doc_ids)
-            if claim.text.startswith("数据："):  # the figure clause is verbatim in the cited document
+            if claim.text.startswith(
+                "数据："
+            ):  # the figure clause is verbatim in the cited document (as printed)
                 clause = claim.text.split("：")[-1]
-                assert any(_squash(clause) in _squash(documents[d].text) for d in claim.doc_ids), clause
+                assert any(
+                    _squash(clause) in _squash(ct.undoubled(documents[d].text)) for d in claim.doc_ids
+                ), clause
 
 
 def _pack_item(quote: str, sentences: list[tuple[int, int]], kind: str = "数据成效") -> cp.PackItem:
@@ -1500,6 +1506,21 @@ def test_leading_connectives_and_datelines_are_trimmed():
         cp._display("某某从6岁开始打球[2]，赢得一场重要胜利[3][4]。")
         == "某某从6岁开始打球，赢得一场重要胜利。"
     )
+    # a word the source printed twice reads once, inside a phrase that runs on; emphasis, counting, quoted speech,
+    # titles and words that are no words (建共 of 构建共建共治) keep theirs
+    assert cp._display("2021年，街道街道网格党支部打赢攻坚攻坚战，有物业管理的的小区12个。") == (
+        "2021年，街道网格党支部打赢攻坚战，有物业管理的小区12个。"
+    )
+    for kept in (
+        "一项一项推动，一件一件落实。",
+        "你帮了我太多太多。",
+        "他说：“咱们商量商量再定。”",
+        "演唱《菠萝菠萝蜜》。",
+        "构建共建共治共享格局。",
+        "达到目的的手段。",
+        "的的确确如此。",
+    ):
+        assert cp._display(kept) == kept, kept
 
 
 def test_layout_pieces_are_never_glued_in_a_synthetic_layout():
