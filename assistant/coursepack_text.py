@@ -33,7 +33,8 @@ from .punctuation import END_MARKS, ENDS_SENTENCE, QUOTE_CLOSERS
 
 TERMINAL = ENDS_SENTENCE
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_PAIRS = (("“", "”"), ("（", "）"), ("(", ")"), ("《", "》"), ("「", "」"), ("『", "』"))
+_QUOTES = (("“", "”"), ("《", "》"), ("「", "」"), ("『", "』"))
+_PAIRS = (("（", "）"), ("(", ")"), *_QUOTES)
 
 _BYLINE = re.compile(
     r"^\s*(?:[□■◆●▲]|(?:本报|本刊|特约)?(?:记者|通讯员|作者|撰稿|供稿)\s*[:：\s]|[文图]\s*[/／:：])"
@@ -458,6 +459,8 @@ def _debris(text: str):
     if not m:
         return None
     piece = m.group(1)
+    if any(piece.count(left) > piece.count(right) for left, right in _QUOTES):
+        return None  # the space is a quoted name's own (同时结合“党建引领 助力千企”行动，……)
     if re.fullmatch(r"[（(【\[][^）)】\]]*[）)】\]]", piece) or _CHROME.search(piece) or _BYLINE.match(piece):
         return m
     if (

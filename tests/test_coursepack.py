@@ -1496,6 +1496,9 @@ def test_leading_connectives_and_datelines_are_trimmed():
         and ct.trim_start("1.5万人参加。")[0] == "1"
     )
     assert ct.trim_start("- 2023年3月14日，某公司发布了新模型。").startswith("2023年")
+    # a space inside a quoted name is the name's own, no layout break before the sentence
+    assert ct.trim_start("同时结合“党建引领 助力千企”行动，将42家企业分为7组。").startswith("同时结合")
+    assert ct.rejection("他说：“我们知道这份声明。 但事实是，它是一个气球。”") is None
     # a line break inside a sentence goes; a space setting a table cell or heading off from the text stays
     assert (
         cp._display("重点征集技能人才 下半年征兵：重点征集应届\n毕业生")
