@@ -1695,8 +1695,10 @@ _ROLE_HEAD_TAGS = ("n", "b", "j")
 
 def _role_before(text: str, reach: int = 24) -> str:
     """The role that stands right before a name: the run of noun-like words ending the text, back to a verb,
-    a particle or punctuation; "" when none ends in a noun of two characters or more."""
-    words = pos_tags(text[-reach:])
+    a particle or punctuation, and back to the start of a place or organisation LAC reads in it (贵州味特食品有限公司
+    总经理, where jieba reads 特 as an adverb); "" when none ends in a noun of two characters or more."""
+    window = text[-reach:]
+    words = pos_tags(window)
     run: list[str] = []
     for word, flag in reversed(words):
         if not flag.startswith(_ROLE_TAGS) or not word.strip():
@@ -1707,8 +1709,12 @@ def _role_before(text: str, reach: int = 24) -> str:
     head, head_flag = words[-1]
     if len(head) < 2 or head_flag.startswith("nr") or not head_flag.startswith(_ROLE_HEAD_TAGS):
         return ""
-    cut = len(run) == len(words) and len(text) > reach  # it may run on before the window: no whole role
-    return "" if cut else "".join(run)
+    start = len(window) - len("".join(run))
+    for begin, end, _, tag in _entity_spans(window):
+        if tag in ("ORG", "LOC") and begin < start < end:
+            start = begin
+    cut = start == 0 and len(text) > reach  # it may run on before the window: no whole role
+    return "" if cut else window[start:]
 
 
 _QUOTE_OPENERS = frozenset('“"「『‘')

@@ -475,7 +475,9 @@ def test_a_person_named_bare_is_said_who_they_are():
     text = (
         "刘奶奶是花园村53号网格党支部书记李四的联系户,老人家腿脚不太方便。\n\n"
         "李四隔三差五便会下户询问老人情况,帮助她办理领取手续。\n\n"
-        "潘五口中的科技特派员王六,到企业开展服务。王六说，企业的问题解决了。"
+        "潘五口中的科技特派员王六,到企业开展服务。王六说，企业的问题解决了。\n\n"
+        "“设备的问题解决了。”不久前,贵州味特食品有限公司总经理赵七说。\n\n"
+        "赵七口中的专家,每周到企业指导一次。"
     )
     view = _view(text)
 
@@ -486,6 +488,8 @@ def test_a_person_named_bare_is_said_who_they_are():
     # the role given in the sentence itself, or never given before: nothing to add
     assert introduced("潘五口中") == "" and introduced("刘奶奶是") == ""
     assert introduced("王六说") == "科技特派员王六"
+    # an organisation's name the segmenter splits (味|特) is read whole, as LAC reads it
+    assert introduced("赵七口中") == "贵州味特食品有限公司总经理赵七"
     item = cp.PackItem(
         kind="典型案例", doc_id="d", title="t", source="", region="", quote="李四……", start=0, end=4, score=1.0,
         topics=["走访"], context="某某街道", introduced="书记李四",
