@@ -1661,15 +1661,28 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
     (贵州金玖生物技术有限公司) is not where 8名科技特派员坚持每周到企业指导."""
     if first.lstrip()[:1] in _QUOTE_OPENERS or _unit_names(first) or ner.entities(first, ("LOC", "ORG")):
         return ""
+    scope = _SCOPE.search(first)  # 全市共有……: the city, not the county the sentence before named
     k = view.covering(start, start + 1).start
     for j in range(k - 1, max(k - 1 - reach, -1), -1):
         unit = view.units[j]
-        names = [n for n in _places_and_admin(view.text[unit.start : unit.end]) if _PLACE_END.search(n)]
+        names = [
+            n
+            for n in _places_and_admin(view.text[unit.start : unit.end])
+            if _PLACE_END.search(n) and (not scope or _of_level(n, scope.group(1)))
+        ]
         if names:
             return names[-1]
         if unit.heading and not (j > 0 and view.units[j - 1].heading):
             break  # the first line of the heading block over the item's section
     return ""
+
+
+# a place the sentence names by its level only (全市共有……, 该区……): the place before it must be of that level
+_SCOPE = re.compile(r"(?:全|该|本)(省|市|州|县|区|镇|乡|街道)")
+
+
+def _of_level(name: str, level: str) -> bool:
+    return name.endswith(level) and not (level == "区" and name.endswith(("社区", "小区")))
 
 
 def _introduced_before(view: _DocView, start: int, first: str) -> str:

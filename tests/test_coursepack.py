@@ -446,6 +446,19 @@ def test_the_text_before_names_a_place_not_a_unit_for_an_item():
     assert cp._named_before(_view(text), *_sentence_at(text, "3个多月来")) == "双龙航空港经济区"
 
 
+def test_a_place_named_by_its_level_is_the_place_of_that_level_before_it():
+    """全市共有……after a county's secretary spoke: the city the text named before, not the county."""
+    text = (
+        "安顺市健全完善“双报到”服务长效机制。\n\n"
+        "“有困难找我们。”关岭县振兴社区党支部书记张三说。\n\n"
+        "目前,全市共有890个机关企事业单位到社区开展报到服务。\n\n"
+        "目前,共有30名在职党员到社区开展报到服务。"
+    )
+    view = _view(text)
+    assert cp._named_before(view, *_sentence_at(text, "目前,全市")) == "安顺市"
+    assert cp._named_before(view, *_sentence_at(text, "目前,共有")) == "关岭县"
+
+
 def test_an_item_naming_no_place_says_whom_the_text_before_names():
     """An item whose first sentence names no place or unit (一方面，社区党组织……, trimmed to its content) carries
     the one its section names last before it, shown apart from the verbatim quote in every export; an item
