@@ -1659,9 +1659,13 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
     heading, so a trainer reading the excerpt alone knows; "" when the item names its own, or opens with a
     quotation (who said it follows it). A place, not a unit: the company a specialist helped in the sentence before
     (贵州金玖生物技术有限公司) is not where 8名科技特派员坚持每周到企业指导."""
-    if first.lstrip()[:1] in _QUOTE_OPENERS or _unit_names(first) or ner.entities(first, ("LOC", "ORG")):
+    if first.lstrip()[:1] in _QUOTE_OPENERS or _unit_names(first):
         return ""
-    scope = _SCOPE.search(first)  # 全市共有……: the city, not the county the sentence before named
+    bodies = [_LEVEL_BODY.match(name) for name, _ in ner.entities(first, ("LOC", "ORG"))]
+    if not all(bodies):
+        return ""
+    # 全市共有…… or 区委……: the place of that level, not the county the sentence before named
+    scope = _SCOPE.search(first) or (bodies[0] if bodies else None)
     k = view.covering(start, start + 1).start
     for j in range(k - 1, max(k - 1 - reach, -1), -1):
         unit = view.units[j]
@@ -1677,6 +1681,8 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
     return ""
 
 
+# a body named by its level only (区委、区政府全局统筹推进……): which district is still to say
+_LEVEL_BODY = re.compile(r"^(省|市|州|县|区|镇|乡|街道)(?:委|政府|人大|政协|纪委|党委|党工委|办事处)")
 # a place the sentence names by its level only (全市共有……, 该区……): the place before it must be of that level
 _SCOPE = re.compile(r"(?:全|该|本)(省|市|州|县|区|镇|乡|街道)")
 

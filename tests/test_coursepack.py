@@ -450,11 +450,14 @@ def test_a_place_named_by_its_level_is_the_place_of_that_level_before_it():
     """全市共有……after a county's secretary spoke: the city the text named before, not the county."""
     text = (
         "安顺市健全完善“双报到”服务长效机制。\n\n"
+        "南明区选聘14名退休法官组成调解队伍。\n\n"
         "“有困难找我们。”关岭县振兴社区党支部书记张三说。\n\n"
         "目前,全市共有890个机关企事业单位到社区开展报到服务。\n\n"
-        "目前,共有30名在职党员到社区开展报到服务。"
+        "目前,共有30名在职党员到社区开展报到服务。\n\n"
+        "区委、区政府全局统筹推进,设置协调议事机构,定期调度。"
     )
     view = _view(text)
+    assert cp._named_before(view, *_sentence_at(text, "区委、区政府")) == "南明区"  # 区委 names no district
     assert cp._named_before(view, *_sentence_at(text, "目前,全市")) == "安顺市"
     assert cp._named_before(view, *_sentence_at(text, "目前,共有")) == "关岭县"
 
