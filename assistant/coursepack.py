@@ -1659,7 +1659,7 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
     heading, so a trainer reading the excerpt alone knows; "" when the item names its own, or opens with a
     quotation (who said it follows it). A place, not a unit: the company a specialist helped in the sentence before
     (贵州金玖生物技术有限公司) is not where 8名科技特派员坚持每周到企业指导."""
-    if first.lstrip()[:1] in _QUOTE_OPENERS or _unit_names(first):
+    if first.lstrip()[:1] in _QUOTE_OPENERS or any(_a_name(n, first) for n in _unit_names(first)):
         return ""
     bodies = [_LEVEL_BODY.match(name) for name, _ in ner.entities(first, ("LOC", "ORG"))]
     if not all(bodies):
@@ -1689,6 +1689,18 @@ _SCOPE = re.compile(r"(?:全|该|本)(省|市|州|县|区|镇|乡|街道)")
 
 def _of_level(name: str, level: str) -> bool:
     return name.endswith(level) and not (level == "区" and name.endswith(("社区", "小区")))
+
+
+def _a_name(name: str, text: str) -> bool:
+    """The unit is named, not a kind that jieba reads as a name (完整温馨社区, 养老服务站, 落实中小学校 of
+    落实中小学校党组织领导下的……): `_proper`, or LAC tags a word before its unit word a proper noun (碧海|社区)."""
+    if _proper(name, text):
+        return True
+    at, head = text.find(name), len(_UNIT_SUFFIX.sub("", name) or name)
+    return at >= 0 and any(
+        tag in _ENTITY_TAGS + ("nz",) and begin < at + head and at < end
+        for begin, end, _, tag in _entity_spans(text)
+    )
 
 
 def _introduced_before(view: _DocView, start: int, first: str) -> str:

@@ -446,8 +446,9 @@ def test_the_text_before_names_a_place_not_a_unit_for_an_item():
     assert cp._named_before(_view(text), *_sentence_at(text, "3个多月来")) == "双龙航空港经济区"
 
 
-def test_a_place_named_by_its_level_is_the_place_of_that_level_before_it():
-    """全市共有……after a county's secretary spoke: the city the text named before, not the county."""
+def test_a_place_label_is_of_the_level_the_item_names_and_never_a_kind_of_unit():
+    """全市共有……after a county's secretary spoke: the city the text named before, not the county; an item naming
+    only a kind of unit (养老服务站) still gets the place."""
     text = (
         "安顺市健全完善“双报到”服务长效机制。\n\n"
         "南明区选聘14名退休法官组成调解队伍。\n\n"
@@ -460,6 +461,17 @@ def test_a_place_named_by_its_level_is_the_place_of_that_level_before_it():
     assert cp._named_before(view, *_sentence_at(text, "区委、区政府")) == "南明区"  # 区委 names no district
     assert cp._named_before(view, *_sentence_at(text, "目前,全市")) == "安顺市"
     assert cp._named_before(view, *_sentence_at(text, "目前,共有")) == "关岭县"
+    # a kind of unit is no name of the place (养老服务站, 完整温馨社区; 落实中小学校, jieba reading a verb into it)
+    text = (
+        "金元社区建成养老服务站。\n\n"
+        "据养老服务站工作人员王五介绍,食堂每周一至周六供餐。"
+        "计划通过完整温馨社区建设,改造小区12个。"
+        "将通过落实中小学校党组织领导下的校长负责制,增强党建品牌。"
+        "碧海社区不断优化党群阵地功能。"
+    )
+    view = _view(text)
+    openings = ("据养老服务站", "计划通过", "将通过落实", "碧海社区不断")
+    assert [cp._named_before(view, *_sentence_at(text, o)) for o in openings] == ["金元社区"] * 3 + [""]
 
 
 def test_an_item_naming_no_place_says_whom_the_text_before_names():
