@@ -826,7 +826,7 @@ def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
             cs, ce, cpara, cheading = current
             same_line = "\n" not in text[ce : span[0]]
             piece = text[cs:ce]
-            open_quote = piece.count("“") > piece.count("”")
+            open_quote = ct.open_quotation(piece)
             if (
                 same_line
                 and not cheading

@@ -220,6 +220,11 @@ def content_chars(text: str) -> int:
     return len(_CJK.findall(text)) + len(re.findall(r"[0-9A-Za-z]", text))
 
 
+def open_quotation(text: str) -> bool:
+    """The text leaves a quotation or a title open (……“党建引领): what follows is inside it."""
+    return any(text.count(left) > text.count(right) for left, right in _QUOTES)
+
+
 def balanced(text: str) -> bool:
     """Quotation marks and brackets open and close within the sentence (a cut-and-glued sentence does not)."""
     for left, right in _PAIRS:
@@ -459,7 +464,7 @@ def _debris(text: str):
     if not m:
         return None
     piece = m.group(1)
-    if any(piece.count(left) > piece.count(right) for left, right in _QUOTES):
+    if open_quotation(piece):
         return None  # the space is a quoted name's own (同时结合“党建引领 助力千企”行动，……)
     if re.fullmatch(r"[（(【\[][^）)】\]]*[）)】\]]", piece) or _CHROME.search(piece) or _BYLINE.match(piece):
         return m
@@ -541,9 +546,7 @@ def undoubled(text: str) -> str:
     `PackItem.text` changes, never the quote it cites."""
     cuts = []
     for m in _DOUBLED_WORD.finditer(text):
-        before = text[: m.start()]
-        quoted = before.count("“") > before.count("”") or before.count("《") > before.count("》")
-        if not quoted and word_frequency(m.group(1)) >= _COMMON_WORD:
+        if not open_quotation(text[: m.start()]) and word_frequency(m.group(1)) >= _COMMON_WORD:
             cuts.append((m.start(), m.start() + len(m.group(1))))
     for start, end in reversed(cuts):
         text = text[:start] + text[end:]
