@@ -826,7 +826,9 @@ def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
             cs, ce, cpara, cheading = current
             same_line = "\n" not in text[ce : span[0]]
             piece = text[cs:ce]
-            open_quote = ct.open_quotation(piece)
+            open_quote = ct.open_quotation(
+                piece, titles=False
+            )  # a title the source leaves open runs on no further
             if (
                 same_line
                 and not cheading

@@ -220,9 +220,9 @@ def content_chars(text: str) -> int:
     return len(_CJK.findall(text)) + len(re.findall(r"[0-9A-Za-z]", text))
 
 
-def open_quotation(text: str) -> bool:
-    """The text leaves a quotation or a title open (……“党建引领): what follows is inside it."""
-    return any(text.count(left) > text.count(right) for left, right in _QUOTES)
+def open_quotation(text: str, titles: bool = True) -> bool:
+    """The text leaves a quotation (or, with `titles`, a title 《……) open (……“党建引领): what follows is inside it."""
+    return any(text.count(left) > text.count(right) for left, right in _QUOTES if titles or left != "《")
 
 
 def balanced(text: str) -> bool:

@@ -1572,6 +1572,16 @@ def test_layout_pieces_are_never_glued_in_a_synthetic_layout():
     assert verdicts["某某市持续推进网格化管理,将辖区划分为"] == "残句"
     assert verdicts["某某市举行“喜迎新春”活动。"] == "图片说明"
     assert ct.trim_start(pieces[-2]).startswith("建立网格员")
+    # a quotation of several sentences is one unit, in either kind of marks; a title the source leaves open
+    # (《好好说话改了档期) does not swallow the sentences after it
+    text = "他说：「颠覆即将来临。它是明年的几大产品之一。」\n\n他说：“运动员必须了解。这是风险。”\n\n如今《好好说话改了档期。奶奶很怀念。"
+    pieces = [text[s:e] for s, e, _, _ in cp._whole_sentences(text, split_sentences(text), 600)]
+    assert pieces == [
+        "他说：「颠覆即将来临。它是明年的几大产品之一。」",
+        "他说：“运动员必须了解。这是风险。”",
+        "如今《好好说话改了档期。",
+        "奶奶很怀念。",
+    ]
 
 
 def _features(rows: list[tuple[int, int, int, float]]) -> cp.TopicFeatures:
