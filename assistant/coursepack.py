@@ -749,8 +749,9 @@ class _DocView:
 
     def _decide_item(self, unit: _Unit) -> None:
         """The item a teaching-material unit seeds: itself (from its content on), with the sentence it leans on
-        (这是……; 同时，依托…… past a connective without a subject) or the question it answers, for a case the
-        result its paragraph reports right after it, up to `passage_sentences`."""
+        (这是……; 同时，依托…… past a connective without a subject) or the question it answers, a quotation with the
+        sentence after it (who said it, or whose words they are), for a case the result its paragraph reports right
+        after it, up to `passage_sentences`."""
         text, tuning, k = self.text, self.tuning, unit.index
         seed = text[unit.start : unit.end]
         start = unit.start + ct.trim_offset(seed)
@@ -771,6 +772,16 @@ class _DocView:
         nxt = self.neighbour(k, 1)
         if ct.quotation(seed) and nxt is not None and self.rejected(nxt.index) == "引语署名":
             sentences.append((nxt.start, nxt.end))  # a quotation with who said it (“……。”某某说。)
+            end = nxt.end
+        elif (
+            ct.quotation(seed)
+            and nxt is not None
+            and self._carried(nxt)
+            and nxt.end - start <= tuning.case_max_chars
+        ):
+            # no one is said to speak: the next sentence says whose words they are (“我是这个网格的负责人……”
+            # 刘奶奶是……网格党支部书记李璐的联系户……)
+            sentences.append((nxt.start, nxt.end))
             end = nxt.end
         case = classify(text[start:end]) == "典型案例"
         if case:  # who and what; the result the same paragraph reports right after it, if any

@@ -207,9 +207,8 @@ def test_every_item_is_verbatim_material_with_cited_sentences(dev_packs, assista
                 text = documents[item.doc_id].text
                 assert text[item.start : item.end] == item.quote
                 assert refs[item.n].doc_id == item.doc_id
-                assert _squash(item.text) == _squash(
-                    ct.undoubled(item.quote)
-                )  # the quote as printed, typos read once
+                # the quote as printed, a word the source printed twice read once
+                assert _squash(item.text) == _squash(ct.undoubled(item.quote))
                 assert "\n" not in item.quote.strip(), item.quote  # never across a paragraph or layout break
                 assert item.sentences[0][0] == item.start and item.sentences[-1][1] == item.end
                 for k, (s, e) in enumerate(item.sentences):  # each cited sentence is whole teaching material
@@ -1281,7 +1280,8 @@ def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
 
 def test_what_follows_a_quotation_says_who_spoke_and_goes_with_it():
     """“……。”某某说。 / “……。”提起培训，某某记忆犹新。: a short sentence right after a quotation (no figure) says who
-    spoke or how they felt; it is no item of its own, and the quotation's item carries it."""
+    spoke or how they felt; it is no item of its own, and the quotation's item carries it. A quotation no one is
+    said to speak carries the sentence after it all the same."""
     assert ct.rejection("提起这次培训,某某社区书记王五记忆犹新。", after_quote=True) == "引语署名"
     assert ct.rejection("提起这次培训,某某社区书记王五记忆犹新。") is None  # not after a quotation
     assert ct.rejection("84岁的李四是某某社区食堂的常客,每天中午都来吃饭。", after_quote=True) is None
@@ -1298,6 +1298,14 @@ def test_what_follows_a_quotation_says_who_spoke_and_goes_with_it():
     unit = view.seed(quote.index)
     assert text[unit.span[0] : unit.span[1]].endswith("连连点头。") and len(unit.sentences) == 2
     assert view.seed(after.index).span is None  # never an item of its own
+    # no one is said to speak: the sentence after it says whose words they are, and goes with it
+    text = (
+        "“我是这个网格的负责人,你们谁家有困难可以找我解决,不能解决的再找村里。”刘奶奶是花园村53号网格党支部"
+        "书记李四的135联系户,老人家腿脚不太方便。李四隔三差五便会下户询问老人情况,帮她办理手续3次。\n"
+    )
+    view = _view(text)
+    unit = view.seed(0)
+    assert text[unit.span[0] : unit.span[1]].endswith("腿脚不太方便。") and len(unit.sentences) == 2
 
 
 def test_a_sentence_left_without_subject_by_its_connective_is_read_with_the_one_it_connects_to():
