@@ -594,9 +594,22 @@ SPEECH_VERBS = "说|表示|介绍|指出|称|透露|认为|坦言|强调|谈到|
 _SPEECH = re.compile(f"{SPEECH_VERBS}|[：:]")
 
 
+# a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……)
+_POINTING_OBJECT = re.compile(
+    r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对)(?:这|此|上述)(?!次)"
+)  # 此次活动 reads alone
+
+
+def _opening_clauses(text: str) -> str:
+    """The sentence's first clause, and the next one too after a short leading one (在2月，……; 近年来，……)."""
+    first, *rest = re.split(r"[，,]", text, maxsplit=2)
+    return f"{first}，{rest[0]}" if rest and content_chars(first) <= _LEADING_CLAUSE_MAX else first
+
+
 def anaphoric(sentence: str) -> bool:
     """The sentence leans on the one before it (这是……、此举……、其……、他们……、第三，……), also once an opening
-    conjunction is trimmed (但这种……, 而他……) or when a pronoun follows a short leading clause that names no one
+    conjunction is trimmed (但这种……, 而他……), when its first clause acts on what the one before said (根据这一特点，
+    基于这一概念, 对此), or when a pronoun follows a short leading clause that names no one
     (经过激烈比赛，他……; not 张三回到家乡后，他……), or someone speaks whom it does not name (我们还要告诉大家……,
     对于我来说，……; inside a quotation the words after it say who): it is only material together with it.
     A demonstrative (该街道……) is not: the item's source title usually names it, and it often reads alone."""
@@ -604,6 +617,8 @@ def anaphoric(sentence: str) -> bool:
     if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
         return True
     if _speaks_unnamed(texts[1]):
+        return True
+    if any(_POINTING_OBJECT.search(_opening_clauses(t)) for t in texts):
         return True
     lead, *rest = re.split(
         r"[，,]", texts[1], maxsplit=1

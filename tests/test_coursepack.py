@@ -1373,6 +1373,20 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
     assert ct.anaphoric("很难想象,这个始建于2008年的小区曾经矛盾频发。")
     assert ct.anaphoric("在一定程度上，这也就解释了观众为何增多。")
     assert not ct.anaphoric("很难想象,某某小区曾经矛盾频发。")
+    # its opening acts on what the sentence before said (根据这一特点, 基于这一概念, 对此); 此次 reads alone, and a
+    # pointing word further on points inside the sentence (……走访企业120家，对这些企业的诉求……)
+    for leaning in (
+        "街道、社区两级党组织根据这一特点，坚持把物业服务融入党建。",
+        "在2月，某公司基于这一概念构建了新模型。",
+        "对此，有网友表示：“创新不足。”",
+    ):
+        assert ct.anaphoric(leaning), leaning
+    for alone in (
+        "某社区根据居民需求，设立服务站3个。",
+        "任何势力对此次选举结果的攻击都是徒劳的。",
+        "2022年以来，某街道走访企业120家，对这些企业的诉求逐一回应。",
+    ):
+        assert not ct.anaphoric(alone), alone
 
 
 def test_enumerations_and_interview_marks_lean_on_what_came_before():
