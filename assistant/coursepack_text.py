@@ -54,7 +54,7 @@ _NOTE = re.compile(
 _SNIPPET_DATE = re.compile(r"^\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s*\d{4}\s*(?:\.{3}|…)\s*")
 _ELISION = re.compile(r"(?:^|\s)(?:\.{3}|…)(?:\s|$)|\.{3}")
 _CREDIT = re.compile(
-    r"(?:^|[\s(（])(?:[\u4e00-\u9fff]{2,4}\s*)?(?:摄|供图|摄影)\s*[)）]?\s*$|资料图片?\s*[)）]?$"
+    r"(?:^|[\s(（])(?:[\u4e00-\u9fff]{2,4}\s*)?(?:摄|供图|摄影)\s*[)）]?\s*[。.]?\s*$|资料图片?\s*[)）]?[。.]?$"
     r"|(?:^|[，,\s])图源\s*[:：]"  # also run into the text: iPhone SE3，图源：苹果官网此前有消息称……
 )
 # a bracketed credit inside a sentence (……从某地发出(某某网发 张三 摄) “……”): a caption run into the text after it

@@ -1695,6 +1695,9 @@ def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     assert verdicts == ["图片说明", "图片说明", None]
     assert ct.rejection(caption.split("。")[0] + "。") is None  # not a caption by itself
     assert ct.photo_credit("新华社记者 某某 摄") and ct.photo_credit("（某某 摄）")
+    # a credit closed by a full stop (景美人和的宜居小区画卷。街道供图。) is one too; a sentence about taking photos is not
+    assert ct.photo_credit("街道供图。") and ct.caption_paragraph(["景美人和的宜居小区画卷。", "街道供图。"])
+    assert not ct.photo_credit("这张照片由他拍摄。")
     assert not ct.photo_credit(body)
     case = [
         "某区某律师事务所党支部抓党建与所建有机结合，打造了党员活动室、红色文化走廊、历史文化墙和有声图书馆；",
