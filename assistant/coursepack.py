@@ -1674,11 +1674,11 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
     (贵州金玖生物技术有限公司) is not where 8名科技特派员坚持每周到企业指导."""
     if first.lstrip()[:1] in _QUOTE_OPENERS or any(_a_name(n, first) for n in _unit_names(first)):
         return ""
-    bodies = [_LEVEL_BODY.match(name) for name, _ in ner.entities(first, ("LOC", "ORG"))]
-    if not all(bodies):
+    entities = [name for name, _ in ner.entities(first, ("LOC", "ORG"))]
+    if not all(map(_unnamed, entities)):
         return ""
     # 全市共有…… or 区委……: the place of that level, not the county the sentence before named
-    scope = _SCOPE.search(first) or (bodies[0] if bodies else None)
+    scope = _SCOPE.search(first) or next(filter(None, map(_LEVEL_BODY.match, entities)), None)
     k = view.covering(start, start + 1).start
     for j in range(k - 1, max(k - 1 - reach, -1), -1):
         unit = view.units[j]
@@ -1696,6 +1696,21 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
 
 # a body named by its level only (区委、区政府全局统筹推进……): which district is still to say
 _LEVEL_BODY = re.compile(r"^(省|市|州|县|区|镇|乡|街道)(?:委|政府|人大|政协|纪委|党委|党工委|办事处)")
+# a mass organisation every place has (建立工会、团委、妇联): LAC reads it as an organisation, it names no place
+_MASS_BODY = re.compile(r"^(?:妇联|团委|工会|共青团|残联|科协|侨联|文联|红十字会)$")
+
+
+def _unnamed(entity: str) -> bool:
+    """LAC's place or organisation names a kind, not which one: a level's body (区委), a mass organisation (妇联), a
+    kind of unit (城市社区) or a unit word alone (街道)."""
+    return bool(
+        _LEVEL_BODY.match(entity)
+        or _MASS_BODY.match(entity)
+        or generic_name(entity)
+        or not _UNIT_SUFFIX.sub("", entity)
+    )
+
+
 # a place the sentence names by its level only (全市共有……, 该区……): the place before it must be of that level
 _SCOPE = re.compile(r"(?:全|该|本)(省|市|州|县|区|镇|乡|街道)")
 

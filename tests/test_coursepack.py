@@ -454,9 +454,12 @@ def test_a_place_label_is_of_the_level_the_item_names_and_never_a_kind_of_unit()
         "“有困难找我们。”关岭县振兴社区党支部书记张三说。\n\n"
         "目前,全市共有890个机关企事业单位到社区开展报到服务。\n\n"
         "目前,共有30名在职党员到社区开展报到服务。\n\n"
-        "区委、区政府全局统筹推进,设置协调议事机构,定期调度。"
+        "区委、区政府全局统筹推进,设置协调议事机构,定期调度。\n\n"
+        "为稳固党建带群建的格局,在全市159个城市社区全覆盖建立工会、团委、妇联。"
     )
     view = _view(text)
+    # 工会、团委、妇联 are bodies every place has: they name none
+    assert cp._named_before(view, *_sentence_at(text, "为稳固党建带群建")) == "安顺市"
     assert cp._named_before(view, *_sentence_at(text, "区委、区政府")) == "南明区"  # 区委 names no district
     assert cp._named_before(view, *_sentence_at(text, "目前,全市")) == "安顺市"
     assert cp._named_before(view, *_sentence_at(text, "目前,共有")) == "关岭县"
