@@ -770,17 +770,16 @@ class _DocView:
             sentences = [(start, prev.end), (unit.start, unit.end)]
         end = unit.end
         nxt = self.neighbour(k, 1)
-        if ct.quotation(seed) and nxt is not None and self.rejected(nxt.index) == "引语署名":
-            sentences.append((nxt.start, nxt.end))  # a quotation with who said it (“……。”某某说。)
-            end = nxt.end
-        elif (
+        # a quotation with who said it (“……。”某某说。) or, when no one is said to speak, the next sentence, which
+        # says whose words they are (“我是这个网格的负责人……”刘奶奶是……网格党支部书记李璐的联系户……)
+        if (
             ct.quotation(seed)
             and nxt is not None
-            and self._carried(nxt)
-            and nxt.end - start <= tuning.case_max_chars
+            and (
+                self.rejected(nxt.index) == "引语署名"
+                or (self._carried(nxt) and nxt.end - start <= tuning.case_max_chars)
+            )
         ):
-            # no one is said to speak: the next sentence says whose words they are (“我是这个网格的负责人……”
-            # 刘奶奶是……网格党支部书记李璐的联系户……)
             sentences.append((nxt.start, nxt.end))
             end = nxt.end
         case = classify(text[start:end]) == "典型案例"
@@ -837,9 +836,8 @@ def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
             cs, ce, cpara, cheading = current
             same_line = "\n" not in text[ce : span[0]]
             piece = text[cs:ce]
-            open_quote = ct.open_quotation(
-                piece, titles=False
-            )  # a title the source leaves open runs on no further
+            # a quotation left open runs on; a title the source leaves open (《好好说话改了档期) does not
+            open_quote = ct.open_quotation(piece, titles=False)
             if (
                 same_line
                 and not cheading

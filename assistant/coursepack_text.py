@@ -594,10 +594,9 @@ SPEECH_VERBS = "说|表示|介绍|指出|称|透露|认为|坦言|强调|谈到|
 _SPEECH = re.compile(f"{SPEECH_VERBS}|[：:]")
 
 
-# a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……)
-_POINTING_OBJECT = re.compile(
-    r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对)(?:这|此|上述)(?!次)"
-)  # 此次活动 reads alone
+# a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……);
+# 此次活动 reads alone
+_POINTING_OBJECT = re.compile(r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对)(?:这|此|上述)(?!次)")
 
 
 def _opening_clauses(text: str) -> str:

@@ -250,9 +250,8 @@ def test_each_topic_opens_with_a_cited_extractive_lead_in(dev_packs, assistant):
         numbers = {i.doc_id: i.n for i in part.items}
         for claim in part.lead:
             assert claim.doc_ids and all(d in numbers for d in claim.doc_ids)
-            if claim.text.startswith(
-                "数据："
-            ):  # the figure clause is verbatim in the cited document (as printed)
+            # the figure clause is verbatim in the cited document (as printed)
+            if claim.text.startswith("数据："):
                 clause = claim.text.split("：")[-1]
                 assert any(
                     _squash(clause) in _squash(ct.undoubled(documents[d].text)) for d in claim.doc_ids
