@@ -79,7 +79,11 @@ _FOOTNOTE = re.compile(rf"^\s*{_FOOTNOTE_MARK}")
 _FOOTNOTE_MARKS = re.compile(rf"(?:{_FOOTNOTE_MARK})+")
 _ATTRIBUTION = re.compile(r"(?:说|表示|介绍|指出|告诉记者|感慨地说|笑着说)[。：:]?[”」]?$")
 _CLAUSE = re.compile(r"[，,；;：:]")
+_LIST_OPENED = re.compile(
+    r"[\u3400-\u9fff][：:]\s*(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,2})\s*[。.、．]?\s*$"
+)
 _DIGIT = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
+_QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"")  # quoted words, marks included
 _QUOTED_ALL = re.compile(r"^[“\"「『][^”\"」』]*[”\"」』]$")
 
 # Discourse connectives that point at the sentence before (general Chinese, not phrases of any document).
@@ -125,6 +129,9 @@ CONNECTIVES = (
     "例如",
     "譬如",
     "反之",
+    "值得注意的是",
+    "值得一提的是",
+    "需要指出的是",
 )
 # the tail of a figure a snippet was cut inside (…22.|44亿美元，…, 7万亩和13万亩；…, 5公斤/亩，…): digits and a few
 # characters, then the clause goes on; a date, a time, a range (2021—2022赛季，) or a list mark (1、) is how a
@@ -149,7 +156,7 @@ _ANAPHORA = re.compile(
 # starts after, and a pronoun or a time pointing back (其……, 他们……, 届时……, 之后……), which is carried together
 # with the sentence it points at.
 _OPENING_CONJUNCTIONS = frozenset(
-    {"如", "而", "但", "并", "且", "但是", "然而", "因此", "所以", "而且", "并且", "不过", "可是"}
+    {"如", "而", "但", "并", "且", "但是", "然而", "因此", "所以", "而且", "并且", "不过", "可是", "此外"}
 )
 _POINTING_WORDS = frozenset(
     {
@@ -166,6 +173,7 @@ _POINTING_WORDS = frozenset(
         "随后",
         "至于",
         "此后",
+        "自此",
         "当天",
         "当日",
         "次日",
@@ -193,8 +201,11 @@ _LIST_MARK = re.compile(
     r"^\s*(?:\d{1,2}\s*[、．.]|[（(](?:\d{1,2}|[一二三四五六七八九十]{1,3})[）)]|[一二三四五六七八九十]{1,3}、)"
     r"\s*(?=[\u4e00-\u9fff“《])"
 )
-# a flattened table's labels left empty (建制派：  中间派：  ……)
-_EMPTY_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,8}[：:](?=\s{2,}|\s*$)")
+# a flattened table's labels left empty (建制派：  中间派：  ……; 建制派： 中间派： ……)
+_EMPTY_LABEL = re.compile(r"[\u4e00-\u9fffA-Za-z]{1,8}[：:](?=\s{2,}|\s*$|\s[\u4e00-\u9fffA-Za-z]{1,8}[：:])")
+# a record's fields opening the line (年龄：29；世界排名：65；……): a profile or a table row, whose name the page
+# printed apart
+_FIELDS = re.compile(r"^\s*(?:[\u4e00-\u9fff]{2,6}[：:]\s*[^，,。；;：:\s]{1,20}\s*[；;\s]\s*){2,}")
 # a label and its value (最佳导演：文牧野, 新配色：……); three in one clause are a flattened list or spec sheet
 _FILLED_LABEL = re.compile(r"[\u4e00-\u9fff]{2,6}[：:]")
 _ASIDE = re.compile(r"[（(][^（）()]*[）)]|《[^《》]*》")  # glosses and titles (英语：……, 《阿凡达：水之道》)
@@ -329,6 +340,7 @@ def rejection(
             _repeats(text)
             or len(_EMPTY_LABEL.findall(text)) >= 2
             or _FIGURE_ROW.search(text)
+            or _FIELDS.match(text)
             or _TABLE_NOTE.search(text)
             or _label_list(text)
         ):
@@ -338,6 +350,8 @@ def rejection(
         return "残句"  # cut by the layout, or a snippet with words left out (… …)
     if not balanced(s) or re.match(r"^[，,、。；;：:）)”’」』》]", s) or s.endswith(("“", "（", "(")):
         return "残句"
+    if _LIST_OPENED.search(s):
+        return "残句"  # it announces a list and holds only its first mark (按照以下程序进行： 1。)
     n = content_chars(body)
     clauses = [c for c in _CLAUSE.split(re.sub(f"[{END_MARKS}]+[{QUOTE_CLOSERS}]*$", "", body)) if c.strip()]
     if n < 40 and _ATTRIBUTION.search(s):
@@ -347,7 +361,9 @@ def rejection(
     if n < 6:
         return "残句"  # what is left after the layout debris is no sentence
     if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
-        return QUESTION
+        return QUESTION  # (an interviewer's 您认为……？ too: the answer after it takes it along)
+    if "您" in _QUOTED.sub("", body):
+        return "网页杂项"  # the page addresses its reader (如果您有准确的数据，请您提供给我们; 助您挖掘……！)
     if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and (n <= SLOGAN_MAX + 4 or not _counts(body)):
         return "口号"  # an exclamation that is short or reports no figure but its date: a headline or a call
     # one clause, after a scene-setting 在……中， or the day of the event (2月4日晚，……在某地举行。)
@@ -429,9 +445,15 @@ def trim_start(sentence: str) -> str:
 
 
 def _opens_with(text: str, words: frozenset[str]) -> bool:
-    """The text's first word is one of `words` (the segmenter asked only when its first character may start one)."""
+    """The text's first word is one of `words` (the segmenter asked only when its first character may start one).
+    A pronoun counts also where precise mode glues it to the next word (他须 of 他须支付……): the tagger splits it."""
     head = text.lstrip()[:1]
-    return bool(head) and any(w.startswith(head) for w in words) and first_word(text) in words
+    if not head or not any(w.startswith(head) for w in words):
+        return False
+    if first_word(text) in words:
+        return True
+    word, tag = (pos_tags(text.lstrip()[:12]) or [("", "")])[0]
+    return tag == "r" and word in words
 
 
 def connected(sentence: str) -> bool:
@@ -521,6 +543,7 @@ def _word_space(before: str, after: str) -> bool:
         or re.match(r"[A-Za-z]", after)
         or re.match(r"[0-9]+\s*[A-Za-z]", after)
         or re.match(r"[0-9]+[（(]", after)  # a model number and its gloss (某某模型 4（英语：……）)
+        or re.match(r"[（(][A-Za-z0-9]", after)  # a name's or a date's gloss (议员兰比 (Jacqui Lambie) 与……)
     )
 
 
@@ -565,9 +588,11 @@ def quotation(sentence: str) -> bool:
 
 
 def opens_section(sentence: str) -> bool:
-    """The sentence starts a new section with its label (四、总结：……, （二）工业持续壮大 党的十八大以来……): an item
-    does not run on into it."""
-    return bool(_LABEL.match(sentence) or _NUMBERED_HEADING.match(sentence))
+    """The sentence starts a new section with its label (四、总结：……, （二）工业持续壮大 党的十八大以来……), a
+    heading or a dateline the page ran into it (某品牌保持市场第一 某品牌全年售出……; 本报讯 ……): an item does
+    not run on into it."""
+    text = sentence.strip()
+    return bool(_LABEL.match(text) or _DATELINE.match(text) or _debris(text))
 
 
 _LEADING_CLAUSE_MAX = 10

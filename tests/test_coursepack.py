@@ -1196,6 +1196,7 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("基层治理千头万绪,如何破解?", False, "设问"),
         ("将优质就业岗位“面对面”“一对某某市党员志愿者遍布城市各个角落。", False, "残句"),  # glued pieces
         ("推动社区治理从“单打独斗”变成", False, "残句"),  # cut by the layout
+        ("本次招考主要采取网上报名方式，按照以下程序进行： 1。", False, "残句"),  # a list's opening only
         ("务。目前全区已建成服务站12个。", False, None),
         ("Nov 10, 2022 ... ... 年，某某车站发生拥挤事故，造成3人受伤。", False, "残句"),  # a search snippet
         ("某某区建成服务站 ... 累计服务居民3000余人次。", False, "残句"),  # words left out
@@ -1274,6 +1275,18 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
             "表格残片",
         ),
         ("评论家某某（英语：Someone）的评论称“《某某：水之道》比前作更夸张。”", False, None),
+        # a record's fields opening the line, its name printed apart; a table's empty labels a space apart
+        ("年龄：25 世界排名：11；某赛事冠军 被判两年半禁赛，减为1年零8个月。", False, "表格残片"),
+        (
+            "下表以议员申报的政党为准： 建制派： 中间派： 立法会内设有不同委员会，以履行研究法案等职能。",
+            False,
+            "表格残片",
+        ),
+        # the page speaking to its reader, not a report; 您 in a quotation or an interviewer's question is kept
+        ("以上数据可能有不准确的地方，如果您有准确的数据，请您提供给我们。", False, "网页杂项"),
+        ("研报权威，专业，及时，全面，助您挖掘潜力主题机会！", False, "网页杂项"),
+        ("社区书记王五当场向居民承诺：“您放心，这件事社区一定在3天内办好。”", False, None),
+        ("问：某地上空也发现了类似飞艇，您认为这也是意外？", False, "设问"),
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
@@ -1444,6 +1457,9 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
     for kept in (
         "某某官员表示，已指示警方加强安全，政府将采取必要 措施确保峰会的安全。",
         "某某区以“服务民生”为宗旨,结合区级“红色领航 法治护航”示范带建设布局,将阵地设置在中心。",
+        # a space before a name's or a date's gloss in brackets is the sentence's own
+        "该议案是由某州议员兰比 (Jacqui Lambie) 与某参议员共同提出，提议政府宣布不会参与。",
+        "截至2022年3月16日 (2022-03-16)，《某游戏》全球销量达到1200万份。",
     ):
         assert ct.trim_start(kept) == kept
 
@@ -1487,6 +1503,13 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("本报讯 日前,某某区发布党建工作计划。").startswith("日前")
     assert ct.trim_start("新华社北京3月1日电（记者 王五）某某部门发布通知。").startswith("某某")
     assert ct.trim_start("同时推进两项工作。") == "同时推进两项工作。"  # 同时 as an adverb stays
+    # a pronoun the segmenter glues to the next word (他须 of 他须支付……) still points back
+    assert ct.anaphoric("他须支付7500英镑。")
+    assert not ct.anaphoric("他人的经验值得学习。")
+    # a heading or a dateline run into the next sentence starts a section: an item does not run on into it
+    assert ct.opens_section("某品牌保持全球豪华汽车市场第一 某品牌全年在全球共售出210万辆汽车。")
+    assert ct.opens_section("本报讯 日前,某某区发布党建工作计划。")
+    assert not ct.opens_section("同时，某区建成了服务站12个。")
     assert ct.trim_start("也就是说，某某省一本上线人数超过了五分之一。").startswith("某某省")
     assert ct.trim_start("换言之,三成以上的社区已建成服务站。").startswith("三成")
     # a conjunction with no comma after it: the item starts at the content; a word starting with the same
