@@ -170,8 +170,9 @@ class PackItem:
 
     @property
     def text(self) -> str:
-        """The quote as it reads on paper: line breaks left inside a sentence by PDF layout removed."""
-        return _display(self.quote)
+        """The quote as it reads on paper (what the exports print): its cited sentences, not a caption the layout
+        left between them, line breaks left inside a sentence by PDF layout removed."""
+        return "".join(self.sentence_texts())
 
     def sentence_texts(self) -> list[str]:
         spans = self.sentences or [(self.start, self.end)]
@@ -767,7 +768,8 @@ class _DocView:
             return  # 这是…… without the sentence it points at says nothing
         if answers or (usable and (ct.anaphoric(seed) or _leans_on_connective(seed))):
             start = prev.start + ct.trim_offset(before)
-            sentences = [(start, prev.end), (unit.start, unit.end)]
+            # its connective stays, what the layout ran into it goes (……头版头条。 （某地事故现场） 当天，……)
+            sentences = [(start, prev.end), (unit.start + ct.trim_offset(seed, layout_only=True), unit.end)]
         end = unit.end
         nxt = self.neighbour(k, 1)
         # a quotation with who said it (“……。”某某说。) or, when no one is said to speak, the next sentence, which

@@ -82,7 +82,8 @@ _CLAUSE = re.compile(r"[，,；;：:]")
 _LIST_OPENED = re.compile(
     r"[\u3400-\u9fff][：:]\s*(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,2})\s*[。.、．]?\s*$"
 )
-_DIGIT = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
+# a figure: digits, or a numeral with its measure (65名, 三个); 一个 is the article (建强一个“战斗堡垒”)
+_DIGIT = re.compile(r"[0-9０-９]|(?!一个)[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"")  # quoted words, marks included
 _QUOTED_ALL = re.compile(r"^[“\"「『][^”\"」』]*[”\"」』]$")
 
@@ -216,6 +217,11 @@ ATTRIBUTION_MAX = 40
 # what a photo shows, as captions word it: an action in progress or a scene (not a measure or a result)
 _SCENE = re.compile(
     r"正在|正(?:不断|紧张|忙着)|[\u4e00-\u9fff]着[。！!][”」』]?$|一派[^，,。；;]{0,12}(?:景象|气象|场景)"
+)
+# a clause that only sums up in a figure of speech (……的一个缩影, 奏响了……交响曲, 谱写……新篇章): with no figure of its
+# own the sentence evaluates, it reports nothing
+_FIGURATIVE = re.compile(
+    r"(?:缩影|(?:奏响|唱响)[^，,。；;]{0,16}(?:交响曲|乐章|凯歌|强音)|谱写[^，,。；;]{0,16}(?:篇章|华章))[。！!]?[”」』]?$"
 )
 _OPENING_CREDIT = re.compile(
     r"^(?:(?:\S{0,8}记者\s*)?[\u4e00-\u9fff·]{2,6}\s+(?:摄|供图|摄影)\s+|\S{0,8}[（(][^（）()]{1,16}(?:摄|供图|摄影)\s*[）)]\s*)\S"
@@ -374,6 +380,8 @@ def rejection(
         return "图片说明"  # a short paragraph describing what a photo shows (…正在…, …忙碌着。, 一派…景象)
     if _QUOTED_ALL.match(body) and n <= 24:
         return "口号"
+    if _FIGURATIVE.search(body) and not _counts(body):
+        return "口号"
     if not _DIGIT.search(body) and not named_units(body):
         if n <= SLOGAN_MAX:
             return "口号"
@@ -422,8 +430,9 @@ def _repeats(text: str, size: int = 6, times: int = 3) -> bool:
     return False
 
 
-def trim_start(sentence: str) -> str:
+def trim_start(sentence: str, layout_only: bool = False) -> str:
     """The sentence without leading layout debris, dateline or connective: the item starts at the content.
+    `layout_only`: the connective stays (the sentence it connects to is printed before it).
 
     Chinese text puts no spaces between words, so a space there is a layout break: pieces before it that are
     no clause (a bracketed caption, web chrome, a byline, a short unpunctuated heading) are not the sentence.
@@ -433,10 +442,10 @@ def trim_start(sentence: str) -> str:
         m = (
             _DATELINE.match(out)
             or _SNIPPET_DATE.match(out)
-            or _CONNECTIVE.match(out)
+            or (None if layout_only else _CONNECTIVE.match(out))
             or _QA.match(out)
             or _LABEL.match(out)
-            or _opening_conjunction(out)
+            or (None if layout_only else _opening_conjunction(out))
             or _debris(out)
         )
         if not m or m.end() >= len(out):
@@ -467,12 +476,16 @@ def _opening_conjunction(text: str):
 
 
 _SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
+# what counts a figure (个, 位, 万; not 年, 月, 日: a date after a space may open the report after a headline)
+_MEASURE = (
+    r"(?:[个位名人家件次户项处支场元万亿千百岁天周倍米吨辆台部条种批届枚座所间套张份%％]|小时|分钟|公里)"
+)
 
 
 # what a page leaves run into a sentence's start: a source tag (【某某新闻】此前……) or the tail of one whose opening
 # bracket was cut off (某某】上周末……), a share bar (微信好友 QQ空间复制链接据……)
 _RUN_IN_DEBRIS = re.compile(
-    r"^\s*(?:【?[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接"
+    r"^\s*(?:[A-Z]{2,8}\s*[-–—－]\s*(?=[\u4e00-\u9fff])|【?[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接"
     r"|[图表]\s*\d{0,2}\s*[:：][^，,。；;！!？?\s]{1,30}\s+(?=\S)"  # a table's or figure's title (表：……十强城市 )
     r"|(?:关键词|关键字|标签|(?i:tags?))\s*[:：][^\s。！!？?]{1,60}\s+(?=\S))\s*"  # a page's keyword line
 )
@@ -544,6 +557,12 @@ def _word_space(before: str, after: str) -> bool:
         or re.match(r"[0-9]+\s*[A-Za-z]", after)
         or re.match(r"[0-9]+[（(]", after)  # a model number and its gloss (某某模型 4（英语：……）)
         or re.match(r"[（(][A-Za-z0-9]", after)  # a name's or a date's gloss (议员兰比 (Jacqui Lambie) 与……)
+        # a quantity typeset with spaces around its digits (在过去 12 个月中, 从 3.86 万元提高到……), unless what is
+        # before it is itself the tail of a cut one (万元提高到 30.8 万元。)
+        or (
+            re.match(rf"[0-9]+(?:\.[0-9]+)?\s+{_MEASURE}", after) is not None
+            and not re.match(_MEASURE, before)
+        )
     )
 
 
@@ -576,9 +595,9 @@ def undoubled(text: str) -> str:
     return _DOUBLED_DE.sub("", text)
 
 
-def trim_offset(sentence: str) -> int:
+def trim_offset(sentence: str, layout_only: bool = False) -> int:
     """How many characters `trim_start` removes from the front."""
-    return len(sentence) - len(trim_start(sentence))
+    return len(sentence.rstrip()) - len(trim_start(sentence, layout_only))
 
 
 def quotation(sentence: str) -> bool:

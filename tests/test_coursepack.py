@@ -207,8 +207,10 @@ def test_every_item_is_verbatim_material_with_cited_sentences(dev_packs, assista
                 text = documents[item.doc_id].text
                 assert text[item.start : item.end] == item.quote
                 assert refs[item.n].doc_id == item.doc_id
-                # the quote as printed, a word the source printed twice read once
-                assert _squash(item.text) == _squash(ct.undoubled(item.quote))
+                # the quote as printed: its cited sentences, a word the source printed twice read once
+                assert item.text == "".join(item.sentence_texts())
+                cited = "".join(item.quote[s - item.start : e - item.start] for s, e in item.sentences)
+                assert _squash(item.text) == _squash(ct.undoubled(cited))
                 assert "\n" not in item.quote.strip(), item.quote  # never across a paragraph or layout break
                 assert item.sentences[0][0] == item.start and item.sentences[-1][1] == item.end
                 for k, (s, e) in enumerate(item.sentences):  # each cited sentence is whole teaching material
@@ -1287,6 +1289,11 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("研报权威，专业，及时，全面，助您挖掘潜力主题机会！", False, "网页杂项"),
         ("社区书记王五当场向居民承诺：“您放心，这件事社区一定在3天内办好。”", False, None),
         ("问：某地上空也发现了类似飞艇，您认为这也是意外？", False, "设问"),
+        # a sum-up in a figure of speech with no figure of its own; 一个 is an article, not a figure
+        ("某某只是该街道加强党建工作,全心全意为人民服务的一个缩影。", False, "口号"),
+        ("我们相信某地必将开创良政善治新局面，谱写由治及兴新篇章。", False, "口号"),
+        ("建强一个“战斗堡垒”,发挥核心引领作用。", False, "口号"),
+        ("某区2020年以来深入开展“五项行动”,在广袤田野奏响了乡村振兴交响曲。", False, None),
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
@@ -1448,6 +1455,14 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
         "《某某》"
     )
     assert ct.trim_start("关键词：某某手机，屏下，曲面屏 这位博主也爆料了渲染图。").startswith("这位博主")
+    assert ct.trim_start("ABC - 应某国邀请，某代表团于10月30日离开某地。").startswith(
+        "应某国邀请"
+    )  # a source code
+    # a headline ending in a figure before the report stays cut (数量达5.02亿人 44万人取得……)
+    assert ct.trim_start("驾驶人数量达5.02亿人 44万人取得某准驾车型，同比增长5%。").startswith("44万人")
+    # layout_only: what the layout ran in goes, the connective stays (the sentence before is printed with it)
+    assert ct.trim_start("（某地事故现场） 当天，数万人聚集在一带。", layout_only=True).startswith("当天")
+    assert ct.trim_start("同时，某区建成服务站12个。", layout_only=True).startswith("同时")
     assert (
         ct.trim_start("某某表示，全年  增长了5%。") == "某某表示，全年  增长了5%。"
     )  # a clause before the space
@@ -1460,6 +1475,9 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
         # a space before a name's or a date's gloss in brackets is the sentence's own
         "该议案是由某州议员兰比 (Jacqui Lambie) 与某参议员共同提出，提议政府宣布不会参与。",
         "截至2022年3月16日 (2022-03-16)，《某游戏》全球销量达到1200万份。",
+        # a quantity typeset with spaces around its digits
+        "某年度词汇是在过去 12 个月中引起极大兴趣的词汇。",
+        "全市居民人均可支配收入从 3.86 万元提高到 7.8 万元。",
     ):
         assert ct.trim_start(kept) == kept
 
