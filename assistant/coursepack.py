@@ -729,6 +729,15 @@ class _DocView:
             ) or (REPEATED if prev is not None and self._repeats(prev, unit) else None)
         return unit.reject
 
+    def attribution_after(self, end: int) -> _Unit | None:
+        """The sentence saying who spoke the quotation text ending at `end` closes (“……。”某某说。), if it follows
+        in the same paragraph: without it the quotation is nobody's words."""
+        if not re.search(r"[”」』]\s*$", self.text[:end]):
+            return None
+        last = self.covering(end - 1, end)
+        nxt = self.neighbour(last.start, 1) if last else None
+        return nxt if nxt is not None and self.rejected(nxt.index) == "引语署名" else None
+
     def _carried(self, nxt: _Unit) -> bool:
         """The next sentence can run on an item: teaching material that starts no new section (四、总结：……)."""
         return not self.rejected(nxt.index) and not ct.opens_section(self.text[nxt.start : nxt.end])
@@ -1637,9 +1646,14 @@ def build(
 
 def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNING) -> PackItem:
     doc = snapshot.documents[s.unit.doc_id]
-    start, end = s.span
-    quote = doc.text[start:end]
     view = _DocView.of(snapshot, s.unit.doc_id, tuning)
+    start, end = s.span
+    sentences = list(s.sentences)
+    said = view.attribution_after(end)
+    if said is not None:  # an item ending in a quotation carries who said it (“……。”某某说。)
+        end = said.end
+        sentences.append((said.start, said.end))
+    quote = doc.text[start:end]
     planned = view.in_plan(view.covering(start, start + 1).start)
     kind = "典型案例" if s.unit.case else classify(quote)
     if planned and kind == "数据成效":
@@ -1656,7 +1670,7 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
         end=end,
         score=s.score,
         topics=[s.topic, *also],
-        sentences=list(s.sentences),
+        sentences=sentences,
         date=doc.date or "",
         label=source_label(doc),
         context=_named_before(view, start, first),

@@ -1328,6 +1328,16 @@ def test_what_follows_a_quotation_says_who_spoke_and_goes_with_it():
     view = _view(text)
     unit = view.seed(0)
     assert text[unit.span[0] : unit.span[1]].endswith("腿脚不太方便。") and len(unit.sentences) == 2
+    # an item that ends in a quotation it carried on to (not its seed) takes who said it along too
+    text = (
+        "某某社区划分网格12个。网格员小组的建立,缓解了社区干部的工作困顿。"
+        "“划分网格后,每一户居民都有专人直接联系,居民的满意度更高了。”某某社区网格长王五说。\n"
+    )
+    view = _view(text)
+    quoted = text.index("”") + 1
+    said = view.attribution_after(quoted)
+    assert said is not None and text[said.start : said.end] == "某某社区网格长王五说。"
+    assert view.attribution_after(text.index("。") + 1) is None  # no quotation ends there
 
 
 def test_a_sentence_left_without_subject_by_its_connective_is_read_with_the_one_it_connects_to():
