@@ -512,6 +512,10 @@ def _debris(text: str):
         return m
     if _run_in_headline(piece, text[m.end() :]):
         return m
+    if _LABEL_LINE.fullmatch(piece) and _labels(piece[:-1]):
+        return (
+            m  # a label ended by its colon, a space, then what it labels (获奖名单如下： 下列为……名单： ……)
+        )
     if re.fullmatch(r"[-–—•·*]", piece):
         return m  # a list's bullet
     if (
@@ -530,6 +534,14 @@ def _debris(text: str):
 
 
 _HEADLINE_CLAUSE_MAX = 12
+_LABEL_LINE = re.compile(r"[^，,。；;！!？?\s：:]{0,29}[\u4e00-\u9fff][：:]")
+
+
+def _labels(phrase: str) -> bool:
+    """The phrase before a colon names what follows (其他方面, 应征报名对象, 获奖名单如下): it ends in a noun or in
+    如下/以下, not in a verb (某某爆料了：, 某某表示：), where what follows is what was said."""
+    word, tag = (pos_tags(phrase)[-1:] or [("", "")])[0]
+    return word in ("如下", "以下") or (tag.startswith("n") and not re.search(SPEECH_VERBS, phrase))
 
 
 def _run_in_headline(piece: str, rest: str) -> bool:

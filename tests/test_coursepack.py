@@ -1465,9 +1465,13 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
         "《某某》"
     )
     assert ct.trim_start("关键词：某某手机，屏下，曲面屏 这位博主也爆料了渲染图。").startswith("这位博主")
-    assert ct.trim_start("ABC - 应某国邀请，某代表团于10月30日离开某地。").startswith(
-        "应某国邀请"
-    )  # a source code
+    # a source code before a dash
+    assert ct.trim_start("ABC - 应某国邀请，某代表团离开某地。").startswith("应某国邀请")
+    # a label ended by its colon and a space (a noun, 如下), not what someone said or did before a colon
+    assert ct.trim_start("其他方面： 某公司研发开支由46亿元增加至52亿元。").startswith("某公司")
+    assert ct.trim_start("获奖名单如下： 下列为嘉宾名单： 《某某》的主演获得提名。").startswith("《某某》")
+    for kept in ("某某爆料了： 从这个爆料上看，某某是无辜的。", "他表示： 我们将在3年内建成服务站12个。"):
+        assert ct.trim_start(kept) == kept
     # a headline ending in a figure before the report stays cut (数量达5.02亿人 44万人取得……)
     assert ct.trim_start("驾驶人数量达5.02亿人 44万人取得某准驾车型，同比增长5%。").startswith("44万人")
     # layout_only: what the layout ran in goes, the connective stays (the sentence before is printed with it)
