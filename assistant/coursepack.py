@@ -1098,10 +1098,13 @@ def _named_outside_places(norm: str, word: str) -> bool:
 def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:
     """1 when the item names the topic (`_says_topic`), 0.5 when it holds only one of the words that carry it or
     only its paragraph names it, else 0: an item reached through a general word alone (环境 of 营商环境, 智能 of
-    人工智能 in 智能手机), a neighbour or the chunk's rank is less often on the topic."""
+    人工智能 in 智能手机), a neighbour or the chunk's rank is less often on the topic. Nor does the head of a
+    compound alone count (主教练 of 足球主教练, 经济 of 农村集体经济: a Chinese compound is right-headed, and its
+    head alone names the kind, another sport's coach), while its modifier does (网格 of 网格化管理)."""
     if _says_topic("".join(held), specific):
         return 1.0
-    if _holds_specific(held, specific) or _says_topic(_paragraph_norm(view, unit), specific):
+    modifiers = [group[:-1] or group for group in specific]  # 足球 of 足球|主教练, not the head 主教练
+    if _holds_specific(held, modifiers) or _says_topic(_paragraph_norm(view, unit), specific):
         return 0.5
     return 0.0
 

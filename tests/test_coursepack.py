@@ -808,14 +808,18 @@ def test_specific_words_carry_the_topic_per_alternative():
 
 def test_an_item_is_marked_by_whether_it_names_the_topic():
     """The `specific` feature: 1 for an item naming the topic (人工 and 智能 of 人工智能), 0.5 when it holds only one
-    of its specific words (智能手机) or only its paragraph names it, 0 when neither (环境 alone for 营商环境)."""
+    of its specific words or only its paragraph names it, 0 when neither (环境 alone for 营商环境), nor when the one
+    it holds is the compound's head, which alone names the kind (智能手机 for 人工智能, 女篮主教练 for 足球主教练)."""
     text = (
         "某区发展人工智能产业，建成算力中心。企业开办一日办结。\n\n"
-        "某品牌智能手机销量增长。\n\n公园环境优美，居民每天在此锻炼。"
+        "某品牌智能手机销量增长。\n\n公园环境优美，居民每天在此锻炼。\n\n某区人工培育菌种3种。"
     )
     view = _view(text)
     reach = [cp._specific_reach(view, u, [u.norm], [["人工", "智能"]]) for u in view.units]
-    assert reach == [1.0, 0.5, 0.5, 0.0]
+    assert reach == [1.0, 0.5, 0.0, 0.0, 0.5]
+    view = _view("女篮主教练郑某表示将全力备战。\n\n某市青少年足球联赛开幕。\n\n某足球队主教练王某上任。")
+    reach = [cp._specific_reach(view, u, [u.norm], [["足球", "主教练"]]) for u in view.units]
+    assert reach == [0.0, 0.5, 1.0]
     assert "specific" in cp.FEATURES and cp.TUNING.weights[cp.FEATURES.index("specific")] > 0
 
 
