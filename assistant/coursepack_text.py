@@ -138,8 +138,10 @@ CONNECTIVES = (
 # characters, then the clause goes on; a date, a time, a range (2021—2022赛季，) or a list mark (1、) is how a
 # sentence may open
 _CUT_FIGURE = re.compile(r"^\d+(?:[.,]\d+)?(?![\d.,、．年月日时号—\-–])[^，,；;。！？!?\s]{0,8}[，,；;]")
-# a table's note, away from its table (此表中部分数据因四舍五入……)
-_TABLE_NOTE = re.compile(r"^(?:此|本|上|下|该|附)表|表中(?:部分)?数据|四舍五入")
+# a table's note or caption, away from its table (此表中部分数据因四舍五入……; 以下列出各委员会的主席。)
+_TABLE_NOTE = re.compile(
+    r"^(?:此|本|上|下|该|附)表|^(?:以下|下面|下列)列(?:出|举)|表中(?:部分)?数据|四舍五入"
+)
 # a page's rule line (=====) run into the text: its layout
 _SEPARATOR = re.compile(r"[=＝]{5,}|[-－_—]{6,}|[*＊~～]{5,}")
 # a flattened table's row: three figures or more set off by spaces only (7185.4 2977.4 4143.7)
@@ -512,7 +514,8 @@ def _debris(text: str):
         return m
     if _run_in_headline(piece, text[m.end() :]):
         return m
-    if _LABEL_LINE.fullmatch(piece) and _labels(piece[:-1]):
+    label = without_footnotes(piece)  # 下列为……名单[4]：
+    if _LABEL_LINE.fullmatch(label) and _labels(label[:-1]):
         return (
             m  # a label ended by its colon, a space, then what it labels (获奖名单如下： 下列为……名单： ……)
         )
