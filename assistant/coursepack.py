@@ -732,10 +732,10 @@ class _DocView:
     def attribution_after(self, end: int) -> _Unit | None:
         """The sentence saying who spoke the quotation text ending at `end` closes (“……。”某某说。), if it follows
         in the same paragraph: without it the quotation is nobody's words."""
-        if not re.search(r"[”」』]\s*$", self.text[:end]):
+        if not re.search(r"[”」』]\s*$", self.text[max(0, end - 8) : end]):
             return None
-        last = self.covering(end - 1, end)
-        nxt = self.neighbour(last.start, 1) if last else None
+        ending = self.covering(end - 1, end)  # the unit the text ends in
+        nxt = self.neighbour(ending.start, 1) if ending else None
         return nxt if nxt is not None and self.rejected(nxt.index) == "引语署名" else None
 
     def _carried(self, nxt: _Unit) -> bool:

@@ -487,7 +487,8 @@ _MEASURE = (
 # what a page leaves run into a sentence's start: a source tag (【某某新闻】此前……) or the tail of one whose opening
 # bracket was cut off (某某】上周末……), a share bar (微信好友 QQ空间复制链接据……)
 _RUN_IN_DEBRIS = re.compile(
-    r"^\s*(?:[A-Z]{2,8}\s*[-–—－]\s*(?=[\u4e00-\u9fff])|【?[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接"
+    r"^\s*(?:[A-Z]{2,8}\s*[-–—－]\s*(?=[\u4e00-\u9fff])"  # a source's code (VGP - ……)
+    r"|【?[^【\[\]】，,。；;：:！!？?\s]{1,12}】|(?:(?:微信好友|朋友圈|QQ空间|QQ好友|新浪微博|微博|微信)\s*){1,5}复制链接"
     r"|[图表]\s*\d{0,2}\s*[:：][^，,。；;！!？?\s]{1,30}\s+(?=\S)"  # a table's or figure's title (表：……十强城市 )
     r"|(?:关键词|关键字|标签|(?i:tags?))\s*[:：][^\s。！!？?]{1,60}\s+(?=\S))\s*"  # a page's keyword line
 )
@@ -514,11 +515,10 @@ def _debris(text: str):
         return m
     if _run_in_headline(piece, text[m.end() :]):
         return m
-    label = without_footnotes(piece)  # 下列为……名单[4]：
+    # a label ended by its colon, a space, then what it labels (获奖名单如下： 下列为……名单[4]： ……)
+    label = without_footnotes(piece)
     if _LABEL_LINE.fullmatch(label) and _labels(label[:-1]):
-        return (
-            m  # a label ended by its colon, a space, then what it labels (获奖名单如下： 下列为……名单： ……)
-        )
+        return m
     if re.fullmatch(r"[-–—•·*]", piece):
         return m  # a list's bullet
     if (
