@@ -1095,15 +1095,25 @@ def _named_outside_places(norm: str, word: str) -> bool:
     return not any(word in name and not _ADMIN_END.sub("", name).endswith(word) for name, _ in names)
 
 
+def _a_place(word: str) -> bool:
+    """The word is a place's name (jieba's ns: 日本, 贵阳), which alone names a whole country's or city's news."""
+    tags = pos_tags(word)
+    return len(tags) == 1 and tags[0][1] == "ns"
+
+
 def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:
     """1 when the item names the topic (`_says_topic`), 0.5 when it holds only one of the words that carry it or
     only its paragraph names it, else 0: an item reached through a general word alone (环境 of 营商环境, 智能 of
     人工智能 in 智能手机), a neighbour or the chunk's rank is less often on the topic. Nor does the head of a
     compound alone count (主教练 of 足球主教练, 经济 of 农村集体经济: a Chinese compound is right-headed, and its
-    head alone names the kind, another sport's coach), while its modifier does (网格 of 网格化管理)."""
+    head alone names the kind, another sport's coach), while its modifier does (网格 of 网格化管理) unless it is a
+    place (日本 of 日本首相遇袭)."""
     if _says_topic("".join(held), specific):
         return 1.0
-    modifiers = [group[:-1] or group for group in specific]  # 足球 of 足球|主教练, not the head 主教练
+    # 足球 of 足球|主教练, not the head 主教练, nor a place that narrows it (日本 of 日本首相遇袭, 英国 of 英国王室)
+    modifiers = [
+        [w for w in group[:-1] if not _a_place(w)] if len(group) > 1 else group for group in specific
+    ]
     if _holds_specific(held, modifiers) or _says_topic(_paragraph_norm(view, unit), specific):
         return 0.5
     return 0.0

@@ -190,7 +190,8 @@ _POINTING_WORDS = frozenset(
     }
 )
 _ENUMERATED = re.compile(r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?)")
-_QA = re.compile(r"^\s*(?:[问答]|摘要)\s*[:：]\s*")  # an interview's 问：/答： marks, a page's 摘要：
+# an interview's 问：/答： marks and a press conference's reporter turn (某电视台记者：……), a page's 摘要：
+_QA = re.compile(r"^\s*(?:[问答]|摘要|[^，,。；;：:\s“”]{0,14}记者)\s*[:：]\s*")
 # a section label run into its text on a flattened page (四、总结：…… / （二）外观篇：……): a heading, not the sentence
 _LABEL = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^，,。；;：:！!？?\s]{1,12}[:：]\s*"
@@ -623,10 +624,10 @@ def quotation(sentence: str) -> bool:
 
 def opens_section(sentence: str) -> bool:
     """The sentence starts a new section with its label (四、总结：……, （二）工业持续壮大 党的十八大以来……), a
-    heading or a dateline the page ran into it (某品牌保持市场第一 某品牌全年售出……; 本报讯 ……): an item does
-    not run on into it."""
+    heading or a dateline the page ran into it (某品牌保持市场第一 某品牌全年售出……; 本报讯 ……), or a new turn
+    of an interview (问：……; 某电视台记者：……): an item does not run on into it."""
     text = sentence.strip()
-    return bool(_LABEL.match(text) or _DATELINE.match(text) or _debris(text))
+    return bool(_LABEL.match(text) or _DATELINE.match(text) or _QA.match(text) or _debris(text))
 
 
 _LEADING_CLAUSE_MAX = 10

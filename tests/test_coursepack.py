@@ -821,6 +821,10 @@ def test_an_item_is_marked_by_whether_it_names_the_topic():
     view = _view("女篮主教练郑某表示将全力备战。\n\n某市青少年足球联赛开幕。\n\n某足球队主教练王某上任。")
     reach = [cp._specific_reach(view, u, [u.norm], [["足球", "主教练"]]) for u in view.units]
     assert reach == [0.0, 0.5, 1.0]
+    # nor a place that narrows it: 日本 alone names all of Japan's news, not its prime minister
+    view = _view("某日本动画电影在国内上映。\n\n日本首相出席某活动。")
+    reach = [cp._specific_reach(view, u, [u.norm], [["日本", "首相"]]) for u in view.units]
+    assert reach == [0.0, 1.0]
     assert "specific" in cp.FEATURES and cp.TUNING.weights[cp.FEATURES.index("specific")] > 0
 
 
@@ -1548,6 +1552,9 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.opens_section("某品牌保持全球豪华汽车市场第一 某品牌全年在全球共售出210万辆汽车。")
     assert ct.opens_section("本报讯 日前,某某区发布党建工作计划。")
     assert not ct.opens_section("同时，某区建成了服务站12个。")
+    assert ct.opens_section(
+        "某电视台记者：事件发生后，世界正在密切关注。"
+    )  # the next turn of a press conference
     assert ct.trim_start("也就是说，某某省一本上线人数超过了五分之一。").startswith("某某省")
     assert ct.trim_start("换言之,三成以上的社区已建成服务站。").startswith("三成")
     # a conjunction with no comma after it: the item starts at the content; a word starting with the same
