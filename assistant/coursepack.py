@@ -1095,10 +1095,11 @@ def _named_outside_places(norm: str, word: str) -> bool:
     return not any(word in name and not _ADMIN_END.sub("", name).endswith(word) for name, _ in names)
 
 
-def _a_place(word: str) -> bool:
-    """The word is a place's name (jieba's ns: 日本, 贵阳), which alone names a whole country's or city's news."""
+def _broad_alone(word: str) -> bool:
+    """A modifier that alone names far more than the topic: a place (jieba's ns: 日本, 贵阳), all of a country's
+    or a city's news, or a distinguishing word (b: 新型 of 新型城镇化, 公共 of 公共服务)."""
     tags = pos_tags(word)
-    return len(tags) == 1 and tags[0][1] == "ns"
+    return len(tags) == 1 and tags[0][1] in ("ns", "b")
 
 
 def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:
@@ -1106,13 +1107,14 @@ def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list
     only its paragraph names it, else 0: an item reached through a general word alone (环境 of 营商环境, 智能 of
     人工智能 in 智能手机), a neighbour or the chunk's rank is less often on the topic. Nor does the head of a
     compound alone count (主教练 of 足球主教练, 经济 of 农村集体经济: a Chinese compound is right-headed, and its
-    head alone names the kind, another sport's coach), while its modifier does (网格 of 网格化管理) unless it is a
-    place (日本 of 日本首相遇袭)."""
+    head alone names the kind, another sport's coach), while its modifier does (网格 of 网格化管理) unless it
+    alone names far more (`_broad_alone`: 日本 of 日本首相遇袭, 新型 of 新型城镇化)."""
     if _says_topic("".join(held), specific):
         return 1.0
-    # 足球 of 足球|主教练, not the head 主教练, nor a place that narrows it (日本 of 日本首相遇袭, 英国 of 英国王室)
+    # 足球 of 足球|主教练, not the head 主教练, nor a place or a distinguishing word that narrows it (日本 of
+    # 日本首相遇袭, 新型 of 新型城镇化)
     modifiers = [
-        [w for w in group[:-1] if not _a_place(w)] if len(group) > 1 else group for group in specific
+        [w for w in group[:-1] if not _broad_alone(w)] if len(group) > 1 else group for group in specific
     ]
     if _holds_specific(held, modifiers) or _says_topic(_paragraph_norm(view, unit), specific):
         return 0.5

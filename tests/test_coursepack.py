@@ -825,6 +825,9 @@ def test_an_item_is_marked_by_whether_it_names_the_topic():
     view = _view("某日本动画电影在国内上映。\n\n日本首相出席某活动。")
     reach = [cp._specific_reach(view, u, [u.norm], [["日本", "首相"]]) for u in view.units]
     assert reach == [0.0, 1.0]
+    view = _view("某新型材料研发成功。\n\n某市推进新型城镇化建设。")  # nor a distinguishing word (新型)
+    reach = [cp._specific_reach(view, u, [u.norm], [["新型", "城镇化"]]) for u in view.units]
+    assert reach == [0.0, 1.0]
     assert "specific" in cp.FEATURES and cp.TUNING.weights[cp.FEATURES.index("specific")] > 0
 
 
