@@ -1095,9 +1095,11 @@ def _named_outside_places(norm: str, word: str) -> bool:
     return not any(word in name and not _ADMIN_END.sub("", name).endswith(word) for name, _ in names)
 
 
+@lru_cache(maxsize=1 << 12)
 def _broad_alone(word: str) -> bool:
     """A modifier that alone names far more than the topic: a place (jieba's ns: 日本, 贵阳), all of a country's
-    or a city's news, or a distinguishing word (b: 新型 of 新型城镇化, 公共 of 公共服务)."""
+    or a city's news, or a distinguishing word (b: 新型 of 新型城镇化, 公共 of 公共服务). Cached: asked for every
+    candidate of a topic, about the same few words."""
     tags = pos_tags(word)
     return len(tags) == 1 and tags[0][1] in ("ns", "b")
 
