@@ -738,9 +738,15 @@ class _DocView:
         nxt = self.neighbour(ending.start, 1) if ending else None
         return nxt if nxt is not None and self.rejected(nxt.index) == "引语署名" else None
 
-    def _carried(self, nxt: _Unit) -> bool:
-        """The next sentence can run on an item: teaching material that starts no new section (四、总结：……)."""
-        return not self.rejected(nxt.index) and not ct.opens_section(self.text[nxt.start : nxt.end])
+    def _carried(self, nxt: _Unit, start: int, end: int) -> bool:
+        """The next sentence can run on the item text[start:end]: teaching material that starts no new section
+        (四、总结：……) and does not report again a figure the item holds (`_restates_figure`)."""
+        sentence = self.text[nxt.start : nxt.end]
+        return (
+            not self.rejected(nxt.index)
+            and not ct.opens_section(sentence)
+            and not _restates_figure(sentence, self.text[start:end])
+        )
 
     def _repeats(self, prev: _Unit, unit: _Unit) -> bool:
         """The sentence says again what the one before it said (a page that prints a sentence twice: 报告指出，
@@ -788,7 +794,7 @@ class _DocView:
             and nxt is not None
             and (
                 self.rejected(nxt.index) == "引语署名"
-                or (self._carried(nxt) and nxt.end - start <= tuning.case_max_chars)
+                or (self._carried(nxt, start, end) and nxt.end - start <= tuning.case_max_chars)
             )
         ):
             sentences.append((nxt.start, nxt.end))
@@ -797,7 +803,11 @@ class _DocView:
         if case:  # who and what; the result the same paragraph reports right after it, if any
             for step in (1, 2):
                 nxt = self.neighbour(k, step)
-                if nxt is None or not self._carried(nxt) or nxt.end - start > tuning.case_max_chars:
+                if (
+                    nxt is None
+                    or not self._carried(nxt, start, end)
+                    or nxt.end - start > tuning.case_max_chars
+                ):
                     break
                 if _is_result(text[nxt.start : nxt.end]):
                     between = [self.neighbour(k, j) for j in range(1, step + 1)]
@@ -808,13 +818,28 @@ class _DocView:
         while len(sentences) < tuning.passage_sentences:  # the sentences that carry the thread on
             nxt = self.neighbour(k, step)
             step += 1
-            if nxt is None or not self._carried(nxt) or nxt.end - start > tuning.passage_max_chars:
+            if (
+                nxt is None
+                or not self._carried(nxt, start, end)
+                or nxt.end - start > tuning.passage_max_chars
+            ):
                 break
             if nxt.end <= end:
                 continue
             sentences.append((nxt.start, nxt.end))
             end = nxt.end
         unit.span, unit.sentences, unit.case = (start, end), sentences, case
+
+
+def _restates_figure(sentence: str, held: str, least: int = 8) -> bool:
+    """A clause of the sentence that reports a figure is already in the text held: a page printing its summary line
+    and then the report (全国机动车保有量达4.17亿辆。……截至2022年底，全国机动车保有量达4.17亿辆，……), or a
+    subheading run into the text. An item carrying both reads garbled, so it stops before the repetition."""
+    text = _squashed(held)
+    return any(
+        len(c) >= least and re.search(r"\d", c) and c in text
+        for c in map(_squashed, re.split(r"[，,。；;：:！!？?]", sentence))
+    )
 
 
 def _leans_on_connective(sentence: str) -> bool:
@@ -1517,7 +1542,7 @@ def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[t
         nxt = view.seed(nxt.index)
         if nxt.span is None or nxt.span[0] != nxt.start or nxt.end - start > tuning.passage_max_chars:
             break
-        if lex[nxt.index] <= 0:
+        if lex[nxt.index] <= 0 or _restates_figure(view.text[nxt.start : nxt.end], view.text[start:end]):
             break
         sentences.append((nxt.start, nxt.end))
         end = nxt.end

@@ -1828,6 +1828,26 @@ def test_a_sentence_printed_twice_is_carried_once():
     assert text[first.span[0] : first.span[1]] == said
 
 
+def test_an_item_stops_before_a_sentence_that_reports_its_figure_again():
+    """A page prints a summary line and then the report, or runs a subheading into the text (……新注册登记机动车
+    3478万辆。新注册登记机动车3478万辆，新注册登记汽车2323万辆。): an item carrying both reads garbled, so it ends
+    before the repetition; a next sentence with new figures, or one repeating only a short clause, is carried."""
+    lead = "据统计，某市新注册登记机动车3478万辆，同比增长5%。"
+    again = "新注册登记机动车3478万辆，新注册登记汽车2323万辆。"
+    new = "某市新注册登记汽车2323万辆，占比67%。"
+    short = "增长5%的主要是汽车，共2323万辆。"
+    assert cp._restates_figure(again, lead)
+    assert not cp._restates_figure(new, lead)
+    assert not cp._restates_figure(short, lead)  # 同比增长5% is too short a clause to tell
+    for following, carried in ((again, False), (new, True), (short, True)):
+        text = lead + following
+        view = _view(text)
+        view.seed(0)
+        span, sentences = cp._thread(view, 0, [1.0] * len(view.units), cp.TUNING)
+        assert text[span[0] : span[1]] == (text if carried else lead)
+        assert len(sentences) == (2 if carried else 1)
+
+
 def test_a_section_label_run_into_its_text_is_no_part_of_an_item():
     """A flattened page runs a section label into its text (四、总结：……) and a photo credit into the next
     sentence (……，图源：某官网此前有消息称……): the label is trimmed and starts a new item, the credit is a caption."""
