@@ -130,6 +130,8 @@ CONNECTIVES = (
     "例如",
     "譬如",
     "反之",
+    "事实上",
+    "实际上",
     "值得注意的是",
     "值得一提的是",
     "需要指出的是",
@@ -151,7 +153,7 @@ _CONNECTIVE = re.compile(
     r"|除了?(?:上述|以上|这些)[^，,。；;]{0,8}?(?:之外|以外|外)?)\s*[，,、：:]\s*"  # 除了上述举措，
 )
 _ANAPHORA = re.compile(
-    r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时|另一(?!方面)"
+    r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时|另一(?!方面)|尤其|特别是"
     r"|[二三四五六七八九十]是)"  # 二是…… continues an enumeration that started before it
 )
 # Words that open a sentence leaning on the one before it, as whole words (jieba keeps 如何, 如果, 如同, 其实,
@@ -659,6 +661,28 @@ _SPEECH = re.compile(f"{SPEECH_VERBS}|[：:]")
 _POINTING_OBJECT = re.compile(r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对)(?:这|此|上述)(?!次)")
 
 
+# 这一/上述 after a verb, a preposition or a conjunction points back (曾担任过这一职务, 在谈及这一问题时, 从上述票房成绩);
+# after a noun, a quotation or 的 it is an apposition naming what it means (北京冬奥会这一历史时刻, “国际陆港”这一……)
+_REFERENCE = re.compile(r"这一(?![次年天刻时期])|上述")
+_REFERRING_AFTER = re.compile(r"^(?:v|p|c|t|d|l|u[lgz])")
+
+
+def _points_back(text: str) -> bool:
+    """The sentence's opening clauses refer to something by 这一/上述 that they do not name (……就曾担任过这一职务。):
+    what it means is in the sentence before. Not when they name it before (……的官方口号时，某某表示这一口号; 针对新就业
+    群体，……使这一“新群体”……), nor inside a quotation, which refers to its own words."""
+    opening = _opening_clauses(_QUOTED.sub(lambda m: " " * len(m.group()), text))
+    for m in _REFERENCE.finditer(opening):
+        before = opening[: m.start()]
+        if not before.strip() or not _REFERRING_AFTER.match(pos_tags(before)[-1][1]):
+            continue
+        quoted = re.match(r"[“‘\"「]([^”’\"」]{1,12})[”’\"」]", text[m.end() :])
+        noun = quoted.group(1) if quoted else next(iter(pos_tags(text[m.end() : m.end() + 8])), ("",))[0]
+        if len(noun) < 2 or noun[-2:] not in text[: m.start()]:  # its head (群体 of 新群体) named before
+            return True
+    return False
+
+
 def _opening_clauses(text: str) -> str:
     """The sentence's first clause, and the next one too after a short leading one (在2月，……; 近年来，……)."""
     first, *rest = re.split(r"[，,]", text, maxsplit=2)
@@ -677,7 +701,7 @@ def anaphoric(sentence: str) -> bool:
         return True
     if _speaks_unnamed(texts[1]):
         return True
-    if any(_POINTING_OBJECT.search(_opening_clauses(t)) for t in texts):
+    if any(_POINTING_OBJECT.search(_opening_clauses(t)) for t in texts) or _points_back(texts[1]):
         return True
     lead, *rest = re.split(
         r"[，,]", texts[1], maxsplit=1

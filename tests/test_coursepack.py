@@ -1434,6 +1434,32 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         assert not ct.anaphoric(alone), alone
 
 
+def test_a_thing_referred_to_by_this_one_leans_on_what_came_before():
+    """这一/上述 after a verb or a preposition refers to what the sentence before said (……曾担任过这一职务。, 从上述
+    成绩可以看出……); after a noun or a quotation it names it (北京冬奥会这一历史时刻), and the sentence may name it
+    earlier itself (……的官方口号时，某某表示这一口号……) or in a quotation, which refers to its own words. 尤其是/特别是
+    single out one of what the sentence before spoke of."""
+    for leaning in (
+        "2009年，时年36岁的某某就曾担任过这一职务。",
+        "某组委会将在筹备过程中使用这一口号。",
+        "某主席在谈及这一问题时坦言，仍有分歧。",
+        "从上述票房成绩可以看出，某片号召力十分强大。",
+        # an instance singled out of what the sentence before listed
+        "尤其是大年初三，某新片将上映，春节档的竞争将更加激烈。",
+        "特别是某剧，不仅画面构图唯美，而且节奏紧凑。",
+    ):
+        assert ct.anaphoric(leaning), leaning
+    for alone in (
+        "某街道紧盯搬迁安置社区这一基层党建的薄弱环节，建立联系制度。",
+        "见证北京冬奥会这一历史时刻是难得的机遇。",
+        "在公布“一起向未来”的官方口号时，某部长表示这一口号体现了团结。",
+        "某街道针对新就业群体，使这一“新群体”成为基层治理的力量。",
+        "某某说：“我们已经将这一点直接传达给对方。”",
+        "某市城镇人口增长7亿人，当年这一增量超过欧洲人口总和。",
+    ):
+        assert not ct.anaphoric(alone), alone
+
+
 def test_enumerations_and_interview_marks_lean_on_what_came_before():
     assert ct.anaphoric("二是加强队伍建设,选派骨干到社区任职。") and ct.anaphoric("其中包括：一、……")
     assert ct.anaphoric("还有王五、赵六等人。") and not ct.anaphoric("其中,三个社区已建成服务站。")
@@ -1545,6 +1571,7 @@ def test_a_shorter_restatement_of_an_item_adds_nothing():
 def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("同时,各县(区)对其余872名社区“两委”成员进行兜底培训。").startswith("各县")
     assert ct.trim_start("另一方面，通过交叉任职方式选派党务骨干。").startswith("通过")
+    assert ct.trim_start("实际上，早在2010年，某导演便已确认将推出续集。").startswith("早在")
     assert ct.trim_start("本报讯 日前,某某区发布党建工作计划。").startswith("日前")
     assert ct.trim_start("新华社北京3月1日电（记者 王五）某某部门发布通知。").startswith("某某")
     assert ct.trim_start("同时推进两项工作。") == "同时推进两项工作。"  # 同时 as an adverb stays
