@@ -527,7 +527,7 @@ def _debris(text: str):
     if (
         re.fullmatch(r"[0-9０-９.%％]{1,6}", piece)
         and re.search(r"[0-9０-９]", piece)
-        and re.match(r"[\u3400-\u9fff]|\d{4}年", text[m.end() :])
+        and re.match(r"(?![年月日])[\u3400-\u9fff]|\d{4}年", text[m.end() :])
     ):
         return m  # a stray number (a list mark 01, a table figure) left before the sentence
     if not re.search(r"[。！!？?]", piece) and re.match(r"\d{1,2}月\d{1,2}日", text[m.end() :]):
@@ -581,6 +581,7 @@ def _word_space(before: str, after: str) -> bool:
             re.match(rf"[0-9]+(?:\.[0-9]+)?\s+{_MEASURE}", after) is not None
             and not re.match(_MEASURE, before)
         )
+        or re.match(r"[0-9]+\s+[年月日]", after)  # a date typeset the same way (鉴于 2022 年流动性……)
     )
 
 

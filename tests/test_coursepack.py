@@ -1531,6 +1531,9 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
         # a quantity typeset with spaces around its digits
         "某年度词汇是在过去 12 个月中引起极大兴趣的词汇。",
         "全市居民人均可支配收入从 3.86 万元提高到 7.8 万元。",
+        # and a year typeset so (not a stray figure before the sentence, nor a headline before a date)
+        "某券商发研报指，鉴于 2022 年流动性和基本面双触底，看多港股成为市场的一致预期。",
+        "某某也是某队在 2014 年世界杯上的最佳射手，但在 2018 年落选。",
     ):
         assert ct.trim_start(kept) == kept
 
