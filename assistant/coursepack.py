@@ -608,6 +608,10 @@ _DOC_VIEWS_LOCK = threading.Lock()
 _DOC_VIEWS_MAX = 512
 
 
+# a text closing a quotation (“……。”): the sentence after it may say who spoke
+_ENDS_QUOTATION = re.compile(r"[”」』]\s*$")
+
+
 @dataclass
 class _DocView:
     """One document's sentence units, built when a topic first retrieves one of its chunks and kept by document
@@ -714,9 +718,7 @@ class _DocView:
                 [self.text[self.units[j].start : self.units[j].end] for j in paragraph]
             ) or (nxt is not None and ct.credits_photo(self.text[nxt.start : nxt.end]))
             prev = self.neighbour(k, -1)
-            after_quote = prev is not None and bool(
-                re.search(r"[”」』]\s*$", self.text[prev.start : prev.end])
-            )
+            after_quote = prev is not None and bool(_ENDS_QUOTATION.search(self.text[prev.start : prev.end]))
             unit.reject = ct.rejection(
                 self.text[unit.start : unit.end],
                 alone=alone,
@@ -732,7 +734,7 @@ class _DocView:
     def attribution_after(self, end: int) -> _Unit | None:
         """The sentence saying who spoke the quotation text ending at `end` closes (“……。”某某说。), if it follows
         in the same paragraph: without it the quotation is nobody's words."""
-        if not re.search(r"[”」』]\s*$", self.text[max(0, end - 8) : end]):
+        if not _ENDS_QUOTATION.search(self.text[max(0, end - 8) : end]):
             return None
         ending = self.covering(end - 1, end)  # the unit the text ends in
         nxt = self.neighbour(ending.start, 1) if ending else None
