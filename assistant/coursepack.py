@@ -729,6 +729,11 @@ class _DocView:
                 # the paragraph's text before it: one search, not a list of its sentences per unit
                 after_end=ct.ends_article(self.text[self.units[paragraph[0]].start : unit.start]),
             ) or (REPEATED if prev is not None and self._repeats(prev, unit) else None)
+            # the next numbered note under a table's (注： 1.此表中部分数据因四舍五入…… 2.北京……等省（市）……未列出)
+            if not unit.reject and prev is not None and ct.numbered(self.text[unit.start : unit.end]):
+                unit.reject = (
+                    ct.TABLE_PIECE if self.rejected(prev.index) in (ct.TABLE_PIECE, ct.NOTE) else None
+                )
         return unit.reject
 
     def attribution_after(self, end: int) -> _Unit | None:
@@ -786,7 +791,11 @@ class _DocView:
         if answers or (usable and (ct.anaphoric(seed) or _leans_on_connective(seed))):
             start = prev.start + ct.trim_offset(before)
             # its connective stays, what the layout ran into it goes (……头版头条。 （某地事故现场） 当天，……)
-            sentences = [(start, prev.end), (unit.start + ct.trim_offset(seed, layout_only=True), unit.end)]
+            second = unit.start + ct.trim_offset(seed, layout_only=True)
+            asked, answered = ct.turn_label(before), ct.turn_label(seed)
+            if answers and asked is not None and answered is not None:  # 问：……？ 答：……
+                start, second = prev.start + asked, unit.start + answered
+            sentences = [(start, prev.end), (second, unit.end)]
         end = unit.end
         nxt = self.neighbour(k, 1)
         # a quotation with who said it (“……。”某某说。) or, when no one is said to speak, the next sentence, which
@@ -1740,10 +1749,13 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
     k = view.covering(start, start + 1).start
     for j in range(k - 1, max(k - 1 - reach, -1), -1):
         unit = view.units[j]
+        sentence = view.text[unit.start : unit.end]
         names = [
             n
-            for n in _places_and_admin(view.text[unit.start : unit.end])
-            if _PLACE_END.search(n) and (not scope or _of_level(n, scope.group(1)))
+            for n in _places_and_admin(sentence)
+            if _PLACE_END.search(n)
+            and (not scope or _of_level(n, scope.group(1)))
+            and not _listed(sentence, sentence.find(n), sentence.find(n) + len(n))
         ]
         if names:
             return names[-1]
@@ -1954,9 +1966,7 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
     )
     owners = []
     for k, (a, b) in enumerate(spans):
-        if (_LISTED_AFTER.match(sentence, b) or sentence[a - 1 : a] == "、") and not (
-            k == 0 and a <= opening
-        ):
+        if _listed(sentence, a, b) and not (k == 0 and a <= opening):
             continue
         for c, d in spans[k + 1 :]:
             if not _HOLDS.fullmatch(sentence[b:c]):
@@ -1967,6 +1977,13 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
 
 
 _LISTED_AFTER = re.compile(r"\s*(?:、|等)")
+
+
+def _listed(text: str, start: int, end: int) -> bool:
+    """text[start:end] is one of a list (……高科技重点企业、经开区企业进行走访): what was acted on, not who acted."""
+    return text[start - 1 : start] == "、" or bool(_LISTED_AFTER.match(text, end))
+
+
 # who speaks, not who acted (观山湖区委组织部相关负责人说，……全区7个街道……)
 _SPEAKS = re.compile(f"[^，,。；;：:]{{0,10}}?(?:{ct.SPEECH_VERBS})[，,：:]")
 _HOLDS = re.compile(r"(?:辖区)?的?")  # 西秀区新太社区, 青龙山街道辖区的明珠社区

@@ -41,7 +41,8 @@ _BYLINE = re.compile(
 )
 _DATELINE = re.compile(
     r"^\s*(?:本报讯|本刊讯|(?:新华社|中新社|中新网|人民网|央视网|新华网)[\u4e00-\u9fff]{0,8}\d{0,2}月?\d{0,2}日?电"
-    r"|[\u4e00-\u9fff]{2,8}\d{1,2}月\d{1,2}日电)\s*(?:[（(][^）)]{0,30}[）)])?\s*[,，:：]?\s*"
+    r"|[\u4e00-\u9fff]{2,8}\d{1,2}月\d{1,2}日电|[\u4e00-\u9fff]{2,8}讯(?=[\s\d（(])"  # 新浪科技讯 6月2日……
+    r"|(?:北京时间)?(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:早间|早上|上午|中午|下午|晚间|晚上|凌晨|早|晚)?消息)\s*(?:[（(][^）)]{0,30}[）)])?\s*[,，:：]?\s*"
 )
 _STAMP = re.compile(
     r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}|[|｜]\s*来源\s*[:：]"
@@ -236,6 +237,8 @@ _LEADING_DATE = re.compile(
 )
 SLOGAN_MAX = 16
 QUESTION = "设问"  # a question is no item of its own; the sentence answering it takes it along
+TABLE_PIECE = "表格残片"
+NOTE = "编者按"
 
 
 def content_chars(text: str) -> int:
@@ -338,7 +341,7 @@ def rejection(
         return "残句"
     for text in dict.fromkeys((s, trim_start(s))):  # the line as laid out, then what an item would hold
         if _NOTE.search(text):
-            return "编者按"
+            return NOTE
         if _CHROME.search(text) and content_chars(text) <= 30:
             return "网页杂项"
         if _NOTICE.search(text) or _FOOTNOTE.search(text) or _SEPARATOR.search(text):
@@ -355,7 +358,7 @@ def rejection(
             or _TABLE_NOTE.search(text)
             or _label_list(text)
         ):
-            return "表格残片"
+            return TABLE_PIECE
     s = body = trim_start(s)
     if not TERMINAL.search(s) or _ELISION.search(s):
         return "残句"  # cut by the layout, or a snippet with words left out (… …)
@@ -617,6 +620,23 @@ def undoubled(text: str) -> str:
 def trim_offset(sentence: str, layout_only: bool = False) -> int:
     """How many characters `trim_start` removes from the front."""
     return len(sentence.rstrip()) - len(trim_start(sentence, layout_only))
+
+
+_TURN = re.compile(r"(?:^|(?<=\s))(?:[问答]|[^，,。；;：:\s“”]{0,14}记者)\s*[:：]")
+
+
+def turn_label(sentence: str) -> int | None:
+    """Where the label of an interview's turn (问：, 答：, 某电视台记者：) starts in the debris `trim_start` removes,
+    if it is there: an item holding a question and its answer keeps both labels, or the two read as one voice."""
+    m = _TURN.search(
+        sentence, 0, trim_offset(sentence, layout_only=True) + len(sentence) - len(sentence.rstrip())
+    )
+    return m.start() if m else None
+
+
+def numbered(sentence: str) -> bool:
+    """The sentence opens with a list item's number (2.北京……, （四）在……)."""
+    return bool(_LIST_MARK.match(sentence))
 
 
 def quotation(sentence: str) -> bool:

@@ -476,6 +476,12 @@ def test_a_place_label_is_of_the_level_the_item_names_and_never_a_kind_of_unit()
     view = _view(text)
     openings = ("据养老服务站", "计划通过", "将通过落实", "碧海社区不断")
     assert [cp._named_before(view, *_sentence_at(text, o)) for o in openings] == ["金元社区"] * 3 + [""]
+    # a place in a list of what was acted on (……重点企业、经开区企业进行走访) is not where the item happened
+    text = (
+        "青山街道位于城区东部,辖8个社区。\n\n"
+        "街道对规模以上企业、高科技企业、经开区企业进行走访。2021年累计指导150余家企业申报项目。"
+    )
+    assert cp._named_before(_view(text), *_sentence_at(text, "2021年累计")) == "青山街道"
 
 
 def test_an_item_naming_no_place_says_whom_the_text_before_names():
@@ -1411,6 +1417,32 @@ def test_the_answer_to_a_question_takes_the_question_along():
     assert headline[run_in.seed(1).span[0] :].startswith("青山区")  # a one-clause question is a headline
     plain = next(u for u in view.units if text[u.start : u.end].startswith("青山区还"))
     assert text[view.seed(plain.index).span[0] :].startswith("青山区还")  # after a statement: itself
+    # an interview's question and answer keep their labels: without them the two read as one voice
+    interview = "发言人介绍了情况。 问：如果类似飞艇飞入本国领空，会怎么做，也会击落吗？ 答：这种情况过去三年已经发生了5次，每次都低调处理。"
+    seeded = _view(interview, "i").seed(2)
+    assert [interview[s:e].strip() for s, e in seeded.sentences] == [
+        "问：如果类似飞艇飞入本国领空，会怎么做，也会击落吗？",
+        "答：这种情况过去三年已经发生了5次，每次都低调处理。",
+    ]
+    assert (
+        ct.turn_label("某电视台记者：事件发生后，世界在关注。") == 0
+        and ct.turn_label("问答环节结束。") is None
+    )
+
+
+def test_the_numbered_notes_under_a_table_are_no_material():
+    """注： 1.此表中……四舍五入…… 2.北京……等省（市）……未列出: the second note is the table's as the first is."""
+    text = (
+        "全国棉花产量为31个省区市产量之和。"
+        "注： 1.此表中部分数据因四舍五入，分省数合计与全国数略有差异。 "
+        "2.北京、山西等省（市）的棉花产量因不足0.1万吨，未列出。\n\n"
+        "2.全国棉花播种面积比上年减少418万亩。"
+    )
+    view = _view(text)
+    notes = [u for u in view.units if "未列出" in text[u.start : u.end]]
+    assert notes and all(view.rejected(u.index) == ct.TABLE_PIECE for u in notes)
+    listed = next(u for u in view.units if "播种面积" in text[u.start : u.end])
+    assert view.rejected(listed.index) is None  # a numbered sentence after prose is prose
 
 
 def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before():
@@ -1577,6 +1609,10 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("实际上，早在2010年，某导演便已确认将推出续集。").startswith("早在")
     assert ct.trim_start("本报讯 日前,某某区发布党建工作计划。").startswith("日前")
     assert ct.trim_start("新华社北京3月1日电（记者 王五）某某部门发布通知。").startswith("某某")
+    # a web site's dateline (某某网讯 6月2日下午消息，; 北京时间10月30日消息，)
+    assert ct.trim_start("某某科技讯 6月2日下午消息，某公司今日发布财报。").startswith("某公司")
+    assert ct.trim_start("北京时间10月30日消息，某赛事在某地结束。").startswith("某赛事")
+    assert ct.trim_start("通讯员深入一线采访。").startswith("通讯员")
     assert ct.trim_start("同时推进两项工作。") == "同时推进两项工作。"  # 同时 as an adverb stays
     # a pronoun the segmenter glues to the next word (他须 of 他须支付……) still points back
     assert ct.anaphoric("他须支付7500英镑。")
