@@ -1849,13 +1849,19 @@ def _role_before(text: str, reach: int = 24) -> str:
 _QUOTE_OPENERS = frozenset('“"「『‘')
 _PLACE_END = re.compile(f"(?:{_ADMIN_KINDS}|社区|村|小区|居委会|管委会)$")  # where things happen, not who
 _ADMIN_NAME = re.compile(f".{{2,}}(?:{_ADMIN_KINDS})")
+_MARKET = re.compile(r"[股汇车楼债期房夜超门菜]市$")  # a market, not a city (南非汇市, 印度股市)
 
 
 def _places_and_admin(text: str) -> list[str]:
     """`_places`, and the administrative places LAC finds (安顺市, 乌当区), in reading order."""
     found = {text.find(n): n for n in _places(text)}
     for at, _, word, tag in _entity_spans(text):
-        if tag == "LOC" and _ADMIN_NAME.fullmatch(word) and not generic_name(word):
+        if (
+            tag == "LOC"
+            and _ADMIN_NAME.fullmatch(word)
+            and not generic_name(word)
+            and not _MARKET.search(word)
+        ):
             if not any(a <= at < a + len(n) for a, n in found.items()):
                 found[at] = word
     return [found[a] for a in sorted(found) if a >= 0]

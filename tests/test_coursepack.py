@@ -482,6 +482,10 @@ def test_a_place_label_is_of_the_level_the_item_names_and_never_a_kind_of_unit()
         "街道对规模以上企业、高科技企业、经开区企业进行走访。2021年累计指导150余家企业申报项目。"
     )
     assert cp._named_before(_view(text), *_sentence_at(text, "2021年累计")) == "青山街道"
+    # a market is no place (南非汇市, 印度股市: LAC reads them as places ending in 市)
+    assert cp._places_and_admin("南非汇市：兰特下跌。") == [] and cp._places_and_admin(
+        "安顺市建成服务站。"
+    ) == ["安顺市"]
 
 
 def test_an_item_naming_no_place_says_whom_the_text_before_names():
@@ -1272,6 +1276,7 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("本网站转载的文章均注明出处，任何不当行为都将导致追偿，并受到刑事追究。", False, "网页杂项"),
         ("如转载稿涉及版权等问题，请作者在两周内速来电或来函联系。", False, "网页杂项"),
         ("本次活动最终解释权归主办方所有。", False, "网页杂项"),
+        ("更多相关攻略和资讯可以关注某某网，之后将为大家带来更多精彩内容。", False, "网页杂项"),  # a sign-off
         (
             "南非汇市：兰特下跌，今年料接近持平 ======================== 印度股市：指数收高。",
             False,
