@@ -59,6 +59,7 @@ from .lexical import (
     QUOTATION,
     STOPWORDS,
     UNIT_WORDS,
+    abbreviating,
     generic_name,
     named_units,
     normalise,
@@ -1327,6 +1328,17 @@ def topic_features(
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
     specific = _specific_words(reading, weights, tuning.specific_share)
+    # an alternative the topic names whole, which a numbered abbreviation the documents use spells out (在职 of
+    # 在职党员到社区报到 and 双报到 = 在职党员 单位党组织): gathered by the abbreviation too, as one more alternative
+    abbreviations = [
+        a for g in specific for a in abbreviating(g) if snapshot.bm25.doc_freq.get(a, 0) and a not in reading
+    ]
+    if abbreviations:
+        hits = _retrieve(" ".join([reading, *abbreviations]), snapshot, guard, fusion, tuning) or hits
+        norms = [_unquoted(normalise(h.text)) for h in hits]
+        specific = [*specific, *([a] for a in dict.fromkeys(abbreviations))]
+        top = max(weights.present.values())
+        weights = replace(weights, present={**weights.present, **dict.fromkeys(abbreviations, top)})
     scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
     broader = ""
     if scarce and broaden:

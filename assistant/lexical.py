@@ -128,6 +128,12 @@ def spelled_out(text: str) -> list[str]:
     return found
 
 
+def abbreviating(words: list[str]) -> list[str]:
+    """The numbered abbreviations one of whose parts holds all the words (双报到 of 在职 in 在职党员 …): a report
+    names the concept once and its abbreviation after, so the abbreviation speaks of what the words do."""
+    return [a for a, parts in _abbreviations() if any(all(w in p for w in words) for p in parts)]
+
+
 @lru_cache(maxsize=1)
 def _abbreviations() -> tuple[tuple[str, tuple[str, ...]], ...]:
     lines = resources.files("assistant").joinpath("data/abbreviations.txt").read_text("utf-8").splitlines()

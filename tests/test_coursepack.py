@@ -46,7 +46,7 @@ from assistant import coursepack_text as ct
 from assistant.chunking import split_sentences
 from assistant.errors import AssistantError
 from assistant.http.app import create_app
-from assistant.lexical import named_units, normalise, short_forms, spelled_out
+from assistant.lexical import abbreviating, named_units, normalise, short_forms, spelled_out
 from assistant.spelling import SpellingIndex
 from assistant.store import DenseGuard
 
@@ -1104,6 +1104,23 @@ def test_a_numbered_abbreviation_is_read_by_what_it_stands_for():
         all(word in items for word in ("一老一小", "养老", "儿童", "独居老年人"))
         and "网格党支部" not in items
     )
+
+
+def test_a_topic_naming_what_an_abbreviation_spells_out_is_read_by_the_abbreviation_too():
+    """在职党员 is what 双报到 (= 在职党员 单位党组织) spells out: a report naming the concept once goes on with the
+    abbreviation, so what it says of 双报到 is on the topic, not merely related; a part that is only a modifier of
+    the topic's words (农村 of 农村集体经济, in 三农) brings no abbreviation."""
+    texts = [
+        "某区组织在职党员到社区报到，全区1200名在职党员认领服务岗位。报到党员每月参加社区活动。",
+        "某街道深化“双报到”工作机制，建立台账36本，解决居民难题120个。台账每季度更新。",
+        "桥头街道建立网格党支部12个，网格员每天走访居民。街道每月召开网格例会。",
+        *_FILLER,
+    ]
+    assert abbreviating(["在职"]) == ["双报到"] and abbreviating(["农村", "集体", "经济"]) == []
+    pack = cp.build(["在职党员"], _snapshot(texts), DenseGuard(_NoDense(_ZeroEmbedder())))
+    named = [i for i in pack.items if "双报到" in i.text]
+    assert named and not any(i.related for i in named)
+    assert not any("网格党支部" in i.text for i in pack.items)
 
 
 def test_a_short_form_the_documents_use_is_read_as_the_topic():
