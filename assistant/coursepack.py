@@ -951,6 +951,16 @@ def _alternatives(topic: str) -> list[str]:
     return [p for p in (*parts, current) if p]
 
 
+def _as_alternatives(
+    words: list[str], specific: list[list[str]], weights: _TopicWeights
+) -> tuple[list[list[str]], _TopicWeights]:
+    """The topic read as if it had named each word as an alternative of its own, weighing as its strongest word."""
+    top = max(weights.present.values())
+    return [*specific, *([w] for w in words)], replace(
+        weights, present={**weights.present, **dict.fromkeys(words, top)}
+    )
+
+
 def _specific_words(topic: str, weights: _TopicWeights, share: float) -> list[list[str]]:
     """Per alternative of the topic (智慧社区 | 数字化服务 of 智慧社区与数字化服务), the words that carry it:
     weighted at least `share` of its strongest word (减负 of 基层减负, not 基层), none holding another (网格
@@ -1336,9 +1346,7 @@ def topic_features(
     if abbreviations:
         hits = _retrieve(" ".join([reading, *abbreviations]), snapshot, guard, fusion, tuning) or hits
         norms = [_unquoted(normalise(h.text)) for h in hits]
-        specific = [*specific, *([a] for a in dict.fromkeys(abbreviations))]
-        top = max(weights.present.values())
-        weights = replace(weights, present={**weights.present, **dict.fromkeys(abbreviations, top)})
+        specific, weights = _as_alternatives(list(dict.fromkeys(abbreviations)), specific, weights)
     scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
     broader = ""
     if scarce and broaden:
@@ -1353,9 +1361,7 @@ def topic_features(
         )
         if kin:  # gathered by those wordings too, as if the topic had named them as alternatives
             hits = _retrieve(" ".join([reading, *kin]), snapshot, guard, fusion, tuning) or hits
-            specific = [*specific, *([k] for k in kin)]
-            top = max(weights.present.values())
-            weights = replace(weights, present={**weights.present, **dict.fromkeys(kin, top)})
+            specific, weights = _as_alternatives(kin, specific, weights)
     fused, dense = _chunk_signals(hits)
     floor = min(dense.values())
     relating = _relating_words(specific, snapshot)

@@ -628,9 +628,7 @@ _TURN = re.compile(r"(?:^|(?<=\s))(?:[问答]|[^，,。；;：:\s“”]{0,14}�
 def turn_label(sentence: str) -> int | None:
     """Where the label of an interview's turn (问：, 答：, 某电视台记者：) starts in the debris `trim_start` removes,
     if it is there: an item holding a question and its answer keeps both labels, or the two read as one voice."""
-    m = _TURN.search(
-        sentence, 0, trim_offset(sentence, layout_only=True) + len(sentence) - len(sentence.rstrip())
-    )
+    m = _TURN.search(sentence, 0, trim_offset(sentence, layout_only=True))
     return m.start() if m else None
 
 
