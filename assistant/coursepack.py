@@ -730,6 +730,14 @@ class _DocView:
                 # the paragraph's text before it: one search, not a list of its sentences per unit
                 after_end=ct.ends_article(self.text[self.units[paragraph[0]].start : unit.start]),
             ) or (REPEATED if prev is not None and self._repeats(prev, unit) else None)
+            # one of a run of short exclamations (……疯狂扫射!现场惨绝人寰 巨星惊传婚变,……偷吃3名嫩妹!): a page's list
+            # of headlines, or a rally's calls — no teaching material
+            if (
+                not unit.reject
+                and ct.exclaims(self.text[unit.start : unit.end], ct.HEADLINE_MAX)
+                and any(ct.exclaims(self.text[u.start : u.end]) for u in (prev, nxt) if u is not None)
+            ):
+                unit.reject = ct.HEADLINES
             # the next numbered note under a table's (注： 1.此表中部分数据因四舍五入…… 2.北京……等省（市）……未列出)
             if not unit.reject and prev is not None and ct.numbered(self.text[unit.start : unit.end]):
                 unit.reject = (

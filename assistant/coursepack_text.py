@@ -219,6 +219,7 @@ _ASIDE = re.compile(r"[（(][^（）()]*[）)]|《[^《》]*》")  # glosses and
 # the text up to a wide space (two or more): a line of its own on the page, when it is no clause
 _WIDE_BREAK = re.compile(r"^(\S.*?)\s{2,}(?=\S)")
 CAPTION_MAX = 50
+HEADLINE_MAX = 30  # an exclamation next to another this short is one of a page's list of headlines
 ATTRIBUTION_MAX = 40
 # what a photo shows, as captions word it: an action in progress or a scene (not a measure or a result)
 _SCENE = re.compile(
@@ -239,6 +240,7 @@ SLOGAN_MAX = 16
 QUESTION = "设问"  # a question is no item of its own; the sentence answering it takes it along
 TABLE_PIECE = "表格残片"
 NOTE = "编者按"
+HEADLINES = "网页杂项"
 
 
 def content_chars(text: str) -> int:
@@ -630,6 +632,12 @@ def turn_label(sentence: str) -> int | None:
     if it is there: an item holding a question and its answer keeps both labels, or the two read as one voice."""
     m = _TURN.search(sentence, 0, trim_offset(sentence, layout_only=True))
     return m.start() if m else None
+
+
+def exclaims(sentence: str, most: int = 10_000) -> bool:
+    """The sentence ends in an exclamation mark (……偷吃3名嫩妹!, “……加油！”), within `most` characters of text."""
+    text = trim_start(sentence)
+    return bool(re.search(f"[！!][{QUOTE_CLOSERS}]*$", text)) and content_chars(text) <= most
 
 
 def numbered(sentence: str) -> bool:

@@ -1467,6 +1467,20 @@ def test_the_numbered_notes_under_a_table_are_no_material():
     assert view.rejected(listed.index) is None  # a numbered sentence after prose is prose
 
 
+def test_a_run_of_short_exclamations_is_a_list_of_headlines():
+    """……疯狂扫射!现场惨绝人寰 巨星惊传婚变,……偷吃3名嫩妹!闺蜜爆料: a page's related headlines, figures and all; a
+    report's own exclamation beside one keeps its place when it runs long."""
+    text = (
+        "某地发生枪击案,枪手疯狂扫射!某国际巨星惊传婚变,加拿大亿万富豪老公偷吃3名嫩妹!闺蜜爆料,亲姐回应 新冠新魔王!\n\n"
+        "总的来说，2022年下半年征兵报名截止时间是8月10日18时，想要报名的青年们，要抓紧时间了！某省放宽落户限制！"
+    )
+    view = _view(text)
+    headline = next(u for u in view.units if "嫩妹" in text[u.start : u.end])
+    assert view.rejected(headline.index) == ct.HEADLINES
+    report = next(u for u in view.units if "征兵" in text[u.start : u.end])
+    assert view.rejected(report.index) is None
+
+
 def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before():
     """很难想象，这个……小区: 这个 points at the sentence before as it does at the start of one."""
     assert ct.anaphoric("很难想象,这个始建于2008年的小区曾经矛盾频发。")
