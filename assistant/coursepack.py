@@ -720,8 +720,9 @@ class _DocView:
             ) or (nxt is not None and ct.credits_photo(self.text[nxt.start : nxt.end]))
             prev = self.neighbour(k, -1)
             after_quote = prev is not None and bool(_ENDS_QUOTATION.search(self.text[prev.start : prev.end]))
+            sentence = self.text[unit.start : unit.end]
             unit.reject = ct.rejection(
-                self.text[unit.start : unit.end],
+                sentence,
                 alone=alone,
                 heading=unit.heading,
                 after_quote=after_quote,
@@ -734,15 +735,18 @@ class _DocView:
             # of headlines, or a rally's calls — no teaching material
             if (
                 not unit.reject
-                and ct.exclaims(self.text[unit.start : unit.end], ct.HEADLINE_MAX)
+                and ct.exclaims(sentence, ct.HEADLINE_MAX)
                 and any(ct.exclaims(self.text[u.start : u.end]) for u in (prev, nxt) if u is not None)
             ):
-                unit.reject = ct.HEADLINES
+                unit.reject = ct.WEB_DEBRIS
             # the next numbered note under a table's (注： 1.此表中部分数据因四舍五入…… 2.北京……等省（市）……未列出)
-            if not unit.reject and prev is not None and ct.numbered(self.text[unit.start : unit.end]):
-                unit.reject = (
-                    ct.TABLE_PIECE if self.rejected(prev.index) in (ct.TABLE_PIECE, ct.NOTE) else None
-                )
+            if (
+                not unit.reject
+                and prev is not None
+                and ct.numbered(sentence)
+                and self.rejected(prev.index) in (ct.TABLE_PIECE, ct.NOTE)
+            ):
+                unit.reject = ct.TABLE_PIECE
         return unit.reject
 
     def attribution_after(self, end: int) -> _Unit | None:

@@ -237,10 +237,11 @@ _LEADING_DATE = re.compile(
     r"^(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:早上|上午|中午|下午|晚上|晚间|凌晨|早|晚)?[，,]?"
 )
 SLOGAN_MAX = 16
+_EXCLAIMED = re.compile(f"[！!][{QUOTE_CLOSERS}]*$")
 QUESTION = "设问"  # a question is no item of its own; the sentence answering it takes it along
 TABLE_PIECE = "表格残片"
 NOTE = "编者按"
-HEADLINES = "网页杂项"
+WEB_DEBRIS = "网页杂项"
 
 
 def content_chars(text: str) -> int:
@@ -330,7 +331,7 @@ def rejection(
     if captioned:
         return "图片说明"
     if after_end or _OPENS_AFTER_END.match(s):
-        return "网页杂项"
+        return WEB_DEBRIS
     if _foreign_share(s) > 0.5:
         return "乱码"
     # the one before it closed a photo's caption with its credit (新华社记者 某某 摄 2月4日晚，……): a gallery,
@@ -345,9 +346,9 @@ def rejection(
         if _NOTE.search(text):
             return NOTE
         if _CHROME.search(text) and content_chars(text) <= 30:
-            return "网页杂项"
+            return WEB_DEBRIS
         if _NOTICE.search(text) or _FOOTNOTE.search(text) or _SEPARATOR.search(text):
-            return "网页杂项"
+            return WEB_DEBRIS
         if _BYLINE.match(text) or _STAMP.search(text):
             return "署名或电头"
         if photo_credit(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
@@ -379,8 +380,8 @@ def rejection(
     if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
         return QUESTION  # (an interviewer's 您认为……？ too: the answer after it takes it along)
     if "您" in _QUOTED.sub("", body):
-        return "网页杂项"  # the page addresses its reader (如果您有准确的数据，请您提供给我们; 助您挖掘……！)
-    if re.search(f"[！!][{QUOTE_CLOSERS}]*$", s) and (n <= SLOGAN_MAX + 4 or not _counts(body)):
+        return WEB_DEBRIS  # the page addresses its reader (如果您有准确的数据，请您提供给我们; 助您挖掘……！)
+    if _EXCLAIMED.search(s) and (n <= SLOGAN_MAX + 4 or not _counts(body)):
         return "口号"  # an exclamation that is short or reports no figure but its date: a headline or a call
     # one clause, after a scene-setting 在……中， or the day of the event (2月4日晚，……在某地举行。)
     opening = bool(re.match(r"^在.{2,30}中[，,]", body) or _LEADING_DATE.match(body))
@@ -634,10 +635,10 @@ def turn_label(sentence: str) -> int | None:
     return m.start() if m else None
 
 
-def exclaims(sentence: str, most: int = 10_000) -> bool:
+def exclaims(sentence: str, most: int | None = None) -> bool:
     """The sentence ends in an exclamation mark (……偷吃3名嫩妹!, “……加油！”), within `most` characters of text."""
     text = trim_start(sentence)
-    return bool(re.search(f"[！!][{QUOTE_CLOSERS}]*$", text)) and content_chars(text) <= most
+    return bool(_EXCLAIMED.search(text)) and (most is None or content_chars(text) <= most)
 
 
 def numbered(sentence: str) -> bool:

@@ -1476,7 +1476,7 @@ def test_a_run_of_short_exclamations_is_a_list_of_headlines():
     )
     view = _view(text)
     headline = next(u for u in view.units if "嫩妹" in text[u.start : u.end])
-    assert view.rejected(headline.index) == ct.HEADLINES
+    assert view.rejected(headline.index) == ct.WEB_DEBRIS
     report = next(u for u in view.units if "征兵" in text[u.start : u.end])
     assert view.rejected(report.index) is None
 
