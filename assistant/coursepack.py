@@ -805,8 +805,8 @@ class _DocView:
             start = prev.start + ct.trim_offset(before)
             # its connective stays, what the layout ran into it goes (……头版头条。 （某地事故现场） 当天，……)
             second = unit.start + ct.trim_offset(seed, layout_only=True)
-            asked, answered = ct.turn_label(before), ct.turn_label(seed)
-            if answers and asked is not None and answered is not None:  # 问：……？ 答：……
+            asked, answered = (ct.turn_label(before), ct.turn_label(seed)) if answers else (None, None)
+            if asked is not None and answered is not None:  # 问：……？ 答：……
                 start, second = prev.start + asked, unit.start + answered
             sentences = [(start, prev.end), (second, unit.end)]
         end = unit.end
