@@ -1112,19 +1112,24 @@ def _paragraph_norm(view: _DocView, unit: _Unit) -> str:
 
 
 def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
-    """For a topic the documents barely speak of: the unit's item names it, or holds one of its specific words
-    in a paragraph or under a heading that names it (群众 and 诉求 in two sentences of one paragraph, never in
-    one; 干部 under 构建能“上”能“下”双向流动机制 for 干部能上能下). A word inside
-    a place's name (自治 of 紫云苗族布依族自治县 for 居民自治) does not name it: there one item would be the part."""
+    """For a topic the documents barely speak of: the unit's item names it, or it stands in a section whose
+    heading names it (法治护航 构筑协同治理新矩阵 over the report on lawyers and mediators), or it holds one of the
+    topic's specific words in a paragraph that names it (群众 and 诉求 in two sentences of one paragraph, never in
+    one). A word inside a place's name (自治 of 紫云苗族布依族自治县 for 居民自治) does not name it: there one item
+    would be the part."""
     held = _item_norms(view, unit)
     if any(_says_topic(norm, specific, _named_outside_places) for norm in held):
         return True
-    if not _holds_specific(held, specific):
-        return False
-    return any(
-        _says_topic(norm, specific, _named_outside_places)
-        for norm in (_paragraph_norm(view, unit), view.heading_block(unit.index))
+    if _under_heading_naming(view, unit, specific):
+        return True
+    return _holds_specific(held, specific) and _says_topic(
+        _paragraph_norm(view, unit), specific, _named_outside_places
     )
+
+
+def _under_heading_naming(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
+    """The heading over the unit's section names the topic (构建能“上”能“下”双向流动机制 for 干部能上能下)."""
+    return _says_topic(view.heading_block(unit.index), specific, _named_outside_places)
 
 
 def _relating_words(specific: list[list[str]], snapshot: Snapshot, most: float = 0.5) -> list[list[str]]:
@@ -1440,7 +1445,10 @@ def topic_features(
             )
         )
         keep.append(unit)
-        says.append(any(_says_topic(norm, specific) for norm in held))
+        says.append(
+            any(_says_topic(norm, specific) for norm in held)
+            or (scarce and _under_heading_naming(view, unit, specific))
+        )
         related.append(not on_topic)
         spans.append(span)
         cited.append(sentences)
