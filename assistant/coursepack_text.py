@@ -269,6 +269,31 @@ def balanced(text: str) -> bool:
     return True
 
 
+# a closing quotation mark whose opening one the source left out, inside a clause (一套服务体系”的包保服务机制):
+# a typo of the source, not a cut; one after punctuation or before who spoke (……的事情。”他说。) closes a
+# quotation begun before
+_STRAY_CLOSER = re.compile(r"(?<=[\u3400-\u9fff])”(?=[\u3400-\u9fff])")
+
+
+def balanced_but_for_a_typo(text: str) -> bool:
+    """Balanced once a closing quotation mark no opening one precedes is read as the source's typo: the sentence
+    then reads whole (`balanced`), however that mark came to be there."""
+    if text.count("“") >= text.count("”"):
+        return False
+    depth, kept = 0, []
+    for m in re.finditer("[“”]", text):
+        depth += 1 if m.group() == "“" else -1
+        if depth < 0:
+            clause = re.split(r"[，,。；;！？!?]", text[m.end() :], maxsplit=1)[0]
+            if not _STRAY_CLOSER.match(text, m.start()) or re.search(SPEECH_VERBS, clause):
+                return False  # ……的事情”他说: the tail of a quotation
+            if not re.search(r"[，,；;、]", text[: m.start()]):
+                return False  # 放管服”改革成效显著，……: a snippet that begins inside a quotation
+            kept.append(m.start())
+            depth = 0
+    return bool(kept) and balanced("".join(ch for i, ch in enumerate(text) if i not in kept))
+
+
 def photo_credit(sentence: str) -> bool:
     """The piece credits a photo (新华社记者 某某 摄, （某某 摄）)."""
     return bool(_CREDIT.search(sentence.strip()))
@@ -365,7 +390,11 @@ def rejection(
     s = body = trim_start(s)
     if not TERMINAL.search(s) or _ELISION.search(s):
         return "残句"  # cut by the layout, or a snippet with words left out (… …)
-    if not balanced(s) or re.match(r"^[，,、。；;：:）)”’」』》]", s) or s.endswith(("“", "（", "(")):
+    if (
+        (not balanced(s) and not balanced_but_for_a_typo(s))
+        or re.match(r"^[，,、。；;：:）)”’」』》]", s)
+        or s.endswith(("“", "（", "("))
+    ):
         return "残句"
     if _LIST_OPENED.search(s):
         return "残句"  # it announces a list and holds only its first mark (按照以下程序进行： 1。)
