@@ -410,7 +410,8 @@ def _scarce_warning(part: Part) -> str:
     named = len(part.items) - related
     said = f"资料中很少直接提到“{part.topic}”：" if named else f"资料中没有直接提到“{part.topic}”："
     kin = f"或资料中相近说法{'、'.join(f'“{k}”' for k in part.kin)}" if part.kin else ""
-    said += f"只收录提到它{kin}的 {named} 条素材" if named else ""
+    # items on it name it, or stand in a paragraph or under a subheading naming it (`_on_scarce_topic`)
+    said += f"只收录提到它{kin}（或所在段落、小节提到它）的 {named} 条素材" if named else ""
     if related:
         said += "，另收录" if named else "只收录"
         said += f" {related} 条只提到其中部分说法的相关素材（已标注，请核对）"

@@ -984,7 +984,7 @@ def test_a_scarce_topic_holds_a_few_related_items_marked_as_such():
     for section in part.sections:  # in each section, what names the topic comes first
         assert [i.related for i in section.items] == sorted(i.related for i in section.items)
     assert len(related) == cp.TUNING.scarce_related and all("就业" in i.text for i in related)
-    assert f"只收录提到它的 1 条素材，另收录 {len(related)} 条" in pack.warning
+    assert f"只收录提到它（或所在段落、小节提到它）的 1 条素材，另收录 {len(related)} 条" in pack.warning
     assert [i["related"] for i in pack.to_dict()["parts"][0]["sections"][0]["items"]][:1] == [False]
     assert cp.to_markdown(pack).count("（相关素材：未直接提到“就业帮扶”）") == len(related)
     from assistant.ui.pack import render_pack_review
