@@ -527,9 +527,21 @@ def validate_format(fmt) -> str:
 
 def _content_words(topic: str) -> list[str]:
     """The topic's search-mode words without the ones that straddle two of its words (部队 of 干部|队伍, 迁安 of
-    搬迁|安置, 电影票 of 电影|票房): matched as substrings, such a word would pull in another subject entirely."""
+    搬迁|安置, 电影票 of 电影|票房): matched as substrings, such a word would pull in another subject entirely.
+    Characters the segmenter leaves one by one (国|足 of 国足, kept whole inside a sentence) are one word."""
+    norm = normalise(topic)
     words = [t for t in dict.fromkeys(tokenize(topic)) if len(t) >= 2 and t not in STOPWORDS]
-    return _aligned(normalise(topic), words)
+    return _aligned(norm, [*words, *_left_single(norm, words)])
+
+
+def _left_single(text: str, words: list[str], longest: int = 4) -> list[str]:
+    """Runs of two to `longest` Chinese characters no word of the text covers, split at function words."""
+    covered = {i for w in words for m in re.finditer(re.escape(w), text) for i in range(m.start(), m.end())}
+    runs = re.findall(
+        r"[\u4e00-\u9fff]+",
+        "".join(ch if i not in covered and ch not in STOPWORDS else " " for i, ch in enumerate(text)),
+    )
+    return [r for r in runs if 2 <= len(r) <= longest]
 
 
 def _aligned(text: str, words: list[str]) -> list[str]:

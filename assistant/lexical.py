@@ -6,6 +6,7 @@ them into common pieces that match everywhere.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
@@ -104,16 +105,53 @@ SHORTENED = range(4, 9)  # the lengths of words short forms are made of: 2^(n-2)
 
 def short_forms(word: str) -> list[str]:
     """The ways Chinese shortens a word of four to eight characters: its first and last characters with some of
-    those between, in order (业委会 of 业主委员会, 新群体 of 新就业群体); never a piece the word holds as it is."""
+    those between, in order, each of its words either left out or kept from its first character on (业委会 of
+    业主|委员会, 新群体 of 新|就业|群体, 奥斯卡奖 of 奥斯卡|金像|奖); never a piece the word holds as it is. A form
+    that keeps a word's tail without its head names something else (冬奥会 of 冬|残奥会, 世界杯赛 of 世界杯|决赛)."""
     if len(word) not in SHORTENED:
         return []
+    heads = {s for s, _ in _pieces(word)}
+    starts = sorted(heads)
     inner = range(1, len(word) - 1)
-    forms = (
-        word[0] + "".join(word[i] for i in keep) + word[-1]
-        for n in range(1, len(word) - 2)
-        for keep in combinations(inner, n)
-    )
+    forms = []
+    for n in range(1, len(word) - 2):
+        for keep in combinations(inner, n):
+            kept = {0, *keep, len(word) - 1}
+            if all(
+                bisect.bisect_right(starts, i) - 1 >= 0 and starts[bisect.bisect_right(starts, i) - 1] in kept
+                for i in kept
+            ):
+                forms.append("".join(word[i] for i in sorted(kept)))
     return [f for f in dict.fromkeys(forms) if f not in word]
+
+
+def _pieces(word: str) -> list[tuple[int, int]]:
+    """The word's smallest words as (start, end): its precise-mode words, one of four or more characters cut into
+    the search-mode words it holds that hold no smaller one (联欢晚会 → 联欢|晚会; 奥斯卡金像奖 → 奥斯卡|金像|奖),
+    a character no such word covers standing alone."""
+    _ensure_jieba()
+    out, at = [], 0
+    for segment in jieba.cut(word, HMM=False):
+        start, at = at, at + len(segment)
+        if len(segment) < 4:
+            out.append((start, at))
+            continue
+        subs = {w for w in jieba.cut_for_search(segment) if 2 <= len(w) < len(segment)}
+        atoms = sorted(
+            (m.start() + start, m.start() + start + len(w))
+            for w in subs
+            if not any(o != w and o in w for o in subs)
+            for m in re.finditer(re.escape(w), segment)
+        )
+        i = start
+        for s, e in atoms:
+            if s < i:
+                continue  # overlapping atoms: the first one stands
+            out.extend((j, j + 1) for j in range(i, s))
+            out.append((s, e))
+            i = e
+        out.extend((j, j + 1) for j in range(i, at))
+    return out
 
 
 def spelled_out(text: str) -> list[str]:

@@ -767,6 +767,10 @@ def test_a_topic_is_read_by_its_own_words_not_by_words_straddling_two():
         "管理",
     ]  # a word holding another is no straddler
     assert cp._aligned("甲乙丙丁", ["甲乙", "乙丙", "丙丁"]) == ["甲乙", "丙丁"]
+    # characters the segmenter leaves one by one are one word (国|足 of 国足, whole inside a sentence); a
+    # function word or a word of the topic bounds them
+    assert cp._content_words("国足") == ["国足"] and "国足" in cp._content_words("国足主教练")
+    assert cp._content_words("党建带群建") == ["党建", "群建"]
     # a compound that carries the topic counts as named where all its parts are (干部 … 队伍): 社区干部队伍建设 is
     # no scarce topic for want of that one spelling; 基层 without 减负 still does not name 基层减负
     words = ["社区", "干部", "队伍", "干部队伍"]
@@ -1134,6 +1138,10 @@ def test_a_short_form_the_documents_use_is_read_as_the_topic():
     ]
     assert "业委会" in short_forms("业主委员会") and "委员会" not in short_forms("业主委员会")
     assert "新群体" in short_forms("新就业群体") and short_forms("网格化") == []
+    assert "奥斯卡奖" in short_forms("奥斯卡金像奖")  # 奥斯卡|金像|奖: a word left out whole
+    # a form keeping a word's tail without its head names something else: the Winter Olympics, not the
+    # Paralympics (冬|残奥会); any match of a World Cup, not its final (世界杯|决赛)
+    assert "冬奥会" not in short_forms("冬残奥会") and "世界杯赛" not in short_forms("世界杯决赛")
     assert short_forms("社" * 50) == []  # a long phrase has 2^48 of them: none are made (a bounded cost)
     pack = cp.build(["业主委员会"], _snapshot(texts), DenseGuard(_NoDense(_ZeroEmbedder())))
     items = " ".join(i.text for i in pack.items)
