@@ -894,6 +894,9 @@ def _unquoted(norm: str) -> str:
     return _EMPHASIS.sub(r"\1", norm)
 
 
+_ENTRY_LABEL = re.compile(r"\d{1,3}\s*[：:](?!\d)")  # 17：…… , not a time (18:30)
+
+
 def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
     """Sentence spans joined back where the splitter cut at its length limit or inside a quotation, never
     across a line break (a paragraph of the stored text).
@@ -907,7 +910,9 @@ def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
         heading = is_heading(text, span)
         if current is not None:
             cs, ce, cpara, cheading = current
-            same_line = "\n" not in text[ce : span[0]]
+            gap = text[ce : span[0]]
+            # a numbered entry of a list the page ran into one line (…… 17：阿根廷队在决赛中……) opens a paragraph
+            same_line = "\n" not in gap and not (gap.isspace() and _ENTRY_LABEL.match(text, span[0]))
             piece = text[cs:ce]
             # a quotation left open runs on; a title the source leaves open (《好好说话改了档期) does not
             open_quote = ct.open_quotation(piece, titles=False)

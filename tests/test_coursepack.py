@@ -1438,6 +1438,21 @@ def test_a_barely_named_topic_keeps_what_a_heading_naming_it_governs():
     assert not cp._on_scarce_topic(view, view.seed(plain_elsewhere.index), specific)
 
 
+def test_a_numbered_entry_run_into_the_line_opens_a_paragraph():
+    """A page's numbered list flattened into one line (…… 17：……, a figure and what it counts): each entry is a
+    paragraph, so an item never runs from one entry into the next; a time (18:30) is no entry."""
+    text = (
+        "14：某队在三四名决赛中获得季军，近两届一共踢了14场比赛。两场失利分别是上届决赛和本届半决赛。 "
+        "17：某队在决赛中获胜，某某个人胜利场次达到17场。 20：某队时隔20年再次夺冠。比赛于 18:30 开始。"
+    )
+    view = _view(text)
+    paras = {text[u.start : u.end][:6]: u.para for u in view.units}
+    assert paras["14：某队在"] == paras["两场失利分别"] != paras["17：某队在"] != paras["20：某队时"]
+    assert paras["比赛于 18"] == paras["20：某队时"]
+    seeded = view.seed(next(u.index for u in view.units if text[u.start : u.end].startswith("两场失利")))
+    assert "17：" not in text[seeded.span[0] : seeded.span[1]]
+
+
 def test_the_answer_to_a_question_takes_the_question_along():
     """……如何破解？某区给出答案——……: the question is no item of its own, and the answer reads only with it."""
     text = (
