@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
+from pathlib import PurePath
 from urllib.parse import quote as url_quote
 
 import numpy as np
@@ -606,6 +607,11 @@ class _Unit:
     seeded: bool = False  # span, sentences and case are decided
 
 
+def _titled(doc) -> bool:
+    """The document has a title of its own, not the file name a text without one is listed by."""
+    return doc is None or bool(doc.title) and doc.title != PurePath(doc.file).stem
+
+
 def _doc_text(snapshot: Snapshot, doc_id: str) -> str:
     """A document's stored text (read on demand)."""
     return snapshot.documents[doc_id].text
@@ -638,11 +644,14 @@ class _DocView:
     starts: list[int]
     para_units: dict[int, list[int]]
     tuning: Tuning
+    titled: bool = True  # the document has a title of its own, not its file name: it names what 该片…… means
 
     @classmethod
     def of(cls, snapshot: Snapshot, doc_id: str, tuning: Tuning = TUNING) -> _DocView:
+        titled = _titled(snapshot.documents.get(doc_id))
         key = (
             doc_id,
+            titled,
             tuning.merge_max_chars,
             tuning.case_max_chars,
             tuning.passage_sentences,
@@ -654,7 +663,7 @@ class _DocView:
                 _DOC_VIEWS.move_to_end(key)
                 return view
         text = _doc_text(snapshot, doc_id)
-        view = cls._build(doc_id, text, _sentence_spans(snapshot, doc_id, text), tuning)
+        view = cls._build(doc_id, text, _sentence_spans(snapshot, doc_id, text), tuning, titled)
         with _DOC_VIEWS_LOCK:
             _DOC_VIEWS[key] = view
             while len(_DOC_VIEWS) > _DOC_VIEWS_MAX:
@@ -662,7 +671,9 @@ class _DocView:
         return view
 
     @classmethod
-    def _build(cls, doc_id: str, text: str, spans: list[tuple[int, int]], tuning: Tuning) -> _DocView:
+    def _build(
+        cls, doc_id: str, text: str, spans: list[tuple[int, int]], tuning: Tuning, titled: bool = True
+    ) -> _DocView:
         units: list[_Unit] = []
         para_units: dict[int, list[int]] = {}
         heading_at = None
@@ -683,7 +694,7 @@ class _DocView:
             if heading:
                 heading_at = k
             para_units.setdefault(para, []).append(k)
-        return cls(doc_id, text, units, [u.start for u in units], para_units, tuning)
+        return cls(doc_id, text, units, [u.start for u in units], para_units, tuning, titled)
 
     def covering(self, start: int, end: int) -> range:
         """Indices of the units overlapping [start, end)."""
@@ -812,9 +823,11 @@ class _DocView:
         # ……各不相同，如何破解？某区给出答案——…… reads with the question; a one-clause question is a headline run into
         # the report (M2芯片露面将助苹果“去intel化”？对于苹果而言，……), which it does not answer
         answers = why_not == ct.QUESTION and bool(re.search(r"[，,]", before))
-        if ct.anaphoric(seed) and not (usable or answers):
+        # 该片…… in a text without a title of its own (a snippet) says which film only with the sentence before
+        leans = ct.anaphoric(seed) or (not self.titled and ct.demonstrative(seed))
+        if leans and not (usable or answers):
             return  # 这是…… without the sentence it points at says nothing
-        if answers or (usable and (ct.anaphoric(seed) or _leans_on_connective(seed))):
+        if answers or (usable and (leans or _leans_on_connective(seed))):
             start = prev.start + ct.trim_offset(before)
             # its connective stays, what the layout ran into it goes (……头版头条。 （某地事故现场） 当天，……)
             second = unit.start + ct.trim_offset(seed, layout_only=True)

@@ -740,6 +740,19 @@ def _points_back(text: str) -> bool:
     return False
 
 
+# a demonstrative with what it points at (该片, 该公司, 这部电影, 本期报告): the sentence names it only through the one
+# before, or a title
+_DEMONSTRATIVE = re.compile(
+    r"(?:该|此|本)(?:片|剧|书|期|款|机构|公司|影片|电影|报告|文件|方案|节目|赛事|球队|项目)"
+    r"|(?:这|那)一?(?:部(?!分)|支|位|款|项|种|场|家|名|届|片|剧|本|座|所|只)"
+)
+
+
+def demonstrative(sentence: str) -> bool:
+    """The sentence's opening clauses refer to something by a demonstrative (目前该片已定档……, 冯小刚表示接拍这部电影……)."""
+    return bool(_DEMONSTRATIVE.search(_opening_clauses(trim_start(sentence))))
+
+
 def _opening_clauses(text: str) -> str:
     """The sentence's first clause, and the next one too after a short leading one (在2月，……; 近年来，……)."""
     first, *rest = re.split(r"[，,]", text, maxsplit=2)

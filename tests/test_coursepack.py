@@ -23,6 +23,7 @@ import time
 from dataclasses import replace
 from itertools import product
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import numpy as np
@@ -67,9 +68,9 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", normalise(text))
 
 
-def _view(text: str, doc_id: str = "d") -> cp._DocView:
+def _view(text: str, doc_id: str = "d", titled: bool = True) -> cp._DocView:
     """A document's sentence units, as a pack reads them, for a synthetic text."""
-    return cp._DocView._build(doc_id, text, split_sentences(text), cp.TUNING)
+    return cp._DocView._build(doc_id, text, split_sentences(text), cp.TUNING, titled)
 
 
 def _sentence_at(text: str, opening: str) -> tuple[int, str]:
@@ -1436,6 +1437,21 @@ def test_a_barely_named_topic_keeps_what_a_heading_naming_it_governs():
     plain_under, plain_elsewhere = (next(u for u in view.units if f"督查组{n}个" in u.norm) for n in (3, 4))
     assert cp._on_scarce_topic(view, view.seed(plain_under.index), specific)
     assert not cp._on_scarce_topic(view, view.seed(plain_elsewhere.index), specific)
+
+
+def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
+    """目前该片已定档……: in a snippet listed by its file name nothing says which film, so the item takes the sentence
+    naming it along; under a title of its own (which usually names it) the sentence reads alone, as it did."""
+    text = "电影《某某》由某某公司出品，讲述了一个家庭的故事。目前该片已定档4月12日登陆某国院线，还做了配音。"
+    at, sentence = _sentence_at(text, "目前该片")
+    for titled, start in ((False, 0), (True, at)):
+        view = _view(text, titled=titled)
+        unit = view.seed(next(u.index for u in view.units if u.start == at))
+        assert unit.span[0] == start
+    assert ct.demonstrative("冯小刚表示接拍这部电影的第一个原因是喜欢狗。")
+    assert not ct.demonstrative("不好的消息是,这部分接口暂时没有公开。")  # 这部分: a part, not a film
+    doc = SimpleNamespace(title="rgb-zh-001-01", file="rgb-zh-001-01.txt")
+    assert not cp._titled(doc) and cp._titled(SimpleNamespace(title="某某报道", file="a.txt"))
 
 
 def test_a_numbered_entry_run_into_the_line_opens_a_paragraph():
