@@ -748,9 +748,17 @@ _DEMONSTRATIVE = re.compile(
 )
 
 
+# a document named by its kind alone as what acts (文件规定……, 根据方案，……): the one the text spoke of before
+_BARE_DOCUMENT = re.compile(
+    r"(?:^|[，,；;])(?:根据|按照|依据)?(?:文件|方案|报告|通知|意见|公告)(?:规定|提出|要求|明确|指出|显示|称|自|[，,])"
+)
+
+
 def demonstrative(sentence: str) -> bool:
-    """The sentence's opening clauses refer to something by a demonstrative (目前该片已定档……, 冯小刚表示接拍这部电影……)."""
-    return bool(_DEMONSTRATIVE.search(_opening_clauses(trim_start(sentence))))
+    """The sentence refers to something by a demonstrative in its opening clauses (目前该片已定档……, 冯小刚表示接拍
+    这部电影……) or names a document by its kind alone (……，文件规定对住院的新冠患者……)."""
+    text = trim_start(sentence)
+    return bool(_DEMONSTRATIVE.search(_opening_clauses(text)) or _BARE_DOCUMENT.search(text))
 
 
 def _opening_clauses(text: str) -> str:
