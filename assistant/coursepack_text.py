@@ -746,6 +746,8 @@ _DEMONSTRATIVE = re.compile(
     r"(?:该|此|本)(?:片|剧|书|期|款|机构|公司|影片|电影|报告|文件|方案|节目|赛事|球队|项目)"
     r"|(?:这|那)一?(?:部(?!分)|支|位|款|项|种|场|家|名|届|片|剧|本|座|所|只)"
 )
+# the two named before, as what acts in one of the first two clauses (2002年……冬奥会上，两人在双人滑中……)
+_THE_TWO = re.compile(r"^(?:两人|二人|双方)")
 
 
 # a document named by its kind alone as what acts (文件规定……, 根据方案，……): the one the text spoke of before
@@ -756,8 +758,11 @@ _BARE_DOCUMENT = re.compile(
 
 def demonstrative(sentence: str) -> bool:
     """The sentence refers to something by a demonstrative in its opening clauses (目前该片已定档……, 冯小刚表示接拍
-    这部电影……) or names a document by its kind alone (……，文件规定对住院的新冠患者……)."""
+    这部电影……), to two named before (……冬奥会上，两人在……; 双方……) or names a document by its kind alone (……，文件规定对
+    住院的新冠患者……)."""
     text = trim_start(sentence)
+    if any(_THE_TWO.match(clause.strip()) for clause in re.split(r"[，,]", text, maxsplit=2)[:2]):
+        return True
     return bool(_DEMONSTRATIVE.search(_opening_clauses(text)) or _BARE_DOCUMENT.search(text))
 
 

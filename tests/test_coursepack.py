@@ -1450,6 +1450,9 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
         assert unit.span[0] == start
     assert ct.demonstrative("冯小刚表示接拍这部电影的第一个原因是喜欢狗。")
     assert not ct.demonstrative("不好的消息是,这部分接口暂时没有公开。")  # 这部分: a part, not a film
+    assert ct.demonstrative("2002年某地冬奥会上，两人在双人滑中获得铜牌。") and ct.demonstrative(
+        "双方就合作交换了意见。"
+    )
     # a document named by its kind alone is the one the text spoke of before; with what it is, it reads alone
     assert ct.demonstrative("为保障患者治疗，文件规定对住院患者全额保障。") and ct.demonstrative(
         "根据方案，某措施自1月8日起实施。"
