@@ -609,7 +609,7 @@ class _Unit:
 
 def _titled(doc) -> bool:
     """The document has a title of its own, not the file name a text without one is listed by."""
-    return doc is None or bool(doc.title) and doc.title != PurePath(doc.file).stem
+    return doc is None or (bool(doc.title) and doc.title != PurePath(doc.file).stem)
 
 
 def _doc_text(snapshot: Snapshot, doc_id: str) -> str:

@@ -6,7 +6,6 @@ them into common pieces that match everywhere.
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 import re
@@ -110,17 +109,13 @@ def short_forms(word: str) -> list[str]:
     that keeps a word's tail without its head names something else (冬奥会 of 冬|残奥会, 世界杯赛 of 世界杯|决赛)."""
     if len(word) not in SHORTENED:
         return []
-    heads = {s for s, _ in _pieces(word)}
-    starts = sorted(heads)
+    head_of = [s for s, e in _pieces(word) for _ in range(s, e)]  # each character's word's first character
     inner = range(1, len(word) - 1)
     forms = []
     for n in range(1, len(word) - 2):
         for keep in combinations(inner, n):
             kept = {0, *keep, len(word) - 1}
-            if all(
-                bisect.bisect_right(starts, i) - 1 >= 0 and starts[bisect.bisect_right(starts, i) - 1] in kept
-                for i in kept
-            ):
+            if all(head_of[i] in kept for i in kept):
                 forms.append("".join(word[i] for i in sorted(kept)))
     return [f for f in dict.fromkeys(forms) if f not in word]
 
