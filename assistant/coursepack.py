@@ -2311,9 +2311,11 @@ def _is_result(sentence: str) -> bool:
 def _display(quote: str) -> str:
     """A line break the layout left inside a sentence goes (Chinese text runs on without spaces); a space stays
     one space: on a flattened web page it is what sets a heading or a table cell off from the text. A word the
-    source printed twice reads once (`ct.undoubled`)."""
+    source printed twice reads once (`ct.undoubled`), and a closing quotation mark it left without an opening one
+    goes (`ct.without_stray_closers`)."""
     text = re.sub(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t]*\n\s*(?=[\u3000-\u9fff\uff00-\uffef])", "", quote)
-    return re.sub(r"\s+", " ", ct.undoubled(ct.without_footnotes(text))).strip()
+    text = ct.without_stray_closers(ct.undoubled(ct.without_footnotes(text)))
+    return re.sub(r"\s+", " ", text).strip()
 
 
 _ORDINALS = "一二三四五六七八九十"

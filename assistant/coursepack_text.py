@@ -278,20 +278,27 @@ _STRAY_CLOSER = re.compile(r"(?<=[\u3400-\u9fff])”(?=[\u3400-\u9fff])")
 def balanced_but_for_a_typo(text: str) -> bool:
     """Balanced once a closing quotation mark no opening one precedes is read as the source's typo: the sentence
     then reads whole (`balanced`), however that mark came to be there."""
+    return without_stray_closers(text) != text
+
+
+def without_stray_closers(text: str) -> str:
+    """The text without the closing quotation marks the source left without an opening one (一套服务体系”的……),
+    when that makes it balanced; else as it is. Only `PackItem.text` drops them, never the quote it cites."""
     if text.count("“") >= text.count("”"):
-        return False
-    depth, kept = 0, []
+        return text
+    depth, stray = 0, []
     for m in re.finditer("[“”]", text):
         depth += 1 if m.group() == "“" else -1
         if depth < 0:
             clause = re.split(r"[，,。；;！？!?]", text[m.end() :], maxsplit=1)[0]
             if not _STRAY_CLOSER.match(text, m.start()) or re.search(SPEECH_VERBS, clause):
-                return False  # ……的事情”他说: the tail of a quotation
+                return text  # ……的事情”他说: the tail of a quotation
             if not re.search(r"[，,；;、]", text[: m.start()]):
-                return False  # 放管服”改革成效显著，……: a snippet that begins inside a quotation
-            kept.append(m.start())
+                return text  # 放管服”改革成效显著，……: a snippet that begins inside a quotation
+            stray.append(m.start())
             depth = 0
-    return bool(kept) and balanced("".join(ch for i, ch in enumerate(text) if i not in kept))
+    kept = "".join(ch for i, ch in enumerate(text) if i not in stray)
+    return kept if stray and balanced(kept) else text
 
 
 def photo_credit(sentence: str) -> bool:

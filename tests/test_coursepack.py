@@ -209,10 +209,13 @@ def test_every_item_is_verbatim_material_with_cited_sentences(dev_packs, assista
                 text = documents[item.doc_id].text
                 assert text[item.start : item.end] == item.quote
                 assert refs[item.n].doc_id == item.doc_id
-                # the quote as printed: its cited sentences, a word the source printed twice read once
+                # the quote as printed: its cited sentences, a word the source printed twice read once, a
+                # closing quotation mark it left without an opening one gone
                 assert item.text == "".join(item.sentence_texts())
-                cited = "".join(item.quote[s - item.start : e - item.start] for s, e in item.sentences)
-                assert _squash(item.text) == _squash(ct.undoubled(cited))
+                cited = [item.quote[s - item.start : e - item.start] for s, e in item.sentences]
+                assert _squash(item.text) == _squash(
+                    "".join(ct.without_stray_closers(ct.undoubled(c)) for c in cited)
+                )
                 assert "\n" not in item.quote.strip(), item.quote  # never across a paragraph or layout break
                 assert item.sentences[0][0] == item.start and item.sentences[-1][1] == item.end
                 for k, (s, e) in enumerate(item.sentences):  # each cited sentence is whole teaching material
@@ -1798,6 +1801,12 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert cp._display("2021年，街道街道网格党支部打赢攻坚攻坚战，有物业管理的的小区12个。") == (
         "2021年，街道网格党支部打赢攻坚战，有物业管理的小区12个。"
     )
+    # a closing quotation mark the source left without its opening one goes (a reader calls it garbled); one
+    # closing a quotation, with who spoke, stays
+    assert cp._display("某区包保企业12家，并建立一名包保领导、一套服务体系”的包保机制。") == (
+        "某区包保企业12家，并建立一名包保领导、一套服务体系的包保机制。"
+    )
+    assert cp._display("这是大家的事情。”王五说。") == "这是大家的事情。”王五说。"
     for kept in (
         "一项一项推动，一件一件落实。",
         "你帮了我太多太多。",
