@@ -608,8 +608,12 @@ class _Unit:
 
 
 def _titled(doc) -> bool:
-    """The document has a title of its own, not the file name a text without one is listed by."""
-    return doc is None or (bool(doc.title) and doc.title != PurePath(doc.file).stem)
+    """The document has a title that can name what it speaks of: its own, or a file name in Chinese (关于……的通知.txt),
+    not a code a text without one is listed by (rgb-zh-113-01)."""
+    if doc is None:
+        return True
+    title = doc.title or PurePath(doc.file).stem
+    return len(re.findall(r"[\u3400-\u9fff]", title)) >= 2
 
 
 def _doc_text(snapshot: Snapshot, doc_id: str) -> str:

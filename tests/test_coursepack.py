@@ -1463,6 +1463,7 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
     assert not ct.demonstrative("工作方案提出，到2025年建成服务站12个。")
     doc = SimpleNamespace(title="rgb-zh-001-01", file="rgb-zh-001-01.txt")
     assert not cp._titled(doc) and cp._titled(SimpleNamespace(title="某某报道", file="a.txt"))
+    assert cp._titled(SimpleNamespace(title="关于加强社区工作的通知", file="关于加强社区工作的通知.txt"))
 
 
 def test_a_numbered_entry_run_into_the_line_opens_a_paragraph():
