@@ -537,7 +537,7 @@ def _content_words(topic: str) -> list[str]:
 
 def _left_single(text: str, words: list[str], longest: int = 4) -> list[str]:
     """Runs of two to `longest` Chinese characters no word of the text covers, split at function words."""
-    covered = {i for w in words for m in re.finditer(re.escape(w), text) for i in range(m.start(), m.end())}
+    covered = _covered(text, words)
     runs = re.findall(
         r"[\u4e00-\u9fff]+",
         "".join(ch if i not in covered and ch not in STOPWORDS else " " for i, ch in enumerate(text)),
@@ -648,7 +648,7 @@ class _DocView:
     starts: list[int]
     para_units: dict[int, list[int]]
     tuning: Tuning
-    titled: bool = True  # the document has a title of its own, not its file name: it names what 该片…… means
+    titled: bool = True  # the document has a title that can name what 该片…… means (`_titled`)
 
     @classmethod
     def of(cls, snapshot: Snapshot, doc_id: str, tuning: Tuning = TUNING) -> _DocView:
@@ -1133,8 +1133,12 @@ def _scarce(norms: list[str], specific: list[list[str]], words: list[str], most:
 
 def _tiled(word: str, parts: list[str]) -> bool:
     """The parts cover every character of the word (干部 + 队伍 of 干部队伍; not 网格 of 网格化)."""
-    covered = {i for p in parts for m in re.finditer(re.escape(p), word) for i in range(m.start(), m.end())}
-    return len(covered) == len(word)
+    return len(_covered(word, parts)) == len(word)
+
+
+def _covered(text: str, words: list[str]) -> set[int]:
+    """The positions of the text's characters that an occurrence of one of the words covers."""
+    return {i for w in words for m in re.finditer(re.escape(w), text) for i in range(m.start(), m.end())}
 
 
 def _holds_specific(norms: Iterable[str], specific: list[list[str]], holds=str.__contains__) -> bool:
@@ -1828,7 +1832,7 @@ def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> st
             for n in _places_and_admin(sentence)
             if _PLACE_END.search(n)
             and (not scope or _of_level(n, scope.group(1)))
-            and not _listed(sentence, sentence.find(n), sentence.find(n) + len(n))
+            and not _listed(sentence, (at := sentence.find(n)), at + len(n))
         ]
         if names:
             return names[-1]

@@ -275,12 +275,6 @@ def balanced(text: str) -> bool:
 _STRAY_CLOSER = re.compile(r"(?<=[\u3400-\u9fff])”(?=[\u3400-\u9fff])")
 
 
-def balanced_but_for_a_typo(text: str) -> bool:
-    """Balanced once a closing quotation mark no opening one precedes is read as the source's typo: the sentence
-    then reads whole (`balanced`), however that mark came to be there."""
-    return without_stray_closers(text) != text
-
-
 def without_stray_closers(text: str) -> str:
     """The text without the closing quotation marks the source left without an opening one (一套服务体系”的……),
     when that makes it balanced; else as it is. Only `PackItem.text` drops them, never the quote it cites."""
@@ -398,7 +392,7 @@ def rejection(
     if not TERMINAL.search(s) or _ELISION.search(s):
         return "残句"  # cut by the layout, or a snippet with words left out (… …)
     if (
-        (not balanced(s) and not balanced_but_for_a_typo(s))
+        not balanced(without_stray_closers(s))  # a typo's stray closing mark does not make it a cut
         or re.match(r"^[，,、。；;：:）)”’」』》]", s)
         or s.endswith(("“", "（", "("))
     ):
