@@ -399,6 +399,8 @@ def rejection(
         return "残句"
     if _LIST_OPENED.search(s):
         return "残句"  # it announces a list and holds only its first mark (按照以下程序进行： 1。)
+    if run_in(s):
+        return "残句"  # two lines the page ran together with a space (……第九枚金牌 在短节目单元中，……)
     n = content_chars(body)
     clauses = [c for c in _CLAUSE.split(re.sub(f"[{END_MARKS}]+[{QUOTE_CLOSERS}]*$", "", body)) if c.strip()]
     if n < 40 and _ATTRIBUTION.search(s):
@@ -517,6 +519,7 @@ def _opening_conjunction(text: str):
 
 
 _SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
+RUN_IN_MAX = 30  # a line run in before a sentence with a space: a heading, a caption or a label this long
 # what counts a figure (个, 位, 万; not 年, 月, 日: a date after a space may open the report after a headline)
 _MEASURE = (
     r"(?:[个位名人家件次户项处支场元万亿千百岁天周倍米吨辆台部条种批届枚座所间套张份%％]|小时|分钟|公里)"
@@ -547,7 +550,7 @@ def _debris(text: str):
         return m
     if (
         not re.search(r"[，,。；;！!？?：:]", piece)
-        and content_chars(piece) <= 30
+        and content_chars(piece) <= RUN_IN_MAX
         and _CJK.search(piece)
         and not _word_space(piece, text[m.end() :])
     ):
@@ -570,7 +573,12 @@ def _debris(text: str):
         return m  # a headline laid out before the report's dateline (…… 4月18日，……)
     wide = _WIDE_BREAK.match(text)
     line = wide.group(1) if wide else ""
-    if line and _CJK.search(line) and not re.search(r"[，,。；;！!？?]", line) and content_chars(line) <= 30:
+    if (
+        line
+        and _CJK.search(line)
+        and not re.search(r"[，,。；;！!？?]", line)
+        and content_chars(line) <= RUN_IN_MAX
+    ):
         return wide  # a heading or a label line (春节档的偏爱： “唐探”……成IP  过去的年味，……; 获奖名单如下：    ……)
     return None
 
@@ -594,7 +602,7 @@ def _run_in_headline(piece: str, rest: str) -> bool:
         return False
     clauses = [c for c in re.split(r"[，,：:]", piece) if c]
     return (
-        content_chars(piece) <= 30
+        content_chars(piece) <= RUN_IN_MAX
         and max(map(content_chars, clauses), default=0) <= _HEADLINE_CLAUSE_MAX
         and not any(re.search(SPEECH_VERBS, c) for c in clauses)
         and not _word_space(piece, rest)
@@ -619,6 +627,26 @@ def _word_space(before: str, after: str) -> bool:
         )
         or re.match(r"[0-9]+\s+[年月日]", after)  # a date typeset the same way (鉴于 2022 年流动性……)
     )
+
+
+# a space between two characters of Chinese (or a closing and an opening mark): Chinese sets none inside a sentence
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff”）)》])[ \u3000\t]+(?=[\u3400-\u9fff“《（(])")
+
+
+def run_in(sentence: str) -> bool:
+    """A line the page ran into the next with a space, inside the sentence (……并为中国赢得了第九枚金牌 在短节目单元中，
+    ROC……; ……贵很多 创业者……在……发表文章……): a heading or a caption glued to a report, or two cut sentences; a
+    shorter line is `trim_start`'s (a headline, a label, a credit). Not inside a quotation or brackets (“党建引领
+    助力千企”), not a word's or a figure's space (`_word_space`), and only where what follows reads as a sentence
+    of clauses up to the next mark ending one (……采取必要 措施确保……的安全。 is a stray space)."""
+    for m in _CJK_SPACE.finditer(sentence):
+        before, after = sentence[: m.start()], sentence[m.end() :]
+        if open_quotation(before) or not balanced(re.sub(r"[“”]", "", before)) or _word_space(before, after):
+            continue
+        clause = re.split(r"[。！!？?；;]", after, maxsplit=1)[0]
+        if content_chars(before) > RUN_IN_MAX and re.search(r"[，,：:].*[\u3400-\u9fff]", clause):
+            return True
+    return False
 
 
 def without_footnotes(text: str) -> str:

@@ -1254,6 +1254,28 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("放管服”改革成效显著，某区新增企业12家。", False, "残句"),  # a snippet begun inside a quotation
         ("某区新增企业12家，这是大家的事情”王五说。", False, "残句"),  # the tail of a quotation
         ("本次招考主要采取网上报名方式，按照以下程序进行： 1。", False, "残句"),  # a list's opening only
+        # a long line the page ran into the next with a space: a caption glued to the report; a stray space, a
+        # quoted name's space and a Latin word's are no such line
+        (
+            "某某组合在某届冬运会上获得银牌后，四年后终于夺冠，为某某队赢得了第九枚金牌 在短节目中，两队占据了前五名。",
+            False,
+            "残句",
+        ),
+        (
+            "某某组合在某届冬运会上获得银牌后，四年后终于夺冠，为某某队赢得了第九枚金牌 在短节目中两队占据前五名。",
+            False,
+            None,
+        ),
+        (
+            "某某街道在某某社区联合开展的活动中，以“党建引领 助力千企”为主题，服务企业12家，解决问题30个。",
+            False,
+            None,
+        ),
+        (
+            "某某公司在今年上半年发布的这款手机搭载了某某公司自研的芯片和 iOS 16，续航提升，售价3999元。",
+            False,
+            None,
+        ),
         ("以下列出第七届某会各主要委员会于各年度的正、副主席。", False, "表格残片"),  # a table's caption
         ("务。目前全区已建成服务站12个。", False, None),
         ("Nov 10, 2022 ... ... 年，某某车站发生拥挤事故，造成3人受伤。", False, "残句"),  # a search snippet
