@@ -155,7 +155,9 @@ _CONNECTIVE = re.compile(
 )
 _ANAPHORA = re.compile(
     r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时|另一(?!方面)|尤其|特别是"
-    r"|[二三四五六七八九十]是)"  # 二是…… continues an enumeration that started before it
+    r"|[二三四五六七八九十]是"  # 二是…… continues an enumeration that started before it
+    # a time counted from one the sentence before gave (8年后，……; 两天之后; not a year: 2012年后)
+    r"|(?:[0-9０-９]{1,2}|[一二两三四五六七八九十几数多]+)(?:年|个月|天|周|日|小时)(?:之后|以后|后))"
 )
 # Words that open a sentence leaning on the one before it, as whole words (jieba keeps 如何, 如果, 如同, 其实,
 # 他山之石 whole): a conjunction with no comma after it (如西秀区……, 而《……》……, 但是对于……), which the item
@@ -175,6 +177,8 @@ _POINTING_WORDS = frozenset(
         "她们",
         "它们",
         "届时",
+        "那时",
+        "彼时",
         "之后",
         "随后",
         "至于",
@@ -742,9 +746,9 @@ SPEECH_VERBS = "说|表示|介绍|指出|称|透露|认为|坦言|强调|谈到|
 _SPEECH = re.compile(f"{SPEECH_VERBS}|[：:]")
 
 
-# a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……);
+# a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……; 对于那时的某某来说);
 # 此次活动 reads alone
-_POINTING_OBJECT = re.compile(r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对)(?:这|此|上述)(?!次)")
+_POINTING_OBJECT = re.compile(r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对)(?:这|此|上述|那)(?!次)")
 
 
 # 这一/上述 after a verb, a preposition or a conjunction points back (曾担任过这一职务, 在谈及这一问题时, 从上述票房成绩);

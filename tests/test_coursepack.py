@@ -1573,8 +1573,14 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "街道、社区两级党组织根据这一特点，坚持把物业服务融入党建。",
         "在2月，某公司基于这一概念构建了新模型。",
         "对此，有网友表示：“创新不足。”",
+        "对于那时的某某来说，的确不需要有太多忧虑。",
+        # a time counted from one the sentence before gave; a year is no such time
+        "8年后，在某届冬运会上，两人夺得了冠军。",
+        "两个月之后，某公司发布了新机型。",
+        "彼时某地城镇人口仅为1000万人。",
     ):
         assert ct.anaphoric(leaning), leaning
+    assert not ct.anaphoric("2012年后，某国经济增速逐渐放缓。")
     for alone in (
         "某社区根据居民需求，设立服务站3个。",
         "任何势力对此次选举结果的攻击都是徒劳的。",
