@@ -1151,24 +1151,39 @@ def _paragraph_norm(view: _DocView, unit: _Unit) -> str:
 
 
 def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
-    """For a topic the documents barely speak of: the unit's item names it, or it stands in a section whose
-    heading names it (法治护航 构筑协同治理新矩阵 over the report on lawyers and mediators), or it holds one of the
-    topic's specific words in a paragraph that names it (群众 and 诉求 in two sentences of one paragraph, never in
-    one). A word inside a place's name (自治 of 紫云苗族布依族自治县 for 居民自治) does not name it: there one item
-    would be the part."""
+    """For a topic the documents barely speak of: the unit stands in a section on it (`_in_named_section`), or
+    is named near it (`_named_near`)."""
+    return _in_named_section(view, unit, specific) or _named_near(view, unit, specific)
+
+
+def _named_near(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
+    """The unit's item names the topic, or holds one of its specific words in a paragraph that names it (群众 and
+    诉求 in two sentences of one paragraph, never in one). A word inside a place's name (自治 of
+    紫云苗族布依族自治县 for 居民自治) does not name it: there one item would be the part."""
     held = _item_norms(view, unit)
     if any(_says_topic(norm, specific, _named_outside_places) for norm in held):
-        return True
-    if _under_heading_naming(view, unit, specific):
         return True
     return _holds_specific(held, specific) and _says_topic(
         _paragraph_norm(view, unit), specific, _named_outside_places
     )
 
 
-def _under_heading_naming(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
-    """The heading over the unit's section names the topic (构建能“上”能“下”双向流动机制 for 干部能上能下)."""
-    return _says_topic(view.heading_block(unit.index), specific, _named_outside_places)
+def _in_named_section(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
+    """The unit stands in a section on the topic: its heading names it (法治护航 构筑协同治理新矩阵 over the
+    report on lawyers and mediators; 构建能“上”能“下”双向流动机制 for 干部能上能下), or two of its paragraphs or more
+    do, at least a third of them (直播带货 and 主播直播带货 in the report on a county's 融媒助农 base). That report
+    speaks of the topic in its own terms elsewhere (the base, the hosts' columns); a passing mention does not
+    make one."""
+    if unit.head_of is None:
+        return False
+    if _says_topic(view.heading_block(unit.index), specific, _named_outside_places):
+        return True
+    paragraphs: dict[int, str] = {}
+    for u in view.units:
+        if u.head_of == unit.head_of and not u.heading:
+            paragraphs[u.para] = paragraphs.get(u.para, "") + u.norm
+    saying = [n for n in paragraphs.values() if _says_topic(n, specific, _named_outside_places)]
+    return len(saying) >= max(2, len(paragraphs) / 3)
 
 
 def _relating_words(specific: list[list[str]], snapshot: Snapshot, most: float = 0.5) -> list[list[str]]:
@@ -1456,12 +1471,14 @@ def topic_features(
             heading_lex[doc_id][unit.head_of] = _lexical(block, weights, tuning) if block else 0.0
         heading = heading_lex[doc_id][unit.head_of]
         para = max(doc_lex[j] for j in view.para_units[unit.para])
-        if own == 0 and exp == 0 and heading == 0 and para == 0:
+        in_section = scarce and _in_named_section(view, unit, specific)
+        if own == 0 and exp == 0 and heading == 0 and para == 0 and not in_section:
             # no topic word in it, its paragraph or its heading, no term of the topic's best sentences: a
             # chunk's dense or fused rank alone does not tie it to the topic (a topic the documents barely
-            # mention would otherwise be filled up with whatever retrieval returned)
+            # mention would otherwise be filled up with whatever retrieval returned), unless it stands in a section
+            # on a topic the documents barely speak of
             continue
-        on_topic = not scarce or _on_scarce_topic(view, unit, specific)
+        on_topic = not scarce or in_section or _named_near(view, unit, specific)
         if not on_topic and not _holds_specific(_item_norms(view, unit), relating, _named_outside_places):
             # the documents barely speak of the topic (减负 of 基层减负 once): an item that does is on it, one
             # holding one of the words that carry it (就业 of 就业帮扶) is related; the rest shares a general
@@ -1484,10 +1501,7 @@ def topic_features(
             )
         )
         keep.append(unit)
-        says.append(
-            any(_says_topic(norm, specific) for norm in held)
-            or (scarce and _under_heading_naming(view, unit, specific))
-        )
+        says.append(any(_says_topic(norm, specific) for norm in held) or in_section)
         related.append(not on_topic)
         spans.append(span)
         cited.append(sentences)
