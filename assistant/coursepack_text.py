@@ -623,6 +623,7 @@ def _word_space(before: str, after: str) -> bool:
         or re.match(r"[0-9]+\s*[A-Za-z]", after)
         or re.match(r"[0-9]+[（(]", after)  # a model number and its gloss (某某模型 4（英语：……）)
         or re.match(r"[（(][A-Za-z0-9]", after)  # a name's or a date's gloss (议员兰比 (Jacqui Lambie) 与……)
+        or re.search(r"[（(][A-Za-z][^（）()]*[）)]$", before)  # … and the space after it
         # a quantity typeset with spaces around its digits (在过去 12 个月中, 从 3.86 万元提高到……), unless what is
         # before it is itself the tail of a cut one (万元提高到 30.8 万元。)
         or (
@@ -638,17 +639,17 @@ _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff”）)》])[ \u3000\t]+(?=[\u3400-\
 
 
 def run_in(sentence: str) -> bool:
-    """A line the page ran into the next with a space, inside the sentence (……并为中国赢得了第九枚金牌 在短节目单元中，
-    ROC……; ……贵很多 创业者……在……发表文章……): a heading or a caption glued to a report, or two cut sentences; a
-    shorter line is `trim_start`'s (a headline, a label, a credit). Not inside a quotation or brackets (“党建引领
-    助力千企”), not a word's or a figure's space (`_word_space`), and only where what follows reads as a sentence
-    of clauses up to the next mark ending one (……采取必要 措施确保……的安全。 is a stray space)."""
+    """A line the page ran into the next with a space, inside the sentence once `trim_start` took the layout's
+    debris off its front (……并为中国赢得了第九枚金牌 在短节目单元中，ROC……; 春节档的偏爱： ……沈腾是票房保障 过去的年味，
+    是……): a heading or a caption glued to a report, or two cut sentences. Not inside a quotation or brackets
+    (“党建引领 助力千企”), not a word's or a figure's space (`_word_space`), and only where what follows reads as a
+    sentence of clauses up to the next mark ending one (……采取必要 措施确保……的安全。 is a stray space)."""
     for m in _CJK_SPACE.finditer(sentence):
         before, after = sentence[: m.start()], sentence[m.end() :]
         if open_quotation(before) or not balanced(re.sub(r"[“”]", "", before)) or _word_space(before, after):
             continue
         clause = re.split(r"[。！!？?；;]", after, maxsplit=1)[0]
-        if content_chars(before) > RUN_IN_MAX and re.search(r"[，,：:].*[\u3400-\u9fff]", clause):
+        if re.search(r"[，,：:].*[\u3400-\u9fff]", clause):
             return True
     return False
 

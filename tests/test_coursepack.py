@@ -1254,8 +1254,10 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("放管服”改革成效显著，某区新增企业12家。", False, "残句"),  # a snippet begun inside a quotation
         ("某区新增企业12家，这是大家的事情”王五说。", False, "残句"),  # the tail of a quotation
         ("本次招考主要采取网上报名方式，按照以下程序进行： 1。", False, "残句"),  # a list's opening only
-        # a long line the page ran into the next with a space: a caption glued to the report; a stray space, a
-        # quoted name's space and a Latin word's are no such line
+        # a line the page ran into the next with a space: a caption or a subheading glued to the report; a stray
+        # space, a quoted name's space and a Latin word's or gloss's are no such line
+        ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
+        ("议员兰比 (Jacqui Lambie) 与参议员某某共同提出，提议某国政府不参与某项赛事。", False, None),
         (
             "某某组合在某届冬运会上获得银牌后，四年后终于夺冠，为某某队赢得了第九枚金牌 在短节目中，两队占据了前五名。",
             False,
