@@ -623,7 +623,6 @@ def _word_space(before: str, after: str) -> bool:
         or re.match(r"[0-9]+\s*[A-Za-z]", after)
         or re.match(r"[0-9]+[（(]", after)  # a model number and its gloss (某某模型 4（英语：……）)
         or re.match(r"[（(][A-Za-z0-9]", after)  # a name's or a date's gloss (议员兰比 (Jacqui Lambie) 与……)
-        or re.search(r"[（(][A-Za-z][^（）()]*[）)]$", before)  # … and the space after it
         # a quantity typeset with spaces around its digits (在过去 12 个月中, 从 3.86 万元提高到……), unless what is
         # before it is itself the tail of a cut one (万元提高到 30.8 万元。)
         or (
@@ -634,6 +633,7 @@ def _word_space(before: str, after: str) -> bool:
     )
 
 
+_GLOSS_END = re.compile(r"[（(][A-Za-z][^（）()]*[）)]$")
 # a space between two characters of Chinese (or a closing and an opening mark): Chinese sets none inside a sentence
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff”）)》])[ \u3000\t]+(?=[\u3400-\u9fff“《（(])")
 
@@ -648,6 +648,8 @@ def run_in(sentence: str) -> bool:
         before, after = sentence[: m.start()], sentence[m.end() :]
         if open_quotation(before) or not balanced(re.sub(r"[“”]", "", before)) or _word_space(before, after):
             continue
+        if _GLOSS_END.search(before):
+            continue  # the space after a name's Latin gloss (议员兰比 (Jacqui Lambie) 与……)
         clause = re.split(r"[。！!？?；;]", after, maxsplit=1)[0]
         if re.search(r"[，,：:].*[\u3400-\u9fff]", clause):
             return True
