@@ -42,7 +42,7 @@ import re
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -526,13 +526,39 @@ def validate_format(fmt) -> str:
     return value
 
 
-def _content_words(topic: str) -> list[str]:
+def _content_words(topic: str, known: Callable[[str], bool] | None = None) -> list[str]:
     """The topic's search-mode words without the ones that straddle two of its words (部队 of 干部|队伍, 迁安 of
     搬迁|安置, 电影票 of 电影|票房): matched as substrings, such a word would pull in another subject entirely.
-    Characters the segmenter leaves one by one (国|足 of 国足, kept whole inside a sentence) are one word."""
+    Characters the segmenter leaves one by one (国|足 of 国足, kept whole inside a sentence) are one word.
+    With `known` (the words the documents use), the segmenter's guess yields to a split into words they do use
+    (快递|外卖|关爱 of 快递员外卖员关爱, which jieba reads 快递|员外|卖员|关爱)."""
     norm = normalise(topic)
     words = [t for t in dict.fromkeys(tokenize(topic)) if len(t) >= 2 and t not in STOPWORDS]
-    return _aligned(norm, [*words, *_left_single(norm, words)])
+    if known is not None:
+        words += _known_splits(norm, words, known)
+    return _aligned(norm, [*words, *_left_single(norm, words)], known)
+
+
+def _known(snapshot: Snapshot) -> Callable[[str], bool]:
+    """Whether the documents use a word (a token of the lexical index)."""
+    return lambda word: bool(snapshot.bm25.doc_freq.get(word, 0))
+
+
+def _known_splits(text: str, words: list[str], known: Callable[[str], bool], longest: int = 4) -> list[str]:
+    """Words of Chinese (jieba's dictionary) in the text that the documents use and that cut through a word of
+    its segmentation they never use (外卖 through 员外 and 卖员 of 快递|员外|卖员): candidates `_aligned` weighs."""
+    unknown = [(m.start(), m.end()) for w in words if not known(w) for m in re.finditer(re.escape(w), text)]
+    found = []
+    for i in range(len(text)):
+        for j in range(i + 2, min(i + longest, len(text)) + 1):
+            piece = text[i:j]
+            if piece in words or not word_frequency(piece) or not known(piece):
+                continue
+            if any(
+                i < e and s < j and not (s <= i and j <= e) and not (i <= s and e <= j) for s, e in unknown
+            ):
+                found.append(piece)
+    return found
 
 
 def _left_single(text: str, words: list[str], longest: int = 4) -> list[str]:
@@ -545,21 +571,27 @@ def _left_single(text: str, words: list[str], longest: int = 4) -> list[str]:
     return [r for r in runs if 2 <= len(r) <= longest]
 
 
-def _aligned(text: str, words: list[str]) -> list[str]:
+def _aligned(text: str, words: list[str], known: Callable[[str], bool] | None = None) -> list[str]:
     """The words that cut through none of the text's best tiling by its smallest words: the tiling covers the
-    most characters, then uses the fewest words, then the commoner words (志愿 of 志愿者 and 业态 of 新业态, not
-    the search-mode pieces 愿者 and 新业 that are no words of their own)."""
+    most characters with words the documents use (`known`, when given), then the most characters, then uses the
+    fewest words, then the commoner words (志愿 of 志愿者 and 业态 of 新业态, not the search-mode pieces 愿者 and
+    新业 that are no words of their own)."""
     spans = {w: [(m.start(), m.start() + len(w)) for m in re.finditer(re.escape(w), text)] for w in words}
     atoms = [(s, e) for w in words if not any(o != w and o in w for o in words) for s, e in spans[w]]
     # best[i]: ((characters covered, -words, how common its words are), tiling) of text[i:]
-    best: list[tuple] = [((0, 0, 0.0), ())] * (len(text) + 1)
+    best: list[tuple] = [((0, 0, 0, 0.0), ())] * (len(text) + 1)
     for i in range(len(text) - 1, -1, -1):
         best[i] = best[i + 1]
         for s, e in atoms:
             if s == i:
-                (covered, pieces, common), tiles = best[e]
+                (used, covered, pieces, common), tiles = best[e]
                 option = (
-                    (covered + e - s, pieces - 1, common + math.log1p(word_frequency(text[s:e]))),
+                    (
+                        used + (e - s if known is None or known(text[s:e]) else 0),
+                        covered + e - s,
+                        pieces - 1,
+                        common + math.log1p(word_frequency(text[s:e])),
+                    ),
                     ((s, e), *tiles),
                 )
                 best[i] = max(best[i], option, key=lambda o: o[0])
@@ -967,7 +999,7 @@ def _topic_weights(
     Corpus frequencies come from the lexical index (O(1) per word), never from a scan of the chunks."""
     n = max(len(snapshot.chunks), 1)
     present, missing, used, total = {}, 0.0, 0.0, 0.0
-    words = _content_words(topic)
+    words = _content_words(topic, _known(snapshot))
     for term in words:
         df_top = sum(1 for t in feedback_norms if term in t)
         df = max(snapshot.bm25.doc_freq.get(term, 0), df_top)
@@ -1547,7 +1579,9 @@ def _kin_wordings(
     if guard.failed:
         return []  # the topic cannot be embedded: no need to tag its chunks' words
     morphemes = {c for group in specific for w in group for c in _rarest(w)}
-    words = _chunk_wordings(texts, topic, _content_words(topic), snapshot, tuning.kin_candidates)
+    words = _chunk_wordings(
+        texts, topic, _content_words(topic, _known(snapshot)), snapshot, tuning.kin_candidates
+    )
     if len(words) < 10:
         return []  # too few words to tell one apart from the rest
     try:
@@ -1626,7 +1660,7 @@ def _reading(topic: str, snapshot: Snapshot) -> str:
         for part in spelled_out(normalise(topic))
         if all(snapshot.bm25.doc_freq.get(word, 0) for word in tokenize(part))
     ]
-    words = dict.fromkeys([*_alternatives(topic), *_content_words(topic)])
+    words = dict.fromkeys([*_alternatives(topic), *_content_words(topic, _known(snapshot))])
     short = [form for word in words for form in short_forms(word) if snapshot.bm25.doc_freq.get(form, 0)]
     return " ".join(dict.fromkeys([topic, *used, *short]))
 

@@ -783,6 +783,20 @@ def test_a_topic_is_read_by_its_own_words_not_by_words_straddling_two():
     assert cp._scarce(["基层减负"] + ["基层党建"] * 5, [["基层", "减负"]], ["基层", "减负"], 2)
 
 
+def test_a_topic_the_segmenter_misreads_is_read_by_the_words_the_documents_use():
+    """jieba reads 快递员外卖员关爱 as 快递|员外|卖员|关爱: words no document uses, so the topic seemed barely in
+    them. Where a split into words they do use covers more of it (快递|外卖|关爱), that split is the reading; a
+    word they never use stays when no such split covers more (积分 of 党员积分管理, not the 分管 across it)."""
+    assert {"员外", "卖员"} <= set(cp._content_words("快递员外卖员关爱"))
+    known = {"快递", "外卖", "关爱", "党员", "管理", "分管"}.__contains__
+    assert sorted(cp._content_words("快递员外卖员关爱", known)) == ["关爱", "外卖", "快递"]
+    assert (
+        cp._content_words("党员积分管理", known)
+        == cp._content_words("党员积分管理")
+        == ["党员", "积分", "管理"]
+    )
+
+
 def test_a_stem_the_topic_narrows_and_chinese_uses_for_something_else_weighs_nothing():
     """电影节 narrows 电影 with a head character, and 电影 alone is far commoner: a box-office report naming 电影
     is no film-festival item. 奥运会 narrows 奥运, which says the same and is rarer alone: 奥运冠军 still counts."""
