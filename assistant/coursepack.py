@@ -253,6 +253,9 @@ class Part:
     corrected: str = ""  # the topic as gathered when it was typed with a typo (志愿服务 of 志原服务)
     # the documents' wordings it was also gathered by, where they barely name it (疫情防控 of 防疫)
     kin: list[str] = field(default_factory=list)
+    absent: list[str] = field(
+        default_factory=list
+    )  # its words the documents never use (积分 of 党员积分管理)
 
     @property
     def items(self) -> list[PackItem]:
@@ -280,6 +283,7 @@ class Part:
             "broader": self.broader,
             "corrected": self.corrected,
             "kin": list(self.kin),
+            "absent": list(self.absent),
             "sections": [s.to_dict() for s in self.sections],
             "counts": {s.kind: len(s.items) for s in self.sections},
         }
@@ -346,6 +350,11 @@ class CoursePack:
                 )
             elif p.scarce and p.items:
                 said.append(_scarce_warning(p))
+            elif p.absent and p.items:
+                said.append(
+                    f"资料中没有出现{'、'.join(f'“{w}”' for w in p.absent)}：“{p.topic}”的 {len(p.items)} 条素材"
+                    "只按主题的其余说法汇编，可能不切题，请核对；也可换用资料中的说法，或先导入相关文档。"
+                )
         return "".join(said) or None
 
     def by_kind(self) -> list[Section]:
@@ -542,6 +551,14 @@ def _content_words(topic: str, known: Callable[[str], bool] | None = None) -> li
 def _known(snapshot: Snapshot) -> Callable[[str], bool]:
     """Whether the documents use a word (a token of the lexical index)."""
     return lambda word: bool(snapshot.bm25.doc_freq.get(word, 0))
+
+
+def _absent_words(topic: str, weights: _TopicWeights, known: Callable[[str], bool]) -> list[str]:
+    """The topic's words the documents never use, nor spell out in words they do use (积分 of 党员积分管理, 示范岗
+    of 党员示范岗; not 资源整合, whose 资源 and 整合 they use): the pack gathers the rest of the topic only and
+    says so."""
+    present = list(weights.present)
+    return [w for w in _content_words(topic, known) if w not in weights.present and not _tiled(w, present)]
 
 
 def _known_splits(text: str, words: list[str], known: Callable[[str], bool], longest: int = 4) -> list[str]:
@@ -1335,6 +1352,7 @@ class TopicFeatures:
     corrected: str = ""  # the topic with its typos corrected, when it had some (`SpellingIndex.correct`)
     related: list[bool] = field(default_factory=list)  # of a scarce topic: holds its word, names it not
     kin: list[str] = field(default_factory=list)  # the documents' wordings for it, if any (`_kin_wordings`)
+    absent: list[str] = field(default_factory=list)  # its words the documents never use (`_absent_words`)
 
 
 def _squashed(text: str) -> str:
@@ -1440,6 +1458,7 @@ def topic_features(
     weights = _topic_weights(reading, snapshot, norms[: tuning.feedback], tuning)
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
+    absent = _absent_words(corrected, weights, _known(snapshot))
     specific = _specific_words(reading, weights, tuning.specific_share)
     # an alternative the topic names whole, which a numbered abbreviation the documents use spells out (在职 of
     # 在职党员到社区报到 and 双报到 = 在职党员 单位党组织): gathered by the abbreviation too, as one more alternative
@@ -1553,6 +1572,7 @@ def topic_features(
         corrected if corrected != topic else "",
         related,
         kin,
+        absent,
     )
 
 
@@ -1812,7 +1832,15 @@ def build(
         sections = [Section(kind, [i for i in items if i.kind == kind]) for kind in KINDS]
         f = features[topic]
         parts.append(
-            Part(topic, sections, scarce=f.scarce, broader=f.broader, corrected=f.corrected, kin=list(f.kin))
+            Part(
+                topic,
+                sections,
+                scarce=f.scarce,
+                broader=f.broader,
+                corrected=f.corrected,
+                kin=list(f.kin),
+                absent=list(f.absent),
+            )
         )
     pack = _numbered(pack_title(topics), topics, parts, time.strftime("%Y-%m-%d %H:%M"), 0.0)
     for part in pack.parts:

@@ -797,6 +797,24 @@ def test_a_topic_the_segmenter_misreads_is_read_by_the_words_the_documents_use()
     )
 
 
+def test_a_topic_word_the_documents_never_use_is_named_in_the_warning():
+    """党员积分管理 where no document says 积分: the pack gathers the rest of the topic (党员, 管理) and says so, so a
+    trainer does not take 25 items on 党员管理 for ones on points; a compound of words the documents do use
+    (资源整合: 资源, 整合) is no absent word."""
+    known = {"党员", "管理", "社区", "资源", "整合"}.__contains__
+    weights = cp._TopicWeights({"党员": 3.3, "管理": 3.0}, 18.9, 0.51)
+    assert cp._absent_words("党员积分管理", weights, known) == ["积分"]
+    weights = cp._TopicWeights({"社区": 1.7, "资源": 4.0, "整合": 4.0}, 0.0, 1.0)
+    assert cp._absent_words("社区资源整合", weights, known) == []
+    part = _one_item_part("某区建立党员管理台账，覆盖党员1200名。")
+    part.topic, part.absent = "党员积分管理", ["积分"]
+    pack = cp._numbered("党员积分管理", ["党员积分管理"], [part], "2024-01-01T00:00:00", 0.1)
+    assert pack.warning.startswith("资料中没有出现“积分”：“党员积分管理”的 1 条素材只按主题的其余说法汇编")
+    assert pack.to_dict()["parts"][0]["absent"] == ["积分"]
+    part.absent = []
+    assert cp._numbered("党员管理", ["党员管理"], [part], "2024-01-01T00:00:00", 0.1).warning is None
+
+
 def test_a_stem_the_topic_narrows_and_chinese_uses_for_something_else_weighs_nothing():
     """电影节 narrows 电影 with a head character, and 电影 alone is far commoner: a box-office report naming 电影
     is no film-festival item. 奥运会 narrows 奥运, which says the same and is rarer alone: 奥运冠军 still counts."""

@@ -293,6 +293,10 @@ class PackPartOut(BaseModel):
         default_factory=list,
         description="资料很少直接提到该主题时，一并用来汇编的资料中的相近说法（如“防疫”→“疫情防控”）",
     )
+    absent: list[str] = Field(
+        default_factory=list,
+        description="主题中资料从未出现的词（如“党员积分管理”的“积分”）：素材只按其余说法汇编，请核对是否切题",
+    )
     sections: list[PackSectionOut]
 
 
