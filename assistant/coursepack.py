@@ -250,7 +250,9 @@ class Part:
     scarce: bool = False  # the documents barely speak of the topic: the part holds only what does
     # the wording it was gathered by instead (城镇化 of 新型城镇化), where the documents lack its own
     broader: str = ""
-    corrected: str = ""  # the topic as gathered when it was typed with a typo (志愿服务 of 志原服务)
+    # the topic as gathered when it was typed with a typo (志愿服务 of 志原服务) or as a request (网格化管理 of
+    # 关于网格化管理的材料)
+    corrected: str = ""
     # the documents' wordings it was also gathered by, where they barely name it (疫情防控 of 防疫)
     kin: list[str] = field(default_factory=list)
     absent: list[str] = field(
@@ -1655,6 +1657,13 @@ def gathered_features(
     """The topic's candidates as a pack gathers them: by its broader wording when no sentence of the documents
     speaks of the topic itself (新型城镇化, where they speak of 城镇化 only). One that some sentence does speak of
     keeps what does and a few related items (河道保洁 is not gathered as 保洁 in general; `select`)."""
+    subject = _subject_of_request(topic)
+    if (
+        subject != topic
+    ):  # 关于网格化管理的材料: gathered as 网格化管理, and said so (not for a question mark)
+        features = gathered_features(subject, snapshot, guard, fusion, tuning)
+        said = re.sub(r"\W", "", subject) != re.sub(r"\W", "", topic)
+        return replace(features, topic=topic, corrected=features.corrected or (subject if said else ""))
     features = topic_features(topic, snapshot, guard, fusion, tuning)
     if not features.scarce:
         return features
@@ -1668,6 +1677,26 @@ def gathered_features(
         if wider.broader and wider.units:
             return wider
     return features
+
+
+# how a trainer asks for material rather than what it is about: the request around the subject (请帮我整理……,
+# 关于……的材料, ……方面的典型案例, ……有哪些经验做法？), the pack's own kinds (典型案例, 数据) among it
+_REQUEST_LEAD = re.compile(
+    r"^(?:(?:请帮我|请|帮我|给我|我想要|我想|我要)(?:找|查找|搜索|汇编|整理|收集|看看|了解)?(?:一些|一下)?)?(?:关于|围绕)?"
+)
+_REQUEST_TAIL = re.compile(
+    r"(?:(?:方面|相关|有关|有哪些|有什么|的)+(?:典型案例|案例|经验做法|经验|做法|材料|素材|资料|内容|数据|文章|课件)"
+    r"|典型案例|案例|经验做法|材料|素材|资料|课件)?(?:汇编)?[？?。！!\s]*$"
+)
+
+
+def _subject_of_request(topic: str) -> str:
+    """The topic without the request around it (网格化管理 of 我想要网格化管理方面的典型案例, of 关于网格化管理的材料):
+    those words name no subject, and the documents never use most of them. The topic as typed when less than
+    two characters of Chinese would be left (典型案例 alone)."""
+    subject = _REQUEST_TAIL.sub("", _REQUEST_LEAD.sub("", topic.strip()))
+    subject = re.sub(r"(?:方面|相关)$", "", subject).strip()
+    return subject if len(re.findall(r"[\u3400-\u9fff]", subject)) >= 2 else topic.strip()
 
 
 def _reading(topic: str, snapshot: Snapshot) -> str:

@@ -881,6 +881,44 @@ def test_an_item_is_marked_by_whether_it_names_the_topic():
     assert "specific" in cp.FEATURES and cp.TUNING.weights[cp.FEATURES.index("specific")] > 0
 
 
+@pytest.mark.parametrize(
+    "typed, subject",
+    [
+        ("关于网格化管理的材料", "网格化管理"),
+        ("我想要网格化管理方面的典型案例", "网格化管理"),
+        ("网格化管理有哪些经验做法？", "网格化管理"),
+        ("请帮我整理志愿服务方面的素材", "志愿服务"),
+        ("网格化管理相关数据", "网格化管理"),
+        ("网格化管理？", "网格化管理"),
+        # a subject that only looks like a request keeps its words
+        ("有关部门协调", "有关部门协调"),
+        ("需要帮扶的困难群众", "需要帮扶的困难群众"),
+        ("收集居民意见", "收集居民意见"),
+        ("政务数据", "政务数据"),
+        ("基层治理经验", "基层治理经验"),
+        ("典型案例", "典型案例"),  # nothing would be left
+    ],
+)
+def test_a_topic_typed_as_a_request_is_gathered_by_its_subject(typed, subject):
+    assert cp._subject_of_request(typed) == subject
+
+
+def test_a_request_gathers_the_pack_of_its_subject_and_says_so():
+    """关于基层减负的材料: the words of the request name no subject (材料 is in no document, so the topic seemed
+    barely there); the pack is the one for 基层减负, and it says what it was gathered by."""
+    texts = [
+        "青山街道推行基层减负，清理考核事项20项，每月为社区干部减少报表12张。",
+        "红星社区抓基层减负，合并工作群15个，社区干部每周节省8小时。",
+        "东湖街道以基层党建引领物业管理，在小区建立党小组，协调解决停车难题。",
+    ]
+    snapshot = _snapshot(texts)
+    guard = DenseGuard(_NoDense(_ZeroEmbedder()))
+    plain, asked = (cp.build([t], snapshot, guard) for t in ("基层减负", "关于基层减负的材料"))
+    assert [i.quote for i in asked.items] == [i.quote for i in plain.items] and plain.items
+    assert asked.parts[0].topic == "关于基层减负的材料" and asked.parts[0].corrected == "基层减负"
+    assert "“关于基层减负的材料”已按“基层减负”汇编" in asked.warning
+
+
 def test_a_topic_the_documents_barely_cover_keeps_only_what_speaks_of_it_and_says_so():
     """A topic whose specific words (减负 of 基层减负) stand in one chunk: the part holds that item only, not
     the many that share its general word (基层), and the pack says plainly that the documents barely cover it.

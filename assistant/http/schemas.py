@@ -287,7 +287,8 @@ class PackPartOut(BaseModel):
         "", description="资料从未直接论及该主题时，实际汇编所用的更宽说法（如“新型城镇化”→“城镇化”）"
     )
     corrected: str = Field(
-        "", description="主题含错别字时，实际汇编所用的更正后主题（如“志原服务”→“志愿服务”）"
+        "",
+        description="主题含错别字或请求用语时，实际汇编所用的主题（如“志原服务”→“志愿服务”，“关于网格化管理的材料”→“网格化管理”）",
     )
     kin: list[str] = Field(
         default_factory=list,
