@@ -255,9 +255,8 @@ class Part:
     corrected: str = ""
     # the documents' wordings it was also gathered by, where they barely name it (疫情防控 of 防疫)
     kin: list[str] = field(default_factory=list)
-    absent: list[str] = field(
-        default_factory=list
-    )  # its words the documents never use (积分 of 党员积分管理)
+    # its words the documents never use (积分 of 党员积分管理): the rest of it gathered the part
+    absent: list[str] = field(default_factory=list)
 
     @property
     def items(self) -> list[PackItem]:
@@ -1351,7 +1350,9 @@ class TopicFeatures:
     specific: list[list[str]] = field(default_factory=list)  # the words that carry it (`_specific_words`)
     says: list[bool] = field(default_factory=list)  # each candidate names the topic itself (`_says_topic`)
     broader: str = ""  # the wording gathered by, when the documents barely use the topic's own (`_broader`)
-    corrected: str = ""  # the topic with its typos corrected, when it had some (`SpellingIndex.correct`)
+    # the topic as gathered, when that differs: its typos corrected (`SpellingIndex.correct`), its request left
+    # off (`_subject_of_request`)
+    corrected: str = ""
     related: list[bool] = field(default_factory=list)  # of a scarce topic: holds its word, names it not
     kin: list[str] = field(default_factory=list)  # the documents' wordings for it, if any (`_kin_wordings`)
     absent: list[str] = field(default_factory=list)  # its words the documents never use (`_absent_words`)
@@ -1658,9 +1659,8 @@ def gathered_features(
     speaks of the topic itself (新型城镇化, where they speak of 城镇化 only). One that some sentence does speak of
     keeps what does and a few related items (河道保洁 is not gathered as 保洁 in general; `select`)."""
     subject = _subject_of_request(topic)
-    if (
-        subject != topic
-    ):  # 关于网格化管理的材料: gathered as 网格化管理, and said so (not for a question mark)
+    # 关于网格化管理的材料: gathered as 网格化管理, and said so (not for a question mark left off)
+    if subject != topic:
         features = gathered_features(subject, snapshot, guard, fusion, tuning)
         said = re.sub(r"\W", "", subject) != re.sub(r"\W", "", topic)
         return replace(features, topic=topic, corrected=features.corrected or (subject if said else ""))

@@ -523,7 +523,7 @@ def _opening_conjunction(text: str):
 
 
 _SEGMENT = re.compile(r"^(\S+)\s+(?=\S)")
-RUN_IN_MAX = 30  # a line run in before a sentence with a space: a heading, a caption or a label this long
+_LINE_MAX = 30  # a line laid out before a sentence with a space that is a heading, a caption or a label
 # what counts a figure (个, 位, 万; not 年, 月, 日: a date after a space may open the report after a headline)
 _MEASURE = (
     r"(?:[个位名人家件次户项处支场元万亿千百岁天周倍米吨辆台部条种批届枚座所间套张份%％]|小时|分钟|公里)"
@@ -554,7 +554,7 @@ def _debris(text: str):
         return m
     if (
         not re.search(r"[，,。；;！!？?：:]", piece)
-        and content_chars(piece) <= RUN_IN_MAX
+        and content_chars(piece) <= _LINE_MAX
         and _CJK.search(piece)
         and not _word_space(piece, text[m.end() :])
     ):
@@ -581,7 +581,7 @@ def _debris(text: str):
         line
         and _CJK.search(line)
         and not re.search(r"[，,。；;！!？?]", line)
-        and content_chars(line) <= RUN_IN_MAX
+        and content_chars(line) <= _LINE_MAX
     ):
         return wide  # a heading or a label line (春节档的偏爱： “唐探”……成IP  过去的年味，……; 获奖名单如下：    ……)
     return None
@@ -606,7 +606,7 @@ def _run_in_headline(piece: str, rest: str) -> bool:
         return False
     clauses = [c for c in re.split(r"[，,：:]", piece) if c]
     return (
-        content_chars(piece) <= RUN_IN_MAX
+        content_chars(piece) <= _LINE_MAX
         and max(map(content_chars, clauses), default=0) <= _HEADLINE_CLAUSE_MAX
         and not any(re.search(SPEECH_VERBS, c) for c in clauses)
         and not _word_space(piece, rest)
