@@ -749,6 +749,11 @@ SPEECH_VERBS = "说|表示|介绍|指出|称|透露|认为|坦言|强调|谈到|
 _SPEECH = re.compile(f"{SPEECH_VERBS}|[：:]")
 
 
+# one more speaker, or one set against the last (高军也认为，……; 井润成则表示，……; 声明还说，……): the sentence before says
+# whom and what they add to
+_ALSO_SAID = re.compile(rf"^[^，,。：:“”]{{1,12}}?(?:也|则|还|亦|同样)(?:{SPEECH_VERBS})")
+
+
 # a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……; 对于那时的某某来说);
 # 此次活动 reads alone
 _POINTING_OBJECT = re.compile(r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对)(?:这|此|上述|那)(?!次)")
@@ -819,7 +824,7 @@ def anaphoric(sentence: str) -> bool:
     texts = (sentence, trim_start(sentence))
     if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
         return True
-    if _speaks_unnamed(texts[1]):
+    if _speaks_unnamed(texts[1]) or _ALSO_SAID.match(texts[1]):
         return True
     if any(_POINTING_OBJECT.search(_opening_clauses(t)) for t in texts) or _points_back(texts[1]):
         return True

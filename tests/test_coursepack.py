@@ -1668,9 +1668,13 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "8年后，在某届冬运会上，两人夺得了冠军。",
         "两个月之后，某公司发布了新机型。",
         "彼时某地城镇人口仅为1000万人。",
+        # one more speaker, or one set against the last
+        "王五也认为，今年的票房有可能会继续增长。",
+        "赵六则表示，各片方之间不是非此即彼。",
     ):
         assert ct.anaphoric(leaning), leaning
     assert not ct.anaphoric("2012年后，某国经济增速逐渐放缓。")
+    assert not ct.anaphoric("王五表示，今年的票房有可能会继续增长。")
     for alone in (
         "某社区根据居民需求，设立服务站3个。",
         "任何势力对此次选举结果的攻击都是徒劳的。",
