@@ -786,6 +786,7 @@ def _points_back(text: str) -> bool:
 _DEMONSTRATIVE = re.compile(
     r"(?:该|此|本)(?:片|剧|书|期|款|机构|公司|影片|电影|报告|文件|方案|节目|赛事|球队|项目)"
     r"|(?:这|那)一?(?:部(?!分)|支|位|款|项|种|场|家|名|届|片|剧|本|座|所|只)"
+    r"|(?:我|本|全)(?:省|市(?!场)|县|州)"  # 全省, 我市 (not 全市场): which one, only a title says
 )
 # the two named before, as what acts in one of the first two clauses (2002年……冬奥会上，两人在双人滑中……)
 _THE_TWO = re.compile(r"^(?:两人|二人|双方)")

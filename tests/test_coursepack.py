@@ -1565,6 +1565,10 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
         assert unit.span[0] == start
     assert ct.demonstrative("冯小刚表示接拍这部电影的第一个原因是喜欢狗。")
     assert not ct.demonstrative("不好的消息是,这部分接口暂时没有公开。")  # 这部分: a part, not a film
+    assert ct.demonstrative(
+        "根据气象部门预测，春运初期全省将以多云天气为主。"
+    )  # which province, a title says
+    assert not ct.demonstrative("当日全市场成交额为8000亿元。")
     assert ct.demonstrative("2002年某地冬奥会上，两人在双人滑中获得铜牌。") and ct.demonstrative(
         "双方就合作交换了意见。"
     )
