@@ -749,9 +749,14 @@ SPEECH_VERBS = "说|表示|介绍|指出|称|透露|认为|坦言|强调|谈到|
 _SPEECH = re.compile(f"{SPEECH_VERBS}|[：:]")
 
 
-# one more speaker, or one set against the last (高军也认为，……; 井润成则表示，……; 声明还说，……): the sentence before says
-# whom and what they add to
-_ALSO_SAID = re.compile(rf"^[^，,。：:“”]{{1,12}}?(?:也|则|还|亦|同样)(?:{SPEECH_VERBS})")
+# one more speaker, or one set against the last (高军也认为，……; 井润成则表示，……; 发布会上，某某还介绍了……): the sentence
+# before says whom and what they add to; so do those listed as attending what it named (……李强、赵乐际等参加。)
+_ALSO_SAID = re.compile(
+    rf"^(?:[^，,。]{{1,10}}[，,])?[^，,。：:“”]{{1,12}}?(?:也|则|还|亦|同样)(?:{SPEECH_VERBS})"
+)
+_ATTENDING = re.compile(
+    r"(?:、[^，,。；;、]{1,12}|等)(?:参加|出席|陪同)(?:会见|会谈|活动|仪式|上述活动)?[。！]?[”」]?$"
+)
 
 
 # a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……; 对于那时的某某来说);
@@ -759,9 +764,10 @@ _ALSO_SAID = re.compile(rf"^[^，,。：:“”]{{1,12}}?(?:也|则|还|亦|同�
 _POINTING_OBJECT = re.compile(r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对)(?:这|此|上述|那)(?!次)")
 
 
-# 这一/上述 after a verb, a preposition or a conjunction points back (曾担任过这一职务, 在谈及这一问题时, 从上述票房成绩);
-# after a noun, a quotation or 的 it is an apposition naming what it means (北京冬奥会这一历史时刻, “国际陆港”这一……)
-_REFERENCE = re.compile(r"这一(?![次年天刻时期])|上述")
+# 这一/上述/类似的 after a verb, a preposition or a conjunction points back (曾担任过这一职务, 在谈及这一问题时, 从上述
+# 票房成绩, 也受到了类似的指控); after a noun, a quotation or 的 it is an apposition naming what it means (北京冬奥会这一
+# 历史时刻, “国际陆港”这一……)
+_REFERENCE = re.compile(r"这一(?![次年天刻时期])|上述|(?:类似|同样|相同)的")
 _REFERRING_AFTER = re.compile(r"^(?:v|p|c|t|d|l|u[lgz])")
 
 
@@ -825,7 +831,7 @@ def anaphoric(sentence: str) -> bool:
     texts = (sentence, trim_start(sentence))
     if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
         return True
-    if _speaks_unnamed(texts[1]) or _ALSO_SAID.match(texts[1]):
+    if _speaks_unnamed(texts[1]) or _ALSO_SAID.match(texts[1]) or _ATTENDING.search(texts[1]):
         return True
     if any(_POINTING_OBJECT.search(_opening_clauses(t)) for t in texts) or _points_back(texts[1]):
         return True

@@ -1675,10 +1675,17 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         # one more speaker, or one set against the last
         "王五也认为，今年的票房有可能会继续增长。",
         "赵六则表示，各片方之间不是非此即彼。",
+        "发布会上，王五还介绍了赛事筹备情况。",
+        # those listed as attending what the sentence before named
+        "某某委员王五、赵六、钱七参加。",
+        "某某部长王五，某某主任赵六等参加会见。",
+        # what it is like is in the sentence before
+        "李四也受到了类似的指控，此外还包括在比赛中投注。",
     ):
         assert ct.anaphoric(leaning), leaning
     assert not ct.anaphoric("2012年后，某国经济增速逐渐放缓。")
     assert not ct.anaphoric("王五表示，今年的票房有可能会继续增长。")
+    assert not ct.anaphoric("第一届运动会举办时只有14个国家参加。")  # a count taking part, no one listed
     for alone in (
         "某社区根据居民需求，设立服务站3个。",
         "任何势力对此次选举结果的攻击都是徒劳的。",
