@@ -635,7 +635,9 @@ def _word_space(before: str, after: str) -> bool:
 
 _GLOSS_END = re.compile(r"[（(][A-Za-z][^（）()]*[）)]$")
 # a space between two characters of Chinese (or a closing and an opening mark): Chinese sets none inside a sentence
-_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff”）)》])[ \u3000\t]+(?=[\u3400-\u9fff“《（(])")
+_CJK_SPACE = re.compile(
+    r"(?<=[\u3400-\u9fff”）)》：:])[ \u3000\t]+(?=[\u3400-\u9fff“《（(]|\d{1,2}月\d{1,2}日)"
+)
 
 
 def run_in(sentence: str) -> bool:

@@ -1328,6 +1328,13 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         # space, a quoted name's space and a Latin word's or gloss's are no such line
         ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
         ("议员兰比 (Jacqui Lambie) 与参议员某某共同提出，提议某国政府不参与某项赛事。", False, None),
+        # … a list's or an image's announcement run into the next paragraph, a line before a report's date
+        (
+            "根据《某某考试管理规定》，现将某某年度全国某某考试报名、考试和录取的有关事项公告如下： 一、初试时间 "
+            "某某考试初试时间为12月25日至26日，考生须按时参加。",
+            False,
+            "残句",
+        ),
         (
             "某某组合在某届冬运会上获得银牌后，四年后终于夺冠，为某某队赢得了第九枚金牌 在短节目中，两队占据了前五名。",
             False,
@@ -1580,6 +1587,15 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
     doc = SimpleNamespace(title="rgb-zh-001-01", file="rgb-zh-001-01.txt")
     assert not cp._titled(doc) and cp._titled(SimpleNamespace(title="某某报道", file="a.txt"))
     assert cp._titled(SimpleNamespace(title="关于加强社区工作的通知", file="关于加强社区工作的通知.txt"))
+
+
+def test_a_line_run_into_the_next_with_a_space_is_found_inside_the_sentence():
+    """`ct.run_in` past what `trim_start` takes off the front: a line before a report's date, a colon's
+    announcement run into the next paragraph; a stray space or a figure typeset with spaces is none."""
+    assert ct.run_in("参演单位：某某歌舞团、某某艺术团 1月22日公布的统计数据显示，晚会收视率为20.23%。")
+    assert ct.run_in("截至目前，已有多个品牌和某某解约： 最惨的是有的品牌刚官宣两小时，就宣布解约。")
+    assert not ct.run_in("某某公司将采取必要 措施确保即将举行的峰会的安全。")
+    assert not ct.run_in("某某市在过去 12 个月中新增企业300家，增长12%。")
 
 
 def test_a_numbered_entry_run_into_the_line_opens_a_paragraph():
