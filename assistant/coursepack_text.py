@@ -83,6 +83,9 @@ _CLAUSE = re.compile(r"[，,；;：:]")
 _LIST_OPENED = re.compile(
     r"[\u3400-\u9fff][：:]\s*(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,2})\s*[。.、．]?\s*$"
 )
+_ANNOUNCES = re.compile(
+    r"(?:[两三四五六七八九十几]个?(?:方面|点)[^。，,；;！!？?]{0,10}|如下|以下几(?:点|项|个方面))[。：:]$"
+)
 # a figure: digits, or a numeral with its measure (65名, 三个); 一个 is the article (建强一个“战斗堡垒”)
 _DIGIT = re.compile(r"[0-9０-９]|(?!一个)[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"")  # quoted words, marks included
@@ -401,8 +404,10 @@ def rejection(
         or s.endswith(("“", "（", "("))
     ):
         return "残句"
-    if _LIST_OPENED.search(s):
-        return "残句"  # it announces a list and holds only its first mark (按照以下程序进行： 1。)
+    if _LIST_OPENED.search(s) or _ANNOUNCES.search(s):
+        # it announces a list and holds only its first mark (按照以下程序进行： 1。) or none of it (这主要受两方面
+        # 因素影响。): the list is in the sentences after it
+        return "残句"
     if run_in(s):
         return "残句"  # two lines the page ran together with a space (……第九枚金牌 在短节目单元中，……)
     n = content_chars(body)

@@ -1324,6 +1324,12 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("放管服”改革成效显著，某区新增企业12家。", False, "残句"),  # a snippet begun inside a quotation
         ("某区新增企业12家，这是大家的事情”王五说。", False, "残句"),  # the tail of a quotation
         ("本次招考主要采取网上报名方式，按照以下程序进行： 1。", False, "残句"),  # a list's opening only
+        (
+            "人口增长持续放缓是由于出生人口继续减少，这主要受两方面因素影响。",
+            False,
+            "残句",
+        ),  # … or none of it
+        ("某某街道今年改写了多项纪录，新建服务站12个。", False, None),
         # a line the page ran into the next with a space: a caption or a subheading glued to the report; a stray
         # space, a quoted name's space and a Latin word's or gloss's are no such line
         ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
