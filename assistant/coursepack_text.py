@@ -157,7 +157,7 @@ _CONNECTIVE = re.compile(
     r"|除了?(?:上述|以上|这些)[^，,。；;]{0,8}?(?:之外|以外|外)?)\s*[，,、：:]\s*"  # 除了上述举措，
 )
 _ANAPHORA = re.compile(
-    r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时|另一(?!方面)|尤其|特别是"
+    r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时|另一(?!方面)|尤其|特别是|具体到"
     r"|[二三四五六七八九十]是"  # 二是…… continues an enumeration that started before it
     # a time counted from one the sentence before gave (8年后，……; 两天之后; not a year: 2012年后)
     r"|(?:[0-9０-９]{1,2}|[一二两三四五六七八九十几数多]+)(?:年|个月|天|周|日|小时)(?:之后|以后|后))"
@@ -179,6 +179,7 @@ _POINTING_WORDS = frozenset(
         "他们",
         "她们",
         "它们",
+        "加上",  # 加上……，高考录取率大幅提高: one more cause than the sentence before gave
         "届时",
         "那时",
         "彼时",

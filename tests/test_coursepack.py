@@ -1703,6 +1703,9 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "某某部长王五，某某主任赵六等参加会见。",
         # what it is like is in the sentence before
         "李四也受到了类似的指控，此外还包括在比赛中投注。",
+        # one more cause, the particular case of what the sentence before said
+        "加上近几年高校扩招，录取率大幅提高。",
+        "具体到个人，所有球员只要参加小组赛就能获得奖金。",
     ):
         assert ct.anaphoric(leaning), leaning
     assert not ct.anaphoric("2012年后，某国经济增速逐渐放缓。")
