@@ -833,8 +833,9 @@ def anaphoric(sentence: str) -> bool:
     conjunction is trimmed (但这种……, 而他……), when its first clause acts on what the one before said (根据这一特点，
     基于这一概念, 对此) or refers to it (曾担任过这一职务, `_points_back`), or when a pronoun follows a short leading
     clause that names no one (经过激烈比赛，他……; not 张三回到家乡后，他……), or someone speaks whom it does not name
-    (我们还要告诉大家……, 对于我来说，……; inside a quotation the words after it say who): it is only material together
-    with it.
+    (我们还要告诉大家……, 对于我来说，……; inside a quotation the words after it say who), speaks too or instead
+    (某某也认为，……; 某某则表示，……), or is listed as attending what it does not name (……李强、赵乐际等参加。): it is
+    only material together with it.
     A demonstrative (该街道……) is not: the item's source title usually names it, and it often reads alone."""
     texts = (sentence, trim_start(sentence))
     if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
