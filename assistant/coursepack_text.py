@@ -84,7 +84,7 @@ _LIST_OPENED = re.compile(
     r"[\u3400-\u9fff][：:]\s*(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,2})\s*[。.、．]?\s*$"
 )
 _ANNOUNCES = re.compile(
-    r"(?:[两三四五六七八九十几]个?(?:方面|点)[^。，,；;！!？?]{0,10}|如下|以下几(?:点|项|个方面))[。：:]$"
+    r"(?:[两三四五六七八九十几]个?(?:方面|点)[^。，,；;！!？?]{0,10}|如下[^。，,；;！!？?]{0,4}|以下几(?:点|项|个方面))[。：:]$"
 )
 # a figure: digits, or a numeral with its measure (65名, 三个); 一个 is the article (建强一个“战斗堡垒”)
 _DIGIT = re.compile(r"[0-9０-９]|(?!一个)[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
@@ -238,6 +238,8 @@ _SCENE = re.compile(
 _FIGURATIVE = re.compile(
     r"(?:缩影|(?:奏响|唱响)[^，,。；;]{0,16}(?:交响曲|乐章|凯歌|强音)|谱写[^，,。；;]{0,16}(?:篇章|华章))[。！!]?[”」』]?$"
 )
+# a text's guiding thought (以……思想为指导，……): with no figure of its own the sentence pledges, it reports nothing
+_GUIDING = re.compile(r"以[^，,。；;]{2,40}(?:思想|理论|精神)为(?:指导|指引|统领)")
 _OPENING_CREDIT = re.compile(
     r"^(?:(?:\S{0,8}记者\s*)?[\u4e00-\u9fff·]{2,6}\s+(?:摄|供图|摄影)\s+|\S{0,8}[（(][^（）()]{1,16}(?:摄|供图|摄影)\s*[）)]\s*)\S"
 )
@@ -435,6 +437,8 @@ def rejection(
         return "口号"
     if _FIGURATIVE.search(body) and not _counts(body):
         return "口号"
+    if _GUIDING.search(body) and not re.search(r"[0-9０-９]", body):
+        return "口号"  # (一支……队伍 of 着力打造一支……队伍 is an article, no figure)
     if not _DIGIT.search(body) and not named_units(body):
         if n <= SLOGAN_MAX:
             return "口号"
