@@ -153,7 +153,7 @@ class PackItem:
     label: str = ""  # readable source: 《标题》（地区，日期）
     context: str = ""  # the place the text before names, when the item names none (`_named_before`)
     introduced: str = ""  # who a person it names bare is, as the text before says (`_introduced_before`)
-    planned: bool = False  # it lies in a plan (`_DocView.in_plan`): its figures are targets, not results
+    planned: bool = False  # it lies in a plan (`_DocView.in_plan`) or a document setting one out (`_normative`)
     related: bool = False  # its topic the documents barely name, and it does not (`Tuning.scarce_related`)
     n: int = 0
 
@@ -664,6 +664,20 @@ def _titled(doc) -> bool:
         return True
     title = doc.title or PurePath(doc.file).stem
     return len(re.findall(r"[\u3400-\u9fff]", title)) >= 2
+
+
+# the kinds of documents that set out what is to be done (……实施意见, ……工作方案, ……管理办法, ……工作要点): every measure
+# in them is a plan and every figure a target, not a case or a result
+_NORMATIVE_TITLE = re.compile(
+    r"(?:意见|通知|方案|规划|办法|规定|细则|要点|计划|纲要|决定|指引|指南)(?:[（(][^）)]*[）)])?$"
+)
+
+
+def _normative(doc) -> bool:
+    """The document's title (or, lacking one, its file name) names a kind that sets out what is to be done."""
+    if doc is None:
+        return False
+    return bool(_NORMATIVE_TITLE.search((doc.title or PurePath(doc.file).stem).strip()))
 
 
 def _doc_text(snapshot: Snapshot, doc_id: str) -> str:
@@ -1889,10 +1903,10 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
         end = said.end
         sentences.append((said.start, said.end))
     quote = doc.text[start:end]
-    planned = view.in_plan(view.covering(start, start + 1).start)
+    planned = _normative(doc) or view.in_plan(view.covering(start, start + 1).start)
     kind = "典型案例" if s.unit.case else classify(quote)
-    if planned and kind == "数据成效":
-        kind = "工作举措"  # targets are no results
+    if planned:
+        kind = "工作举措"  # targets are no results, and what is to be done no case
     first = quote[: s.sentences[0][1] - start] if s.sentences else quote
     return PackItem(
         kind=kind,

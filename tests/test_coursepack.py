@@ -682,7 +682,7 @@ def _doc_id(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _snapshot(texts: list[str]):
+def _snapshot(texts: list[str], titles: list[str] | None = None):
     """A snapshot of one-chunk documents, built from rows as the index builds it."""
     from assistant.lexical import tokenize
     from assistant.retrieval import Snapshot
@@ -696,7 +696,7 @@ def _snapshot(texts: list[str]):
             "text": text,
             "file": f"{i}.txt",
             "source": f"{i}.txt",
-            "title": f"文档{i}",
+            "title": titles[i] if titles else f"文档{i}",
             "region": "",
             "date": "",
             "chars": len(text),
@@ -917,6 +917,22 @@ def test_a_request_gathers_the_pack_of_its_subject_and_says_so():
     assert [i.quote for i in asked.items] == [i.quote for i in plain.items] and plain.items
     assert asked.parts[0].topic == "关于基层减负的材料" and asked.parts[0].corrected == "基层减负"
     assert "“关于基层减负的材料”已按“基层减负”汇编" in asked.warning
+
+
+def test_a_document_setting_out_what_is_to_be_done_holds_no_cases_and_no_results():
+    """An 实施意见 names units and counts (每年招聘不少于300名): measures and targets, not what a place did and
+    achieved. The same sentences in a report are cases and results."""
+    texts = [
+        "某市面向社会公开招聘社区工作者，每年招聘不少于300名，其中高校毕业生不少于100名。",
+        "某区建立社区工作者岗位等级序列，2023年以来共有25名社区党组织书记进入街道领导班子。",
+    ]
+    guard = DenseGuard(_NoDense(_ZeroEmbedder()))
+    plan = cp.build(["社区工作者"], _snapshot(texts, ["关于加强社区工作者队伍建设的实施意见"] * 2), guard)
+    report = cp.build(["社区工作者"], _snapshot(texts, ["某市社区工作者队伍建设纪实"] * 2), guard)
+    assert plan.items and {i.kind for i in plan.items} == {"工作举措"} and all(i.planned for i in plan.items)
+    assert {i.kind for i in report.items} != {"工作举措"}
+    assert cp._normative(SimpleNamespace(title="", file="某县2024年工作要点.docx"))
+    assert not cp._normative(SimpleNamespace(title="某区打造特色党建品牌综述", file="a.txt"))
 
 
 def test_a_topic_the_documents_barely_cover_keeps_only_what_speaks_of_it_and_says_so():
