@@ -153,7 +153,8 @@ class PackItem:
     label: str = ""  # readable source: 《标题》（地区，日期）
     context: str = ""  # the place the text before names, when the item names none (`_named_before`)
     introduced: str = ""  # who a person it names bare is, as the text before says (`_introduced_before`)
-    planned: bool = False  # it lies in a plan (`_DocView.in_plan`) or a document setting one out (`_normative`)
+    # it lies in a plan (`_DocView.in_plan`) or a document setting one out (`_normative`)
+    planned: bool = False
     related: bool = False  # its topic the documents barely name, and it does not (`Tuning.scarce_related`)
     n: int = 0
 
