@@ -66,6 +66,7 @@ from .lexical import (
     normalise,
     pos_tags,
     short_forms,
+    smallest_words,
     spelled_out,
     tokenize,
     word_frequency,
@@ -596,7 +597,7 @@ def _aligned(text: str, words: list[str], known: Callable[[str], bool] | None = 
     fewest words, then the commoner words (志愿 of 志愿者 and 业态 of 新业态, not the search-mode pieces 愿者 and
     新业 that are no words of their own)."""
     spans = {w: [(m.start(), m.start() + len(w)) for m in re.finditer(re.escape(w), text)] for w in words}
-    atoms = [(s, e) for w in words if not any(o != w and o in w for o in words) for s, e in spans[w]]
+    atoms = [(s, e) for w in smallest_words(words) for s, e in spans[w]]
     # best[i]: ((characters covered, -words, how common its words are), tiling) of text[i:]
     best: list[tuple] = [((0, 0, 0, 0.0), ())] * (len(text) + 1)
     for i in range(len(text) - 1, -1, -1):
@@ -658,13 +659,17 @@ class _Unit:
     seeded: bool = False  # span, sentences and case are decided
 
 
+def _title_of(doc) -> str:
+    """The document's title, or lacking one its file name without the extension."""
+    return (doc.title or PurePath(doc.file).stem).strip()
+
+
 def _titled(doc) -> bool:
     """The document has a title that can name what it speaks of: its own, or a file name in Chinese (关于……的通知.txt),
     not a code a text without one is listed by (rgb-zh-113-01)."""
     if doc is None:
         return True
-    title = doc.title or PurePath(doc.file).stem
-    return len(re.findall(r"[\u3400-\u9fff]", title)) >= 2
+    return len(re.findall(r"[\u3400-\u9fff]", _title_of(doc))) >= 2
 
 
 # the kinds of documents that set out what is to be done (……实施意见, ……工作方案, ……管理办法, ……工作要点): every measure
@@ -678,7 +683,7 @@ def _normative(doc) -> bool:
     """The document's title (or, lacking one, its file name) names a kind that sets out what is to be done."""
     if doc is None:
         return False
-    return bool(_NORMATIVE_TITLE.search((doc.title or PurePath(doc.file).stem).strip()))
+    return bool(_NORMATIVE_TITLE.search(_title_of(doc)))
 
 
 def _doc_text(snapshot: Snapshot, doc_id: str) -> str:
@@ -1527,6 +1532,7 @@ def topic_features(
 
     rows, keep, spans, cited, texts, says, related = [], [], [], [], [], [], []
     heading_lex: dict[str, dict[int | None, float]] = {}  # doc → heading line → its block's coverage
+    named_sections: dict[tuple[str, int | None], bool] = {}  # (doc, heading line) → on a scarce topic
     for (doc_id, k), (chunk_dense, chunk_fused) in reached.items():
         view, doc_lex = views[doc_id], lex[doc_id]
         unit = view.seed(k)
@@ -1540,7 +1546,9 @@ def topic_features(
             heading_lex[doc_id][unit.head_of] = _lexical(block, weights, tuning) if block else 0.0
         heading = heading_lex[doc_id][unit.head_of]
         para = max(doc_lex[j] for j in view.para_units[unit.para])
-        in_section = scarce and _in_named_section(view, unit, specific)
+        if scarce and (doc_id, unit.head_of) not in named_sections:  # decided once per section
+            named_sections[doc_id, unit.head_of] = _in_named_section(view, unit, specific)
+        in_section = scarce and named_sections[doc_id, unit.head_of]
         if own == 0 and exp == 0 and heading == 0 and para == 0 and not in_section:
             # no topic word in it, its paragraph or its heading, no term of the topic's best sentences: a
             # chunk's dense or fused rank alone does not tie it to the topic (a topic the documents barely

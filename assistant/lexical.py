@@ -11,6 +11,7 @@ import math
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from itertools import combinations
@@ -134,8 +135,7 @@ def _pieces(word: str) -> list[tuple[int, int]]:
         subs = {w for w in jieba.cut_for_search(segment) if 2 <= len(w) < len(segment)}
         atoms = sorted(
             (m.start() + start, m.start() + start + len(w))
-            for w in subs
-            if not any(o != w and o in w for o in subs)
+            for w in smallest_words(subs)
             for m in re.finditer(re.escape(w), segment)
         )
         i = start
@@ -147,6 +147,12 @@ def _pieces(word: str) -> list[tuple[int, int]]:
             i = e
         out.extend((j, j + 1) for j in range(i, at))
     return out
+
+
+def smallest_words(words: Iterable[str]) -> list[str]:
+    """The words that hold none of the others (联欢 and 晚会 of 联欢, 晚会, 联欢晚会): what a text is tiled by."""
+    words = list(words)
+    return [w for w in words if not any(o != w and o in w for o in words)]
 
 
 def spelled_out(text: str) -> list[str]:
