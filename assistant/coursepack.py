@@ -538,17 +538,52 @@ def validate_format(fmt) -> str:
     return value
 
 
-def _content_words(topic: str, known: Callable[[str], bool] | None = None) -> list[str]:
+def _content_words(
+    topic: str, known: Callable[[str], bool] | None = None, mentioned: Callable[[str], bool] | None = None
+) -> list[str]:
     """The topic's search-mode words without the ones that straddle two of its words (部队 of 干部|队伍, 迁安 of
     搬迁|安置, 电影票 of 电影|票房): matched as substrings, such a word would pull in another subject entirely.
     Characters the segmenter leaves one by one (国|足 of 国足, kept whole inside a sentence) are one word.
     With `known` (the words the documents use), the segmenter's guess yields to a split into words they do use
-    (快递|外卖|关爱 of 快递员外卖员关爱, which jieba reads 快递|员外|卖员|关爱)."""
+    (快递|外卖|关爱 of 快递员外卖员关爱, which jieba reads 快递|员外|卖员|关爱). With `mentioned` (whether the
+    documents' text holds it), a character the segmenter leaves alone joins its neighbour (`_lone_joined`)."""
     norm = normalise(topic)
     words = [t for t in dict.fromkeys(tokenize(topic)) if len(t) >= 2 and t not in STOPWORDS]
     if known is not None:
         words += _known_splits(norm, words, known)
+    if mentioned is not None:
+        # a part that is a word of the documents already (the short form 新群体 a reading adds) stays as it is
+        loose = " ".join(part for part in norm.split() if known is None or not known(part))
+        words += [w for w in _lone_joined(loose, words) if w not in words and mentioned(w)]
     return _aligned(norm, [*words, *_left_single(norm, words)], known)
+
+
+def _modifier(char: str) -> bool:
+    """jieba tags the character alone a noun, an adjective, a numeral or a distinguishing word."""
+    return pos_tags(char)[0][1] in ("n", "a", "m", "b")
+
+
+def _topic_words(topic: str, snapshot: Snapshot) -> list[str]:
+    return _content_words(topic, _known(snapshot), snapshot.mentions)
+
+
+def _lone_joined(text: str, words: list[str]) -> list[str]:
+    """A character the segmenter leaves alone, no function word, with the next one left alone where the two make
+    a word (报|到 of 党员报到, which jieba reads so at the end of a text), else with the word after it when it
+    modifies that word (微|治理 of 社区微治理, 大|模型 of 人工智能大模型, 十|联户; not the verb 带 of 党建带群建):
+    dropped, it would leave the topic's general words standing for it. The caller keeps what the documents
+    hold."""
+    covered = _covered(text, words)
+    joined = []
+    for i, ch in enumerate(text):
+        if i in covered or ch in STOPWORDS or not "\u4e00" <= ch <= "\u9fff":
+            continue
+        after = [w for w in words if text.startswith(w, i + 1)]
+        if i + 1 < len(text) and i + 1 not in covered and word_frequency(text[i : i + 2]):
+            joined.append(text[i : i + 2])
+        elif after and _modifier(ch):
+            joined.append(ch + max(after, key=len))
+    return joined
 
 
 def _known(snapshot: Snapshot) -> Callable[[str], bool]:
@@ -1037,10 +1072,11 @@ def _topic_weights(
     Corpus frequencies come from the lexical index (O(1) per word), never from a scan of the chunks."""
     n = max(len(snapshot.chunks), 1)
     present, missing, used, total = {}, 0.0, 0.0, 0.0
-    words = _content_words(topic, _known(snapshot))
+    words = _topic_words(topic, snapshot)
     for term in words:
         df_top = sum(1 for t in feedback_norms if term in t)
-        df = max(snapshot.bm25.doc_freq.get(term, 0), df_top)
+        # a word no token of the index is (微治理 of 小区微治理, which the segmenter cuts): its chunks are counted
+        df = max(snapshot.bm25.doc_freq.get(term, 0) or snapshot.chunks_containing(term), df_top)
         idf = math.log(1 + (n + 1) / (df + 0.5))
         total += math.sqrt(idf)
         if not df:
@@ -1625,9 +1661,7 @@ def _kin_wordings(
     if guard.failed:
         return []  # the topic cannot be embedded: no need to tag its chunks' words
     morphemes = {c for group in specific for w in group for c in _rarest(w)}
-    words = _chunk_wordings(
-        texts, topic, _content_words(topic, _known(snapshot)), snapshot, tuning.kin_candidates
-    )
+    words = _chunk_wordings(texts, topic, _topic_words(topic, snapshot), snapshot, tuning.kin_candidates)
     if len(words) < 10:
         return []  # too few words to tell one apart from the rest
     try:
@@ -1732,7 +1766,7 @@ def _reading(topic: str, snapshot: Snapshot) -> str:
         for part in spelled_out(normalise(topic))
         if all(snapshot.bm25.doc_freq.get(word, 0) for word in tokenize(part))
     ]
-    words = dict.fromkeys([*_alternatives(topic), *_content_words(topic, _known(snapshot))])
+    words = dict.fromkeys([*_alternatives(topic), *_topic_words(topic, snapshot)])
     short = [form for word in words for form in short_forms(word) if snapshot.bm25.doc_freq.get(form, 0)]
     return " ".join(dict.fromkeys([topic, *used, *short]))
 

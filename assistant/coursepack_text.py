@@ -818,12 +818,27 @@ _BARE_DOCUMENT = re.compile(
 
 def demonstrative(sentence: str) -> bool:
     """The sentence refers to something by a demonstrative in its opening clauses (目前该片已定档……, 冯小刚表示接拍
-    这部电影……), to two named before (……冬奥会上，两人在……; 双方……) or names a document by its kind alone (……，文件规定对
+    这部电影……, 该飞艇……, 此次事件中，……), to two named before (……冬奥会上，两人在……; 双方……) or names a document by its kind alone (……，文件规定对
     住院的新冠患者……)."""
     text = trim_start(sentence)
     if any(_THE_TWO.match(clause.strip()) for clause in re.split(r"[，,]", text, maxsplit=2)[:2]):
         return True
-    return bool(_DEMONSTRATIVE.search(_opening_clauses(text)) or _BARE_DOCUMENT.search(text))
+    opening = _opening_clauses(text)
+    return bool(
+        _DEMONSTRATIVE.search(opening) or _BARE_DOCUMENT.search(text) or _pronoun_before_noun(opening)
+    )
+
+
+def _pronoun_before_noun(clauses: str) -> bool:
+    """该 or 此 as a pronoun before a noun, or a pronoun word made of it (该飞艇, 此次事件, 在该行的……假设下, 该区;
+    not the modal 该 of 该怎么办 or 应该)."""
+    if "该" not in clauses and "此" not in clauses:
+        return False
+    tags = pos_tags(clauses)
+    return any(
+        tag == "r" and word[0] in "该此" and (len(word) == 2 or after[1][:1] in ("n", "q"))
+        for (word, tag), after in zip(tags, [*tags[1:], ("", "")])
+    )
 
 
 def _opening_clauses(text: str) -> str:

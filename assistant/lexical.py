@@ -168,9 +168,14 @@ def spelled_out(text: str) -> list[str]:
 
 
 def abbreviating(words: list[str]) -> list[str]:
-    """The numbered abbreviations one of whose parts holds all the words (双报到 of 在职 in 在职党员 …): a report
-    names the concept once and its abbreviation after, so the abbreviation speaks of what the words do."""
-    return [a for a, parts in _abbreviations() if any(all(w in p for w in words) for p in parts)]
+    """The numbered abbreviations one of whose parts holds all the words but those the abbreviation holds itself
+    (双报到 of 在职 in 在职党员 …, and of 在职 报到): a report names the concept once and its abbreviation after,
+    so the abbreviation speaks of what the words do."""
+    return [
+        a
+        for a, parts in _abbreviations()
+        if any(any(w in p for w in words) and all(w in p or w in a for w in words) for p in parts)
+    ]
 
 
 @lru_cache(maxsize=1)

@@ -797,6 +797,26 @@ def test_a_topic_the_segmenter_misreads_is_read_by_the_words_the_documents_use()
     )
 
 
+def test_a_character_the_segmenter_leaves_alone_joins_its_neighbour():
+    """jieba leaves 微 of 社区微治理 and 报 of 党员报到 (报|到 at the end of a text) alone, and a topic word must
+    have two characters: dropped, they left 社区|治理 and 党员 standing for the topic (25 items on 社区治理 and on
+    党员 in general). A modifier joins the word after it (微治理, 大模型, 十联户), a character the next one forms a
+    word with joins it (报到), where the documents hold the piece; a verb joins nothing (带 of 党建带群建), and a
+    part of the text that is a word of the documents already (a short form a reading adds) is left as it is."""
+    assert cp._lone_joined("社区微治理", ["社区", "治理"]) == ["微治理"]
+    assert cp._lone_joined("人工智能大模型", ["人工智能", "模型"]) == ["大模型"]
+    assert cp._lone_joined("党员报到", ["党员"]) == ["报到"]
+    assert cp._lone_joined("党建带群建", ["党建", "群建"]) == []
+    known = {"社区", "治理", "党员", "群体", "新群体"}.__contains__
+    text = "某小区构建起党建引领下的小区微治理新模式。在职党员到社区报到。"
+    mentioned = text.__contains__
+    assert "微治理" in cp._content_words("社区微治理", known, mentioned)
+    assert "微治理" not in cp._content_words("社区微治理", known, "社区治理".__contains__)
+    assert "报到" in cp._content_words("党员报到", known, mentioned)
+    assert "新群体" not in cp._content_words("新就业群体 新群体", known, "新群体".__contains__)
+    assert abbreviating(["在职", "报到"]) == ["双报到"] and abbreviating(["报到"]) == []
+
+
 def test_a_topic_word_the_documents_never_use_is_named_in_the_warning():
     """党员积分管理 where no document says 积分: the pack gathers the rest of the topic (党员, 管理) and says so, so a
     trainer does not take 25 items on 党员管理 for ones on points; a compound of words the documents do use
@@ -1610,6 +1630,12 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
         "根据方案，某措施自1月8日起实施。"
     )
     assert not ct.demonstrative("工作方案提出，到2025年建成服务站12个。")
+    # 该 or 此 as a pronoun before any noun, or a pronoun word of it; not the modal 该 (该怎么办, 应该)
+    assert ct.demonstrative("该飞艇来自某国，属民用性质。") and ct.demonstrative(
+        "此次事件中，某部门立即开展了调查。"
+    )
+    assert ct.demonstrative("在该行的中性假设下，某指数潜在收益率为8%。")
+    assert not ct.demonstrative("该怎么办，居民议了很久。") and not ct.demonstrative("应该加强小区管理。")
     doc = SimpleNamespace(title="rgb-zh-001-01", file="rgb-zh-001-01.txt")
     assert not cp._titled(doc) and cp._titled(SimpleNamespace(title="某某报道", file="a.txt"))
     assert cp._titled(SimpleNamespace(title="关于加强社区工作的通知", file="关于加强社区工作的通知.txt"))
