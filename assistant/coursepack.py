@@ -882,6 +882,11 @@ class _DocView:
                 unit.reject = ct.TABLE_PIECE
         return unit.reject
 
+    def attribution(self, start: int, end: int) -> bool:
+        """text[start:end] is a sentence saying who spoke the quotation before it (……”某某说。)."""
+        k = self.covering(start, end).start
+        return k < len(self.units) and self.rejected(k) == "引语署名"
+
     def attribution_after(self, end: int) -> _Unit | None:
         """The sentence saying who spoke the quotation text ending at `end` closes (“……。”某某说。), if it follows
         in the same paragraph: without it the quotation is nobody's words."""
@@ -1951,6 +1956,12 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
     if planned:
         kind = "工作举措"  # targets are no results, and what is to be done no case
     first = quote[: s.sentences[0][1] - start] if s.sentences else quote
+    # who the person is: the one the first sentence names, else the one a closing attribution names (……”某某说。)
+    last = sentences[-1] if sentences else (start, end)
+    closing = view.text[last[0] : last[1]] if view.attribution(*last) else ""
+    introduced = _introduced_before(view, start, first) or (
+        closing and _introduced_before(view, start, closing)
+    )
     return PackItem(
         kind=kind,
         doc_id=s.unit.doc_id,
@@ -1966,7 +1977,7 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
         date=doc.date or "",
         label=source_label(doc),
         context=_named_before(view, start, first),
-        introduced=_introduced_before(view, start, first),
+        introduced=introduced,
         planned=planned,
         related=s.related,
     )

@@ -545,6 +545,20 @@ def test_a_person_named_bare_is_said_who_they_are():
     )
 
 
+def test_a_person_named_bare_after_a_quotation_is_said_who_they_are():
+    """“……”某某说。 closing an item names the speaker bare, whom the text introduced with a role paragraphs before:
+    the item says who they are, as for a person its first sentence names."""
+    texts = [
+        "桥头街道党建服务中心主任赵八介绍了街道的变化。街道建起网格党支部12个。\n\n"
+        "街道每月召开一次网格例会，解决居民难题36件。\n\n"
+        "“我们把网格党支部建在小区里，网格党支部书记每月走访居民一次。”赵八说。",
+        *_FILLER,
+    ]
+    pack = cp.build(["网格党支部"], _snapshot(texts), DenseGuard(_NoDense(_ZeroEmbedder())))
+    quoted = [i for i in pack.items if i.text.endswith("赵八说。")]
+    assert quoted and quoted[0].introduced == "桥头街道党建服务中心主任赵八"
+
+
 def test_json_shape_parts_and_readable_sources(dev_packs):
     _, pack, _ = dev_packs[0]
     data = json.loads(json.dumps(pack.to_dict(), ensure_ascii=False))
