@@ -159,6 +159,7 @@ _CONNECTIVE = re.compile(
 _ANAPHORA = re.compile(
     r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时|另一(?!方面)|尤其|特别是|具体到"
     r"|[二三四五六七八九十]是"  # 二是…… continues an enumeration that started before it
+    r"|(?:只有|唯有)如此|前面(?:已经|已)?(?:提到|说到|讲到)"  # 只有如此，……; 前面已经提到过，……
     # a time counted from one the sentence before gave (8年后，……; 两天之后; not a year: 2012年后)
     r"|(?:[0-9０-９]{1,2}|[一二两三四五六七八九十几数多]+)(?:年|个月|天|周|日|小时)(?:之后|以后|后))"
 )
@@ -190,7 +191,14 @@ _POINTING_WORDS = frozenset(
         "自此",
         "当天",
         "当日",
+        "当晚",
         "次日",
+        "隔日",
+        "翌日",
+        "次年",
+        "如此一来",
+        "正因如此",
+        "如前所述",
         "这",  # 这…… opens a sentence leaning on the one before (`_ANAPHORA`), and after a short clause too
         "这个",  # (很难想象，这个……小区; 在一定程度上，这也……)
         "这些",

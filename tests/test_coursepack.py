@@ -1766,8 +1766,14 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         # one more cause, the particular case of what the sentence before said
         "加上近几年高校扩招，录取率大幅提高。",
         "具体到个人，所有球员只要参加小组赛就能获得奖金。",
+        # a day or a year counted from the one before, a condition or a remark it set out
+        "隔日，某委员会举行会议，决定重新选举。",
+        "次年，某公司营收增长12%。",
+        "只有如此，未来的球员才有更广阔的空间。",
+        "前面已经提到过，某剧将获得多项提名。",
     ):
         assert ct.anaphoric(leaning), leaning
+    assert not ct.anaphoric("某社区当晚组织了文艺晚会。")
     assert not ct.anaphoric("2012年后，某国经济增速逐渐放缓。")
     assert not ct.anaphoric("王五表示，今年的票房有可能会继续增长。")
     assert not ct.anaphoric("第一届运动会举办时只有14个国家参加。")  # a count taking part, no one listed
