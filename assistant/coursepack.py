@@ -848,9 +848,12 @@ class _DocView:
             paragraph = self.para_units[unit.para]
             alone = len(paragraph) == 1
             nxt = self.neighbour(k, 1)
-            captioned = ct.caption_paragraph(
-                [self.text[self.units[j].start : self.units[j].end] for j in paragraph]
-            ) or (nxt is not None and ct.credits_photo(self.text[nxt.start : nxt.end]))
+            sentences = [self.text[self.units[j].start : self.units[j].end] for j in paragraph]
+            captioned = (
+                ct.caption_paragraph(sentences)
+                or ct.gallery(sentences)
+                or (nxt is not None and ct.credits_photo(self.text[nxt.start : nxt.end]))
+            )
             prev = self.neighbour(k, -1)
             after_quote = prev is not None and bool(_ENDS_QUOTATION.search(self.text[prev.start : prev.end]))
             sentence = self.text[unit.start : unit.end]

@@ -8,7 +8,7 @@ A sentence unit (a whole sentence of the stored text, never crossing a paragraph
 - a flattened table or spec list (one phrase three times with no punctuation between, a row of figures set off
   by spaces);
 - a photo caption (a one-sentence paragraph that is a short single clause, a photo credit “（某某 摄）” and
-  the paragraph it closes, a sentence wholly in brackets);
+  the paragraph it closes, a gallery's paragraph of several credits, a sentence wholly in brackets);
 - a byline (□ 作者, 记者 某某), a dateline (2022年02月11日15:18 | 来源:…), an editor's note (编者按, 本文配图由…提供,
   图片来源, 责任编辑) or web chrome (扫码, 分享至, a copyright line);
 - a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
@@ -349,6 +349,12 @@ def caption_paragraph(sentences: list[str]) -> bool:
     return len(sentences) >= 2 and photo_credit(sentences[-1])
 
 
+def gallery(sentences: list[str]) -> bool:
+    """A paragraph where two sentences or more open with a photo's credit is a gallery laid out on one line
+    (……。新华社记者 某某 摄 5月25日，……。当日，……): each of its sentences is a caption."""
+    return sum(map(credits_photo, sentences)) >= 2
+
+
 def rejection(
     sentence: str,
     *,
@@ -362,7 +368,7 @@ def rejection(
     """Why a sentence is not teaching material (a short Chinese reason), or None when it is.
 
     `alone`: the sentence is the only one of its paragraph (captions and slogans stand alone).
-    `captioned`: its paragraph is a photo's caption (`caption_paragraph`).
+    `captioned`: its paragraph is a photo's caption (`caption_paragraph`) or a gallery's (`gallery`).
     `after_end`: its paragraph marked the article's end before it (……。（完） 相关文章 ……): what a page adds.
     `opens_text`: it is the first sentence of the document, which a snippet may start mid-sentence (“44亿美元，
     超越……” of 22.44亿美元).

@@ -2185,6 +2185,15 @@ def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     )
     view = _view(inline, "i")
     assert view.rejected(view.units[0].index) == "图片说明"  # a page on one line credits the photo after it
+    assert view.rejected(view.units[-1].index) is None  # the report after one credit is no caption
+    # a gallery on one line: two credits or more, and each sentence around them is a photo's caption
+    gallery = (
+        "5月25日，某论坛在北京开幕。某论坛由某部共同主办。新华社记者 张三 摄 "
+        "5月25日，某论坛在北京开幕。某论坛由某部共同主办。新华社记者 张三 摄 "
+        "5月25日，某论坛开幕式上发布了12项成果。当日，某论坛在北京开幕。"
+    )
+    view = _view(gallery, "g")
+    assert {view.rejected(u.index) for u in view.units} == {"图片说明"}
 
 
 def test_a_document_that_opens_inside_a_figure_is_cut_there():
