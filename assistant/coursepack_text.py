@@ -858,7 +858,10 @@ def _pronoun_before_noun(clauses: str) -> bool:
 def _opening_clauses(text: str) -> str:
     """The sentence's first clause, and the next one too after a short leading one (在2月，……; 近年来，……)."""
     first, *rest = re.split(r"[，,]", text, maxsplit=2)
-    return f"{first}，{rest[0]}" if rest and content_chars(first) <= _LEADING_CLAUSE_MAX else first
+    short = (
+        content_chars(re.sub(r"\d+", "0", first)) <= _LEADING_CLAUSE_MAX
+    )  # a number is one word (2022年9月10日)
+    return f"{first}，{rest[0]}" if rest and short else first
 
 
 def anaphoric(sentence: str) -> bool:

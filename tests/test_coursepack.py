@@ -1649,6 +1649,9 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
         "此次事件中，某部门立即开展了调查。"
     )
     assert ct.demonstrative("在该行的中性假设下，某指数潜在收益率为8%。")
+    assert ct.demonstrative(
+        "2022年9月10日至18日，这支球队将参加某预选赛。"
+    )  # a date is a short leading clause
     assert not ct.demonstrative("该怎么办，居民议了很久。") and not ct.demonstrative("应该加强小区管理。")
     doc = SimpleNamespace(title="rgb-zh-001-01", file="rgb-zh-001-01.txt")
     assert not cp._titled(doc) and cp._titled(SimpleNamespace(title="某某报道", file="a.txt"))
