@@ -1077,13 +1077,13 @@ def _topic_weights(
     topic: str, snapshot: Snapshot, feedback_norms: list[str], tuning: Tuning
 ) -> _TopicWeights:
     """Topic words weighted by lift in the best chunks (x sqrt idf): the head of the topic dominates.
-    Corpus frequencies come from the lexical index (O(1) per word), never from a scan of the chunks."""
+    Corpus frequencies come from the lexical index (O(1) per word); only a word no token of the index is (微治理,
+    which the segmenter cuts) is counted in the chunks, through the character index, once per snapshot."""
     n = max(len(snapshot.chunks), 1)
     present, missing, used, total = {}, 0.0, 0.0, 0.0
     words = _topic_words(topic, snapshot)
     for term in words:
         df_top = sum(1 for t in feedback_norms if term in t)
-        # a word no token of the index is (微治理 of 小区微治理, which the segmenter cuts): its chunks are counted
         df = max(snapshot.bm25.doc_freq.get(term, 0) or snapshot.chunks_containing(term), df_top)
         idf = math.log(1 + (n + 1) / (df + 0.5))
         total += math.sqrt(idf)

@@ -334,8 +334,13 @@ class Snapshot:
         return cache[term]
 
     def chunks_containing(self, term: str) -> int:
-        """How many chunks contain `term` (normalised) verbatim."""
-        return len(self.chunk_texts.containing(term))
+        """How many chunks contain `term` (normalised) verbatim. Cached per term, as `mentions` is."""
+        cache = self.__dict__.setdefault("_containing", {})
+        if term not in cache:
+            if len(cache) > 10_000:
+                cache.clear()
+            cache[term] = len(self.chunk_texts.containing(term))
+        return cache[term]
 
     @cached_property
     def phrases(self) -> frozenset[str]:
