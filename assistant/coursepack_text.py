@@ -246,6 +246,12 @@ _SCENE = re.compile(
 _FIGURATIVE = re.compile(
     r"(?:缩影|(?:奏响|唱响)[^，,。；;]{0,16}(?:交响曲|乐章|凯歌|强音)|谱写[^，,。；;]{0,16}(?:篇章|华章))[。！!]?[”」』]?$"
 )
+# a clause that only says people feel better off (……增强了居民的幸福感和获得感): with no figure and no one named,
+# the sentence evaluates, it reports nothing
+_FEEL_BETTER = re.compile(
+    r"(?:提升|增强|提高|增进)[^，,。；;]{0,20}(?:获得感|幸福感|安全感|归属感)(?:[和、与](?:获得感|幸福感|安全感|归属感))*"
+    r"[。！!]?[”」』]?$"
+)
 # a text's guiding thought (以……思想为指导，……): with no figure of its own the sentence pledges, it reports nothing
 _GUIDING = re.compile(r"以[^，,。；;]{2,40}(?:思想|理论|精神)为(?:指导|指引|统领)")
 _OPENING_CREDIT = re.compile(
@@ -450,6 +456,8 @@ def rejection(
     if _QUOTED_ALL.match(body) and n <= 24:
         return "口号"
     if _FIGURATIVE.search(body) and not _counts(body):
+        return "口号"
+    if _FEEL_BETTER.search(body) and not _DIGIT.search(body) and not named_units(body) and "《" not in body:
         return "口号"
     if _GUIDING.search(body) and not re.search(r"[0-9０-９]", body):
         return "口号"  # (一支……队伍 of 着力打造一支……队伍 is an article, no figure)

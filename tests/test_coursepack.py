@@ -1384,6 +1384,10 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         # a guiding thought with no figure pledges; a measure taken under a document reports
         ("以某某思想为指导，全面贯彻某某精神，着力打造一支政治坚定、素质优良的队伍。", False, "口号"),
         ("以《某某工作措施》为指导，某市多次下发工作提示，帮助12家企业建立党组织。", False, None),
+        # saying only that people feel better off evaluates; a named unit's or a figure's measure reports
+        ("品牌的深化培育不仅提升了治理效能，也极大地增强了居民的幸福感和获得感。", False, "口号"),
+        ("碧海社区探索总结出“碧·有服务”模式，进一步提升社区居民的获得感、幸福感。", False, None),
+        ("某区新建服务站12个，提升了居民的获得感。", False, None),
         # a line the page ran into the next with a space: a caption or a subheading glued to the report; a stray
         # space, a quoted name's space and a Latin word's or gloss's are no such line
         ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
