@@ -840,8 +840,8 @@ _BARE_DOCUMENT = re.compile(
 
 def demonstrative(sentence: str) -> bool:
     """The sentence refers to something by a demonstrative in its opening clauses (目前该片已定档……, 冯小刚表示接拍
-    这部电影……, 该飞艇……, 此次事件中，……), to two named before (……冬奥会上，两人在……; 双方……) or names a document by its kind alone (……，文件规定对
-    住院的新冠患者……)."""
+    这部电影……, 该飞艇……, 此次事件中，……), to two named before (……冬奥会上，两人在……; 双方……) or names a
+    document by its kind alone (……，文件规定对住院的新冠患者……)."""
     text = trim_start(sentence)
     if any(_THE_TWO.match(clause.strip()) for clause in re.split(r"[，,]", text, maxsplit=2)[:2]):
         return True
