@@ -1196,15 +1196,16 @@ def _named(features: TopicFeatures) -> int:
     return len(features.units) - sum(features.related)
 
 
-def _subjects(topic: str) -> str:
+def _subjects(topic: str, title: Callable[[str], bool] = lambda word: False) -> str:
     """The topic with each alternative that opens with a verb cut to what it acts on (`_object_of`); "" when
-    none does."""
+    none does. Not a verb that is a title the documents quote (`title`: 《狂飙》 of 狂飙电视剧, which LAC reads
+    as a verb): cut, the topic would be 电视剧 in general."""
     parts = _alternatives(topic)
-    objects = [_object_of(p) or p for p in parts]
+    objects = [_object_of(p, title) or p for p in parts]
     return " ".join(objects) if objects != parts else ""
 
 
-def _object_of(part: str) -> str:
+def _object_of(part: str, title: Callable[[str], bool] = lambda word: False) -> str:
     """What an alternative that opens with a verb acts on (居民群众参与社区治理 of 发动居民群众参与社区治理, 专业优势 of
     充分发挥专业优势, 垃圾分类 of 推进垃圾分类): a trainer's title often says what to do with a subject the documents
     speak of in their own verbs. "" when it opens with no verb of two characters or more (服务企业发展: 服务 is a
@@ -1213,7 +1214,7 @@ def _object_of(part: str) -> str:
     k = 0
     while k < len(tags) and tags[k][1] in ("d", "ad"):
         k += 1  # 充分 of 充分发挥
-    if k >= len(tags) - 1 or tags[k][1] != "v" or len(tags[k][0]) < 2:
+    if k >= len(tags) - 1 or tags[k][1] != "v" or len(tags[k][0]) < 2 or title(tags[k][0]):
         return ""
     rest = tags[k + 1 :]
     if rest[0][1][:1] in ("v", "p", "c", "u", "d", "r") or not any(
@@ -1732,7 +1733,7 @@ def gathered_features(
     features = topic_features(topic, snapshot, guard, fusion, tuning)
     if not features.scarce:
         return features
-    subjects = _subjects(topic)
+    subjects = _subjects(topic, lambda word: snapshot.mentions(f"《{word}》"))
     if subjects:  # 发动居民群众参与社区治理: gathered as 居民群众参与社区治理 where that names more
         by_subject = topic_features(subjects, snapshot, guard, fusion, tuning)
         if _named(by_subject) >= max(_named(features), 1):

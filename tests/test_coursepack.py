@@ -1073,6 +1073,11 @@ def test_a_topic_saying_what_to_do_is_gathered_by_what_it_acts_on():
         and cp._object_of("征兵") == ""
     )
     assert cp._subjects("发动居民参与垃圾分类与志愿服务") == "居民参与垃圾分类 志愿服务"
+    # a title the documents quote is a name, not a verb (《狂飙》 of 狂飙电视剧, which LAC reads as one)
+    assert (
+        cp._object_of("狂飙电视剧") == "电视剧" and cp._object_of("狂飙电视剧", {"狂飙"}.__contains__) == ""
+    )
+    assert cp._subjects("狂飙电视剧", {"狂飙"}.__contains__) == ""
     # 居民, 参与, 社区 and 治理 in every document, 发动 in one: the verb alone carries the topic, and barely
     places, ways = ["红星", "东湖", "南山", "北关", "西城", "河口"], ["成立居民议事会，每月议事{}次", "推行积分制，全年兑换生活用品{}00件", "推行楼栋长制度，设楼栋长{}名", "把居民公约上墙，参与率达到{}0%", "开设居民说事点{}处"]  # fmt: skip
     docs = [
