@@ -78,6 +78,11 @@ _NOTICE = re.compile(
 _FOOTNOTE_MARK = r"\[\d{1,3}\]"
 _FOOTNOTE = re.compile(rf"^\s*{_FOOTNOTE_MARK}")
 _FOOTNOTE_MARKS = re.compile(rf"(?:{_FOOTNOTE_MARK})+")
+# an encyclopedia's maintenance marks and the machine date it glosses a date with (截至2022年3月16日
+# (2022-03-16)[update]，……)
+_WIKI_MARKS = re.compile(
+    r"\[(?:update|edit|citation needed|编辑|来源请求|需要更新|需要引用)\]|(?<=日)\s*[（(]\d{4}-\d{2}-\d{2}[）)]"
+)
 _ATTRIBUTION = re.compile(r"(?:说|表示|介绍|指出|告诉记者|感慨地说|笑着说)[。：:]?[”」]?$")
 _CLAUSE = re.compile(r"[，,；;：:]")
 _LIST_OPENED = re.compile(
@@ -691,9 +696,10 @@ def run_in(sentence: str) -> bool:
 
 
 def without_footnotes(text: str) -> str:
-    """The text without an encyclopedia's footnote marks (……重要胜利[3]。): shown in a pack, they would read as
-    its own [n] citations."""
-    return _FOOTNOTE_MARKS.sub("", text)
+    """The text without an encyclopedia's footnote marks (……重要胜利[3]。), which shown in a pack would read as
+    its own [n] citations, nor its maintenance marks and machine dates (……3月16日 (2022-03-16)[update]), which
+    read as garbled."""
+    return _WIKI_MARKS.sub("", _FOOTNOTE_MARKS.sub("", text))
 
 
 # A word the source printed twice (街道街道网格党支部, 攻坚攻坚战) or a doubled 的 (管理的的小区). Not a reduplication a

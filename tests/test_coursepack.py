@@ -2033,6 +2033,10 @@ def test_leading_connectives_and_datelines_are_trimmed():
         cp._display("某某从6岁开始打球[2]，赢得一场重要胜利[3][4]。")
         == "某某从6岁开始打球，赢得一场重要胜利。"
     )
+    assert (
+        cp._display("截至2022年3月16日 (2022-03-16)[update]，某游戏全球销售突破1200万套[5]。")
+        == "截至2022年3月16日，某游戏全球销售突破1200万套。"
+    )
     # a word the source printed twice reads once, inside a phrase that runs on; emphasis, counting, quoted speech,
     # titles and words that are no words (建共 of 构建共建共治) keep theirs
     assert cp._display("2021年，街道街道网格党支部打赢攻坚攻坚战，有物业管理的的小区12个。") == (
