@@ -251,6 +251,9 @@ _SCENE = re.compile(
 _FIGURATIVE = re.compile(
     r"(?:缩影|(?:奏响|唱响)[^，,。；;]{0,16}(?:交响曲|乐章|凯歌|强音)|谱写[^，,。；;]{0,16}(?:篇章|华章))[。！!]?[”」』]?$"
 )
+# what a picture is, as a page describes the one it shows (……的实拍图。; 一张……截图，……; 图为……): a caption
+_PICTURE = re.compile(r"(?:截图|实拍图|谍照|照片|图片|效果图|渲染图|示意图|剧照|海报)[。！!]?[”」』]?$")
+_PICTURE_OPENING = re.compile(r"^(?:和|及|以及)?(?:一张|一组|这张|这组|图为|图中|上图|下图)")
 # a clause that only says people feel better off (……增强了居民的幸福感和获得感): with no figure and no one named,
 # the sentence evaluates, it reports nothing
 _FEEL_BETTER = re.compile(
@@ -360,6 +363,17 @@ def caption_paragraph(sentences: list[str]) -> bool:
     return len(sentences) >= 2 and photo_credit(sentences[-1])
 
 
+# the verbs a page says what a picture is with (据说是……的实拍图, 疑似……的谍照), and the 实拍 of 实拍图
+_PICTURE_VERBS = frozenset({"是", "据说", "据称", "疑似", "曝光", "实拍"})
+
+
+def _names_picture(clause: str) -> bool:
+    """The clause names a picture and does nothing else (据说是某某的实拍图。; not 某社区为居民拍摄全家福照片。)."""
+    if not _PICTURE.search(clause):
+        return False
+    return not any(tag.startswith("v") and word not in _PICTURE_VERBS for word, tag in pos_tags(clause))
+
+
 def gallery(sentences: list[str]) -> bool:
     """A paragraph where two sentences or more open with a photo's credit is a gallery laid out on one line
     (……。新华社记者 某某 摄 5月25日，……。当日，……): each of its sentences is a caption."""
@@ -458,6 +472,8 @@ def rejection(
         return "图片说明"
     if alone and n <= CAPTION_MAX and _SCENE.search(body) and not _counts(body):
         return "图片说明"  # a short paragraph describing what a photo shows (…正在…, …忙碌着。, 一派…景象)
+    if n <= CAPTION_MAX and (_PICTURE_OPENING.match(body) or (len(clauses) <= 1 and _names_picture(body))):
+        return "图片说明"  # what the picture is (……的实拍图。; 一张……截图，……): not what someone did with one
     if _QUOTED_ALL.match(body) and n <= 24:
         return "口号"
     if _FIGURATIVE.search(body) and not _counts(body):

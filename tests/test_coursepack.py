@@ -2178,6 +2178,15 @@ def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     # a credit closed by a full stop (景美人和的宜居小区画卷。街道供图。) is one too; a sentence about taking photos is not
     assert ct.photo_credit("街道供图。") and ct.caption_paragraph(["景美人和的宜居小区画卷。", "街道供图。"])
     assert not ct.photo_credit("这张照片由他拍摄。")
+    # a sentence saying what a picture is, not what someone did with one
+    for picture in (
+        "据说是某某手机铝制机模的实拍图。",
+        "和一张疑似某某手机的包装盒谍照。",
+        "一张某某界面截图，运行某某系统。",
+    ):
+        assert ct.rejection(picture) == "图片说明", picture
+    assert ct.rejection("某社区组织志愿者为120户居民免费拍摄全家福照片。") is None
+    assert ct.rejection("比如你拍一张冰箱内部的照片，某模型会给你一份菜谱。") is None
     assert not ct.photo_credit(body)
     case = [
         "某区某律师事务所党支部抓党建与所建有机结合，打造了党员活动室、红色文化走廊、历史文化墙和有声图书馆；",
