@@ -144,6 +144,11 @@ CONNECTIVES = (
     "值得注意的是",
     "值得一提的是",
     "需要指出的是",
+    "于是",
+    "其实",
+    "当然",
+    "显然",
+    "毕竟",
 )
 # the tail of a figure a snippet was cut inside (…22.|44亿美元，…, 7万亩和13万亩；…, 5公斤/亩，…): digits and a few
 # characters, then the clause goes on; a date, a time, a range (2021—2022赛季，) or a list mark (1、) is how a
@@ -165,6 +170,8 @@ _ANAPHORA = re.compile(
     r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时|另一(?!方面)|尤其|特别是|具体到"
     r"|[二三四五六七八九十]是"  # 二是…… continues an enumeration that started before it
     r"|(?:只有|唯有)如此|前面(?:已经|已)?(?:提到|说到|讲到)"  # 只有如此，……; 前面已经提到过，……
+    r"|相比之下|相较之下|对比而言|相比而言|相较而言|与之相比|与此相比"  # what it is set against came before
+    r"|(?:目前|如今|现在|近日|日前|此前|最近|后来|随后|之后)[，,]?[他她它]"  # 目前他的……: who, the one before says
     # a time counted from one the sentence before gave (8年后，……; 两天之后; not a year: 2012年后)
     r"|(?:[0-9０-９]{1,2}|[一二两三四五六七八九十几数多]+)(?:年|个月|天|周|日|小时)(?:之后|以后|后))"
 )
@@ -179,6 +186,7 @@ _POINTING_WORDS = frozenset(
     {
         "其",
         "其他",
+        "那",  # 那是……: what the sentence before showed
         "他",
         "她",
         "它",
@@ -851,7 +859,7 @@ _DEMONSTRATIVE = re.compile(
     r"|(?:我|本|全)(?:省|市(?!场)|县|州)"  # 全省, 我市 (not 全市场): which one, only a title says
 )
 # the two named before, as what acts in one of the first two clauses (2002年……冬奥会上，两人在双人滑中……)
-_THE_TWO = re.compile(r"^(?:两人|二人|双方)")
+_THE_TWO = re.compile(r"^(?:两人|二人|双方|二者|两者)")
 
 
 # a document named by its kind alone as what acts (文件规定……, 根据方案，……): the one the text spoke of before

@@ -1783,8 +1783,16 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "次年，某公司营收增长12%。",
         "只有如此，未来的球员才有更广阔的空间。",
         "前面已经提到过，某剧将获得多项提名。",
+        # set against what came before; who a pronoun after a time word is; what 那 shows
+        "相比之下，某版本则更关注家人温情。",
+        "目前他的生涯冠军数量仍然是23个。",
+        "那是当时刚刚成立不久的某联合会发放的。",
     ):
         assert ct.anaphoric(leaning), leaning
+    assert not ct.anaphoric("目前其他社区也在推广。") and not ct.anaphoric("那么，居民如何参与？")
+    # a discourse marker is cut off the item, which starts at the content
+    assert ct.trim_start("其实，两位主角的演技都很好。") == "两位主角的演技都很好。"
+    assert ct.demonstrative("二者均支持120Hz的屏幕刷新率。")
     assert not ct.anaphoric("某社区当晚组织了文艺晚会。")
     assert not ct.anaphoric("2012年后，某国经济增速逐渐放缓。")
     assert not ct.anaphoric("王五表示，今年的票房有可能会继续增长。")
