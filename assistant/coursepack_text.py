@@ -825,7 +825,9 @@ _ATTENDING = re.compile(
 
 # a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……; 对于那时的某某来说);
 # 此次活动 reads alone
-_POINTING_OBJECT = re.compile(r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对)(?:这|此|上述|那)(?!次)")
+_POINTING_OBJECT = re.compile(
+    r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对|凭借|借助|依托|依靠|通过|经过)(?:这|此|上述|那)(?!次)"
+)
 
 
 # 这一/上述/类似的 after a verb, a preposition or a conjunction points back (曾担任过这一职务, 在谈及这一问题时, 从上述

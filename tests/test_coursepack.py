@@ -1787,6 +1787,7 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "相比之下，某版本则更关注家人温情。",
         "目前他的生涯冠军数量仍然是23个。",
         "那是当时刚刚成立不久的某联合会发放的。",
+        "凭借这个冠军，某某的世界排名从第14位升至第8位。",
     ):
         assert ct.anaphoric(leaning), leaning
     assert not ct.anaphoric("目前其他社区也在推广。") and not ct.anaphoric("那么，居民如何参与？")
