@@ -8,11 +8,13 @@ A sentence unit (a whole sentence of the stored text, never crossing a paragraph
 - a flattened table or spec list (one phrase three times with no punctuation between, a row of figures set off
   by spaces);
 - a photo caption (a one-sentence paragraph that is a short single clause, a photo credit “（某某 摄）” and
-  the paragraph it closes, a gallery's paragraph of several credits, a sentence wholly in brackets);
+  the paragraph it closes, a gallery's paragraph of several credits, a sentence wholly in brackets, a short one
+  saying what a picture is: ……的实拍图。);
 - a byline (□ 作者, 记者 某某), a dateline (2022年02月11日15:18 | 来源:…), an editor's note (编者按, 本文配图由…提供,
   图片来源, 责任编辑) or web chrome (扫码, 分享至, a copyright line);
 - a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
-  “群众利益无小事,一枝一叶总关情。”, a short sentence wholly in quotation marks);
+  “群众利益无小事,一枝一叶总关情。”, a short sentence wholly in quotation marks, a guiding thought, a sentence that
+  only sums up in a figure of speech or says people feel better off);
 - a bare attribution (“……说。”) or a rhetorical question;
 - garbled: mostly characters of no script a Chinese reader reads (mojibake, a passage in Arabic).
 
