@@ -41,6 +41,7 @@ import math
 import re
 import threading
 import time
+import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -335,15 +336,15 @@ class CoursePack:
 
     @property
     def warning(self) -> str | None:
-        empty = [p.topic for p in self.parts if not p.items]
+        empty = [p for p in self.parts if not p.items]
         if not self.items:
             return (
-                f"资料中没有直接提到{'、'.join(f'“{t}”' for t in self.topics)}的内容：相关内容可能用了别的说法，"
+                _not_spoken_of(self.parts) + "：相关内容可能用了别的说法，"
                 "请换用资料中的说法或换一个主题，或先导入相关文档。"
             )
         said = [f"“{p.topic}”已按“{p.corrected}”汇编。" for p in self.parts if p.corrected]
         if empty:
-            said.append(f"资料中没有直接提到{'、'.join(f'“{t}”' for t in empty)}的内容；其余主题照常汇编。")
+            said.append(_not_spoken_of(empty) + "；其余主题照常汇编。")
         for p in self.parts:
             if p.broader and p.items:
                 said.append(
@@ -416,6 +417,15 @@ class CoursePack:
 def _related_note(part: Part) -> str:
     related = part.related_count
     return f"，其中 {related} 条只提到其中部分说法（已标注，请核对）" if related else ""
+
+
+def _not_spoken_of(parts: list[Part]) -> str:
+    """资料中没有直接提到“……”的内容, saying first which names no document uses (NBA of NBA总决赛)."""
+    unnamed = [w for p in parts for w in p.absent]
+    topics = "、".join(f"“{p.topic}”" for p in parts)
+    if unnamed:
+        return f"资料中没有出现{'、'.join(f'“{w}”' for w in unnamed)}，也没有直接提到{topics}的内容"
+    return f"资料中没有直接提到{topics}的内容"
 
 
 def _scarce_warning(part: Part) -> str:
@@ -596,7 +606,25 @@ def _absent_words(topic: str, weights: _TopicWeights, known: Callable[[str], boo
     of 党员示范岗; not 资源整合, whose 资源 and 整合 they use): the pack gathers the rest of the topic only and
     says so."""
     present = list(weights.present)
-    return [w for w in _content_words(topic, known) if w not in weights.present and not _tiled(w, present)]
+    words = [w for w in _content_words(topic, known) if w not in weights.present and not _tiled(w, present)]
+    return [_as_typed(w, topic) for w in words]
+
+
+def _as_typed(word: str, topic: str) -> str:
+    """The word as the topic spells it (NBA, which matching reads as nba)."""
+    found = re.search(re.escape(word), unicodedata.normalize("NFKC", topic), re.IGNORECASE)
+    return found.group() if found else word
+
+
+# jieba's tags of a person's, a place's, a body's or another thing's own name (梅西, 卡塔尔, 联合国)
+_NAME_TAGS = ("nr", "ns", "nt", "nz")
+
+
+def _a_proper_name(word: str) -> bool:
+    """The word names one thing: jieba tags it a name, or it is an acronym in capitals (NBA, WTT). A topic about
+    it is about nothing else, so the rest of the topic gathers nothing on it (NBA总决赛: other finals)."""
+    tags = pos_tags(word)
+    return bool(re.fullmatch(r"[A-Z]{3,}", word)) or (len(tags) == 1 and tags[0][1] in _NAME_TAGS)
 
 
 def _known_splits(text: str, words: list[str], known: Callable[[str], bool], longest: int = 4) -> list[str]:
@@ -1527,6 +1555,8 @@ def topic_features(
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
     absent = _absent_words(corrected, weights, _known(snapshot))
+    if any(map(_a_proper_name, absent)):
+        return replace(empty, absent=absent)  # NBA总决赛 where no document names the NBA: other finals only
     specific = _specific_words(reading, weights, tuning.specific_share)
     # an alternative the topic names whole, which a numbered abbreviation the documents use spells out (在职 of
     # 在职党员到社区报到 and 双报到 = 在职党员 单位党组织): gathered by the abbreviation too, as one more alternative

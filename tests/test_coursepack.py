@@ -811,6 +811,23 @@ def test_a_topic_the_segmenter_misreads_is_read_by_the_words_the_documents_use()
     )
 
 
+def test_a_topic_about_a_name_no_document_uses_gathers_nothing():
+    """NBA总决赛 where no document names the NBA: the rest of the topic (总决赛) is other finals, so the pack holds
+    nothing and says which name is missing; a common word no document uses (积分 of 党员积分管理) still leaves the
+    rest of the topic gathered, with the warning."""
+    assert cp._a_proper_name("NBA") and cp._a_proper_name("梅西")
+    assert not cp._a_proper_name("积分") and not cp._a_proper_name("示范岗") and not cp._a_proper_name("app")
+    assert cp._as_typed("nba", "NBA总决赛") == "NBA"
+    texts = [
+        "某市篮球联赛总决赛昨晚举行，主队以98比90夺冠。总决赛共吸引观众1.2万人次。",
+        "某省足球联赛总决赛在体育中心举行，客队点球获胜。赛事共有12支球队参加。",
+        *_FILLER,
+    ]
+    pack = cp.build(["NBA总决赛"], _snapshot(texts), DenseGuard(_NoDense(_ZeroEmbedder())))
+    assert not pack.items
+    assert pack.warning.startswith("资料中没有出现“NBA”，也没有直接提到“NBA总决赛”的内容")
+
+
 def test_a_character_the_segmenter_leaves_alone_joins_its_neighbour():
     """jieba leaves 微 of 社区微治理 and 报 of 党员报到 (报|到 at the end of a text) alone, and a topic word must
     have two characters: dropped, they left 社区|治理 and 党员 standing for the topic (25 items on 社区治理 and on
