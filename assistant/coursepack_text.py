@@ -207,6 +207,8 @@ _POINTING_WORDS = frozenset(
         "当天",
         "当日",
         "当晚",
+        "此前",  # 此前，……: before what the sentence before told
+        "最终",  # 最终某队以81-55获胜: the end of what the sentence before began
         "次日",
         "隔日",
         "翌日",

@@ -1805,6 +1805,9 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "目前他的生涯冠军数量仍然是23个。",
         "那是当时刚刚成立不久的某联合会发放的。",
         "凭借这个冠军，某某的世界排名从第14位升至第8位。",
+        # the end of what the sentence before began, what came before it
+        "最终某队以81比55获胜，锁定四分之一决赛席位。",
+        "此前，两队已在9月24日有过一次交手。",
     ):
         assert ct.anaphoric(leaning), leaning
     assert not ct.anaphoric("目前其他社区也在推广。") and not ct.anaphoric("那么，居民如何参与？")
