@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -324,23 +325,23 @@ class Snapshot:
 
         return SpellingIndex(t for t in self.chunk_texts.texts if t is not None)
 
+    def _memo(self, name: str, key: str, compute: Callable[[str], Any], most: int = 10_000) -> Any:
+        """compute(key), kept per snapshot in a bounded cache of its own (emptied past `most` keys): the texts
+        never change under a snapshot, so neither does the answer."""
+        cache = self.__dict__.setdefault(name, {})
+        if key not in cache:
+            if len(cache) > most:
+                cache.clear()
+            cache[key] = compute(key)
+        return cache[key]
+
     def mentions(self, term: str) -> bool:
         """Does any document contain `term` (normalised)? Cached per term."""
-        cache = self.__dict__.setdefault("_mentions", {})
-        if term not in cache:
-            if len(cache) > 10_000:
-                cache.clear()
-            cache[term] = self.chunk_texts.any_containing(term)
-        return cache[term]
+        return self._memo("_mentions", term, self.chunk_texts.any_containing)
 
     def chunks_containing(self, term: str) -> int:
-        """How many chunks contain `term` (normalised) verbatim. Cached per term, as `mentions` is."""
-        cache = self.__dict__.setdefault("_containing", {})
-        if term not in cache:
-            if len(cache) > 10_000:
-                cache.clear()
-            cache[term] = len(self.chunk_texts.containing(term))
-        return cache[term]
+        """How many chunks contain `term` (normalised) verbatim. Cached per term."""
+        return self._memo("_containing", term, lambda t: len(self.chunk_texts.containing(t)))
 
     @cached_property
     def phrases(self) -> frozenset[str]:
@@ -365,12 +366,9 @@ class Snapshot:
 
     def phrase_slots(self, phrase: str) -> list[int]:
         """Live slots of the chunks holding `phrase` verbatim (whitespace ignored); cached per snapshot."""
-        cache = self.__dict__.setdefault("_phrase_slots", {})
-        if phrase not in cache:
-            if len(cache) > 1_000:
-                cache.clear()
-            cache[phrase] = self.chunk_texts.containing(phrase, ignore_space=True)
-        return cache[phrase]
+        return self._memo(
+            "_phrase_slots", phrase, lambda p: self.chunk_texts.containing(p, ignore_space=True), most=1_000
+        )
 
     @cached_property
     def position(self) -> dict[str, int]:
