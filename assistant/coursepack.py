@@ -916,7 +916,7 @@ class _DocView:
     def attribution(self, start: int, end: int) -> bool:
         """text[start:end] is a sentence saying who spoke the quotation before it (……”某某说。)."""
         k = self.covering(start, end).start
-        return k < len(self.units) and self.rejected(k) == "引语署名"
+        return k < len(self.units) and self.rejected(k) == ct.SAID_BY
 
     def attribution_after(self, end: int) -> _Unit | None:
         """The sentence saying who spoke the quotation text ending at `end` closes (“……。”某某说。), if it follows
@@ -925,7 +925,7 @@ class _DocView:
             return None
         ending = self.covering(end - 1, end)  # the unit the text ends in
         nxt = self.neighbour(ending.start, 1) if ending else None
-        return nxt if nxt is not None and self.rejected(nxt.index) == "引语署名" else None
+        return nxt if nxt is not None and self.rejected(nxt.index) == ct.SAID_BY else None
 
     def _carried(self, nxt: _Unit, start: int, end: int) -> bool:
         """The next sentence can run on the item text[start:end]: teaching material that starts no new section
@@ -988,7 +988,7 @@ class _DocView:
             ct.quotation(seed)
             and nxt is not None
             and (
-                self.rejected(nxt.index) == "引语署名"
+                self.rejected(nxt.index) == ct.SAID_BY
                 or (self._carried(nxt, start, end) and nxt.end - start <= tuning.case_max_chars)
             )
         ):

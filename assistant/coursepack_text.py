@@ -282,6 +282,7 @@ _LEADING_DATE = re.compile(
 )
 SLOGAN_MAX = 16
 _EXCLAIMED = re.compile(f"[！!][{QUOTE_CLOSERS}]*$")
+SAID_BY = "引语署名"  # a sentence saying who spoke the quotation before it (“……。”某某说。)
 QUESTION = "设问"  # a question is no item of its own; the sentence answering it takes it along
 TABLE_PIECE = "表格残片"
 NOTE = "编者按"
@@ -467,9 +468,9 @@ def rejection(
     n = content_chars(body)
     clauses = [c for c in _CLAUSE.split(re.sub(f"[{END_MARKS}]+[{QUOTE_CLOSERS}]*$", "", body)) if c.strip()]
     if n < 40 and _ATTRIBUTION.search(s):
-        return "引语署名"
+        return SAID_BY
     if after_quote and n <= ATTRIBUTION_MAX and not _DIGIT.search(body):
-        return "引语署名"
+        return SAID_BY
     if n < 6:
         return "残句"  # what is left after the layout debris is no sentence
     if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
@@ -902,9 +903,8 @@ def _pronoun_before_noun(clauses: str) -> bool:
 def _opening_clauses(text: str) -> str:
     """The sentence's first clause, and the next one too after a short leading one (在2月，……; 近年来，……)."""
     first, *rest = re.split(r"[，,]", text, maxsplit=2)
-    short = (
-        content_chars(re.sub(r"\d+", "0", first)) <= _LEADING_CLAUSE_MAX
-    )  # a number is one word (2022年9月10日)
+    # a number counts as one word (2022年9月10日至18日，这支球队……)
+    short = content_chars(re.sub(r"\d+", "0", first)) <= _LEADING_CLAUSE_MAX
     return f"{first}，{rest[0]}" if rest and short else first
 
 
