@@ -45,6 +45,7 @@ import unicodedata
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
+from decimal import Decimal
 from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import PurePath
@@ -1449,6 +1450,7 @@ class TopicFeatures:
     related: list[bool] = field(default_factory=list)  # of a scarce topic: holds its word, names it not
     kin: list[str] = field(default_factory=list)  # the documents' wordings for it, if any (`_kin_wordings`)
     absent: list[str] = field(default_factory=list)  # its words the documents never use (`_absent_words`)
+    figures: list[frozenset] = field(default_factory=list)  # each candidate's telling figures (`figure_values`)
 
 
 def _squashed(text: str) -> str:
@@ -1492,6 +1494,30 @@ def _restated(a: str, b: str, matcher: SequenceMatcher) -> bool:
         return False
     shared = sum(block.size for block in matcher.get_matching_blocks() if block.size >= RESTATED_RUN)
     return shared >= RESTATED_SHARE * len(a)  # runs of a few characters: scattered ones match any long text
+
+
+# a figure as written: digits with thousands separators and decimals, scaled by 万/亿 (4.8万 = 48,000); a count
+# below 100 or a year (2021年, 2011-2012赛季) says nothing alone
+_AMOUNT = re.compile(r"(?<![\d.])(\d{1,3}(?:[,，]\d{3})+|\d+)(\.\d+)?\s*(万亿|亿|万)?(?!\d)")
+_YEARS = range(1900, 2101)
+_SCALE = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
+
+
+def figure_values(text: str) -> frozenset[Decimal]:
+    """The telling figures of a text as values: 69.6% and 4.8万辆 of one report, 69.6 and 48000 of another."""
+    values = set()
+    for m in _AMOUNT.finditer(normalise(text)):
+        whole, decimals, scale = m.groups()
+        value = Decimal(whole.replace(",", "").replace("，", "") + (decimals or "")) * _SCALE.get(scale or "", 1)
+        if decimals or (value >= 100 and not (scale is None and value in _YEARS)):
+            values.add(value.normalize())
+    return frozenset(values)
+
+
+def restates_figures(item: frozenset, taken: frozenset, least: int = 2) -> bool:
+    """Every telling figure of the item, two at least, is one an item already taken gives: the same facts
+    reported in other words (新能源车型销量超48,000辆，同比增长69.6% beside ……超过了4.8万辆，同比增长69.6%)."""
+    return len(item) >= least and item <= taken
 
 
 @lru_cache(maxsize=1 << 15)
@@ -1606,6 +1632,7 @@ def topic_features(
     expansion = _expansion_terms(strong, snapshot, weights, tuning)
 
     rows, keep, spans, cited, texts, says, related = [], [], [], [], [], [], []
+    figures: list[frozenset] = []
     heading_lex: dict[str, dict[int | None, float]] = {}  # doc → heading line → its block's coverage
     named_sections: dict[tuple[str, int | None], bool] = {}  # (doc, heading line) → on a scarce topic
     for (doc_id, k), (chunk_dense, chunk_fused) in reached.items():
@@ -1658,6 +1685,7 @@ def topic_features(
         spans.append(span)
         cited.append(sentences)
         texts.append(_squashed(view.text[span[0] : span[1]]))
+        figures.append(figure_values(view.text[span[0] : span[1]]))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
     return TopicFeatures(
         topic,
@@ -1674,6 +1702,7 @@ def topic_features(
         related,
         kin,
         absent,
+        figures,
     )
 
 
@@ -1884,6 +1913,12 @@ def select(
             continue  # full: later candidates may still extend an item
         text = features.texts[i] if features.texts else ""
         if text and any(repeats(text, features.texts[m]) for o in out for m in o.members):
+            continue
+        if features.figures and any(
+            len(text) <= len(features.texts[m]) and restates_figures(features.figures[i], features.figures[m])
+            for o in out
+            for m in o.members
+        ):
             continue
         related = bool(features.related and features.related[i])
         if related and sum(o.related for o in out) >= related_max:

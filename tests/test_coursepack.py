@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import replace
+from decimal import Decimal
 from itertools import product
 from pathlib import Path
 from types import SimpleNamespace
@@ -1961,6 +1962,30 @@ def test_a_shorter_restatement_of_an_item_adds_nothing():
     assert not cp.restates(squash("2022年春运将于1月17日开始，至2月26日结束，共计41天。"), full)
     assert not cp.restates(full, squash("2022年春运自1月17日开始，2月25日结束。"))
     assert not cp.restates(squash("旅客今日开始购票，春运首日结束。"), full)
+
+
+def test_the_same_figures_in_other_words_are_one_item():
+    """Two outlets report one company's figures in their own words (48,000辆 and 4.8万辆, 69.6% twice): the
+    shorter adds nothing to the pack. A year or a small count is no telling figure, and one figure of its own is
+    news."""
+    values = cp.figure_values
+    assert values("销量超过了4.8万辆，同比增长69.6%。") == values("销量已超48,000辆，同比增长69.6%。")
+    assert values("共交付846,237辆，同比增长8.9%，共有12个品牌。") == {Decimal("846237"), Decimal("8.9")}
+    assert not values("2011-2012赛季、2012-2013赛季连续两个赛季收获总冠军，2021年共5站。")
+    longer = values("某集团2021年在华交付新车846,237辆，同比增长8.9%，其中新能源车型超过4.8万辆。")
+    assert cp.restates_figures(values("2021年在中国共交付846,237辆汽车，同比增长8.9%。"), longer)
+    assert not cp.restates_figures(values("2022年在中国共交付846,237辆汽车，同比增长9.1%。"), longer)
+    assert not cp.restates_figures(values("新能源车型超过4.8万辆。"), longer)  # one figure alone may recur
+    texts = [
+        "某汽车集团公布年度销量。某汽车集团2021年在中国共交付新车846,237辆，同比增长8.9%，其中新能源汽车销量超过了4.8万辆，同比增长69.6%，创下新能源汽车销量纪录。",
+        "据某汽车集团消息，某汽车集团新能源汽车销量已超48,000辆，同比增长69.6%。",
+        "某汽车集团新能源汽车销量在某省增长明显，全省新建充电桩1,200个。",
+        *_FILLER,
+    ]
+    pack = cp.build(["新能源汽车销量"], _snapshot(texts), DenseGuard(_NoDense(_ZeroEmbedder())))
+    quotes = [item.quote for item in pack.items]
+    assert any("846,237" in q for q in quotes) and any("1,200" in q for q in quotes), quotes
+    assert not any("48,000" in q for q in quotes), quotes
 
 
 def test_leading_connectives_and_datelines_are_trimmed():
