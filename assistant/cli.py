@@ -388,7 +388,8 @@ def coursepack(ctx, topic, extra_topics, out, no_summary, max_items):
 
     示例：assistant coursepack "网格化管理" --topic "物业党建" --out 课程素材.docx
     """
-    from .coursepack import FORMATS, export
+    from .coursepack import FORMATS
+    from .coursepack_render import export, notes
 
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
@@ -406,9 +407,8 @@ def coursepack(ctx, topic, extra_topics, out, no_summary, max_items):
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise click.ClickException(f"无法写入 {out}：{exc.strerror}。") from exc
-    for note in (pack.warning, pack.notice, pack.summaries_note):
-        if note:
-            click.echo(f"注意：{note}", err=True)
+    for note in notes(pack):
+        click.echo(f"注意：{note}", err=True)
     counts = "、".join(f"{s.kind} {len(s.items)}" for s in pack.by_kind())
     click.echo(
         f"已生成课程素材 {out}：共 {len(pack.items)} 条（{counts}），摘自 {len(pack.references)} 篇文档，"

@@ -372,12 +372,12 @@ class Assistant:
     def course_pack_export(
         self, topics, fmt: str = "json", exclude=None, order=None, summaries: bool = True, max_items=None
     ):
-        """The reviewed pack as a file (`coursepack.Export`: bytes, content type, file name) for the API, CLI
+        """The reviewed pack as a file (`coursepack_render.Export`: bytes, content type, file name) for the API, CLI
         and UI alike: unticked items and removed sections are not exported."""
-        from . import coursepack
+        from . import coursepack, coursepack_render
 
         fmt = coursepack.validate_format(fmt)
-        return coursepack.export(self.course_pack(topics, exclude, order, summaries, max_items), fmt)
+        return coursepack_render.export(self.course_pack(topics, exclude, order, summaries, max_items), fmt)
 
     # ------------------------------------------------------------ writing
 

@@ -44,6 +44,7 @@ from http_utils import serve_app
 
 from assistant import coursepack as cp
 from assistant import coursepack_fit as fit
+from assistant import coursepack_render as render
 from assistant import coursepack_text as ct
 from assistant.chunking import split_sentences
 from assistant.errors import AssistantError
@@ -229,7 +230,7 @@ def test_every_item_is_verbatim_material_with_cited_sentences(dev_packs, assista
                 assert not re.match(r"^(同时|此外|另一方面|一方面|另外|与此同时)[，,]", item.quote)
                 assert ct.balanced(item.quote), item.quote
             # within a section: documents by their best item, items by relevance inside a document
-            for _, items in cp.groups(section):
+            for _, items in render.groups(section):
                 assert [i.score for i in items] == sorted((i.score for i in items), reverse=True)
         by_doc = {}
         for item in pack.items:  # no two items overlap in a document
@@ -511,7 +512,7 @@ def test_an_item_naming_no_place_says_whom_the_text_before_names():
     item = next(i for i in pack.items if i.text.startswith("社区党组织统筹"))
     assert item.context == "明珠社区" and item.to_dict()["context"] == "明珠社区"
     assert item.quote.startswith("社区党组织") and "明珠" not in item.quote  # the quote stays verbatim
-    assert "- 〔上文：明珠社区〕社区党组织统筹" in cp.to_markdown(pack)
+    assert "- 〔上文：明珠社区〕社区党组织统筹" in render.to_markdown(pack)
     from assistant.ui.pack import render_pack_review
 
     assert '<span class="qa-pack-context">〔上文：明珠社区〕</span>' in render_pack_review(pack)
@@ -542,7 +543,8 @@ def test_a_person_named_bare_is_said_who_they_are():
         topics=["走访"], context="某某街道", introduced="书记李四",
     )  # fmt: skip
     assert (
-        cp.context_note(item) == "〔上文：某某街道；书记李四〕" and item.to_dict()["introduced"] == "书记李四"
+        render.context_note(item) == "〔上文：某某街道；书记李四〕"
+        and item.to_dict()["introduced"] == "书记李四"
     )
 
 
@@ -603,7 +605,7 @@ def test_multi_topic_pack_has_one_part_per_topic_and_each_item_once(assistant):
     spans = [(i.doc_id, i.start, i.end) for i in pack.items]
     for k, (d, s, e) in enumerate(spans):  # overlapping finds were merged into one item
         assert not any(d == d2 and s < e2 and s2 < e for d2, s2, e2 in spans[k + 1 :])
-    md = cp.to_markdown(pack)
+    md = render.to_markdown(pack)
     assert md.count("\n## 一、网格化管理\n") == 1 and "## 二、新就业群体" in md and "## 三、志愿服务" in md
     if any(i.also for i in pack.items):
         assert "（另见主题：" in md
@@ -633,7 +635,7 @@ def test_select_drops_removes_sections_and_renumbers(dev_packs):
     assert len(chosen.items) == len(kept)
     assert [r.n for r in chosen.references] == list(range(1, len(chosen.references) + 1))
     assert {i.n for i in chosen.items} == {r.n for r in chosen.references}
-    assert "典型案例" not in cp.to_markdown(chosen)
+    assert "典型案例" not in render.to_markdown(chosen)
     with pytest.raises(AssistantError, match="类别"):
         pack.select([], ["案例"])
     with pytest.raises(AssistantError, match="至少保留一个"):
@@ -1008,7 +1010,7 @@ def test_a_topic_the_documents_barely_cover_keeps_only_what_speaks_of_it_and_say
     part = pack.parts[0]
     assert part.scarce and [i.doc_id for i in pack.items] == [_doc_id(once)]
     assert "很少直接提到“基层减负”" in pack.warning and "1 条" in pack.warning
-    assert pack.to_dict()["warning"] == pack.warning and "很少直接提到" in cp.to_markdown(pack)
+    assert pack.to_dict()["warning"] == pack.warning and "很少直接提到" in render.to_markdown(pack)
     covered = cp.build(["基层党建"], snapshot, guard)
     assert not covered.parts[0].scarce and len(covered.items) > 5 and covered.warning is None
 
@@ -1137,11 +1139,11 @@ def test_a_scarce_topic_holds_a_few_related_items_marked_as_such():
     assert len(related) == cp.TUNING.scarce_related and all("就业" in i.text for i in related)
     assert f"只收录提到它（或所在段落、小节提到它）的 1 条素材，另收录 {len(related)} 条" in pack.warning
     assert [i["related"] for i in pack.to_dict()["parts"][0]["sections"][0]["items"]][:1] == [False]
-    assert cp.to_markdown(pack).count("（相关素材：未直接提到“就业帮扶”）") == len(related)
+    assert render.to_markdown(pack).count("（相关素材：未直接提到“就业帮扶”）") == len(related)
     from assistant.ui.pack import render_pack_review
 
     assert render_pack_review(pack).count('<span class="qa-pack-related">') == len(related)
-    assert cp.to_docx(pack)  # the Word file's note goes through the same helper as its other notes
+    assert render.to_docx(pack)  # the Word file's note goes through the same helper as its other notes
     assert "青山街道" in part.lead_text() and not any(i.text[:3] in part.lead_text() for i in related)
     assert not any("环境整治" in i.text for i in pack.items)  # 社区 of every filler relates nothing
 
@@ -1189,7 +1191,7 @@ def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says
     part = pack.parts[0]
     assert part.broader == "城镇化" and {i.doc_id for i in pack.items} == {_doc_id(t) for t in on_head}
     assert "没有直接提到“新型城镇化”" in pack.warning and "“城镇化”" in pack.warning
-    assert pack.to_dict()["parts"][0]["broader"] == "城镇化" and "没有直接提到" in cp.to_markdown(pack)
+    assert pack.to_dict()["parts"][0]["broader"] == "城镇化" and "没有直接提到" in render.to_markdown(pack)
     assert not cp.build(["城镇化"], snapshot, guard).parts[0].broader
     # no modifier to drop: 减负 is 基层减负's only specific word
     weights = cp._TopicWeights({"基层": 3.3, "减负": 9.0}, 0.0, 1.0)
@@ -2464,7 +2466,7 @@ def test_classification(sentence, kind):
 def test_topic_the_documents_never_mention_gives_an_empty_pack_with_a_warning(assistant, topic):
     pack = assistant.course_pack([topic])
     assert pack.items == [] and "资料中没有直接提到" in pack.warning
-    assert "资料中没有直接提到" in cp.to_markdown(pack)
+    assert "资料中没有直接提到" in render.to_markdown(pack)
     assert pack.to_dict()["warning"] == pack.warning
 
 
@@ -2478,15 +2480,15 @@ def two_topic_pack(assistant):
 
 def test_markdown_export(two_topic_pack):
     pack = two_topic_pack
-    md = cp.to_markdown(pack)
+    md = render.to_markdown(pack)
     assert md.startswith(f"# {pack.title}\n")
     assert cp.SUMMARIES_OFF in md  # says plainly that summaries are off
     for p_index, part in enumerate(pack.parts):
-        assert f"## {cp.part_heading(p_index, part)}\n" in md
-        assert f"**导语**：{cp._md_escape_cited(part.lead_text())}" in md
+        assert f"## {render.part_heading(p_index, part)}\n" in md
+        assert f"**导语**：{render._md_escape_cited(part.lead_text())}" in md
     for item in pack.items:
-        body = "".join(f"{cp._md_escape(t)}[{item.n}]" for t in item.sentence_texts())
-        assert f"- {cp._md_escape(cp.context_note(item))}{body}" in md
+        body = "".join(f"{render._md_escape(t)}[{item.n}]" for t in item.sentence_texts())
+        assert f"- {render._md_escape(render.context_note(item))}{body}" in md
     refs = md.split("## 参考资料", 1)[1]
     for ref in pack.references:
         assert f"{ref.n}. {ref.label}" in refs
@@ -2510,13 +2512,13 @@ def test_docx_reopens_with_parts_cited_sentences_references_and_page_numbers(two
 
     pack = two_topic_pack
     path = tmp_path / "pack.docx"
-    path.write_bytes(cp.to_docx(pack))
+    path.write_bytes(render.to_docx(pack))
     doc = Document(str(path))
     assert doc.paragraphs[0].text == pack.title and doc.paragraphs[0].style.name == "Title"
     assert doc.core_properties.title == pack.title
 
     h1 = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
-    assert h1 == [cp.part_heading(i, p) for i, p in enumerate(pack.parts)] + ["参考资料"]
+    assert h1 == [render.part_heading(i, p) for i, p in enumerate(pack.parts)] + ["参考资料"]
     h2 = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
     assert len(h2) == sum(1 for s in pack.sections if s.items)
     ref_lines = [p.text for p in doc.paragraphs[[p.text for p in doc.paragraphs].index("参考资料") + 1 :]]
@@ -2532,10 +2534,10 @@ def test_docx_reopens_with_parts_cited_sentences_references_and_page_numbers(two
     assert "PAGE" in footer_xml and "fldChar" in footer_xml
     for style in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet"):
         fonts = doc.styles[style].element.rPr.find(qn("w:rFonts"))
-        assert fonts.get(qn("w:eastAsia")) in (cp.BODY_FONT, cp.HEADING_FONT)
+        assert fonts.get(qn("w:eastAsia")) in (render.BODY_FONT, render.HEADING_FONT)
     if shutil.which("fc-list"):
         have = _ext_a_fonts()
-        assert {cp.BODY_FONT, cp.HEADING_FONT} <= have, (
+        assert {render.BODY_FONT, render.HEADING_FONT} <= have, (
             f"East Asian fonts without {EXT_A_CHAR}: make system-deps"
         )
 
@@ -2579,9 +2581,9 @@ def _postscript_names_with(char: str) -> set[str]:
 def test_docx_renders_chinese_and_extension_a_in_libreoffice(two_topic_pack, tmp_path):
     from pypdf import PdfReader
 
-    assert EXT_A_CHAR in cp.to_markdown(two_topic_pack)  # 㮾梨街道 is among the sources
+    assert EXT_A_CHAR in render.to_markdown(two_topic_pack)  # 㮾梨街道 is among the sources
     source = tmp_path / "pack.docx"
-    source.write_bytes(cp.to_docx(two_topic_pack))
+    source.write_bytes(render.to_docx(two_topic_pack))
     _require_soffice()
     pdf = soffice_convert(source, "pdf", tmp_path)
     reader = PdfReader(str(pdf))

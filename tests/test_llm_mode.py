@@ -570,7 +570,7 @@ def test_course_pack_sections_get_cited_summaries(make_assistant, llm):
 
     import docx
 
-    from assistant.coursepack import to_docx, to_markdown
+    from assistant.coursepack_render import to_docx, to_markdown
 
     assert f"**要点**：{first.summary_text()}" in to_markdown(pack)
     paragraphs = [

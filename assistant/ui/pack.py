@@ -31,7 +31,7 @@ def pack_tab(ctx: UiContext) -> PackView:
     """Topics → a pack reviewed on the page (one part per topic, collapsible sections, each document's title
     once, a checkbox per item) → the export bar (kept on screen) exports through the same service method as
     POST /api/coursepack: unticked items and removed sections are left out of the file."""
-    from .. import coursepack
+    from .. import coursepack, coursepack_render
 
     assistant, kinds = ctx.assistant, list(coursepack.KINDS)
     with gr.Column(elem_id="qa-pack"):
@@ -104,7 +104,7 @@ def pack_tab(ctx: UiContext) -> PackView:
         )
         message = notice(gathered, "ok") if pack.items else notice(pack.warning or "", "error")
         # the pack's notes; an empty pack's warning is the message itself
-        said = [n for n in coursepack.notes(pack) if pack.items or n != pack.warning]
+        said = [n for n in coursepack_render.notes(pack) if pack.items or n != pack.warning]
         notes = "".join(notice(n, "info") for n in said)
         state = json.dumps({"topics": pack.topics, "max_items": pack.max_items}, ensure_ascii=False)
         return {
@@ -178,14 +178,14 @@ def _note(css_class: str, text: str) -> str:
 def render_pack_review(pack) -> str:
     """The pack as the trainer reviews it: a part per topic (lead-in), a collapsible section per kind, each
     document's readable title once above its items, a ticked checkbox per item, [n] after each sentence."""
-    from .. import coursepack
+    from .. import coursepack_render
 
     if not pack.items:
         return ""
     out = ['<div class="qa-pack-review">']
     for p_index, part in enumerate(p for p in pack.parts if p.items):
         out.append(
-            f'<section class="qa-pack-part"><h3 class="qa-pack-topic">{esc(coursepack.part_heading(p_index, part))}</h3>'
+            f'<section class="qa-pack-part"><h3 class="qa-pack-topic">{esc(coursepack_render.part_heading(p_index, part))}</h3>'
         )
         if part.lead_text():
             out.append(f'<p class="qa-pack-lead"><b>导语</b>：{esc(part.lead_text())}</p>')
@@ -200,7 +200,7 @@ def render_pack_review(pack) -> str:
             )
             if section.summary_text():
                 out.append(f'<p class="qa-pack-summary-text"><b>要点</b>：{esc(section.summary_text())}</p>')
-            for first, items in coursepack.groups(section):
+            for first, items in coursepack_render.groups(section):
                 out.append(
                     f'<div class="qa-pack-doc">[{first.n}] {esc(first.label or first.title)}</div><ul>'
                 )
@@ -208,9 +208,9 @@ def render_pack_review(pack) -> str:
                     body = "".join(
                         f'{esc(t)}<sup class="qa-pack-n">[{item.n}]</sup>' for t in item.sentence_texts()
                     )
-                    context = _note("qa-pack-context", coursepack.context_note(item))
-                    related = _note("qa-pack-related", coursepack.related_note(item))
-                    also = _note("qa-pack-also", coursepack.also_note(item))
+                    context = _note("qa-pack-context", coursepack_render.context_note(item))
+                    related = _note("qa-pack-related", coursepack_render.related_note(item))
+                    also = _note("qa-pack-also", coursepack_render.also_note(item))
                     out.append(
                         f'<li><label><input type="checkbox" checked data-id="{esc(item.id)}">'
                         f'<span class="qa-pack-text">{context}{body}{related}{also}</span></label></li>'
