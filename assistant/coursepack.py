@@ -579,8 +579,9 @@ def _topic_words(topic: str, snapshot: Snapshot) -> list[str]:
 def _lone_joined(text: str, words: list[str]) -> list[str]:
     """A character the segmenter leaves alone, no function word, with the next one left alone where the two make
     a word (报|到 of 党员报到, which jieba reads so at the end of a text), else with the word after it when it
-    modifies that word (微|治理 of 社区微治理, 大|模型 of 人工智能大模型, 十|联户; not the verb 带 of 党建带群建):
-    dropped, it would leave the topic's general words standing for it. The caller keeps what the documents
+    modifies that word (微|治理 of 社区微治理, 大|模型 of 人工智能大模型, 十|联户; not the verb 带 of 党建带群建),
+    and the topic's last character with the word before it (广场|舞, 春节|档; inside a topic that joins junk:
+    人工智能大 of 人工智能大模型): dropped, it would leave the topic's general words standing for it. The caller keeps what the documents
     hold."""
     covered = _covered(text, words)
     joined = []
@@ -588,10 +589,13 @@ def _lone_joined(text: str, words: list[str]) -> list[str]:
         if i in covered or ch in STOPWORDS or not "\u4e00" <= ch <= "\u9fff":
             continue
         after = [w for w in words if text.startswith(w, i + 1)]
+        before = [w for w in words if text.endswith(w, 0, i)]
         if i + 1 < len(text) and i + 1 not in covered and word_frequency(text[i : i + 2]):
             joined.append(text[i : i + 2])
         elif after and _modifier(ch):
             joined.append(ch + max(after, key=len))
+        elif before and not text[i + 1 :].strip():  # the topic's last character: 广场|舞, 春节|档
+            joined.append(max(before, key=len) + ch)
     return joined
 
 
@@ -951,6 +955,11 @@ class _DocView:
             unit.seeded = True
         return unit
 
+    def _leans(self, sentence: str) -> bool:
+        """The sentence is material only with the one before it (这是……); in a text without a title of its own (a
+        snippet) also when a demonstrative says what it means only through it (该片……, 文件规定……)."""
+        return ct.anaphoric(sentence) or (not self.titled and ct.demonstrative(sentence))
+
     def _decide_item(self, unit: _Unit) -> None:
         """The item a teaching-material unit seeds: itself (from its content on), with the sentence it leans on
         (这是……; 同时，依托…… past a connective without a subject) or the question it answers, a quotation with the
@@ -963,12 +972,12 @@ class _DocView:
         prev = self.neighbour(k, -1)
         before = text[prev.start : prev.end] if prev is not None else ""
         why_not = self.rejected(prev.index) if prev is not None else None
-        usable = prev is not None and why_not is None and not ct.anaphoric(before)
+        usable = prev is not None and why_not is None and not self._leans(before)
         # ……各不相同，如何破解？某区给出答案——…… reads with the question; a one-clause question is a headline run into
         # the report (M2芯片露面将助苹果“去intel化”？对于苹果而言，……), which it does not answer
         answers = why_not == ct.QUESTION and bool(re.search(r"[，,]", before))
         # 该片…… in a text without a title of its own (a snippet) says which film only with the sentence before
-        leans = ct.anaphoric(seed) or (not self.titled and ct.demonstrative(seed))
+        leans = self._leans(seed)
         if leans and not (usable or answers):
             return  # 这是…… without the sentence it points at says nothing
         if answers or (usable and (leans or _leans_on_connective(seed))):

@@ -838,7 +838,7 @@ _POINTING_OBJECT = re.compile(
 # 这一/上述/类似的 after a verb, a preposition or a conjunction points back (曾担任过这一职务, 在谈及这一问题时, 从上述
 # 票房成绩, 也受到了类似的指控); after a noun, a quotation or 的 it is an apposition naming what it means (北京冬奥会这一
 # 历史时刻, “国际陆港”这一……)
-_REFERENCE = re.compile(r"这一(?![次年天刻时期])|上述|(?:类似|同样|相同)的")
+_REFERENCE = re.compile(r"这一(?![次年天刻时期])|这些|上述|(?:类似|同样|相同)的")
 _REFERRING_AFTER = re.compile(r"^(?:v|p|c|t|d|l|u[lgz])")
 
 
@@ -861,9 +861,15 @@ def _points_back(text: str) -> bool:
 # a demonstrative with what it points at (该片, 该公司, 这部电影, 本期报告): the sentence names it only through the one
 # before, or a title
 _DEMONSTRATIVE = re.compile(
-    r"(?:该|此|本)(?:片|剧|书|期|款|机构|公司|影片|电影|报告|文件|方案|节目|赛事|球队|项目)"
+    r"(?:该|此|本)(?:片|剧|书|期|款|机构|公司|影片|电影|报告|文件|方案|节目|赛事|球队|项目|届|次)"
     r"|(?:这|那)一?(?:部(?!分)|支|位|款|项|种|场|家|名|届|片|剧|本|座|所|只)"
     r"|(?:我|本|全)(?:省|市(?!场)|县|州)"  # 全省, 我市 (not 全市场): which one, only a title says
+)
+# an event named by its kind alone as the scene of the sentence (会议期间，……; 开幕式上，……): the one the text spoke
+# of before
+_BARE_EVENT = re.compile(
+    r"^(?:在|于)?(?:会议|会上|开幕式|闭幕式|峰会|比赛|赛事|决赛|典礼|仪式|颁奖礼|发布会|活动|会谈|会见|会晤|论坛|"
+    r"大会|演习)(?:期间|上|中|现场|当天|结束后)?[，,]"
 )
 # the two named before, as what acts in one of the first two clauses (2002年……冬奥会上，两人在双人滑中……)
 _THE_TWO = re.compile(r"^(?:两人|二人|双方|二者|两者)")
@@ -877,14 +883,17 @@ _BARE_DOCUMENT = re.compile(
 
 def demonstrative(sentence: str) -> bool:
     """The sentence refers to something by a demonstrative in its opening clauses (目前该片已定档……, 冯小刚表示接拍
-    这部电影……, 该飞艇……, 此次事件中，……), to two named before (……冬奥会上，两人在……; 双方……) or names a
-    document by its kind alone (……，文件规定对住院的新冠患者……)."""
+    这部电影……, 该飞艇……, 此次事件中，……, 本届赛事……), to two named before (……冬奥会上，两人在……; 双方……) or names a
+    document or an event by its kind alone (……，文件规定对住院的新冠患者……; 开幕式上，……)."""
     text = trim_start(sentence)
     if any(_THE_TWO.match(clause.strip()) for clause in re.split(r"[，,]", text, maxsplit=2)[:2]):
         return True
     opening = _opening_clauses(text)
     return bool(
-        _DEMONSTRATIVE.search(opening) or _BARE_DOCUMENT.search(text) or _pronoun_before_noun(opening)
+        _DEMONSTRATIVE.search(opening)
+        or _BARE_DOCUMENT.search(text)
+        or _BARE_EVENT.match(text)
+        or _pronoun_before_noun(opening)
     )
 
 

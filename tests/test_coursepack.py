@@ -835,13 +835,20 @@ def test_a_character_the_segmenter_leaves_alone_joins_its_neighbour():
     """jieba leaves 微 of 社区微治理 and 报 of 党员报到 (报|到 at the end of a text) alone, and a topic word must
     have two characters: dropped, they left 社区|治理 and 党员 standing for the topic (25 items on 社区治理 and on
     党员 in general). A modifier joins the word after it (微治理, 大模型, 十联户), a character the next one forms a
-    word with joins it (报到), where the documents hold the piece; a verb joins nothing (带 of 党建带群建), and a
-    part of the text that is a word of the documents already (a short form a reading adds) is left as it is."""
+    word with joins it (报到), and the topic's last character the word before it (广场舞), where the documents hold
+    the piece; a verb joins nothing (带 of 党建带群建), and a part of the text that is a word of the documents
+    already (a short form a reading adds) is left as it is."""
     assert cp._lone_joined("社区微治理", ["社区", "治理"]) == ["微治理"]
     assert cp._lone_joined("人工智能大模型", ["人工智能", "模型"]) == ["大模型"]
     assert cp._lone_joined("党员报到", ["党员"]) == ["报到"]
     assert cp._lone_joined("党建带群建", ["党建", "群建"]) == []
-    known = {"社区", "治理", "党员", "群体", "新群体"}.__contains__
+    # the topic's last character joins the word before it (广场|舞: 广场 alone gathered 吾悦广场 and 文化广场)
+    assert cp._lone_joined("广场舞", ["广场"]) == ["广场舞"] and cp._lone_joined("春节档", ["春节"]) == [
+        "春节档"
+    ]
+    known = {"社区", "治理", "党员", "群体", "新群体", "广场"}.__contains__
+    assert "广场舞" in cp._content_words("广场舞", known, "居民在广场上跳广场舞。".__contains__)
+    assert "广场舞" not in cp._content_words("广场舞", known, "居民在广场上散步。".__contains__)
     text = "某小区构建起党建引领下的小区微治理新模式。在职党员到社区报到。"
     mentioned = text.__contains__
     assert "微治理" in cp._content_words("社区微治理", known, mentioned)
@@ -1682,9 +1689,31 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
         "2022年9月10日至18日，这支球队将参加某预选赛。"
     )  # a date is a short leading clause
     assert not ct.demonstrative("该怎么办，居民议了很久。") and not ct.demonstrative("应该加强小区管理。")
+    # this edition, this time (本届赛事, 本次会议) and an event named by its kind alone (会议期间，; 开幕式上，)
+    for leaning in ("本届赛事面对世界强手能有怎样的发挥值得关注。", "本届符合参评条件的影片共108部。"):
+        assert ct.demonstrative(leaning), leaning
+    assert ct.demonstrative("会议期间，两枚导弹击中某国农村地区。") and ct.demonstrative(
+        "开幕式上，某部副部长宣布演习开始。"
+    )
+    assert not ct.demonstrative("在某某论坛开幕式上，某某发表讲话。")
+    assert not ct.demonstrative("会议指出，要加快推进社区治理。")
     doc = SimpleNamespace(title="rgb-zh-001-01", file="rgb-zh-001-01.txt")
     assert not cp._titled(doc) and cp._titled(SimpleNamespace(title="某某报道", file="a.txt"))
     assert cp._titled(SimpleNamespace(title="关于加强社区工作的通知", file="关于加强社区工作的通知.txt"))
+
+
+def test_a_sentence_that_leans_itself_is_not_what_the_next_one_takes_along():
+    """文件规定…… leans on the sentence before, but when that one says 文件自……施行 it names the document no better:
+    in a snippet the pair says which document only through the sentence before them, so it takes that one along
+    or is no item at all."""
+    text = "某市出台贯彻落实相关政策。文件自2023年1月8日起施行，先行执行至3月31日。为保障患者治疗，文件规定对住院患者全额保障。"
+    view = _view(text, titled=False)
+    at, _ = _sentence_at(text, "为保障")
+    unit = view.seed(next(u.index for u in view.units if u.start == at))
+    assert unit.span is None or unit.span[0] == 0, text[unit.span[0] :]
+    opening = "文件自2023年1月8日起施行，先行执行至3月31日。为保障患者治疗，文件规定对住院患者全额保障。"
+    view = _view(opening, titled=False)
+    assert view.seed(view.units[-1].index).span is None
 
 
 def test_a_line_run_into_the_next_with_a_space_is_found_inside_the_sentence():
@@ -1842,6 +1871,9 @@ def test_a_thing_referred_to_by_this_one_leans_on_what_came_before():
         # an instance singled out of what the sentence before listed
         "尤其是大年初三，某新片将上映，春节档的竞争将更加激烈。",
         "特别是某剧，不仅画面构图唯美，而且节奏紧凑。",
+        # 这些 too: which ones, the sentence before said
+        "某词典编纂者说，榜单上还有几个词与这些危机有关。",
+        "某组织将向这些国家的协会寄送申办协议，有兴趣的国家需要回复确认。",
     ):
         assert ct.anaphoric(leaning), leaning
     for alone in (
@@ -1851,6 +1883,7 @@ def test_a_thing_referred_to_by_this_one_leans_on_what_came_before():
         "某街道针对新就业群体，使这一“新群体”成为基层治理的力量。",
         "某某说：“我们已经将这一点直接传达给对方。”",
         "某市城镇人口增长7亿人，当年这一增量超过欧洲人口总和。",
+        "网格员、楼栋长这些骨干每天走访居民。",
     ):
         assert not ct.anaphoric(alone), alone
 
