@@ -2221,7 +2221,7 @@ def lead_in(
     part: Part, specific: list[list[str]] | None = None, max_places: int = 6, max_figures: int = 3
 ) -> list[Claim]:
     """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses) of
-    what was done — only from sentences that speak of the topic itself (`specific`, its carrying words): an
+    what was done — only from items and sentences that speak of the topic itself (`specific`, its carrying words): an
     item on 新就业群体 may open with another measure's figure (推动39个农村党组织……) before its sentence on
     the topic, and a stock index beside a vaccine is no figure of 疫苗. Targets (拟培育……) are no figures."""
     items = sorted((i for i in part.items if not i.related), key=lambda i: -i.score)
@@ -2230,6 +2230,8 @@ def lead_in(
     named = [_places(item.text, part.topic) for item in items]  # each item's places, read once
     places: dict[str, list[str]] = {}
     for item_places, item in zip(named, items):
+        if specific and not _holds_specific([normalise(item.text)], specific):
+            continue  # a place of an item reached through a general word alone is no place on the topic
         for name in item_places[:1]:
             if not any(_same_name(name, p) for p in places) and len(places) < max_places:
                 places.setdefault(name, []).append(item.doc_id)

@@ -312,6 +312,17 @@ def test_lead_in_figures_come_from_what_speaks_of_the_topic():
     assert not _lead_figures(_one_item_part(first), [["就业", "群体"]])  # none on it
 
 
+def test_lead_in_places_come_from_items_holding_the_topic_s_words():
+    """An item reached through a general word alone (群体 of 新就业群体, a place's 广场 of 广场舞) adds no place to
+    the lead-in: 涉及……等地方和单位 names where the topic itself is spoken of."""
+    on = _pack_item("河口县为新就业群体建成暖新驿站12个。", [(0, 19)])
+    off = replace(_pack_item("桥头街道组织老年群体开展体检。", [(0, 15)]), score=2.0)
+    part = cp.Part("新就业群体", [cp.Section("典型案例", [off, on])])
+    places = next(c.text for c in cp.lead_in(part, [["就业"]]) if c.text.startswith("涉及"))
+    assert "河口县" in places and "桥头街道" not in places, places
+    assert "桥头街道" in next(c.text for c in cp.lead_in(part) if c.text.startswith("涉及"))
+
+
 def test_lead_in_figures_are_of_what_was_done_not_targets():
     part = _one_item_part(
         "下一步，河口县拟培育新就业群体党建示范点5个。", "河口县已为新就业群体建成暖新驿站12个。"
