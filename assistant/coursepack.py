@@ -66,6 +66,7 @@ from .lexical import (
     normalise,
     pos_tags,
     short_forms,
+    simplified,
     smallest_words,
     spelled_out,
     tokenize,
@@ -1463,8 +1464,9 @@ class TopicFeatures:
 
 
 def _squashed(text: str) -> str:
-    """Normalised text without spaces or punctuation: what two reprints of one report share."""
-    return re.sub(r"\W+", "", normalise(text))
+    """Normalised text without spaces or punctuation, in simplified characters: what two reprints of one report
+    share (one of them may be in traditional ones)."""
+    return re.sub(r"\W+", "", simplified(normalise(text)))
 
 
 @lru_cache(maxsize=1 << 15)

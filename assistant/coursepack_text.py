@@ -30,7 +30,7 @@ import re
 from collections import Counter
 
 from . import ner
-from .lexical import first_word, named_units, pos_tags, word_frequency
+from .lexical import first_word, named_units, pos_tags, simplified, word_frequency
 from .punctuation import END_MARKS, ENDS_SENTENCE, QUOTE_CLOSERS
 
 TERMINAL = ENDS_SENTENCE
@@ -413,7 +413,7 @@ def rejection(
     `after_quote`: it follows a closing quotation mark on the same line (“……。”某某说。): a short one with no
     figure says who spoke or how they felt, which is material only together with the quotation.
     """
-    s = sentence.strip()
+    s = simplified(sentence.strip())
     if heading or not s:
         return "标题"
     if captioned:
@@ -550,7 +550,7 @@ def trim_start(sentence: str, layout_only: bool = False) -> str:
     Chinese text puts no spaces between words, so a space there is a layout break: pieces before it that are
     no clause (a bracketed caption, web chrome, a byline, a short unpunctuated heading) are not the sentence.
     """
-    out = sentence.strip()
+    out = simplified(sentence.strip())
     while True:
         m = (
             _DATELINE.match(out)
@@ -926,7 +926,7 @@ def anaphoric(sentence: str) -> bool:
     (某某也认为，……; 某某则表示，……), or is listed as attending what it does not name (……李强、赵乐际等参加。): it is
     only material together with it.
     A demonstrative (该街道……) is not: the item's source title usually names it, and it often reads alone."""
-    texts = (sentence, trim_start(sentence))
+    texts = (simplified(sentence), trim_start(sentence))
     if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
         return True
     if _speaks_unnamed(texts[1]) or _ALSO_SAID.match(texts[1]) or _ATTENDING.search(texts[1]):

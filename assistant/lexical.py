@@ -74,6 +74,23 @@ def _normalise_long(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+@lru_cache(maxsize=1)
+def _to_simplified():
+    from opencc import OpenCC  # opencc-python-reimplemented: OpenCC's dictionaries, pure Python
+
+    return OpenCC("t2s")
+
+
+@lru_cache(maxsize=32768)
+def simplified(text: str) -> str:
+    """Traditional characters read as simplified ones (同時也規範了 → 同时也规范了; a news page may mix them),
+    character for character, so the length and every offset stay the same. An analysis copy, like `normalise`'s:
+    stored and quoted text is never changed."""
+    if text.isascii():
+        return text
+    return _to_simplified().convert(text)
+
+
 def quoted_phrases(text: str) -> list[str]:
     return [re.sub(r"\s+", "", normalise(m.group(1))) for m in _QUOTED.finditer(text)]
 

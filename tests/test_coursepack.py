@@ -1997,6 +1997,21 @@ def test_a_report_reprinted_elsewhere_is_one_item():
         report, squash("某某区已建成服务站12个，共服务居民3000多人次。")
     )  # a few words changed
     assert not cp.near_duplicate(report, squash("某某县建成驿站8个，为快递员提供休息场所。"))
+    # a reprint in traditional characters is the same report (a news page may mix them)
+    assert cp.near_duplicate(report, squash("某某區建成服務站12個，服務居民3000餘人次。"))
+
+
+def test_traditional_characters_are_read_as_simplified_ones():
+    """An analysis copy, character for character (offsets into the quoted text stay valid): a traditional page's
+    leading connective is trimmed and its 這是…… leans on the sentence before, as the simplified ones do."""
+    from assistant.lexical import simplified
+
+    text = "此外，該區還為新就業群體建成驛站12個。"
+    assert simplified(text) == "此外，该区还为新就业群体建成驿站12个。" and len(simplified(text)) == len(text)
+    assert simplified("ABC 123") == "ABC 123"
+    assert ct.trim_offset(text) == 3 and text[ct.trim_offset(text) :].startswith("該區")
+    assert ct.anaphoric("這是某市建成的第一個驛站。")
+    assert ct.rejection("這是某市建成的第一個驛站。") == ct.rejection("这是某市建成的第一个驿站。")
 
 
 def test_a_shorter_restatement_of_an_item_adds_nothing():
