@@ -78,7 +78,9 @@ def _normalise_long(text: str) -> str:
 def _to_simplified():
     from opencc import OpenCC  # opencc-python-reimplemented: OpenCC's dictionaries, pure Python
 
-    return OpenCC("t2s")
+    converter = OpenCC("t2s")
+    converter.convert("發")  # it loads its tables on first use: loaded here, before threads share it
+    return converter
 
 
 @lru_cache(maxsize=32768)

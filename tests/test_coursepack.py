@@ -1707,6 +1707,9 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
         "开幕式上，某部副部长宣布演习开始。"
     )
     assert not ct.demonstrative("在某某论坛开幕式上，某某发表讲话。")
+    assert ct.demonstrative("国务院副总理某某出席开幕式并致辞。") and ct.demonstrative("某某主持会议并讲话。")
+    assert not ct.demonstrative("某某出席了第十届论坛开幕式并致辞。")
+    assert not ct.demonstrative("居民积极参加活动，社区举办活动30场。")
     assert not ct.demonstrative("会议指出，要加快推进社区治理。")
     doc = SimpleNamespace(title="rgb-zh-001-01", file="rgb-zh-001-01.txt")
     assert not cp._titled(doc) and cp._titled(SimpleNamespace(title="某某报道", file="a.txt"))
