@@ -582,8 +582,8 @@ def _lone_joined(text: str, words: list[str]) -> list[str]:
     a word (报|到 of 党员报到, which jieba reads so at the end of a text), else with the word after it when it
     modifies that word (微|治理 of 社区微治理, 大|模型 of 人工智能大模型, 十|联户; not the verb 带 of 党建带群建),
     and the topic's last character with the word before it (广场|舞, 春节|档; inside a topic that joins junk:
-    人工智能大 of 人工智能大模型): dropped, it would leave the topic's general words standing for it. The caller keeps what the documents
-    hold."""
+    人工智能大 of 人工智能大模型): dropped, it would leave the topic's general words standing for it. The caller
+    keeps what the documents hold."""
     covered = _covered(text, words)
     joined = []
     for i, ch in enumerate(text):
@@ -977,7 +977,6 @@ class _DocView:
         # ……各不相同，如何破解？某区给出答案——…… reads with the question; a one-clause question is a headline run into
         # the report (M2芯片露面将助苹果“去intel化”？对于苹果而言，……), which it does not answer
         answers = why_not == ct.QUESTION and bool(re.search(r"[，,]", before))
-        # 该片…… in a text without a title of its own (a snippet) says which film only with the sentence before
         leans = self._leans(seed)
         if leans and not (usable or answers):
             return  # 这是…… without the sentence it points at says nothing
@@ -1458,9 +1457,8 @@ class TopicFeatures:
     related: list[bool] = field(default_factory=list)  # of a scarce topic: holds its word, names it not
     kin: list[str] = field(default_factory=list)  # the documents' wordings for it, if any (`_kin_wordings`)
     absent: list[str] = field(default_factory=list)  # its words the documents never use (`_absent_words`)
-    figures: list[frozenset] = field(
-        default_factory=list
-    )  # each candidate's telling figures (`figure_values`)
+    # each candidate's telling figures (`figure_values`)
+    figures: list[frozenset] = field(default_factory=list)
 
 
 def _squashed(text: str) -> str:
@@ -1510,7 +1508,6 @@ def _restated(a: str, b: str, matcher: SequenceMatcher) -> bool:
 # a figure as written: digits with thousands separators and decimals, scaled by 万/亿 (4.8万 = 48,000); a count
 # below 100 or a year (2021年, 2011-2012赛季) says nothing alone
 _AMOUNT = re.compile(r"(?<![\d.])(\d{1,3}(?:[,，]\d{3})+|\d+)(\.\d+)?\s*(万亿|亿|万)?(?!\d)")
-_YEARS = range(1900, 2101)
 _SCALE = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
 
 
@@ -1522,7 +1519,8 @@ def figure_values(text: str) -> frozenset[Decimal]:
         value = Decimal(whole.replace(",", "").replace("，", "") + (decimals or "")) * _SCALE.get(
             scale or "", 1
         )
-        if decimals or (value >= 100 and not (scale is None and value in _YEARS)):
+        year = not decimals and not scale and 1900 <= value <= 2100
+        if decimals or (value >= 100 and not year):
             values.add(value.normalize())
     return frozenset(values)
 

@@ -867,14 +867,11 @@ _DEMONSTRATIVE = re.compile(
 )
 # an event named by its kind alone as the scene of the sentence or what someone attends (会议期间，……; 开幕式上，……;
 # ……出席开幕式并致辞): the one the text spoke of before
-_EVENT_KINDS = (
-    "会议|开幕式|闭幕式|峰会|比赛|赛事|决赛|典礼|仪式|颁奖礼|发布会|活动|会谈|会见|会晤|论坛|大会|演习"
-)
+_CEREMONIES = "会议|开幕式|闭幕式|峰会|典礼|仪式|颁奖礼|发布会|会谈|会见|会晤|论坛|大会"
 _BARE_EVENT = re.compile(
-    rf"^(?:在|于)?(?:会上|{_EVENT_KINDS})(?:期间|上|中|现场|当天|结束后)?[，,]"
-    # ……出席开幕式并致辞。 (a ceremony; 参加活动 and 参加比赛 are what people do in general)
-    r"|(?:出席|参加|主持)了?(?:会议|开幕式|闭幕式|峰会|典礼|仪式|颁奖礼|发布会|会谈|会见|会晤|论坛|大会)"
-    r"(?![\u4e00-\u9fff]*?(?:的|之))"
+    rf"^(?:在|于)?(?:会上|{_CEREMONIES}|比赛|赛事|决赛|活动|演习)(?:期间|上|中|现场|当天|结束后)?[，,]"
+    # a ceremony attended (……出席开幕式并致辞); 参加活动 and 参加比赛 are what people do in general
+    rf"|(?:出席|参加|主持)了?(?:{_CEREMONIES})(?![\u4e00-\u9fff]*?(?:的|之))"
 )
 # the two named before, as what acts in one of the first two clauses (2002年……冬奥会上，两人在双人滑中……)
 _THE_TWO = re.compile(r"^(?:两人|二人|双方|二者|两者)")
