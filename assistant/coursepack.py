@@ -7,7 +7,8 @@
    dateline or a leading connective; a sentence that leans on the one before, 这是……, takes it along).
 2. Each unit gets an item span: itself, or for a case (a named place or unit doing something) itself and the
    result the same paragraph reports right after it (每句都标注出处). What is only planned (将、拟、下一步……)
-   is a measure, never a case or a result, and its figures (targets) never enter the lead-in.
+   is a measure, never a case or a result, and its figures (targets) never enter the lead-in
+   (`coursepack_kinds` tells a sentence's kind).
 3. Features per topic (`FEATURES`): the topic's words weighted by their lift in the best hybrid-search chunks
    (网格 in 网格化管理 counts, 管理 barely), the neighbours', paragraph's and heading block's coverage (all
    the heading lines over its section: title, subtitle, byline), terms that co-occur with the topic in the
@@ -51,6 +52,7 @@ from pathlib import PurePath
 
 import numpy as np
 
+from . import coursepack_kinds as material
 from . import coursepack_text as ct
 from . import coursepack_weights as cw
 from . import ner
@@ -859,10 +861,10 @@ class _DocView:
     def in_plan(self, k: int) -> bool:
         """Unit k lies in a plan: under a heading announcing one (……发布2024年党建工作计划) or after a sentence of
         its paragraph that does (工作计划提出，……; 下一步，……), so what it counts is a target (至少培育2名)."""
-        if _PLAN_HEADING.search(self.heading_block(k)):
+        if material.PLAN_HEADING.search(self.heading_block(k)):
             return True
         earlier = [j for j in self.para_units[self.units[k].para] if j < k]
-        return any(_PLAN_OPENING.search(self.units[j].norm) for j in earlier)
+        return any(material.PLAN_OPENING.search(self.units[j].norm) for j in earlier)
 
     def neighbour(self, k: int, step: int) -> _Unit | None:
         """The unit `step` away in the same paragraph (never a heading)."""
@@ -1002,7 +1004,7 @@ class _DocView:
         ):
             sentences.append((nxt.start, nxt.end))
             end = nxt.end
-        case = classify(text[start:end]) == "典型案例"
+        case = material.classify(text[start:end]) == "典型案例"
         if case:  # who and what; the result the same paragraph reports right after it, if any
             for step in (1, 2):
                 nxt = self.neighbour(k, step)
@@ -1012,7 +1014,7 @@ class _DocView:
                     or nxt.end - start > tuning.case_max_chars
                 ):
                     break
-                if _is_result(text[nxt.start : nxt.end]):
+                if material.is_result(text[nxt.start : nxt.end]):
                     between = [self.neighbour(k, j) for j in range(1, step + 1)]
                     sentences += [(u.start, u.end) for u in between]
                     end = nxt.end
@@ -2032,7 +2034,7 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
         sentences.append((said.start, said.end))
     quote = doc.text[start:end]
     planned = _normative(doc) or view.in_plan(view.covering(start, start + 1).start)
-    kind = "典型案例" if s.unit.case else classify(quote)
+    kind = "典型案例" if s.unit.case else material.classify(quote)
     if planned:
         kind = "工作举措"  # targets are no results, and what is to be done no case
     first = quote[: s.sentences[0][1] - start] if s.sentences else quote
@@ -2241,17 +2243,17 @@ def lead_in(
         claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
     used: set[str] = set()
     for item_places, item in zip(named, items):
-        if item.planned or (item.kind != "数据成效" and not _FIGURE.search(item.text)):
+        if item.planned or (item.kind != "数据成效" and not material.FIGURE.search(item.text)):
             continue
         for sentence in item.sentence_texts():
             if len(used) >= max_figures:
                 break
             if specific and not _says_topic(normalise(sentence), specific):
                 continue
-            if _planned(sentence):
+            if material.planned(sentence):
                 continue
             clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
-            if not clause or _restated_figure(clause, used) or _plans(clause) or _dangling(clause):
+            if not clause or _restated_figure(clause, used) or material.plans(clause) or _dangling(clause):
                 continue
             # whose figure: the place its sentence names before it; a sentence without a subject of its own
             # (累计受理申请……) goes on about the item's place, when the item names just one; else the place
@@ -2280,8 +2282,10 @@ def _same_name(a: str, b: str) -> bool:
 
 def _restated_figure(clause: str, used: Iterable[str]) -> bool:
     """The clause is one already quoted, or reports only figures one already did (建成59个网格党支部 twice)."""
-    figures = {m.group() for m in _FIGURE.finditer(clause)}
-    return any(clause == u or (figures and figures <= {m.group() for m in _FIGURE.finditer(u)}) for u in used)
+    figures = {m.group() for m in material.FIGURE.finditer(clause)}
+    return any(
+        clause == u or (figures and figures <= {m.group() for m in material.FIGURE.finditer(u)}) for u in used
+    )
 
 
 def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
@@ -2475,9 +2479,11 @@ def _dangling(clause: str) -> bool:
 def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
     """The clause around a figure of a sentence, verbatim: the first one naming one of `words` (the topic's),
     else the first one."""
-    plain = QUOTATION.sub(lambda m: "“" * len(m.group()), _DATE.sub(lambda m: "#" * len(m.group()), text))
+    plain = QUOTATION.sub(
+        lambda m: "“" * len(m.group()), material.DATE.sub(lambda m: "#" * len(m.group()), text)
+    )
     clauses = []
-    for m in _FIGURE.finditer(plain):
+    for m in material.FIGURE.finditer(plain):
         cuts = [c.end() for c in _CLAUSE_CUT.finditer(text) if c.end() <= m.start()]
         start = cuts[-1] if cuts else 0
         end_m = _CLAUSE_CUT.search(text, m.end())
@@ -2494,81 +2500,7 @@ def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
     return clauses[0] if clauses else ""
 
 
-# ----------------------------------------------------------------------------------------------- classification
-
-_DATE = re.compile(
-    r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月"
-)
-_FIGURE = re.compile(  # an amount, not an ordinal (第3条), a code (U14组) nor the tail of a longer number
-    r"(?<![第\d.A-Za-z])\d+(?:\.\d+)?\s*(?:%|％|‰)"
-    r"|(?<![第\d.A-Za-z])\d+(?:\.\d+)?\s*(?:余|多)?\s*(?:万|亿)?\s*(?:人次|户次|个|名|人|家|件|次|户|项|处|支|场|起|元|亩|座|所|条|批|期|间|套|"
-    r"台|辆|公里|平方米|平方公里|万元|亿元|栋|村|镇|社区|小区|街道|单位|企业|党支部|党组织|支部|位|组|队|期)"
-    r"|[一二三四五六七八九十百千万两]+\s*(?:余|多)\s*(?:个|名|人|家|件|次|户|项|处|支|场|起|元)"
-)
-_RESULT = re.compile(
-    r"成功率|同比|增长|提升了|提高了|下降|减少|锐减|累计|挽回|覆盖率|满意度|达到|实现了?全覆盖|"
-    r"获得|荣获|评为|排名|位居|取得|完成|化解|解决"
-)
-
-
-# what a sentence says will be done (下一步、拟、将持续……) and what it says was done (已、累计、建成……)
-_PLAN_WORDS = frozenset({"下一步", "接下来", "今后", "拟", "力争", "预计", "计划", "将"})
-# a heading or an opening announcing a plan, not a programme's name (“人才回引”计划 is done, not planned)
-_PLAN_HEADING = re.compile(r"(?:\d{4}\s*年|年度|下一步|今后)[^“”。]{0,12}?(?:计划|规划|要点|打算)(?!”)")
-_PLAN_OPENING = re.compile(r"(?:计划|规划|方案|要点)(?:提出|明确|要求)|^(?:下一步|接下来|今后)")
-_PLAN_NEXT = frozenset({"d", "vd", "ad", "p", "v", "z"})  # 将持续/将于/将加强, not 将问题分配给 (把)
-_DONE = re.compile(r"了|已|累计|截至|目前|现有|先后|以来|完成|建成|实现")
-# 将 as 把: 将……列为/纳入/转化为…… moves an object, it plans nothing
-_BA = re.compile(r"将.{1,24}?(?:[列作视改转变]为|纳入|融入|设置?在|放在|分配给|交给|交由|打造成|建成为|变成)")
-
-
-def _plans(clause: str) -> bool:
-    """The clause says what will be done. 将 and 计划 do so only before a verb or an adverb (将持续、将于), and
-    a one-character "verb" after 将 is mostly the head of a name jieba split (将花果园片区……)."""
-    if not any(w in clause for w in _PLAN_WORDS):
-        return False  # most clauses: no tagging (classify runs on every seeded unit)
-    tags = pos_tags(clause)
-    ba = bool(_BA.search(clause))
-    for (word, _), (following, after) in zip(tags, tags[1:] + [("", "")]):
-        if word not in _PLAN_WORDS or following == "的" or (word == "将" and ba):  # 今后的服务导向: no plan
-            continue
-        if word not in ("将", "计划") or (after in _PLAN_NEXT and (after != "v" or len(following) > 1)):
-            return True
-    return False
-
-
-def _planned(sentence: str) -> bool:
-    """The sentence says what someone will do, not what they did: a plan is a measure, neither a case nor a
-    result (its figures are targets). Its first clause that says either decides: 已建成12个，下一步将…… reports
-    what was done; 针对……，将推进……，培育2个示范点 plans throughout."""
-    for clause in re.split(r"[，,；;。！!？?：:]", QUOTATION.sub("", sentence)):  # “指尖计划” is a name
-        if _plans(clause):
-            return True
-        if _DONE.search(clause) or re.search(r"\d", _DATE.sub("", clause)):
-            return False
-    return False
-
-
-def classify(sentence: str) -> str:
-    """数据成效 when it reports figures or results, 典型案例 when a named place or unit acts, else 工作举措
-    (also what is planned: 将、拟、下一步……)."""
-    if _planned(sentence):
-        return "工作举措"
-    plain = QUOTATION.sub("", _DATE.sub("", sentence))  # dates and programme names (“1+1+N”) are not figures
-    figures = _FIGURE.findall(plain)
-    if len(figures) >= 2 or (figures and _RESULT.search(plain)) or re.search(r"\d+(?:\.\d+)?\s*[%％]", plain):
-        return "数据成效"
-    if named_units(sentence):
-        return "典型案例"
-    return "工作举措"
-
-
-def _is_result(sentence: str) -> bool:
-    """A sentence reporting what came of it: figures or a result verb (化解, 提升了, 实现全覆盖)."""
-    return classify(sentence) == "数据成效" or bool(_RESULT.search(sentence))
-
-
-# ----------------------------------------------------------------------------------------------- rendering
+# ----------------------------------------------------------------------------------------------- display
 
 
 def _display(quote: str) -> str:

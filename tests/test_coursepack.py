@@ -44,6 +44,7 @@ from http_utils import serve_app
 
 from assistant import coursepack as cp
 from assistant import coursepack_fit as fit
+from assistant import coursepack_kinds as material
 from assistant import coursepack_render as render
 from assistant import coursepack_text as ct
 from assistant.chunking import split_sentences
@@ -363,8 +364,8 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     assert cp._omits_subject("科学选址并打造完成59处党群服务站。") and not cp._omits_subject(
         "全区建成服务站12个。"
     )
-    assert not cp._FIGURE.search("公约第3条要求缔约国采取措施")  # an ordinal
-    assert cp._FIGURE.search("共有3条线路") and not cp._FIGURE.search("在U10组男单较量中")  # a code
+    assert not material.FIGURE.search("公约第3条要求缔约国采取措施")  # an ordinal
+    assert material.FIGURE.search("共有3条线路") and not material.FIGURE.search("在U10组男单较量中")  # a code
     assert cp._figure_clause("截至18：30共有3000人报名。") == "截至18：30共有3000人报名"  # not 30共有……
     # a change with no quantity of its own: of what, the clause before says
     assert all(cp._dangling(c) for c in ("增长2.0%", "比上年增长11.5%", "比2016年下降了43.6%", "同比增长40%"))
@@ -421,7 +422,7 @@ def test_what_a_plan_counts_is_a_target_not_a_result():
     assert kinds == {"每个社区至少": ("工作举措", True), "2023年,": ("数据成效", False)}
     lead = pack.parts[0].lead_text()
     assert "120名" in lead and "至少培育2名" not in lead
-    assert not cp._PLAN_HEADING.search("实施“人才回引”计划")  # a programme's name plans nothing
+    assert not material.PLAN_HEADING.search("实施“人才回引”计划")  # a programme's name plans nothing
 
 
 def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
@@ -2521,7 +2522,7 @@ def test_unknown_format_is_rejected():
     ],
 )
 def test_classification(sentence, kind):
-    assert cp.classify(sentence) == kind
+    assert material.classify(sentence) == kind
 
 
 @pytest.mark.parametrize("topic", ["量子计算芯片", "的"])
