@@ -1697,8 +1697,9 @@ def topic_features(
         related.append(not on_topic)
         spans.append(span)
         cited.append(sentences)
-        texts.append(_squashed(view.text[span[0] : span[1]]))
-        figures.append(figure_values(view.text[span[0] : span[1]]))
+        item_text = view.text[span[0] : span[1]]
+        texts.append(_squashed(item_text))
+        figures.append(figure_values(item_text))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
     return TopicFeatures(
         topic,
@@ -1925,13 +1926,7 @@ def select(
         if len(out) >= max_items:
             continue  # full: later candidates may still extend an item
         text = features.texts[i] if features.texts else ""
-        if text and any(repeats(text, features.texts[m]) for o in out for m in o.members):
-            continue
-        if features.figures and any(
-            len(text) <= len(features.texts[m]) and restates_figures(features.figures[i], features.figures[m])
-            for o in out
-            for m in o.members
-        ):
+        if text and any(_adds_nothing(features, int(i), m) for o in out for m in o.members):
             continue
         related = bool(features.related and features.related[i])
         if related and sum(o.related for o in out) >= related_max:
@@ -1942,6 +1937,17 @@ def select(
             )
         )
     return out
+
+
+def _adds_nothing(features: TopicFeatures, i: int, m: int) -> bool:
+    """Candidate i repeats candidate m, already taken (`repeats`), or gives only figures m gives too
+    (`restates_figures`) in no more words."""
+    text, taken = features.texts[i], features.texts[m]
+    return repeats(text, taken) or (
+        bool(features.figures)
+        and len(text) <= len(taken)
+        and restates_figures(features.figures[i], features.figures[m])
+    )
 
 
 def _join(item: _Scored, features: TopicFeatures, i: int, max_chars: int) -> None:
