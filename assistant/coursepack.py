@@ -1384,14 +1384,16 @@ def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list
     alone names far more (`_broad_alone`: 日本 of 日本首相遇袭, 新型 of 新型城镇化)."""
     if _says_topic("".join(held), specific):
         return 1.0
-    # 足球 of 足球|主教练, not the head 主教练, nor a place or a distinguishing word that narrows it (日本 of
-    # 日本首相遇袭, 新型 of 新型城镇化)
-    modifiers = [
-        [w for w in group[:-1] if not _broad_alone(w)] if len(group) > 1 else group for group in specific
-    ]
-    if _holds_specific(held, modifiers) or _says_topic(_paragraph_norm(view, unit), specific):
+    if _holds_specific(held, _narrowing(specific)) or _says_topic(_paragraph_norm(view, unit), specific):
         return 0.5
     return 0.0
+
+
+def _narrowing(specific: list[list[str]]) -> list[list[str]]:
+    """The carrying words that alone still point at the topic: 足球 of 足球|主教练, not the head 主教练 (another
+    sport's coach), nor a place or a distinguishing word that narrows it (日本 of 日本首相遇袭, 新型 of 新型城镇化);
+    a one-word alternative's word."""
+    return [[w for w in group[:-1] if not _broad_alone(w)] if len(group) > 1 else group for group in specific]
 
 
 def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
@@ -2237,9 +2239,10 @@ def lead_in(
         return []
     named = [_places(item.text, part.topic) for item in items]  # each item's places, read once
     places: dict[str, list[str]] = {}
+    on_topic = {id(item) for item in _place_items(items, specific)}
     for item_places, item in zip(named, items):
-        if specific and not _holds_specific([normalise(item.text)], specific):
-            continue  # a place of an item reached through a general word alone is no place on the topic
+        if id(item) not in on_topic:
+            continue
         for name in item_places[:1]:
             if not any(_same_name(name, p) for p in places) and len(places) < max_places:
                 places.setdefault(name, []).append(item.doc_id)
@@ -2274,6 +2277,21 @@ def lead_in(
             prefix = f"{who}：" if who and who not in clause else ""
             claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
     return claims
+
+
+def _place_items(items: list[PackItem], specific: list[list[str]] | None) -> list[PackItem]:
+    """The items whose places the lead-in names: those naming the topic itself (`_says_topic`) or holding a word
+    that alone still points at it (`_narrowing`). A place of an item reached through a general word or a
+    compound's head alone is seldom one on the topic: the men's 世界杯 under 女足世界杯, a 七国集团峰会 under
+    G20峰会, a park's 环境 under 营商环境."""
+    if not specific:
+        return items
+    narrowing = _narrowing(specific)
+    return [
+        item
+        for item, norm in ((item, normalise(item.text)) for item in items)
+        if _says_topic(norm, specific) or _holds_specific([norm], narrowing)
+    ]
 
 
 def _same_name(a: str, b: str) -> bool:

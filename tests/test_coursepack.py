@@ -324,6 +324,23 @@ def test_lead_in_places_come_from_items_holding_the_topic_s_words():
     assert "桥头街道" in next(c.text for c in cp.lead_in(part) if c.text.startswith("涉及"))
 
 
+def test_lead_in_places_come_from_items_naming_the_topic_or_a_word_narrowing_it():
+    """A compound topic's head alone reaches other things (党建 of 物业党建: a school's party building; the men's
+    世界杯 under 女足世界杯): the lead-in names the places of items that name the topic itself or hold a word that
+    alone still points at it (物业), not those reached through the head alone."""
+    head_only = replace(_pack_item("花溪区开展校园党建活动。", [(0, 12)]), score=3.0)
+    whole = replace(_pack_item("云岩区推进物业党建全覆盖。", [(0, 13)]), score=2.0)
+    modifier = _pack_item("乌当区物业服务企业参与小区治理。", [(0, 16)])
+
+    def places(*items) -> str:
+        part = cp.Part("物业党建", [cp.Section("典型案例", list(items))])
+        return next((c.text for c in cp.lead_in(part, [["物业", "党建"]]) if c.text.startswith("涉及")), "")
+
+    named = places(head_only, whole, modifier)
+    assert "云岩区" in named and "乌当区" in named and "花溪区" not in named, named
+    assert not places(head_only)
+
+
 def test_lead_in_figures_are_of_what_was_done_not_targets():
     part = _one_item_part(
         "下一步，河口县拟培育新就业群体党建示范点5个。", "河口县已为新就业群体建成暖新驿站12个。"
