@@ -27,7 +27,8 @@
    a topic first retrieves it and kept by document id: a pack costs what retrieval returns, not the corpus.
 4. A multi-topic pack has one part per topic; an item found for two topics appears once, under the topic it
    scores higher for, noting the other. Each part opens with an extractive lead-in (places/units covered and
-   their key figures, every sentence cited); sections list items by relevance, grouped by document.
+   their key figures, every sentence cited: `coursepack_lead`); sections list items by relevance, grouped by
+   document. Whether a text names the topic, and which places and people it names, is `coursepack_names`.
 
 Every item's quote is `document.text[start:end]`; `sentences` are the cited sentences inside it.
 The pack renders to JSON (docs/api.md); `coursepack_render` makes the Markdown and DOCX files.
@@ -53,18 +54,16 @@ from pathlib import PurePath
 import numpy as np
 
 from . import coursepack_kinds as material
+from . import coursepack_names as names
 from . import coursepack_text as ct
 from . import coursepack_weights as cw
 from . import ner
 from .chunking import is_heading, split_sentences
+from .coursepack_lead import Claim, lead_in
 from .errors import AssistantError
 from .lexical import (
-    QUOTATION,
     STOPWORDS,
-    UNIT_WORDS,
     abbreviating,
-    generic_name,
-    named_units,
     normalise,
     pos_tags,
     short_forms,
@@ -155,8 +154,8 @@ class PackItem:
     sentences: list[tuple[int, int]] = field(default_factory=list)  # cited sentences (document offsets)
     date: str = ""
     label: str = ""  # readable source: 《标题》（地区，日期）
-    context: str = ""  # the place the text before names, when the item names none (`_named_before`)
-    introduced: str = ""  # who a person it names bare is, as the text before says (`_introduced_before`)
+    context: str = ""  # the place the text before names, when the item names none (`names.named_before`)
+    introduced: str = ""  # who a person it names bare is, as the text before says (`names.introduced_before`)
     # it lies in a plan (`_DocView.in_plan`) or a document setting one out (`_normative`)
     planned: bool = False
     related: bool = False  # its topic the documents barely name, and it does not (`Tuning.scarce_related`)
@@ -208,14 +207,6 @@ class PackItem:
             "introduced": self.introduced,
             "related": self.related,
         }
-
-
-@dataclass
-class Claim:
-    """A sentence of a summary or lead-in and the documents it cites (numbers follow the pack)."""
-
-    text: str
-    doc_ids: list[str]
 
 
 def _claims_text(claims: list[Claim], items: list[PackItem]) -> str:
@@ -1050,7 +1041,7 @@ def _restates_figure(sentence: str, held: str, least: int = 8) -> bool:
 def _leans_on_connective(sentence: str) -> bool:
     """Past its connective the sentence has no subject (同时，依托党群服务中心……; 为此，将加强……): its subject is in the
     sentence the connective links it to, so it reads only with that one (which the item then takes along)."""
-    return ct.connected(sentence) and _omits_subject(sentence)
+    return ct.connected(sentence) and names.omits_subject(sentence)
 
 
 _EMPHASIS = re.compile(r"[“‘\"「]([\u3400-\u9fff])[”’\"」]")
@@ -1263,14 +1254,9 @@ def _object_of(part: str, title: Callable[[str], bool] = lambda word: False) -> 
     return obj if part.endswith(obj) else ""
 
 
-def _says_topic(norm: str, groups: list[list[str]], holds=str.__contains__) -> bool:
-    """The text holds more than half of one alternative's specific words: it speaks of the topic itself."""
-    return any(2 * sum(holds(norm, t) for t in g) > len(g) for g in groups)
-
-
 def _scarce(norms: list[str], specific: list[list[str]], words: list[str], most: int) -> bool:
     """Whether the documents barely cover the topic: at most `most` of its retrieved chunks name it
-    (`_says_topic`), where a word that carries it and is a compound of the topic's words counts as named when
+    (`names.says_topic`), where a word that carries it and is a compound of the topic's words counts as named when
     all its parts are (干部 and 队伍 of 干部队伍: 社区干部队伍建设 is no scarce topic for lack of that one spelling)."""
     parts = {}
     for word in (w for group in specific for w in group):
@@ -1279,9 +1265,11 @@ def _scarce(norms: list[str], specific: list[list[str]], words: list[str], most:
             parts[word] = inner
 
     def holds(norm: str, word: str) -> bool:
-        return _named_outside_places(norm, word) or (word in parts and all(p in norm for p in parts[word]))
+        return names.named_outside_places(norm, word) or (
+            word in parts and all(p in norm for p in parts[word])
+        )
 
-    return sum(_says_topic(norm, specific, holds) for norm in norms) <= most
+    return sum(names.says_topic(norm, specific, holds) for norm in norms) <= most
 
 
 def _tiled(word: str, parts: list[str]) -> bool:
@@ -1292,11 +1280,6 @@ def _tiled(word: str, parts: list[str]) -> bool:
 def _covered(text: str, words: list[str]) -> set[int]:
     """The positions of the text's characters that an occurrence of one of the words covers."""
     return {i for w in words for m in re.finditer(re.escape(w), text) for i in range(m.start(), m.end())}
-
-
-def _holds_specific(norms: Iterable[str], specific: list[list[str]], holds=str.__contains__) -> bool:
-    """Some text holds one of the words that carry the topic (`holds`: as `_says_topic`'s)."""
-    return any(holds(norm, word) for norm in norms for group in specific for word in group)
 
 
 def _paragraph_norm(view: _DocView, unit: _Unit) -> str:
@@ -1314,10 +1297,10 @@ def _named_near(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
     诉求 in two sentences of one paragraph, never in one). A word inside a place's name (自治 of
     紫云苗族布依族自治县 for 居民自治) does not name it: there one item would be the part."""
     held = _item_norms(view, unit)
-    if any(_says_topic(norm, specific, _named_outside_places) for norm in held):
+    if any(names.says_topic(norm, specific, names.named_outside_places) for norm in held):
         return True
-    return _holds_specific(held, specific) and _says_topic(
-        _paragraph_norm(view, unit), specific, _named_outside_places
+    return names.holds_specific(held, specific) and names.says_topic(
+        _paragraph_norm(view, unit), specific, names.named_outside_places
     )
 
 
@@ -1329,13 +1312,13 @@ def _in_named_section(view: _DocView, unit: _Unit, specific: list[list[str]]) ->
     make one."""
     if unit.head_of is None:
         return False
-    if _says_topic(view.heading_block(unit.index), specific, _named_outside_places):
+    if names.says_topic(view.heading_block(unit.index), specific, names.named_outside_places):
         return True
     paragraphs: dict[int, str] = {}
     for u in view.units:
         if u.head_of == unit.head_of and not u.heading:
             paragraphs[u.para] = paragraphs.get(u.para, "") + u.norm
-    saying = [n for n in paragraphs.values() if _says_topic(n, specific, _named_outside_places)]
+    saying = [n for n in paragraphs.values() if names.says_topic(n, specific, names.named_outside_places)]
     return len(saying) >= max(2, len(paragraphs) / 3)
 
 
@@ -1350,50 +1333,20 @@ def _item_norms(view: _DocView, unit: _Unit) -> list[str]:
     return [view.units[j].norm for j in view.covering(*unit.span)]
 
 
-# the kinds of administrative places, longest first (自治县 before 县)
-_ADMIN_KINDS = "特别行政区|自治区|自治州|自治县|街道|省|市|盟|县|旗|区|州|镇|乡"
-_ADMIN_SUFFIX = re.compile(f"(?:{_ADMIN_KINDS})")
-_ADMIN_END = re.compile(f"(?:{_ADMIN_KINDS})$")
-
-
-def _named_outside_places(norm: str, word: str) -> bool:
-    """The text holds the word other than inside the name of a place or a unit that goes on past it (……自治县,
-    ……自治县环翠街道党工委); a place's own name before its kind is the place (南明 of 南明区, 清镇 of 贵州清镇市)."""
-    spots = [m.end() for m in re.finditer(re.escape(word), norm)]
-    if not spots or not all(_ADMIN_SUFFIX.match(norm, end) for end in spots):
-        return bool(spots)  # the segmenter is asked only when every occurrence runs into an admin suffix
-    names = ner.entities(norm, ("LOC", "ORG"))
-    return not any(word in name and not _ADMIN_END.sub("", name).endswith(word) for name, _ in names)
-
-
-@lru_cache(maxsize=1 << 12)
-def _broad_alone(word: str) -> bool:
-    """A modifier that alone names far more than the topic: a place (jieba's ns: 日本, 贵阳), all of a country's
-    or a city's news, or a distinguishing word (b: 新型 of 新型城镇化, 公共 of 公共服务). Cached: asked for every
-    candidate of a topic, about the same few words."""
-    tags = pos_tags(word)
-    return len(tags) == 1 and tags[0][1] in ("ns", "b")
-
-
 def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:
-    """1 when the item names the topic (`_says_topic`), 0.5 when it holds only one of the words that carry it or
+    """1 when the item names the topic (`names.says_topic`), 0.5 when it holds only one of the words that carry it or
     only its paragraph names it, else 0: an item reached through a general word alone (环境 of 营商环境, 智能 of
     人工智能 in 智能手机), a neighbour or the chunk's rank is less often on the topic. Nor does the head of a
     compound alone count (主教练 of 足球主教练, 经济 of 农村集体经济: a Chinese compound is right-headed, and its
     head alone names the kind, another sport's coach), while its modifier does (网格 of 网格化管理) unless it
     alone names far more (`_broad_alone`: 日本 of 日本首相遇袭, 新型 of 新型城镇化)."""
-    if _says_topic("".join(held), specific):
+    if names.says_topic("".join(held), specific):
         return 1.0
-    if _holds_specific(held, _narrowing(specific)) or _says_topic(_paragraph_norm(view, unit), specific):
+    if names.holds_specific(held, names.narrowing(specific)) or names.says_topic(
+        _paragraph_norm(view, unit), specific
+    ):
         return 0.5
     return 0.0
-
-
-def _narrowing(specific: list[list[str]]) -> list[list[str]]:
-    """The carrying words that alone still point at the topic: 足球 of 足球|主教练, not the head 主教练 (another
-    sport's coach), nor a place or a distinguishing word that narrows it (日本 of 日本首相遇袭, 新型 of 新型城镇化);
-    a one-word alternative's word."""
-    return [[w for w in group[:-1] if not _broad_alone(w)] if len(group) > 1 else group for group in specific]
 
 
 def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
@@ -1453,7 +1406,9 @@ class TopicFeatures:
     texts: list[str] = field(default_factory=list)  # each candidate's item, squashed (`_squashed`)
     scarce: bool = False  # the documents barely speak of the topic itself: what does, and what is `related`
     specific: list[list[str]] = field(default_factory=list)  # the words that carry it (`_specific_words`)
-    says: list[bool] = field(default_factory=list)  # each candidate names the topic itself (`_says_topic`)
+    says: list[bool] = field(
+        default_factory=list
+    )  # each candidate names the topic itself (`names.says_topic`)
     broader: str = ""  # the wording gathered by, when the documents barely use the topic's own (`_broader`)
     # the topic as gathered, when that differs: its typos corrected (`SpellingIndex.correct`), its request left
     # off (`_subject_of_request`)
@@ -1673,7 +1628,9 @@ def topic_features(
             # on a topic the documents barely speak of
             continue
         on_topic = not scarce or in_section or _named_near(view, unit, specific)
-        if not on_topic and not _holds_specific(_item_norms(view, unit), relating, _named_outside_places):
+        if not on_topic and not names.holds_specific(
+            _item_norms(view, unit), relating, names.named_outside_places
+        ):
             # the documents barely speak of the topic (减负 of 基层减负 once): an item that does is on it, one
             # holding one of the words that carry it (就业 of 就业帮扶) is related; the rest shares a general
             # word (基层) or a neighbour's rank only and would fill the part with 基层党建 in general
@@ -1695,7 +1652,7 @@ def topic_features(
             )
         )
         keep.append(unit)
-        says.append(any(_says_topic(norm, specific) for norm in held) or in_section)
+        says.append(any(names.says_topic(norm, specific) for norm in held) or in_section)
         related.append(not on_topic)
         spans.append(span)
         cited.append(sentences)
@@ -2049,8 +2006,8 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
     # who the person is: the one the first sentence names, else the one a closing attribution names (……”某某说。)
     last = sentences[-1] if sentences else (start, end)
     closing = view.text[last[0] : last[1]] if view.attribution(*last) else ""
-    introduced = _introduced_before(view, start, first) or (
-        closing and _introduced_before(view, start, closing)
+    introduced = names.introduced_before(view, start, first) or (
+        closing and names.introduced_before(view, start, closing)
     )
     return PackItem(
         kind=kind,
@@ -2066,145 +2023,11 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
         sentences=sentences,
         date=doc.date or "",
         label=source_label(doc),
-        context=_named_before(view, start, first),
+        context=names.named_before(view, start, first),
         introduced=introduced,
         planned=planned,
         related=s.related,
     )
-
-
-def _named_before(view: _DocView, start: int, first: str, reach: int = 20) -> str:
-    """Where an item happened when its first sentence names no place or unit (社区党组织统筹……, 通过实施……计划,
-    充分发挥街道“龙头”作用……): the place its section names last before it, up to `reach` units back and its
-    heading, so a trainer reading the excerpt alone knows; "" when the item names its own, or opens with a
-    quotation (who said it follows it). A place, not a unit: the company a specialist helped in the sentence before
-    (贵州金玖生物技术有限公司) is not where 8名科技特派员坚持每周到企业指导."""
-    if first.lstrip()[:1] in _QUOTE_OPENERS or any(_a_name(n, first) for n in _unit_names(first)):
-        return ""
-    entities = [name for name, _ in ner.entities(first, ("LOC", "ORG"))]
-    if not all(map(_unnamed, entities)):
-        return ""
-    # 全市共有…… or 区委……: the place of that level, not the county the sentence before named
-    scope = _SCOPE.search(first) or next(filter(None, map(_LEVEL_BODY.match, entities)), None)
-    k = view.covering(start, start + 1).start
-    for j in range(k - 1, max(k - 1 - reach, -1), -1):
-        unit = view.units[j]
-        sentence = view.text[unit.start : unit.end]
-        names = [
-            n
-            for n in _places_and_admin(sentence)
-            if _PLACE_END.search(n)
-            and (not scope or _of_level(n, scope.group(1)))
-            and not _listed(sentence, (at := sentence.find(n)), at + len(n))
-        ]
-        if names:
-            return names[-1]
-        if unit.heading and not (j > 0 and view.units[j - 1].heading):
-            break  # the first line of the heading block over the item's section
-    return ""
-
-
-# a body named by its level only (区委、区政府全局统筹推进……): which district is still to say
-_LEVEL_BODY = re.compile(r"^(省|市|州|县|区|镇|乡|街道)(?:委|政府|人大|政协|纪委|党委|党工委|办事处)")
-# a mass organisation every place has (建立工会、团委、妇联): LAC reads it as an organisation, it names no place
-_MASS_BODY = re.compile(r"^(?:妇联|团委|工会|共青团|残联|科协|侨联|文联|红十字会)$")
-
-
-def _unnamed(entity: str) -> bool:
-    """LAC's place or organisation names a kind, not which one: a level's body (区委), a mass organisation (妇联), a
-    kind of unit (城市社区) or a unit word alone (街道)."""
-    return bool(
-        _LEVEL_BODY.match(entity)
-        or _MASS_BODY.match(entity)
-        or generic_name(entity)
-        or not _UNIT_SUFFIX.sub("", entity)
-    )
-
-
-# a place the sentence names by its level only (全市共有……, 该区……): the place before it must be of that level
-_SCOPE = re.compile(r"(?:全|该|本)(省|市|州|县|区|镇|乡|街道)")
-
-
-def _of_level(name: str, level: str) -> bool:
-    return name.endswith(level) and not (level == "区" and name.endswith(("社区", "小区")))
-
-
-def _a_name(name: str, text: str) -> bool:
-    """The unit is named, not a kind that jieba reads as a name (完整温馨社区, 养老服务站, 落实中小学校 of
-    落实中小学校党组织领导下的……): `_proper`, or LAC tags a word before its unit word a proper noun (碧海|社区)."""
-    if _proper(name, text):
-        return True
-    at, head = text.find(name), len(_UNIT_SUFFIX.sub("", name) or name)
-    return at >= 0 and any(
-        tag in _ENTITY_TAGS + ("nz",) and begin < at + head and at < end
-        for begin, end, _, tag in _entity_spans(text)
-    )
-
-
-def _introduced_before(view: _DocView, start: int, first: str) -> str:
-    """Who the person the item's first sentence names without a role is (李璐隔三差五便会下户……), as the text
-    before it introduced them (花园村53号网格党支部书记李璐): a trainer reading the excerpt alone would not know.
-    "" when the item gives the role itself (科技特派员王瑞) or the text before never did."""
-    person = next(((b, w) for b, _, w, tag in _entity_spans(first) if tag == "PER"), None)
-    if person is None or _role_before(first[: person[0]]):
-        return ""
-    earlier = view.text[:start]
-    for m in re.finditer(re.escape(person[1]), earlier):
-        role = _role_before(earlier[: m.start()])
-        if role:
-            return role + person[1]
-    return ""
-
-
-# jieba's tags of the words a role is made of: nouns, names of places and bodies, numbers and measures (花园村
-# 53号网格党支部书记, 青龙山街道党建服务中心主任); a role ends in a noun (书记, 主任 tagged b, 党支部 tagged j)
-_ROLE_TAGS = ("n", "m", "q", "j", "b", "eng")
-_ROLE_HEAD_TAGS = ("n", "b", "j")
-
-
-def _role_before(text: str, reach: int = 24) -> str:
-    """The role that stands right before a name: the run of noun-like words ending the text, back to a verb,
-    a particle or punctuation, and back to the start of a place or organisation LAC reads in it (贵州味特食品有限公司
-    总经理, where jieba reads 特 as an adverb); "" when none ends in a noun of two characters or more."""
-    window = text[-reach:]
-    words = pos_tags(window)
-    run: list[str] = []
-    for word, flag in reversed(words):
-        if not flag.startswith(_ROLE_TAGS) or not word.strip():
-            break
-        run.insert(0, word)
-    if not run:
-        return ""
-    head, head_flag = words[-1]
-    if len(head) < 2 or head_flag.startswith("nr") or not head_flag.startswith(_ROLE_HEAD_TAGS):
-        return ""
-    start = len(window) - len("".join(run))
-    for begin, end, _, tag in _entity_spans(window):
-        if tag in ("ORG", "LOC") and begin < start < end:
-            start = begin
-    cut = start == 0 and len(text) > reach  # it may run on before the window: no whole role
-    return "" if cut else window[start:]
-
-
-_QUOTE_OPENERS = frozenset('“"「『‘')
-_PLACE_END = re.compile(f"(?:{_ADMIN_KINDS}|社区|村|小区|居委会|管委会)$")  # where things happen, not who
-_ADMIN_NAME = re.compile(f".{{2,}}(?:{_ADMIN_KINDS})")
-_MARKET = re.compile(r"[股汇车楼债期房夜超门菜]市$")  # a market, not a city (南非汇市, 印度股市)
-
-
-def _places_and_admin(text: str) -> list[str]:
-    """`_places`, and the administrative places LAC finds (安顺市, 乌当区), in reading order."""
-    found = {text.find(n): n for n in _places(text)}
-    for at, _, word, tag in _entity_spans(text):
-        if (
-            tag == "LOC"
-            and _ADMIN_NAME.fullmatch(word)
-            and not generic_name(word)
-            and not _MARKET.search(word)
-        ):
-            if not any(a <= at < a + len(n) for a, n in found.items()):
-                found[at] = word
-    return [found[a] for a in sorted(found) if a >= 0]
 
 
 def _dedupe_text(items: list[PackItem]) -> list[PackItem]:
@@ -2219,309 +2042,6 @@ def _dedupe_text(items: list[PackItem]) -> list[PackItem]:
 
 def pack_title(topics: list[str]) -> str:
     return f"课程素材：{'、'.join(topics)}"
-
-
-# ----------------------------------------------------------------------------------------------- lead-in
-
-# a clause ends at a comma, but not at one grouping thousands (215，755辆: one figure)
-_CLAUSE_CUT = re.compile(r"(?<!\d)[，,]|[，,](?!\d{3}(?!\d))|[；;。！？!?]|(?<!\d)[：:]|[：:](?!\d)")
-
-
-def lead_in(
-    part: Part, specific: list[list[str]] | None = None, max_places: int = 6, max_figures: int = 3
-) -> list[Claim]:
-    """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses) of
-    what was done — only from items and sentences that speak of the topic itself (`specific`, its carrying words): an
-    item on 新就业群体 may open with another measure's figure (推动39个农村党组织……) before its sentence on
-    the topic, and a stock index beside a vaccine is no figure of 疫苗. Targets (拟培育……) are no figures."""
-    items = sorted((i for i in part.items if not i.related), key=lambda i: -i.score)
-    if not items:
-        return []
-    named = [_places(item.text, part.topic) for item in items]  # each item's places, read once
-    places: dict[str, list[str]] = {}
-    on_topic = {id(item) for item in _place_items(items, specific)}
-    for item_places, item in zip(named, items):
-        if id(item) not in on_topic:
-            continue
-        for name in item_places[:1]:
-            if not any(_same_name(name, p) for p in places) and len(places) < max_places:
-                places.setdefault(name, []).append(item.doc_id)
-    claims = []
-    if places:
-        cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
-        claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
-    used: set[str] = set()
-    for item_places, item in zip(named, items):
-        if item.planned or (item.kind != "数据成效" and not material.FIGURE.search(item.text)):
-            continue
-        for sentence in item.sentence_texts():
-            if len(used) >= max_figures:
-                break
-            if specific and not _says_topic(normalise(sentence), specific):
-                continue
-            if material.planned(sentence):
-                continue
-            clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
-            if not clause or _restated_figure(clause, used) or material.plans(clause) or _dangling(clause):
-                continue
-            # whose figure: the place its sentence names before it; a sentence without a subject of its own
-            # (累计受理申请……) goes on about the item's place, when the item names just one; else the place
-            # the document reports on (全市共有居民小区789个 in a report on 安顺市)
-            who = _figure_owner(sentence, clause, part.topic)
-            if not who and _omits_subject(sentence) and len(set(item_places)) == 1:
-                who = item_places[0]
-            if not who and _omits_subject(clause) and not item.context:
-                continue  # 获得11项提名, 闯入奥运会5次: whose, the lead-in cannot say
-            who = who or item.context or _region_place(item.region)
-            used.add(clause)
-            prefix = f"{who}：" if who and who not in clause else ""
-            claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
-    return claims
-
-
-def _place_items(items: list[PackItem], specific: list[list[str]] | None) -> list[PackItem]:
-    """The items whose places the lead-in names: those naming the topic itself (`_says_topic`) or holding a word
-    that alone still points at it (`_narrowing`). A place of an item reached through a general word or a
-    compound's head alone is seldom one on the topic: the men's 世界杯 under 女足世界杯, a 七国集团峰会 under
-    G20峰会, a park's 环境 under 营商环境."""
-    if not specific:
-        return items
-    narrowing = _narrowing(specific)
-    return [
-        item
-        for item, norm in ((item, normalise(item.text)) for item in items)
-        if _says_topic(norm, specific) or _holds_specific([norm], narrowing)
-    ]
-
-
-def _same_name(a: str, b: str) -> bool:
-    """One name holds the other, or is its short form (重庆两江航空投资集团 of 重庆两江航空产业投资集团有限公司:
-    the same start, the shorter one's characters in order)."""
-    short, long = sorted((a, b), key=len)
-    if short in long:
-        return True
-    rest = iter(long)
-    return short[:2] == long[:2] and all(ch in rest for ch in short)
-
-
-def _restated_figure(clause: str, used: Iterable[str]) -> bool:
-    """The clause is one already quoted, or reports only figures one already did (建成59个网格党支部 twice)."""
-    figures = {m.group() for m in material.FIGURE.finditer(clause)}
-    return any(
-        clause == u or (figures and figures <= {m.group() for m in material.FIGURE.finditer(u)}) for u in used
-    )
-
-
-def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
-    """Whose figure the clause reports: the first place its sentence names before the figure, read on through
-    the places it holds named right after it (西秀区新太社区, 青龙山街道辖区的明珠社区); not one of a list past
-    the sentence's opening (吸引了佳兆业、世茂集团等企业……), which its subject acted on; who speaks of it only
-    when the sentence names no other (某社区书记说：“……满意度提高到80%”)."""
-    at = sentence.find(clause)
-    end = at + len(clause) if at >= 0 else len(sentence)
-    opening = len(sentence) - len(_OPENING_TIME.sub("", ct.trim_start(sentence)).lstrip())  # past 近年来，
-    found = {
-        (m.start(), m.end())
-        for name in _places(sentence, topic)
-        for m in re.finditer(re.escape(name), sentence)
-    }
-    spans = sorted(
-        (a, b)
-        for a, b in found
-        if a < end and not any(c <= a and b <= d and (c, d) != (a, b) for c, d in found)
-    )
-    owners = []
-    for k, (a, b) in enumerate(spans):
-        if _listed(sentence, a, b) and not (k == 0 and a <= opening):
-            continue
-        for c, d in spans[k + 1 :]:
-            if not _HOLDS.fullmatch(sentence[b:c]):
-                break
-            b = d
-        owners.append((bool(_SPEAKS.match(sentence, b)), sentence[a:b]))
-    return min(owners, key=lambda o: o[0])[1] if owners else ""  # the first one not speaking, if any
-
-
-_LISTED_AFTER = re.compile(r"\s*(?:、|等)")
-
-
-def _listed(text: str, start: int, end: int) -> bool:
-    """text[start:end] is one of a list (……高科技重点企业、经开区企业进行走访): what was acted on, not who acted."""
-    return text[start - 1 : start] == "、" or bool(_LISTED_AFTER.match(text, end))
-
-
-# who speaks, not who acted (观山湖区委组织部相关负责人说，……全区7个街道……)
-_SPEAKS = re.compile(f"[^，,。；;：:]{{0,10}}?(?:{ct.SPEECH_VERBS})[，,：:]")
-_HOLDS = re.compile(r"(?:辖区)?的?")  # 西秀区新太社区, 青龙山街道辖区的明珠社区
-_REGION_PART = re.compile(f".{{2,}}?(?:{_ADMIN_KINDS})")
-
-
-def _region_place(region: str) -> str:
-    """The most specific place of a document's region (贵州省贵阳市观山湖区 → 观山湖区); empty when unknown."""
-    parts = _REGION_PART.findall(region.strip())
-    return parts[-1] if parts else region.strip()
-
-
-# verbs and generic modifiers that jieba sometimes glues to a unit word (深化街道, 合理布局党群服务站, 智慧小区)
-_VERBISH = re.compile(
-    r"深化|发挥|发展|大力|布局|推进|落实|加强|完善|建设|打造|构建|优化|提升|健全|创新|智慧|规范|强化|全面"
-)
-
-
-_PROPER_TAGS = ("ns", "nr", "nt", "nz")
-
-
-def _places(text: str, topic: str = "") -> list[str]:
-    """Named places/units of a sentence: not a counted noun (59处党群服务站), not a verb phrase (深化街道,
-    落实中小学校), not the topic's own words (智慧社区 in 智慧社区与数字化服务), not a piece of a longer word
-    (司法部门县 of 县处级, 宝文化驿站 after 壹刻), and starting at its proper name (贵阳市区 of 距离省会贵阳市区)."""
-    words = pos_tags(text)
-    token_at: list[int] = []  # character offset → index of the jieba word holding it
-    for k, (word, _) in enumerate(words):
-        token_at += [k] * len(word)
-    out = []
-    for name in _unit_names(text):
-        at = text.find(name)
-        if at < 0 or (at > 0 and re.match(r"[0-9０-９一二三四五六七八九十百千万两余多]", text[at - 1])):
-            continue  # not verbatim (it spans a quotation), or a counted noun
-        end = at + len(name)
-        if len(token_at) == len(text):  # jieba's words cover the text character for character
-            first, last = token_at[at], token_at[end - 1]
-            if end < len(text) and token_at[end] == last and not words[last][1].startswith("n"):
-                continue  # the unit word opens a longer word of another kind (司法部门|县处级)
-            before = words[first - 1] if first > 0 else ("", "")
-            if before[1] == "m" and re.fullmatch(r"[\u3400-\u9fff]{2,}", before[0]):
-                continue  # after a numeral word (一家|科技公司) or glued to one (壹刻|宝文化驿站): no name
-            proper = next((k for k in range(first, last + 1) if words[k][1] in _PROPER_TAGS), first)
-            if proper - first >= 2:  # common words before the proper name (距离|省会|贵阳市区)
-                name = text[sum(len(w) for w, _ in words[:proper]) : end]
-        tags = pos_tags(name)
-        if not tags or tags[0][1][:1] in ("v", "a", "d", "p", "c") or (topic and name in topic):
-            continue
-        if _VERBISH.search(name) or not _proper(name, text):
-            continue
-        out.append(name)
-    return out
-
-
-_UNIT_SUFFIX = re.compile(rf"(?:{UNIT_WORDS})$")
-_ENTITY_TAGS = ("PER", "LOC", "ORG")  # LAC's proper names
-
-
-def _entity_spans(text: str) -> list[tuple[int, int, str, str]]:
-    """LAC's words of the text with where they stand in it: (begin, end, word, tag), in reading order."""
-    spans, position = [], 0
-    for word, tag in ner.tag(text):
-        begin = text.find(word, position)
-        if begin < 0:
-            continue  # changed by LAC's NFKC (full-width digits): not verbatim
-        position = begin + len(word)
-        spans.append((begin, position, word, tag))
-    return spans
-
-
-def _unit_names(text: str) -> list[str]:
-    """Names ending in a unit word, in reading order: `named_units`' (jieba's), read whole where LAC finds a
-    longer place or organisation holding one (山西豪钢重工|股份有限公司, 国家统计局农村|社会经济调查司), and LAC's
-    places and organisations ending in a unit word where jieba splits the name (乌|当区)."""
-    found = {text.find(n): n for n in named_units(text)}
-    taken = [(at, at + len(n)) for at, n in found.items() if at >= 0]
-    for at, position, word, tag in _entity_spans(text):
-        if tag not in ("LOC", "ORG") or generic_name(word) or any(t == "v" for _, t in pos_tags(word)):
-            continue  # no place or organisation, or a kind of one (街道党工委, 产业集聚区)
-        inside = [a for a, b in taken if at <= a and b <= position and b - a < len(word)]
-        head = _UNIT_SUFFIX.sub("", word)
-        if inside or (head != word and len(head) >= 2 and not any(a < position and at < b for a, b in taken)):
-            for a in inside:
-                del found[a]
-            found[at] = word
-    return [found[at] for at in sorted(found)]
-
-
-def _proper(name: str, text: str, share: float = 0.75) -> bool:
-    """The words before the unit word are mostly a proper name by LAC's tags (金馨园|社区, 刘明先|工作室), and the
-    unit word ends a word: a kind of unit (普通高等学校, 上市企业, 养老服务站) or a noun run into one (中国|城镇化率)
-    is no place."""
-    head = len(_UNIT_SUFFIX.sub("", name) or name)
-    at = max(text.find(name), 0)
-    start = max(0, at - 12)
-    window = text[start : at + len(name) + 12]
-    lo, hi = at - start, at - start + len(name)  # the name's place in the window
-    covered = 0
-    for begin, end, _, tag in _entity_spans(window):
-        if begin < hi < end and tag not in _ENTITY_TAGS:
-            return False  # the unit word runs on into a longer word of another kind
-        if begin < lo < end:
-            return False  # the tail of a longer name (山西豪钢重工|股份有限公司)
-        if begin < lo + head < end and tag not in _ENTITY_TAGS:
-            return False  # the unit word is the end of a common word (国家统计局|农村)
-        if tag in _ENTITY_TAGS:
-            covered += max(0, min(end, lo + head) - max(begin, lo))
-    return covered >= share * head
-
-
-_OPENING_TIME = re.compile(
-    r"^\s*(?:截至|截止|到)?(?:目前|当前|今年|去年|近年来|近年|\d{4}年(?:\d{1,2}月)?(?:\d{1,2}日)?(?:以来|底|末|初)?)[，,]?"
-)
-
-
-def _omits_subject(sentence: str) -> bool:
-    """After its time (截至目前，), the sentence opens with a verb, an adverb, a preposition or a pronoun (累计受理……,
-    共化解……, 该区……): Chinese leaves out a subject it shares with the sentences before. Read by jieba and by LAC,
-    either: each mistakes some verbs for nouns (jieba: 指导12个新建社区……)."""
-    text = _OPENING_TIME.sub("", ct.trim_start(sentence))
-    # the first word past a time or a number (全年, 目前, 12个)
-    by_jieba = next((tag for _, tag in pos_tags(text) if tag not in ("t", "m", "x")), "")
-    by_lac = next((tag for _, tag in ner.tag(text) if tag not in ("TIME", "m", "q", "w")), "")
-    return any(tag[:1] in _SUBJECTLESS or tag == "ad" for tag in (by_jieba, by_lac))
-
-
-# POS tags (jieba's and LAC's) a sentence without a subject opens with; also "ad", an adjective used as an adverb
-# (科学选址……)
-_SUBJECTLESS = ("v", "d", "p", "c", "r")
-
-
-# a change with no quantity of its own (增长2.0%, 比上年增长11.5%, 同比下降了3%): of what, the clause before says
-_BARE_CHANGE = re.compile(
-    r"^(?:同比|环比|(?:比|较)[^，,。；;]{0,12}?)?(?:增长|下降|提高|减少|上升|增加|降低|下滑|回落|增|降|涨|跌)(?:了|至|到)?\s*\d"
-)
-
-
-def _dangling(clause: str) -> bool:
-    """A figure clause that reads only with what came before it: it opens with a conjunction or a pronoun
-    (虽然……, 其中……, 我们……), is the first half of a range (从九章共61条，增至……) or a bare change (增长2.0%)."""
-    first = pos_tags(clause)[:1]
-    return (
-        not first
-        or first[0][1][:1] in ("c", "r")
-        or first[0][0] in ("从", "自")
-        or bool(_BARE_CHANGE.match(clause))
-        or ct.anaphoric(clause)
-    )
-
-
-def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
-    """The clause around a figure of a sentence, verbatim: the first one naming one of `words` (the topic's),
-    else the first one."""
-    plain = QUOTATION.sub(
-        lambda m: "“" * len(m.group()), material.DATE.sub(lambda m: "#" * len(m.group()), text)
-    )
-    clauses = []
-    for m in material.FIGURE.finditer(plain):
-        cuts = [c.end() for c in _CLAUSE_CUT.finditer(text) if c.end() <= m.start()]
-        start = cuts[-1] if cuts else 0
-        end_m = _CLAUSE_CUT.search(text, m.end())
-        clause = text[start : end_m.start() if end_m else len(text)].strip()
-        if not ct.balanced(clause):  # a quotation opened before the figure and closed after it
-            clause = clause.strip('“”"「」『』')
-        if 4 <= len(clause) <= 80:
-            clauses.append(clause)
-    words = list(words)
-    for clause in clauses:
-        norm = normalise(clause)
-        if any(w in norm for w in words):
-            return clause
-    return clauses[0] if clauses else ""
 
 
 # ----------------------------------------------------------------------------------------------- display

@@ -45,6 +45,8 @@ from http_utils import serve_app
 from assistant import coursepack as cp
 from assistant import coursepack_fit as fit
 from assistant import coursepack_kinds as material
+from assistant import coursepack_lead as lead
+from assistant import coursepack_names as naming
 from assistant import coursepack_render as render
 from assistant import coursepack_text as ct
 from assistant.chunking import split_sentences
@@ -352,10 +354,10 @@ def test_lead_in_figures_are_of_what_was_done_not_targets():
 def test_a_lead_in_names_a_place_and_quotes_a_figure_once():
     """A unit's full name and its short form are one place (重庆两江航空投资集团 of ……产业投资集团有限公司); a second
     report of the same figure (建成59个网格党支部 in another item) is not quoted again."""
-    assert cp._same_name("重庆两江航空产业投资集团有限公司", "重庆两江航空投资集团")
-    assert cp._same_name("明珠社区", "青龙山街道明珠社区") and not cp._same_name("明珠社区", "碧海社区")
-    assert cp._restated_figure("59个网格党支部在街道落地生根", ["建成59个网格党支部"])
-    assert not cp._restated_figure("建成网格党支部12个", ["建成59个网格党支部"])
+    assert naming.same_name("重庆两江航空产业投资集团有限公司", "重庆两江航空投资集团")
+    assert naming.same_name("明珠社区", "青龙山街道明珠社区") and not naming.same_name("明珠社区", "碧海社区")
+    assert lead._restated_figure("59个网格党支部在街道落地生根", ["建成59个网格党支部"])
+    assert not lead._restated_figure("建成网格党支部12个", ["建成59个网格党支部"])
     part = _one_item_part("桥头街道建成59个网格党支部。", "59个网格党支部在桥头街道落地生根。")
     assert len(_lead_figures(part)) == 1
 
@@ -377,19 +379,21 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
         _one_item_part("某片获得多项大奖。", "共获得11项提名。", "影片首日票房9700万元。")
     ) == ["数据：影片首日票房9700万元"]
     # a clause without its subject, as jieba or LAC reads it (jieba takes 指导 for a noun; 科学 works as an adverb)
-    assert cp._omits_subject("指导12个新建社区找准为民服务路子。")
-    assert cp._omits_subject("科学选址并打造完成59处党群服务站。") and not cp._omits_subject(
+    assert naming.omits_subject("指导12个新建社区找准为民服务路子。")
+    assert naming.omits_subject("科学选址并打造完成59处党群服务站。") and not naming.omits_subject(
         "全区建成服务站12个。"
     )
     assert not material.FIGURE.search("公约第3条要求缔约国采取措施")  # an ordinal
     assert material.FIGURE.search("共有3条线路") and not material.FIGURE.search("在U10组男单较量中")  # a code
-    assert cp._figure_clause("截至18：30共有3000人报名。") == "截至18：30共有3000人报名"  # not 30共有……
+    assert lead._figure_clause("截至18：30共有3000人报名。") == "截至18：30共有3000人报名"  # not 30共有……
     # a change with no quantity of its own: of what, the clause before says
-    assert all(cp._dangling(c) for c in ("增长2.0%", "比上年增长11.5%", "比2016年下降了43.6%", "同比增长40%"))
-    assert not any(cp._dangling(c) for c in ("增加网格员120名", "全年粮食产量增长2.0%", "港股涨1.82%"))
+    assert all(
+        lead._dangling(c) for c in ("增长2.0%", "比上年增长11.5%", "比2016年下降了43.6%", "同比增长40%")
+    )
+    assert not any(lead._dangling(c) for c in ("增加网格员120名", "全年粮食产量增长2.0%", "港股涨1.82%"))
     quoted = "“食堂中餐13元，味道好，价格也不贵，每天中午都有很多老人来吃饭，大家都说好。”"
     assert (
-        cp._figure_clause(quoted) == "食堂中餐13元"
+        lead._figure_clause(quoted) == "食堂中餐13元"
     )  # not “食堂中餐13元: its quotation mark closes elsewhere
 
 
@@ -414,7 +418,7 @@ def test_a_lead_in_figure_is_credited_to_the_place_that_holds_it_or_the_report_s
     whole_city.sections[0].items[0].region = "贵州省安顺市"
     assert _lead_figures(whole_city) == ["数据：安顺市：全市服务新就业群体3000人次"]
     assert [
-        cp._region_place(r) for r in ("湖南省长沙市长沙县㮾梨街道", "贵州省贵阳市清镇市", "", "北京")
+        naming.region_place(r) for r in ("湖南省长沙市长沙县㮾梨街道", "贵州省贵阳市清镇市", "", "北京")
     ] == [
         "㮾梨街道",
         "清镇市",
@@ -443,9 +447,11 @@ def test_what_a_plan_counts_is_a_target_not_a_result():
 
 
 def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
-    clause = cp._figure_clause("2022年，某集团共交付372，956辆纯电动汽车，同比增长107.7%。")
+    clause = lead._figure_clause("2022年，某集团共交付372，956辆纯电动汽车，同比增长107.7%。")
     assert clause == "某集团共交付372，956辆纯电动汽车"
-    assert cp._figure_clause("共有3,1200名党员参加。") == "1200名党员参加"  # no thousands group: two clauses
+    assert (
+        lead._figure_clause("共有3,1200名党员参加。") == "1200名党员参加"
+    )  # no thousands group: two clauses
 
 
 @pytest.mark.parametrize(
@@ -468,7 +474,7 @@ def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
     ],
 )
 def test_lead_in_places_are_whole_names(sentence, places):
-    assert cp._places(sentence) == places
+    assert naming.places(sentence) == places
 
 
 def test_the_text_before_names_a_place_not_a_unit_for_an_item():
@@ -479,7 +485,7 @@ def test_the_text_before_names_a_place_not_a_unit_for_an_item():
         "科技特派员王五与贵州某某生物技术有限公司合作,研发检测试剂。"
         "3个多月来,8名科技特派员坚持每周到企业进行一次现场指导。"
     )
-    assert cp._named_before(_view(text), *_sentence_at(text, "3个多月来")) == "双龙航空港经济区"
+    assert naming.named_before(_view(text), *_sentence_at(text, "3个多月来")) == "双龙航空港经济区"
 
 
 def test_a_place_label_is_of_the_level_the_item_names_and_never_a_kind_of_unit():
@@ -496,10 +502,12 @@ def test_a_place_label_is_of_the_level_the_item_names_and_never_a_kind_of_unit()
     )
     view = _view(text)
     # 工会、团委、妇联 are bodies every place has: they name none
-    assert cp._named_before(view, *_sentence_at(text, "为稳固党建带群建")) == "安顺市"
-    assert cp._named_before(view, *_sentence_at(text, "区委、区政府")) == "南明区"  # 区委 names no district
-    assert cp._named_before(view, *_sentence_at(text, "目前,全市")) == "安顺市"
-    assert cp._named_before(view, *_sentence_at(text, "目前,共有")) == "关岭县"
+    assert naming.named_before(view, *_sentence_at(text, "为稳固党建带群建")) == "安顺市"
+    assert (
+        naming.named_before(view, *_sentence_at(text, "区委、区政府")) == "南明区"
+    )  # 区委 names no district
+    assert naming.named_before(view, *_sentence_at(text, "目前,全市")) == "安顺市"
+    assert naming.named_before(view, *_sentence_at(text, "目前,共有")) == "关岭县"
     # a kind of unit is no name of the place (养老服务站, 完整温馨社区; 落实中小学校, jieba reading a verb into it)
     text = (
         "金元社区建成养老服务站。\n\n"
@@ -510,15 +518,15 @@ def test_a_place_label_is_of_the_level_the_item_names_and_never_a_kind_of_unit()
     )
     view = _view(text)
     openings = ("据养老服务站", "计划通过", "将通过落实", "碧海社区不断")
-    assert [cp._named_before(view, *_sentence_at(text, o)) for o in openings] == ["金元社区"] * 3 + [""]
+    assert [naming.named_before(view, *_sentence_at(text, o)) for o in openings] == ["金元社区"] * 3 + [""]
     # a place in a list of what was acted on (……重点企业、经开区企业进行走访) is not where the item happened
     text = (
         "青山街道位于城区东部,辖8个社区。\n\n"
         "街道对规模以上企业、高科技企业、经开区企业进行走访。2021年累计指导150余家企业申报项目。"
     )
-    assert cp._named_before(_view(text), *_sentence_at(text, "2021年累计")) == "青山街道"
+    assert naming.named_before(_view(text), *_sentence_at(text, "2021年累计")) == "青山街道"
     # a market is no place (南非汇市, 印度股市: LAC reads them as places ending in 市)
-    assert cp._places_and_admin("南非汇市：兰特下跌。") == [] and cp._places_and_admin(
+    assert naming.places_and_admin("南非汇市：兰特下跌。") == [] and naming.places_and_admin(
         "安顺市建成服务站。"
     ) == ["安顺市"]
 
@@ -535,7 +543,7 @@ def test_an_item_naming_no_place_says_whom_the_text_before_names():
     )
     view = _view(text)
     openings = ("社区党组织统筹", "“物业的事", "碧海社区组建")
-    assert [cp._named_before(view, *_sentence_at(text, o)) for o in openings] == ["明珠社区", "", ""]
+    assert [naming.named_before(view, *_sentence_at(text, o)) for o in openings] == ["明珠社区", "", ""]
     others = list(_FILLER)
     pack = cp.build(["物业"], _snapshot([text, *others]), DenseGuard(_NoDense(_ZeroEmbedder())))
     item = next(i for i in pack.items if i.text.startswith("社区党组织统筹"))
@@ -559,7 +567,7 @@ def test_a_person_named_bare_is_said_who_they_are():
     view = _view(text)
 
     def introduced(opening: str) -> str:
-        return cp._introduced_before(view, *_sentence_at(text, opening))
+        return naming.introduced_before(view, *_sentence_at(text, opening))
 
     assert introduced("李四隔三差五") == "花园村53号网格党支部书记李四"
     # the role given in the sentence itself, or never given before: nothing to add
@@ -937,14 +945,14 @@ def test_specific_words_carry_the_topic_per_alternative():
     groups = cp._specific_words(
         "业主委员会", cp._TopicWeights({"业主": 7.0, "委员": 6.0, "委员会": 6.5}, 0.0, 1.0), 0.5
     )
-    assert groups == [["业主", "委员会"]] and not cp._says_topic("居民委员会主任", groups)
+    assert groups == [["业主", "委员会"]] and not naming.says_topic("居民委员会主任", groups)
     weights = cp._TopicWeights({"智慧": 7.3, "社区": 1.9, "数字": 9.0, "数字化": 9.0, "服务": 1.7}, 0.0, 1.0)
     groups = cp._specific_words("智慧社区与数字化服务", weights, 0.5)
     assert groups == [["智慧"], ["数字"]]  # either alternative is the topic
-    assert cp._says_topic("推进智慧平台建设", groups) and not cp._says_topic("社区服务", groups)
+    assert naming.says_topic("推进智慧平台建设", groups) and not naming.says_topic("社区服务", groups)
     weights = cp._TopicWeights({"垃圾": 8.5, "分类": 7.9}, 0.0, 1.0)
     groups = cp._specific_words("垃圾分类", weights, 0.5)
-    assert cp._says_topic("开展垃圾分类", groups) and not cp._says_topic("分级分类开展培训", groups)
+    assert naming.says_topic("开展垃圾分类", groups) and not naming.says_topic("分级分类开展培训", groups)
 
 
 def test_an_item_is_marked_by_whether_it_names_the_topic():
@@ -1198,10 +1206,12 @@ def test_a_topic_word_inside_a_place_s_name_does_not_name_the_topic():
     real = "金元社区推行居民自治,成立居民议事会,一年协商解决停车等问题12件。"
     pack = cp.build(["居民自治"], _snapshot([*names, *others, real]), guard)
     assert [i.doc_id for i in pack.items] == [_doc_id(real)]
-    assert cp._named_outside_places("广西壮族自治区南宁市开展居民自治试点", "自治")  # once outside the name
+    assert naming.named_outside_places(
+        "广西壮族自治区南宁市开展居民自治试点", "自治"
+    )  # once outside the name
     # a place's own name before its kind is the place: a topic typed without the kind (南明 of 南明区)
-    assert cp._named_outside_places("南明区构建三级联动治理体系", "南明")
-    assert cp._named_outside_places("贵州清镇市青龙山街道抓党建", "清镇")
+    assert naming.named_outside_places("南明区构建三级联动治理体系", "南明")
+    assert naming.named_outside_places("贵州清镇市青龙山街道抓党建", "清镇")
     place = "南明区构建“区—街道—社区”三级联动治理体系,选聘14名退休法官化解矛盾纠纷5382件。"
     pack = cp.build(["南明"], _snapshot([place, *others]), guard)
     assert [i.doc_id for i in pack.items] == [_doc_id(place)]

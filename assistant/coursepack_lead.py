@@ -1,0 +1,186 @@
+"""A part's lead-in without an LLM: the places and units it covers and their key figures, each a verbatim clause
+of an item that speaks of the topic itself, every line cited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import coursepack_kinds as material
+from . import coursepack_names as names
+from . import coursepack_text as ct
+from .lexical import QUOTATION, normalise, pos_tags
+
+if TYPE_CHECKING:
+    from .coursepack import PackItem, Part
+
+
+@dataclass
+class Claim:
+    """A sentence of a summary or lead-in and the documents it cites (numbers follow the pack)."""
+
+    text: str
+    doc_ids: list[str]
+
+
+# a clause ends at a comma, but not at one grouping thousands (215，755辆: one figure)
+_CLAUSE_CUT = re.compile(r"(?<!\d)[，,]|[，,](?!\d{3}(?!\d))|[；;。！？!?]|(?<!\d)[：:]|[：:](?!\d)")
+
+
+def lead_in(
+    part: Part, specific: list[list[str]] | None = None, max_places: int = 6, max_figures: int = 3
+) -> list[Claim]:
+    """An extractive overview: the places/units the part covers, then their key figures (verbatim clauses) of
+    what was done — only from items and sentences that speak of the topic itself (`specific`, its carrying words): an
+    item on 新就业群体 may open with another measure's figure (推动39个农村党组织……) before its sentence on
+    the topic, and a stock index beside a vaccine is no figure of 疫苗. Targets (拟培育……) are no figures."""
+    items = sorted((i for i in part.items if not i.related), key=lambda i: -i.score)
+    if not items:
+        return []
+    named = [names.places(item.text, part.topic) for item in items]  # each item's places, read once
+    places: dict[str, list[str]] = {}
+    on_topic = {id(item) for item in _place_items(items, specific)}
+    for item_places, item in zip(named, items):
+        if id(item) not in on_topic:
+            continue
+        for name in item_places[:1]:
+            if not any(names.same_name(name, p) for p in places) and len(places) < max_places:
+                places.setdefault(name, []).append(item.doc_id)
+    claims = []
+    if places:
+        cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
+        claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
+    used: set[str] = set()
+    for item_places, item in zip(named, items):
+        if item.planned or (item.kind != "数据成效" and not material.FIGURE.search(item.text)):
+            continue
+        for sentence in item.sentence_texts():
+            if len(used) >= max_figures:
+                break
+            if specific and not names.says_topic(normalise(sentence), specific):
+                continue
+            if material.planned(sentence):
+                continue
+            clause = _figure_clause(sentence, (w for group in specific or [] for w in group))
+            if not clause or _restated_figure(clause, used) or material.plans(clause) or _dangling(clause):
+                continue
+            # whose figure: the place its sentence names before it; a sentence without a subject of its own
+            # (累计受理申请……) goes on about the item's place, when the item names just one; else the place
+            # the document reports on (全市共有居民小区789个 in a report on 安顺市)
+            who = _figure_owner(sentence, clause, part.topic)
+            if not who and names.omits_subject(sentence) and len(set(item_places)) == 1:
+                who = item_places[0]
+            if not who and names.omits_subject(clause) and not item.context:
+                continue  # 获得11项提名, 闯入奥运会5次: whose, the lead-in cannot say
+            who = who or item.context or names.region_place(item.region)
+            used.add(clause)
+            prefix = f"{who}：" if who and who not in clause else ""
+            claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
+    return claims
+
+
+def _place_items(items: list[PackItem], specific: list[list[str]] | None) -> list[PackItem]:
+    """The items whose places the lead-in names: those naming the topic itself (`names.says_topic`) or holding a word
+    that alone still points at it (`names.narrowing`). A place of an item reached through a general word or a
+    compound's head alone is seldom one on the topic: the men's 世界杯 under 女足世界杯, a 七国集团峰会 under
+    G20峰会, a park's 环境 under 营商环境."""
+    if not specific:
+        return items
+    narrowing = names.narrowing(specific)
+    return [
+        item
+        for item, norm in ((item, normalise(item.text)) for item in items)
+        if names.says_topic(norm, specific) or names.holds_specific([norm], narrowing)
+    ]
+
+
+def _restated_figure(clause: str, used: Iterable[str]) -> bool:
+    """The clause is one already quoted, or reports only figures one already did (建成59个网格党支部 twice)."""
+    figures = {m.group() for m in material.FIGURE.finditer(clause)}
+    return any(
+        clause == u or (figures and figures <= {m.group() for m in material.FIGURE.finditer(u)}) for u in used
+    )
+
+
+def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
+    """Whose figure the clause reports: the first place its sentence names before the figure, read on through
+    the places it holds named right after it (西秀区新太社区, 青龙山街道辖区的明珠社区); not one of a list past
+    the sentence's opening (吸引了佳兆业、世茂集团等企业……), which its subject acted on; who speaks of it only
+    when the sentence names no other (某社区书记说：“……满意度提高到80%”)."""
+    at = sentence.find(clause)
+    end = at + len(clause) if at >= 0 else len(sentence)
+    opening = len(sentence) - len(
+        names.OPENING_TIME.sub("", ct.trim_start(sentence)).lstrip()
+    )  # past 近年来，
+    found = {
+        (m.start(), m.end())
+        for name in names.places(sentence, topic)
+        for m in re.finditer(re.escape(name), sentence)
+    }
+    spans = sorted(
+        (a, b)
+        for a, b in found
+        if a < end and not any(c <= a and b <= d and (c, d) != (a, b) for c, d in found)
+    )
+    owners = []
+    for k, (a, b) in enumerate(spans):
+        if names.listed(sentence, a, b) and not (k == 0 and a <= opening):
+            continue
+        for c, d in spans[k + 1 :]:
+            if not _HOLDS.fullmatch(sentence[b:c]):
+                break
+            b = d
+        owners.append((bool(_SPEAKS.match(sentence, b)), sentence[a:b]))
+    return min(owners, key=lambda o: o[0])[1] if owners else ""  # the first one not speaking, if any
+
+
+# who speaks, not who acted (观山湖区委组织部相关负责人说，……全区7个街道……)
+_SPEAKS = re.compile(f"[^，,。；;：:]{{0,10}}?(?:{ct.SPEECH_VERBS})[，,：:]")
+
+
+_HOLDS = re.compile(r"(?:辖区)?的?")  # 西秀区新太社区, 青龙山街道辖区的明珠社区
+
+
+# a change with no quantity of its own (增长2.0%, 比上年增长11.5%, 同比下降了3%): of what, the clause before says
+_BARE_CHANGE = re.compile(
+    r"^(?:同比|环比|(?:比|较)[^，,。；;]{0,12}?)?(?:增长|下降|提高|减少|上升|增加|降低|下滑|回落|增|降|涨|跌)(?:了|至|到)?\s*\d"
+)
+
+
+def _dangling(clause: str) -> bool:
+    """A figure clause that reads only with what came before it: it opens with a conjunction or a pronoun
+    (虽然……, 其中……, 我们……), is the first half of a range (从九章共61条，增至……) or a bare change (增长2.0%)."""
+    first = pos_tags(clause)[:1]
+    return (
+        not first
+        or first[0][1][:1] in ("c", "r")
+        or first[0][0] in ("从", "自")
+        or bool(_BARE_CHANGE.match(clause))
+        or ct.anaphoric(clause)
+    )
+
+
+def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
+    """The clause around a figure of a sentence, verbatim: the first one naming one of `words` (the topic's),
+    else the first one."""
+    plain = QUOTATION.sub(
+        lambda m: "“" * len(m.group()), material.DATE.sub(lambda m: "#" * len(m.group()), text)
+    )
+    clauses = []
+    for m in material.FIGURE.finditer(plain):
+        cuts = [c.end() for c in _CLAUSE_CUT.finditer(text) if c.end() <= m.start()]
+        start = cuts[-1] if cuts else 0
+        end_m = _CLAUSE_CUT.search(text, m.end())
+        clause = text[start : end_m.start() if end_m else len(text)].strip()
+        if not ct.balanced(clause):  # a quotation opened before the figure and closed after it
+            clause = clause.strip('“”"「」『』')
+        if 4 <= len(clause) <= 80:
+            clauses.append(clause)
+    words = list(words)
+    for clause in clauses:
+        norm = normalise(clause)
+        if any(w in norm for w in words):
+            return clause
+    return clauses[0] if clauses else ""
