@@ -858,10 +858,10 @@ def _points_back(text: str) -> bool:
     return False
 
 
-# a demonstrative with what it points at (该片, 该公司, 这部电影, 本期报告): the sentence names it only through the one
-# before, or a title
+# a demonstrative with what it points at (该片, 该公司, 这部电影, 本期报告, 本作 of a game or a book, not 该作用): the
+# sentence names it only through the one before, or a title
 _DEMONSTRATIVE = re.compile(
-    r"(?:该|此|本)(?:片|剧|书|期|款|机构|公司|影片|电影|报告|文件|方案|节目|赛事|球队|项目|届|次)"
+    r"(?:该|此|本)(?:片|剧|书|期|款|机构|公司|影片|电影|报告|文件|方案|节目|赛事|球队|项目|届|次|作(?![用为出风业]))"
     r"|(?:这|那)一?(?:部(?!分)|支|位|款|项|种|场|家|名|届|片|剧|本|座|所|只)"
     r"|(?:我|本|全)(?:省|市(?!场)|县|州)"  # 全省, 我市 (not 全市场): which one, only a title says
 )

@@ -1731,6 +1731,9 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
     # this edition, this time (本届赛事, 本次会议) and an event named by its kind alone (会议期间，; 开幕式上，)
     for leaning in ("本届赛事面对世界强手能有怎样的发挥值得关注。", "本届符合参评条件的影片共108部。"):
         assert ct.demonstrative(leaning), leaning
+    # a work named by 本作 (a game, a book); 该作用 is no work
+    assert ct.demonstrative("本作是由某制作人与某小说家共同创作。")
+    assert not ct.demonstrative("该作用机制已在试点中得到验证。")
     assert ct.demonstrative("会议期间，两枚导弹击中某国农村地区。") and ct.demonstrative(
         "开幕式上，某部副部长宣布演习开始。"
     )
