@@ -1,9 +1,9 @@
 """Course packs: what the documents say on each topic, compact and ranked, sorted into cases, figures and measures.
 
-1. Sentence units: whole sentences of the stored text (a sentence cut at the splitter's length limit or a
-   multi-sentence quotation is one unit), never across a paragraph break, so a sentence cut by the layout is
-   never glued to another. `coursepack_text` decides which units are teaching material at all (no headings,
-   captions, slogans, bylines, datelines, editors' notes, cut pieces) and where an item starts (after a
+1. Sentence units (`coursepack_units`): whole sentences of the stored text (a sentence cut at the splitter's
+   length limit or a multi-sentence quotation is one unit), never across a paragraph break, so a sentence cut by
+   the layout is never glued to another. `coursepack_text` decides which units are teaching material at all (no
+   headings, captions, slogans, bylines, datelines, editors' notes, cut pieces) and where an item starts (after a
    dateline or a leading connective; a sentence that leans on the one before, 这是……, takes it along).
 2. Each unit gets an item span: itself, or for a case (a named place or unit doing something) itself and the
    result the same paragraph reports right after it (每句都标注出处). What is only planned (将、拟、下一步……)
@@ -15,7 +15,7 @@
    strongest sentences, the chunk's dense and fused rank, whether the item is a case, and whether it names the
    topic (人工 and 智能 of 人工智能; 智能 alone, or only its paragraph naming it, half; 环境 of 营商环境, a
    general word, nothing). The score is their
-   weighted sum; the weights and threshold live in `coursepack_weights.py`, fitted by
+   weighted sum; the weights and threshold live in `coursepack_weights.py` (read into `coursepack_tuning`), fitted by
    `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per topic). The
    best `max_items` (default 25) items above the threshold (and below it, those naming the topic itself) make
    the topic's part; a candidate overlapping an item already taken extends it within its paragraph instead of
@@ -36,30 +36,31 @@ The pack renders to JSON (docs/api.md); `coursepack_render` makes the Markdown a
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 import re
-import threading
 import time
 import unicodedata
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
-from decimal import Decimal
-from difflib import SequenceMatcher
-from functools import lru_cache
-from pathlib import PurePath
 
 import numpy as np
 
 from . import coursepack_kinds as material
 from . import coursepack_names as names
 from . import coursepack_text as ct
-from . import coursepack_weights as cw
 from . import ner
-from .chunking import is_heading, split_sentences
 from .coursepack_lead import Claim, lead_in
+from .coursepack_repeats import figure_values, repeats, restates_figures, squashed
+from .coursepack_tuning import DEFAULT_MAX_ITEMS, FEATURES, TUNING, Tuning
+from .coursepack_units import (
+    DocView,
+    Unit,
+    normative,
+    restates_figure,
+    unquoted,
+)
 from .errors import AssistantError
 from .lexical import (
     STOPWORDS,
@@ -67,7 +68,6 @@ from .lexical import (
     normalise,
     pos_tags,
     short_forms,
-    simplified,
     smallest_words,
     spelled_out,
     tokenize,
@@ -85,54 +85,9 @@ FORMATS = {
 }
 MAX_TOPICS = 10
 MAX_TOPIC_CHARS = 50
-DEFAULT_MAX_ITEMS = 25
 MAX_ITEMS_LIMIT = 100
-# What each candidate item is scored on, in matrix column order; the weights (by name) come from
-# coursepack_weights.py, written by the fit script. A feature the weights file does not name weighs 0.
-FEATURES = (
-    "lex",
-    "neighbour",
-    "para",
-    "expansion",
-    "dense",
-    "fused",
-    "heading",
-    "case",
-    "programme",
-    "specific",
-)
 
 
-@dataclass(frozen=True)
-class Tuning:
-    """Gathering settings. The ranking weights and threshold come from `coursepack_weights.py` (fitted)."""
-
-    top_n: int = 150  # chunks ranked by hybrid search per topic (all of them in a small corpus)
-    feedback: int = 30  # best chunks used to weight the topic's words and find co-occurring terms
-    lift_cap: float = 8.0
-    head_share: float = 0.8  # weight of the best topic word present vs the share of all of them
-    repeat_bonus: float = 0.1  # per extra occurrence of a head word (up to two)
-    strong: float = 0.9  # sentences (and headings) at least this lexical score seed the expansion terms
-    expansion_df: float = 0.06  # expansion terms occur in at most this share of chunks (and at least 4)
-    min_coverage: float = 0.5  # share of the topic's words (idf-weighted) the corpus must use at all
-    specific_share: float = 0.5  # the topic's specific words weigh at least this share of its strongest one
-    scarce_chunks: int = 2  # retrieved chunks holding them at most this many: the documents barely cover it
-    scarce_related: int = 2  # … then at most this many more items holding one of its words, marked as related
-    kin_candidates: int = 80  # … its best chunks' words its own wordings stand out among (`_kin_wordings`)
-    kin_z: float = 3.0  # … a wording of the documents stands this many deviations closer to it in meaning
-    kin_max: int = 2  # … and at most this many of them gather the topic with it
-    max_items: int = DEFAULT_MAX_ITEMS
-    merge_max_chars: int = 600
-    case_max_chars: int = 320  # a case (who, what, result) stays one readable paragraph excerpt
-    passage_sentences: int = 1  # an item is its sentence and the next ones of its paragraph, up to this many
-    passage_max_chars: int = 260
-    thread_sentences: int = 2  # … and the next ones that still name the topic, up to this many in all
-    join_max_chars: int = 400  # an item another candidate overlaps grows to their union, up to this length
-    weights: tuple[float, ...] = tuple(cw.WEIGHTS.get(f, 0.0) for f in FEATURES)
-    threshold: float = cw.THRESHOLD
-
-
-TUNING = Tuning()
 log = logging.getLogger(__name__)
 
 
@@ -156,7 +111,7 @@ class PackItem:
     label: str = ""  # readable source: 《标题》（地区，日期）
     context: str = ""  # the place the text before names, when the item names none (`names.named_before`)
     introduced: str = ""  # who a person it names bare is, as the text before says (`names.introduced_before`)
-    # it lies in a plan (`_DocView.in_plan`) or a document setting one out (`_normative`)
+    # it lies in a plan (`DocView.in_plan`) or a document setting one out (`normative`)
     planned: bool = False
     related: bool = False  # its topic the documents barely name, and it does not (`Tuning.scarce_related`)
     n: int = 0
@@ -696,402 +651,6 @@ def validate_max_items(value) -> int:
     return value
 
 
-# ----------------------------------------------------------------------------------------------- document view
-
-_UNCHECKED = "?"  # a unit's rejection before coursepack_text has looked at it
-REPEATED = "重复"  # the sentence repeats the one before it
-
-
-@dataclass
-class _Unit:
-    doc_id: str
-    index: int  # position in its document's view
-    start: int
-    end: int
-    para: int
-    heading: bool
-    norm: str
-    head_of: int | None  # index (in the same document) of the heading governing this sentence
-    reject: str | None = _UNCHECKED  # why it is no teaching material (coursepack_text.rejection)
-    span: tuple[int, int] | None = None  # the item it seeds (document offsets), None when it seeds none
-    sentences: list[tuple[int, int]] = field(default_factory=list)  # the cited sentences of that item
-    case: bool = False  # the item is a case: a named place or unit acting, with its result
-    seeded: bool = False  # span, sentences and case are decided
-
-
-def _title_of(doc) -> str:
-    """The document's title, or lacking one its file name without the extension."""
-    return (doc.title or PurePath(doc.file).stem).strip()
-
-
-def _titled(doc) -> bool:
-    """The document has a title that can name what it speaks of: its own, or a file name in Chinese (关于……的通知.txt),
-    not a code a text without one is listed by (rgb-zh-113-01)."""
-    if doc is None:
-        return True
-    return len(re.findall(r"[\u3400-\u9fff]", _title_of(doc))) >= 2
-
-
-# the kinds of documents that set out what is to be done (……实施意见, ……工作方案, ……管理办法, ……工作要点): every measure
-# in them is a plan and every figure a target, not a case or a result
-_NORMATIVE_TITLE = re.compile(
-    r"(?:意见|通知|方案|规划|办法|规定|细则|要点|计划|纲要|决定|指引|指南)(?:[（(][^）)]*[）)])?$"
-)
-
-
-def _normative(doc) -> bool:
-    """The document's title (or, lacking one, its file name) names a kind that sets out what is to be done."""
-    if doc is None:
-        return False
-    return bool(_NORMATIVE_TITLE.search(_title_of(doc)))
-
-
-def _doc_text(snapshot: Snapshot, doc_id: str) -> str:
-    """A document's stored text (read on demand)."""
-    return snapshot.documents[doc_id].text
-
-
-def _sentence_spans(snapshot: Snapshot, doc_id: str, text: str) -> list[tuple[int, int]]:
-    spans = getattr(snapshot, "sentence_spans", None) or {}
-    return spans.get(doc_id) or split_sentences(text)
-
-
-_DOC_VIEWS: OrderedDict = OrderedDict()
-_DOC_VIEWS_LOCK = threading.Lock()
-# documents kept, least recently used dropped (~65 KB for 5,000 characters): a topic touches at most top_n
-_DOC_VIEWS_MAX = 512
-
-
-# a text closing a quotation (“……。”): the sentence after it may say who spoke
-_ENDS_QUOTATION = re.compile(r"[”」』]\s*$")
-
-
-@dataclass
-class _DocView:
-    """One document's sentence units, built when a topic first retrieves one of its chunks and kept by document
-    id (the id is a hash of the text, so it never goes stale). Whether a unit is teaching material and which
-    item it seeds are decided on first use too: a pack costs what its retrieved chunks cost, not the corpus."""
-
-    doc_id: str
-    text: str
-    units: list[_Unit]
-    starts: list[int]
-    para_units: dict[int, list[int]]
-    tuning: Tuning
-    titled: bool = True  # the document has a title that can name what 该片…… means (`_titled`)
-
-    @classmethod
-    def of(cls, snapshot: Snapshot, doc_id: str, tuning: Tuning = TUNING) -> _DocView:
-        titled = _titled(snapshot.documents.get(doc_id))
-        key = (
-            doc_id,
-            titled,
-            tuning.merge_max_chars,
-            tuning.case_max_chars,
-            tuning.passage_sentences,
-            tuning.passage_max_chars,
-        )
-        with _DOC_VIEWS_LOCK:
-            view = _DOC_VIEWS.get(key)
-            if view is not None:
-                _DOC_VIEWS.move_to_end(key)
-                return view
-        text = _doc_text(snapshot, doc_id)
-        view = cls._build(doc_id, text, _sentence_spans(snapshot, doc_id, text), tuning, titled)
-        with _DOC_VIEWS_LOCK:
-            _DOC_VIEWS[key] = view
-            while len(_DOC_VIEWS) > _DOC_VIEWS_MAX:
-                _DOC_VIEWS.popitem(last=False)
-        return view
-
-    @classmethod
-    def _build(
-        cls, doc_id: str, text: str, spans: list[tuple[int, int]], tuning: Tuning, titled: bool = True
-    ) -> _DocView:
-        units: list[_Unit] = []
-        para_units: dict[int, list[int]] = {}
-        heading_at = None
-        for start, end, para, heading in _whole_sentences(text, spans, tuning.merge_max_chars):
-            k = len(units)
-            units.append(
-                _Unit(
-                    doc_id,
-                    k,
-                    start,
-                    end,
-                    para,
-                    heading,
-                    _unquoted(normalise(text[start:end])),
-                    None if heading else heading_at,
-                )
-            )
-            if heading:
-                heading_at = k
-            para_units.setdefault(para, []).append(k)
-        return cls(doc_id, text, units, [u.start for u in units], para_units, tuning, titled)
-
-    def covering(self, start: int, end: int) -> range:
-        """Indices of the units overlapping [start, end)."""
-        first = max(0, bisect.bisect_right(self.starts, start) - 1)
-        while first < len(self.units) and self.units[first].end <= start:
-            first += 1
-        last = bisect.bisect_left(self.starts, end)
-        return range(first, max(first, last))
-
-    def heading_block(self, k: int) -> str:
-        """The normalised heading lines governing unit k: the whole run of heading lines before its section (a
-        title, its subtitle and the byline under them), not only the nearest line, which is often a byline."""
-        last = self.units[k].head_of
-        if last is None:
-            return ""
-        first = last
-        while first > 0 and self.units[first - 1].heading:
-            first -= 1
-        return " ".join(self.units[j].norm for j in range(first, last + 1))
-
-    def in_plan(self, k: int) -> bool:
-        """Unit k lies in a plan: under a heading announcing one (……发布2024年党建工作计划) or after a sentence of
-        its paragraph that does (工作计划提出，……; 下一步，……), so what it counts is a target (至少培育2名)."""
-        if material.PLAN_HEADING.search(self.heading_block(k)):
-            return True
-        earlier = [j for j in self.para_units[self.units[k].para] if j < k]
-        return any(material.PLAN_OPENING.search(self.units[j].norm) for j in earlier)
-
-    def neighbour(self, k: int, step: int) -> _Unit | None:
-        """The unit `step` away in the same paragraph (never a heading)."""
-        j = k + step
-        if 0 <= j < len(self.units):
-            u = self.units[j]
-            if u.para == self.units[k].para and not u.heading:
-                return u
-        return None
-
-    def rejected(self, k: int) -> str | None:
-        """Why unit k is no teaching material (None when it is), decided once."""
-        unit = self.units[k]
-        if unit.reject == _UNCHECKED:
-            paragraph = self.para_units[unit.para]
-            alone = len(paragraph) == 1
-            nxt = self.neighbour(k, 1)
-            sentences = [self.text[self.units[j].start : self.units[j].end] for j in paragraph]
-            captioned = (
-                ct.caption_paragraph(sentences)
-                or ct.gallery(sentences)
-                or (nxt is not None and ct.credits_photo(self.text[nxt.start : nxt.end]))
-            )
-            prev = self.neighbour(k, -1)
-            after_quote = prev is not None and bool(_ENDS_QUOTATION.search(self.text[prev.start : prev.end]))
-            sentence = self.text[unit.start : unit.end]
-            unit.reject = ct.rejection(
-                sentence,
-                alone=alone,
-                heading=unit.heading,
-                after_quote=after_quote,
-                captioned=captioned,
-                opens_text=k == 0,
-                # the paragraph's text before it: one search, not a list of its sentences per unit
-                after_end=ct.ends_article(self.text[self.units[paragraph[0]].start : unit.start]),
-            ) or (REPEATED if prev is not None and self._repeats(prev, unit) else None)
-            # one of a run of short exclamations (……疯狂扫射!现场惨绝人寰 巨星惊传婚变,……偷吃3名嫩妹!): a page's list
-            # of headlines, or a rally's calls — no teaching material
-            if (
-                not unit.reject
-                and ct.exclaims(sentence, ct.HEADLINE_MAX)
-                and any(ct.exclaims(self.text[u.start : u.end]) for u in (prev, nxt) if u is not None)
-            ):
-                unit.reject = ct.WEB_DEBRIS
-            # the next numbered note under a table's (注： 1.此表中部分数据因四舍五入…… 2.北京……等省（市）……未列出)
-            if (
-                not unit.reject
-                and prev is not None
-                and ct.numbered(sentence)
-                and self.rejected(prev.index) in (ct.TABLE_PIECE, ct.NOTE)
-            ):
-                unit.reject = ct.TABLE_PIECE
-        return unit.reject
-
-    def attribution(self, start: int, end: int) -> bool:
-        """text[start:end] is a sentence saying who spoke the quotation before it (……”某某说。)."""
-        k = self.covering(start, end).start
-        return k < len(self.units) and self.rejected(k) == ct.SAID_BY
-
-    def attribution_after(self, end: int) -> _Unit | None:
-        """The sentence saying who spoke the quotation text ending at `end` closes (“……。”某某说。), if it follows
-        in the same paragraph: without it the quotation is nobody's words."""
-        if not _ENDS_QUOTATION.search(self.text[max(0, end - 8) : end]):
-            return None
-        ending = self.covering(end - 1, end)  # the unit the text ends in
-        nxt = self.neighbour(ending.start, 1) if ending else None
-        return nxt if nxt is not None and self.rejected(nxt.index) == ct.SAID_BY else None
-
-    def _carried(self, nxt: _Unit, start: int, end: int) -> bool:
-        """The next sentence can run on the item text[start:end]: teaching material that starts no new section
-        (四、总结：……) and does not report again a figure the item holds (`_restates_figure`)."""
-        sentence = self.text[nxt.start : nxt.end]
-        return (
-            not self.rejected(nxt.index)
-            and not ct.opens_section(sentence)
-            and not _restates_figure(sentence, self.text[start:end])
-        )
-
-    def _repeats(self, prev: _Unit, unit: _Unit) -> bool:
-        """The sentence says again what the one before it said (a page that prints a sentence twice: 报告指出，
-        ……。报告指出，……。): an item carrying both would read garbled."""
-        this = _squashed(self.text[unit.start : unit.end])
-        return len(this) >= 8 and near_duplicate(this, _squashed(self.text[prev.start : prev.end]))
-
-    def seed(self, k: int) -> _Unit:
-        """Unit k with the item it seeds decided (`span` None when it seeds none)."""
-        unit = self.units[k]
-        if not unit.seeded:  # two threads may both decide it: the same answer, written before the flag
-            if not self.rejected(k):
-                self._decide_item(unit)
-            unit.seeded = True
-        return unit
-
-    def _leans(self, sentence: str) -> bool:
-        """The sentence is material only with the one before it (这是……); in a text without a title of its own (a
-        snippet) also when a demonstrative says what it means only through it (该片……, 文件规定……)."""
-        return ct.anaphoric(sentence) or (not self.titled and ct.demonstrative(sentence))
-
-    def _decide_item(self, unit: _Unit) -> None:
-        """The item a teaching-material unit seeds: itself (from its content on), with the sentence it leans on
-        (这是……; 同时，依托…… past a connective without a subject) or the question it answers, a quotation with the
-        sentence after it (who said it, or whose words they are), for a case the result its paragraph reports right
-        after it, up to `passage_sentences`."""
-        text, tuning, k = self.text, self.tuning, unit.index
-        seed = text[unit.start : unit.end]
-        start = unit.start + ct.trim_offset(seed)
-        sentences = [(start, unit.end)]
-        prev = self.neighbour(k, -1)
-        before = text[prev.start : prev.end] if prev is not None else ""
-        why_not = self.rejected(prev.index) if prev is not None else None
-        usable = prev is not None and why_not is None and not self._leans(before)
-        # ……各不相同，如何破解？某区给出答案——…… reads with the question; a one-clause question is a headline run into
-        # the report (M2芯片露面将助苹果“去intel化”？对于苹果而言，……), which it does not answer
-        answers = why_not == ct.QUESTION and bool(re.search(r"[，,]", before))
-        leans = self._leans(seed)
-        if leans and not (usable or answers):
-            return  # 这是…… without the sentence it points at says nothing
-        if answers or (usable and (leans or _leans_on_connective(seed))):
-            start = prev.start + ct.trim_offset(before)
-            # its connective stays, what the layout ran into it goes (……头版头条。 （某地事故现场） 当天，……)
-            second = unit.start + ct.trim_offset(seed, layout_only=True)
-            asked, answered = (ct.turn_label(before), ct.turn_label(seed)) if answers else (None, None)
-            if asked is not None and answered is not None:  # 问：……？ 答：……
-                start, second = prev.start + asked, unit.start + answered
-            sentences = [(start, prev.end), (second, unit.end)]
-        end = unit.end
-        nxt = self.neighbour(k, 1)
-        # a quotation with who said it (“……。”某某说。) or, when no one is said to speak, the next sentence, which
-        # says whose words they are (“我是这个网格的负责人……”刘奶奶是……网格党支部书记李璐的联系户……)
-        if (
-            ct.quotation(seed)
-            and nxt is not None
-            and (
-                self.rejected(nxt.index) == ct.SAID_BY
-                or (self._carried(nxt, start, end) and nxt.end - start <= tuning.case_max_chars)
-            )
-        ):
-            sentences.append((nxt.start, nxt.end))
-            end = nxt.end
-        case = material.classify(text[start:end]) == "典型案例"
-        if case:  # who and what; the result the same paragraph reports right after it, if any
-            for step in (1, 2):
-                nxt = self.neighbour(k, step)
-                if (
-                    nxt is None
-                    or not self._carried(nxt, start, end)
-                    or nxt.end - start > tuning.case_max_chars
-                ):
-                    break
-                if material.is_result(text[nxt.start : nxt.end]):
-                    between = [self.neighbour(k, j) for j in range(1, step + 1)]
-                    sentences += [(u.start, u.end) for u in between]
-                    end = nxt.end
-                    break
-        step = 1
-        while len(sentences) < tuning.passage_sentences:  # the sentences that carry the thread on
-            nxt = self.neighbour(k, step)
-            step += 1
-            if (
-                nxt is None
-                or not self._carried(nxt, start, end)
-                or nxt.end - start > tuning.passage_max_chars
-            ):
-                break
-            if nxt.end <= end:
-                continue
-            sentences.append((nxt.start, nxt.end))
-            end = nxt.end
-        unit.span, unit.sentences, unit.case = (start, end), sentences, case
-
-
-def _restates_figure(sentence: str, held: str, least: int = 8) -> bool:
-    """A clause of the sentence that reports a figure is already in the text held: a page printing its summary line
-    and then the report (全国机动车保有量达4.17亿辆。……截至2022年底，全国机动车保有量达4.17亿辆，……), or a
-    subheading run into the text. An item carrying both reads garbled, so it stops before the repetition."""
-    text = _squashed(held)
-    return any(
-        len(c) >= least and re.search(r"\d", c) and c in text
-        for c in map(_squashed, re.split(r"[，,。；;：:！!？?]", sentence))
-    )
-
-
-def _leans_on_connective(sentence: str) -> bool:
-    """Past its connective the sentence has no subject (同时，依托党群服务中心……; 为此，将加强……): its subject is in the
-    sentence the connective links it to, so it reads only with that one (which the item then takes along)."""
-    return ct.connected(sentence) and names.omits_subject(sentence)
-
-
-_EMPHASIS = re.compile(r"[“‘\"「]([\u3400-\u9fff])[”’\"」]")
-
-
-def _unquoted(norm: str) -> str:
-    """The text with one character quoted for emphasis read plain (能“上”能“下” is 能上能下, “下”的干部 下的干部): the
-    topic's words are found in it. A quoted name of two characters or more (“两委”) stays quoted (`_programme`)."""
-    return _EMPHASIS.sub(r"\1", norm)
-
-
-_ENTRY_LABEL = re.compile(r"\d{1,3}\s*[：:](?!\d)")  # 17：…… , not a time (18:30)
-
-
-def _whole_sentences(text: str, spans: list[tuple[int, int]], max_chars: int):
-    """Sentence spans joined back where the splitter cut at its length limit or inside a quotation, never
-    across a line break (a paragraph of the stored text).
-
-    Yields (start, end, paragraph number, is_heading). A piece that does not end a sentence, or leaves a
-    quotation open, continues into the next piece of the same line up to `max_chars`.
-    """
-    current = None
-    para = 0
-    for span in spans:
-        heading = is_heading(text, span)
-        if current is not None:
-            cs, ce, cpara, cheading = current
-            gap = text[ce : span[0]]
-            # a numbered entry of a list the page ran into one line (…… 17：阿根廷队在决赛中……) opens a paragraph
-            same_line = "\n" not in gap and not (gap.isspace() and _ENTRY_LABEL.match(text, span[0]))
-            piece = text[cs:ce]
-            # a quotation left open runs on; a title the source leaves open (《好好说话改了档期) does not
-            open_quote = ct.open_quotation(piece, titles=False)
-            if (
-                same_line
-                and not cheading
-                and not heading
-                and (not ct.TERMINAL.search(piece) or open_quote)
-                and span[1] - cs <= max_chars
-            ):
-                current = (cs, span[1], cpara, cheading)
-                continue
-            yield current
-            if not same_line:
-                para += 1
-        current = (span[0], span[1], para, heading)
-    if current is not None:
-        yield current
-
-
 # ----------------------------------------------------------------------------------------------- gathering
 
 
@@ -1282,17 +841,17 @@ def _covered(text: str, words: list[str]) -> set[int]:
     return {i for w in words for m in re.finditer(re.escape(w), text) for i in range(m.start(), m.end())}
 
 
-def _paragraph_norm(view: _DocView, unit: _Unit) -> str:
+def _paragraph_norm(view: DocView, unit: Unit) -> str:
     return "".join(view.units[j].norm for j in view.para_units[unit.para])
 
 
-def _on_scarce_topic(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
+def _on_scarce_topic(view: DocView, unit: Unit, specific: list[list[str]]) -> bool:
     """For a topic the documents barely speak of: the unit stands in a section on it (`_in_named_section`), or
     is named near it (`_named_near`)."""
     return _in_named_section(view, unit, specific) or _named_near(view, unit, specific)
 
 
-def _named_near(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
+def _named_near(view: DocView, unit: Unit, specific: list[list[str]]) -> bool:
     """The unit's item names the topic, or holds one of its specific words in a paragraph that names it (群众 and
     诉求 in two sentences of one paragraph, never in one). A word inside a place's name (自治 of
     紫云苗族布依族自治县 for 居民自治) does not name it: there one item would be the part."""
@@ -1304,7 +863,7 @@ def _named_near(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
     )
 
 
-def _in_named_section(view: _DocView, unit: _Unit, specific: list[list[str]]) -> bool:
+def _in_named_section(view: DocView, unit: Unit, specific: list[list[str]]) -> bool:
     """The unit stands in a section on the topic: its heading names it (法治护航 构筑协同治理新矩阵 over the
     report on lawyers and mediators; 构建能“上”能“下”双向流动机制 for 干部能上能下), or two of its paragraphs or more
     do, at least a third of them (直播带货 and 主播直播带货 in the report on a county's 融媒助农 base). That report
@@ -1329,11 +888,11 @@ def _relating_words(specific: list[list[str]], snapshot: Snapshot, most: float =
     return [[w for w in g if snapshot.bm25.doc_freq.get(w, 0) <= most * n] for g in specific]
 
 
-def _item_norms(view: _DocView, unit: _Unit) -> list[str]:
+def _item_norms(view: DocView, unit: Unit) -> list[str]:
     return [view.units[j].norm for j in view.covering(*unit.span)]
 
 
-def _specific_reach(view: _DocView, unit: _Unit, held: list[str], specific: list[list[str]]) -> float:
+def _specific_reach(view: DocView, unit: Unit, held: list[str], specific: list[list[str]]) -> float:
     """1 when the item names the topic (`names.says_topic`), 0.5 when it holds only one of the words that carry it or
     only its paragraph names it, else 0: an item reached through a general word alone (环境 of 营商环境, 智能 of
     人工智能 in 智能手机), a neighbour or the chunk's rank is less often on the topic. Nor does the head of a
@@ -1399,11 +958,11 @@ class TopicFeatures:
     """The candidate units of one topic and their feature rows (`FEATURES` order)."""
 
     topic: str
-    units: list[_Unit]
+    units: list[Unit]
     matrix: np.ndarray
     spans: list[tuple[int, int]] = field(default_factory=list)  # each candidate's item (document offsets)
     sentences: list[list[tuple[int, int]]] = field(default_factory=list)  # its cited sentences
-    texts: list[str] = field(default_factory=list)  # each candidate's item, squashed (`_squashed`)
+    texts: list[str] = field(default_factory=list)  # each candidate's item, squashed (`squashed`)
     scarce: bool = False  # the documents barely speak of the topic itself: what does, and what is `related`
     specific: list[list[str]] = field(default_factory=list)  # the words that carry it (`_specific_words`)
     says: list[bool] = field(
@@ -1418,87 +977,6 @@ class TopicFeatures:
     absent: list[str] = field(default_factory=list)  # its words the documents never use (`_absent_words`)
     # each candidate's telling figures (`figure_values`)
     figures: list[frozenset] = field(default_factory=list)
-
-
-def _squashed(text: str) -> str:
-    """Normalised text without spaces or punctuation, in simplified characters: what two reprints of one report
-    share (one of them may be in traditional ones)."""
-    return re.sub(r"\W+", "", simplified(normalise(text)))
-
-
-@lru_cache(maxsize=1 << 15)
-def near_duplicate(a: str, b: str, ratio: float = 0.8) -> bool:
-    """Two squashed items say the same: one holds the other, or they share most of their characters in order
-    (one report reprinted by two outlets with a few words changed). Remembered: packs on related topics, and
-    the fit's thousands of trial packs, compare the same pairs again."""
-    short, long = sorted((a, b), key=len)
-    return not short or short in long or _similar(_matcher(short, long), ratio)
-
-
-def _matcher(short: str, long: str) -> SequenceMatcher:
-    return SequenceMatcher(None, short, long, autojunk=False)
-
-
-def _similar(matcher: SequenceMatcher, ratio: float = 0.8) -> bool:
-    return matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio
-
-
-_FIGURES = re.compile(r"\d+")
-RESTATED_SHARE = 0.75
-RESTATED_RUN = 4
-
-
-def restates(a: str, b: str) -> bool:
-    """Squashed item `a` says nothing `b` lacks: most of its characters, in order, and every figure of it (2022年春运
-    将于1月17日开始至2月25日结束 beside a longer report of the same dates). A figure of its own (总票房破65亿 beside
-    破61亿) is news, whatever else they share; a longer `b` is never restated by a shorter `a`."""
-    return bool(a) and len(a) <= len(b) and _restated(a, b, _matcher(a, b))
-
-
-def _restated(a: str, b: str, matcher: SequenceMatcher) -> bool:
-    if matcher.quick_ratio() * (len(a) + len(b)) / 2 < RESTATED_SHARE * len(a):
-        return False  # an upper bound on what they share: cheap, and most pairs stop here
-    if set(_FIGURES.findall(a)) - set(_FIGURES.findall(b)):
-        return False
-    shared = sum(block.size for block in matcher.get_matching_blocks() if block.size >= RESTATED_RUN)
-    return shared >= RESTATED_SHARE * len(a)  # runs of a few characters: scattered ones match any long text
-
-
-# a figure as written: digits with thousands separators and decimals, scaled by 万/亿 (4.8万 = 48,000); a count
-# below 100 or a year (2021年, 2011-2012赛季) says nothing alone
-_AMOUNT = re.compile(r"(?<![\d.])(\d{1,3}(?:[,，]\d{3})+|\d+)(\.\d+)?\s*(万亿|亿|万)?(?!\d)")
-_SCALE = {"万": 10**4, "亿": 10**8, "万亿": 10**12}
-
-
-def figure_values(text: str) -> frozenset[Decimal]:
-    """The telling figures of a text as values: 69.6% and 4.8万辆 of one report, 69.6 and 48000 of another."""
-    values = set()
-    for m in _AMOUNT.finditer(normalise(text)):
-        whole, decimals, scale = m.groups()
-        value = Decimal(whole.replace(",", "").replace("，", "") + (decimals or "")) * _SCALE.get(
-            scale or "", 1
-        )
-        year = not decimals and not scale and 1900 <= value <= 2100
-        if decimals or (value >= 100 and not year):
-            values.add(value.normalize())
-    return frozenset(values)
-
-
-def restates_figures(item: frozenset, taken: frozenset, least: int = 2) -> bool:
-    """Every telling figure of the item, two at least, is one an item already taken gives: the same facts
-    reported in other words (新能源车型销量超48,000辆，同比增长69.6% beside ……超过了4.8万辆，同比增长69.6%)."""
-    return len(item) >= least and item <= taken
-
-
-@lru_cache(maxsize=1 << 15)
-def repeats(item: str, taken: str) -> bool:
-    """The item adds nothing to one already taken: the same report (`near_duplicate`), or a shorter restatement
-    of it (`restates`), decided on one matcher of the pair. Remembered, as `near_duplicate` is."""
-    short, long = sorted((item, taken), key=len)  # stable: an item as long as the one taken is `short`
-    if not short or short in long:
-        return True
-    matcher = _matcher(short, long)
-    return _similar(matcher) or (len(item) <= len(taken) and _restated(item, taken, matcher))
 
 
 def _retrieve(topic: str, snapshot: Snapshot, guard: DenseGuard, fusion: Fusion, tuning: Tuning) -> list:
@@ -1546,7 +1024,7 @@ def topic_features(
     hits = _retrieve(reading, snapshot, guard, fusion, tuning)
     if not hits:
         return empty
-    norms = [_unquoted(normalise(h.text)) for h in hits]
+    norms = [unquoted(normalise(h.text)) for h in hits]
     weights = _topic_weights(reading, snapshot, norms[: tuning.feedback], tuning)
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
@@ -1561,7 +1039,7 @@ def topic_features(
     ]
     if abbreviations:
         hits = _retrieve(" ".join([reading, *abbreviations]), snapshot, guard, fusion, tuning) or hits
-        norms = [_unquoted(normalise(h.text)) for h in hits]
+        norms = [unquoted(normalise(h.text)) for h in hits]
         specific, weights = _as_alternatives(list(dict.fromkeys(abbreviations)), specific, weights)
     scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
     broader = ""
@@ -1581,12 +1059,12 @@ def topic_features(
     fused, dense = _chunk_signals(hits)
     floor = min(dense.values())
     relating = _relating_words(specific, snapshot)
-    views: dict[str, _DocView] = {}
+    views: dict[str, DocView] = {}
     reached: dict[tuple[str, int], list[float]] = {}  # (doc, unit) → best [dense, fused] of its chunks
     for h in hits:
         c = h.chunk
         if c.doc_id not in views:
-            views[c.doc_id] = _DocView.of(snapshot, c.doc_id, tuning)
+            views[c.doc_id] = DocView.of(snapshot, c.doc_id, tuning)
         view = views[c.doc_id]
         for k in view.covering(c.start, c.end):
             best = reached.setdefault((c.doc_id, k), [floor, 0.0])
@@ -1657,7 +1135,7 @@ def topic_features(
         spans.append(span)
         cited.append(sentences)
         item_text = view.text[span[0] : span[1]]
-        texts.append(_squashed(item_text))
+        texts.append(squashed(item_text))
         figures.append(figure_values(item_text))
     matrix = np.array(rows, dtype=float) if rows else np.zeros((0, len(FEATURES)))
     return TopicFeatures(
@@ -1812,7 +1290,7 @@ def _reading(topic: str, snapshot: Snapshot) -> str:
     return " ".join(dict.fromkeys([topic, *used, *short]))
 
 
-def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:
+def _thread(view: DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:
     """The unit's item, carried on through the next sentences of its paragraph that stay on the topic."""
     unit = view.units[k]
     (start, end), sentences = unit.span, list(unit.sentences)
@@ -1825,7 +1303,7 @@ def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[t
         nxt = view.seed(nxt.index)
         if nxt.span is None or nxt.span[0] != nxt.start or nxt.end - start > tuning.passage_max_chars:
             break
-        if lex[nxt.index] <= 0 or _restates_figure(view.text[nxt.start : nxt.end], view.text[start:end]):
+        if lex[nxt.index] <= 0 or restates_figure(view.text[nxt.start : nxt.end], view.text[start:end]):
             break
         sentences.append((nxt.start, nxt.end))
         end = nxt.end
@@ -1834,7 +1312,7 @@ def _thread(view: _DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[t
 
 @dataclass
 class _Scored:
-    unit: _Unit
+    unit: Unit
     score: float
     topic: str
     span: tuple[int, int] = (0, 0)
@@ -1990,7 +1468,7 @@ def build(
 
 def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNING) -> PackItem:
     doc = snapshot.documents[s.unit.doc_id]
-    view = _DocView.of(snapshot, s.unit.doc_id, tuning)
+    view = DocView.of(snapshot, s.unit.doc_id, tuning)
     start, end = s.span
     sentences = list(s.sentences)
     said = view.attribution_after(end)
@@ -1998,7 +1476,7 @@ def _item(s: _Scored, also: list[str], snapshot: Snapshot, tuning: Tuning = TUNI
         end = said.end
         sentences.append((said.start, said.end))
     quote = doc.text[start:end]
-    planned = _normative(doc) or view.in_plan(view.covering(start, start + 1).start)
+    planned = normative(doc) or view.in_plan(view.covering(start, start + 1).start)
     kind = "典型案例" if s.unit.case else material.classify(quote)
     if planned:
         kind = "工作举措"  # targets are no results, and what is to be done no case
@@ -2034,7 +1512,7 @@ def _dedupe_text(items: list[PackItem]) -> list[PackItem]:
     """The same report reprinted in two documents appears once in a part (the better-scored copy)."""
     kept: list[tuple[str, PackItem]] = []
     for item in sorted(items, key=lambda i: -i.score):
-        text = _squashed(item.quote)
+        text = squashed(item.quote)
         if not any(repeats(text, t) for t, _ in kept):
             kept.append((text, item))
     return [item for _, item in kept]

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import coursepack as cp
+from .coursepack_units import doc_text
 from .evaluation import covered
 from .lexical import normalise
 from .store import DenseGuard
@@ -177,7 +178,7 @@ def cache_topics(topics: list[dict], assistant, tuning: cp.Tuning = cp.TUNING) -
         marked = [s for p in marked_passages(topic) for s in locate(p, documents, topic.get("source"))]
         spans, evidence, overlap = [], [], []
         for u, (s, e) in zip(feats.units, feats.spans):
-            text = cp._doc_text(snap, u.doc_id)[s:e]
+            text = doc_text(snap, u.doc_id)[s:e]
             spans.append((u.doc_id, s, e))
             evidence.append(frozenset(j for j, ev in enumerate(topic["evidence"]) if covered(ev, text)))
             overlap.append(_overlaps(u.doc_id, s, e, marked))

@@ -15,7 +15,7 @@ from . import ner
 from .lexical import UNIT_WORDS, generic_name, named_units, pos_tags
 
 if TYPE_CHECKING:
-    from .coursepack import _DocView
+    from .coursepack_units import DocView
 
 
 def says_topic(norm: str, groups: list[list[str]], holds=str.__contains__) -> bool:
@@ -64,7 +64,7 @@ def narrowing(specific: list[list[str]]) -> list[list[str]]:
     return [[w for w in group[:-1] if not _broad_alone(w)] if len(group) > 1 else group for group in specific]
 
 
-def named_before(view: _DocView, start: int, first: str, reach: int = 20) -> str:
+def named_before(view: DocView, start: int, first: str, reach: int = 20) -> str:
     """Where an item happened when its first sentence names no place or unit (社区党组织统筹……, 通过实施……计划,
     充分发挥街道“龙头”作用……): the place its section names last before it, up to `reach` units back and its
     heading, so a trainer reading the excerpt alone knows; "" when the item names its own, or opens with a
@@ -134,7 +134,7 @@ def _a_name(name: str, text: str) -> bool:
     )
 
 
-def introduced_before(view: _DocView, start: int, first: str) -> str:
+def introduced_before(view: DocView, start: int, first: str) -> str:
     """Who the person the item's first sentence names without a role is (李璐隔三差五便会下户……), as the text
     before it introduced them (花园村53号网格党支部书记李璐): a trainer reading the excerpt alone would not know.
     "" when the item gives the role itself (科技特派员王瑞) or the text before never did."""

@@ -48,7 +48,9 @@ from assistant import coursepack_kinds as material
 from assistant import coursepack_lead as lead
 from assistant import coursepack_names as naming
 from assistant import coursepack_render as render
+from assistant import coursepack_repeats as dup
 from assistant import coursepack_text as ct
+from assistant import coursepack_units as cu
 from assistant.chunking import split_sentences
 from assistant.errors import AssistantError
 from assistant.http.app import create_app
@@ -73,9 +75,9 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", normalise(text))
 
 
-def _view(text: str, doc_id: str = "d", titled: bool = True) -> cp._DocView:
+def _view(text: str, doc_id: str = "d", titled: bool = True) -> cu.DocView:
     """A document's sentence units, as a pack reads them, for a synthetic text."""
-    return cp._DocView._build(doc_id, text, split_sentences(text), cp.TUNING, titled)
+    return cu.DocView._build(doc_id, text, split_sentences(text), cp.TUNING, titled)
 
 
 def _sentence_at(text: str, opening: str) -> tuple[int, str]:
@@ -683,7 +685,7 @@ def test_units_never_cross_a_line_break(assistant):
     snap = assistant.snapshot
     for doc_id, doc in snap.documents.items():
         text = doc.text
-        units = list(cp._whole_sentences(text, snap.sentence_spans[doc_id], 600))
+        units = list(cu.whole_sentences(text, snap.sentence_spans[doc_id], 600))
         assert [u[:2] for u in units] == sorted(u[:2] for u in units)
         assert "".join(re.sub(r"\s", "", text[s:e]) for s, e, _, _ in units) == re.sub(r"\s", "", text)
         for s, e, _, _ in units:
@@ -789,7 +791,7 @@ def test_a_pack_reads_only_the_documents_retrieval_returns():
     topic_docs = {_doc_id(t) for t in on_topic}
     assert {i.doc_id for i in pack.items} == topic_docs
     assert snapshot.documents.read == topic_docs
-    built = {key[0] for key in cp._DOC_VIEWS}
+    built = {key[0] for key in cu._DOC_VIEWS}
     assert topic_docs <= built and not (built & (set(documents) - topic_docs))
 
 
@@ -1029,8 +1031,8 @@ def test_a_document_setting_out_what_is_to_be_done_holds_no_cases_and_no_results
     report = cp.build(["社区工作者"], _snapshot(texts, ["某市社区工作者队伍建设纪实"] * 2), guard)
     assert plan.items and {i.kind for i in plan.items} == {"工作举措"} and all(i.planned for i in plan.items)
     assert {i.kind for i in report.items} != {"工作举措"}
-    assert cp._normative(SimpleNamespace(title="", file="某县2024年工作要点.docx"))
-    assert not cp._normative(SimpleNamespace(title="某区打造特色党建品牌综述", file="a.txt"))
+    assert cu.normative(SimpleNamespace(title="", file="某县2024年工作要点.docx"))
+    assert not cu.normative(SimpleNamespace(title="某区打造特色党建品牌综述", file="a.txt"))
 
 
 def test_a_topic_the_documents_barely_cover_keeps_only_what_speaks_of_it_and_says_so():
@@ -1678,8 +1680,8 @@ def test_a_barely_named_topic_keeps_what_a_heading_naming_it_governs():
     """干部能上能下, named once in the text: the section under the heading 构建能“上”能“下”双向流动机制 (one character
     quoted for emphasis reads plain) is on it, the sentence on 干部 and the one naming none of its words alike; the
     same sentences under another heading are not."""
-    assert cp._unquoted("构建能“上”能“下”双向流动机制") == "构建能上能下双向流动机制"
-    assert cp._unquoted("“两委”干部") == "“两委”干部"  # a quoted name stays quoted
+    assert cu.unquoted("构建能“上”能“下”双向流动机制") == "构建能上能下双向流动机制"
+    assert cu.unquoted("“两委”干部") == "“两委”干部"  # a quoted name stays quoted
     text = (
         "构建能“上”能“下”双向流动机制\n\n某某区出台加强“下”的干部管理十条措施\n\n"
         "某某区对15名干部调整职务,实行考察期制度。\n\n某某区组建督查组3个,每季度通报一次。\n\n"
@@ -1743,8 +1745,8 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
     assert not ct.demonstrative("居民积极参加活动，社区举办活动30场。")
     assert not ct.demonstrative("会议指出，要加快推进社区治理。")
     doc = SimpleNamespace(title="rgb-zh-001-01", file="rgb-zh-001-01.txt")
-    assert not cp._titled(doc) and cp._titled(SimpleNamespace(title="某某报道", file="a.txt"))
-    assert cp._titled(SimpleNamespace(title="关于加强社区工作的通知", file="关于加强社区工作的通知.txt"))
+    assert not cu.has_title(doc) and cu.has_title(SimpleNamespace(title="某某报道", file="a.txt"))
+    assert cu.has_title(SimpleNamespace(title="关于加强社区工作的通知", file="关于加强社区工作的通知.txt"))
 
 
 def test_a_sentence_that_leans_itself_is_not_what_the_next_one_takes_along():
@@ -2024,15 +2026,17 @@ def test_real_material_is_kept():
 
 
 def test_a_report_reprinted_elsewhere_is_one_item():
-    squash = cp._squashed
+    squash = dup.squashed
     report = squash("某某区建成服务站12个，服务居民3000余人次。")
-    assert cp.near_duplicate(report, squash("据报道，某某区建成服务站12个，服务居民3000余人次。"))  # holds it
-    assert cp.near_duplicate(
+    assert dup.near_duplicate(
+        report, squash("据报道，某某区建成服务站12个，服务居民3000余人次。")
+    )  # holds it
+    assert dup.near_duplicate(
         report, squash("某某区已建成服务站12个，共服务居民3000多人次。")
     )  # a few words changed
-    assert not cp.near_duplicate(report, squash("某某县建成驿站8个，为快递员提供休息场所。"))
+    assert not dup.near_duplicate(report, squash("某某县建成驿站8个，为快递员提供休息场所。"))
     # a reprint in traditional characters is the same report (a news page may mix them)
-    assert cp.near_duplicate(report, squash("某某區建成服務站12個，服務居民3000餘人次。"))
+    assert dup.near_duplicate(report, squash("某某區建成服務站12個，服務居民3000餘人次。"))
 
 
 def test_traditional_characters_are_read_as_simplified_ones():
@@ -2049,28 +2053,28 @@ def test_traditional_characters_are_read_as_simplified_ones():
 
 
 def test_a_shorter_restatement_of_an_item_adds_nothing():
-    squash = cp._squashed
+    squash = dup.squashed
     full = squash("2022年春运自1月17日开始，2月25日结束，共计40天。按照规定，今日旅客可购买春运首日火车票。")
-    assert cp.restates(squash("2022年春运将于1月17日开始，至2月25日结束，共计40天。"), full)
-    assert cp.repeats(squash("2022年春运将于1月17日开始，至2月25日结束，共计40天。"), full)
+    assert dup.restates(squash("2022年春运将于1月17日开始，至2月25日结束，共计40天。"), full)
+    assert dup.repeats(squash("2022年春运将于1月17日开始，至2月25日结束，共计40天。"), full)
     # a figure of its own is news; the longer item is never the restatement; scattered characters do not count
-    assert not cp.restates(squash("2022年春运将于1月17日开始，至2月26日结束，共计41天。"), full)
-    assert not cp.restates(full, squash("2022年春运自1月17日开始，2月25日结束。"))
-    assert not cp.restates(squash("旅客今日开始购票，春运首日结束。"), full)
+    assert not dup.restates(squash("2022年春运将于1月17日开始，至2月26日结束，共计41天。"), full)
+    assert not dup.restates(full, squash("2022年春运自1月17日开始，2月25日结束。"))
+    assert not dup.restates(squash("旅客今日开始购票，春运首日结束。"), full)
 
 
 def test_the_same_figures_in_other_words_are_one_item():
     """Two outlets report one company's figures in their own words (48,000辆 and 4.8万辆, 69.6% twice): the
     shorter adds nothing to the pack. A year or a small count is no telling figure, and one figure of its own is
     news."""
-    values = cp.figure_values
+    values = dup.figure_values
     assert values("销量超过了4.8万辆，同比增长69.6%。") == values("销量已超48,000辆，同比增长69.6%。")
     assert values("共交付846,237辆，同比增长8.9%，共有12个品牌。") == {Decimal("846237"), Decimal("8.9")}
     assert not values("2011-2012赛季、2012-2013赛季连续两个赛季收获总冠军，2021年共5站。")
     longer = values("某集团2021年在华交付新车846,237辆，同比增长8.9%，其中新能源车型超过4.8万辆。")
-    assert cp.restates_figures(values("2021年在中国共交付846,237辆汽车，同比增长8.9%。"), longer)
-    assert not cp.restates_figures(values("2022年在中国共交付846,237辆汽车，同比增长9.1%。"), longer)
-    assert not cp.restates_figures(values("新能源车型超过4.8万辆。"), longer)  # one figure alone may recur
+    assert dup.restates_figures(values("2021年在中国共交付846,237辆汽车，同比增长8.9%。"), longer)
+    assert not dup.restates_figures(values("2022年在中国共交付846,237辆汽车，同比增长9.1%。"), longer)
+    assert not dup.restates_figures(values("新能源车型超过4.8万辆。"), longer)  # one figure alone may recur
     texts = [
         "某汽车集团公布年度销量。某汽车集团2021年在中国共交付新车846,237辆，同比增长8.9%，其中新能源汽车销量超过了4.8万辆，同比增长69.6%，创下新能源汽车销量纪录。",
         "据某汽车集团消息，某汽车集团新能源汽车销量已超48,000辆，同比增长69.6%。",
@@ -2216,7 +2220,7 @@ def test_layout_pieces_are_never_glued_in_a_synthetic_layout():
         "120个网格,实现全覆盖。\n\n"
         "同时,建立网格员培训制度,累计培训网格员300人次。这是提升服务能力的重要举措。"
     )
-    units = list(cp._whole_sentences(text, split_sentences(text), 600))
+    units = list(cu.whole_sentences(text, split_sentences(text), 600))
     pieces = [text[s:e] for s, e, _, _ in units]
     assert all("\n" not in p for p in pieces)
     verdicts = {p: ct.rejection(p, alone=True) for p in pieces}
@@ -2226,7 +2230,7 @@ def test_layout_pieces_are_never_glued_in_a_synthetic_layout():
     # a quotation of several sentences is one unit, in either kind of marks; a title the source leaves open
     # (《好好说话改了档期) does not swallow the sentences after it
     text = "他说：「颠覆即将来临。它是明年的几大产品之一。」\n\n他说：“运动员必须了解。这是风险。”\n\n如今《好好说话改了档期。奶奶很怀念。"
-    pieces = [text[s:e] for s, e, _, _ in cp._whole_sentences(text, split_sentences(text), 600)]
+    pieces = [text[s:e] for s, e, _, _ in cu.whole_sentences(text, split_sentences(text), 600)]
     assert pieces == [
         "他说：「颠覆即将来临。它是明年的几大产品之一。」",
         "他说：“运动员必须了解。这是风险。”",
@@ -2240,7 +2244,7 @@ def _features(rows: list[tuple[int, int, int, float]]) -> cp.TopicFeatures:
     span unless it is longer than 20 characters (then two, split in the middle)."""
     units, spans, sentences, texts = [], [], [], []
     for k, (start, end, para, _) in enumerate(rows):
-        units.append(cp._Unit("d", k, start, end, para, False, "", None))
+        units.append(cu.Unit("d", k, start, end, para, False, "", None))
         spans.append((start, end))
         mid = (start + end) // 2
         sentences.append([(start, end)] if end - start <= 20 else [(start, mid), (mid, end)])
@@ -2397,7 +2401,7 @@ def test_a_sentence_printed_twice_is_carried_once():
     said = "报告指出，某市一季度经济同比增长4.5%，高于市场预期。"
     text = said + said + "报告指出，某市二季度出口增长3%。"
     view = _view(text)
-    assert [view.rejected(u.index) for u in view.units] == [None, cp.REPEATED, None]
+    assert [view.rejected(u.index) for u in view.units] == [None, cu.REPEATED, None]
     first = view.seed(0)
     assert text[first.span[0] : first.span[1]] == said
 
@@ -2410,9 +2414,9 @@ def test_an_item_stops_before_a_sentence_that_reports_its_figure_again():
     again = "新注册登记机动车3478万辆，新注册登记汽车2323万辆。"
     new = "某市新注册登记汽车2323万辆，占比67%。"
     short = "增长5%的主要是汽车，共2323万辆。"
-    assert cp._restates_figure(again, lead)
-    assert not cp._restates_figure(new, lead)
-    assert not cp._restates_figure(short, lead)  # 同比增长5% is too short a clause to tell
+    assert cu.restates_figure(again, lead)
+    assert not cu.restates_figure(new, lead)
+    assert not cu.restates_figure(short, lead)  # 同比增长5% is too short a clause to tell
     for following, carried in ((again, False), (new, True), (short, True)):
         text = lead + following
         view = _view(text)
@@ -2445,7 +2449,7 @@ def _news_sentences(limit_files: int | None = None) -> list[str]:
     files = sorted((NEWS_DIR / "corpus").glob("*.txt"))[:limit_files]
     for path in files:
         text = clean_text(path.read_text("utf-8"))
-        for s, e, _, heading in cp._whole_sentences(text, split_sentences(text), 600):
+        for s, e, _, heading in cu.whole_sentences(text, split_sentences(text), 600):
             if not heading:
                 out.append(text[s:e])
     return out
