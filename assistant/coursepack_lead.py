@@ -14,7 +14,7 @@ from . import coursepack_text as ct
 from .lexical import QUOTATION, normalise, pos_tags
 
 if TYPE_CHECKING:
-    from .coursepack import PackItem, Part
+    from .coursepack_records import PackItem, Part
 
 
 @dataclass

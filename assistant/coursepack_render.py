@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote as url_quote
 
-from .coursepack import FORMATS, CoursePack, PackItem, Part, Section, validate_format
+from .coursepack import FORMATS, validate_format
+from .coursepack_records import CoursePack, PackItem, Part, Section
 
 _ORDINALS = "一二三四五六七八九十"
 

@@ -328,7 +328,7 @@ class Assistant:
         topic (default 25). `exclude` item ids; `order` the section kinds to keep, in that order (a kind left out
         is removed). In LLM mode each section also gets a short cited summary, unless `summaries` is false.
         The API, CLI and UI all call this (or `course_pack_export`), so a review exports the same everywhere."""
-        from . import coursepack
+        from . import coursepack, coursepack_records
 
         topics = coursepack.validate_topics(topics)
         max_items = coursepack.validate_max_items(max_items)
@@ -337,9 +337,9 @@ class Assistant:
         if guard.failed and not pack.notice:
             pack.notice = DENSE_DOWN_WARNING
         if not self.settings.llm_enabled:
-            pack.summaries_note = coursepack.SUMMARIES_OFF
+            pack.summaries_note = coursepack_records.SUMMARIES_OFF
         elif not summaries:
-            pack.summaries_note = coursepack.SUMMARIES_DECLINED
+            pack.summaries_note = coursepack_records.SUMMARIES_DECLINED
         elif pack.items:
             self._summarize(pack)
         log.info("coursepack topics=%d items=%d ms=%.1f", len(topics), len(pack.items), 1000 * pack.seconds)

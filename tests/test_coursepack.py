@@ -47,6 +47,7 @@ from assistant import coursepack_fit as fit
 from assistant import coursepack_kinds as material
 from assistant import coursepack_lead as lead
 from assistant import coursepack_names as naming
+from assistant import coursepack_records as rec
 from assistant import coursepack_render as render
 from assistant import coursepack_repeats as dup
 from assistant import coursepack_text as ct
@@ -211,7 +212,7 @@ def test_every_item_is_verbatim_material_with_cited_sentences(dev_packs, assista
         ids = [item.id for item in pack.items]
         assert len(ids) == len(set(ids))
         for section in pack.sections:
-            assert section.kind in cp.KINDS
+            assert section.kind in rec.KINDS
             for item in section.items:
                 text = documents[item.doc_id].text
                 assert text[item.start : item.end] == item.quote
@@ -272,8 +273,8 @@ def test_each_topic_opens_with_a_cited_extractive_lead_in(dev_packs, assistant):
                 ), clause
 
 
-def _pack_item(quote: str, sentences: list[tuple[int, int]], kind: str = "数据成效") -> cp.PackItem:
-    return cp.PackItem(
+def _pack_item(quote: str, sentences: list[tuple[int, int]], kind: str = "数据成效") -> rec.PackItem:
+    return rec.PackItem(
         kind=kind,
         doc_id="d",
         title="t",
@@ -288,16 +289,16 @@ def _pack_item(quote: str, sentences: list[tuple[int, int]], kind: str = "数据
     )
 
 
-def _one_item_part(*sentences: str) -> cp.Part:
+def _one_item_part(*sentences: str) -> rec.Part:
     """A 新就业群体 part of one 数据成效 item made of these sentences, each cited."""
     bounds = [0]
     for sentence in sentences:
         bounds.append(bounds[-1] + len(sentence))
     item = _pack_item("".join(sentences), list(zip(bounds, bounds[1:])))
-    return cp.Part("新就业群体", [cp.Section("数据成效", [item])])
+    return rec.Part("新就业群体", [rec.Section("数据成效", [item])])
 
 
-def _lead_figures(part: cp.Part, specific: list[list[str]] | None = None) -> list[str]:
+def _lead_figures(part: rec.Part, specific: list[list[str]] | None = None) -> list[str]:
     return [c.text for c in cp.lead_in(part, specific) if c.text.startswith("数据：")]
 
 
@@ -322,7 +323,7 @@ def test_lead_in_places_come_from_items_holding_the_topic_s_words():
     the lead-in: 涉及……等地方和单位 names where the topic itself is spoken of."""
     on = _pack_item("河口县为新就业群体建成暖新驿站12个。", [(0, 19)])
     off = replace(_pack_item("桥头街道组织老年群体开展体检。", [(0, 15)]), score=2.0)
-    part = cp.Part("新就业群体", [cp.Section("典型案例", [off, on])])
+    part = rec.Part("新就业群体", [rec.Section("典型案例", [off, on])])
     places = next(c.text for c in cp.lead_in(part, [["就业"]]) if c.text.startswith("涉及"))
     assert "河口县" in places and "桥头街道" not in places, places
     assert "桥头街道" in next(c.text for c in cp.lead_in(part) if c.text.startswith("涉及"))
@@ -337,7 +338,7 @@ def test_lead_in_places_come_from_items_naming_the_topic_or_a_word_narrowing_it(
     modifier = _pack_item("乌当区物业服务企业参与小区治理。", [(0, 16)])
 
     def places(*items) -> str:
-        part = cp.Part("物业党建", [cp.Section("典型案例", list(items))])
+        part = rec.Part("物业党建", [rec.Section("典型案例", list(items))])
         return next((c.text for c in cp.lead_in(part, [["物业", "党建"]]) if c.text.startswith("涉及")), "")
 
     named = places(head_only, whole, modifier)
@@ -577,7 +578,7 @@ def test_a_person_named_bare_is_said_who_they_are():
     assert introduced("王六说") == "科技特派员王六"
     # an organisation's name the segmenter splits (味|特) is read whole, as LAC reads it
     assert introduced("赵七口中") == "贵州味特食品有限公司总经理赵七"
-    item = cp.PackItem(
+    item = rec.PackItem(
         kind="典型案例", doc_id="d", title="t", source="", region="", quote="李四……", start=0, end=4, score=1.0,
         topics=["走访"], context="某某街道", introduced="书记李四",
     )  # fmt: skip
@@ -606,7 +607,7 @@ def test_json_shape_parts_and_readable_sources(dev_packs):
     data = json.loads(json.dumps(pack.to_dict(), ensure_ascii=False))
     assert {"title", "topics", "parts", "sections", "references", "max_items", "summaries_note"} <= set(data)
     assert [p["topic"] for p in data["parts"]] == data["topics"]
-    assert [s["kind"] for s in data["parts"][0]["sections"]] == list(cp.KINDS)
+    assert [s["kind"] for s in data["parts"][0]["sections"]] == list(rec.KINDS)
     flat = [i["id"] for s in data["sections"] for i in s["items"]]
     nested = [i["id"] for p in data["parts"] for s in p["sections"] for i in s["items"]]
     assert sorted(flat) == sorted(nested) and len(flat) == len(set(flat))
@@ -908,11 +909,11 @@ def test_a_topic_word_the_documents_never_use_is_named_in_the_warning():
     assert cp._absent_words("社区资源整合", weights, known) == []
     part = _one_item_part("某区建立党员管理台账，覆盖党员1200名。")
     part.topic, part.absent = "党员积分管理", ["积分"]
-    pack = cp._numbered("党员积分管理", ["党员积分管理"], [part], "2024-01-01T00:00:00", 0.1)
+    pack = rec.numbered("党员积分管理", ["党员积分管理"], [part], "2024-01-01T00:00:00", 0.1)
     assert pack.warning.startswith("资料中没有出现“积分”：“党员积分管理”的 1 条素材只按主题的其余说法汇编")
     assert pack.to_dict()["parts"][0]["absent"] == ["积分"]
     part.absent = []
-    assert cp._numbered("党员管理", ["党员管理"], [part], "2024-01-01T00:00:00", 0.1).warning is None
+    assert rec.numbered("党员管理", ["党员管理"], [part], "2024-01-01T00:00:00", 0.1).warning is None
 
 
 def test_a_stem_the_topic_narrows_and_chinese_uses_for_something_else_weighs_nothing():
@@ -2178,29 +2179,29 @@ def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.rejection("他说：“我们知道这份声明。 但事实是，它是一个气球。”") is None
     # a line break inside a sentence goes; a space setting a table cell or heading off from the text stays
     assert (
-        cp._display("重点征集技能人才 下半年征兵：重点征集应届\n毕业生")
+        rec.display("重点征集技能人才 下半年征兵：重点征集应届\n毕业生")
         == "重点征集技能人才 下半年征兵：重点征集应届毕业生"
     )
     # an encyclopedia's footnote marks would read as the pack's own citations
     assert (
-        cp._display("某某从6岁开始打球[2]，赢得一场重要胜利[3][4]。")
+        rec.display("某某从6岁开始打球[2]，赢得一场重要胜利[3][4]。")
         == "某某从6岁开始打球，赢得一场重要胜利。"
     )
     assert (
-        cp._display("截至2022年3月16日 (2022-03-16)[update]，某游戏全球销售突破1200万套[5]。")
+        rec.display("截至2022年3月16日 (2022-03-16)[update]，某游戏全球销售突破1200万套[5]。")
         == "截至2022年3月16日，某游戏全球销售突破1200万套。"
     )
     # a word the source printed twice reads once, inside a phrase that runs on; emphasis, counting, quoted speech,
     # titles and words that are no words (建共 of 构建共建共治) keep theirs
-    assert cp._display("2021年，街道街道网格党支部打赢攻坚攻坚战，有物业管理的的小区12个。") == (
+    assert rec.display("2021年，街道街道网格党支部打赢攻坚攻坚战，有物业管理的的小区12个。") == (
         "2021年，街道网格党支部打赢攻坚战，有物业管理的小区12个。"
     )
     # a closing quotation mark the source left without its opening one goes (a reader calls it garbled); one
     # closing a quotation, with who spoke, stays
-    assert cp._display("某区包保企业12家，并建立一名包保领导、一套服务体系”的包保机制。") == (
+    assert rec.display("某区包保企业12家，并建立一名包保领导、一套服务体系”的包保机制。") == (
         "某区包保企业12家，并建立一名包保领导、一套服务体系的包保机制。"
     )
-    assert cp._display("这是大家的事情。”王五说。") == "这是大家的事情。”王五说。"
+    assert rec.display("这是大家的事情。”王五说。") == "这是大家的事情。”王五说。"
     for kept in (
         "一项一项推动，一件一件落实。",
         "你帮了我太多太多。",
@@ -2210,7 +2211,7 @@ def test_leading_connectives_and_datelines_are_trimmed():
         "达到目的的手段。",
         "的的确确如此。",
     ):
-        assert cp._display(kept) == kept, kept
+        assert rec.display(kept) == kept, kept
 
 
 def test_layout_pieces_are_never_glued_in_a_synthetic_layout():
@@ -2579,7 +2580,7 @@ def test_markdown_export(two_topic_pack):
     pack = two_topic_pack
     md = render.to_markdown(pack)
     assert md.startswith(f"# {pack.title}\n")
-    assert cp.SUMMARIES_OFF in md  # says plainly that summaries are off
+    assert rec.SUMMARIES_OFF in md  # says plainly that summaries are off
     for p_index, part in enumerate(pack.parts):
         assert f"## {render.part_heading(p_index, part)}\n" in md
         assert f"**导语**：{render._md_escape_cited(part.lead_text())}" in md
@@ -2833,6 +2834,6 @@ def test_the_api_schema_of_a_reference_is_the_record():
 
     from assistant.http.schemas import PackReferenceOut
 
-    assert list(PackReferenceOut.model_fields) == [f.name for f in fields(cp.Reference)]
-    ref = cp.Reference(1, "d1", "标题", "a.txt", "湖南省", "2022-02-11", "《标题》（湖南省，2022-02-11）")
+    assert list(PackReferenceOut.model_fields) == [f.name for f in fields(rec.Reference)]
+    ref = rec.Reference(1, "d1", "标题", "a.txt", "湖南省", "2022-02-11", "《标题》（湖南省，2022-02-11）")
     assert PackReferenceOut(**ref.to_dict()).model_dump() == ref.to_dict()

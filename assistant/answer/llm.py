@@ -547,7 +547,7 @@ class LLMAnswerer:
     def summarize(self, topics: list[str], section) -> list:
         """A short cited summary of a course-pack section (`coursepack.Section`), verified like an answer:
         only sentences citing a document of the section survive; a refusal gives no summary."""
-        from ..coursepack import Claim
+        from ..coursepack_lead import Claim
 
         blocks: dict[
             int, list[str]
