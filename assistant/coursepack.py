@@ -31,7 +31,8 @@
    document. Whether a text names the topic, and which places and people it names, is `coursepack_names`.
 
 Every item's quote is `document.text[start:end]`; `sentences` are the cited sentences inside it.
-The pack renders to JSON (docs/api.md); `coursepack_render` makes the Markdown and DOCX files.
+The pack record (`coursepack_records`) renders to JSON (docs/api.md); `coursepack_render` makes the Markdown and
+DOCX files.
 """
 
 from __future__ import annotations
