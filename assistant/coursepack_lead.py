@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from . import coursepack_kinds as material
 from . import coursepack_names as names
 from . import coursepack_text as ct
+from . import ner
 from .lexical import QUOTATION, normalise, pos_tags
 
 if TYPE_CHECKING:
@@ -76,8 +77,9 @@ def lead_in(
                 continue  # 获得11项提名, 闯入奥运会5次: whose, the lead-in cannot say
             who = who or item.context or names.region_place(item.region)
             used.add(clause)
-            prefix = f"{who}：" if who and who not in clause else ""
-            claims.append(Claim(f"数据：{prefix}{clause}", [item.doc_id]))
+            shown = _scoped(sentence, clause)
+            prefix = f"{who}：" if who and who not in shown else ""
+            claims.append(Claim(f"数据：{prefix}{shown}", [item.doc_id]))
     return claims
 
 
@@ -160,6 +162,27 @@ def _dangling(clause: str) -> bool:
         or bool(_BARE_CHANGE.match(clause))
         or ct.anaphoric(clause)
     )
+
+
+def _scoped(sentence: str, clause: str) -> str:
+    """The clause with the short phrase set off by a comma right before it in its sentence, when that phrase says
+    what the figure counts over (近两届世界杯，克罗地亚队一共踢了14场比赛; 2021年末，全国人口为……): nouns, times and numbers
+    only by LAC's reading — no verb (警方证实，), no place or unit that acts (观山湖区积极行动，), no 其中."""
+    at = sentence.find(clause)
+    cuts = [c for c in _CLAUSE_CUT.finditer(sentence) if c.end() <= at] if at > 0 else []
+    if not cuts or sentence[cuts[-1].start()] not in "，," or sentence[cuts[-1].end() : at].strip():
+        return clause
+    start = cuts[-2].end() if len(cuts) > 1 else 0
+    scope = sentence[start : cuts[-1].start()].strip()
+    if 0 < ct.content_chars(scope) <= _SCOPE_MAX and all(tag in _SCOPE_TAGS for _, tag in ner.tag(scope)):
+        return sentence[start : at + len(clause)].strip()
+    return clause
+
+
+_SCOPE_MAX = 8
+_SCOPE_TAGS = frozenset(
+    {"TIME", "t", "m", "q", "a", "n", "nz", "nw"}
+)  # LAC's times, numbers, nouns, adjectives
 
 
 def _figure_clause(text: str, words: Iterable[str] = ()) -> str:

@@ -449,6 +449,25 @@ def test_what_a_plan_counts_is_a_target_not_a_result():
     assert not material.PLAN_HEADING.search("实施“人才回引”计划")  # a programme's name plans nothing
 
 
+def test_a_lead_in_figure_keeps_the_scope_set_off_before_it():
+    """A short phrase of times, numbers and nouns set off by a comma before the figure's clause says what the figure
+    counts over (近两届世界杯，某队一共踢了14场比赛): without it the figure misleads. A clause that acts (警方证实，), a
+    place that is the subject (某区积极行动，) or 其中 is no scope."""
+    sentence = "某队获得季军，近两届世界杯，某队一共踢了14场比赛，只输了2场。"
+    assert lead._scoped(sentence, "某队一共踢了14场比赛") == "近两届世界杯，某队一共踢了14场比赛"
+    assert (
+        lead._scoped("2021年末，全国人口为141260万人。", "全国人口为141260万人")
+        == "2021年末，全国人口为141260万人"
+    )
+    for sentence, clause in (
+        ("期间发生事故。警方证实，12人在事故中受伤。", "12人在事故中受伤"),
+        ("观山湖区积极行动，为新就业群体建成驿站12个。", "为新就业群体建成驿站12个"),
+        ("建成驿站20个，其中，新建驿站12个。", "新建驿站12个"),
+        ("全市建成驿站12个。", "全市建成驿站12个"),
+    ):
+        assert lead._scoped(sentence, clause) == clause, sentence
+
+
 def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
     clause = lead._figure_clause("2022年，某集团共交付372，956辆纯电动汽车，同比增长107.7%。")
     assert clause == "某集团共交付372，956辆纯电动汽车"
