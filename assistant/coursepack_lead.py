@@ -91,11 +91,11 @@ def _place_items(items: list[PackItem], specific: list[list[str]] | None) -> lis
     if not specific:
         return items
     narrowing = names.narrowing(specific)
-    return [
-        item
-        for item, norm in ((item, normalise(item.text)) for item in items)
-        if names.says_topic(norm, specific) or names.holds_specific([norm], narrowing)
-    ]
+
+    def on_topic(norm: str) -> bool:
+        return names.says_topic(norm, specific) or names.holds_specific([norm], narrowing)
+
+    return [item for item in items if on_topic(normalise(item.text))]
 
 
 def _restated_figure(clause: str, used: Iterable[str]) -> bool:
