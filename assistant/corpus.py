@@ -7,16 +7,18 @@ that page layout broke. Extraction from each file format lives in parsers.py.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomlkit
 
-from . import parsers
+from . import ner, parsers
 from .errors import AssistantError, EmptyDocument
 from .parsers import (  # noqa: F401  (re-exported: tests and tools use them as corpus.*)
     SUPPORTED_LIST,
@@ -334,14 +336,16 @@ def document_from_bytes(
                 f"“{file_name}”经文字识别（OCR）未识别出文字：请上传清晰的扫描件（建议 300 dpi、文字端正）。"
             )
         raise EmptyDocument(f"“{file_name}”中没有可提取的文字：请确认文件包含正文。")
+    title = meta.get("title") or guess_title(text, file_name)
     return Document(
         doc_id=doc_id_for(text),
         text=text,
-        title=meta.get("title") or guess_title(text, file_name),
+        title=title,
         source=meta.get("source") or file_name,
         file=file_name,
-        region=meta.get("region", ""),
-        date=str(meta.get("date", "")),
+        # what the operator gave, else what the text says of itself (a dateline, a title's place)
+        region=meta.get("region") or ner.title_region(title),
+        date=str(meta.get("date") or guess_date(text)),
         meta=meta,
         parser=parsed.parser,
     )
@@ -373,6 +377,63 @@ _NOT_A_TITLE = re.compile(
 
 
 _BODY_LINE = re.compile(r"[。！？!?][”」』）)]*$")
+
+
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}
+_CN_NUMBER = "[〇零一二三四五六七八九十]"
+_DATE = re.compile(
+    rf"(?P<y>(?:19|20)\d{{2}}|{_CN_NUMBER}{{4}})\s*(?:年\s*(?P<m>\d{{1,2}}|{_CN_NUMBER}{{1,3}})\s*月\s*"
+    rf"(?P<d>\d{{1,2}}|{_CN_NUMBER}{{1,3}})\s*日|[-/.](?P<m2>\d{{1,2}})[-/.](?P<d2>\d{{1,2}})(?!\d))"
+    r"(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?"
+)
+# what may stand beside a document's own date on its line: a label, a publisher, a separator
+_DATE_BEFORE = re.compile(r"(?:^|[\s(（【\[|｜]|(?:发布|更新|成文|印发)?(?:时间|日期)\s*[:：]\s*|发布于\s*)$")
+_DATE_AFTER = re.compile(r"\s*(?:$|[\s)）】\]|｜])")
+_HEAD_LINES = 8
+_DATE_LINE_MAX = 80
+
+
+def _number(text: str) -> int:
+    """12, 十二, 二十三, 〇五: the Arabic or Chinese numerals of a date's part."""
+    if text.isdigit():
+        return int(text)
+    if "十" not in text:
+        return int("".join(str(_CN_DIGITS[c]) for c in text))
+    tens, _, ones = text.partition("十")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+
+
+def _own_date(line: str, alone: bool) -> str:
+    """The ISO date a metadata line gives (2022年02月11日15:18 | 来源:人民网; （2023年5月10日）), "" for a line of
+    body text that mentions one (2023年1月1日起施行, 2022年5月,安顺市……)."""
+    line = unicodedata.normalize("NFKC", line).strip()
+    if len(line) > _DATE_LINE_MAX or re.search(r"[。！？!?]", line):
+        return ""
+    for m in _DATE.finditer(line):
+        if not (_DATE_BEFORE.search(line[: m.start()]) and _DATE_AFTER.match(line, m.end())):
+            continue
+        if alone and re.sub(r"[\s()（）\[\]【】]", "", line[: m.start()] + line[m.end() :]):
+            continue
+        try:
+            day = datetime.date(_number(m["y"]), _number(m["m"] or m["m2"]), _number(m["d"] or m["d2"]))
+        except (KeyError, ValueError):
+            continue
+        return day.isoformat()
+    return ""
+
+
+def guess_date(text: str) -> str:
+    """The document's own date (ISO): on a line of its head that gives a date beside a label or a publisher
+    only, or on one of its last lines that is a date alone (an official document's 成文日期 under its issuer).
+    Never a date its body mentions; "" when there is none."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    for line in lines[:_HEAD_LINES]:
+        if found := _own_date(line, alone=False):
+            return found
+    for line in reversed(lines[-3:]):
+        if found := _own_date(line, alone=True):
+            return found
+    return ""
 
 
 def guess_title(text: str, file_name: str) -> str:

@@ -28,8 +28,7 @@ def holds_specific(norms: Iterable[str], specific: list[list[str]], holds=str.__
     return any(holds(norm, word) for norm in norms for group in specific for word in group)
 
 
-# the kinds of administrative places, longest first (自治县 before 县)
-ADMIN_KINDS = "特别行政区|自治区|自治州|自治县|街道|省|市|盟|县|旗|区|州|镇|乡"
+ADMIN_KINDS = ner.ADMIN_KINDS
 
 
 _ADMIN_SUFFIX = re.compile(f"(?:{ADMIN_KINDS})")
@@ -187,22 +186,11 @@ _QUOTE_OPENERS = frozenset('“"「『‘')
 _PLACE_END = re.compile(f"(?:{ADMIN_KINDS}|社区|村|小区|居委会|管委会)$")  # where things happen, not who
 
 
-_ADMIN_NAME = re.compile(f".{{2,}}(?:{ADMIN_KINDS})")
-
-
-_MARKET = re.compile(r"[股汇车楼债期房夜超门菜]市$")  # a market, not a city (南非汇市, 印度股市)
-
-
 def places_and_admin(text: str) -> list[str]:
     """`places`, and the administrative places LAC finds (安顺市, 乌当区), in reading order."""
     found = {text.find(n): n for n in places(text)}
     for at, _, word, tag in _entity_spans(text):
-        if (
-            tag == "LOC"
-            and _ADMIN_NAME.fullmatch(word)
-            and not generic_name(word)
-            and not _MARKET.search(word)
-        ):
+        if tag == "LOC" and ner.administrative(word) and not generic_name(word):
             if not any(a <= at < a + len(n) for a, n in found.items()):
                 found[at] = word
     return [found[a] for a in sorted(found) if a >= 0]

@@ -308,6 +308,58 @@ def test_a_guessed_title_is_no_page_chrome(first_lines, title):
     assert corpus.guess_title(text, "page.txt") == title
 
 
+@pytest.mark.parametrize(
+    "text, date",
+    [
+        (
+            "某报道\n2022年02月11日15:18 | 来源:人民网-湖南频道\n某街道召开大会。",
+            "2022-02-11",
+        ),  # a web page's line
+        (
+            "关于加强某工作的意见\n（2023年5月10日）\n现提出如下意见。",
+            "2023-05-10",
+        ),  # under an official title
+        ("某通知\n发布时间：2023-05-10 来源：某局\n正文。", "2023-05-10"),
+        ("某通知\n正文。\n某市人民政府\n二〇二三年五月二十日", "2023-05-20"),  # the 成文日期 under the issuer
+        ("某规定\n2023年1月1日起施行\n正文。", ""),  # body text that mentions a date
+        ("某报道\n2022年5月,某市对全市物业服务企业进行摸底。", ""),
+        ("某报道\n（2023年13月40日）\n正文。", ""),  # no such day
+        ("某报道\n正文。\n截至2023年5月10日，共建成站点12个", ""),  # at the end, but not a date alone
+    ],
+)
+def test_a_document_date_is_its_own_never_one_its_body_mentions(text, date):
+    assert corpus.guess_date(text) == date
+
+
+def test_a_document_without_metadata_takes_its_date_and_place_from_its_text():
+    """References show title, place and date when the text gives them; what the operator gave wins."""
+    raw = "贵州省安顺市：全力强化城市基层党建成效\n2022年02月11日 | 来源：某报\n全市建成网格905个。".encode()
+    doc = corpus.document_from_bytes(raw, "a.txt")
+    assert (doc.region, doc.date) == ("贵州省安顺市", "2022-02-11")
+    given = corpus.document_from_bytes(raw, "a.txt", {"region": "贵州省", "date": "2022-02-12"})
+    assert (given.region, given.date) == ("贵州省", "2022-02-12")
+    plain = corpus.document_from_bytes(
+        "关于加强社区工作的意见\n北京冬奥会在国家体育场开幕。".encode(), "b.txt"
+    )
+    assert (plain.region, plain.date) == ("", "")  # no administrative place in the title, no date line
+
+
+@pytest.mark.parametrize(
+    "title, region",
+    [
+        ("贵州省安顺市：全力强化城市基层党建成效", "贵州省安顺市"),
+        ("长沙县㮾梨街道以高质量党建引领街道发展", "长沙县㮾梨街道"),  # a run of adjacent places
+        ("北京冬奥会开幕式在国家体育场举行", ""),  # a venue is no region
+        ("印度股市大涨", ""),  # a market is no city
+        ("关于加强社区工作者队伍建设的意见", ""),
+    ],
+)
+def test_a_title_region_is_the_administrative_place_it_names(title, region):
+    from assistant import ner
+
+    assert ner.title_region(title) == region
+
+
 def test_notice_with_red_header_lines():
     raw = """某某市人民政府办公室文件
 某府办发〔2024〕12号
