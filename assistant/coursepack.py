@@ -563,7 +563,8 @@ def _lexical(norm: str, weights: _TopicWeights, tuning: Tuning) -> float:
     if not weights.present:
         return 0.0
     top, total = max(weights.present.values()), sum(weights.present.values()) + weights.missing
-    present = [w for t, w in weights.present.items() if t in norm]
+    # a word inside a place's name (经济 of 双龙航空港经济区) does not speak of the topic
+    present = [w for t, w in weights.present.items() if names.named_outside_places(norm, t)]
     if not present:
         return 0.0
     repeats = sum(norm.count(t) for t, w in weights.present.items() if w >= 0.5 * top)

@@ -39,12 +39,27 @@ _ADMIN_END = re.compile(f"(?:{ADMIN_KINDS})$")
 
 def named_outside_places(norm: str, word: str) -> bool:
     """The text holds the word other than inside the name of a place or a unit that goes on past it (……自治县,
-    ……自治县环翠街道党工委); a place's own name before its kind is the place (南明 of 南明区, 清镇 of 贵州清镇市)."""
+    ……自治县环翠街道党工委, 经济 of 双龙航空港经济区); a place's own name before its kind is the place (南明 of 南明区,
+    清镇 of 贵州清镇市)."""
     spots = [m.end() for m in re.finditer(re.escape(word), norm)]
     if not spots or not all(_ADMIN_SUFFIX.match(norm, end) for end in spots):
         return bool(spots)  # the segmenter is asked only when every occurrence runs into an admin suffix
     names = ner.entities(norm, ("LOC", "ORG"))
-    return not any(word in name and not _ADMIN_END.sub("", name).endswith(word) for name, _ in names)
+    return not any(
+        word in name and not (_ADMIN_END.sub("", name).endswith(word) and _own_name(word))
+        for name, _ in names
+    )
+
+
+# jieba's tags of proper names: of persons, places, bodies and others (南明 ns, 花溪 nr, 双龙 nz)
+_PROPER_TAGS = ("nr", "ns", "nt", "nz")
+
+
+def _own_name(word: str) -> bool:
+    """The word is a name of its own (南明 of 南明区), not a common word that makes a zone's kind with the
+    suffix (经济 of 双龙航空港经济区, 开发 of 经济技术开发区): jieba reads it as a proper name or not as one word."""
+    tags = pos_tags(word)
+    return len(tags) != 1 or tags[0][1] in _PROPER_TAGS
 
 
 @lru_cache(maxsize=1 << 12)

@@ -1239,6 +1239,21 @@ def test_a_topic_word_inside_a_place_s_name_does_not_name_the_topic():
     assert [i.doc_id for i in pack.items] == [_doc_id(place)]
 
 
+def test_a_common_word_in_a_zone_s_name_does_not_speak_of_the_topic():
+    """经济 of 双龙航空港经济区 (a zone's kind, 经济区) is no 集体经济: the report on that zone's service stations
+    is no item of 村级集体经济, while a place's own name before its kind still is the place (南明, above)."""
+    zone = [
+        "双龙航空港经济区建成户外劳动者服务站41个,累计服务职工3000余人次。",
+        "贵州双龙航空港经济区投入30万余元,建成城区户外劳动者综合服务站。",
+    ]
+    real = "乌当区发展壮大村级集体经济,24个村集体经济收入达100万元以上。"
+    guard = DenseGuard(_NoDense(_ZeroEmbedder()))
+    pack = cp.build(["村级集体经济"], _snapshot([*zone, *_FILLER, real]), guard)
+    assert [i.doc_id for i in pack.items] == [_doc_id(real)]
+    assert not naming.named_outside_places(zone[0], "经济")
+    assert naming.named_outside_places("推动经济发展,双龙航空港经济区", "经济")  # once outside the name
+
+
 def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says_so():
     """The documents speak of 城镇化 but never of 新型城镇化: the part is gathered by the compound's head (the
     modifier dropped), never by the modifier alone (新型冠状病毒, 新型材料), and the pack says which wording it
