@@ -372,12 +372,23 @@ def _part_specific(part: str, weights: _TopicWeights, share: float) -> list[str]
     words = {t: w for t, w in weights.present.items() if t in part}
     top = max(words.values(), default=0.0)
     strong = [t for t, w in words.items() if w >= share * top]
-    return [
+    carrying = [
         t
         for t in strong
         if not any(o != t and o in t and not _narrower(t, o) for o in strong)  # 网格 carries 网格化 too
         and not any(o != t and _narrower(o, t) for o in strong)  # 亚洲杯, not 亚洲, carries 亚洲杯
     ]
+    return [_with_its_noun(carrying[0], part)] if len(carrying) == 1 else carrying
+
+
+def _with_its_noun(word: str, part: str) -> str:
+    """A verb that alone would carry the topic carries it with the noun it modifies there (流动党员 of 流动党员管理:
+    流动 alone is the 双向流动 of cadres as well), where a noun carries it alone (网格 of 网格化管理)."""
+    tags = pos_tags(normalise(part))
+    for (w, tag), (noun, noun_tag) in zip(tags, tags[1:]):
+        if w == word and tag.startswith("v") and noun_tag.startswith("n") and len(noun) >= 2:
+            return word + noun
+    return word
 
 
 # suffixes that make a word of the same concept (网格化 of 网格, 志愿者 of 志愿), where another character is a head

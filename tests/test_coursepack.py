@@ -1254,6 +1254,24 @@ def test_a_common_word_in_a_zone_s_name_does_not_speak_of_the_topic():
     assert naming.named_outside_places("推动经济发展,双龙航空港经济区", "经济")  # once outside the name
 
 
+def test_a_verb_carries_the_topic_only_with_the_noun_it_modifies():
+    """流动 of 流动党员管理 is a verb: alone it is also the 双向流动 of demoted cadres, so the topic is carried by
+    流动党员; a noun modifier still carries its topic alone (网格 of 网格化管理: 网格员, 网格党支部)."""
+    cadres = [
+        "云岩区构建能上能下的双向流动机制,对15名科级领导干部进行免职处理。",
+        "区委组织部完善干部双向流动管理办法,明确人员安置等职责。",
+    ]
+    real = "世纪城街道成立“骑手红蜂”流动党员党支部,为120名外卖骑手党员提供服务。"
+    # 党员 and 管理 are everywhere in such documents: 流动 alone would carry the topic
+    general = [f"第{n}网格党员参与小区管理,党员认领岗位{n}个。" for n in range(1, 41)]
+    guard = DenseGuard(_NoDense(_ZeroEmbedder()))
+    pack = cp.build(["流动党员管理"], _snapshot([*cadres, *general, *_FILLER, real]), guard)
+    assert [i.doc_id for i in pack.items] == [_doc_id(real)]
+    weights = cp._TopicWeights({"流动": 2.0, "党员": 0.5, "管理": 0.5, "网格": 2.0}, 0.0, 1.0)
+    assert cp._part_specific("流动党员管理", weights, 0.5) == ["流动党员"]
+    assert cp._part_specific("网格化管理", weights, 0.5) == ["网格"]
+
+
 def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says_so():
     """The documents speak of 城镇化 but never of 新型城镇化: the part is gathered by the compound's head (the
     modifier dropped), never by the modifier alone (新型冠状病毒, 新型材料), and the pack says which wording it
