@@ -213,6 +213,25 @@ def _absent_words(topic: str, weights: _TopicWeights, known: Callable[[str], boo
     return [_as_typed(w, topic) for w in words]
 
 
+def _headless(topic: str, absent: list[str]) -> bool:
+    """The documents never use the noun the topic ends in (汇率 of 人民币汇率, 积分 of 志愿者积分): a Chinese compound
+    is right-headed, so the rest only modifies it and alone names other things (人民币 in any sum), as an absent
+    proper name does. Not a verb it ends in (调处 of 矛盾纠纷调处, 出舱 of 航天员出舱: what it acts on is still the
+    subject), nor a topic of several alternatives (another may still be there). By LAC's tags."""
+    parts = _alternatives(topic)
+    if len(parts) != 1:
+        return False
+    head = next((a for a in absent if parts[0].endswith(normalise(a))), "")
+    if not head:
+        return False
+    start, at = len(parts[0]) - len(head), 0
+    for word, tag in ner.tag(parts[0]):
+        if at >= start and not tag.startswith("n"):
+            return False
+        at += len(word)
+    return True
+
+
 def _as_typed(word: str, topic: str) -> str:
     """The word as the topic spells it (NBA, which matching reads as nba)."""
     found = re.search(re.escape(word), unicodedata.normalize("NFKC", topic), re.IGNORECASE)
@@ -692,8 +711,9 @@ def topic_features(
     if weights.coverage < tuning.min_coverage:
         return empty  # the corpus lacks most of the topic's words (量子计算芯片 vs one 云计算): nothing on it
     absent = _absent_words(corrected, weights, _known(snapshot))
-    if any(map(_a_proper_name, absent)):
-        return replace(empty, absent=absent)  # NBA总决赛 where no document names the NBA: other finals only
+    if any(map(_a_proper_name, absent)) or _headless(corrected, absent):
+        # NBA总决赛 where no document names the NBA: other finals only; 人民币汇率 where none names 汇率: any sum
+        return replace(empty, absent=absent)
     specific = _specific_words(reading, weights, tuning.specific_share)
     # an alternative the topic names whole, which a numbered abbreviation the documents use spells out (在职 of
     # 在职党员到社区报到 and 双报到 = 在职党员 单位党组织): gathered by the abbreviation too, as one more alternative

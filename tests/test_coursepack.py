@@ -890,6 +890,25 @@ def test_a_topic_about_a_name_no_document_uses_gathers_nothing():
     assert pack.warning.startswith("资料中没有出现“NBA”，也没有直接提到“NBA总决赛”的内容")
 
 
+def test_a_topic_whose_head_noun_no_document_uses_gathers_nothing():
+    """人民币汇率 where no document names 汇率: a Chinese compound is right-headed, so 人民币 alone is any sum in
+    yuan (a company's revenue, a prize), not the rate, and the pack says 汇率 is missing; a verb the topic ends in
+    (调处 of 矛盾纠纷调处) leaves what it acts on as the subject, gathered with the warning."""
+    texts = [
+        "某公司一季度营收467亿元人民币,同比增长25%。",
+        "某赛事冠军奖金为4200万美元,约合人民币2.9亿元。",
+        "某街道成立矛盾纠纷调解中心,一年化解矛盾纠纷120件。",
+        *_FILLER,
+    ]
+    guard = DenseGuard(_NoDense(_ZeroEmbedder()))
+    pack = cp.build(["人民币汇率"], _snapshot(texts), guard)
+    assert not pack.items
+    assert pack.warning.startswith("资料中没有出现“汇率”，也没有直接提到“人民币汇率”的内容")
+    pack = cp.build(["矛盾纠纷调处"], _snapshot(texts), guard)
+    assert [i.doc_id for i in pack.items] == [_doc_id(texts[2])] and "调处" in pack.warning
+    assert not cp._headless("社区食堂与老年助餐", ["助餐"])  # another alternative may still be there
+
+
 def test_a_character_the_segmenter_leaves_alone_joins_its_neighbour():
     """jieba leaves 微 of 社区微治理 and 报 of 党员报到 (报|到 at the end of a text) alone, and a topic word must
     have two characters: dropped, they left 社区|治理 and 党员 standing for the topic (25 items on 社区治理 and on
