@@ -201,6 +201,7 @@ _POINTING_WORDS = frozenset(
         "彼时",
         "之后",
         "随后",
+        "其后",  # 其后，……确认……: after what the sentence before told
         "至于",
         "此后",
         "自此",

@@ -2017,6 +2017,7 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
         "他们告诉记者：比赛很精彩。",
         "届时将有32支球队参赛。",
         "之后某公司购得版权。",
+        "其后，某官员确认全体议员有效宣誓。",
         "第三，疫情推迟了生育安排。",
         "这两个品牌销量增长。",
     ):
