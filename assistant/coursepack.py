@@ -214,22 +214,28 @@ def _absent_words(topic: str, weights: _TopicWeights, known: Callable[[str], boo
 
 
 def _headless(topic: str, absent: list[str]) -> bool:
-    """The documents never use the noun the topic ends in (汇率 of 人民币汇率, 积分 of 志愿者积分): a Chinese compound
-    is right-headed, so the rest only modifies it and alone names other things (人民币 in any sum), as an absent
-    proper name does. Not a verb it ends in (调处 of 矛盾纠纷调处, 出舱 of 航天员出舱: what it acts on is still the
-    subject), nor a topic of several alternatives (another may still be there). By LAC's tags."""
+    """The documents never use a noun of the topic past its first word: the noun it ends in (汇率 of 人民币汇率, 积分
+    of 志愿者积分) or one that makes its head (积分 of 党员积分管理). A Chinese compound is right-headed, so what is
+    left only modified that noun and alone names other things (人民币 in any sum, 党员 and 管理 at large), as an
+    absent proper name does. Not a leading modifier (村级 of 村级集体经济: the rest, 集体经济, is still the subject), a
+    verb (调处 of 矛盾纠纷调处, 出舱 of 航天员出舱: what it acts on is) or a word that is no noun (后续 of 易地搬迁后续扶持),
+    nor a topic of several alternatives (another may still be there). By LAC's tags."""
     parts = _alternatives(topic)
     if len(parts) != 1:
         return False
-    head = next((a for a in absent if parts[0].endswith(normalise(a))), "")
-    if not head:
-        return False
-    start, at = len(parts[0]) - len(head), 0
-    for word, tag in ner.tag(parts[0]):
-        if at >= start and not tag.startswith("n"):
-            return False
-        at += len(word)
-    return True
+    part, tags = parts[0], ner.tag(parts[0])
+    for a in absent:
+        start = part.find(normalise(a))
+        if start <= 0:
+            continue
+        end, at, nouns = start + len(normalise(a)), 0, True
+        for word, tag in tags:
+            if start <= at < end and not tag.startswith("n"):
+                nouns = False
+            at += len(word)
+        if nouns:
+            return True
+    return False
 
 
 def _as_typed(word: str, topic: str) -> str:

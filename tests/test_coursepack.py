@@ -875,8 +875,8 @@ def test_a_topic_the_segmenter_misreads_is_read_by_the_words_the_documents_use()
 
 def test_a_topic_about_a_name_no_document_uses_gathers_nothing():
     """NBA总决赛 where no document names the NBA: the rest of the topic (总决赛) is other finals, so the pack holds
-    nothing and says which name is missing; a common word no document uses (积分 of 党员积分管理) still leaves the
-    rest of the topic gathered, with the warning."""
+    nothing and says which name is missing; a common word no document uses (调处 of 矛盾纠纷调处) may still leave the
+    rest of the topic gathered, with the warning (below)."""
     assert cp._a_proper_name("NBA") and cp._a_proper_name("梅西")
     assert not cp._a_proper_name("积分") and not cp._a_proper_name("示范岗") and not cp._a_proper_name("app")
     assert cp._as_typed("nba", "NBA总决赛") == "NBA"
@@ -907,6 +907,10 @@ def test_a_topic_whose_head_noun_no_document_uses_gathers_nothing():
     pack = cp.build(["矛盾纠纷调处"], _snapshot(texts), guard)
     assert [i.doc_id for i in pack.items] == [_doc_id(texts[2])] and "调处" in pack.warning
     assert not cp._headless("社区食堂与老年助餐", ["助餐"])  # another alternative may still be there
+    # a missing noun that makes the head (积分 of 积分管理) leaves 党员 and 管理 at large; a leading modifier
+    # (村级 of 村级集体经济) or a word that is no noun (后续 of 后续扶持) leaves the subject
+    assert cp._headless("党员积分管理", ["积分"])
+    assert not cp._headless("村级集体经济", ["村级"]) and not cp._headless("易地搬迁后续扶持", ["后续"])
 
 
 def test_a_character_the_segmenter_leaves_alone_joins_its_neighbour():
@@ -937,9 +941,9 @@ def test_a_character_the_segmenter_leaves_alone_joins_its_neighbour():
 
 
 def test_a_topic_word_the_documents_never_use_is_named_in_the_warning():
-    """党员积分管理 where no document says 积分: the pack gathers the rest of the topic (党员, 管理) and says so, so a
-    trainer does not take 25 items on 党员管理 for ones on points; a compound of words the documents do use
-    (资源整合: 资源, 整合) is no absent word."""
+    """党员积分管理 where no document says 积分: a part gathered by the rest of a topic says so, so a trainer does not
+    take items on 党员管理 for ones on points; a compound of words the documents do use (资源整合: 资源, 整合) is no
+    absent word."""
     known = {"党员", "管理", "社区", "资源", "整合"}.__contains__
     weights = cp._TopicWeights({"党员": 3.3, "管理": 3.0}, 18.9, 0.51)
     assert cp._absent_words("党员积分管理", weights, known) == ["积分"]
