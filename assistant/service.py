@@ -257,25 +257,7 @@ class Assistant:
         return self._llm
 
     def documents(self) -> list[dict]:
-        return [
-            {
-                k: getattr(d, k)
-                for k in (
-                    "doc_id",
-                    "title",
-                    "source",
-                    "chars",
-                    "chunks",
-                    "added_at",
-                    "file",
-                    "region",
-                    "date",
-                    "parser",
-                )
-            }
-            | {"ocr": _is_ocr(d)}
-            for d in self.snapshot.documents.values()
-        ]
+        return [_entry(d) for d in self.snapshot.documents.values()]
 
     @property
     def parse_limits(self) -> corpus_mod.Limits:
@@ -625,9 +607,7 @@ class Assistant:
         return self.document_entry(prepared.doc.doc_id)
 
     def document_entry(self, doc_id: str) -> dict:
-        d = self.document(doc_id)
-        keys = ("doc_id", "title", "source", "chars", "chunks", "added_at", "file", "parser")
-        return {k: getattr(d, k) for k in keys} | {"ocr": _is_ocr(d)}
+        return _entry(self.document(doc_id))
 
     def remove_document(self, doc_id: str) -> None:
         """Delete the corpus file first, then the rows and vectors: a crash in between is healed by sync.
@@ -771,6 +751,14 @@ _BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 def _is_ocr(doc: StoredDocument) -> bool:
     return "rapidocr" in (doc.parser or "")
+
+
+_ENTRY_KEYS = ("doc_id", "title", "source", "chars", "chunks", "added_at", "file", "region", "date", "parser")
+
+
+def _entry(doc: StoredDocument) -> dict:
+    """A document as the list and an upload's reply show it (never its text)."""
+    return {k: getattr(doc, k) for k in _ENTRY_KEYS} | {"ocr": _is_ocr(doc)}
 
 
 def _ocr_progress(progress, name: str):

@@ -550,6 +550,20 @@ def test_upload_with_a_title(start_api):
     assert r.status_code == 201 and r.json()["title"] == "桃源村议事制度简报"
 
 
+def test_an_upload_without_metadata_takes_its_date_and_place_from_its_text(start_api):
+    """The reply and the list show the same entry: the date of the text's head line, the place its title names."""
+    client, _ = start_api()
+    text = (
+        "贵州省遵义市：社区网格员队伍建设见成效\n2023年06月18日 | 来源：某报\n遵义市为每个网格配备网格员1名。"
+    )
+    r = upload(client, "zunyi.txt", text.encode())
+    assert r.status_code == 201, r.text
+    entry = r.json()
+    assert (entry["region"], entry["date"]) == ("贵州省遵义市", "2023-06-18")
+    listed = {d["doc_id"]: d for d in client.get("/api/documents").json()["documents"]}
+    assert listed[entry["doc_id"]] == entry
+
+
 def test_bad_uploads_are_4xx_and_change_nothing(start_api, writable_dirs):
     client, assistant = start_api(max_upload_mb=0.02)
     corpus_dir = writable_dirs[0]
