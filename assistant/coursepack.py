@@ -223,17 +223,11 @@ def _headless(topic: str, absent: list[str]) -> bool:
     parts = _alternatives(topic)
     if len(parts) != 1:
         return False
-    part, tags = parts[0], ner.tag(parts[0])
-    for a in absent:
-        start = part.find(normalise(a))
-        if start <= 0:
-            continue
-        end, at, nouns = start + len(normalise(a)), 0, True
-        for word, tag in tags:
-            if start <= at < end and not tag.startswith("n"):
-                nouns = False
-            at += len(word)
-        if nouns:
+    part = parts[0]
+    words = names.tagged_spans(part)
+    for a in map(normalise, absent):
+        start = part.find(a)
+        if start > 0 and all(tag.startswith("n") for b, _, _, tag in words if start <= b < start + len(a)):
             return True
     return False
 

@@ -144,7 +144,7 @@ def _a_name(name: str, text: str) -> bool:
     at, head = text.find(name), len(_UNIT_SUFFIX.sub("", name) or name)
     return at >= 0 and any(
         tag in _ENTITY_TAGS + ("nz",) and begin < at + head and at < end
-        for begin, end, _, tag in _entity_spans(text)
+        for begin, end, _, tag in tagged_spans(text)
     )
 
 
@@ -152,7 +152,7 @@ def introduced_before(view: DocView, start: int, first: str) -> str:
     """Who the person the item's first sentence names without a role is (李璐隔三差五便会下户……), as the text
     before it introduced them (花园村53号网格党支部书记李璐): a trainer reading the excerpt alone would not know.
     "" when the item gives the role itself (科技特派员王瑞) or the text before never did."""
-    person = next(((b, w) for b, _, w, tag in _entity_spans(first) if tag == "PER"), None)
+    person = next(((b, w) for b, _, w, tag in tagged_spans(first) if tag == "PER"), None)
     if person is None or _role_before(first[: person[0]]):
         return ""
     earlier = view.text[:start]
@@ -188,7 +188,7 @@ def _role_before(text: str, reach: int = 24) -> str:
     if len(head) < 2 or head_flag.startswith("nr") or not head_flag.startswith(_ROLE_HEAD_TAGS):
         return ""
     start = len(window) - len("".join(run))
-    for begin, end, _, tag in _entity_spans(window):
+    for begin, end, _, tag in tagged_spans(window):
         if tag in ("ORG", "LOC") and begin < start < end:
             start = begin
     cut = start == 0 and len(text) > reach  # it may run on before the window: no whole role
@@ -204,7 +204,7 @@ _PLACE_END = re.compile(f"(?:{ADMIN_KINDS}|社区|村|小区|居委会|管委会
 def places_and_admin(text: str) -> list[str]:
     """`places`, and the administrative places LAC finds (安顺市, 乌当区), in reading order."""
     found = {text.find(n): n for n in places(text)}
-    for at, _, word, tag in _entity_spans(text):
+    for at, _, word, tag in tagged_spans(text):
         if tag == "LOC" and ner.administrative(word) and not generic_name(word):
             if not any(a <= at < a + len(n) for a, n in found.items()):
                 found[at] = word
@@ -286,7 +286,7 @@ _UNIT_SUFFIX = re.compile(rf"(?:{UNIT_WORDS})$")
 _ENTITY_TAGS = ("PER", "LOC", "ORG")  # LAC's proper names
 
 
-def _entity_spans(text: str) -> list[tuple[int, int, str, str]]:
+def tagged_spans(text: str) -> list[tuple[int, int, str, str]]:
     """LAC's words of the text with where they stand in it: (begin, end, word, tag), in reading order."""
     spans, position = [], 0
     for word, tag in ner.tag(text):
@@ -304,7 +304,7 @@ def _unit_names(text: str) -> list[str]:
     places and organisations ending in a unit word where jieba splits the name (乌|当区)."""
     found = {text.find(n): n for n in named_units(text)}
     taken = [(at, at + len(n)) for at, n in found.items() if at >= 0]
-    for at, position, word, tag in _entity_spans(text):
+    for at, position, word, tag in tagged_spans(text):
         if tag not in ("LOC", "ORG") or generic_name(word) or any(t == "v" for _, t in pos_tags(word)):
             continue  # no place or organisation, or a kind of one (街道党工委, 产业集聚区)
         inside = [a for a, b in taken if at <= a and b <= position and b - a < len(word)]
@@ -326,7 +326,7 @@ def _proper(name: str, text: str, share: float = 0.75) -> bool:
     window = text[start : at + len(name) + 12]
     lo, hi = at - start, at - start + len(name)  # the name's place in the window
     covered = 0
-    for begin, end, _, tag in _entity_spans(window):
+    for begin, end, _, tag in tagged_spans(window):
         if begin < hi < end and tag not in _ENTITY_TAGS:
             return False  # the unit word runs on into a longer word of another kind
         if begin < lo < end:

@@ -5,18 +5,6 @@ In-sample: recall 0.7917, items/topic 16.5, overlap 0.4222.
 Leave-one-topic-out: recall 0.775, items/topic 17.0, overlap 0.4067.
 """
 
-FEATURES = (
-    "lex",
-    "neighbour",
-    "para",
-    "expansion",
-    "dense",
-    "fused",
-    "heading",
-    "case",
-    "programme",
-    "specific",
-)
 WEIGHTS = {
     "lex": 1.0,
     "neighbour": 0.1,
