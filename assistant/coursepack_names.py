@@ -244,9 +244,6 @@ _VERBISH = re.compile(
 )
 
 
-_PROPER_TAGS = ("ns", "nr", "nt", "nz")
-
-
 def places(text: str, topic: str = "") -> list[str]:
     """Named places/units of a sentence: not a counted noun (59处党群服务站), not a verb phrase (深化街道,
     落实中小学校), not the topic's own words (智慧社区 in 智慧社区与数字化服务), not a piece of a longer word
