@@ -226,6 +226,8 @@ _POINTING_WORDS = frozenset(
         "这样一来",
     }
 )
+# a reason with no main clause (因为外资持续流入……令投资者保持看涨人气。): the reason of what the sentence before said
+_BARE_REASON = re.compile(r"^\s*(?:因为|由于)[^，,；;：:]*$")
 _ENUMERATED = re.compile(r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?)")
 # an interview's 问：/答： marks and a press conference's reporter turn (某电视台记者：……), a page's 摘要：
 _QA = re.compile(r"^\s*(?:[问答]|摘要|[^，,。；;：:\s“”]{0,14}记者)\s*[:：]\s*")
@@ -275,6 +277,9 @@ _FEEL_BETTER = re.compile(
 )
 # a text's guiding thought (以……思想为指导，……): with no figure of its own the sentence pledges, it reports nothing
 _GUIDING = re.compile(r"以[^，,。；;]{2,40}(?:思想|理论|精神)为(?:指导|指引|统领)")
+# a motto of four-character phrases said to be a goal or a demand (产业兴旺、生态宜居、……,是乡村振兴的美好愿景):
+# the string of phrases is the slogan, and the sentence only names what it stands for
+_PHRASE_STRING = re.compile(r"^(?:[\u4e00-\u9fff]{4}、){2,}[\u4e00-\u9fff]{4}[，,]?(?:就|正|都)?是")
 _OPENING_CREDIT = re.compile(
     r"^(?:(?:\S{0,8}记者\s*)?[\u4e00-\u9fff·]{2,6}\s+(?:摄|供图|摄影)\s+|\S{0,8}[（(][^（）()]{1,16}(?:摄|供图|摄影)\s*[）)]\s*)\S"
 )
@@ -494,7 +499,7 @@ def rejection(
         return "口号"
     if _FEEL_BETTER.search(body) and not _DIGIT.search(body) and not named_units(body) and "《" not in body:
         return "口号"
-    if _GUIDING.search(body) and not re.search(r"[0-9０-９]", body):
+    if (_GUIDING.search(body) or _PHRASE_STRING.match(body)) and not re.search(r"[0-9０-９]", body):
         return "口号"  # (一支……队伍 of 着力打造一支……队伍 is an article, no figure)
     if not _DIGIT.search(body) and not named_units(body):
         if n <= SLOGAN_MAX:
@@ -927,10 +932,12 @@ def anaphoric(sentence: str) -> bool:
     clause that names no one (经过激烈比赛，他……; not 张三回到家乡后，他……), or someone speaks whom it does not name
     (我们还要告诉大家……, 对于我来说，……; inside a quotation the words after it say who), speaks too or instead
     (某某也认为，……; 某某则表示，……), or is listed as attending what it does not name (……李强、赵乐际等参加。): it is
-    only material together with it.
+    only material together with it. So does a bare reason (因为……。 with no main clause after it).
     A demonstrative (该街道……) is not: the item's source title usually names it, and it often reads alone."""
     texts = (simplified(sentence), trim_start(sentence))
     if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
+        return True
+    if _BARE_REASON.match(texts[1]):
         return True
     if _speaks_unnamed(texts[1]) or _ALSO_SAID.match(texts[1]) or _ATTENDING.search(texts[1]):
         return True

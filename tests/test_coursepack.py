@@ -1533,6 +1533,11 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         # a guiding thought with no figure pledges; a measure taken under a document reports
         ("以某某思想为指导，全面贯彻某某精神，着力打造一支政治坚定、素质优良的队伍。", False, "口号"),
         ("以《某某工作措施》为指导，某市多次下发工作提示，帮助12家企业建立党组织。", False, None),
+        # a string of four-character phrases said to be a goal is a motto; a list of what was done reports
+        ("产业兴旺、生态宜居、乡风文明、治理有效、生活富裕,是乡村振兴的美好愿景。", False, "口号"),
+        ("政治过硬、本领过硬、作风过硬，是对某某队伍的要求。", False, "口号"),
+        ("某社区开展文艺演出、健康义诊、法律咨询、政策宣传等活动。", False, None),
+        ("某区开展文艺演出、健康义诊、法律咨询，是今年服务12个小区的重点。", False, None),
         # saying only that people feel better off evaluates; a named unit's or a figure's measure reports
         ("品牌的深化培育不仅提升了治理效能，也极大地增强了居民的幸福感和获得感。", False, "口号"),
         ("碧海社区探索总结出“碧·有服务”模式，进一步提升社区居民的获得感、幸福感。", False, None),
@@ -2035,6 +2040,9 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
     ):
         assert not ct.anaphoric(sentence), sentence
     assert ct.anaphoric("当时她曾表示，申办成功将带动冰雪运动。")
+    # a reason with no main clause gives the cause of what the sentence before said; one with it reads alone
+    assert ct.anaphoric("因为外资持续流入和某疫苗推出预期令投资者保持看涨人气。")
+    assert not ct.anaphoric("由于出生人口减少，人口增长持续放缓。")
     # someone speaks whom the sentence does not name: it goes with the one that does (某某表示，……。我们……)
     assert ct.anaphoric("我们还要告诉大家一个事实。") and ct.anaphoric("作为民营企业，我们也会继续创新。")
     assert ct.anaphoric("2014年，我访问了新西兰。") and ct.anaphoric("对于我来说，写作没什么成本。")
