@@ -228,6 +228,8 @@ _POINTING_WORDS = frozenset(
 )
 # a reason with no main clause (因为外资持续流入……令投资者保持看涨人气。): the reason of what the sentence before said
 _BARE_REASON = re.compile(r"^\s*(?:因为|由于)[^，,；;：:]*$")
+# an edition of an event (本届, 上届, 前两届): the event is named after it (本届世界杯) or before it
+_EDITION = re.compile(r"^\s*(?:本|上|下|前[一两二三四五几]|该|这)届")
 _ENUMERATED = re.compile(r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?)")
 # an interview's 问：/答： marks and a press conference's reporter turn (某电视台记者：……), a page's 摘要：
 _QA = re.compile(r"^\s*(?:[问答]|摘要|[^，,。；;：:\s“”]{0,14}记者)\s*[:：]\s*")
@@ -905,6 +907,16 @@ def demonstrative(sentence: str) -> bool:
     )
 
 
+def _bare_edition(text: str) -> bool:
+    """An edition of an event the sentence does not name (本届结束时，……; 前两届由……; not 本届世界杯……): the
+    word after it acts (a verb, a preposition, an adverb or a conjunction), so the event is in the sentence before."""
+    m = _EDITION.match(text)
+    if not m:
+        return False
+    tags = pos_tags(text[m.end() : m.end() + 12])
+    return bool(tags) and tags[0][1][:1] in ("v", "p", "d", "c")
+
+
 def _pronoun_before_noun(clauses: str) -> bool:
     """该 or 此 as a pronoun before a noun, or a pronoun word made of it (该飞艇, 此次事件, 在该行的……假设下, 该区;
     not the modal 该 of 该怎么办 or 应该)."""
@@ -932,12 +944,13 @@ def anaphoric(sentence: str) -> bool:
     clause that names no one (经过激烈比赛，他……; not 张三回到家乡后，他……), or someone speaks whom it does not name
     (我们还要告诉大家……, 对于我来说，……; inside a quotation the words after it say who), speaks too or instead
     (某某也认为，……; 某某则表示，……), or is listed as attending what it does not name (……李强、赵乐际等参加。): it is
-    only material together with it. So does a bare reason (因为……。 with no main clause after it).
+    only material together with it. So does a bare reason (因为……。 with no main clause after it) or an edition
+    of an event it does not name (本届结束时，……).
     A demonstrative (该街道……) is not: the item's source title usually names it, and it often reads alone."""
     texts = (simplified(sentence), trim_start(sentence))
     if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
         return True
-    if _BARE_REASON.match(texts[1]):
+    if _BARE_REASON.match(texts[1]) or _bare_edition(texts[1]):
         return True
     if _speaks_unnamed(texts[1]) or _ALSO_SAID.match(texts[1]) or _ATTENDING.search(texts[1]):
         return True

@@ -2043,6 +2043,19 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
     # a reason with no main clause gives the cause of what the sentence before said; one with it reads alone
     assert ct.anaphoric("因为外资持续流入和某疫苗推出预期令投资者保持看涨人气。")
     assert not ct.anaphoric("由于出生人口减少，人口增长持续放缓。")
+    # an edition of an event it does not name: which event, the sentence before said
+    for leaning in (
+        "本届符合参评条件的影片共108部。",
+        "前两届由女性导演获得最佳导演。",
+        "本届结束时，某队落后21分。",
+    ):
+        assert ct.anaphoric(leaning), leaning
+    for alone in (
+        "本届世界杯将有48支球队参赛。",
+        "本届超级碗，是不折不扣的强强对话。",
+        "本届颁奖典礼将在某市举行。",
+    ):
+        assert not ct.anaphoric(alone), alone
     # someone speaks whom the sentence does not name: it goes with the one that does (某某表示，……。我们……)
     assert ct.anaphoric("我们还要告诉大家一个事实。") and ct.anaphoric("作为民营企业，我们也会继续创新。")
     assert ct.anaphoric("2014年，我访问了新西兰。") and ct.anaphoric("对于我来说，写作没什么成本。")
