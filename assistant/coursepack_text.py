@@ -14,7 +14,8 @@ A sentence unit (a whole sentence of the stored text, never crossing a paragraph
   图片来源, 责任编辑) or web chrome (扫码, 分享至, a copyright line);
 - a slogan or aphorism (a short sentence without figures or named units, a balanced couplet
   “群众利益无小事,一枝一叶总关情。”, a short sentence wholly in quotation marks, a guiding thought, a sentence that
-  only sums up in a figure of speech or says people feel better off);
+  only sums up in a figure of speech or says people feel better off, a string of four-character phrases said to be
+  a goal);
 - a bare attribution (“……说。”) or a rhetorical question;
 - garbled: mostly characters of no script a Chinese reader reads (mojibake, a passage in Arabic).
 
