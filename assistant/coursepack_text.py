@@ -583,8 +583,13 @@ def _opens_with(text: str, words: frozenset[str]) -> bool:
         return False
     if first_word(text) in words:
         return True
-    word, tag = (pos_tags(text.lstrip()[:12]) or [("", "")])[0]
+    word, tag = _first_tagged(text.lstrip())
     return tag == "r" and word in words
+
+
+def _first_tagged(text: str) -> tuple[str, str]:
+    """The text's first word and its jieba tag, read from its first 12 characters; ("", "") for none."""
+    return (pos_tags(text[:12]) or [("", "")])[0]
 
 
 def connected(sentence: str) -> bool:
@@ -914,8 +919,7 @@ def _bare_edition(text: str) -> bool:
     m = _EDITION.match(text)
     if not m:
         return False
-    tags = pos_tags(text[m.end() : m.end() + 12])
-    return bool(tags) and tags[0][1][:1] in ("v", "p", "d", "c")
+    return _first_tagged(text[m.end() :])[1][:1] in ("v", "p", "d", "c")
 
 
 def _pronoun_before_noun(clauses: str) -> bool:
