@@ -238,15 +238,11 @@ def _as_typed(word: str, topic: str) -> str:
     return found.group() if found else word
 
 
-# jieba's tags of a person's, a place's, a body's or another thing's own name (梅西, 卡塔尔, 联合国)
-_NAME_TAGS = ("nr", "ns", "nt", "nz")
-
-
 def _a_proper_name(word: str) -> bool:
     """The word names one thing: jieba tags it a name, or it is an acronym in capitals (NBA, WTT). A topic about
     it is about nothing else, so the rest of the topic gathers nothing on it (NBA总决赛: other finals)."""
     tags = pos_tags(word)
-    return bool(re.fullmatch(r"[A-Z]{3,}", word)) or (len(tags) == 1 and tags[0][1] in _NAME_TAGS)
+    return bool(re.fullmatch(r"[A-Z]{3,}", word)) or (len(tags) == 1 and tags[0][1] in names.PROPER_TAGS)
 
 
 def _known_splits(text: str, words: list[str], known: Callable[[str], bool], longest: int = 4) -> list[str]:

@@ -52,14 +52,14 @@ def named_outside_places(norm: str, word: str) -> bool:
 
 
 # jieba's tags of proper names: of persons, places, bodies and others (南明 ns, 花溪 nr, 双龙 nz)
-_PROPER_TAGS = ("nr", "ns", "nt", "nz")
+PROPER_TAGS = ("nr", "ns", "nt", "nz")
 
 
 def _own_name(word: str) -> bool:
     """The word is a name of its own (南明 of 南明区), not a common word that makes a zone's kind with the
     suffix (经济 of 双龙航空港经济区, 开发 of 经济技术开发区): jieba reads it as a proper name or not as one word."""
     tags = pos_tags(word)
-    return len(tags) != 1 or tags[0][1] in _PROPER_TAGS
+    return len(tags) != 1 or tags[0][1] in PROPER_TAGS
 
 
 @lru_cache(maxsize=1 << 12)
@@ -265,7 +265,7 @@ def places(text: str, topic: str = "") -> list[str]:
             before = words[first - 1] if first > 0 else ("", "")
             if before[1] == "m" and re.fullmatch(r"[\u3400-\u9fff]{2,}", before[0]):
                 continue  # after a numeral word (一家|科技公司) or glued to one (壹刻|宝文化驿站): no name
-            proper = next((k for k in range(first, last + 1) if words[k][1] in _PROPER_TAGS), first)
+            proper = next((k for k in range(first, last + 1) if words[k][1] in PROPER_TAGS), first)
             if proper - first >= 2:  # common words before the proper name (距离|省会|贵阳市区)
                 name = text[sum(len(w) for w, _ in words[:proper]) : end]
         tags = pos_tags(name)
