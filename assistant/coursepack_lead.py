@@ -153,15 +153,24 @@ _BARE_CHANGE = re.compile(
 
 def _dangling(clause: str) -> bool:
     """A figure clause that reads only with what came before it: it opens with a conjunction or a pronoun
-    (虽然……, 其中……, 我们……), is the first half of a range (从九章共61条，增至……) or a bare change (增长2.0%)."""
-    first = pos_tags(clause)[:1]
+    (虽然……, 其中……, 我们……), is the first half of a range (从九章共61条，增至……) or a bare change (增长2.0%); or
+    with what comes after it: it ends in a prepositional phrase, its verb in the next clause (全区7个街道88个社区均
+    根据各自实际情况, 在全市159个城市社区)."""
+    tags = pos_tags(clause)
     return (
-        not first
-        or first[0][1][:1] in ("c", "r")
-        or first[0][0] in ("从", "自")
+        not tags
+        or tags[0][1][:1] in ("c", "r")
+        or tags[0][0] in ("从", "自")
         or bool(_BARE_CHANGE.match(clause))
+        or _unfinished(tags)
         or ct.anaphoric(clause)
     )
+
+
+def _unfinished(tags: list[tuple[str, str]]) -> bool:
+    """No verb (nor an idiom or set phrase, jieba's i and l) follows the clause's last preposition."""
+    last = max((k for k, (_, flag) in enumerate(tags) if flag == "p"), default=None)
+    return last is not None and not any(flag[:1] in ("v", "i", "l") for _, flag in tags[last + 1 :])
 
 
 def _scoped(sentence: str, clause: str) -> str:

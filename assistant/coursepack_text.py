@@ -61,8 +61,9 @@ _CREDIT = re.compile(
     r"(?:^|[\s(（])(?:[\u4e00-\u9fff]{2,4}\s*)?(?:摄|供图|摄影)\s*[)）]?\s*[。.]?\s*$|资料图片?\s*[)）]?[。.]?$"
     r"|(?:^|[，,\s])图源\s*[:：]"  # also run into the text: iPhone SE3，图源：苹果官网此前有消息称……
 )
-# a bracketed credit inside a sentence (……从某地发出(某某网发 张三 摄) “……”): a caption run into the text after it
-_INNER_CREDIT = re.compile(r"[（(][^（）()]{0,16}(?:摄|供图|摄影)\s*[)）]")
+# a bracketed credit inside a sentence (……从某地发出(某某网发 张三 摄) “……”): a caption run into the text after it;
+# or a news agency's photo dateline (新华社照片，美联，2022年8月20日 8月19日，某某在比赛中回球。): a caption after it
+_INNER_CREDIT = re.compile(r"[（(][^（）()]{0,16}(?:摄|供图|摄影)\s*[)）]|(?:新华社|中新社)照片\s*[，,]")
 _CHROME = re.compile(
     r"扫码|二维码|分享至|分享到|点击(?:查看|进入|关注|阅读)|返回顶部|上一篇|下一篇|阅读原文|关注我们|转载请"
 )
@@ -174,6 +175,9 @@ _ANAPHORA = re.compile(
     r"|[二三四五六七八九十]是"  # 二是…… continues an enumeration that started before it
     r"|(?:只有|唯有)如此|前面(?:已经|已)?(?:提到|说到|讲到)"  # 只有如此，……; 前面已经提到过，……
     r"|相比之下|相较之下|对比而言|相比而言|相较而言|与之相比|与此相比"  # what it is set against came before
+    # a comment relating it to what came before (巧的是，……; 不同的是) or a condition on it (如果真的是这样，从这个角度看)
+    r"|(?:巧|巧合|凑巧|不同|相同|同样|更重要|更为重要|更关键|与之不同)的是"
+    r"|(?:如果|假如|若|倘若)(?:真的)?(?:是)?(?:这样|如此)|从这(?:个|一)?(?:角度|意义|层面)|由此(?:看来|可见)|既然如此"
     r"|(?:目前|如今|现在|近日|日前|此前|最近|后来|随后|之后)[，,]?[他她它]"  # 目前他的……: who, the one before says
     # a time counted from one the sentence before gave (8年后，……; 两天之后; not a year: 2012年后)
     r"|(?:[0-9０-９]{1,2}|[一二两三四五六七八九十几数多]+)(?:年|个月|天|周|日|小时)(?:之后|以后|后))"
@@ -202,6 +206,10 @@ _POINTING_WORDS = frozenset(
         "彼时",
         "之后",
         "随后",
+        "然后",  # 然后已经有人……: what came after the sentence before
+        "接着",
+        "紧接着",
+        "上次",  # 上次……: the time before the one the sentence before told
         "其后",  # 其后，……确认……: after what the sentence before told
         "至于",
         "此后",
@@ -278,6 +286,18 @@ _FEEL_BETTER = re.compile(
     r"(?:提升|增强|提高|增进)[^，,。；;]{0,20}(?:获得感|幸福感|安全感|归属感)(?:[和、与](?:获得感|幸福感|安全感|归属感))*"
     r"[。！!]?[”」』]?$"
 )
+# a stock phrase of effect that closes a sentence (……构建起……新格局; ……作用得到充分发挥; 成为……新市民、……新邻居、
+# ……新力量): when nothing before it in the sentence reports an action or a figure, the sentence evaluates, it reports
+# nothing
+_STOCK_RESULT = re.compile(
+    r"(?:(?:构建|形成|打造|开创|呈现|展现)(?:起|出|了)?[^，,。；;]{0,24}新(?:格局|局面|气象|面貌)"
+    r"|(?:作用|优势|效能|积极性|主动性|创造性|活力|潜能)都?(?:得到|得以)了?(?:充分|有效|进一步|极大|更好)?[的地]?"
+    r"(?:发挥|彰显|释放|激发|提升|增强)"
+    r"|新[\u4e00-\u9fff]{1,3}(?:、[^，,。；;、]{0,10}新[\u4e00-\u9fff]{1,3}){2,})"
+    r"[。！!]?[”」』]?$"
+)
+# a clause that only sets the scene of what follows (随着……，在……，如今，)
+_SETTING = re.compile(r"^\s*(?:随着|在|如今|近年来|目前|当前|现在)")
 # a text's guiding thought (以……思想为指导，……): with no figure of its own the sentence pledges, it reports nothing
 _GUIDING = re.compile(r"以[^，,。；;]{2,40}(?:思想|理论|精神)为(?:指导|指引|统领)")
 # a motto of four-character phrases said to be a goal or a demand (产业兴旺、生态宜居、……,是乡村振兴的美好愿景):
@@ -502,6 +522,8 @@ def rejection(
         return "口号"
     if _FEEL_BETTER.search(body) and not _DIGIT.search(body) and not named_units(body) and "《" not in body:
         return "口号"
+    if _only_evaluates(body, clauses):
+        return "口号"
     if (_GUIDING.search(body) or _PHRASE_STRING.match(body)) and not re.search(r"[0-9０-９]", body):
         return "口号"  # (一支……队伍 of 着力打造一支……队伍 is an article, no figure)
     if not _DIGIT.search(body) and not named_units(body):
@@ -522,6 +544,20 @@ def _foreign_share(text: str) -> float:
     йқ’е°‘е№ҙ) or a passage in another script (Arabic, Cyrillic)."""
     chars = re.sub(r"\s", "", text)
     return (len(chars) - len(_READABLE.findall(chars))) / len(chars) if chars else 0.0
+
+
+def _only_evaluates(body: str, clauses: list[str]) -> bool:
+    """The sentence closes on a stock phrase of effect (`_STOCK_RESULT`) and reports no figure, and no clause before
+    it says what anyone did: they set the scene (随着……的推进，) or name who (功能齐全的网格党支部阵地，). A sentence that
+    says what was done first (建立……机制，……，形成共建共治共享的新格局) is material."""
+    if not _STOCK_RESULT.search(body) or _counts(body):
+        return False
+    return all(_SETTING.match(c) or not _acts(c) for c in clauses[:-1])
+
+
+def _acts(clause: str) -> bool:
+    """The clause holds a verb (jieba's v and vd; not a verb used as a noun)."""
+    return any(flag in ("v", "vd") for _, flag in pos_tags(clause))
 
 
 def _counts(text: str) -> bool:
