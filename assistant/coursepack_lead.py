@@ -194,25 +194,34 @@ _SCOPE_TAGS = frozenset(
 )  # LAC's times, numbers, nouns, adjectives
 
 
-def _figure_clause(text: str, words: Iterable[str] = ()) -> str:
-    """The clause around a figure of a sentence, verbatim: the first one naming one of `words` (the topic's),
-    else the first one."""
+def _figure_clause(text: str, words: Iterable[str] = (), reach: int = 3) -> str:
+    """The clause around a figure of a sentence, verbatim: the first one naming one of `words` (the topic's), else
+    the first one within `reach` clauses of one naming it (针对新就业群体，某区建成驿站38个; 《某片》首日票房8.31亿元，成
+    中国影史……电影……冠军); a figure further from what names the topic is of something else the sentence also reports
+    (……帮助解决土地问题50亩 several clauses before 就业), so none. Without `words`, the first one."""
     plain = QUOTATION.sub(
         lambda m: "“" * len(m.group()), material.DATE.sub(lambda m: "#" * len(m.group()), text)
     )
-    clauses = []
+    bounds = [0, *(c.end() for c in _CLAUSE_CUT.finditer(text)), len(text)]
+    clauses = []  # (the figure's clause, its index among the sentence's clauses)
     for m in material.FIGURE.finditer(plain):
-        cuts = [c.end() for c in _CLAUSE_CUT.finditer(text) if c.end() <= m.start()]
-        start = cuts[-1] if cuts else 0
+        k = max(i for i, b in enumerate(bounds[:-1]) if b <= m.start())
+        start = bounds[k]
         end_m = _CLAUSE_CUT.search(text, m.end())
         clause = text[start : end_m.start() if end_m else len(text)].strip()
         if not ct.balanced(clause):  # a quotation opened before the figure and closed after it
             clause = clause.strip('“”"「」『』')
         if 4 <= len(clause) <= 80:
-            clauses.append(clause)
+            clauses.append((clause, k))
     words = list(words)
-    for clause in clauses:
-        norm = normalise(clause)
-        if any(w in norm for w in words):
-            return clause
-    return clauses[0] if clauses else ""
+    if not words:
+        return clauses[0][0] if clauses else ""
+
+    def names(piece: str) -> bool:
+        norm = normalise(piece)
+        return any(w in norm for w in words)
+
+    naming = [k for k in range(len(bounds) - 1) if names(text[bounds[k] : bounds[k + 1]])]
+    return next((c for c, _ in clauses if names(c)), "") or next(
+        (c for c, k in clauses if any(abs(k - j) <= reach for j in naming)), ""
+    )

@@ -389,6 +389,18 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     assert not material.FIGURE.search("公约第3条要求缔约国采取措施")  # an ordinal
     assert material.FIGURE.search("共有3条线路") and not material.FIGURE.search("在U10组男单较量中")  # a code
     assert lead._figure_clause("截至18：30共有3000人报名。") == "截至18：30共有3000人报名"  # not 30共有……
+    # the figure of the topic: in a clause naming it, else near one; one far from it is of something else
+    mixed = "2021年以来,街道帮助解决土地问题50亩,帮助解决子女就学问题;针对技术人员紧缺问题,与职业学院对接,吸纳毕业生就业。"
+    assert lead._figure_clause(mixed, ["就业"]) == ""
+    assert lead._figure_clause(mixed) == "街道帮助解决土地问题50亩"
+    assert (
+        lead._figure_clause("针对新就业群体,某区建成驿站38个,服务骑手2000人次。", ["新就业群体"])
+        == "某区建成驿站38个"
+    )
+    assert (
+        lead._figure_clause("某区建成驿站38个,服务新就业群体2000人次。", ["新就业群体"])
+        == "服务新就业群体2000人次"
+    )
     # a change with no quantity of its own: of what, the clause before says
     assert all(
         lead._dangling(c) for c in ("增长2.0%", "比上年增长11.5%", "比2016年下降了43.6%", "同比增长40%")
