@@ -180,10 +180,12 @@ class Reference:
         return asdict(self)
 
 
-SUMMARIES_OFF = "未生成要点小结：未配置大模型（抽取式模式），各主题的导语均为原文摘录。"
+SUMMARIES_OFF = "未生成要点小结：未配置大模型（抽取式模式）。各主题的导语由程序生成：条目与文档数为统计，地方和单位、数据均摘自原文。"
 
 
-SUMMARIES_DECLINED = "未生成要点小结：已按要求关闭；各主题的导语均为原文摘录。"
+SUMMARIES_DECLINED = (
+    "未生成要点小结：已按要求关闭。各主题的导语由程序生成：条目与文档数为统计，地方和单位、数据均摘自原文。"
+)
 
 
 @dataclass
