@@ -1188,6 +1188,26 @@ def test_a_scarce_topic_is_gathered_by_the_documents_own_wording_for_it():
     assert cp.topic_features("防疫", snapshot, failed).kin == []
 
 
+def test_one_of_the_commonest_words_of_chinese_is_no_wording_of_a_topic():
+    """减少 shares 减 with 减负 and a model may put it close in meaning, but a word that common (jieba's count) names
+    cuts of every kind: 社区减负 is not gathered by it."""
+    texts = [
+        "某街道推进基层减负，清理台账12项。",
+        "红星社区减少会议次数，每月只开1次例会。",
+        "东湖社区减少填表报数，网格员每天多走访10户。",
+        "南山社区减少考核检查，组织志愿者值守小区。",
+        *_FILLER,
+    ]
+    snapshot = _snapshot(texts)
+    chunk_ids = [c.chunk_id for c in snapshot.chunks]
+    embedder = _Meanings({"减负", "减少"})
+    lenient = replace(cp.TUNING, kin_common=10**9)
+    assert cp.topic_features(
+        "减负", snapshot, DenseGuard(_AllDense(embedder, chunk_ids)), tuning=lenient
+    ).kin == ["减少"]
+    assert cp.topic_features("减负", snapshot, DenseGuard(_AllDense(embedder, chunk_ids))).kin == []
+
+
 def test_a_topic_saying_what_to_do_is_gathered_by_what_it_acts_on():
     """发动居民参与社区治理: the documents speak of 居民参与社区治理 in their own verbs and name 发动 once, so the
     topic is gathered by what it acts on, and the pack says so. A title that opens with no verb (服务企业发展:
