@@ -137,6 +137,11 @@ CONNECTIVES = (
     "换句话说",
     "换言之",
     "总而言之",
+    "总的来说",
+    "整体而言",
+    "总体而言",
+    "整体来看",
+    "总体来看",
     "综上所述",
     "再者",
     "比如",
@@ -201,6 +206,13 @@ _POINTING_WORDS = frozenset(
         "她们",
         "它们",
         "加上",  # 加上……，高考录取率大幅提高: one more cause than the sentence before gave
+        "也",  # 也有部分毕业生……, 还为居民……, 又有爆料称……: one more besides what the sentence before told
+        "还",
+        "又",
+        "比如",  # 比如微软……已经使用了……: an example of what the sentence before said
+        "比如说",
+        "例如",
+        "譬如",
         "届时",
         "那时",
         "彼时",
@@ -628,10 +640,22 @@ def _first_tagged(text: str) -> tuple[str, str]:
     return (pos_tags(text[:12]) or [("", "")])[0]
 
 
+# an adverb linking the sentence to the one before it (同时推进……): not cut from the item, as its sense is the item's
+_LINKING_ADVERBS = frozenset({"同时"})
+
+
 def connected(sentence: str) -> bool:
-    """The sentence opens with a connective or a conjunction (同时，……; 为此，……; 但……) that `trim_start` cuts."""
+    """The sentence opens with a connective or a conjunction (同时，……; 为此，……; 但……) that `trim_start` cuts, or
+    with a linking adverb (同时加强……), which it leaves."""
     text = sentence.strip()
-    return bool(_CONNECTIVE.match(text) or _opening_conjunction(text))
+    return bool(_CONNECTIVE.match(text) or _opening_conjunction(text) or first_word(text) in _LINKING_ADVERBS)
+
+
+def past_linking_adverb(sentence: str) -> str:
+    """The sentence past its linking adverb, if it opens with one (同时某区建成…… → 某区建成……)."""
+    text = sentence.strip()
+    word = first_word(text)
+    return text[len(word) :] if word in _LINKING_ADVERBS else text
 
 
 def _opening_conjunction(text: str):

@@ -369,7 +369,7 @@ def restates_figure(sentence: str, held: str, least: int = 8) -> bool:
 def leans_on_connective(sentence: str) -> bool:
     """Past its connective the sentence has no subject (同时，依托党群服务中心……; 为此，将加强……): its subject is in the
     sentence the connective links it to, so it reads only with that one (which the item then takes along)."""
-    return ct.connected(sentence) and names.omits_subject(sentence)
+    return ct.connected(sentence) and names.omits_subject(ct.past_linking_adverb(sentence))
 
 
 _EMPHASIS = re.compile(r"[“‘\"「]([\u3400-\u9fff])[”’\"」]")

@@ -1781,6 +1781,12 @@ def test_a_sentence_left_without_subject_by_its_connective_is_read_with_the_one_
     assert item_of("同时,该街道").startswith("某某街道组建调解队伍,化解纠纷80件")
     assert item_of("同时,青山社区").startswith("青山社区设立法律服务站")
     assert item_of("此外,将通过").startswith("将通过落实")
+    # 同时 as an adverb, no comma: kept in the item, and read with the sentence before when no subject follows
+    adverb = "某某站点加强客运组织,增开列车12对。同时加强相关场站、高速公路服务区和收费站的日常公共卫生管理,做好环境清洁消毒、通风换气。\n\n某某街道组建调解队伍,化解纠纷60件。同时观山湖区建成法律服务站12个。"
+    view = _view(adverb)
+    text = adverb
+    assert item_of("同时加强").startswith("某某站点加强客运组织")
+    assert item_of("同时观山湖区").startswith("同时观山湖区")
 
 
 def test_a_barely_named_topic_keeps_the_section_that_names_it_twice():
@@ -2022,8 +2028,19 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "如果真的是这样，研究人员表示，这种策略可能有效。",
         "从这个角度来看，研究人员需要减少模型的能耗。",
         "由此看来，大多数考生都能上大学。",
+        # one more besides what the sentence before told, or an example of it
+        "也有部分毕业生会选择协议就业。",
+        "还为居民提供免费理发服务。",
+        "又有爆料称，某模型将接入搜索引擎。",
+        "比如某公司已经使用了这一模型。",
+        "例如，某大学今年的报考人数为9486人。",
     ):
         assert ct.anaphoric(leaning), leaning
+    # a word that only starts with the same character (也门, 还原, 又快又好) reads alone
+    assert not any(
+        ct.anaphoric(s) for s in ("也门局势持续紧张。", "还原了历史现场。", "又快又好地完成了任务。")
+    )
+    assert ct.trim_start("整体而言，春节档电影涵盖了喜剧、动画等类型。").startswith("春节档")
     assert not ct.anaphoric("目前其他社区也在推广。") and not ct.anaphoric("那么，居民如何参与？")
     # a discourse marker is cut off the item, which starts at the content
     assert ct.trim_start("其实，两位主角的演技都很好。") == "两位主角的演技都很好。"
