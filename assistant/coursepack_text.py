@@ -287,7 +287,11 @@ _SCENE = re.compile(
 # a clause that only sums up in a figure of speech (……的一个缩影, 奏响了……交响曲, 谱写……新篇章): with no figure of its
 # own the sentence evaluates, it reports nothing
 _FIGURATIVE = re.compile(
-    r"(?:缩影|(?:奏响|唱响)[^，,。；;]{0,16}(?:交响曲|乐章|凯歌|强音)|谱写[^，,。；;]{0,16}(?:篇章|华章))[。！!]?[”」』]?$"
+    r"(?:缩影|(?:奏响|唱响)[^，,。；;]{0,16}(?:交响曲|乐章|凯歌|强音)|谱写[^，,。；;]{0,16}(?:篇章|华章)"
+    # ……的战略号角已全面吹响; ……让家园越来越温暖; 为……贡献……力量
+    r"|号角[^，,。；;]{0,8}吹响|吹响[^，,。；;]{0,12}号角"
+    r"|让[^，,。；;]{0,12}(?:越来越|更加)(?:温暖|美好|幸福)|贡献[^，,。；;]{0,12}力量)"
+    r"[。！!]?[”」』]?$"
 )
 # what a picture is, as a page describes the one it shows (……的实拍图。; 一张……截图，……; 图为……): a caption
 _PICTURE = re.compile(r"(?:截图|实拍图|谍照|照片|图片|效果图|渲染图|示意图|剧照|海报)[。！!]?[”」』]?$")

@@ -1586,6 +1586,11 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("如今,某街道越来越多快递员成为城市发展新市民、社区百姓新邻居、基层治理新力量。", False, "口号"),
         ("某社区建立党组织引领的协商机制,定期举行联席会,形成共建共治共享的新格局。", False, None),
         ("某区建成服务站12个，某某作用得到充分发挥。", False, None),
+        # a figure of speech closing a sentence with no figure: a vision, a pledge, a call
+        ("在党建领航下,街道将党建与治理深度融合,民生项目落地见效,基层党建让家园越来越温暖。", False, "口号"),
+        ("“以高质量党建推进高质量发展,为打造融城发展创新区贡献全街道力量。”", False, "口号"),
+        ("新时代的战略号角已全面吹响。", False, "口号"),
+        ("某区建成服务站12个，让居民生活越来越美好。", False, None),
         # a line the page ran into the next with a space: a caption or a subheading glued to the report; a stray
         # space, a quoted name's space and a Latin word's or gloss's are no such line
         ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
