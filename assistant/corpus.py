@@ -18,7 +18,7 @@ from pathlib import Path
 
 import tomlkit
 
-from . import ner, parsers
+from . import lexical, ner, parsers
 from .errors import AssistantError, EmptyDocument
 from .parsers import (  # noqa: F401  (re-exported: tests and tools use them as corpus.*)
     SUPPORTED_LIST,
@@ -31,7 +31,7 @@ from .parsers import (  # noqa: F401  (re-exported: tests and tools use them as 
     html_to_text,
     markdown_to_text,
 )
-from .punctuation import ENDS_PARAGRAPH
+from .punctuation import END_MARKS, ENDS_PARAGRAPH
 
 log = logging.getLogger(__name__)
 
@@ -229,9 +229,27 @@ def _rejoin(lines: list[str]) -> list[str]:
             j = _continuation_index(current, pending)
             if j is None:
                 break
-            current = _glue(current, pending.pop(j))
+            nxt = pending.pop(j)
+            if _lost_between(current, nxt):
+                # the page lost the words between: marked, and the stray tail of the lost sentence left out
+                current = current + LOST + nxt[2:].lstrip()
+                continue
+            current = _glue(current, nxt)
         out.append(current)
     return _attach_orphans(out, LONG_LINE)
+
+
+LOST = "……"  # where a page lost the words between two pieces of a broken sentence
+
+
+def _lost_between(left: str, right: str) -> bool:
+    """The page lost words between two pieces of a broken sentence: the next piece opens with one character that
+    ends a sentence and makes no word with the end of the broken one (……示范培训班和全市 ‖ 任。同时，……), where a
+    word cut by the layout runs on (……便捷、高效的服 ‖ 务。目前，……: 服务)."""
+    m = re.match(rf"([\u3400-\u9fff])[{END_MARKS}]", right)
+    if not m or not re.search(r"[\u3400-\u9fff]$", left):
+        return False
+    return len(lexical.pos_tags(left[-3:] + m.group(1))[-1][0]) == 1
 
 
 def _continuation_index(current: str, pending: list[str]) -> int | None:

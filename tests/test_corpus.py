@@ -71,6 +71,19 @@ def test_layout_broken_lines_are_rejoined():
     assert "街道干部为社区群众分忧解难" in text.split("\n")
 
 
+def test_words_a_page_lost_between_two_pieces_of_a_sentence_are_marked_not_glued():
+    """……示范培训班和全市 ‖ 任。同时，……: the next piece opens with one character ending a sentence that makes no word
+    with the broken one's end, so the words between were lost; they are marked (……) and the stray character left out.
+    A word the layout cut runs on (……高效的服 ‖ 务。) and is joined as before."""
+    head = "为提升干部素质,市委组织部按照市级示范培训、县级兜底培训的原则,分别于4月、6月举办全市书记示范培训班和全市"
+    lost = corpus.clean_text(f"{head}\n\n任。同时,各县对其余872名成员进行兜底培训。")
+    assert lost == f"{head}……同时,各县对其余872名成员进行兜底培训。"
+    head = "社区深化网格化管理,着力为居民提供更优质、便捷、高效的服务体系建设和精细化管理的高效的服"
+    cut = corpus.clean_text(f"{head}\n\n务。目前,全市159个城市社区共划分网格905个。")
+    assert cut == f"{head}务。目前,全市159个城市社区共划分网格905个。"
+    assert "全市……同时" in corpus.clean_text(SEEDS["003_6efcea03d811bbfd.txt"].read_text("utf-8"))
+
+
 def test_headings_bylines_and_captions_stand_alone():
     text = corpus.clean_text(SEEDS["001_0ee9dc594903093d.txt"].read_text("utf-8"))
     lines = text.split("\n")
