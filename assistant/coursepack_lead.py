@@ -41,14 +41,7 @@ def lead_in(
     if not items:
         return []
     named = [names.places(item.text, part.topic) for item in items]  # each item's places, read once
-    places: dict[str, list[str]] = {}
-    on_topic = {id(item) for item in _place_items(items, specific)}
-    for item_places, item in zip(named, items):
-        if id(item) not in on_topic:
-            continue
-        for name in item_places[:1]:
-            if not any(names.same_name(name, p) for p in places) and len(places) < max_places:
-                places.setdefault(name, []).append(item.doc_id)
+    places = _places(items, named, specific, max_places)
     claims = []
     if places:
         cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
@@ -83,19 +76,38 @@ def lead_in(
     return claims
 
 
-def _place_items(items: list[PackItem], specific: list[list[str]] | None) -> list[PackItem]:
-    """The items whose places the lead-in names: those naming the topic itself (`names.says_topic`) or holding a word
-    that alone still points at it (`names.narrowing`). A place of an item reached through a general word or a
-    compound's head alone is seldom one on the topic: the men's 世界杯 under 女足世界杯, a 七国集团峰会 under
-    G20峰会, a park's 环境 under 营商环境."""
+def _places(
+    items: list[PackItem], named: list[list[str]], specific: list[list[str]] | None, most: int
+) -> dict[str, list[str]]:
+    """The places/units the lead-in names, best items first, each with the documents naming it: the first place of
+    each item naming the topic itself (`names.says_topic`), or where it happened by the text before it
+    (`PackItem.context`); only while those give fewer than two, also of items holding a word that alone still
+    points at the topic (`names.narrowing`). A place of an item reached through a general word or a compound's
+    head alone is seldom one on the topic (the men's 世界杯 under 女足世界杯, 环境 of a park under 营商环境), and
+    neither is one of an item holding only a word much of the corpus uses (党组织 of 党组织书记培训)."""
+    places: dict[str, list[str]] = {}
+    for tier in _place_tiers(items, specific):
+        for item, item_places in zip(items, named):
+            if id(item) not in tier:
+                continue
+            for name in (item_places or [item.context] * bool(item.context))[:1]:
+                if not any(names.same_name(name, p) for p in places) and len(places) < most:
+                    places.setdefault(name, []).append(item.doc_id)
+        if len(places) >= 2:
+            break
+    return places
+
+
+def _place_tiers(items: list[PackItem], specific: list[list[str]] | None) -> list[set[int]]:
+    """Which items (by id) the lead-in takes places from, in turn: those naming the topic itself, then those
+    holding a word that alone points at it; every item when the topic's carrying words are not known."""
     if not specific:
-        return items
+        return [{id(item) for item in items}]
     narrowing = names.narrowing(specific)
-
-    def on_topic(norm: str) -> bool:
-        return names.says_topic(norm, specific) or names.holds_specific([norm], narrowing)
-
-    return [item for item in items if on_topic(normalise(item.text))]
+    norms = [normalise(item.text) for item in items]
+    saying = {id(i) for i, n in zip(items, norms) if names.says_topic(n, specific)}
+    pointing = {id(i) for i, n in zip(items, norms) if names.holds_specific([n], narrowing)}
+    return [saying, pointing - saying]
 
 
 def _restated_figure(clause: str, used: Iterable[str]) -> bool:

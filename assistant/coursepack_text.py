@@ -97,6 +97,14 @@ _ANNOUNCES = re.compile(
 )
 # a figure: digits, or a numeral with its measure (65名, 三个); 一个 is the article (建强一个“战斗堡垒”)
 _DIGIT = re.compile(r"[0-9０-９]|(?!一个)[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
+# numerals that count nothing: a count said twice for "one by one" (一项一项推动, 一件一件落实), and 二次 for "second"
+# (二次创业: a count of times is 两次). A numbered programme (“五项行动”) is what was done: it stays.
+_COUNTING_NOTHING = re.compile(r"(一[\u4e00-\u9fff])\1|二次")
+
+
+def _numbered(text: str) -> bool:
+    """The text holds a number (a figure or a date), past numerals that count nothing (`_COUNTING_NOTHING`)."""
+    return bool(_DIGIT.search(_COUNTING_NOTHING.sub("", text)))
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"")  # quoted words, marks included
 _QUOTED_ALL = re.compile(r"^[“\"「『][^”\"」』]*[”\"」』]$")
 
@@ -314,6 +322,9 @@ _STOCK_RESULT = re.compile(
 )
 # a clause that only sets the scene of what follows (随着……，在……，如今，)
 _SETTING = re.compile(r"^\s*(?:随着|在|如今|近年来|目前|当前|现在)")
+# a call to rally (把思想和行动统一到……上来, 凝聚到……的实际行动上来): the sentence calls, it reports nothing, unless it
+# reports a figure (the numbered slogans it quotes, “三个高地”, are none)
+_RALLY = re.compile(r"(?:统一|凝聚|集中|汇聚)到[^。！!；;]{0,40}上来[。！!]?[”」』]?$")
 # a text's guiding thought (以……思想为指导，……): with no figure of its own the sentence pledges, it reports nothing
 _GUIDING = re.compile(r"以[^，,。；;]{2,40}(?:思想|理论|精神)为(?:指导|指引|统领)")
 # a motto of four-character phrases said to be a goal or a demand (产业兴旺、生态宜居、……,是乡村振兴的美好愿景):
@@ -514,7 +525,7 @@ def rejection(
     clauses = [c for c in _CLAUSE.split(re.sub(f"[{END_MARKS}]+[{QUOTE_CLOSERS}]*$", "", body)) if c.strip()]
     if n < 40 and _ATTRIBUTION.search(s):
         return SAID_BY
-    if after_quote and n <= ATTRIBUTION_MAX and not _DIGIT.search(body):
+    if after_quote and n <= ATTRIBUTION_MAX and not _numbered(body):
         return SAID_BY
     if n < 6:
         return "残句"  # what is left after the layout debris is no sentence
@@ -536,13 +547,15 @@ def rejection(
         return "口号"
     if _FIGURATIVE.search(body) and not _counts(body):
         return "口号"
-    if _FEEL_BETTER.search(body) and not _DIGIT.search(body) and not named_units(body) and "《" not in body:
+    if _RALLY.search(body) and not _counts(_QUOTED.sub("", body)):
+        return "口号"
+    if _FEEL_BETTER.search(body) and not _numbered(body) and not named_units(body) and "《" not in body:
         return "口号"
     if _only_evaluates(body, clauses):
         return "口号"
     if (_GUIDING.search(body) or _PHRASE_STRING.match(body)) and not re.search(r"[0-9０-９]", body):
         return "口号"  # (一支……队伍 of 着力打造一支……队伍 is an article, no figure)
-    if not _DIGIT.search(body) and not named_units(body):
+    if not _numbered(body) and not named_units(body):
         if n <= SLOGAN_MAX:
             return "口号"
         sizes = [content_chars(c) for c in clauses]
@@ -578,7 +591,7 @@ def _acts(clause: str) -> bool:
 
 def _counts(text: str) -> bool:
     """The text reports a figure other than its date (65名, 5000元): a caption shows a scene, a slogan calls."""
-    return bool(_DIGIT.search(re.sub(r"\d{4}\s*年|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日", "", text)))
+    return _numbered(re.sub(r"\d{4}\s*年|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日", "", text))
 
 
 def _label_list(text: str, most: int = 3) -> bool:

@@ -346,6 +346,24 @@ def test_lead_in_places_come_from_items_naming_the_topic_or_a_word_narrowing_it(
     assert not places(head_only)
 
 
+def test_lead_in_places_of_items_holding_only_a_modifier_fill_in_only_when_few():
+    """A modifier much of a corpus uses (党组织 of 党组织书记培训) points at the topic only loosely: its items' places
+    are named only while the items naming the topic itself give fewer than two, and an item naming no place of its
+    own counts where the text before it happened (`context`)."""
+    whole = replace(_pack_item("河口县组织党组织书记集中培训56学时。", [(0, 19)]), score=3.0)
+    unnamed = replace(_pack_item("全县党组织书记都参加了培训。", [(0, 14)]), score=2.5, context="桥头镇")
+    modifier = replace(_pack_item("乌当区推动39个农村党组织全面过硬。", [(0, 18)]), score=2.0)
+
+    def places(*items) -> str:
+        part = rec.Part("党组织书记培训", [rec.Section("典型案例", list(items))])
+        specific = [["党组织", "培训"]]
+        return next((c.text for c in cp.lead_in(part, specific) if c.text.startswith("涉及")), "")
+
+    named = places(whole, unnamed, modifier)
+    assert "河口县" in named and "桥头镇" in named and "乌当区" not in named, named
+    assert "乌当区" in places(whole, modifier)  # one place on the topic itself: the modifier's fill in
+
+
 def test_lead_in_figures_are_of_what_was_done_not_targets():
     part = _one_item_part(
         "下一步，河口县拟培育新就业群体党建示范点5个。", "河口县已为新就业群体建成暖新驿站12个。"
@@ -1591,6 +1609,16 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("“以高质量党建推进高质量发展,为打造融城发展创新区贡献全街道力量。”", False, "口号"),
         ("新时代的战略号角已全面吹响。", False, "口号"),
         ("某区建成服务站12个，让居民生活越来越美好。", False, None),
+        # numerals that count nothing are no figure (二次 is "second", 一项一项 "one by one"); times are counted
+        ("今年是某某之年,“再出发,二次创业攀新高”的战略号角已全面吹响。", False, "口号"),
+        ("某区今年二次改造服务站,新建服务站两次,战略号角已全面吹响。", False, None),
+        # a call to rally, with or without the numbered slogans it quotes; one reporting a figure reports
+        (
+            "新的一年,动员大家一项一项推动,一件一件落实,凝聚到为全县“打造‘三个高地’”的实际行动上来。",
+            False,
+            "口号",
+        ),
+        ("某区组织党员12名,把思想和行动统一到某某部署上来。", False, None),
         # a line the page ran into the next with a space: a caption or a subheading glued to the report; a stray
         # space, a quoted name's space and a Latin word's or gloss's are no such line
         ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
