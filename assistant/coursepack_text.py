@@ -105,6 +105,8 @@ _COUNTING_NOTHING = re.compile(r"(一[\u4e00-\u9fff])\1|二次")
 def _numbered(text: str) -> bool:
     """The text holds a number (a figure or a date), past numerals that count nothing (`_COUNTING_NOTHING`)."""
     return bool(_DIGIT.search(_COUNTING_NOTHING.sub("", text)))
+
+
 _QUOTED = re.compile(r"“[^”]*”|「[^」]*」|『[^』]*』|\"[^\"]*\"")  # quoted words, marks included
 _QUOTED_ALL = re.compile(r"^[“\"「『][^”\"」』]*[”\"」』]$")
 
