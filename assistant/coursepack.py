@@ -434,26 +434,42 @@ class _Broader:
     specific: list[list[str]]
     wording: str  # "" when no alternative has a modifier to drop
     weights: _TopicWeights  # the dropped modifiers weigh as words the documents never use
+    # a head was dropped: what is left only modified it, so only what names that is on the topic (旅游 of 旅游市场
+    # is also a line of a trade report)
+    headless: bool = False
 
 
 def _broader(topic: str, weights: _TopicWeights, share: float) -> _Broader:
-    """The topic without the leading modifier of each alternative that has two specific words or more, where the
-    modifier is the more general word (a Chinese compound is right-headed: 新型城镇化 → 城镇化, 智慧养老 → 养老;
-    not 互联网公司 → 公司 nor 篮球联赛 → 联赛; 减负 of 基层减负 is its only one). The documents do not use the
-    modifier with the topic, so alone it ties nothing to it (新型 of 新型冠状病毒)."""
-    groups, wording, dropped = [], [], set()
+    """The topic without the more general word of each alternative that has two specific words or more: its
+    leading modifier, where that is the more general word (a Chinese compound is right-headed: 新型城镇化 → 城镇化,
+    智慧养老 → 养老; the documents do not use the modifier with the topic, so alone it ties nothing to it: 新型 of
+    新型冠状病毒), else its head, where that is and a segmenter reads it as a word of its own (网格员队伍 → 网格员,
+    篮球比赛 → 篮球: a head this general names the kind of thing said of the rest; not 人造卫星 → 人造, one word).
+    Not 篮球联赛 → 联赛 or 篮球 (联赛 weighs more here); 减负 of 基层减负 is its only one."""
+    groups, wording, dropped, headless = [], [], set(), False
     for part in _alternatives(topic):
         group = sorted(_part_specific(part, weights, share), key=part.find)
-        if len(group) < 2 or not _more_general(group[0], group[1:], weights):
+        if len(group) >= 2 and _more_general(group[0], group[1:], weights):
+            kept = part[part.find(group[1]) :]
+        elif (
+            len(group) >= 2 and _more_general(group[-1], group[:-1], weights) and _a_word_of(group[-1], part)
+        ):
+            kept = part[: part.find(group[-1])]
+            headless = True
+        else:
             groups += [group] if group else []
             continue
-        first, *rest = group
-        groups.append(rest)
-        wording.append(part[part.find(rest[0]) :])
-        dropped |= {t for t in weights.present if t in part[: part.find(rest[0])]} | {first}
+        groups.append([w for w in group if w in kept])
+        wording.append(kept)
+        dropped |= {t for t in weights.present if t not in kept and t in part}
     present = {t: w for t, w in weights.present.items() if t not in dropped}
     missing = weights.missing + sum(w for t, w in weights.present.items() if t in dropped)
-    return _Broader(groups, "、".join(wording), _TopicWeights(present, missing, weights.coverage))
+    return _Broader(groups, "、".join(wording), _TopicWeights(present, missing, weights.coverage), headless)
+
+
+def _a_word_of(word: str, text: str) -> bool:
+    """jieba or LAC reads the word as one of the text's words."""
+    return word in (w for w, _ in pos_tags(text)) or word in (w for w, _ in ner.tag(text))
 
 
 def _named(features: TopicFeatures) -> int:
@@ -726,7 +742,7 @@ def topic_features(
         wider = _broader(reading, weights, tuning.specific_share)
         if wider.wording:
             specific, broader, weights = wider.specific, wider.wording, wider.weights
-            scarce = _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
+            scarce = wider.headless or _scarce(norms, specific, list(weights.present), tuning.scarce_chunks)
     kin: list[str] = []
     if scarce and not broader:
         kin = _kin_wordings(

@@ -1376,10 +1376,10 @@ def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says
     weights = cp._TopicWeights({"基层": 3.3, "减负": 9.0}, 0.0, 1.0)
     assert cp._broader("基层减负", weights, 0.5).wording == ""
     weights = cp._TopicWeights({"新型": 8.0, "城镇": 9.0, "城镇化": 9.0}, 0.0, 1.0)
-    # the modifier dropped must be the more general word: not 公司 for 互联网公司, nor 联赛 for 篮球联赛
+    # the word dropped must be the more general one: 公司 of 互联网公司 (the head), never 互联网; neither of 篮球联赛
     assert (
         cp._broader("互联网公司", cp._TopicWeights({"互联网": 16.7, "公司": 13.6}, 0.0, 1.0), 0.5).wording
-        == ""
+        == "互联网"
     )
     assert (
         cp._broader("篮球联赛", cp._TopicWeights({"篮球": 18.7, "联赛": 19.1}, 0.0, 1.0), 0.5).wording == ""
@@ -1388,6 +1388,31 @@ def test_a_topic_the_documents_never_name_whole_is_gathered_by_its_head_and_says
     assert (
         wider.specific == [["城镇"]] and "新型" not in wider.weights.present and wider.weights.missing == 8.0
     )
+
+
+def test_a_topic_whose_general_head_the_documents_never_join_to_it_is_gathered_by_the_rest_naming_it():
+    """网格员队伍 where the documents speak of 网格员 (网格员小组) and of other 队伍: a head this general names the
+    kind of thing said of the rest, so the part is gathered by 网格员 — only what names it, the head's other uses
+    (志愿服务队伍) never — and says which wording it used. A word the segmenters keep whole (人造卫星) is not cut."""
+    on_rest = [
+        "某区建立网格员小组，每名网格员联系居民50户。",
+        "某街道选聘专职网格员120名，开展入户走访。",
+        "某社区网格员每周巡查两次，上报问题30件。",
+    ]
+    head_only = [
+        "某社区组建志愿服务队伍，开展活动12场。",
+        "某镇加强教师队伍建设，新招聘教师40名。",
+        "某县民兵队伍开展训练，参训人员300名。",
+    ]
+    pack = cp.build(
+        ["网格员队伍"], _snapshot([*on_rest, *head_only, *_FILLER]), DenseGuard(_NoDense(_ZeroEmbedder()))
+    )
+    part = pack.parts[0]
+    assert part.broader == "网格员" and "没有直接提到“网格员队伍”" in pack.warning
+    assert {i.doc_id for i in pack.items} == {_doc_id(t) for t in on_rest}
+    wider = cp._broader("网格员队伍", cp._TopicWeights({"网格员": 8.1, "队伍": 4.5}, 0.0, 1.0), 0.5)
+    assert wider.wording == "网格员" and wider.headless and wider.specific == [["网格员"]]
+    assert cp._broader("人造卫星", cp._TopicWeights({"人造": 9.0, "卫星": 8.0}, 0.0, 1.0), 0.5).wording == ""
 
 
 def test_a_topic_typed_with_a_typo_is_gathered_as_the_documents_write_it_and_says_so():
