@@ -31,7 +31,7 @@ from .parsers import (  # noqa: F401  (re-exported: tests and tools use them as 
     html_to_text,
     markdown_to_text,
 )
-from .punctuation import END_MARKS, ENDS_PARAGRAPH
+from .punctuation import END_MARKS, ENDS_PARAGRAPH, LOST
 
 log = logging.getLogger(__name__)
 
@@ -237,9 +237,6 @@ def _rejoin(lines: list[str]) -> list[str]:
             current = _glue(current, nxt)
         out.append(current)
     return _attach_orphans(out, LONG_LINE)
-
-
-LOST = "……"  # where a page lost the words between two pieces of a broken sentence
 
 
 def _lost_between(left: str, right: str) -> bool:
