@@ -329,6 +329,12 @@ _SETTING = re.compile(r"^\s*(?:随着|在|如今|近年来|目前|当前|现在)
 _RALLY = re.compile(r"(?:统一|凝聚|集中|汇聚)到[^。！!；;]{0,40}上来[。！!]?[”」』]?$")
 # a text's guiding thought (以……思想为指导，……): with no figure of its own the sentence pledges, it reports nothing
 _GUIDING = re.compile(r"以[^，,。；;]{2,40}(?:思想|理论|精神)为(?:指导|指引|统领)")
+# a principle opening the sentence (工业是……经济发展的立命之本，……; 发展是……的第一要务): with no figure the sentence
+# professes, it reports nothing
+_PRINCIPLE = re.compile(
+    r"^[^，,。；;：:“”]{1,10}是[^，,。；;]{0,20}的(?:第一要务|第一动力|根本|立命之本|立身之本|重中之重|生命线|根基|"
+    r"必由之路|应有之义|题中之义|主心骨|定盘星|压舱石)"
+)
 # a motto of four-character phrases said to be a goal or a demand (产业兴旺、生态宜居、……,是乡村振兴的美好愿景):
 # the string of phrases is the slogan, and the sentence only names what it stands for
 _PHRASE_STRING = re.compile(r"^(?:[\u4e00-\u9fff]{4}、){2,}[\u4e00-\u9fff]{4}[，,]?(?:就|正|都)?是")
@@ -555,7 +561,9 @@ def rejection(
         return "口号"
     if _only_evaluates(body, clauses):
         return "口号"
-    if (_GUIDING.search(body) or _PHRASE_STRING.match(body)) and not re.search(r"[0-9０-９]", body):
+    if (_GUIDING.search(body) or _PHRASE_STRING.match(body) or _PRINCIPLE.match(body)) and not re.search(
+        r"[0-9０-９]", body
+    ):
         return "口号"  # (一支……队伍 of 着力打造一支……队伍 is an article, no figure)
     if not _numbered(body) and not named_units(body):
         if n <= SLOGAN_MAX:

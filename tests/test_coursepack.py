@@ -1644,6 +1644,10 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
             "口号",
         ),
         ("某区组织党员12名,把思想和行动统一到某某部署上来。", False, None),
+        # a principle opening a sentence with no figure professes; one with what was done and its figure reports
+        ("工业是某街道经济发展的立命之本,街道一直致力于营商环境的优化,打造投资佳地。", False, "口号"),
+        ("发展是某某执政兴国的第一要务。", False, "口号"),
+        ("党建是某区发展的根本，2022年某区新建党群服务中心12个。", False, None),
         # a line the page ran into the next with a space: a caption or a subheading glued to the report; a stray
         # space, a quoted name's space and a Latin word's or gloss's are no such line
         ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
