@@ -41,7 +41,7 @@ def lead_in(
     if not items:
         return []
     named = [names.places(item.text, part.topic) for item in items]  # each item's places, read once
-    places = _places(items, named, specific, max_places)
+    places = _places(items, part.topic, specific, max_places)
     claims = []
     if places:
         cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
@@ -77,25 +77,35 @@ def lead_in(
 
 
 def _places(
-    items: list[PackItem], named: list[list[str]], specific: list[list[str]] | None, most: int
+    items: list[PackItem], topic: str, specific: list[list[str]] | None, most: int
 ) -> dict[str, list[str]]:
-    """The places/units the lead-in names, best items first, each with the documents naming it: the first place of
-    each item naming the topic itself (`names.says_topic`), or where it happened by the text before it
-    (`PackItem.context`); only while those give fewer than two, also of items holding a word that alone still
-    points at the topic (`names.narrowing`). A place of an item reached through a general word or a compound's
-    head alone is seldom one on the topic (the men's 世界杯 under 女足世界杯, 环境 of a park under 营商环境), and
-    neither is one of an item holding only a word much of the corpus uses (党组织 of 党组织书记培训)."""
+    """The places/units the lead-in names, best items first, each with the documents naming it: where each item
+    naming the topic itself (`names.says_topic`) happened (`_item_place`); only while those give fewer than two,
+    also of items holding a word that alone still points at the topic (`names.narrowing`). A place of an item
+    reached through a general word or a compound's head alone is seldom one on the topic (the men's 世界杯 under
+    女足世界杯, 环境 of a park under 营商环境), and neither is one of an item holding only a word much of the corpus
+    uses (党组织 of 党组织书记培训)."""
     places: dict[str, list[str]] = {}
     for tier in _place_tiers(items, specific):
-        for item, item_places in zip(items, named):
+        for item in items:
             if id(item) not in tier:
                 continue
-            for name in (item_places or [item.context] * bool(item.context))[:1]:
-                if not any(names.same_name(name, p) for p in places) and len(places) < most:
-                    places.setdefault(name, []).append(item.doc_id)
+            name = _item_place(item, topic)
+            if name and not any(names.same_name(name, p) for p in places) and len(places) < most:
+                places.setdefault(name, []).append(item.doc_id)
         if len(places) >= 2:
             break
     return places
+
+
+def _item_place(item: PackItem, topic: str) -> str:
+    """Where the item happened: the place or unit its first sentence naming one acts through (`_figure_owner`: not
+    one it lists past its opening, 吸引了佳兆业、世茂集团等企业前来考察, nor who speaks when another is named), else
+    the place the text before it names (`PackItem.context`)."""
+    for sentence in item.sentence_texts():
+        if owner := _figure_owner(sentence, sentence, topic):
+            return owner
+    return item.context
 
 
 def _place_tiers(items: list[PackItem], specific: list[list[str]] | None) -> list[set[int]]:

@@ -66,9 +66,13 @@ def _own_name(word: str) -> bool:
 def _broad_alone(word: str) -> bool:
     """A modifier that alone names far more than the topic: a place (jieba's ns: 日本, 贵阳), all of a country's
     or a city's news, or a distinguishing word (b: 新型 of 新型城镇化, 公共 of 公共服务). Cached: asked for every
-    candidate of a topic, about the same few words."""
+    candidate of a topic, about the same few words. So is a colour (`_COLOUR`)."""
     tags = pos_tags(word)
-    return len(tags) == 1 and tags[0][1] in ("ns", "b")
+    return (len(tags) == 1 and tags[0][1] in ("ns", "b")) or bool(_COLOUR.fullmatch(word))
+
+
+# a colour used as a modifier (红色物业, 绿色发展): a figure of speech, not a field of its own (jieba reads it as n)
+_COLOUR = re.compile(r"[红绿蓝金白黑黄橙紫灰银]色")
 
 
 def narrowing(specific: list[list[str]]) -> list[list[str]]:

@@ -364,6 +364,24 @@ def test_lead_in_places_of_items_holding_only_a_modifier_fill_in_only_when_few()
     assert "乌当区" in places(whole, modifier)  # one place on the topic itself: the modifier's fill in
 
 
+def test_lead_in_place_of_an_item_is_who_acted_not_what_it_lists():
+    """An item's place is the one its sentence acts through, not the companies it lists as drawn in (吸引了某集团、
+    某公司等企业前来考察投资: where the work was, the text before it says), and a colour is no word narrowing a topic
+    (红色 of 红色物业: 红色堡垒, 红蜂 name other things)."""
+    listed = replace(
+        _pack_item(
+            "党员带头冲锋在前，吸引了甲乙集团、丙丁公司等知名企业前来考察投资，助推产业发展。", [(0, 39)]
+        ),
+        score=3.0,
+        context="桥头街道",
+    )
+    own = replace(_pack_item("河口县推动产业发展，新建产业园2个。", [(0, 18)]), score=2.0)
+    part = rec.Part("产业发展", [rec.Section("典型案例", [listed, own])])
+    named = next(c.text for c in cp.lead_in(part, [["产业", "发展"]]) if c.text.startswith("涉及"))
+    assert named == "涉及桥头街道、河口县等地方和单位", named
+    assert naming.narrowing([["红色", "物业"]]) == [[]] and naming.narrowing([["足球", "教练"]]) == [["足球"]]
+
+
 def test_lead_in_figures_are_of_what_was_done_not_targets():
     part = _one_item_part(
         "下一步，河口县拟培育新就业群体党建示范点5个。", "河口县已为新就业群体建成暖新驿站12个。"
