@@ -1666,6 +1666,9 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("工业是某街道经济发展的立命之本,街道一直致力于营商环境的优化,打造投资佳地。", False, "口号"),
         ("发展是某某执政兴国的第一要务。", False, "口号"),
         ("党建是某区发展的根本，2022年某区新建党群服务中心12个。", False, None),
+        # a run of short parallel lines is a catchphrase; lines of uneven length say who did what
+        ("组织生活线上通知,党建政策一键了解,社区情况一览无余……", False, "口号"),
+        ("答：该飞艇来自某国，属民用性质，用于气象等科研。", False, None),
         # a line the page ran into the next with a space: a caption or a subheading glued to the report; a stray
         # space, a quoted name's space and a Latin word's or gloss's are no such line
         ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
