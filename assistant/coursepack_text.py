@@ -572,7 +572,9 @@ def rejection(
         if len(sizes) == 2 and max(sizes) <= 9 and abs(sizes[0] - sizes[1]) <= 1:
             return "口号"  # a couplet (群众利益无小事,一枝一叶总关情。)
         if len(sizes) >= 3 and max(sizes) <= 8 and max(sizes) - min(sizes) <= 1:
-            return "口号"  # a run of short parallel lines (组织生活线上通知,党建政策一键了解,社区情况一览无余……)
+            return (
+                "口号"  # a run of short parallel lines (组织生活线上通知,党建政策一键了解,社区情况一览无余……)
+            )
     return None
 
 
