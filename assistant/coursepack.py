@@ -432,8 +432,8 @@ def _more_general(word: str, others: list[str], weights: _TopicWeights) -> bool:
 @dataclass
 class _Broader:
     specific: list[list[str]]
-    wording: str  # "" when no alternative has a modifier to drop
-    weights: _TopicWeights  # the dropped modifiers weigh as words the documents never use
+    wording: str  # "" when no alternative has a word to drop
+    weights: _TopicWeights  # the dropped words weigh as words the documents never use
     # a head was dropped: what is left only modified it, so only what names that is on the topic (旅游 of 旅游市场
     # is also a line of a trade report)
     headless: bool = False

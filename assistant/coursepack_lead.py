@@ -100,12 +100,15 @@ def _places(
 
 def _item_place(item: PackItem, topic: str) -> str:
     """Where the item happened: the place or unit its first sentence naming one acts through (`_figure_owner`: not
-    one it lists past its opening, 吸引了佳兆业、世茂集团等企业前来考察, nor who speaks when another is named), else
-    the place the text before it names (`PackItem.context`)."""
+    one it lists past its opening, 吸引了佳兆业、世茂集团等企业前来考察, nor who speaks when another is named; the unit
+    alone where it is named inside its place), else the place the text before it names (`PackItem.context`)."""
     for sentence in item.sentence_texts():
         if owner := _figure_owner(sentence, sentence, topic):
-            return owner
+            return _WITHIN.sub("", owner)  # 明珠社区 of 青龙山街道辖区的明珠社区: a list names the unit
     return item.context
+
+
+_WITHIN = re.compile(r"^.+(?:辖区)?的")
 
 
 def _place_tiers(items: list[PackItem], specific: list[list[str]] | None) -> list[set[int]]:

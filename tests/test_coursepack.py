@@ -379,6 +379,8 @@ def test_lead_in_place_of_an_item_is_who_acted_not_what_it_lists():
     part = rec.Part("产业发展", [rec.Section("典型案例", [listed, own])])
     named = next(c.text for c in cp.lead_in(part, [["产业", "发展"]]) if c.text.startswith("涉及"))
     assert named == "涉及桥头街道、河口县等地方和单位", named
+    within = _pack_item("桥头街道辖区的河口社区推动产业发展，新建产业园2个。", [(0, 25)])
+    assert lead._item_place(within, "产业发展") == "河口社区"  # the unit, where it is named inside its place
     assert naming.narrowing([["红色", "物业"]]) == [[]] and naming.narrowing([["足球", "教练"]]) == [["足球"]]
 
 
