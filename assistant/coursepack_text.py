@@ -32,7 +32,7 @@ from collections import Counter
 
 from . import ner
 from .lexical import first_word, named_units, pos_tags, simplified, word_frequency
-from .punctuation import END_MARKS, ENDS_SENTENCE, QUOTE_CLOSERS
+from .punctuation import END_MARKS, ENDS_SENTENCE, LOST, QUOTE_CLOSERS
 
 TERMINAL = ENDS_SENTENCE
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -515,8 +515,10 @@ def rejection(
         ):
             return TABLE_PIECE
     s = body = trim_start(s)
-    if not TERMINAL.search(s) or _ELISION.search(s):
-        return "残句"  # cut by the layout, or a snippet with words left out (… …)
+    if not TERMINAL.search(s) or _ELISION.search(s) or LOST in s:
+        return (
+            "残句"  # cut by the layout (or where the page lost words), or a snippet with words left out (… …)
+        )
     if (
         not balanced(without_stray_closers(s))  # a typo's stray closing mark does not make it a cut
         or re.match(r"^[，,、。；;：:）)”’」』》]", s)

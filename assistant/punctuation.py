@@ -21,5 +21,6 @@ ENDS_PARAGRAPH = re.compile(f"[{END_MARKS}：:；;]+[{CLOSERS}]*$")
 # what trails a sentence or clause: its end marks or a clause mark (，；), then closers; empty when none
 TRAILING_PUNCTUATION = re.compile(f"[{END_MARKS}；;，,]*[{CLOSERS}]*$")
 # where a page lost the words between two pieces of a broken sentence (`corpus`): said in the text, so a reader of the
-# cited sentence sees the source's gap for what it is (an ellipsis read as our own cut), and the sentence ends there
+# cited sentence sees the source's gap for what it is (an ellipsis read as our own cut), and the sentence ends there;
+# no course-pack item holds it (`coursepack_text`: readers still found it garbled)
 LOST = "（原文此处缺字）。"

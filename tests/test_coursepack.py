@@ -56,6 +56,7 @@ from assistant.chunking import split_sentences
 from assistant.errors import AssistantError
 from assistant.http.app import create_app
 from assistant.lexical import abbreviating, named_units, normalise, short_forms, spelled_out
+from assistant.punctuation import LOST
 from assistant.spelling import SpellingIndex
 from assistant.store import DenseGuard
 
@@ -1433,6 +1434,15 @@ def test_a_topic_whose_general_head_the_documents_never_join_to_it_is_gathered_b
     wider = cp._broader("网格员队伍", cp._TopicWeights({"网格员": 8.1, "队伍": 4.5}, 0.0, 1.0), 0.5)
     assert wider.wording == "网格员" and wider.headless and wider.specific == [["网格员"]]
     assert cp._broader("人造卫星", cp._TopicWeights({"人造": 9.0, "卫星": 8.0}, 0.0, 1.0), 0.5).wording == ""
+
+
+def test_a_sentence_where_the_page_lost_words_is_no_item_and_the_next_one_reads_alone():
+    """The cleaner marks words a page lost (punctuation.LOST); readers still called the cut sentence garbled, so no
+    item holds it, and the sentence after it is an item from its content on (同时， cut: it links to the lost one)."""
+    lost = f"某市分别于4月、6月举办全市社区书记培训班和全市{LOST}同时,各县对其余872名社区书记进行兜底培训。"
+    pack = cp.build(["社区书记培训"], _snapshot([lost, *_FILLER]), DenseGuard(_NoDense(_ZeroEmbedder())))
+    assert pack.items and all("缺字" not in i.text for i in pack.items)
+    assert any(i.text.startswith("各县对其余872名") for i in pack.items), [i.text for i in pack.items]
 
 
 def test_a_topic_typed_with_a_typo_is_gathered_as_the_documents_write_it_and_says_so():
