@@ -484,8 +484,10 @@ def rejection(
         return "图片说明"
     if after_end or _OPENS_AFTER_END.match(s):
         return WEB_DEBRIS
-    if _foreign_share(s) > 0.5:
-        return "乱码"
+    if _foreign_share(s) > 0.5 or (_CJK.search(s) and _LATIN_PASSAGE.search(_QUOTED.sub("", s))):
+        return (
+            "乱码"  # mojibake, another script, or a passage in a Latin-script language run into the Chinese
+        )
     # the one before it closed a photo's caption with its credit (新华社记者 某某 摄 2月4日晚，……): a gallery,
     # where a short sentence is the next photo's caption, as one standing alone would be
     credited = bool(_OPENING_CREDIT.match(s))
@@ -541,6 +543,8 @@ def rejection(
         return "残句"  # what is left after the layout debris is no sentence
     if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
         return QUESTION  # (an interviewer's 您认为……？ too: the answer after it takes it along)
+    if _POINTER.search(body) and not _DIGIT.search(_ASIDE.sub("", body)):
+        return WEB_DEBRIS  # it only sends the reader elsewhere (……注意事项，详见《某某规定》。)
     if "您" in _QUOTED.sub("", body):
         return WEB_DEBRIS  # the page addresses its reader (如果您有准确的数据，请您提供给我们; 助您挖掘……！)
     if _EXCLAIMED.search(s) and (n <= SLOGAN_MAX + 4 or not _counts(body)):
@@ -582,6 +586,14 @@ def rejection(
 
 # what Chinese teaching text is written in: CJK, ASCII, full-width forms and the usual punctuation
 _READABLE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef\x21-\x7e“”‘’…—·]")
+
+
+# a sentence closing by sending its reader to another document (详见《……》。)
+_POINTER = re.compile(r"(?:详见|参见|请见|具体见|请参阅|参阅)《[^》]+》[。]?$")
+# eight words or more of a Latin-script language in a row, outside Chinese quotation marks: a passage in English run
+# into the Chinese (…的年度词汇是“permacrisis”（长期危机） "Permacrisis", a term that describes …), not a name, a
+# title (Regional Comprehensive Economic Partnership) or a definition the text quotes (释义为“(in stories) a small …”)
+_LATIN_PASSAGE = re.compile(r"(?:[A-Za-z][A-Za-z'’-]*[\s,;:\"]+){8,}[A-Za-z]")
 
 
 def _foreign_share(text: str) -> float:

@@ -1681,6 +1681,21 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         # a run of short parallel lines is a catchphrase; lines of uneven length say who did what
         ("组织生活线上通知,党建政策一键了解,社区情况一览无余……", False, "口号"),
         ("答：该飞艇来自某国，属民用性质，用于气象等科研。", False, None),
+        # an English passage run into the Chinese is unreadable to trainees; a quoted definition or a name is not
+        (
+            '某词典公布的年度词汇是“permacrisis”（长期危机） "Permacrisis", a term that describes "an extended period '
+            'of instability", has been named Word of the Year 2022. 根据官方的定义，该词指长期的不稳定。',
+            False,
+            "乱码",
+        ),
+        (
+            "goblin在词典中的英文释义为“(in stories) a small ugly creature that likes to trick people”。",
+            False,
+            None,
+        ),
+        # a sentence that only sends its reader to another document
+        ("网上报名有关具体要求和注意事项，详见《某年全国某某招生工作管理规定》。", False, "网页杂项"),
+        ("某市新建服务站12个，详见《某市服务站建设方案》。", False, None),
         # a line the page ran into the next with a space: a caption or a subheading glued to the report; a stray
         # space, a quoted name's space and a Latin word's or gloss's are no such line
         ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
