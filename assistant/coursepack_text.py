@@ -555,6 +555,8 @@ def rejection(
         return "图片说明"
     if alone and n <= CAPTION_MAX and _SCENE.search(body) and not _counts(body):
         return "图片说明"  # a short paragraph describing what a photo shows (…正在…, …忙碌着。, 一派…景象)
+    if n <= CAPTION_MAX and _dated_event_name(body):
+        return "图片说明"  # a day and the event's name, no verb of its own (6月13日，某某主办的某某座谈会。)
     if n <= CAPTION_MAX and (_PICTURE_OPENING.match(body) or (len(clauses) <= 1 and _names_picture(body))):
         return "图片说明"  # what the picture is (……的实拍图。; 一张……截图，……): not what someone did with one
     if _QUOTED_ALL.match(body) and n <= 24:
@@ -615,6 +617,24 @@ def _only_evaluates(body: str, clauses: list[str]) -> bool:
 def _acts(clause: str) -> bool:
     """The clause holds a verb (jieba's v and vd; not a verb used as a noun)."""
     return any(flag in ("v", "vd") for _, flag in pos_tags(clause))
+
+
+def _dated_event_name(body: str) -> bool:
+    """A day, then one clause that only names something (6月13日，某局和某会主办的某某座谈会。): it ends in a noun and
+    each of its verbs is inside a 的 phrase, by jieba's and LAC's reading both: a photo's caption, no report."""
+    date = _LEADING_DATE.match(body)
+    if not date or not date.group().endswith(("，", ",")):
+        return False
+    rest = re.sub(f"[{END_MARKS}]+$", "", body[date.end() :])
+    if len(rest) < 6 or re.search(r"[，,；;：:“”（）()《》]", rest):
+        return False
+    for tags in (pos_tags(rest), list(ner.tag(rest))):
+        words = [w for w, _ in tags]
+        if not tags or not (tags[-1][1][:1] == "n" or tags[-1][1] in ("ORG", "LOC")):
+            return False
+        if any(t[:1] == "v" and t != "vn" and "的" not in words[k + 1 :] for k, (_, t) in enumerate(tags)):
+            return False
+    return True
 
 
 def _counts(text: str) -> bool:

@@ -1696,6 +1696,9 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         # a sentence that only sends its reader to another document
         ("网上报名有关具体要求和注意事项，详见《某年全国某某招生工作管理规定》。", False, "网页杂项"),
         ("某市新建服务站12个，详见《某市服务站建设方案》。", False, None),
+        # a day and an event's name with no verb of its own is a caption; a day and what someone did is a report
+        ("6月13日，国家体育总局和中国作家协会主办的体育题材文学作品创作座谈会。", False, "图片说明"),
+        ("6月13日，国家体育总局和中国作家协会举办体育题材文学作品创作座谈会。", False, None),
         # a line the page ran into the next with a space: a caption or a subheading glued to the report; a stray
         # space, a quoted name's space and a Latin word's or gloss's are no such line
         ("某地的偏爱： “某某”成IP 某某是票房保障 过去的年味，是烟花鞭炮，如今是影院观影。", False, "残句"),
