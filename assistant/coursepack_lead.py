@@ -87,9 +87,7 @@ def _places(
     uses (党组织 of 党组织书记培训)."""
     places: dict[str, list[str]] = {}
     for tier in _place_tiers(items, specific):
-        for item in items:
-            if id(item) not in tier:
-                continue
+        for item in tier:
             name = _item_place(item, topic)
             if name and not any(names.same_name(name, p) for p in places) and len(places) < most:
                 places.setdefault(name, []).append(item.doc_id)
@@ -111,16 +109,20 @@ def _item_place(item: PackItem, topic: str) -> str:
 _WITHIN = re.compile(r"^.+(?:辖区)?的")
 
 
-def _place_tiers(items: list[PackItem], specific: list[list[str]] | None) -> list[set[int]]:
-    """Which items (by id) the lead-in takes places from, in turn: those naming the topic itself, then those
+def _place_tiers(items: list[PackItem], specific: list[list[str]] | None) -> list[list[PackItem]]:
+    """Which items the lead-in takes places from, in turn, best first: those naming the topic itself, then those
     holding a word that alone points at it; every item when the topic's carrying words are not known."""
     if not specific:
-        return [{id(item) for item in items}]
+        return [items]
     narrowing = names.narrowing(specific)
-    norms = [normalise(item.text) for item in items]
-    saying = {id(i) for i, n in zip(items, norms) if names.says_topic(n, specific)}
-    pointing = {id(i) for i, n in zip(items, norms) if names.holds_specific([n], narrowing)}
-    return [saying, pointing - saying]
+    saying, pointing = [], []
+    for item in items:
+        norm = normalise(item.text)
+        if names.says_topic(norm, specific):
+            saying.append(item)
+        elif names.holds_specific([norm], narrowing):
+            pointing.append(item)
+    return [saying, pointing]
 
 
 def _restated_figure(clause: str, used: Iterable[str]) -> bool:

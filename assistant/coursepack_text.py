@@ -294,23 +294,24 @@ ATTRIBUTION_MAX = 40
 _SCENE = re.compile(
     r"正在|正(?:不断|紧张|忙着)|[\u4e00-\u9fff]着[。！!][”」』]?$|一派[^，,。；;]{0,12}(?:景象|气象|场景)"
 )
+# what closes a sentence after the phrase a rule below looks for: its end mark and a closing quotation mark, if any
+_CLOSES = r"[。！!]?[”」』]?$"
 # a clause that only sums up in a figure of speech (……的一个缩影, 奏响了……交响曲, 谱写……新篇章): with no figure of its
 # own the sentence evaluates, it reports nothing
 _FIGURATIVE = re.compile(
     r"(?:缩影|(?:奏响|唱响)[^，,。；;]{0,16}(?:交响曲|乐章|凯歌|强音)|谱写[^，,。；;]{0,16}(?:篇章|华章)"
     # ……的战略号角已全面吹响; ……让家园越来越温暖; 为……贡献……力量
     r"|号角[^，,。；;]{0,8}吹响|吹响[^，,。；;]{0,12}号角"
-    r"|让[^，,。；;]{0,12}(?:越来越|更加)(?:温暖|美好|幸福)|贡献[^，,。；;]{0,12}力量)"
-    r"[。！!]?[”」』]?$"
+    r"|让[^，,。；;]{0,12}(?:越来越|更加)(?:温暖|美好|幸福)|贡献[^，,。；;]{0,12}力量)" + _CLOSES
 )
 # what a picture is, as a page describes the one it shows (……的实拍图。; 一张……截图，……; 图为……): a caption
-_PICTURE = re.compile(r"(?:截图|实拍图|谍照|照片|图片|效果图|渲染图|示意图|剧照|海报)[。！!]?[”」』]?$")
+_PICTURE = re.compile(r"(?:截图|实拍图|谍照|照片|图片|效果图|渲染图|示意图|剧照|海报)" + _CLOSES)
 _PICTURE_OPENING = re.compile(r"^(?:和|及|以及)?(?:一张|一组|这张|这组|图为|图中|上图|下图)")
 # a clause that only says people feel better off (……增强了居民的幸福感和获得感): with no figure and no one named,
 # the sentence evaluates, it reports nothing
 _FEEL_BETTER = re.compile(
     r"(?:提升|增强|提高|增进)[^，,。；;]{0,20}(?:获得感|幸福感|安全感|归属感)(?:[和、与](?:获得感|幸福感|安全感|归属感))*"
-    r"[。！!]?[”」』]?$"
+    + _CLOSES
 )
 # a stock phrase of effect that closes a sentence (……构建起……新格局; ……作用得到充分发挥; 成为……新市民、……新邻居、
 # ……新力量): when nothing before it in the sentence reports an action or a figure, the sentence evaluates, it reports
@@ -319,14 +320,13 @@ _STOCK_RESULT = re.compile(
     r"(?:(?:构建|形成|打造|开创|呈现|展现)(?:起|出|了)?[^，,。；;]{0,24}新(?:格局|局面|气象|面貌)"
     r"|(?:作用|优势|效能|积极性|主动性|创造性|活力|潜能)都?(?:得到|得以)了?(?:充分|有效|进一步|极大|更好)?[的地]?"
     r"(?:发挥|彰显|释放|激发|提升|增强)"
-    r"|新[\u4e00-\u9fff]{1,3}(?:、[^，,。；;、]{0,10}新[\u4e00-\u9fff]{1,3}){2,})"
-    r"[。！!]?[”」』]?$"
+    r"|新[\u4e00-\u9fff]{1,3}(?:、[^，,。；;、]{0,10}新[\u4e00-\u9fff]{1,3}){2,})" + _CLOSES
 )
 # a clause that only sets the scene of what follows (随着……，在……，如今，)
 _SETTING = re.compile(r"^\s*(?:随着|在|如今|近年来|目前|当前|现在)")
 # a call to rally (把思想和行动统一到……上来, 凝聚到……的实际行动上来): the sentence calls, it reports nothing, unless it
 # reports a figure (the numbered slogans it quotes, “三个高地”, are none)
-_RALLY = re.compile(r"(?:统一|凝聚|集中|汇聚)到[^。！!；;]{0,40}上来[。！!]?[”」』]?$")
+_RALLY = re.compile(r"(?:统一|凝聚|集中|汇聚)到[^。！!；;]{0,40}上来" + _CLOSES)
 # a text's guiding thought (以……思想为指导，……): with no figure of its own the sentence pledges, it reports nothing
 _GUIDING = re.compile(r"以[^，,。；;]{2,40}(?:思想|理论|精神)为(?:指导|指引|统领)")
 # a principle opening the sentence (工业是……经济发展的立命之本，……; 发展是……的第一要务): with no figure the sentence
@@ -484,10 +484,9 @@ def rejection(
         return "图片说明"
     if after_end or _OPENS_AFTER_END.match(s):
         return WEB_DEBRIS
+    # mojibake, another script, or a passage in a Latin-script language run into the Chinese
     if _foreign_share(s) > 0.5 or (_CJK.search(s) and _LATIN_PASSAGE.search(_QUOTED.sub("", s))):
-        return (
-            "乱码"  # mojibake, another script, or a passage in a Latin-script language run into the Chinese
-        )
+        return "乱码"
     # the one before it closed a photo's caption with its credit (新华社记者 某某 摄 2月4日晚，……): a gallery,
     # where a short sentence is the next photo's caption, as one standing alone would be
     credited = bool(_OPENING_CREDIT.match(s))
@@ -517,10 +516,9 @@ def rejection(
         ):
             return TABLE_PIECE
     s = body = trim_start(s)
+    # cut by the layout (or where the page lost words), or a snippet with words left out (… …)
     if not TERMINAL.search(s) or _ELISION.search(s) or LOST in s:
-        return (
-            "残句"  # cut by the layout (or where the page lost words), or a snippet with words left out (… …)
-        )
+        return "残句"
     if (
         not balanced(without_stray_closers(s))  # a typo's stray closing mark does not make it a cut
         or re.match(r"^[，,、。；;：:）)”’」』》]", s)
@@ -579,10 +577,9 @@ def rejection(
         sizes = [content_chars(c) for c in clauses]
         if len(sizes) == 2 and max(sizes) <= 9 and abs(sizes[0] - sizes[1]) <= 1:
             return "口号"  # a couplet (群众利益无小事,一枝一叶总关情。)
+        # a run of short parallel lines (组织生活线上通知,党建政策一键了解,社区情况一览无余……)
         if len(sizes) >= 3 and max(sizes) <= 8 and max(sizes) - min(sizes) <= 1:
-            return (
-                "口号"  # a run of short parallel lines (组织生活线上通知,党建政策一键了解,社区情况一览无余……)
-            )
+            return "口号"
     return None
 
 
