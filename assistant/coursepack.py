@@ -75,7 +75,7 @@ from .lexical import (
     abbreviating,
     normalise,
     pos_tags,
-    short_forms,
+    shortenings,
     smallest_words,
     spelled_out,
     tokenize,
@@ -983,8 +983,22 @@ def _reading(topic: str, snapshot: Snapshot) -> str:
         if all(snapshot.bm25.doc_freq.get(word, 0) for word in tokenize(part))
     ]
     words = dict.fromkeys([*_alternatives(topic), *_topic_words(topic, snapshot)])
-    short = [form for word in words for form in short_forms(word) if snapshot.bm25.doc_freq.get(form, 0)]
+    short = [
+        form
+        for word in words
+        for form, left_out in shortenings(word).items()
+        if snapshot.bm25.doc_freq.get(form, 0) and not _names_broader(form, left_out, word, snapshot)
+    ]
     return " ".join(dict.fromkeys([topic, *used, *short]))
+
+
+def _names_broader(form: str, left_out: list[str], word: str, snapshot: Snapshot) -> bool:
+    """The short form leaves out whole a word the documents use less than every word it keeps: the topic's most
+    telling word, so the form names the broader thing (社区服务 of 社区|养老|服务, where 养老 is rare), not the topic
+    (新群体 of 新|就业|群体 leaves out 就业, commoner than 群体; 业委会 of 业主|委员会 leaves out none)."""
+    df = snapshot.bm25.doc_freq
+    kept = [w for w in tokenize(form) if len(w) >= 2 and w in word]
+    return any(len(w) >= 2 and df.get(w, 0) < min((df.get(k, 0) for k in kept), default=0) for w in left_out)
 
 
 def _thread(view: DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tuple[int, int], list]:

@@ -127,17 +127,24 @@ def short_forms(word: str) -> list[str]:
     those between, in order, each of its words either left out or kept from its first character on (业委会 of
     业主|委员会, 新群体 of 新|就业|群体, 奥斯卡奖 of 奥斯卡|金像|奖); never a piece the word holds as it is. A form
     that keeps a word's tail without its head names something else (冬奥会 of 冬|残奥会, 世界杯赛 of 世界杯|决赛)."""
+    return list(shortenings(word))
+
+
+def shortenings(word: str) -> dict[str, list[str]]:
+    """`short_forms`, each with the words of `word` it leaves out whole (养老 of 社区服务 of 社区|养老|服务)."""
     if len(word) not in SHORTENED:
-        return []
-    head_of = [s for s, e in _pieces(word) for _ in range(s, e)]  # each character's word's first character
+        return {}
+    pieces = _pieces(word)
+    head_of = [s for s, e in pieces for _ in range(s, e)]  # each character's word's first character
     inner = range(1, len(word) - 1)
-    forms = []
+    forms: dict[str, list[str]] = {}
     for n in range(1, len(word) - 2):
         for keep in combinations(inner, n):
             kept = {0, *keep, len(word) - 1}
-            if all(head_of[i] in kept for i in kept):
-                forms.append("".join(word[i] for i in sorted(kept)))
-    return [f for f in dict.fromkeys(forms) if f not in word]
+            form = "".join(word[i] for i in sorted(kept))
+            if all(head_of[i] in kept for i in kept) and form not in word and form not in forms:
+                forms[form] = [word[s:e] for s, e in pieces if s not in kept]
+    return forms
 
 
 def _pieces(word: str) -> list[tuple[int, int]]:
