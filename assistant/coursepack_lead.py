@@ -72,7 +72,7 @@ def lead_in(
             used.add(clause)
             shown = _scoped(sentence, clause)
             prefix = f"{who}：" if who and who not in shown else ""
-            claims.append(Claim(f"数据：{prefix}{shown}", [item.doc_id]))
+            claims.append(Claim(f"数据：{prefix}{shown}{_dated(shown, item.date)}", [item.doc_id]))
     return claims
 
 
@@ -123,6 +123,22 @@ def _place_tiers(items: list[PackItem], specific: list[list[str]] | None) -> lis
         elif names.holds_specific([norm], narrowing):
             pointing.append(item)
     return [saying, pointing]
+
+
+# a time the text counts from its own day (目前, 去年以来, 下届): out of its report, a lead-in line needs that day
+_RELATIVE_TIME = re.compile(
+    r"目前|当前|现在|日前|近日|近期|今年|去年|前年|明年|本月|上月|本周|上周|今天|昨天|明天|今日|昨日|[本上下]届|本次|此前|至今"
+)
+
+
+def _dated(figure: str, date: str) -> str:
+    """（资料日期：2022年2月11日） after a figure that counts its time from its document's day, when known."""
+    if not date or not _RELATIVE_TIME.search(figure):
+        return ""
+    parts = [int(p) for p in re.findall(r"\d+", date)[:3]]
+    if not parts or not 1900 < parts[0] < 2200:
+        return ""
+    return "（资料日期：" + "".join(f"{n}{unit}" for n, unit in zip(parts, "年月日")) + "）"
 
 
 def _restated_figure(clause: str, used: Iterable[str]) -> bool:

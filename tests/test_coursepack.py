@@ -319,6 +319,19 @@ def test_lead_in_figures_come_from_what_speaks_of_the_topic():
     assert not _lead_figures(_one_item_part(first), [["就业", "群体"]])  # none on it
 
 
+def test_a_lead_in_figure_counting_from_its_report_s_day_carries_that_day():
+    """目前、去年以来、下届 count from the day of the report; a lead-in line stands apart from it (下届世界杯 read in
+    2026 is not the 2026 one), so it says that day when the document has one, and only then."""
+    part = _one_item_part("河口县目前为新就业群体建成暖新驿站12个。")
+    part.sections[0].items[0].date = "2022-02-11"
+    assert _lead_figures(part, [["就业", "群体"]])[0].endswith("建成暖新驿站12个（资料日期：2022年2月11日）")
+    part.sections[0].items[0].date = ""
+    assert "资料日期" not in _lead_figures(part, [["就业", "群体"]])[0]
+    timeless = _one_item_part("河口县为新就业群体建成暖新驿站12个。")
+    timeless.sections[0].items[0].date = "2022-02"
+    assert "资料日期" not in _lead_figures(timeless, [["就业", "群体"]])[0]
+
+
 def test_lead_in_places_come_from_items_holding_the_topic_s_words():
     """An item reached through a general word alone (群体 of 新就业群体, a place's 广场 of 广场舞) adds no place to
     the lead-in: 涉及……等地方和单位 names where the topic itself is spoken of."""
