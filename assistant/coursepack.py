@@ -73,6 +73,7 @@ from .errors import AssistantError
 from .lexical import (
     STOPWORDS,
     abbreviating,
+    at_large,
     normalise,
     pos_tags,
     shortenings,
@@ -445,7 +446,8 @@ def _broader(topic: str, weights: _TopicWeights, share: float) -> _Broader:
     智慧养老 → 养老; the documents do not use the modifier with the topic, so alone it ties nothing to it: 新型 of
     新型冠状病毒), else its head, where that is and a segmenter reads it as a word of its own (网格员队伍 → 网格员,
     篮球比赛 → 篮球: a head this general names the kind of thing said of the rest; not 人造卫星 → 人造, one word).
-    Not 篮球联赛 → 联赛 or 篮球 (联赛 weighs more here); 减负 of 基层减负 is its only one."""
+    Not 篮球联赛 → 联赛 or 篮球 (联赛 weighs more here); 减负 of 基层减负 is its only one. Never a word as common as
+    the commonest of Chinese (`at_large`: 人才引进 → 引进 gathers every project brought in)."""
     groups, wording, dropped, headless = [], [], set(), False
     for part in _alternatives(topic):
         group = sorted(_part_specific(part, weights, share), key=part.find)
@@ -458,6 +460,9 @@ def _broader(topic: str, weights: _TopicWeights, share: float) -> _Broader:
             headless = True
         else:
             groups += [group] if group else []
+            continue
+        if at_large(kept):
+            groups.append(group)  # 引进 of 人才引进, 企业 of 帮扶企业: alone it names things at large
             continue
         groups.append([w for w in group if w in kept])
         wording.append(kept)
@@ -490,7 +495,8 @@ def _object_of(part: str, title: Callable[[str], bool] = lambda word: False) -> 
     """What an alternative that opens with a verb acts on (居民群众参与社区治理 of 发动居民群众参与社区治理, 专业优势 of
     充分发挥专业优势, 垃圾分类 of 推进垃圾分类): a trainer's title often says what to do with a subject the documents
     speak of in their own verbs. "" when it opens with no verb of two characters or more (服务企业发展: 服务 is a
-    verbal noun; 驻区单位), or what follows is no noun phrase. By LAC's tags, which jieba's miss (发动 as vn)."""
+    verbal noun; 驻区单位), or what follows is no noun phrase or a word that alone names things at large (企业 of
+    帮扶企业: `at_large`). By LAC's tags, which jieba's miss (发动 as vn)."""
     tags = list(ner.tag(part))
     k = 0
     while k < len(tags) and tags[k][1] in ("d", "ad"):
@@ -503,7 +509,7 @@ def _object_of(part: str, title: Callable[[str], bool] = lambda word: False) -> 
     ):
         return ""
     obj = "".join(w for w, _ in rest)
-    return obj if part.endswith(obj) else ""
+    return obj if part.endswith(obj) and not at_large(obj) else ""
 
 
 def _scarce(norms: list[str], specific: list[list[str]], words: list[str], most: int) -> bool:

@@ -218,6 +218,21 @@ def word_frequency(word: str) -> int:
     return jieba.get_FREQ(word) or 0
 
 
+AT_LARGE = 2000  # jieba's count of the ~4,000 commonest words of Chinese
+
+
+def at_large(word: str) -> bool:
+    """One of the commonest words of Chinese (`AT_LARGE`): alone it names things at large (引进, 企业, 改善). Not a
+    term of our user dictionary, whose counts are set to make the segmenter keep it whole (网格员), not counted."""
+    return word_frequency(word) >= AT_LARGE and word not in _domain_terms()
+
+
+@lru_cache(maxsize=1)
+def _domain_terms() -> frozenset[str]:
+    text = resources.files("assistant").joinpath("data/userdict.txt").read_text("utf-8")
+    return frozenset(line.split()[0] for line in text.splitlines() if line.strip())
+
+
 def pos_tags(text: str) -> list[tuple[str, str]]:
     _ensure_jieba()
     return [(p.word, p.flag) for p in jieba.posseg.cut(text)]

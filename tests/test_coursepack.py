@@ -55,7 +55,15 @@ from assistant import coursepack_units as cu
 from assistant.chunking import split_sentences
 from assistant.errors import AssistantError
 from assistant.http.app import create_app
-from assistant.lexical import abbreviating, named_units, normalise, short_forms, shortenings, spelled_out
+from assistant.lexical import (
+    abbreviating,
+    at_large,
+    named_units,
+    normalise,
+    short_forms,
+    shortenings,
+    spelled_out,
+)
 from assistant.punctuation import LOST
 from assistant.spelling import SpellingIndex
 from assistant.store import DenseGuard
@@ -1447,6 +1455,20 @@ def test_a_topic_whose_general_head_the_documents_never_join_to_it_is_gathered_b
     wider = cp._broader("网格员队伍", cp._TopicWeights({"网格员": 8.1, "队伍": 4.5}, 0.0, 1.0), 0.5)
     assert wider.wording == "网格员" and wider.headless and wider.specific == [["网格员"]]
     assert cp._broader("人造卫星", cp._TopicWeights({"人造": 9.0, "卫星": 8.0}, 0.0, 1.0), 0.5).wording == ""
+
+
+def test_a_topic_is_never_gathered_by_a_word_that_alone_names_things_at_large():
+    """人才引进 without 人才 is 引进, and 帮扶企业 without its verb is 企业: among the commonest words of Chinese, alone
+    they gather every project brought in and every company (reader check 36: 人才引进's items and lead-in were about
+    investment). Such a topic stays what it is: scarce, said so, or empty. A term of our own dictionary is no
+    common word, however its set count reads (网格员)."""
+    assert at_large("引进") and at_large("企业") and not at_large("城镇化") and not at_large("网格员")
+    weights = cp._TopicWeights({"人才": 6.0, "引进": 9.0}, 0.0, 1.0)
+    assert cp._broader("人才引进", weights, 0.5).wording == ""
+    assert cp._object_of("帮扶企业") == "" and cp._object_of("推进垃圾分类") == "垃圾分类"
+    texts = ["开发区今年引进项目7个，总投资5亿元。", "园区引进企业12家，新增就业300人。", *_FILLER]
+    pack = cp.build(["人才引进"], _snapshot(texts), DenseGuard(_NoDense(_ZeroEmbedder())))
+    assert not pack.parts[0].broader and not any("项目" in i.text for i in pack.items)
 
 
 def test_a_sentence_where_the_page_lost_words_is_no_item_and_the_next_one_reads_alone():
