@@ -127,7 +127,7 @@ def _place_tiers(items: list[PackItem], specific: list[list[str]] | None) -> lis
 
 # a time the text counts from its own day (目前, 去年以来, 下届): out of its report, a lead-in line needs that day
 _RELATIVE_TIME = re.compile(
-    r"目前|当前|现在|日前|近日|近期|今年|去年|前年|明年|本月|上月|本周|上周|今天|昨天|明天|今日|昨日|[本上下]届|本次|此前|至今"
+    r"目前|当前|(?<![体实表出发])现在|日前|近日|近期|今年|去年|前年|明年|本月|上月|本周|上周|今天|昨天|明天|今日|昨日|[本上下]届|本次|此前|至今"
 )
 
 

@@ -40,6 +40,9 @@ STOPWORDS = frozenset(
 )
 
 
+_USERDICT = "data/userdict.txt"  # domain terms the segmenter keeps whole, with set counts
+
+
 def _ensure_jieba() -> None:
     global _initialised
     if _initialised:
@@ -47,7 +50,7 @@ def _ensure_jieba() -> None:
     with _init_lock:
         if not _initialised:
             jieba.initialize()
-            with resources.files("assistant").joinpath("data/userdict.txt").open("r", encoding="utf-8") as fh:
+            with resources.files("assistant").joinpath(_USERDICT).open("r", encoding="utf-8") as fh:
                 jieba.load_userdict(fh)
             _initialised = True
 
@@ -122,16 +125,12 @@ def first_word(text: str) -> str:
 SHORTENED = range(4, 9)  # the lengths of words short forms are made of: 2^(n-2) forms, so never a long phrase
 
 
-def short_forms(word: str) -> list[str]:
-    """The ways Chinese shortens a word of four to eight characters: its first and last characters with some of
-    those between, in order, each of its words either left out or kept from its first character on (业委会 of
-    业主|委员会, 新群体 of 新|就业|群体, 奥斯卡奖 of 奥斯卡|金像|奖); never a piece the word holds as it is. A form
-    that keeps a word's tail without its head names something else (冬奥会 of 冬|残奥会, 世界杯赛 of 世界杯|决赛)."""
-    return list(shortenings(word))
-
-
 def shortenings(word: str) -> dict[str, list[str]]:
-    """`short_forms`, each with the words of `word` it leaves out whole (养老 of 社区服务 of 社区|养老|服务)."""
+    """The ways Chinese shortens a word of four to eight characters, each with the words of it that the form leaves
+    out whole: its first and last characters with some of those between, in order, each of its words either left
+    out or kept from its first character on (业委会 of 业主|委员会, 新群体 of 新|就业|群体 leaving out 就业, 奥斯卡奖 of
+    奥斯卡|金像|奖); never a piece the word holds as it is. A form that keeps a word's tail without its head names
+    something else (冬奥会 of 冬|残奥会, 世界杯赛 of 世界杯|决赛)."""
     if len(word) not in SHORTENED:
         return {}
     pieces = _pieces(word)
@@ -229,7 +228,7 @@ def at_large(word: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _domain_terms() -> frozenset[str]:
-    text = resources.files("assistant").joinpath("data/userdict.txt").read_text("utf-8")
+    text = resources.files("assistant").joinpath(_USERDICT).read_text("utf-8")
     return frozenset(line.split()[0] for line in text.splitlines() if line.strip())
 
 
