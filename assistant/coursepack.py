@@ -875,8 +875,9 @@ def _kin_wordings(
     or two adjacent ones, of its best chunks that shares a character with a word carrying the topic (Chinese
     builds related words from the same morphemes) and whose meaning stands out — its cosine to the topic, by the
     store's embedder, `kin_z` standard deviations above that of the chunks' other frequent words. None where no
-    word stands out or the one closest shares no character (就业帮扶: 志愿服务), nor when embedding fails; never one
-    of the commonest words of Chinese (`Tuning.kin_common`), which name things at large (减少 for 社区减负)."""
+    word stands out or the one closest shares no character (就业帮扶: 志愿服务), nor when embedding fails; the word
+    sharing it is never one of the commonest words of Chinese (`at_large`), which name things at large (减少 for
+    社区减负, 农村 of 农村致富 for 农民专业合作社, 返回 of 返回搜狐 for 返乡创业)."""
     # each carrying word's rarest characters in Chinese at large (jieba's counts): the morphemes that carry its
     # meaning (疫 of 防疫, 诉 of 诉求, 征 and 迁 of 征迁), not one that builds words of every kind (建 of 群建)
     if guard.failed:
@@ -893,8 +894,12 @@ def _kin_wordings(
         return []
     z = (cosines - cosines.mean()) / max(float(cosines.std()), 1e-6)
     ranked = [words[i] for i in np.argsort(-cosines, kind="stable") if z[i] >= tuning.kin_z]
-    common = tuning.kin_common
-    return [w for w in ranked if morphemes & set(w) and word_frequency(w) < common][: tuning.kin_max]
+    return [w for w in ranked if _shares_morpheme(w, morphemes)][: tuning.kin_max]
+
+
+def _shares_morpheme(wording: str, morphemes: set[str]) -> bool:
+    """Some word of the wording holds one of the morphemes and is no word of Chinese at large (疫情 of 疫情防控)."""
+    return any(morphemes & set(word) and not at_large(word) for word, _ in pos_tags(wording))
 
 
 def _rarest(word: str, within: float = 2.0) -> set[str]:

@@ -44,7 +44,6 @@ class Tuning:
     kin_candidates: int = 80  # … its best chunks' words its own wordings stand out among (`_kin_wordings`)
     kin_z: float = 3.0  # … a wording of the documents stands this many deviations closer to it in meaning
     kin_max: int = 2  # … and at most this many of them gather the topic with it
-    kin_common: int = 5000  # … none this common in Chinese (jieba's count: its ~1,750 commonest words)
     max_items: int = DEFAULT_MAX_ITEMS
     merge_max_chars: int = 600
     case_max_chars: int = 320  # a case (who, what, result) stays one readable paragraph excerpt
