@@ -1266,9 +1266,8 @@ def test_one_of_the_commonest_words_of_chinese_is_no_wording_of_a_topic(monkeypa
     embedder = _Meanings({"减负", "减少"})
     assert cp.topic_features("减负", snapshot, DenseGuard(_AllDense(embedder, chunk_ids))).kin == []
     assert cp._shares_morpheme("疫情防控", {"疫"}) and not cp._shares_morpheme("农村致富", {"农"})
-    monkeypatch.setattr(
-        cp, "at_large", lambda word: False
-    )  # were 减少 no common word, it would be the wording
+    # were 减少 no common word, it would be the wording
+    monkeypatch.setattr(cp, "at_large", lambda word: False)
     assert cp.topic_features("减负", snapshot, DenseGuard(_AllDense(embedder, chunk_ids))).kin == ["减少"]
 
 
