@@ -492,3 +492,74 @@ def test_a_fact_is_backed_only_by_sentences_about_the_same_thing():
     assert [c.hit.chunk.doc_id for c in select_support(named, ranked, model, None)] == ["a", "c"]
     how = Question(text="骑手党支部咋建的", terms=["骑手", "党支部"], weights=weights, kind="howto")
     assert [c.hit.chunk.doc_id for c in select_support(how, ranked, model, None)] == ["a", "b", "c"]
+
+
+def _one_document_snapshot(text: str, cuts: list[int]):
+    """A snapshot of one document whose chunks end at `cuts` (offsets), as the index stores it."""
+    from assistant.lexical import tokenize
+    from assistant.retrieval import Snapshot
+    from assistant.store import Rows
+
+    doc_id = "d0"
+    document = {
+        "doc_id": doc_id,
+        "text": text,
+        "file": "0.txt",
+        "source": "0.txt",
+        "title": "文档",
+        "region": "",
+        "date": "",
+        "chars": len(text),
+        "added_at": "2024-01-01T00:00:00",
+        "parser": "text",
+        "chunks": len(cuts),
+    }
+    bounds = list(zip([0, *cuts[:-1]], cuts))
+    chunks = [
+        {
+            "chunk_id": f"{doc_id}-{i}",
+            "doc_id": doc_id,
+            "ordinal": i,
+            "start": s,
+            "end": e,
+            "tokens": tokenize(text[s:e]),
+        }
+        for i, (s, e) in enumerate(bounds)
+    ]
+    return Snapshot.from_rows(Rows(1, {doc_id: document}, chunks))
+
+
+def test_a_paragraph_cut_by_its_chunk_is_read_to_its_end():
+    """The sentence ending a paragraph (its result) is a candidate of the retrieved chunk that the paragraph starts
+    in, cited in the chunk that holds it; at most `PARAGRAPH_TAIL` of them, never past the paragraph, and never
+    twice when that chunk was retrieved too."""
+    from assistant.answer.signals import PARAGRAPH_TAIL, candidates
+
+    head = "安顺市推进街道管理体制变革。各县区依法赋予街道行政执法权。"
+    tail = "".join(f"第{n}项工作已经全部完成。" for n in "一二三四五")
+    other = "另一段讲的是别的事情。"
+    text = f"{head}{tail}\n\n{other}"
+    cut = len(head)
+    snap = _one_document_snapshot(text, [cut, len(text)])
+    first, second = snap.chunks
+    doc = snap.documents["d0"]
+    q = _q("街道管理体制变革完成了吗", "other", terms=["街道", "体制", "变革", "完成"])
+
+    def hit(chunk):
+        return Hit(chunk=chunk, doc=doc, text=snap.text_of(chunk), score=1.0, cosine=0.9)
+
+    alone = candidates(q, [hit(first)], snap)
+    texts = [c.text for c in alone]
+    assert texts[:2] == ["安顺市推进街道管理体制变革。", "各县区依法赋予街道行政执法权。"]
+    assert (
+        texts[2:]
+        == ["第一项工作已经全部完成。", "第二项工作已经全部完成。", "第三项工作已经全部完成。"][
+            :PARAGRAPH_TAIL
+        ]
+    )
+    assert all(c.hit.chunk == second for c in alone[2:]) and all(c.hit.chunk == first for c in alone[:2])
+    assert all(c.span[1] <= text.index("\n\n") for c in alone)  # the next paragraph is another matter
+
+    both = candidates(q, [hit(first), hit(second)], snap)
+    spans = [c.span for c in both]
+    assert len(spans) == len(set(spans))  # the second chunk's own sentences, once

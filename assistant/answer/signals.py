@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -385,6 +386,41 @@ def sentence_spans(snapshot: Snapshot, chunk: ChunkRow, text: str) -> list[tuple
     return [s for s in snapshot.sentences_in(chunk) if len(text[s[0] : s[1]].strip()) >= MIN_SENTENCE_CHARS]
 
 
+# sentences of a hit's last paragraph past its chunk that are candidates too (a bound on the cost)
+PARAGRAPH_TAIL = 3
+
+
+def _with_paragraph_tail(
+    snapshot: Snapshot, hit: Hit, text: str, hits: list[Hit]
+) -> list[tuple[tuple[int, int], Hit]]:
+    """The chunk's answering sentences, then those of its last paragraph that the chunk's end cut off and no
+    other hit holds (at most `PARAGRAPH_TAIL`): a paragraph often ends in its result (……目前，全市26个街道已全部完成
+    街道管理体制变革。), which only the next chunk holds. Each comes with a hit on the chunk holding it, so it is
+    cited there, scored as the retrieved one."""
+    own = sentence_spans(snapshot, hit.chunk, text)
+    out = [(span, hit) for span in own]
+    if not own:
+        return out
+    doc_id = hit.chunk.doc_id
+    spans = snapshot.sentence_spans[doc_id]
+    paragraph_end = text.find("\n\n", own[-1][1])
+    paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
+    first = bisect_left(spans, (hit.chunk.end, -1))
+    for span in spans[first : first + PARAGRAPH_TAIL]:
+        if span[0] >= paragraph_end:
+            break
+        if span[0] < hit.chunk.end or len(text[span[0] : span[1]].strip()) < MIN_SENTENCE_CHARS:
+            continue
+        if any(
+            h.chunk.doc_id == doc_id and h.chunk.start <= span[0] and span[1] <= h.chunk.end for h in hits
+        ):
+            continue  # another retrieved chunk holds it: a candidate of that hit
+        chunk = snapshot.chunk_holding(doc_id, span)
+        if chunk is not None:
+            out.append((span, replace(hit, chunk=chunk, text=snapshot.text_of(chunk))))
+    return out
+
+
 def candidates(q: Question, hits: list[Hit], snapshot: Snapshot) -> list[Candidate]:
     """Every answering sentence of the retrieved chunks with its signals; `hits.similarity`, when the
     retrieval gives one (`retrieval.Hits`), scores each sentence's own meaning."""
@@ -394,11 +430,11 @@ def candidates(q: Question, hits: list[Hit], snapshot: Snapshot) -> list[Candida
         text = hit.doc.text
         if hit.chunk.doc_id not in docs:
             docs[hit.chunk.doc_id] = _document_signals(q, normalise(hit.doc.title + "\n" + text))
-        for span in sentence_spans(snapshot, hit.chunk, text):
+        for span, holder in _with_paragraph_tail(snapshot, hit, text, hits):
             sentence = text[span[0] : span[1]]
             paragraph = paragraph_of(text, span)
-            x = features(q, hit, rank, sentence, paragraph, docs[hit.chunk.doc_id])
-            out.append(Candidate(hit, rank, span, sentence, paragraph, x))
+            x = features(q, holder, rank, sentence, paragraph, docs[hit.chunk.doc_id])
+            out.append(Candidate(holder, rank, span, sentence, paragraph, x))
     if dense_down(hits):
         for c in out:
             c.x[_DENSE_AT] = np.nan
