@@ -563,3 +563,37 @@ def test_a_paragraph_cut_by_its_chunk_is_read_to_its_end():
     both = candidates(q, [hit(first), hit(second)], snap)
     spans = [c.span for c in both]
     assert len(spans) == len(set(spans))  # the second chunk's own sentences, once
+
+
+def test_a_how_to_answered_by_a_heading_gets_the_section_under_it():
+    """The heading names the measure, the paragraphs under it say how: each up to the next heading, whole when
+    short, its first sentence when long; an answer whose best sentence is no heading is left as chosen."""
+    from assistant.answer.extractive import _under_heading
+    from assistant.answer.signals import Candidate
+
+    long_tail = "，".join(["并且持续开展入户走访和政策宣传"] * 10) + "。"
+    text = (
+        "超大型社区融合治理\n\n南明区构建三级联动治理体系, 创新治理模式\n\n区委统筹推进，由副区长坐镇指挥。\n\n"
+        "街道发挥龙头作用，设置3个街道党工委。整合辖区各领域资源。\n\n"
+        f"社区以党支部为核心，成立共治委员会联络站。{long_tail}\n\n法治护航 构筑协同治理新矩阵\n\n律师党员服务企业。"
+    )
+    snap = _one_document_snapshot(text, [len(text)])
+    chunk, doc = snap.chunks[0], snap.documents["d0"]
+    hit = Hit(chunk=chunk, doc=doc, text=text, score=1.0, cosine=0.9)
+    spans = snap.sentence_spans["d0"]
+
+    def candidate(sentence):
+        span = next(sp for sp in spans if text[sp[0] : sp[1]] == sentence)
+        return Candidate(hit, 0, span, sentence, sentence, np.zeros(len(FEATURES)))
+
+    heading = candidate("南明区构建三级联动治理体系, 创新治理模式")
+    answer = [c.text for c in _under_heading(heading, [heading], snap)]
+    assert answer == [
+        "南明区构建三级联动治理体系, 创新治理模式",
+        "区委统筹推进，由副区长坐镇指挥。",
+        "街道发挥龙头作用，设置3个街道党工委。",
+        "整合辖区各领域资源。",
+        "社区以党支部为核心，成立共治委员会联络站。",
+    ]
+    body = candidate("区委统筹推进，由副区长坐镇指挥。")
+    assert _under_heading(body, [body], snap) == [body]

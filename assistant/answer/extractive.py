@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from ..chunking import is_heading
 from ..lexical import normalise
 from ..punctuation import TRAILING_PUNCTUATION
 from ..retrieval import Hit, Snapshot, StoredDocument
@@ -97,6 +98,8 @@ def select_support(
     chosen = _each_named_subject(q, ranked, chosen)
     if q.kind == "list":
         chosen = _expand_parallel(q, best, chosen, snapshot)
+    elif q.kind == "howto":
+        chosen = _under_heading(best, chosen, snapshot)
     return _with_named_antecedent(q, chosen, snapshot)
 
 
@@ -183,6 +186,36 @@ def _expand_parallel(
             if chunk is not None:
                 out.append(_companion(snapshot, best, chunk, sp))
     return out
+
+
+def _under_heading(
+    best: Candidate, chosen: list[Candidate], snapshot: Snapshot, most: int = 4, short: int = 150
+) -> list[Candidate]:
+    """A how-to whose best sentence is a heading (……构建“区—街道—社区”三级联动治理体系, 创新治理模式) is answered by
+    the section under it: the heading names the measure, its paragraphs say how (区委……坐镇指挥; 街道……“一分为三”;
+    社区……成立“共治委员会联络站”). Each paragraph up to the next heading, at most `most`, whole when at most `short`
+    characters, else its first sentence."""
+    text = best.hit.doc.text
+    spans, index = _place_in_document(snapshot, best)
+    if index is None or not is_heading(text, best.span):
+        return chosen
+    out, paragraph, taken = [best], -1, 0
+    for sp in spans[index + 1 : index + 1 + 4 * most]:
+        if is_heading(text, sp):
+            break
+        start = text.rfind("\n", 0, sp[0])
+        end = text.find("\n", sp[1])
+        end = len(text) if end < 0 else end
+        if start != paragraph:
+            paragraph, taken = start, taken + 1
+            if taken > most:
+                break
+        elif end - start > short:
+            continue  # a long paragraph: its first sentence says what it does
+        chunk = snapshot.chunk_holding(best.hit.chunk.doc_id, sp)
+        if chunk is not None:
+            out.append(_companion(snapshot, best, chunk, sp))
+    return out if len(out) > 1 else chosen
 
 
 def _place_in_document(snapshot: Snapshot, best: Candidate) -> tuple[list[tuple[int, int]], int | None]:
