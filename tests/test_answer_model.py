@@ -566,14 +566,15 @@ def test_a_paragraph_cut_by_its_chunk_is_read_to_its_end():
 
 
 def test_a_how_to_answered_by_a_heading_gets_the_section_under_it():
-    """The heading names the measure, the paragraphs under it say how: each up to the next heading, whole when
-    short, its first sentence when long; an answer whose best sentence is no heading is left as chosen."""
+    """The heading names the measure, the paragraphs under it say how: past a byline, each up to the next
+    heading, whole when short, its first sentence when long; an answer whose best sentence is no heading is left
+    as chosen."""
     from assistant.answer.extractive import _under_heading
     from assistant.answer.signals import Candidate
 
     long_tail = "，".join(["并且持续开展入户走访和政策宣传"] * 10) + "。"
     text = (
-        "超大型社区融合治理\n\n南明区构建三级联动治理体系, 创新治理模式\n\n区委统筹推进，由副区长坐镇指挥。\n\n"
+        "超大型社区融合治理\n\n南明区构建三级联动治理体系, 创新治理模式\n\n□ 张三 李四\n\n区委统筹推进，由副区长坐镇指挥。\n\n"
         "街道发挥龙头作用，设置3个街道党工委。整合辖区各领域资源。\n\n"
         f"社区以党支部为核心，成立共治委员会联络站。{long_tail}\n\n法治护航 构筑协同治理新矩阵\n\n律师党员服务企业。"
     )
@@ -584,7 +585,11 @@ def test_a_how_to_answered_by_a_heading_gets_the_section_under_it():
 
     def candidate(sentence):
         span = next(sp for sp in spans if text[sp[0] : sp[1]] == sentence)
-        return Candidate(hit, 0, span, sentence, sentence, np.zeros(len(FEATURES)))
+        x = np.zeros(len(FEATURES))
+        x[FEATURES.index("heading")] = features(_q("", "howto"), hit, 0, sentence, sentence, (0, 0, 0))[
+            FEATURES.index("heading")
+        ]
+        return Candidate(hit, 0, span, sentence, sentence, x)
 
     heading = candidate("南明区构建三级联动治理体系, 创新治理模式")
     answer = [c.text for c in _under_heading(heading, [heading], snap)]

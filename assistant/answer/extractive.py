@@ -189,20 +189,24 @@ def _expand_parallel(
 
 
 def _under_heading(
-    best: Candidate, chosen: list[Candidate], snapshot: Snapshot, most: int = 4, short: int = 150
+    best: Candidate, chosen: list[Candidate], snapshot: Snapshot, most: int = 6, short: int = 150
 ) -> list[Candidate]:
     """A how-to whose best sentence is a heading (……构建“区—街道—社区”三级联动治理体系, 创新治理模式) is answered by
     the section under it: the heading names the measure, its paragraphs say how (区委……坐镇指挥; 街道……“一分为三”;
     社区……成立“共治委员会联络站”). Each paragraph up to the next heading, at most `most`, whole when at most `short`
     characters, else its first sentence."""
+    if not best.feature("heading"):
+        return chosen
     text = best.hit.doc.text
     spans, index = _place_in_document(snapshot, best)
     if index is None or not is_heading(text, best.span):
-        return chosen
+        return chosen  # a short sentence within a paragraph
     out, paragraph, taken = [best], -1, 0
     for sp in spans[index + 1 : index + 1 + 4 * most]:
         if is_heading(text, sp):
-            break
+            if taken:
+                break  # the next section
+            continue  # a subtitle or byline under the heading (□ 陈珏 曾平)
         start = text.rfind("\n", 0, sp[0])
         end = text.find("\n", sp[1])
         end = len(text) if end < 0 else end
