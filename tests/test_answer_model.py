@@ -529,40 +529,47 @@ def _one_document_snapshot(text: str, cuts: list[int]):
     return Snapshot.from_rows(Rows(1, {doc_id: document}, chunks))
 
 
-def test_a_paragraph_cut_by_its_chunk_is_read_to_its_end():
-    """The sentence ending a paragraph (its result) is a candidate of the retrieved chunk that the paragraph starts
-    in, cited in the chunk that holds it; at most `PARAGRAPH_TAIL` of them, never past the paragraph, and never
-    twice when that chunk was retrieved too."""
-    from assistant.answer.signals import PARAGRAPH_TAIL, candidates
+def test_a_paragraph_cut_by_its_chunk_is_read_whole():
+    """The sentences of a paragraph a chunk's end or start cut off (its result, the measure it opens with) are
+    candidates of the retrieved chunk, each cited in the chunk that holds it; at most `PARAGRAPH_REACH` each way,
+    never past the paragraph, and never twice when that chunk was retrieved too."""
+    from assistant.answer.signals import PARAGRAPH_REACH, candidates
 
-    head = "安顺市推进街道管理体制变革。各县区依法赋予街道行政执法权。"
-    tail = "".join(f"第{n}项工作已经全部完成。" for n in "一二三四五")
-    other = "另一段讲的是别的事情。"
-    text = f"{head}{tail}\n\n{other}"
-    cut = len(head)
-    snap = _one_document_snapshot(text, [cut, len(text)])
-    first, second = snap.chunks
+    before = "前一段讲的是别的事情。"
+    opening = "".join(f"第{n}条措施已经出台。" for n in "一二三四五")
+    middle = "安顺市推进街道管理体制变革。各县区依法赋予街道行政执法权。"
+    closing = "".join(f"第{n}项工作已经全部完成。" for n in "一二三四五")
+    after = "另一段讲的是别的事情。"
+    text = f"{before}\n\n{opening}{middle}{closing}\n\n{after}"
+    cut_in = text.index(middle)
+    cut_out = cut_in + len(middle)
+    snap = _one_document_snapshot(text, [cut_in, cut_out, len(text)])
+    first, second, third = snap.chunks
     doc = snap.documents["d0"]
     q = _q("街道管理体制变革完成了吗", "other", terms=["街道", "体制", "变革", "完成"])
+    assert PARAGRAPH_REACH == 3
 
     def hit(chunk):
         return Hit(chunk=chunk, doc=doc, text=snap.text_of(chunk), score=1.0, cosine=0.9)
 
-    alone = candidates(q, [hit(first)], snap)
-    texts = [c.text for c in alone]
-    assert texts[:2] == ["安顺市推进街道管理体制变革。", "各县区依法赋予街道行政执法权。"]
-    assert (
-        texts[2:]
-        == ["第一项工作已经全部完成。", "第二项工作已经全部完成。", "第三项工作已经全部完成。"][
-            :PARAGRAPH_TAIL
-        ]
-    )
-    assert all(c.hit.chunk == second for c in alone[2:]) and all(c.hit.chunk == first for c in alone[:2])
-    assert all(c.span[1] <= text.index("\n\n") for c in alone)  # the next paragraph is another matter
+    alone = candidates(q, [hit(second)], snap)
+    assert [c.text for c in alone] == [
+        "安顺市推进街道管理体制变革。",
+        "各县区依法赋予街道行政执法权。",
+        "第三条措施已经出台。",
+        "第四条措施已经出台。",
+        "第五条措施已经出台。",
+        "第一项工作已经全部完成。",
+        "第二项工作已经全部完成。",
+        "第三项工作已经全部完成。",
+    ]
+    assert [c.hit.chunk for c in alone] == [second] * 2 + [first] * 3 + [third] * 3
+    # the paragraphs before and after are other matters
+    assert all(text.index(opening) <= c.span[0] and c.span[1] <= text.index(after) for c in alone)
 
-    both = candidates(q, [hit(first), hit(second)], snap)
-    spans = [c.span for c in both]
-    assert len(spans) == len(set(spans))  # the second chunk's own sentences, once
+    every = candidates(q, [hit(second), hit(first), hit(third)], snap)
+    spans = [c.span for c in every]
+    assert len(spans) == len(set(spans))  # each chunk's own sentences, once
 
 
 def test_a_how_to_answered_by_a_heading_gets_the_section_under_it():

@@ -386,30 +386,33 @@ def sentence_spans(snapshot: Snapshot, chunk: ChunkRow, text: str) -> list[tuple
     return [s for s in snapshot.sentences_in(chunk) if len(text[s[0] : s[1]].strip()) >= MIN_SENTENCE_CHARS]
 
 
-# sentences of a hit's last paragraph past its chunk that are candidates too (a bound on the cost)
-PARAGRAPH_TAIL = 3
+# sentences of a hit's paragraph past either end of its chunk that are candidates too (a bound on the cost)
+PARAGRAPH_REACH = 3
 
 
-def _with_paragraph_tail(
+def _with_rest_of_paragraph(
     snapshot: Snapshot, hit: Hit, text: str, hits: list[Hit]
 ) -> list[tuple[tuple[int, int], Hit]]:
-    """The chunk's answering sentences, then those of its last paragraph that the chunk's end cut off and no
-    other hit holds (at most `PARAGRAPH_TAIL`): a paragraph often ends in its result (……目前，全市26个街道已全部完成
-    街道管理体制变革。), which only the next chunk holds. Each comes with a hit on the chunk holding it, so it is
-    cited there, scored as the retrieved one."""
+    """The chunk's answering sentences, then those of its first and last paragraphs that the chunk's start or end
+    cut off and no other hit holds (at most `PARAGRAPH_REACH` each way): a paragraph often ends in its result
+    (……目前，全市26个街道已全部完成街道管理体制变革。) or opens with the measure its next sentences detail (……按照
+    “四个一”的模式进行规范化建设，即：……), which another chunk holds. Each comes with a hit on the chunk holding it,
+    so it is cited there, scored as the retrieved one."""
     own = sentence_spans(snapshot, hit.chunk, text)
     out = [(span, hit) for span in own]
     if not own:
         return out
     doc_id = hit.chunk.doc_id
     spans = snapshot.sentence_spans[doc_id]
+    paragraph_start = text.rfind("\n\n", 0, own[0][0])
     paragraph_end = text.find("\n\n", own[-1][1])
     paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
-    first = bisect_left(spans, (hit.chunk.end, -1))
-    for span in spans[first : first + PARAGRAPH_TAIL]:
-        if span[0] >= paragraph_end:
-            break
-        if span[0] < hit.chunk.end or len(text[span[0] : span[1]].strip()) < MIN_SENTENCE_CHARS:
+    before = bisect_left(spans, (hit.chunk.start, -1))
+    after = bisect_left(spans, (hit.chunk.end, -1))
+    for span in [*spans[max(0, before - PARAGRAPH_REACH) : before], *spans[after : after + PARAGRAPH_REACH]]:
+        if not paragraph_start < span[0] < paragraph_end or hit.chunk.start <= span[0] < hit.chunk.end:
+            continue  # another paragraph, or the chunk's own
+        if len(text[span[0] : span[1]].strip()) < MIN_SENTENCE_CHARS:
             continue
         if any(
             h.chunk.doc_id == doc_id and h.chunk.start <= span[0] and span[1] <= h.chunk.end for h in hits
@@ -430,7 +433,7 @@ def candidates(q: Question, hits: list[Hit], snapshot: Snapshot) -> list[Candida
         text = hit.doc.text
         if hit.chunk.doc_id not in docs:
             docs[hit.chunk.doc_id] = _document_signals(q, normalise(hit.doc.title + "\n" + text))
-        for span, holder in _with_paragraph_tail(snapshot, hit, text, hits):
+        for span, holder in _with_rest_of_paragraph(snapshot, hit, text, hits):
             sentence = text[span[0] : span[1]]
             paragraph = paragraph_of(text, span)
             x = features(q, holder, rank, sentence, paragraph, docs[hit.chunk.doc_id])
