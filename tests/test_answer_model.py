@@ -2,6 +2,7 @@
 signals, the model file and the gold formats. End-to-end floors live in test_quality.py."""
 
 import json
+from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -491,7 +492,8 @@ def test_a_fact_is_backed_only_by_sentences_about_the_same_thing():
     named = Question(text="骑手党支部叫啥名", terms=["骑手", "党支部"], weights=weights, kind="name")
     assert [c.hit.chunk.doc_id for c in select_support(named, ranked, model, None)] == ["a", "c"]
     how = Question(text="骑手党支部咋建的", terms=["骑手", "党支部"], weights=weights, kind="howto")
-    assert [c.hit.chunk.doc_id for c in select_support(how, ranked, model, None)] == ["a", "b", "c"]
+    no_text = SimpleNamespace(sentence_spans=defaultdict(list))  # the sentences' places are not known
+    assert [c.hit.chunk.doc_id for c in select_support(how, ranked, model, no_text)] == ["a", "b", "c"]
 
 
 def _one_document_snapshot(text: str, cuts: list[int]):
@@ -609,3 +611,32 @@ def test_a_how_to_answered_by_a_heading_gets_the_section_under_it():
     ]
     body = candidate("区委统筹推进，由副区长坐镇指挥。")
     assert _under_heading(body, [body], snap) == [body]
+
+
+def test_a_how_to_measure_carries_its_result_in_figures():
+    """The next sentence of the measure's paragraph joins it when it gives the result in figures; a sentence
+    without figures, or one in the next paragraph, does not."""
+    from assistant.answer.extractive import _with_their_results
+    from assistant.answer.signals import Candidate
+
+    text = (
+        "领导干部积极投入到企业走访工作中。截至目前，完成走访任务共计6618次，为企业化解问题258个。\n\n"
+        "街道成立服务专班。专班效果显著。\n\n街道设立窗口。\n\n累计办理事项1.6万件。"
+    )
+    snap = _one_document_snapshot(text, [len(text)])
+    chunk, doc = snap.chunks[0], snap.documents["d0"]
+    hit = Hit(chunk=chunk, doc=doc, text=text, score=1.0, cosine=0.9)
+    spans = snap.sentence_spans["d0"]
+
+    def candidate(sentence):
+        span = next(sp for sp in spans if text[sp[0] : sp[1]] == sentence)
+        return Candidate(hit, 0, span, sentence, sentence, np.zeros(len(FEATURES)))
+
+    measure = candidate("领导干部积极投入到企业走访工作中。")
+    assert [c.text for c in _with_their_results([measure], snap)] == [
+        "领导干部积极投入到企业走访工作中。",
+        "截至目前，完成走访任务共计6618次，为企业化解问题258个。",
+    ]
+    for sentence in ("街道成立服务专班。", "街道设立窗口。"):
+        alone = candidate(sentence)
+        assert _with_their_results([alone], snap) == [alone]

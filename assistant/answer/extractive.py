@@ -99,7 +99,8 @@ def select_support(
     if q.kind == "list":
         chosen = _expand_parallel(q, best, chosen, snapshot)
     elif q.kind == "howto":
-        chosen = _under_heading(best, chosen, snapshot)
+        under = _under_heading(best, chosen, snapshot)
+        chosen = under if under is not chosen else _with_their_results(chosen, snapshot)
     return _with_named_antecedent(q, chosen, snapshot)
 
 
@@ -220,6 +221,30 @@ def _under_heading(
         if chunk is not None:
             out.append(_companion(snapshot, best, chunk, sp))
     return out if len(out) > 1 else chosen
+
+
+def _with_their_results(chosen: list[Candidate], snapshot: Snapshot) -> list[Candidate]:
+    """A how-to's measure carries its result when the next sentence of its paragraph gives it in figures
+    (……积极投入到各自包保服务的企业、项目走访工作中。截至目前，完成领导干部走访任务共计6618次……): how it was done
+    is told by what it achieved."""
+    out: list[Candidate] = []
+    for c in chosen:
+        out.append(c)
+        spans, index = _place_in_document(snapshot, c)
+        if index is None or index + 1 >= len(spans):
+            continue
+        text, following = c.hit.doc.text, spans[index + 1]
+        sentence = text[following[0] : following[1]]
+        if "\n" in text[c.span[1] : following[0]] or not (
+            re.search(r"\d", sentence) and RESULT_SENTENCE.search(sentence)
+        ):
+            continue  # another paragraph, or no result in figures
+        if any(o.hit.chunk.doc_id == c.hit.chunk.doc_id and o.span == following for o in [*chosen, *out]):
+            continue
+        chunk = snapshot.chunk_holding(c.hit.chunk.doc_id, following)
+        if chunk is not None:
+            out.append(_companion(snapshot, c, chunk, following))
+    return out
 
 
 def _place_in_document(snapshot: Snapshot, best: Candidate) -> tuple[list[tuple[int, int]], int | None]:
