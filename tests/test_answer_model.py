@@ -640,3 +640,37 @@ def test_a_how_to_measure_carries_its_result_in_figures():
     for sentence in ("街道成立服务专班。", "街道设立窗口。"):
         alone = candidate(sentence)
         assert _with_their_results([alone], snap) == [alone]
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("安顺“三张清单”是哪三张", "三张"),
+        ("安顺网格党小组那7项工作任务具体是哪7项", "7项"),
+        ("乌当区引领乡村振兴的“五项行动”分别是哪五项？", "五项"),
+        ("《十五条措施》主要从哪几个方面破解难点", ""),  # no count asked
+        ("哪三个社区建了食堂", ""),  # asks which, of no scheme named by the count
+    ],
+)
+def test_the_count_whose_parts_are_asked(question, count):
+    from assistant.answer.question import parts_asked
+
+    assert parts_asked(question) == count
+
+
+def test_a_scheme_only_mentioned_does_not_answer_which_parts():
+    from types import SimpleNamespace
+
+    from assistant.answer.extractive import parts_missing
+
+    def said(*sentences):
+        return [SimpleNamespace(text=s) for s in sentences]
+
+    q = _q("安顺“三张清单”是哪三张", "list")
+    assert parts_missing(
+        q, said("通过完善“三张清单”,以及组织联建、信息联通、资源共享等方式,让党员干部主动到社区亮明身份。")
+    )
+    assert not parts_missing(q, said("建立“三张清单”，即：需求清单、资源清单、项目清单。"))
+    five = _q("“五项行动”分别是哪五项", "list")
+    assert not parts_missing(five, said("开展“五项行动”。", "实施“强基固本”行动。", "实施“骨干培育”行动。"))
+    assert not parts_missing(_q("三张清单是什么", "define"), said("通过完善“三张清单”等方式。"))

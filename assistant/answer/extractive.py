@@ -20,8 +20,17 @@ from ..retrieval import Hit, Snapshot, StoredDocument
 from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
-from .question import TYPED, Question, analyse, coverage, name_in
-from .signals import ASKED_UNIT, Candidate, answer_type, candidates, dense_down, names_unit, rare_missing
+from .question import TYPED, Question, analyse, coverage, name_in, parts_asked
+from .signals import (
+    ASKED_UNIT,
+    Candidate,
+    answer_type,
+    candidates,
+    dense_down,
+    names_unit,
+    rare_missing,
+    spells_out,
+)
 
 
 def rank(q: Question, cands: list[Candidate], model: AnswerModel) -> list[Candidate]:
@@ -102,6 +111,19 @@ def select_support(
         under = _under_heading(best, chosen, snapshot)
         chosen = under if under is not chosen else _with_their_results(chosen, snapshot)
     return _with_named_antecedent(q, chosen, snapshot)
+
+
+def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
+    """A question asking the parts of a scheme named by a count (“三张清单”是哪三张) whose reply neither spells them
+    out after the count (即/包括/a colon, then its parts) nor lists them as parallel sentences: the documents only
+    mention the scheme (通过完善“三张清单”,以及组织联建、信息联通……), and that is no answer."""
+    count = parts_asked(q.text)
+    if not count:
+        return False
+    if any(spells_out(count, c.text)[1] for c in chosen):
+        return False
+    signatures = [_signature(c.text) for c in chosen]
+    return not any(sig and signatures.count(sig) >= 2 for sig in signatures)
 
 
 def _each_named_subject(q: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
@@ -427,6 +449,8 @@ def answer(
         chosen = select_follow_up(best, ranked, follow)
     else:
         chosen = select_support(q, ranked, model, snapshot)
+        if parts_missing(q, chosen):
+            return refusal(q, hits, snapshot, min(confidence, model.threshold - 0.01))
     citations = build_citations(chosen)
     body = "".join(with_marker(c.quote, c.n) for c in citations)
     return Answer(body, True, "extractive", citations, query=question, confidence=confidence)

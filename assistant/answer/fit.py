@@ -22,7 +22,7 @@ import numpy as np
 
 from ..evaluation import GoldItem, covered
 from ..retrieval import Hit, Snapshot
-from .extractive import confidence_features, rank, select_support
+from .extractive import confidence_features, parts_missing, rank, select_support
 from .model import CONFIDENCE_FEATURES, AnswerModel
 from .question import Question, analyse
 from .signals import DENSE_FEATURES, FEATURES, Candidate, candidates
@@ -91,7 +91,9 @@ def _answer_case(case: Case, model: AnswerModel) -> dict:
     grounded = bool(ranked) and conf >= model.threshold
     text = ""
     if grounded:
-        text = "".join(c.text for c in select_support(case.question, ranked, model, case.snapshot))
+        chosen = select_support(case.question, ranked, model, case.snapshot)
+        grounded = not parts_missing(case.question, chosen)
+        text = "".join(c.text for c in chosen) if grounded else ""
     item = case.item
     return {
         "id": item.id,

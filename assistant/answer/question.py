@@ -272,6 +272,20 @@ def head_of(question: str) -> str:
     return "" if head in _ASKED_ANYWAY else head
 
 
+# which parts of a scheme named by a count (“三张清单”是哪三张, 那7项工作任务具体是哪7项): the count and its classifier
+_PARTS_Q = re.compile(r"哪\s*([二三四五六七八九十两]+|\d+)\s*([个张项条种类点])")
+
+
+def parts_asked(question: str) -> str:
+    """The count a question asks the parts of (三张 of “三张清单”是哪三张, 7项 of 那7项工作任务是哪7项), when the
+    question names the scheme by it before asking; "" otherwise (哪几个方面 names no count)."""
+    m = _PARTS_Q.search(question)
+    if not m:
+        return ""
+    count = m.group(1) + m.group(2)
+    return count if count in question[: m.start()] else ""
+
+
 def defined_name(question: str) -> str:
     """The scheme a define question asks to spell out: a quoted name, else a name made of a count."""
     if not _DEFINE_Q.search(question):
