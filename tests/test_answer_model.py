@@ -531,6 +531,23 @@ def _one_document_snapshot(text: str, cuts: list[int]):
     return Snapshot.from_rows(Rows(1, {doc_id: document}, chunks))
 
 
+def _one_document(text: str):
+    """A one-chunk snapshot of `text`, and a maker of its sentences' candidates (with their heading signal)."""
+    from assistant.answer.signals import Candidate
+
+    snap = _one_document_snapshot(text, [len(text)])
+    hit = Hit(chunk=snap.chunks[0], doc=snap.documents["d0"], text=text, score=1.0, cosine=0.9)
+    at = FEATURES.index("heading")
+
+    def candidate(sentence: str) -> Candidate:
+        span = next(sp for sp in snap.sentence_spans["d0"] if text[sp[0] : sp[1]] == sentence)
+        x = np.zeros(len(FEATURES))
+        x[at] = features(_q("", "howto"), hit, 0, sentence, sentence, (0, 0, 0))[at]
+        return Candidate(hit, 0, span, sentence, sentence, x)
+
+    return snap, candidate
+
+
 def test_a_paragraph_cut_by_its_chunk_is_read_whole():
     """The sentences of a paragraph a chunk's end or start cut off (its result, the measure it opens with) are
     candidates of the retrieved chunk, each cited in the chunk that holds it; at most `PARAGRAPH_REACH` each way,
@@ -579,7 +596,6 @@ def test_a_how_to_answered_by_a_heading_gets_the_section_under_it():
     heading, whole when short, its first sentence when long; an answer whose best sentence is no heading is left
     as chosen."""
     from assistant.answer.extractive import _under_heading
-    from assistant.answer.signals import Candidate
 
     long_tail = "，".join(["并且持续开展入户走访和政策宣传"] * 10) + "。"
     text = (
@@ -587,18 +603,7 @@ def test_a_how_to_answered_by_a_heading_gets_the_section_under_it():
         "街道发挥龙头作用，设置3个街道党工委。整合辖区各领域资源。\n\n"
         f"社区以党支部为核心，成立共治委员会联络站。{long_tail}\n\n法治护航 构筑协同治理新矩阵\n\n律师党员服务企业。"
     )
-    snap = _one_document_snapshot(text, [len(text)])
-    chunk, doc = snap.chunks[0], snap.documents["d0"]
-    hit = Hit(chunk=chunk, doc=doc, text=text, score=1.0, cosine=0.9)
-    spans = snap.sentence_spans["d0"]
-
-    def candidate(sentence):
-        span = next(sp for sp in spans if text[sp[0] : sp[1]] == sentence)
-        x = np.zeros(len(FEATURES))
-        x[FEATURES.index("heading")] = features(_q("", "howto"), hit, 0, sentence, sentence, (0, 0, 0))[
-            FEATURES.index("heading")
-        ]
-        return Candidate(hit, 0, span, sentence, sentence, x)
+    snap, candidate = _one_document(text)
 
     heading = candidate("南明区构建三级联动治理体系, 创新治理模式")
     answer = [c.text for c in _under_heading(heading, [heading], snap)]
@@ -617,20 +622,12 @@ def test_a_how_to_measure_carries_its_result_in_figures():
     """The next sentence of the measure's paragraph joins it when it gives the result in figures; a sentence
     without figures, or one in the next paragraph, does not."""
     from assistant.answer.extractive import _with_their_results
-    from assistant.answer.signals import Candidate
 
     text = (
         "领导干部积极投入到企业走访工作中。截至目前，完成走访任务共计6618次，为企业化解问题258个。\n\n"
         "街道成立服务专班。专班效果显著。\n\n街道设立窗口。\n\n累计办理事项1.6万件。"
     )
-    snap = _one_document_snapshot(text, [len(text)])
-    chunk, doc = snap.chunks[0], snap.documents["d0"]
-    hit = Hit(chunk=chunk, doc=doc, text=text, score=1.0, cosine=0.9)
-    spans = snap.sentence_spans["d0"]
-
-    def candidate(sentence):
-        span = next(sp for sp in spans if text[sp[0] : sp[1]] == sentence)
-        return Candidate(hit, 0, span, sentence, sentence, np.zeros(len(FEATURES)))
+    snap, candidate = _one_document(text)
 
     measure = candidate("领导干部积极投入到企业走访工作中。")
     assert [c.text for c in _with_their_results([measure], snap)] == [
