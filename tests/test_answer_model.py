@@ -671,3 +671,24 @@ def test_a_scheme_only_mentioned_does_not_answer_which_parts():
     five = _q("“五项行动”分别是哪五项", "list")
     assert not parts_missing(five, said("开展“五项行动”。", "实施“强基固本”行动。", "实施“骨干培育”行动。"))
     assert not parts_missing(_q("三张清单是什么", "define"), said("通过完善“三张清单”等方式。"))
+
+
+def test_a_list_continued_from_inside_its_first_item_starts_at_that_item():
+    """The best sentence may continue the paragraph of the enumeration's first item (实施“强基固本”行动。重点围绕……):
+    the parallel sentences are read from that item on, not only after the best one."""
+    from assistant.answer.extractive import _expand_parallel
+
+    text = (
+        "乌当区开展“五项行动”。\n\n实施“强基固本”行动。重点围绕组织设置、队伍建设等“五项规范”加强党组织建设。\n\n"
+        "实施“骨干培育”行动。建立书记备案管理制度。\n\n实施“素质提升”行动。开展专题培训。\n\n实施“强村富民”行动。发展集体经济。"
+    )
+    snap, candidate = _one_document(text)
+    best = candidate("重点围绕组织设置、队伍建设等“五项规范”加强党组织建设。")
+    q = _q("“五项行动”分别是哪五项", "list", terms=["五项", "行动"])
+    assert [c.text for c in _expand_parallel(q, best, [best], snap)] == [
+        "重点围绕组织设置、队伍建设等“五项规范”加强党组织建设。",
+        "实施“强基固本”行动。",
+        "实施“骨干培育”行动。",
+        "实施“素质提升”行动。",
+        "实施“强村富民”行动。",
+    ]

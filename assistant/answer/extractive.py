@@ -187,15 +187,15 @@ def _signature(sentence: str) -> str:
 def _expand_parallel(
     q: Question, best: Candidate, chosen: list[Candidate], snapshot: Snapshot, limit: int = 8
 ) -> list[Candidate]:
-    """A list answered by parallel sentences (实施“强基固本”行动。实施“骨干培育”行动。…) after the best one,
-    when their shared wording holds a question word (五项行动 → 行动): parallel sentences about something
-    else (通过实施“…”计划) are another list."""
+    """A list answered by parallel sentences (实施“强基固本”行动。实施“骨干培育”行动。…) from the best one on, or
+    from the item whose paragraph it continues (at most 3 sentences before it), when their shared wording holds a
+    question word (五项行动 → 行动): parallel sentences about something else (通过实施“…”计划) are another list."""
     text = best.hit.doc.text
     spans, index = _place_in_document(snapshot, best)
     if index is None:
         return chosen
     groups: dict[str, list[tuple[int, int]]] = {}
-    for sp in spans[index : index + 40]:
+    for sp in spans[max(0, index - 3) : index + 40]:
         sig = _signature(text[sp[0] : sp[1]])
         if sig:
             groups.setdefault(sig, []).append(sp)
