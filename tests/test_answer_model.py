@@ -692,3 +692,24 @@ def test_a_list_continued_from_inside_its_first_item_starts_at_that_item():
         "实施“素质提升”行动。",
         "实施“强村富民”行动。",
     ]
+
+
+def test_a_list_whose_best_sentence_is_one_of_its_items_is_that_enumeration():
+    """骨干培育行动采取了哪些措施: the best sentence is one of the parallel 通过实施“…”计划 sentences, so they are the
+    list, though no question word is in their shared wording and another enumeration nearby is as long."""
+    from assistant.answer.extractive import _expand_parallel
+
+    text = (
+        "实施“骨干培育”行动。通过实施“头雁锻造”计划，建立书记备案管理制度。通过实施“蹲苗培育”计划，选拔优秀党员。"
+        "通过实施“人才回引”计划，鼓励大学生到村任职。通过实施“人才培养”计划，培育新型职业农民。\n\n"
+        "实施“素质提升”行动。开展培训。\n\n实施“强村富民”行动。发展经济。\n\n实施“同心共筑”行动。开展志愿服务。"
+    )
+    snap, candidate = _one_document(text)
+    best = candidate("通过实施“蹲苗培育”计划，选拔优秀党员。")
+    q = _q("乌当区骨干培育行动采取了哪些措施", "list", terms=["乌当区", "骨干", "培育", "行动", "措施"])
+    assert [c.text for c in _expand_parallel(q, best, [best], snap)] == [
+        "通过实施“蹲苗培育”计划，选拔优秀党员。",
+        "通过实施“头雁锻造”计划，建立书记备案管理制度。",
+        "通过实施“人才回引”计划，鼓励大学生到村任职。",
+        "通过实施“人才培养”计划，培育新型职业农民。",
+    ]

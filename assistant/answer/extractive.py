@@ -188,8 +188,9 @@ def _expand_parallel(
     q: Question, best: Candidate, chosen: list[Candidate], snapshot: Snapshot, limit: int = 8
 ) -> list[Candidate]:
     """A list answered by parallel sentences (实施“强基固本”行动。实施“骨干培育”行动。…) from the best one on, or
-    from the item whose paragraph it continues (at most 3 sentences before it), when their shared wording holds a
-    question word (五项行动 → 行动): parallel sentences about something else (通过实施“…”计划) are another list."""
+    from the item whose paragraph it continues (at most 3 sentences before it): those the best sentence is one of
+    (通过实施“头雁锻造”计划……), else the largest group whose shared wording holds a question word (五项行动 → 行动);
+    parallel sentences about something else (通过实施“…”计划 under 五项行动) are another list."""
     text = best.hit.doc.text
     spans, index = _place_in_document(snapshot, best)
     if index is None:
@@ -199,9 +200,15 @@ def _expand_parallel(
         sig = _signature(text[sp[0] : sp[1]])
         if sig:
             groups.setdefault(sig, []).append(sp)
-    signature, members = max(groups.items(), key=lambda g: len(g[1]), default=("", []))
-    if len(members) < 3 or not any(len(t) >= 2 and t in normalise(signature) for t in q.terms):
-        return chosen
+    own = _signature(best.text)
+    if (
+        len(groups.get(own, [])) >= 3
+    ):  # the best sentence is an item of the enumeration: that is the list asked for
+        signature, members = own, groups[own]
+    else:
+        signature, members = max(groups.items(), key=lambda g: len(g[1]), default=("", []))
+        if len(members) < 3 or not any(len(t) >= 2 and t in normalise(signature) for t in q.terms):
+            return chosen
     out = [best]  # the enumeration is the answer: the other sentences chosen only pad it
     for sp in members[:limit]:
         if sp != best.span:
