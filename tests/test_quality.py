@@ -84,8 +84,9 @@ def test_out_of_fold_floors_with_the_news_set(seed_cases, news_assistant):
     assert oof["natural"]["answer_hit"] >= 0.80 and oof["natural"]["refusal_recall"] >= 0.80
     assert oof["news"]["answer_hit"] >= 0.88 and oof["news"]["false_refusal"] <= 0.06  # BM25 baseline: 0.65
     assert oof["natural2"]["answer_hit"] >= 0.50 and oof["natural2"]["false_refusal"] <= 0.15
-    # the second natural set's hard questions lower the fitted threshold (0.47 → 0.32): news refusal 0.55 → 0.45
-    assert oof["news"]["refusal_recall"] >= 0.40
+    # the second natural set's hard questions lower the fitted threshold (0.47 → 0.36): news refusal out of fold
+    # 0.55 → 0.40 in this split (six-split mean 0.44; one question is 0.05)
+    assert oof["news"]["refusal_recall"] >= 0.35
 
 
 @requires_news
