@@ -110,10 +110,15 @@ def clauses(sentence: str) -> list[str]:
     return [c for c in _CLAUSE.split(sentence) if c.strip()]
 
 
-def paragraph_of(text: str, span: tuple[int, int]) -> str:
-    start = text.rfind("\n\n", 0, span[0]) + 1
+def paragraph_bounds(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """Where the paragraph holding `span` starts and ends in `text` (paragraphs part at a blank line)."""
     end = text.find("\n\n", span[1])
-    return text[start : end if end >= 0 else len(text)]
+    return text.rfind("\n\n", 0, span[0]) + 1, end if end >= 0 else len(text)
+
+
+def paragraph_of(text: str, span: tuple[int, int]) -> str:
+    start, end = paragraph_bounds(text, span)
+    return text[start:end]
 
 
 def _as_deputy(q: Question, word: str, before: str) -> bool:
@@ -404,13 +409,12 @@ def _with_rest_of_paragraph(
         return out
     doc_id = hit.chunk.doc_id
     spans = snapshot.sentence_spans[doc_id]
-    paragraph_start = text.rfind("\n\n", 0, own[0][0])
-    paragraph_end = text.find("\n\n", own[-1][1])
-    paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
+    paragraph_start, _ = paragraph_bounds(text, own[0])
+    _, paragraph_end = paragraph_bounds(text, own[-1])
     before = bisect_left(spans, (hit.chunk.start, -1))
     after = bisect_left(spans, (hit.chunk.end, -1))
     for span in [*spans[max(0, before - PARAGRAPH_REACH) : before], *spans[after : after + PARAGRAPH_REACH]]:
-        if not paragraph_start < span[0] < paragraph_end or hit.chunk.start <= span[0] < hit.chunk.end:
+        if not paragraph_start <= span[0] < paragraph_end or hit.chunk.start <= span[0] < hit.chunk.end:
             continue  # another paragraph, or the chunk's own
         if len(text[span[0] : span[1]].strip()) < MIN_SENTENCE_CHARS:
             continue
