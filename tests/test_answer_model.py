@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
+from snapshots import snapshot_of
 
 from assistant.answer.model import AnswerModel, load
 from assistant.answer.question import (
@@ -496,51 +497,17 @@ def test_a_fact_is_backed_only_by_sentences_about_the_same_thing():
     assert [c.hit.chunk.doc_id for c in select_support(how, ranked, model, no_text)] == ["a", "b", "c"]
 
 
-def _one_document_snapshot(text: str, cuts: list[int]):
-    """A snapshot of one document whose chunks end at `cuts` (offsets), as the index stores it."""
-    from assistant.lexical import tokenize
-    from assistant.retrieval import Snapshot
-    from assistant.store import Rows
-
-    doc_id = "d0"
-    document = {
-        "doc_id": doc_id,
-        "text": text,
-        "file": "0.txt",
-        "source": "0.txt",
-        "title": "文档",
-        "region": "",
-        "date": "",
-        "chars": len(text),
-        "added_at": "2024-01-01T00:00:00",
-        "parser": "text",
-        "chunks": len(cuts),
-    }
-    bounds = list(zip([0, *cuts[:-1]], cuts))
-    chunks = [
-        {
-            "chunk_id": f"{doc_id}-{i}",
-            "doc_id": doc_id,
-            "ordinal": i,
-            "start": s,
-            "end": e,
-            "tokens": tokenize(text[s:e]),
-        }
-        for i, (s, e) in enumerate(bounds)
-    ]
-    return Snapshot.from_rows(Rows(1, {doc_id: document}, chunks))
-
-
 def _one_document(text: str):
     """A one-chunk snapshot of `text`, and a maker of its sentences' candidates (with their heading signal)."""
     from assistant.answer.signals import Candidate
 
-    snap = _one_document_snapshot(text, [len(text)])
-    hit = Hit(chunk=snap.chunks[0], doc=snap.documents["d0"], text=text, score=1.0, cosine=0.9)
+    snap = snapshot_of([text])
+    chunk = snap.chunks[0]
+    hit = Hit(chunk=chunk, doc=snap.documents[chunk.doc_id], text=text, score=1.0, cosine=0.9)
     at = FEATURES.index("heading")
 
     def candidate(sentence: str) -> Candidate:
-        span = next(sp for sp in snap.sentence_spans["d0"] if text[sp[0] : sp[1]] == sentence)
+        span = next(sp for sp in snap.sentence_spans[chunk.doc_id] if text[sp[0] : sp[1]] == sentence)
         x = np.zeros(len(FEATURES))
         x[at] = features(_q("", "howto"), hit, 0, sentence, sentence, (0, 0, 0))[at]
         return Candidate(hit, 0, span, sentence, sentence, x)
@@ -562,9 +529,9 @@ def test_a_paragraph_cut_by_its_chunk_is_read_whole():
     text = f"{before}\n\n{opening}{middle}{closing}\n\n{after}"
     cut_in = text.index(middle)
     cut_out = cut_in + len(middle)
-    snap = _one_document_snapshot(text, [cut_in, cut_out, len(text)])
+    snap = snapshot_of([text], cuts=[[cut_in, cut_out, len(text)]])
     first, second, third = snap.chunks
-    doc = snap.documents["d0"]
+    doc = snap.documents[first.doc_id]
     q = _q("街道管理体制变革完成了吗", "other", terms=["街道", "体制", "变革", "完成"])
     assert PARAGRAPH_REACH == 3
 

@@ -41,6 +41,8 @@ from conftest import (
 )
 from docfixtures import SOFFICE, soffice_convert
 from http_utils import serve_app
+from snapshots import doc_id_of as _doc_id
+from snapshots import snapshot_of as _snapshot
 
 from assistant import coursepack as cp
 from assistant import coursepack_fit as fit
@@ -832,46 +834,6 @@ class _ZeroEmbedder:
 _FILLER = tuple(f"第{i}社区组织居民开展环境整治,清理楼道杂物{i + 3}处。" for i in range(4))
 
 
-def _doc_id(text: str) -> str:
-    """As in the index, a document's id follows its text (cached sentence views are keyed by it)."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _snapshot(texts: list[str], titles: list[str] | None = None):
-    """A snapshot of one-chunk documents, built from rows as the index builds it."""
-    from assistant.lexical import tokenize
-    from assistant.retrieval import Snapshot
-    from assistant.store import Rows
-
-    documents, chunks = {}, []
-    for i, text in enumerate(texts):
-        doc_id = _doc_id(text)
-        documents[doc_id] = {
-            "doc_id": doc_id,
-            "text": text,
-            "file": f"{i}.txt",
-            "source": f"{i}.txt",
-            "title": titles[i] if titles else f"文档{i}",
-            "region": "",
-            "date": "",
-            "chars": len(text),
-            "added_at": f"2024-01-01T00:00:{i % 60:02d}",
-            "parser": "text",
-            "chunks": 1,
-        }
-        chunks.append(
-            {
-                "chunk_id": f"{doc_id}-0",
-                "doc_id": doc_id,
-                "ordinal": 0,
-                "start": 0,
-                "end": len(text),
-                "tokens": tokenize(text),
-            }
-        )
-    return Snapshot.from_rows(Rows(1, documents, chunks))
-
-
 def test_a_pack_reads_only_the_documents_retrieval_returns():
     """Issue 11: course packs do not scan the corpus. 200 filler documents never name the topic; a pack on it
     reads the three that do (and builds sentence units for them only), however many others there are."""
@@ -1626,30 +1588,9 @@ def test_an_item_naming_the_topic_is_not_cut_by_the_gap():
 def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
     """The embedder fails on the topic: the pack is gathered by keywords (BM25 and phrases), as answers are,
     and the guard is marked failed so the service adds its dense-down notice; nothing raises."""
-    from assistant.lexical import tokenize
-    from assistant.retrieval import Snapshot
-    from assistant.store import Rows
-
     text = "龙洞堡街道推行网格化管理，全街道划分网格59个，建立网格党支部12个。"
-    documents = {
-        "0" * 16: {
-            "doc_id": "0" * 16,
-            "text": text,
-            "file": "0.txt",
-            "source": "0.txt",
-            "title": "文档",
-            "region": "",
-            "date": "",
-            "chars": len(text),
-            "added_at": "2024-01-01T00:00:00",
-            "parser": "text",
-            "chunks": 1,
-        }
-    }
-    chunk = {"chunk_id": "0" * 16 + "-0", "doc_id": "0" * 16, "ordinal": 0, "start": 0, "end": len(text)}
-    chunks = [{**chunk, "tokens": tokenize(text)}]
     guard = DenseGuard(_NoDense(_DownEmbedder()))
-    pack = cp.build(["网格化管理"], Snapshot.from_rows(Rows(1, documents, chunks)), guard)
+    pack = cp.build(["网格化管理"], _snapshot([text]), guard)
     assert [i.quote for i in pack.items] == [text]
     assert guard.failed
 

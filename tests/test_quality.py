@@ -28,24 +28,20 @@ def test_floors(report):
     assert o["false_refusal"] <= 0.05
 
 
-def test_natural_phrasing_floors(assistant):
-    o = evaluate(assistant, NATURAL_DEV, top_k=5)["overall"]
-    print(o)
-    assert o["citation_valid"] == 1.0
-    assert o["answer_hit"] >= 0.82
-    assert o["refusal_recall"] >= 0.85
-    assert o["false_refusal"] <= 0.07
-
-
-def test_natural_questions_no_one_fitted_on(assistant):
+@pytest.mark.parametrize(
+    ("gold", "hit", "refused", "wrongly_refused"),
+    [(NATURAL_DEV, 0.82, 0.85, 0.07), (NATURAL_HOLDOUT, 0.62, 0.75, 0.25)],
+    ids=["natural_dev", "natural_holdout"],
+)
+def test_natural_phrasing_floors(assistant, gold, hit, refused, wrongly_refused):
     """`natural_holdout.jsonl`: 30 questions written after the model and its rules, never fitted on nor read for
     a rule (measured 0.714 / 0.889 / 0.190): a guard against fitting the two natural sets alone."""
-    o = evaluate(assistant, NATURAL_HOLDOUT, top_k=5)["overall"]
+    o = evaluate(assistant, gold, top_k=5)["overall"]
     print(o)
     assert o["citation_valid"] == 1.0
-    assert o["answer_hit"] >= 0.62
-    assert o["refusal_recall"] >= 0.75
-    assert o["false_refusal"] <= 0.25
+    assert o["answer_hit"] >= hit
+    assert o["refusal_recall"] >= refused
+    assert o["false_refusal"] <= wrongly_refused
 
 
 def test_every_type_is_reported(report):
