@@ -2,7 +2,7 @@
 
 Cadres type by pinyin: 榔梨 for 㮾梨, 红风湖 for 红枫湖, 街到 for 街道, 党总支付书记 for 党总支副书记. A run of
 three Chinese characters of the question that never occurs in the corpus, but becomes a run the corpus does use
-by changing ONE character to another with the same toneless pinyin, is taken as that run. Names the corpus
+by changing ONE character to another with the same toneless pinyin, is taken as that run (`MIN_SPAN`). Names the corpus
 never mentions stay as typed (they have no homophone in it), so out-of-scope questions are not "corrected"
 into in-scope ones. The index follows each commit with the texts it added and removed (`changed`).
 """
@@ -18,6 +18,10 @@ from pypinyin import lazy_pinyin
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 N = 3
 MIN_SPAN = 4  # a correction must make a run of at least this many characters the corpus writes
+# … or the whole of a three-character run (a keyword between spaces or figures: 花圆村53号 → 花园村). One corpus
+# 3-gram through the typo suffices when the corpus writes on from it this far (观山湖璧海社区的 → 碧海社区的: the
+# question left out the 区 of 观山湖区, so the 3-gram before the typo is new)
+LONE_LINK_SPAN = 6
 
 
 @dataclass(frozen=True)
@@ -132,9 +136,10 @@ class SpellingIndex:
             for c in sorted(self._substitutes(fixed, j)):
                 candidate = fixed[:j] + c + fixed[j + 1 :]
                 links = sum(candidate[i : i + N] in self.grams for i in windows)
-                if links >= min(2, len(windows)):
-                    best = max(best, (self._span_at(candidate, j, back=term), links, c))
-            if best[0] >= MIN_SPAN:
+                span = self._span_at(candidate, j, back=term)
+                if links >= min(2, len(windows)) or span >= LONE_LINK_SPAN:
+                    best = max(best, (span, links, c))
+            if best[0] >= MIN_SPAN or (len(run) == N and best[0] == N):
                 fixed = fixed[:j] + best[2] + fixed[j + 1 :]
         return fixed
 

@@ -43,6 +43,10 @@ from assistant.spelling import SpellingIndex
         ("联席会议包括哪些单位", "list"),
         ("观山湖区政务服务下沉是咋做的", "howto"),
         ("花果园是什么样的社区", "other"),
+        ("街道的党工委书记是哪个哦", "person"),  # 是哪个 at the end asks who
+        ("青龙山街道跟花果园比，哪边住的人多", "number"),  # which side has more: a figure from each
+        ("限上商贸营业额和规上工业产值哪个增长快", "number"),
+        ("是哪个领导来包的呀", "name"),  # 哪个 + a noun: the name of a thing
     ],
 )
 def test_kind_of_question(question, kind):
@@ -59,6 +63,9 @@ def test_kind_of_question(question, kind):
         ("在全省排第几", "ordinal"),
         ("多长时间能到", "duration"),
         ("建了多少个网格党支部", "count"),
+        ("每天有多少老人去吃饭", "people"),  # 多少 + a word for people
+        ("来了几个党员", "people"),
+        ("花了多少人民币", "money"),
     ],
 )
 def test_unit_class(question, unit):
@@ -92,6 +99,24 @@ def test_the_name_of_a_role_holder_is_a_person(question, kind):
     assert kind_of(question) == kind
 
 
+def test_a_share_may_be_a_fraction_or_in_words():
+    q = _q("回迁的农村居民占了多大比例", "number", unit_class="percent", focus=["居民"])
+    assert answer_type(q, "回迁农村居民占4/5以上，矛盾颇多。") == (True, True)
+    assert answer_type(q, "回迁农村居民占五分之四。")[0]
+    assert not answer_type(q, "回迁农村居民有4500人。")[0]
+
+
+def test_a_noun_the_documents_never_use_after_one_they_do_is_no_head():
+    assert head_of("是哪个领导来包的呀") == "来包"  # jieba: 领导|来包, both nouns
+    known = {"领导", "方案"}.__contains__
+    assert head_of("是哪个领导来包的呀", known) == "领导"
+    assert head_of("啥包保方案", known) == "方案"  # no known noun before it: kept as before
+
+
+def test_a_role_asked_with_a_colloquial_ending_is_the_role():
+    assert role_of("㮾梨街道的党工委书记是哪个哦") == ("书记", "党工委")
+
+
 def test_name_in_accepts_the_stem_of_a_place():
     assert name_in("安顺街道", "安顺市26个街道全部完成改革")
     assert not name_in("遵义市", "安顺市26个街道")
@@ -123,6 +148,7 @@ CORPUS = [
     "长沙县㮾梨街道召开述职评议大会，㮾梨街道建成59个网格党支部。",
     "红枫湖片区管委会出台方案。青龙山街道党建服务中心主任曹书举说。",
     "土岭社区党总支副书记黄璇介绍。",
+    "观山湖区碧海社区党支部书记徐媛介绍。",
 ]
 
 
@@ -133,6 +159,11 @@ CORPUS = [
         ("红风湖片区出台了啥方案", "红枫湖片区出台了啥方案"),
         ("青龙山街到党建服务中心主任叫啥", "青龙山街道党建服务中心主任叫啥"),
         ("土岭社区党总支付书记是谁", "土岭社区党总支副书记是谁"),
+        ("述职 红风湖 网格", "述职 红枫湖 网格"),  # a keyword of three characters, whole
+        ("莲花村53号网格的书记叫啥", "莲花村53号网格的书记叫啥"),  # no such 3-gram: as typed
+        # the question left a character out (the 区 of 观山湖区), so only the 3-gram after the typo is the
+        # corpus's; it writes on from there far enough to be sure
+        ("观山湖璧海社区党支部书记是谁", "观山湖碧海社区党支部书记是谁"),
     ],
 )
 def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
@@ -395,6 +426,46 @@ def test_compared_names_known_by_their_stem():
 
     q = _q("乌当区和观山湖区在志愿服务队伍上各是啥情况", "list", entities=["乌当", "观山湖区"])
     assert _compared(q) == ["乌当", "观山湖区"]  # 乌当 is written 乌当区 before the joiner
+
+
+def test_the_sides_of_a_comparison_are_every_name_it_sets_side_by_side():
+    from assistant.answer.extractive import _compared
+
+    q = _q("安顺在小区建的服务站，跟㮾梨街道打造的服务站比，哪个多", "number", entities=["安顺", "㮾梨街道"])
+    assert _compared(q) == ["安顺", "㮾梨街道"]  # not joined by 和, but set side by side (比, 哪个多)
+    q = _q("㮾梨街道的党工委书记是谁", "person", entities=["㮾梨街道", "党工委"])
+    assert _compared(q) == []  # two names, nothing compared
+
+
+def test_each_side_of_a_comparison_gets_its_figure():
+    from assistant.answer.extractive import _each_named_subject
+
+    text = "甲区建成服务站38个。乙区的服务站建设进展顺利。乙区推进41个服务站建设。"
+    snap, candidate = _one_document(text)
+    first, vague, figure = (
+        candidate(s)
+        for s in ("甲区建成服务站38个。", "乙区的服务站建设进展顺利。", "乙区推进41个服务站建设。")
+    )
+    figure.x[FEATURES.index("type_ok")] = 1.0
+    first.x[FEATURES.index("type_ok")] = 1.0
+    q = _q("甲区跟乙区比，哪边服务站多", "number", entities=["甲区", "乙区"])
+    chosen = _each_named_subject(q, [first, vague, figure], [first])
+    assert [c.text for c in chosen] == [
+        "甲区建成服务站38个。",
+        "乙区推进41个服务站建设。",
+    ]  # not the vaguer one
+
+
+def test_what_the_documents_cannot_hold_is_refused_however_close_it_reads():
+    from assistant.answer.extractive import beyond_documents
+
+    snap, candidate = _one_document("2020年，清镇市在全省营商环境评比中排第二名。")
+    best = candidate("2020年，清镇市在全省营商环境评比中排第二名。")
+    asked = _q("清镇2021年营商环境排第几", "number", years=["2021"])
+    best.x[FEATURES.index("year_conflict")] = float(year_conflict(asked, best.text))
+    assert beyond_documents(asked, best)  # another year's ranking
+    assert beyond_documents(_q("六盘水有几个安置点", "number", unknown=["六盘水"]), candidate(best.text))
+    assert not beyond_documents(_q("清镇营商环境排第几", "number"), candidate(best.text))
 
 
 def test_a_document_without_the_questions_rarest_terms_is_marked():

@@ -20,7 +20,7 @@ from ..retrieval import Hit, Snapshot, StoredDocument
 from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
-from .question import TYPED, Question, analyse, coverage, name_in, parts_asked
+from .question import TYPED, Question, analyse, compares, coverage, name_in, parts_asked
 from .signals import (
     ASKED_UNIT,
     Candidate,
@@ -34,9 +34,18 @@ from .signals import (
 
 
 def rank(q: Question, cands: list[Candidate], model: AnswerModel) -> list[Candidate]:
+    """Best first, each sentence once: chunks overlap, and a sentence two retrieved chunks hold would be its
+    own runner-up, leaving the confidence no margin to see."""
     for c in cands:
         c.score = model.sentence_score(c.x)
-    return sorted(cands, key=lambda c: -c.score)
+    seen: set[tuple[str, tuple[int, int]]] = set()
+    out = []
+    for c in sorted(cands, key=lambda c: -c.score):
+        key = (c.hit.chunk.doc_id, c.span)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
 
 
 def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -> np.ndarray:
@@ -113,6 +122,13 @@ def select_support(
     return _with_named_antecedent(q, chosen, snapshot)
 
 
+def beyond_documents(q: Question, best: Candidate) -> bool:
+    """What is asked lies outside the documents, however close the best sentence reads: the question names a
+    place, unit or quoted name no document mentions (六盘水钟山区), or a year while the best sentence speaks of
+    other years only (2021年排第几 answered by 2020年……第二名). No answerable dev question does either."""
+    return bool(q.unknown) or best.feature("year_conflict") > 0
+
+
 def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
     """A question asking the parts of a scheme named by a count (“三张清单”是哪三张) whose reply neither spells them
     out after the count (即/包括/a colon, then its parts) nor lists them as parallel sentences: the documents only
@@ -132,7 +148,10 @@ def _each_named_subject(q: Question, ranked: list[Candidate], chosen: list[Candi
     for name in _compared(q):
         if any(name_in(name, normalise(c.text)) for c in chosen):
             continue
-        naming = next((c for c in ranked if name_in(name, normalise(c.text))), None)
+        naming = [c for c in ranked if name_in(name, normalise(c.text))]
+        if q.kind in TYPED:  # of each side, the asked kind of answer (a figure), where retrieval found one
+            naming = [c for c in naming if c.feature("type_ok")] or naming
+        naming = naming[0] if naming else None
         if naming is not None and not any(_overlaps(naming, c) for c in chosen):
             chosen.append(naming)
     return chosen
@@ -143,8 +162,11 @@ _PLACE_WORD = "(?:省|市|县|区|州|镇|乡|村|街道|社区)?"
 
 
 def _compared(q: Question) -> list[str]:
-    """Names the question joins with 和/与/跟/及/、/同."""
+    """Names the question joins with 和/与/跟/及/、/同, or, in a question setting things side by side (A建的……，
+    跟B的比，哪个多), every place or unit it names."""
     names = [e for e in q.entities if not e.isdigit()]
+    if compares(q.text) and len(names) >= 2:
+        return names
     pairs = [
         (a, b)
         for a in names
@@ -450,6 +472,8 @@ def answer(
     else:
         best = ranked[0] if ranked else None
         grounded = best is not None and confidence >= model.threshold
+        if best is not None and beyond_documents(q, best):
+            grounded, confidence = False, min(confidence, model.threshold - 0.01)
     if not grounded:
         return refusal(q, hits, snapshot, confidence)
     if following:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..evaluation import GoldItem, covered
 from ..retrieval import Hit, Snapshot
-from .extractive import confidence_features, parts_missing, rank, select_support
+from .extractive import beyond_documents, confidence_features, parts_missing, rank, select_support
 from .model import CONFIDENCE_FEATURES, AnswerModel
 from .question import Question, analyse
 from .signals import DENSE_FEATURES, FEATURES, Candidate, candidates
@@ -88,7 +88,7 @@ def _answer_case(case: Case, model: AnswerModel) -> dict:
     """What the assistant would reply with `model`: the same functions as `extractive.answer`."""
     ranked = rank(case.question, [_copy(c) for c in case.candidates], model)
     conf = model.confidence(confidence_features(case.question, ranked, case.hits)) if ranked else 0.0
-    grounded = bool(ranked) and conf >= model.threshold
+    grounded = bool(ranked) and conf >= model.threshold and not beyond_documents(case.question, ranked[0])
     text = ""
     if grounded:
         chosen = select_support(case.question, ranked, model, case.snapshot)

@@ -7,6 +7,7 @@ in 保有量 a figure), never about a particular document. What the answer must 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -30,7 +31,7 @@ _MEASURE_END = re.compile(
     re.I,
 )
 _DAY_Q = re.compile(r"日期|哪一?天|几号|几月几")
-_PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人")
+_PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人|是哪个\s*[啊呀哦呢嘛吖]*\s*[?？]?\s*$")  # 书记是哪个哦
 _ROLE = (
     r"(?:长|主任|书记|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
     r"代言人|主持人|作者|歌手|演员|主角|配角|队长|指令长|获得者)"
@@ -38,6 +39,18 @@ _ROLE = (
 _ROLE_END = re.compile(_ROLE + r"\s*[?？]?\s*$")
 # the name of a role-holder is a person's name (会长叫啥名字), not the name of a thing
 _ROLE_NAME_Q = re.compile(_ROLE + r"\s*(?:叫啥|叫什么|名字|姓什么|姓啥)")
+# which side of a comparison has more (A跟B比，哪个多 / 哪边住的人多 / 谁的增速快): a figure from each side
+_MORE_Q = re.compile(
+    r"(?:哪个|哪边|哪一个|哪一边|哪方|哪家|谁)[^，,。？?]{0,8}?(?:更)?(?:多|少|高|低|大|小|快|慢|长|短)\s*[啊呀呢吗嘛些点]*\s*[?？]?\s*$"
+)
+# a question setting named places or units side by side (A建的……，跟B的比; A和B各……; 哪边多)
+_COMPARING = re.compile(r"比|哪边|哪一边|各|分别|区别|不同")
+
+
+def compares(question: str) -> bool:
+    return bool(_COMPARING.search(question) or _MORE_Q.search(question))
+
+
 _PLACE_Q = re.compile(
     r"哪里|哪儿|在哪|去哪|何地|何处|哪个(?:国家|城市|省|市|县|地方|地区)|哪国|哪座城市|起点|终点|举办地|举办国|"
     r"发源地|所在地|(?:国家|城市|地点|地址)\s*[?？]?\s*$"
@@ -64,8 +77,11 @@ KINDS = ("number", "date", "person", "place", "name", "define", "list", "howto",
 TYPED = ("number", "date", "person", "place", "name", "define")
 # classes of quantity for figure questions; an answer's unit must belong to the asked class
 UNIT_CLASSES = ("money", "people", "percent", "ordinal", "duration", "count")
-_MONEY_Q = re.compile(r"钱|元|价|费|收入|营收|利润|GDP|金额|奖金|资金|投资|补贴|工资|票房|总值", re.I)
-_PEOPLE_Q = re.compile(r"多少人|几人|几个人|人数|人口|多少名|几名|多少位|几位|人次")
+_MONEY_Q = re.compile(r"钱|元|币|价|费|收入|营收|利润|GDP|金额|奖金|资金|投资|补贴|工资|票房|总值", re.I)
+_PEOPLE_Q = re.compile(
+    r"多少人|几人|几个人|人数|人口|多少名|几名|多少位|几位|人次|"
+    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民)"  # 多少老人, 几个党员, 多少居民
+)
 _PERCENT_Q = re.compile(r"率|比例|占比|百分|几成|增长了?多少|增幅|增速|下降了?多少")
 _CLASSIFIER_Q = re.compile(r"(?:多少|几)\s*([个家项户件次所座处条支场亩天批类届种套轮起期块辆台部])")
 
@@ -102,6 +118,7 @@ class Question:
 _KIND_RULES = (
     (_DURATION_Q, "number"),
     (_DATE_Q, "date"),
+    (_MORE_Q, "number"),
     (_PERSON_Q, "person"),
     (_ROLE_NAME_Q, "person"),
     (_ORDINAL_Q, "number"),
@@ -228,7 +245,7 @@ def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
     return out
 
 
-_ASKING = re.compile(r"是谁|谁|哪位|何人|叫啥|叫什么|名字|姓什么|姓啥|[?？!！。\s]+$")
+_ASKING = re.compile(r"是谁|谁|哪位|何人|是哪个|叫啥|叫什么|名字|姓什么|姓啥|[啊呀哦呢嘛吖?？!！。\s]+$")
 
 
 # words for a group of people, not an office one of them holds
@@ -256,9 +273,11 @@ def role_of(question: str) -> tuple[str, str]:
 _WHICH = re.compile(r"^(?:什么|啥|哪)")
 
 
-def head_of(question: str) -> str:
+def head_of(question: str, known: Callable[[str], bool] = lambda word: True) -> str:
     """The noun a name question asks for: the last noun of the first run of nouns after 什么/啥/哪个
-    (啥包保方案 → 方案, 什么样的工作机制 → 机制, 哪部电影获得… → 电影); none when it only says 名字."""
+    (啥包保方案 → 方案, 什么样的工作机制 → 机制, 哪部电影获得… → 电影); none when it only says 名字. A noun
+    the documents never use after one they do is a segmentation slip of colloquial words (哪个领导来包的:
+    领导|来包), not the head."""
     tagged = pos_tags(question)
     start = next((i + 1 for i, (w, flag) in enumerate(tagged) if flag == "r" and _WHICH.match(w)), None)
     if start is None:
@@ -266,6 +285,8 @@ def head_of(question: str) -> str:
     head = ""
     for word, flag in tagged[start : start + 4]:
         if flag.startswith("n") and flag != "nx":
+            if head and known(head) and not known(word):
+                break
             head = word
         elif head or flag in ("x", "w", "eng", "m"):
             break  # the noun run ended, or a mark or figure came first
@@ -316,7 +337,9 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
         focus=focus_of(question),
         role=role,
         role_owner=role_owner,
-        head=head_of(question) if kind == "name" else "",
+        head=head_of(question, lambda word: snapshot.bm25.doc_freq.get(word, 0) > 0)
+        if kind == "name"
+        else "",
         defined=defined,
         wants_day=kind == "date" and bool(_DAY_Q.search(question)),
         years=list(dict.fromkeys(_YEAR.findall(question))),

@@ -66,7 +66,13 @@ UNIT_PATTERNS = {
         _NUM + _SCALE + r"(?:元|美元|欧元|英镑|日元|港元|港币|卢布|块钱|块)|" + _NUM + _BARE_SCALE
     ),
     "people": re.compile(_NUM + _SCALE + r"(?:人次|人|名|位|户)|" + _NUM + _BARE_SCALE),
-    "percent": re.compile(_NUM + r"\s*(?:%|％|‰|成|个百分点)|百分之" + _NUM),
+    # a share is also written as a fraction (4/5以上) or in words (五分之四, 八成)
+    "percent": re.compile(
+        _NUM
+        + r"\s*(?:%|％|‰|成|个百分点)|百分之"
+        + _NUM
+        + r"|\d+\s*/\s*\d+|[一二三四五六七八九十]+分之[一二三四五六七八九十]+|[一二三四五六七八九]成"
+    ),
     "ordinal": re.compile(r"第\s*" + _NUM + r"|冠军|亚军|季军|" + _NUM + r"\s*强"),
     "duration": re.compile(_NUM + _SCALE + r"(?:个)?(?:分钟|小时|天|日|周|星期|个月|月|年)|半(?:年|天|小时)"),
     "count": re.compile(_NUM + _SCALE + r"[\u4e00-\u9fff%]?|\d+"),
