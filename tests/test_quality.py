@@ -6,7 +6,15 @@
 """
 
 import pytest
-from conftest import DEV_SET, NATURAL_DEV, NATURAL_DEV2, NATURAL_HOLDOUT, NEWS_DIR, requires_news
+from conftest import (
+    DEV_SET,
+    NATURAL_DEV,
+    NATURAL_DEV2,
+    NATURAL_DEV3,
+    NATURAL_HOLDOUT,
+    NEWS_DIR,
+    requires_news,
+)
 
 from assistant.answer import fit as fitting
 from assistant.evaluation import covered, evaluate, load_gold
@@ -30,12 +38,16 @@ def test_floors(report):
 
 @pytest.mark.parametrize(
     ("gold", "hit", "refused", "wrongly_refused"),
-    [(NATURAL_DEV, 0.82, 0.85, 0.07), (NATURAL_HOLDOUT, 0.62, 0.75, 0.25)],
-    ids=["natural_dev", "natural_holdout"],
+    [
+        (NATURAL_DEV, 0.82, 0.85, 0.07),
+        (NATURAL_DEV3, 0.78, 0.85, 0.10),
+        (NATURAL_HOLDOUT, 0.62, 0.85, 0.25),
+    ],
+    ids=["natural_dev", "natural_dev3", "natural_holdout"],
 )
 def test_natural_phrasing_floors(assistant, gold, hit, refused, wrongly_refused):
     """`natural_holdout.jsonl`: 30 questions written after the model and its rules, never fitted on nor read for
-    a rule (measured 0.714 / 0.889 / 0.190): a guard against fitting the two natural sets alone."""
+    a rule (measured 0.714 / 1.000 / 0.190): a guard against fitting the natural sets alone."""
     o = evaluate(assistant, gold, top_k=5)["overall"]
     print(o)
     assert o["citation_valid"] == 1.0
@@ -54,6 +66,7 @@ def seed_cases(assistant):
         fitting.collect(assistant, load_gold(DEV_SET), "dev")
         + fitting.collect(assistant, load_gold(NATURAL_DEV), "natural")
         + fitting.collect(assistant, load_gold(NATURAL_DEV2), "natural2")
+        + fitting.collect(assistant, load_gold(NATURAL_DEV3), "natural3")
     )
 
 
@@ -65,11 +78,12 @@ def _oof(cases):
 
 def test_out_of_fold_floors_on_the_seed_sets(seed_cases):
     oof = _oof(seed_cases)
-    assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.06
-    # fitted without the news set, the second natural set's hard questions lower the threshold: the first set's
-    # tempting questions are refused less (0.75 measured)
+    # measured: dev 0.941 / 0.667 / 0.059, natural 0.828 / 0.812 / 0.034, natural2 0.765 / 0.857 / 0.000,
+    # natural3 0.875 / 0.812 / 0.018 (floors one question below)
+    assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.09
     assert oof["natural"]["answer_hit"] >= 0.75 and oof["natural"]["refusal_recall"] >= 0.70
     assert oof["natural2"]["answer_hit"] >= 0.50 and oof["natural2"]["false_refusal"] <= 0.15
+    assert oof["natural3"]["answer_hit"] >= 0.80 and oof["natural3"]["false_refusal"] <= 0.08
 
 
 @requires_news
@@ -80,9 +94,10 @@ def test_out_of_fold_floors_with_the_news_set(seed_cases, news_assistant):
     assert oof["natural"]["answer_hit"] >= 0.80 and oof["natural"]["refusal_recall"] >= 0.80
     assert oof["news"]["answer_hit"] >= 0.88 and oof["news"]["false_refusal"] <= 0.06  # BM25 baseline: 0.65
     assert oof["natural2"]["answer_hit"] >= 0.50 and oof["natural2"]["false_refusal"] <= 0.15
-    # the second natural set's hard questions lower the fitted threshold (0.47 → 0.36): news refusal out of fold
-    # 0.55 → 0.40 in this split (six-split mean 0.44; one question is 0.05)
-    assert oof["news"]["refusal_recall"] >= 0.35
+    assert oof["natural3"]["answer_hit"] >= 0.78 and oof["natural3"]["false_refusal"] <= 0.10
+    # the natural sets' hard questions set a threshold that answers tempting news questions more often: news
+    # refusal out of fold 0.35 in this split (six-split mean 0.41; one question is 0.05)
+    assert oof["news"]["refusal_recall"] >= 0.30
 
 
 @requires_news

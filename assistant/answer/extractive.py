@@ -73,9 +73,7 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
         "cov_sentence": best.feature("cov_sentence"),
         "cov_paragraph": best.feature("cov_paragraph"),
         "cov_document": best.feature("cov_document"),
-        "year_conflict": best.feature("year_conflict"),
         "year_absent_doc": float(year_absent(q, best.hit.doc)),
-        "unknown": float(bool(q.unknown)),
         "cosine": np.nan if dense_down(hits) else max((max(h.cosine, 0.0) for h in hits), default=0.0),
         "fused": best.feature("fused"),
     }

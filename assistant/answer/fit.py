@@ -142,12 +142,15 @@ def fit(cases: list[Case]) -> AnswerModel:
     y = np.concatenate([c.labels for c in train])
     w, b = _logistic(x, y, balanced=True)
     model = AnswerModel(dict(zip(FEATURES, map(float, w))), b, {}, 0.0)
-    # 2. confidence: is the best sentence (by the model just fitted) an answer?
+    # 2. confidence: is the best sentence (by the model just fitted) an answer? Learnt where it decides: a question
+    # `beyond_documents` is refused whatever the confidence
     rows_g, rows_y, best_x = [], [], []
     for c in cases:
         if not c.candidates:
             continue
         ranked = rank(c.question, [_copy(k) for k in c.candidates], model)
+        if beyond_documents(c.question, ranked[0]):
+            continue
         best_x.append(ranked[0].x)
         rows_g.append(confidence_features(c.question, ranked, c.hits))
         rows_y.append(float(c.item.answerable and c.item.holds_part(ranked[0].text)))

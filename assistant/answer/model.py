@@ -39,9 +39,7 @@ CONFIDENCE_FEATURES = (
     "cov_sentence",
     "cov_paragraph",
     "cov_document",
-    "year_conflict",
     "year_absent_doc",  # the question names a year its best sentence's document never mentions
-    "unknown",  # the question names a place/unit no document mentions
     "cosine",  # best dense similarity among the retrieved chunks
     "fused",
 )
