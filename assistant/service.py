@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from . import corpus as corpus_mod
 from .answer import conversation, extractive
 from .answer.citations import Answer, neutralize_links, pieces
 from .answer.conversation import FollowUp
+from .answer.question import analyse, compared_names, may_compare, speaks_of
 from .answer.signals import sentence_spans
 from .chunking import chunk_document
 from .config import Settings
@@ -34,6 +36,8 @@ MAX_QUESTION_CHARS = 2000
 SNAPSHOT_FILE = "snapshot.pickle"  # the last full snapshot, in the index directory (see _next_snapshot)
 SAVE_AFTER_CHUNKS = 2000  # chunks one catch-up added beyond which the saved snapshot is renewed
 DENSE_DOWN_WARNING = "向量检索暂时不可用，本次仅按关键词和原文短语检索，答案可能不够全面。"
+SIDE_POOL = 20  # chunks searched for the sides of a comparison, each side taking its best
+MAX_SIDES = 4
 
 
 @dataclass
@@ -165,12 +169,33 @@ class Assistant:
         guard = self._dense_guard()
         vector = guard.question_vector(query)
         hits = Hits(search(snap, guard, query, vector, top_k, self.fusion))
+        hits.extend(self._other_sides(snap, guard, query, hits))
         hits.degraded = guard.failed
         if guard.failed:
             self._degraded_at = time.monotonic()
         else:
             hits.similarity = self._similarity_to(vector)
         return hits
+
+    def _other_sides(self, snap: Snapshot, guard: DenseGuard, query: str, hits: list[Hit]) -> list[Hit]:
+        """A comparison (A建了多少……，跟B比哪个多) gets, for each side, the best chunk of a document about it
+        found by the question without the sides' names: what was retrieved for the whole question often
+        speaks of one side only."""
+        sides = compared_names(analyse(query, snap)) if may_compare(query) else []
+        if len(sides) < 2:
+            return []
+        rest = reduce(lambda text, side: text.replace(side, " "), sides, query)
+        found = {h.chunk.chunk_id for h in hits}
+        added: list[Hit] = []
+        pool = search(snap, guard, rest, guard.question_vector(rest), SIDE_POOL, self.fusion)
+        for side in sides[:MAX_SIDES]:
+            hit = next(
+                (h for h in pool if speaks_of(side, f"{h.doc.title} {h.doc.region}", h.doc.text)), None
+            )
+            if hit is not None and hit.chunk.chunk_id not in found:
+                added.append(hit)
+                found.add(hit.chunk.chunk_id)
+        return added
 
     def _similarity_to(self, vector) -> Callable[[list[str]], np.ndarray | None]:
         """Cosines of texts (candidate sentences) to the question's vector. A sentence is embedded the first

@@ -12,12 +12,14 @@ from assistant.answer.model import AnswerModel, load
 from assistant.answer.question import (
     Question,
     analyse,
+    compared_names,
     defined_name,
     focus_of,
     head_of,
     kind_of,
     name_in,
     role_of,
+    speaks_of,
     unit_class_of,
 )
 from assistant.answer.signals import FEATURES, answer_type, features, spells_out, year_conflict
@@ -422,19 +424,28 @@ def test_scare_quotes_are_not_unknown_names(assistant):
 
 
 def test_compared_names_known_by_their_stem():
-    from assistant.answer.extractive import _compared
-
     q = _q("乌当区和观山湖区在志愿服务队伍上各是啥情况", "list", entities=["乌当", "观山湖区"])
-    assert _compared(q) == ["乌当", "观山湖区"]  # 乌当 is written 乌当区 before the joiner
+    assert compared_names(q) == ["乌当", "观山湖区"]  # 乌当 is written 乌当区 before the joiner
 
 
 def test_the_sides_of_a_comparison_are_every_name_it_sets_side_by_side():
-    from assistant.answer.extractive import _compared
-
     q = _q("安顺在小区建的服务站，跟㮾梨街道打造的服务站比，哪个多", "number", entities=["安顺", "㮾梨街道"])
-    assert _compared(q) == ["安顺", "㮾梨街道"]  # not joined by 和, but set side by side (比, 哪个多)
+    assert compared_names(q) == ["安顺", "㮾梨街道"]  # not joined by 和, but set side by side (比, 哪个多)
     q = _q("㮾梨街道的党工委书记是谁", "person", entities=["㮾梨街道", "党工委"])
-    assert _compared(q) == []  # two names, nothing compared
+    assert compared_names(q) == []  # two names, nothing compared
+
+
+def test_a_document_speaks_of_a_place_its_title_names_or_its_text_repeats():
+    assert speaks_of("㮾梨街道", "高质量党建 湖南省长沙市长沙县㮾梨街道", "街道建成59处党群服务站。")
+    assert speaks_of("㮾梨街道", "高质量党建", "㮾梨街道召开大会。㮾梨党员……街道建成59处党群服务站。")
+    assert not speaks_of("㮾梨街道", "安顺市城市基层党建", "学习了㮾梨街道的经验。安顺建成47个党群服务站。")
+
+
+def test_a_comparison_retrieves_each_sides_document(assistant):
+    """The hits for the whole question may all speak of one side: each side's best chunk is searched for too."""
+    hits = assistant.search("青龙山街道的党员志愿服务，跟㮾梨街道的比，哪边做得多")
+    docs = {h.doc.title for h in hits}
+    assert any("青龙山" in t for t in docs) and any("高质量党建" in t for t in docs)
 
 
 def test_each_side_of_a_comparison_gets_its_figure():

@@ -20,7 +20,7 @@ from ..retrieval import Hit, Snapshot, StoredDocument
 from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
-from .question import TYPED, Question, analyse, compares, coverage, name_in, parts_asked
+from .question import TYPED, Question, analyse, compared_names, coverage, name_in, parts_asked, speaks_of
 from .signals import (
     ASKED_UNIT,
     Candidate,
@@ -142,36 +142,28 @@ def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
 
 def _each_named_subject(q: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
     """A question comparing named places or units (乌当区和观山湖区……各是啥情况) gets, for each one no chosen
-    sentence names, the best sentence that names it: a comparison answered for one side only is no answer."""
-    for name in _compared(q):
+    sentence names, the best sentence that names it — or else one of a document about it (a report on one
+    street gives its figure as 街道建成59处……) —, of the asked kind (a figure) where there is one: a comparison
+    answered for one side only is no answer."""
+    for name in compared_names(q):
         if any(name_in(name, normalise(c.text)) for c in chosen):
             continue
-        naming = [c for c in ranked if name_in(name, normalise(c.text))]
-        if q.kind in TYPED:  # of each side, the asked kind of answer (a figure), where retrieval found one
-            naming = [c for c in naming if c.feature("type_ok")] or naming
-        naming = naming[0] if naming else None
-        if naming is not None and not any(_overlaps(naming, c) for c in chosen):
-            chosen.append(naming)
+        sides = [
+            c
+            for c in ranked
+            if (name_in(name, normalise(c.text)) or _about_side(name, c))
+            and not any(_overlaps(c, k) for k in chosen)
+        ]
+        typed = [c for c in sides if c.feature("type_ok")] if q.kind in TYPED else []
+        side = next(iter(typed + sides), None)
+        if side is not None:
+            chosen.append(side)
     return chosen
 
 
-# a name may be known by its stem (乌当 for 乌当区): the question still writes the place word after it
-_PLACE_WORD = "(?:省|市|县|区|州|镇|乡|村|街道|社区)?"
-
-
-def _compared(q: Question) -> list[str]:
-    """Names the question joins with 和/与/跟/及/、/同, or, in a question setting things side by side (A建的……，
-    跟B的比，哪个多), every place or unit it names."""
-    names = [e for e in q.entities if not e.isdigit()]
-    if compares(q.text) and len(names) >= 2:
-        return names
-    pairs = [
-        (a, b)
-        for a in names
-        for b in names
-        if re.search(re.escape(a) + _PLACE_WORD + "[和与跟及、同]" + re.escape(b), q.norm)
-    ]
-    return list(dict.fromkeys(n for pair in pairs for n in pair))
+def _about_side(name: str, c: Candidate) -> bool:
+    doc = c.hit.doc
+    return speaks_of(name, f"{doc.title} {doc.region}", doc.text)
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

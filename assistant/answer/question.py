@@ -51,6 +51,11 @@ def compares(question: str) -> bool:
     return bool(_COMPARING.search(question) or _MORE_Q.search(question))
 
 
+def may_compare(question: str) -> bool:
+    """Cheap test before `compared_names` (which needs the question analysed)."""
+    return compares(question) or bool(_JOINED.search(question))
+
+
 _PLACE_Q = re.compile(
     r"哪里|哪儿|在哪|去哪|何地|何处|哪个(?:国家|城市|省|市|县|地方|地区)|哪国|哪座城市|起点|终点|举办地|举办国|"
     r"发源地|所在地|(?:国家|城市|地点|地址)\s*[?？]?\s*$"
@@ -218,6 +223,16 @@ def name_in(name: str, text_norm: str) -> bool:
     return len(parts) > 1 and all(_whole_or_stem_in(p, text_norm) for p in parts)
 
 
+def speaks_of(name: str, title: str, text: str) -> bool:
+    """A document is about `name` when its title (with its region) names it or its text does twice: a report on
+    one street seldom repeats the street's name in the sentence that gives a figure (建成59处党群服务站)."""
+    if name_in(name, normalise(title)):
+        return True
+    stem = _GENERIC_END.sub("", name)
+    norm = normalise(text)
+    return norm.count(stem if len(stem) >= 2 else name) >= 2
+
+
 def _whole_or_stem_in(name: str, text_norm: str) -> bool:
     stem = _GENERIC_END.sub("", name)
     return name in text_norm or (len(stem) >= 2 and stem != name and stem in text_norm)
@@ -316,6 +331,26 @@ def defined_name(question: str) -> str:
         return quoted[0]
     m = _NUMERAL_NAME.search(_DEFINE_Q.sub(" ", question))
     return normalise(m.group(0)) if m else ""
+
+
+# a name may be known by its stem (乌当 for 乌当区): the question still writes the place word after it
+_PLACE_WORD = "(?:省|市|县|区|州|镇|乡|村|街道|社区)?"
+_JOINED = re.compile("[和与跟及、同]")
+
+
+def compared_names(q: Question) -> list[str]:
+    """Names the question joins with 和/与/跟/及/、/同, or, in a question setting things side by side (A建的……，
+    跟B的比，哪个多), every place or unit it names: each is a side the answer must speak of."""
+    names = [e for e in q.entities if not e.isdigit()]
+    if compares(q.text) and len(names) >= 2:
+        return names
+    pairs = [
+        (a, b)
+        for a in names
+        for b in names
+        if re.search(re.escape(a) + _PLACE_WORD + _JOINED.pattern + re.escape(b), q.norm)
+    ]
+    return list(dict.fromkeys(n for pair in pairs for n in pair))
 
 
 def analyse(question: str, snapshot: Snapshot) -> Question:
