@@ -46,6 +46,7 @@ from assistant.spelling import SpellingIndex
         ("观山湖区政务服务下沉是咋做的", "howto"),
         ("花果园是什么样的社区", "other"),
         ("街道的党工委书记是哪个哦", "person"),  # 是哪个 at the end asks who
+        ("全市最大的安置社区是哪个呀", "name"),  # … of a role only
         ("青龙山街道跟花果园比，哪边住的人多", "number"),  # which side has more: a figure from each
         ("限上商贸营业额和规上工业产值哪个增长快", "number"),
         ("是哪个领导来包的呀", "name"),  # 哪个 + a noun: the name of a thing
@@ -68,6 +69,7 @@ def test_kind_of_question(question, kind):
         ("每天有多少老人去吃饭", "people"),  # 多少 + a word for people
         ("来了几个党员", "people"),
         ("花了多少人民币", "money"),
+        ("金元社区每天有多少老人来吃饭", "people"),  # 元 of a name is no money
     ],
 )
 def test_unit_class(question, unit):

@@ -31,12 +31,14 @@ _MEASURE_END = re.compile(
     re.I,
 )
 _DAY_Q = re.compile(r"日期|哪一?天|几号|几月几")
-_PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人|是哪个\s*[啊呀哦呢嘛吖]*\s*[?？]?\s*$")  # 书记是哪个哦
+_PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人")
 _ROLE = (
     r"(?:长|主任|书记|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
     r"代言人|主持人|作者|歌手|演员|主角|配角|队长|指令长|获得者)"
 )
 _ROLE_END = re.compile(_ROLE + r"\s*[?？]?\s*$")
+# a role asked with a colloquial 是哪个 (书记是哪个哦) asks who; 社区是哪个呀 asks which one
+_ROLE_WHICH = re.compile(r"(?:" + _ROLE + r"|领导|干部)\s*是哪个\s*[啊呀哦呢嘛吖]*\s*[?？]?\s*$")
 # the name of a role-holder is a person's name (会长叫啥名字), not the name of a thing
 _ROLE_NAME_Q = re.compile(_ROLE + r"\s*(?:叫啥|叫什么|名字|姓什么|姓啥)")
 # which side of a comparison has more (A跟B比，哪个多 / 哪边住的人多 / 谁的增速快): a figure from each side
@@ -84,8 +86,8 @@ TYPED = ("number", "date", "person", "place", "name", "define")
 UNIT_CLASSES = ("money", "people", "percent", "ordinal", "duration", "count")
 _MONEY_Q = re.compile(r"钱|元|币|价|费|收入|营收|利润|GDP|金额|奖金|资金|投资|补贴|工资|票房|总值", re.I)
 _PEOPLE_Q = re.compile(
-    r"多少人|几人|几个人|人数|人口|多少名|几名|多少位|几位|人次|"
-    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民)"  # 多少老人, 几个党员, 多少居民
+    r"几人|几个人|人数|人口|多少名|几名|多少位|几位|人次|"
+    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民)(?!民?币)"  # 多少老人, 几个党员, 多少居民
 )
 _PERCENT_Q = re.compile(r"率|比例|占比|百分|几成|增长了?多少|增幅|增速|下降了?多少")
 _CLASSIFIER_Q = re.compile(r"(?:多少|几)\s*([个家项户件次所座处条支场亩天批类届种套轮起期块辆台部])")
@@ -126,6 +128,7 @@ _KIND_RULES = (
     (_MORE_Q, "number"),
     (_PERSON_Q, "person"),
     (_ROLE_NAME_Q, "person"),
+    (_ROLE_WHICH, "person"),
     (_ORDINAL_Q, "number"),
     (_NUMBER_Q, "number"),
     (_PLACE_Q, "place"),
@@ -139,8 +142,8 @@ _UNIT_RULES = (
     (_DURATION_Q, "duration"),
     (_ORDINAL_Q, "ordinal"),
     (_PERCENT_Q, "percent"),
+    (_PEOPLE_Q, "people"),  # before money: 金元社区有多少老人 counts people (元 is in a name)
     (_MONEY_Q, "money"),
-    (_PEOPLE_Q, "people"),
 )
 
 
