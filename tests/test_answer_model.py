@@ -599,6 +599,32 @@ def _one_document(text: str):
     return snap, candidate
 
 
+def test_a_howto_answered_by_one_of_parallel_measures_gets_them_all():
+    """实施“强基固本”行动 among the chosen sentences of 采取了啥措施: the measures are the enumeration it is in."""
+    from assistant.answer.extractive import _an_item, _expand_parallel
+
+    text = "\n\n".join(
+        [
+            "乌当区开展五项行动。",
+            "实施“强基固本”行动。",
+            "规范党组织设置。",
+            "实施“骨干培育”行动。",
+            "选拔优秀党员。",
+            "实施“素质提升”行动。",
+            "开展党员培训。",
+        ]
+    )
+    snap, candidate = _one_document(text)
+    item = candidate("实施“骨干培育”行动。")
+    assert _an_item(item, snap) and not _an_item(candidate("规范党组织设置。"), snap)
+    listed = _expand_parallel(_q("乌当区采取了啥措施", "howto"), item, [item], snap)
+    assert {c.text for c in listed} == {
+        "实施“强基固本”行动。",
+        "实施“骨干培育”行动。",
+        "实施“素质提升”行动。",
+    }
+
+
 def test_a_paragraph_cut_by_its_chunk_is_read_whole():
     """The sentences of a paragraph a chunk's end or start cut off (its result, the measure it opens with) are
     candidates of the retrieved chunk, each cited in the chunk that holds it; at most `PARAGRAPH_REACH` each way,

@@ -115,8 +115,12 @@ def select_support(
     if q.kind == "list":
         chosen = _expand_parallel(q, best, chosen, snapshot)
     elif q.kind == "howto":
-        under = _under_heading(best, chosen, snapshot)
-        chosen = under if under is not chosen else _with_their_results(chosen, snapshot)
+        item = next((c for c in chosen if _an_item(c, snapshot)), None)
+        if item is not None:  # the measures are an enumeration (实施“…”行动 ×5): it is the answer
+            chosen = _expand_parallel(q, item, chosen, snapshot)
+        else:
+            under = _under_heading(best, chosen, snapshot)
+            chosen = under if under is not chosen else _with_their_results(chosen, snapshot)
     return _with_named_antecedent(q, chosen, snapshot)
 
 
@@ -203,15 +207,9 @@ def _expand_parallel(
     from the item whose paragraph it continues (at most 3 sentences before it): those the best sentence is one of
     (通过实施“头雁锻造”计划……), else the largest group whose shared wording holds a question word (五项行动 → 行动);
     parallel sentences about something else (通过实施“…”计划 under 五项行动) are another list."""
-    text = best.hit.doc.text
-    spans, index = _place_in_document(snapshot, best)
-    if index is None:
+    groups = _parallel_groups(best, snapshot)
+    if groups is None:
         return chosen
-    groups: dict[str, list[tuple[int, int]]] = {}
-    for sp in spans[max(0, index - 3) : index + 40]:
-        sig = _signature(text[sp[0] : sp[1]])
-        if sig:
-            groups.setdefault(sig, []).append(sp)
     own = _signature(best.text)
     if (
         len(groups.get(own, [])) >= 3
@@ -228,6 +226,27 @@ def _expand_parallel(
             if chunk is not None:
                 out.append(_companion(snapshot, best, chunk, sp))
     return out
+
+
+def _parallel_groups(c: Candidate, snapshot: Snapshot) -> dict[str, list[tuple[int, int]]] | None:
+    """The sentences from 3 before `c` on (an item's paragraph may run on), grouped by their shared wording
+    (`_signature`); None when `c` is not a whole sentence of its document."""
+    spans, index = _place_in_document(snapshot, c)
+    if index is None:
+        return None
+    text = c.hit.doc.text
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for sp in spans[max(0, index - 3) : index + 40]:
+        sig = _signature(text[sp[0] : sp[1]])
+        if sig:
+            groups.setdefault(sig, []).append(sp)
+    return groups
+
+
+def _an_item(c: Candidate, snapshot: Snapshot) -> bool:
+    """`c` is one of at least three parallel sentences (实施“强基固本”行动。……实施“骨干培育”行动。……)."""
+    sig = _signature(c.text)
+    return bool(sig) and len((_parallel_groups(c, snapshot) or {}).get(sig, [])) >= 3
 
 
 def _under_heading(
