@@ -5,6 +5,8 @@
   never saw it, on the two seed sets and (when ../shared is beside the clone) the third-party news set.
 """
 
+import statistics
+
 import pytest
 from conftest import (
     DEV_SET,
@@ -70,34 +72,45 @@ def seed_cases(assistant):
     )
 
 
-def _oof(cases):
-    result = fitting.report(cases, fitting.fit(cases), fitting.cross_validate(cases, 5))
-    print(fitting.format_report(result))
-    return {name: r["out_of_fold"] for name, r in result.items()}
+def _oof(cases, splits: int = 6):
+    """Out-of-fold metrics per set, the mean over `splits` 5-fold splits (seeds 0…): one split of 6–20
+    unanswerable questions moves a set's refusal by a question or two (dev answer_hit 0.853–1.000 by seed)."""
+    full = fitting.fit(cases)
+    results = [fitting.report(cases, full, fitting.cross_validate(cases, 5, seed)) for seed in range(splits)]
+    print(fitting.format_report(results[0]))
+
+    def mean(name: str, key: str):
+        values = [r[name]["out_of_fold"][key] for r in results]
+        return None if values[0] is None else statistics.fmean(values)
+
+    oof = {name: {key: mean(name, key) for key in results[0][name]["out_of_fold"]} for name in results[0]}
+    print("six-split means:", oof)
+    return oof
 
 
 def test_out_of_fold_floors_on_the_seed_sets(seed_cases):
     oof = _oof(seed_cases)
-    # measured: dev 0.941 / 0.667 / 0.059, natural 0.828 / 0.812 / 0.034, natural2 0.765 / 0.857 / 0.000,
-    # natural3 0.875 / 0.812 / 0.018 (floors one question below)
-    assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.09
-    assert oof["natural"]["answer_hit"] >= 0.75 and oof["natural"]["refusal_recall"] >= 0.70
-    assert oof["natural2"]["answer_hit"] >= 0.50 and oof["natural2"]["false_refusal"] <= 0.15
-    assert oof["natural3"]["answer_hit"] >= 0.80 and oof["natural3"]["false_refusal"] <= 0.08
+    # measured (six-split means): dev 0.961 / 0.639 / 0.039, natural 0.885 / 0.875 / 0.023, natural2 0.765 / 0.917 /
+    # 0.010, natural3 0.946 / 0.927 / 0.012; fitted without the news set, dev's six tempting questions are refused less
+    assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.08
+    assert oof["natural"]["answer_hit"] >= 0.82 and oof["natural"]["refusal_recall"] >= 0.80
+    assert oof["natural2"]["answer_hit"] >= 0.70 and oof["natural2"]["false_refusal"] <= 0.08
+    assert oof["natural3"]["answer_hit"] >= 0.88 and oof["natural3"]["false_refusal"] <= 0.06
 
 
 @requires_news
 def test_out_of_fold_floors_with_the_news_set(seed_cases, news_assistant):
     cases = seed_cases + fitting.collect(news_assistant, load_gold(NEWS_DIR / "qa.jsonl"), "news")
     oof = _oof(cases)
+    # measured (six-split means): dev 0.951 / 0.805 / 0.049, natural 0.908 / 0.917 / 0.046, natural2 0.770 / 0.965 /
+    # 0.044, natural3 0.902 / 0.969 / 0.051, news 0.917 / 0.408 / 0.041
     assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.08
-    assert oof["natural"]["answer_hit"] >= 0.80 and oof["natural"]["refusal_recall"] >= 0.80
+    assert oof["natural"]["answer_hit"] >= 0.85 and oof["natural"]["refusal_recall"] >= 0.85
     assert oof["news"]["answer_hit"] >= 0.88 and oof["news"]["false_refusal"] <= 0.06  # BM25 baseline: 0.65
-    assert oof["natural2"]["answer_hit"] >= 0.50 and oof["natural2"]["false_refusal"] <= 0.15
-    assert oof["natural3"]["answer_hit"] >= 0.78 and oof["natural3"]["false_refusal"] <= 0.10
-    # the natural sets' hard questions set a threshold that answers tempting news questions more often: news
-    # refusal out of fold 0.35 in this split (six-split mean 0.41; one question is 0.05)
-    assert oof["news"]["refusal_recall"] >= 0.30
+    assert oof["natural2"]["answer_hit"] >= 0.70 and oof["natural2"]["false_refusal"] <= 0.08
+    assert oof["natural3"]["answer_hit"] >= 0.85 and oof["natural3"]["false_refusal"] <= 0.08
+    # the natural sets' hard questions set a threshold that answers tempting news questions more often
+    assert oof["news"]["refusal_recall"] >= 0.35
 
 
 @requires_news
