@@ -108,7 +108,9 @@ def select_support(
             continue
         new_terms = {t for t in q.terms if t in normalise(cand.text)} - covered
         other_doc = all(cand.hit.chunk.doc_id != c.hit.chunk.doc_id for c in chosen)
-        if new_terms or other_doc or q.kind in ("list", "howto"):
+        # a question asking nothing in particular (渔安街道 社区车间) is told the best sentence's paragraph
+        told = q.kind == "other" and _same_paragraph(cand, best)
+        if new_terms or other_doc or told or q.kind in ("list", "howto"):
             chosen.append(cand)
             covered |= new_terms
     chosen = _each_named_subject(q, ranked, chosen)
@@ -163,6 +165,10 @@ def _each_named_subject(q: Question, ranked: list[Candidate], chosen: list[Candi
         if side is not None:
             chosen.append(side)
     return chosen
+
+
+def _same_paragraph(a: Candidate, b: Candidate) -> bool:
+    return a.hit.chunk.doc_id == b.hit.chunk.doc_id and a.paragraph == b.paragraph
 
 
 def _about_side(name: str, c: Candidate) -> bool:
