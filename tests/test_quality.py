@@ -90,7 +90,7 @@ def _oof(cases, splits: int = 6):
 
 def test_out_of_fold_floors_on_the_seed_sets(seed_cases):
     oof = _oof(seed_cases)
-    # measured (six-split means): dev 0.961 / 0.639 / 0.039, natural 0.885 / 0.875 / 0.023, natural2 0.765 / 0.917 /
+    # measured (six-split means): dev 0.961 / 0.639 / 0.039, natural 0.885 / 0.875 / 0.023, natural2 0.819 / 0.917 /
     # 0.010, natural3 0.946 / 0.927 / 0.012; fitted without the news set, dev's six tempting questions are refused less
     assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.08
     assert oof["natural"]["answer_hit"] >= 0.82 and oof["natural"]["refusal_recall"] >= 0.80
@@ -102,8 +102,8 @@ def test_out_of_fold_floors_on_the_seed_sets(seed_cases):
 def test_out_of_fold_floors_with_the_news_set(seed_cases, news_assistant):
     cases = seed_cases + fitting.collect(news_assistant, load_gold(NEWS_DIR / "qa.jsonl"), "news")
     oof = _oof(cases)
-    # measured (six-split means): dev 0.951 / 0.805 / 0.049, natural 0.908 / 0.917 / 0.046, natural2 0.770 / 0.965 /
-    # 0.044, natural3 0.902 / 0.969 / 0.051, news 0.917 / 0.408 / 0.041
+    # measured (six-split means): dev 0.951 / 0.805 / 0.049, natural 0.908 / 0.917 / 0.046, natural2 0.829 / 0.965 /
+    # 0.044, natural3 0.902 / 0.969 / 0.051, news 0.921 / 0.408 / 0.041
     assert oof["dev"]["answer_hit"] >= 0.90 and oof["dev"]["false_refusal"] <= 0.08
     assert oof["natural"]["answer_hit"] >= 0.85 and oof["natural"]["refusal_recall"] >= 0.85
     assert oof["news"]["answer_hit"] >= 0.88 and oof["news"]["false_refusal"] <= 0.06  # BM25 baseline: 0.65
