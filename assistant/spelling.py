@@ -22,6 +22,9 @@ MIN_SPAN = 4  # a correction must make a run of at least this many characters th
 # 3-gram through the typo suffices when the corpus writes on from it this far (观山湖璧海社区的 → 碧海社区的: the
 # question left out the 区 of 观山湖区, so the 3-gram before the typo is new)
 LONE_LINK_SPAN = 6
+# a question ending in who/what-is-it-called words: what precedes them is a name or role written whole, so a typo in
+# its last character is corrected as a course-pack topic's is (党支部书计叫啥名字 → 书记)
+_ASKING_WHO = re.compile(r"(?:是谁|是哪个|是哪位|叫啥名字|叫什么名字|叫啥|叫什么|姓啥|姓什么)[啊呀哦呢吖]?$")
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,11 @@ class SpellingIndex:
     def corrections(self, question: str, term: bool = False) -> list[Correction]:
         found = []
         for run in _HAN.findall(question):
-            new = self._fix_run(run, term)
+            asking = None if term else _ASKING_WHO.search(run)
+            if asking and asking.start() >= N:  # 党支部书计叫啥: the words before it are a term, typo last
+                new = self._fix_run(run[: asking.start()], term=True) + asking.group(0)
+            else:
+                new = self._fix_run(run, term)
             if new != run:
                 found.append(Correction(run, new))
         return found

@@ -168,6 +168,7 @@ CORPUS = [
         # the question left a character out (the 区 of 观山湖区), so only the 3-gram after the typo is the
         # corpus's; it writes on from there far enough to be sure
         ("观山湖璧海社区党支部书记是谁", "观山湖碧海社区党支部书记是谁"),
+        ("碧海社区党支部书纪是谁呀", "碧海社区党支部书记是谁呀"),  # a typo last before who-is-it words
     ],
 )
 def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
@@ -433,6 +434,8 @@ def test_compared_names_known_by_their_stem():
 def test_the_sides_of_a_comparison_are_every_name_it_sets_side_by_side():
     q = _q("安顺在小区建的服务站，跟㮾梨街道打造的服务站比，哪个多", "number", entities=["安顺", "㮾梨街道"])
     assert compared_names(q) == ["安顺", "㮾梨街道"]  # not joined by 和, but set side by side (比, 哪个多)
+    q = _q("安顺有多少个社区？观山湖区又有多少个社区？", "number", entities=["安顺", "观山湖区"])
+    assert compared_names(q) == ["安顺", "观山湖区"]  # two questions in one
     q = _q("㮾梨街道的党工委书记是谁", "person", entities=["㮾梨街道", "党工委"])
     assert compared_names(q) == []  # two names, nothing compared
 

@@ -49,8 +49,12 @@ _MORE_Q = re.compile(
 _COMPARING = re.compile(r"比|哪边|哪一边|各|分别|区别|不同")
 
 
+# two questions in one (安顺建了多少个……？㮾梨街道又打造了多少处……): each asks of its own side
+_ASKS = re.compile(r"多少|几\s*[个名家项处所人户次年条支]|哪")
+
+
 def compares(question: str) -> bool:
-    return bool(_COMPARING.search(question) or _MORE_Q.search(question))
+    return bool(_COMPARING.search(question) or _MORE_Q.search(question) or len(_ASKS.findall(question)) >= 2)
 
 
 def may_compare(question: str) -> bool:
