@@ -13,6 +13,7 @@ from conftest import (
     NATURAL_DEV,
     NATURAL_DEV2,
     NATURAL_DEV3,
+    NATURAL_DEV4,
     NATURAL_HOLDOUT,
     NEWS_DIR,
     requires_news,
