@@ -420,6 +420,12 @@ def test_a_refusal_names_each_document_once():
     assert nearest_passages_note([]) == ""
 
 
+def test_a_refusal_names_what_no_document_mentions(assistant):
+    reply = assistant.ask("六盘水钟山区有几个安置点")
+    assert not reply.grounded
+    assert reply.answer.startswith("资料中未找到能够直接回答该问题的内容（资料中没有提到“六盘水”“钟山区”）。")
+
+
 def test_scare_quotes_are_not_unknown_names(assistant):
     q = analyse("街道没权管，安顺市是怎么给街道“撑腰”的？", assistant.snapshot)
     assert q.unknown == []

@@ -349,7 +349,10 @@ def refusal(q: Question, hits: list[Hit], snapshot: Snapshot, confidence: float,
         if (hit.chunk.doc_id, span) not in seen:  # overlapping chunks: one passage cited once
             seen.add((hit.chunk.doc_id, span))
             citations.append(Citation.from_hit(len(citations) + 1, hit, span))
-    text = f"{REFUSAL_PREFIX}能够直接回答该问题的内容。" + nearest_passages_note(citations)
+    # a name no document mentions is the plainest reason to give (六盘水钟山区……: 资料中没有提到“六盘水”“钟山区”)
+    unmentioned = "".join(f"“{name}”" for name in q.unknown)
+    reason = f"（资料中没有提到{unmentioned}）" if unmentioned else ""
+    text = f"{REFUSAL_PREFIX}能够直接回答该问题的内容{reason}。" + nearest_passages_note(citations)
     return Answer(text, False, "extractive", citations, query=q.text, confidence=confidence)
 
 
