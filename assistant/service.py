@@ -189,9 +189,7 @@ class Assistant:
         added: list[Hit] = []
         pool = search(snap, guard, rest, guard.question_vector(rest), SIDE_POOL, self.fusion)
         for side in sides[:MAX_SIDES]:
-            hit = next(
-                (h for h in pool if speaks_of(side, f"{h.doc.title} {h.doc.region}", h.doc.text)), None
-            )
+            hit = next((h for h in pool if speaks_of(side, h.doc)), None)
             if hit is not None and hit.chunk.chunk_id not in found:
                 added.append(hit)
                 found.add(hit.chunk.chunk_id)

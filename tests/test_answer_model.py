@@ -447,9 +447,16 @@ def test_the_sides_of_a_comparison_are_every_name_it_sets_side_by_side():
 
 
 def test_a_document_speaks_of_a_place_its_title_names_or_its_text_repeats():
-    assert speaks_of("㮾梨街道", "高质量党建 湖南省长沙市长沙县㮾梨街道", "街道建成59处党群服务站。")
-    assert speaks_of("㮾梨街道", "高质量党建", "㮾梨街道召开大会。㮾梨党员……街道建成59处党群服务站。")
-    assert not speaks_of("㮾梨街道", "安顺市城市基层党建", "学习了㮾梨街道的经验。安顺建成47个党群服务站。")
+    from types import SimpleNamespace
+
+    def doc(title, text, region=""):
+        return SimpleNamespace(title=title, region=region, text=text)
+
+    assert speaks_of("㮾梨街道", doc("高质量党建", "街道建成59处党群服务站。", region="长沙县㮾梨街道"))
+    assert speaks_of("㮾梨街道", doc("高质量党建", "㮾梨街道召开大会。㮾梨党员……街道建成59处党群服务站。"))
+    assert not speaks_of(
+        "㮾梨街道", doc("安顺市城市基层党建", "学习了㮾梨街道的经验。安顺建成47个党群服务站。")
+    )
 
 
 def test_a_comparison_retrieves_each_sides_document(assistant):

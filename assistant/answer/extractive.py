@@ -157,7 +157,7 @@ def _each_named_subject(q: Question, ranked: list[Candidate], chosen: list[Candi
         sides = [
             c
             for c in ranked
-            if (name_in(name, normalise(c.text)) or _about_side(name, c))
+            if (name_in(name, normalise(c.text)) or speaks_of(name, c.hit.doc))
             and not any(_overlaps(c, k) for k in chosen)
         ]
         typed = [c for c in sides if c.feature("type_ok")] if q.kind in TYPED else []
@@ -169,11 +169,6 @@ def _each_named_subject(q: Question, ranked: list[Candidate], chosen: list[Candi
 
 def _same_paragraph(a: Candidate, b: Candidate) -> bool:
     return a.hit.chunk.doc_id == b.hit.chunk.doc_id and a.paragraph == b.paragraph
-
-
-def _about_side(name: str, c: Candidate) -> bool:
-    doc = c.hit.doc
-    return speaks_of(name, f"{doc.title} {doc.region}", doc.text)
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

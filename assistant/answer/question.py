@@ -13,7 +13,7 @@ from functools import cached_property
 
 from .. import ner
 from ..lexical import named_units, normalise, pos_tags, quoted_phrases, words
-from ..retrieval import Snapshot
+from ..retrieval import Snapshot, StoredDocument
 
 # --- the kind of answer asked for
 _DURATION_Q = re.compile(r"多久|多长时间|多少(?:年|天|个月|小时|分钟)(?!前|后|以来)")
@@ -230,13 +230,13 @@ def name_in(name: str, text_norm: str) -> bool:
     return len(parts) > 1 and all(_whole_or_stem_in(p, text_norm) for p in parts)
 
 
-def speaks_of(name: str, title: str, text: str) -> bool:
-    """A document is about `name` when its title (with its region) names it or its text does twice: a report on
-    one street seldom repeats the street's name in the sentence that gives a figure (建成59处党群服务站)."""
-    if name_in(name, normalise(title)):
+def speaks_of(name: str, doc: StoredDocument) -> bool:
+    """A document is about `name` when its title or region names it or its text does twice: a report on one
+    street seldom repeats the street's name in the sentence that gives a figure (建成59处党群服务站)."""
+    if name_in(name, normalise(f"{doc.title} {doc.region}")):
         return True
     stem = _GENERIC_END.sub("", name)
-    norm = normalise(text)
+    norm = normalise(doc.text)
     return norm.count(stem if len(stem) >= 2 else name) >= 2
 
 
