@@ -602,21 +602,18 @@ def test_a_question_asking_nothing_in_particular_is_told_the_paragraph():
     ratio, though its next sentence repeats none of the words; a fact question gets only what adds a word."""
     from assistant.answer.extractive import select_support
 
-    text = "渔安街道创建全省首家“社区车间”。社区党组织负责组织农户先培训再就业。\n\n另一段讲的是别的事情。"
+    text = "渔安街道创建全省首家“社区车间”。社区党组织负责组织农户先培训再就业。(王成强 摄)\n\n另一段讲的是别的事情。"
     snap, candidate = _one_document(text)
-    first, second = (
-        candidate("渔安街道创建全省首家“社区车间”。"),
-        candidate("社区党组织负责组织农户先培训再就业。"),
-    )
-    first.score, second.score = 0.9, 0.8
-    first.paragraph = second.paragraph = text.split("\n\n")[0]
+    first = candidate("渔安街道创建全省首家“社区车间”。")
+    second = candidate("社区党组织负责组织农户先培训再就业。")
+    credit = candidate("(王成强 摄)")
+    first.score, second.score, credit.score = 0.9, 0.8, 0.7
+    first.paragraph = second.paragraph = credit.paragraph = text.split("\n\n")[0]
     model = AnswerModel({}, 0.0, {}, 0.0, support_ratio=0.6, max_support=3)
     weights = {"渔安": 5.0, "社区车间": 4.0}
     keywords = Question(text="渔安街道 社区车间", terms=["渔安", "社区车间"], weights=weights, kind="other")
-    assert [c.text for c in select_support(keywords, [first, second], model, snap)] == [
-        first.text,
-        second.text,
-    ]
+    told = select_support(keywords, [first, second, credit], model, snap)
+    assert [c.text for c in told] == [first.text, second.text]  # not the photo's credit
     when = Question(text="渔安街道社区车间哪年建的", terms=["渔安", "社区车间"], weights=weights, kind="date")
     assert [c.text for c in select_support(when, [first, second], model, snap)] == [first.text]
 

@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from ..chunking import is_heading
+from ..coursepack_text import photo_credit
 from ..lexical import normalise
 from ..punctuation import TRAILING_PUNCTUATION
 from ..retrieval import Hit, Snapshot, StoredDocument
@@ -109,7 +110,7 @@ def select_support(
         new_terms = {t for t in q.terms if t in normalise(cand.text)} - covered
         other_doc = all(cand.hit.chunk.doc_id != c.hit.chunk.doc_id for c in chosen)
         # a question asking nothing in particular (渔安街道 社区车间) is told the best sentence's paragraph
-        told = q.kind == "other" and _same_paragraph(cand, best)
+        told = q.kind == "other" and _same_paragraph(cand, best) and not photo_credit(cand.text)
         if new_terms or other_doc or told or q.kind in ("list", "howto"):
             chosen.append(cand)
             covered |= new_terms
