@@ -159,17 +159,27 @@ class Assistant:
         self._save(self.snapshot)
 
     def search(self, query: str, top_k: int = 5) -> list[Hit]:
+        """The `top_k` best chunks for a query (the search API)."""
         query = self.check_text(query, "查询")
         top_k = self._validate_top_k(top_k)
         snap = self.snapshot
         return self._retrieve(snap, snap.spelling.correct(query), top_k)
 
-    def _retrieve(self, snap: Snapshot, query: str, top_k: int) -> Hits:
+    def answer_hits(self, question: str, top_k: int = 5) -> Hits:
+        """What an answer reads: the `top_k` best chunks and, for a comparison, each side's (`_other_sides`).
+        LLM mode and the answer model's fit read what the extractive reply reads."""
+        question = self.check_text(question, "问题")
+        top_k = self._validate_top_k(top_k)
+        snap = self.snapshot
+        return self._retrieve(snap, snap.spelling.correct(question), top_k, sides=True)
+
+    def _retrieve(self, snap: Snapshot, query: str, top_k: int, sides: bool = False) -> Hits:
         """One ask reads one snapshot (each read of `self.snapshot` checks the database's generation)."""
         guard = self._dense_guard()
         vector = guard.question_vector(query)
         hits = Hits(search(snap, guard, query, vector, top_k, self.fusion))
-        hits.extend(self._other_sides(snap, guard, query, hits))
+        if sides:
+            hits.extend(self._other_sides(snap, guard, query, hits))
         hits.degraded = guard.failed
         if guard.failed:
             self._degraded_at = time.monotonic()
@@ -250,7 +260,7 @@ class Assistant:
         snapshot = self.snapshot
         follow = conversation.follow_up(question, history, snapshot)
         query = follow.query if follow else question
-        hits = self._retrieve(snapshot, snapshot.spelling.correct(query), top_k)  # as search() would
+        hits = self._retrieve(snapshot, snapshot.spelling.correct(query), top_k, sides=True)  # as answer_hits
         result = self.extractive_answer(query, hits, follow, snapshot)
         if hits.degraded and not result.warning:
             result.warning = DENSE_DOWN_WARNING

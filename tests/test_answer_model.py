@@ -461,9 +461,10 @@ def test_a_document_speaks_of_a_place_its_title_names_or_its_text_repeats():
 
 def test_a_comparison_retrieves_each_sides_document(assistant):
     """The hits for the whole question may all speak of one side: each side's best chunk is searched for too."""
-    hits = assistant.search("青龙山街道的党员志愿服务，跟㮾梨街道的比，哪边做得多")
-    docs = {h.doc.title for h in hits}
+    question = "青龙山街道的党员志愿服务，跟㮾梨街道的比，哪边做得多"
+    docs = {h.doc.title for h in assistant.answer_hits(question, top_k=5)}
     assert any("青龙山" in t for t in docs) and any("高质量党建" in t for t in docs)
+    assert len(assistant.search(question, top_k=5)) == 5  # the search API keeps to its top_k
 
 
 def test_each_side_of_a_comparison_gets_its_figure():

@@ -55,7 +55,7 @@ def collect(
     cases = []
     for i, item in enumerate(items):
         query = snapshot.spelling.correct(item.question)
-        hits = assistant.search(item.question, top_k=top_k)
+        hits = assistant.answer_hits(item.question, top_k=top_k)
         q = analyse(query, snapshot)
         cands = candidates(q, hits, snapshot)
         labels = np.array([float(answers(item, c.text)) for c in cands])

@@ -467,7 +467,7 @@ class LLMAnswerer:
                 reason = self._failed_with(exc)
                 yield from self._degraded(assistant.extractive_reply(question, history, top_k), reason, False)
                 return
-        hits = assistant.search(query, top_k)
+        hits = assistant.answer_hits(query, top_k)
         snapshot = assistant.snapshot
         passages = build_passages(hits, snapshot, self.settings.llm_context_chars, query)
         # the extractive answer's confidence decides whether the documents hold an answer at all: below the
