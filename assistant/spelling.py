@@ -25,6 +25,12 @@ LONE_LINK_SPAN = 6
 # a question ending in who/what-is-it-called words: what precedes them is a name or role written whole, so a typo in
 # its last character is corrected as a course-pack topic's is (党支部书计叫啥名字 → 书记)
 _ASKING_WHO = re.compile(r"(?:是谁|是哪个|是哪位|叫啥名字|叫什么名字|叫啥|叫什么|姓啥|姓什么)[啊呀哦呢吖]?$")
+# … or a place's name: a 3-gram the corpus writes that ends in a place word, or that one follows (武当区每个村 → 乌当区,
+# 观山胡社区 → 观山湖): the name ends there, so the user's own words after it need not be the corpus's
+_PLACE_END = re.compile(r"^(?:社区|街道|[区县市镇乡村州])")
+_PLACE_WORD_CHARS = frozenset(
+    "社区街道县市镇乡村州"
+)  # typed right: a place word is not the typo (毕节市 ↛ 毕节似)
 
 
 @dataclass(frozen=True)
@@ -136,15 +142,30 @@ class SpellingIndex:
                 continue
             windows = range(max(0, j - N + 1), min(j, len(run) - N) + 1)
             best = (0, 0, "")
+            place = (0, "")  # (how often the corpus writes the place name it makes, substitute)
             for c in sorted(self._substitutes(fixed, j)):
                 candidate = fixed[:j] + c + fixed[j + 1 :]
                 links = sum(candidate[i : i + N] in self.grams for i in windows)
                 span = self._span_at(candidate, j, back=term)
                 if links >= min(2, len(windows)) or span >= LONE_LINK_SPAN:
                     best = max(best, (span, links, c))
+                if ch not in _PLACE_WORD_CHARS:
+                    named = [
+                        self.grams[candidate[i : i + N]] for i in windows if self._names_place(candidate, i)
+                    ]
+                    place = max(place, (max(named, default=0), c))
             if best[0] >= MIN_SPAN or (len(run) == N and best[0] == N):
                 fixed = fixed[:j] + best[2] + fixed[j + 1 :]
+            elif place[0]:
+                fixed = fixed[:j] + place[1] + fixed[j + 1 :]
         return fixed
+
+    def _names_place(self, run: str, i: int) -> bool:
+        """run[i:i+3] is a 3-gram the corpus writes that ends a place's name (乌当区, 观山湖 before 社区)."""
+        gram = run[i : i + N]
+        if gram not in self.grams or _PLACE_END.match(gram[1:]) or gram[-1] in "社街":  # 元社区, 似的社 + 区
+            return False
+        return bool(_PLACE_END.match(gram[-1]) or _PLACE_END.match(run[i + N :]))
 
     def corrections(self, question: str, term: bool = False) -> list[Correction]:
         found = []

@@ -14,6 +14,7 @@ from conftest import (
     NATURAL_DEV2,
     NATURAL_DEV3,
     NATURAL_DEV4,
+    NATURAL_DEV5,
     NATURAL_HOLDOUT,
     NEWS_DIR,
     requires_news,
@@ -45,9 +46,10 @@ def test_floors(report):
         (NATURAL_DEV, 0.82, 0.85, 0.07),
         (NATURAL_DEV3, 0.78, 0.85, 0.10),
         (NATURAL_DEV4, 0.75, 0.85, 0.20),
+        (NATURAL_DEV5, 0.75, 0.85, 0.15),  # read for rules, not fitted on (0.806 / 0.944 / 0.097)
         (NATURAL_HOLDOUT, 0.62, 0.85, 0.25),
     ],
-    ids=["natural_dev", "natural_dev3", "natural_dev4", "natural_holdout"],
+    ids=["natural_dev", "natural_dev3", "natural_dev4", "natural_dev5", "natural_holdout"],
 )
 def test_natural_phrasing_floors(assistant, gold, hit, refused, wrongly_refused):
     """`natural_holdout.jsonl`: 30 questions written after the model and its rules, never fitted on nor read for

@@ -16,7 +16,9 @@ from ..lexical import named_units, normalise, pos_tags, quoted_phrases, words
 from ..retrieval import Snapshot, StoredDocument
 
 # --- the kind of answer asked for
-_DURATION_Q = re.compile(r"多久|多长时间|多少(?:年|天|个月|小时|分钟)(?!前|后|以来)")
+_DURATION_Q = re.compile(
+    r"多久|多长时间|(?:多少个?|几个?)(?:年|天|小时|钟头|分钟|学时|课时)(?!前|后|以来)|(?:多少|几)个月"  # not 几月: a date
+)
 _DATE_Q = re.compile(
     r"哪一?年|哪一?天|何时|什么时(?:候|间)|啥时候?|几月|几号|哪个月|哪月|日期|(?:时间|时候)\s*[?？]?\s*$"
 )
@@ -91,10 +93,14 @@ UNIT_CLASSES = ("money", "people", "percent", "ordinal", "duration", "count")
 _MONEY_Q = re.compile(r"钱|元|币|价|费|收入|营收|利润|GDP|金额|奖金|资金|投资|补贴|工资|票房|总值", re.I)
 _PEOPLE_Q = re.compile(
     r"几人|几个人|人数|人口|多少名|几名|多少位|几位|人次|"
-    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民)(?!民?币)"  # 多少老人, 几个党员, 多少居民
+    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)(?!民?币)"  # 多少老人, 几个后备干部
 )
 _PERCENT_Q = re.compile(r"率|比例|占比|百分|几成|增长了?多少|增幅|增速|下降了?多少")
-_CLASSIFIER_Q = re.compile(r"(?:多少|几)\s*([个家项户件次所座处条支场亩天批类届种套轮起期块辆台部])")
+_CLASSIFIER_Q = re.compile(
+    r"(?:多少|几)\s*([个家项户件次所座处条支场亩天批类届种套轮起期块辆台部])"
+    # … or a count named by its classifier (东方壹品 户数, 场次数有多少)
+    r"|([户件次所座处条支场批类届种套轮期辆台部])数\s*(?:是|有|为)?\s*(?:多少|几)?\s*[?？]?\s*$"
+)
 
 
 @dataclass
@@ -201,10 +207,22 @@ def entities_of(question: str, snapshot: Snapshot) -> list[str]:
     """Names the answer must be about: quoted/known phrases, named places and units, LAC entities, years."""
     found = snapshot.phrases_in(question)
     found += [normalise(u) for u in named_units(question)]
-    found += [normalise(w) for w, t in ner.entities(question, ("PER", "LOC", "ORG", "nz", "nw"))]
+    found += [
+        _as_written(normalise(w), snapshot)
+        for w, t in ner.entities(question, ("PER", "LOC", "ORG", "nz", "nw"))
+    ]
     found += _YEAR.findall(question)
     found = [f for f in dict.fromkeys(found) if len(f) >= 2]
     return [f for f in found if not any(f != g and f in g for g in found)]
+
+
+def _as_written(name: str, snapshot: Snapshot) -> str:
+    """A name LAC ran into the words after it (观山湖社区书记村, 龙洞堡朝庭) or that a user shortened (红枫湖管委会 of
+    红枫湖片区管委会), as far as the corpus writes it (观山湖, 龙洞堡, 红枫湖); unchanged when it writes it whole or
+    not even its first two characters (遵义 stays unknown)."""
+    if snapshot.mentions(name):
+        return name
+    return next((name[:n] for n in range(len(name) - 1, 1, -1) if snapshot.mentions(name[:n])), name)
 
 
 _GENERIC_END = re.compile(r"(省|市|县|区|州|镇|乡|村|街道|社区|小区)$")
@@ -263,6 +281,16 @@ def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
             continue
         stem = _GENERIC_END.sub("", w)
         if not snapshot.mentions(w) and not (len(stem) >= 2 and snapshot.mentions(stem)):
+            out.append(word)
+    # a place the segmenter misses (遵义 read as a verb) that LAC finds: unknown when no two characters of it are
+    # the corpus's, as LAC often runs a place into the words after it (龙洞堡朝庭 of 龙洞堡朝庭四季花园)
+    for word, _ in ner.entities(question, ("LOC",)):
+        w = normalise(word)
+        if (
+            len(w) >= 2
+            and word not in out
+            and not any(snapshot.mentions(w[i : i + 2]) for i in range(len(w) - 1))
+        ):
             out.append(word)
     return out
 
@@ -375,7 +403,7 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
         weights=weights,
         kind=kind,
         unit_class=unit_class_of(question) if kind == "number" else "",
-        classifier=m.group(1) if m else "",
+        classifier=(m.group(1) or m.group(2)) if m else "",
         focus=focus_of(question),
         role=role,
         role_owner=role_owner,
