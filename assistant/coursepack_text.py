@@ -543,8 +543,10 @@ def rejection(
         return QUESTION  # (an interviewer's 您认为……？ too: the answer after it takes it along)
     if _POINTER.search(body) and not _DIGIT.search(_ASIDE.sub("", body)):
         return WEB_DEBRIS  # it only sends the reader elsewhere (……注意事项，详见《某某规定》。)
-    if "您" in _QUOTED.sub("", body):
-        return WEB_DEBRIS  # the page addresses its reader (如果您有准确的数据，请您提供给我们; 助您挖掘……！)
+    if re.search("您|小编", _QUOTED.sub("", body)):
+        # the page addresses its reader (如果您有准确的数据，请您提供给我们; 助您挖掘……！) or its editor speaks of
+        # himself (下面就让小编给大家介绍一下; 但小编还是要继续斗胆预测一下): a page's chatter, no report
+        return WEB_DEBRIS
     if _EXCLAIMED.search(s) and (n <= SLOGAN_MAX + 4 or not _counts(body)):
         return "口号"  # an exclamation that is short or reports no figure but its date: a headline or a call
     # one clause, after a scene-setting 在……中， or the day of the event (2月4日晚，……在某地举行。)

@@ -1816,6 +1816,16 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         # the page speaking to its reader, not a report; 您 in a quotation or an interviewer's question is kept
         ("以上数据可能有不准确的地方，如果您有准确的数据，请您提供给我们。", False, "网页杂项"),
         ("研报权威，专业，及时，全面，助您挖掘潜力主题机会！", False, "网页杂项"),
+        (
+            "虽然上周只预测对了一半，但小编还是要继续斗胆预测一下某杯决赛的走势。",
+            False,
+            "网页杂项",
+        ),  # the editor
+        (
+            "某市某公司推出新款手机，很多用户想要知道它的处理器，下面就让小编给大家介绍一下。",
+            False,
+            "网页杂项",
+        ),
         ("社区书记王五当场向居民承诺：“您放心，这件事社区一定在3天内办好。”", False, None),
         ("问：某地上空也发现了类似飞艇，您认为这也是意外？", False, "设问"),
         # a sum-up in a figure of speech with no figure of its own; 一个 is an article, not a figure
