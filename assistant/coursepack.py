@@ -74,6 +74,7 @@ from .lexical import (
     STOPWORDS,
     abbreviating,
     at_large,
+    initials,
     normalise,
     pos_tags,
     shortenings,
@@ -719,7 +720,7 @@ def topic_features(
     if not snapshot.chunks:
         return empty
     # typed by pinyin (志原服务 for 志愿服务): corrected as questions are
-    corrected = snapshot.spelling.correct(topic, term=True)
+    corrected = _initialled(snapshot.spelling.correct(topic, term=True), snapshot)
     reading = _reading(corrected, snapshot)
     hits = _retrieve(reading, snapshot, guard, fusion, tuning)
     if not hits:
@@ -1001,6 +1002,19 @@ def _reading(topic: str, snapshot: Snapshot) -> str:
         if snapshot.bm25.doc_freq.get(form, 0) and not _names_broader(form, left_out, word, snapshot)
     ]
     return " ".join(dict.fromkeys([topic, *used, *short]))
+
+
+def _initialled(topic: str, snapshot: Snapshot) -> str:
+    """The topic as the documents write it when they shorten a word of it to its initials and never write the word
+    (国有企业党建 → 国企党建), gathered and named so as a corrected spelling is; a two-character form alone is too often
+    another word (人工 of 人才工作), so the rest of the topic must stand with it in the documents."""
+    norm = normalise(topic)
+    for word in _topic_words(topic, snapshot):
+        form = initials(word)
+        shortened = norm.replace(word, form) if form else norm
+        if shortened not in (norm, form) and not snapshot.mentions(word) and snapshot.mentions(shortened):
+            return shortened
+    return topic
 
 
 def _names_broader(form: str, left_out: list[str], word: str, snapshot: Snapshot) -> bool:

@@ -146,6 +146,15 @@ def shortenings(word: str) -> dict[str, list[str]]:
     return forms
 
 
+def initials(word: str) -> str:
+    """The word's words by their first characters (国企 of 国有|企业, 北大 of 北京|大学): the other way Chinese
+    shortens a name, when each of its words has two characters or more; "" otherwise."""
+    pieces = _pieces(word) if len(word) in SHORTENED else []
+    if len(pieces) < 2 or any(e - s < 2 for s, e in pieces):
+        return ""
+    return "".join(word[s] for s, _ in pieces)
+
+
 def _pieces(word: str) -> list[tuple[int, int]]:
     """The word's smallest words as (start, end): its precise-mode words, one of four or more characters cut into
     the search-mode words it holds that hold no smaller one (联欢晚会 → 联欢|晚会; 奥斯卡金像奖 → 奥斯卡|金像|奖),

@@ -60,6 +60,7 @@ from assistant.http.app import create_app
 from assistant.lexical import (
     abbreviating,
     at_large,
+    initials,
     named_units,
     normalise,
     shortenings,
@@ -3127,3 +3128,14 @@ def test_the_api_schema_of_a_reference_is_the_record():
     assert list(PackReferenceOut.model_fields) == [f.name for f in fields(rec.Reference)]
     ref = rec.Reference(1, "d1", "标题", "a.txt", "湖南省", "2022-02-11", "《标题》（湖南省，2022-02-11）")
     assert PackReferenceOut(**ref.to_dict()).model_dump() == ref.to_dict()
+
+
+def test_a_topic_is_read_as_the_documents_shorten_it():
+    """国企 of 国有企业: a word shortened to its initials, where the documents write the topic so and never the word;
+    a two-character form alone (人工 of 人才工作) is no reading, and a word the documents write stays."""
+    assert initials("国有企业") == "国企" and initials("北京大学") == "北大" and initials("新就业群体") == ""
+    snap = _snapshot(["某区实施国企党建提质增效行动，推进人工智能产业发展。", "某街道做好人才工作。"])
+    assert cp._initialled("国有企业党建", snap) == "国企党建"
+    assert cp._initialled("人才工作", snap) == "人才工作"
+    written = _snapshot(["某区推进国有企业改革，实施国企党建提质增效行动。"])
+    assert cp._initialled("国有企业党建", written) == "国有企业党建"  # the documents write 国有企业 too
