@@ -467,6 +467,12 @@ def test_which_month_is_a_date_not_a_duration(assistant):
     assert analyse("几月开的会", assistant.snapshot).kind == "date"
 
 
+def test_an_office_answers_who_does_a_deed():
+    q = _q("那个安置区是谁包联的", "person", role="包联", focus=["包联"])
+    assert answer_type(q, "明确全市1个1万人以上的安置区由县(区)党政主要领导包联。") == (True, True)
+    assert answer_type(q, "各地落实包联工作要求。") == (False, False)  # the deed, no one doing it
+
+
 def test_a_class_hour_is_an_hour():
     q = _q("书记培训要上够多少个小时的课", "number", unit_class="duration", focus=["培训"])
     assert answer_type(q, "社区书记将接受不少于56学时的集中培训。")[0]

@@ -165,6 +165,12 @@ def _another_body(q: Question, before: str) -> bool:
     return bool(_BODY_END.search(before)) and not name_in(q.role_owner, before[-12:])
 
 
+def _by_whom(q: Question, clause: str) -> bool:
+    """The clause says who does the asked deed (是谁包联的: ……由县(区)党政主要领导包联): an office answers 谁 as a
+    name does, the documents seldom naming the person."""
+    return bool(q.role) and bool(re.search(f"由[^，,；;。]{{2,24}}?{re.escape(q.role)}", clause))
+
+
 def _holds_role(q: Question, clause_norm: str) -> bool:
     """The clause names the asked role, not its deputy (主任 ≠ 副主任) and not the same role of another body
     (asked 管委会主任: 服务中心主任 is not it; 当选市长 may be)."""
@@ -296,7 +302,9 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
         hits = [
             c
             for c in clauses(sentence)
-            if any(n in normalise(c) for n in novel) or (unit and names_unit(c, unit.group(1)))
+            if any(n in normalise(c) for n in novel)
+            or (unit and names_unit(c, unit.group(1)))
+            or (q.kind == "person" and _by_whom(q, c))
         ]
         if q.role:  # the person must stand with the role asked about (主任, not 副主任)
             return bool(hits), any(_holds_role(q, normalise(c)) for c in hits)
