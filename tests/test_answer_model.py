@@ -467,6 +467,12 @@ def test_which_month_is_a_date_not_a_duration(assistant):
     assert analyse("几月开的会", assistant.snapshot).kind == "date"
 
 
+def test_a_body_is_named_with_its_middle_words_left_out():
+    assert name_in("红枫湖管委会", "红枫湖片区管委会出台了方案")
+    assert not name_in("红枫湖管委会", "红枫湖片区的企业")  # no such body
+    assert not name_in("红枫湖管委会", "红枫湖。某区管委会")  # words of two sentences
+
+
 def test_an_office_answers_who_does_a_deed():
     q = _q("那个安置区是谁包联的", "person", role="包联", focus=["包联"])
     assert answer_type(q, "明确全市1个1万人以上的安置区由县(区)党政主要领导包联。") == (True, True)

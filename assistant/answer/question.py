@@ -245,7 +245,22 @@ def name_in(name: str, text_norm: str) -> bool:
     if _whole_or_stem_in(name, text_norm):
         return True
     parts = _place_parts(name)
-    return len(parts) > 1 and all(_whole_or_stem_in(p, text_norm) for p in parts)
+    if len(parts) > 1 and all(_whole_or_stem_in(p, text_norm) for p in parts):
+        return True
+    body = _BODY_END.search(
+        name
+    )  # 红枫湖管委会 of 红枫湖片区管委会: a user leaves out the body's middle words
+    return bool(body and body.start() >= 2) and bool(
+        re.search(
+            f"{re.escape(name[: body.start()])}[\u4e00-\u9fff]{{1,4}}{re.escape(body.group(0))}", text_norm
+        )
+    )
+
+
+# the words a body's name ends in (管委会, 党工委, 办事处): what comes before them may be cut short
+_BODY_END = re.compile(
+    r"(?:管委会|党工委|居委会|村委会|委员会|办事处|管理处|党委|党组|政府|工作站|服务中心)$"
+)
 
 
 def speaks_of(name: str, doc: StoredDocument) -> bool:
