@@ -28,9 +28,8 @@ _ASKING_WHO = re.compile(r"(?:是谁|是哪个|是哪位|叫啥名字|叫什么�
 # … or a place's name: a 3-gram the corpus writes that ends in a place word, or that one follows (武当区每个村 → 乌当区,
 # 观山胡社区 → 观山湖): the name ends there, so the user's own words after it need not be the corpus's
 _PLACE_END = re.compile(r"^(?:社区|街道|[区县市镇乡村州])")
-_PLACE_WORD_CHARS = frozenset(
-    "社区街道县市镇乡村州"
-)  # typed right: a place word is not the typo (毕节市 ↛ 毕节似)
+# typed right: a place word is never the typo (毕节市的 stays, not 毕节似的)
+_PLACE_WORD_CHARS = frozenset("社区街道县市镇乡村州")
 
 
 @dataclass(frozen=True)

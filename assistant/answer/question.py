@@ -217,9 +217,8 @@ def entities_of(question: str, snapshot: Snapshot) -> list[str]:
 
 
 def _as_written(name: str, snapshot: Snapshot) -> str:
-    """A name LAC ran into the words after it (观山湖社区书记村, 龙洞堡朝庭) or that a user shortened (红枫湖管委会 of
-    红枫湖片区管委会), as far as the corpus writes it (观山湖, 龙洞堡, 红枫湖); unchanged when it writes it whole or
-    not even its first two characters (遵义 stays unknown)."""
+    """A name LAC ran into the words after it (观山湖社区书记村, 龙洞堡朝庭), as far as the corpus writes it (观山湖社区,
+    龙洞堡); unchanged when it writes it whole or not even its first two characters (遵义 stays unknown)."""
     if snapshot.mentions(name):
         return name
     return next((name[:n] for n in range(len(name) - 1, 1, -1) if snapshot.mentions(name[:n])), name)
@@ -247,18 +246,16 @@ def name_in(name: str, text_norm: str) -> bool:
     parts = _place_parts(name)
     if len(parts) > 1 and all(_whole_or_stem_in(p, text_norm) for p in parts):
         return True
-    body = _BODY_END.search(
-        name
-    )  # 红枫湖管委会 of 红枫湖片区管委会: a user leaves out the body's middle words
-    return bool(body and body.start() >= 2) and bool(
-        re.search(
-            f"{re.escape(name[: body.start()])}[\u4e00-\u9fff]{{1,4}}{re.escape(body.group(0))}", text_norm
-        )
-    )
+    # 红枫湖管委会 of 红枫湖片区管委会: a user leaves out the middle words of a body's name
+    body = _BODY_WORD.search(name)
+    if not body or body.start() < 2:
+        return False
+    left, word = re.escape(name[: body.start()]), re.escape(body.group(0))
+    return bool(re.search(f"{left}[\u4e00-\u9fff]{{1,4}}{word}", text_norm))
 
 
-# the words a body's name ends in (管委会, 党工委, 办事处): what comes before them may be cut short
-_BODY_END = re.compile(
+# the words a body's name ends in (管委会, 党工委, 办事处), before which a user may cut its name short
+_BODY_WORD = re.compile(
     r"(?:管委会|党工委|居委会|村委会|委员会|办事处|管理处|党委|党组|政府|工作站|服务中心)$"
 )
 
