@@ -165,7 +165,7 @@ def _content_words(
     if mentioned is not None:
         # a part that is a word of the documents already (the short form 新群体 a reading adds) stays as it is
         loose = " ".join(part for part in norm.split() if known is None or not known(part))
-        words += [w for w in _lone_joined(loose, words) if w not in words and mentioned(w)]
+        words += [w for w in _lone_joined(loose, words, mentioned) if w not in words and mentioned(w)]
     return _aligned(norm, [*words, *_left_single(norm, words)], known)
 
 
@@ -178,13 +178,16 @@ def _topic_words(topic: str, snapshot: Snapshot) -> list[str]:
     return _content_words(topic, _known(snapshot), snapshot.mentions)
 
 
-def _lone_joined(text: str, words: list[str]) -> list[str]:
+def _lone_joined(
+    text: str, words: list[str], mentioned: Callable[[str], bool] = lambda text: True
+) -> list[str]:
     """A character the segmenter leaves alone, no function word, with the next one left alone where the two make
     a word (报|到 of 党员报到, which jieba reads so at the end of a text), else with the word after it when it
     modifies that word (微|治理 of 社区微治理, 大|模型 of 人工智能大模型, 十|联户; not the verb 带 of 党建带群建),
     and the topic's last character with the word before it (广场|舞, 春节|档; inside a topic that joins junk:
-    人工智能大 of 人工智能大模型): dropped, it would leave the topic's general words standing for it. The caller
-    keeps what the documents hold."""
+    人工智能大 of 人工智能大模型), or between two words with the one before it where the documents never write it with
+    the one after it (广场|舞|管理: 广场舞, no 舞管理; not 党建|带|群建, whose 带群建 they write): dropped, it would leave
+    the topic's general words standing for it. The caller keeps what the documents hold."""
     covered = _covered(text, words)
     joined = []
     for i, ch in enumerate(text):
@@ -197,6 +200,8 @@ def _lone_joined(text: str, words: list[str]) -> list[str]:
         elif after and _modifier(ch):
             joined.append(ch + max(after, key=len))
         elif before and not text[i + 1 :].strip():  # the topic's last character: 广场|舞, 春节|档
+            joined.append(max(before, key=len) + ch)
+        elif before and after and not mentioned(ch + max(after, key=len)):
             joined.append(max(before, key=len) + ch)
     return joined
 

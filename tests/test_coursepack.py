@@ -970,6 +970,10 @@ def test_a_character_the_segmenter_leaves_alone_joins_its_neighbour():
     assert cp._lone_joined("广场舞", ["广场"]) == ["广场舞"] and cp._lone_joined("春节档", ["春节"]) == [
         "春节档"
     ]
+    # between two words it joins the one before it where the documents never write it with the one after it
+    documents = "某街道将广场舞团进行整编，成立广场舞协会。某区实施党建带群建工程。".__contains__
+    assert cp._lone_joined("广场舞管理", ["广场", "管理"], documents) == ["广场舞"]
+    assert cp._lone_joined("党建带群建", ["党建", "群建"], documents) == []  # they write 带群建
     known = {"社区", "治理", "党员", "群体", "新群体", "广场"}.__contains__
     assert "广场舞" in cp._content_words("广场舞", known, "居民在广场上跳广场舞。".__contains__)
     assert "广场舞" not in cp._content_words("广场舞", known, "居民在广场上散步。".__contains__)
