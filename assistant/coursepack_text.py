@@ -268,6 +268,9 @@ _QA = re.compile(r"^\s*(?:[问答]|摘要|[^，,。；;：:\s“”]{0,14}记者
 _LABEL = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^，,。；;：:！!？?\s]{1,12}[:：]\s*"
 )
+# a figure a list item is headed by (67：北京时间……开场仅仅67秒……, of a page's figures of the week): the item's label,
+# not its text; a score or a clock time (3：1战胜, 10:30) holds a figure after the colon
+_FIGURE_LABEL = re.compile(r"^\s*\d{1,4}\s*[:：]\s*(?=[\u4e00-\u9fff])")
 # a numbered heading a flattened page sets off by a space only ((二)工业经济持续壮大，制造水平快速提升 党的……)
 _NUMBERED_HEADING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^。！!？?；;\s]{2,40}\s+(?=\S)"
@@ -679,6 +682,7 @@ def trim_start(sentence: str, layout_only: bool = False) -> str:
             or (None if layout_only else _CONNECTIVE.match(out))
             or _QA.match(out)
             or _LABEL.match(out)
+            or _FIGURE_LABEL.match(out)
             or (None if layout_only else _opening_conjunction(out))
             or _debris(out)
         )

@@ -2263,6 +2263,9 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
     assert not ct.anaphoric("“作为民营企业，我们也会继续创新。”")
     assert ct.trim_start("答：调整后将更好地保障群众生活。").startswith("调整后")
     assert ct.trim_start("01 某某评估机制在各地建立,2020年以来已覆盖31个省。").startswith("某某评估机制")
+    # a list item's figure label; not a score
+    assert ct.trim_start("67：北京时间某日凌晨，某队开场仅仅67秒就头球破门。").startswith("北京时间")
+    assert ct.trim_start("3：1战胜对手后，某队晋级八强。").startswith("3：1")
     assert ct.trim_start("某某指标大幅增长，消费反弹 4月18日，某某局发布数据。").startswith("4月18日")
     # a line of its own before a wide space: a heading with a colon, or a label whose list the page lost
     assert ct.trim_start("春节档的偏爱： “某某”成IP 某某是票房保障  过去的年味，是烟花鞭炮。").startswith(
