@@ -20,6 +20,7 @@ NATURAL_DEV2 = EVAL_DIR / "natural_dev2.jsonl"
 NATURAL_DEV3 = EVAL_DIR / "natural_dev3.jsonl"
 NATURAL_DEV4 = EVAL_DIR / "natural_dev4.jsonl"
 NATURAL_DEV5 = EVAL_DIR / "natural_dev5.jsonl"
+NATURAL_DEV6 = EVAL_DIR / "natural_dev6.jsonl"
 NATURAL_HOLDOUT = EVAL_DIR / "natural_holdout.jsonl"
 TOPICS_DEV = EVAL_DIR / "topics_dev.jsonl"
 TOPICS_CHECK = EVAL_DIR / "topics_check.jsonl"  # annotated blind, never fitted on

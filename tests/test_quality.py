@@ -15,6 +15,7 @@ from conftest import (
     NATURAL_DEV3,
     NATURAL_DEV4,
     NATURAL_DEV5,
+    NATURAL_DEV6,
     NATURAL_HOLDOUT,
     NEWS_DIR,
     requires_news,
@@ -47,9 +48,10 @@ def test_floors(report):
         (NATURAL_DEV3, 0.78, 0.85, 0.10),
         (NATURAL_DEV4, 0.75, 0.85, 0.20),
         (NATURAL_DEV5, 0.75, 0.85, 0.15),  # read for rules, not fitted on (0.839 / 0.944 / 0.065)
+        (NATURAL_DEV6, 0.70, 0.85, 0.25),  # blind, then read; no rule yet (0.730 / 0.941 / 0.222)
         (NATURAL_HOLDOUT, 0.62, 0.85, 0.25),
     ],
-    ids=["natural_dev", "natural_dev3", "natural_dev4", "natural_dev5", "natural_holdout"],
+    ids=["natural_dev", "natural_dev3", "natural_dev4", "natural_dev5", "natural_dev6", "natural_holdout"],
 )
 def test_natural_phrasing_floors(assistant, gold, hit, refused, wrongly_refused):
     """`natural_holdout.jsonl`: 30 questions written after the model and its rules, never fitted on nor read for
