@@ -467,6 +467,16 @@ def test_which_month_is_a_date_not_a_duration(assistant):
     assert analyse("几月开的会", assistant.snapshot).kind == "date"
 
 
+def test_the_users_framing_is_not_what_is_asked(assistant):
+    q = analyse("明珠社区那边党支部的书记叫啥来着？我想在报告里引一句他讲的话。", assistant.snapshot)
+    assert not {"报告", "引", "那边", "他"} & set(q.terms)  # a sentence asking nothing, and pronouns
+    assert {"明珠", "党支部", "书记"} <= set(q.terms)
+    # a question of one sentence keeps all its words; two that both ask keep both
+    assert "报告" in analyse("我想在报告里引用明珠社区书记的话，他叫啥？", assistant.snapshot).terms
+    both = analyse("安顺有多少个社区？观山湖区又有多少个社区？", assistant.snapshot)
+    assert set(analyse("观山湖区又有多少个社区？", assistant.snapshot).terms) <= set(both.terms)
+
+
 def test_a_body_is_named_with_its_middle_words_left_out():
     assert name_in("红枫湖管委会", "红枫湖片区管委会出台了方案")
     assert not name_in("红枫湖管委会", "红枫湖片区的企业")  # no such body

@@ -400,9 +400,22 @@ def compared_names(q: Question) -> list[str]:
     return list(dict.fromkeys(n for pair in pairs for n in pair))
 
 
+_ANY_ASK = re.compile(r"多少|几|哪|谁|啥|什么|怎么|怎样|咋|如何|是否|有没有|吗|么|呢|[?？]")
+
+
+def _asking(question: str) -> str:
+    """The question without the sentences that ask nothing when another one asks (……书记叫啥来着？我想在报告里引一句
+    他讲的话。): the user's framing, whose words the documents need not hold."""
+    sentences = [s for s in re.split(r"(?<=[。！!？?])", question) if s.strip()]
+    asking = [s for s in sentences if _ANY_ASK.search(s)]
+    return "".join(asking) if asking and len(asking) < len(sentences) else question
+
+
 def analyse(question: str, snapshot: Snapshot) -> Question:
-    phrases = snapshot.phrases_in(question)
-    terms = list(dict.fromkeys(phrases + words(question)))
+    asked = _asking(question)
+    phrases = snapshot.phrases_in(asked)
+    # a pronoun or demonstrative (我, 那边, 他们) is never what is asked about, whatever the documents hold of it
+    terms = list(dict.fromkeys(phrases + [w for w in words(asked) if pos_tags(w)[0][1] != "r"]))
     terms = [t for t in terms if not t.isdigit() or len(t) == 4]
     weights = {t: snapshot.bm25.idf(t) * (1.5 if t in phrases else 1.0) for t in terms}
     defined = defined_name(question)
