@@ -1016,8 +1016,10 @@ def _initialled(topic: str, snapshot: Snapshot) -> str:
     norm = normalise(topic)
     for word in _topic_words(topic, snapshot):
         form = initials(word)
-        shortened = norm.replace(word, form) if form else norm
-        if shortened not in (norm, form) and not snapshot.mentions(word) and snapshot.mentions(shortened):
+        if not form or snapshot.mentions(word):
+            continue
+        shortened = norm.replace(word, form)
+        if shortened not in (norm, form) and snapshot.mentions(shortened):
             return shortened
     return topic
 

@@ -48,7 +48,7 @@ def test_floors(report):
         (NATURAL_DEV3, 0.78, 0.85, 0.10),
         (NATURAL_DEV4, 0.75, 0.85, 0.20),
         (NATURAL_DEV5, 0.75, 0.85, 0.15),  # read for rules, not fitted on (0.839 / 0.944 / 0.065)
-        (NATURAL_DEV6, 0.70, 0.85, 0.25),  # blind 0.730 / 0.941 / 0.222; read for two rules (0.762 / 0.941 / 0.190)
+        (NATURAL_DEV6, 0.70, 0.85, 0.25),  # blind 0.730 / 0.941 / 0.222; two rules: 0.762 / 0.941 / 0.190
         (NATURAL_HOLDOUT, 0.62, 0.85, 0.25),
     ],
     ids=["natural_dev", "natural_dev3", "natural_dev4", "natural_dev5", "natural_dev6", "natural_holdout"],
