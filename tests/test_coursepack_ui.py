@@ -86,6 +86,8 @@ def _gather(page, topics: str, max_items: int | None = None) -> None:
     page.click("#qa-pack-gather")
     page.wait_for_selector("#qa-pack-summary .qa-notice-ok")
     page.wait_for_selector("#qa-pack-review .qa-pack-part")
+    page.wait_for_selector("#qa-pack-order .token")  # the export bar is shown with the review
+    page.wait_for_selector("#qa-pack-docx")
 
 
 def _boxes(page):
@@ -173,21 +175,23 @@ def test_review_and_export_equal_the_api(page, server_url, tmp_path):
     assert sum(1 for p in doc.paragraphs if p.style.name == "List Bullet") == kept
 
 
+# the export button lies wholly inside the viewport; polled by the browser on each frame, so a reflow still under way
+# (a component above it appearing late) is waited out, not raced
+EXPORT_ON_SCREEN = """(bring) => { const b = document.querySelector('#qa-pack-docx'); if (!b) return false;
+  if (bring) b.scrollIntoView({block: 'center'});
+  const r = b.getBoundingClientRect(); return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight; }"""
+
+
 def test_phone_review_collapses_and_keeps_export_on_screen(phone):
     _gather(phone, "网格化管理")
     height = phone.viewport_size["height"]
-
-    def export_on_screen() -> bool:
-        box = phone.locator("#qa-pack-docx").bounding_box()
-        return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height
-
-    phone.locator("#qa-pack-docx").scroll_into_view_if_needed()
-    assert export_on_screen()
+    phone.wait_for_function(EXPORT_ON_SCREEN, arg=True)
     review = phone.locator("#qa-pack-review").bounding_box()
     assert review["height"] > height  # a long review
     phone.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     phone.wait_for_function("() => window.scrollY > 0")
-    assert export_on_screen(), "the export buttons scrolled away"  # sticky above the review
+    # sticky above the review: times out if it scrolled away
+    phone.wait_for_function(EXPORT_ON_SCREEN, arg=False)
     phone.screenshot(path=str(ARTIFACTS / "phone-bottom.png"))
 
     section = phone.locator("#qa-pack-review details.qa-pack-section").first
