@@ -69,6 +69,8 @@ def test_kind_of_question(question, kind):
         ("每天有多少老人去吃饭", "people"),  # 多少 + a word for people
         ("来了几个党员", "people"),
         ("花了多少人民币", "money"),
+        ("一年给多少生活津贴", "money"),
+        ("每人补助多少", "money"),
         ("金元社区每天有多少老人来吃饭", "people"),  # 元 of a name is no money
     ],
 )
@@ -471,6 +473,9 @@ def test_the_users_framing_is_not_what_is_asked(assistant):
     q = analyse("明珠社区那边党支部的书记叫啥来着？我想在报告里引一句他讲的话。", assistant.snapshot)
     assert not {"报告", "引", "那边", "他"} & set(q.terms)  # a sentence asking nothing, and pronouns
     assert {"明珠", "党支部", "书记"} <= set(q.terms)
+    # adverbs and conjunctions say how the user asks, never what about (到底, 大概, 另外)
+    hedged = analyse("明珠社区到底大概有多少户，另外有多少人", assistant.snapshot)
+    assert not {"到底", "大概", "另外"} & set(hedged.terms) and {"明珠", "户"} & set(hedged.terms)
     # a question of one sentence keeps all its words; two that both ask keep both
     assert "报告" in analyse("我想在报告里引用明珠社区书记的话，他叫啥？", assistant.snapshot).terms
     both = analyse("安顺有多少个社区？观山湖区又有多少个社区？", assistant.snapshot)

@@ -90,7 +90,9 @@ KINDS = ("number", "date", "person", "place", "name", "define", "list", "howto",
 TYPED = ("number", "date", "person", "place", "name", "define")
 # classes of quantity for figure questions; an answer's unit must belong to the asked class
 UNIT_CLASSES = ("money", "people", "percent", "ordinal", "duration", "count")
-_MONEY_Q = re.compile(r"钱|元|币|价|费|收入|营收|利润|GDP|金额|奖金|资金|投资|补贴|工资|票房|总值", re.I)
+_MONEY_Q = re.compile(
+    r"钱|元|币|价|费|收入|营收|利润|GDP|金额|奖金|资金|投资|补贴|津贴|补助|工资|薪|酬|票房|总值", re.I
+)
 _PEOPLE_Q = re.compile(
     r"几人|几个人|人数|人口|多少名|几名|多少位|几位|人次|"
     r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)(?!民?币)"  # 多少老人, 几个后备干部
@@ -411,11 +413,15 @@ def _asking(question: str) -> str:
     return "".join(asking) if asking and len(asking) < len(sentences) else question
 
 
+# a pronoun or demonstrative (我, 那边), an adverb (到底, 大概) or a conjunction (另外) says how the user asks, never
+# what about, whatever the documents hold of it
+_NO_TERM_TAGS = frozenset({"r", "d", "c"})
+
+
 def analyse(question: str, snapshot: Snapshot) -> Question:
     asked = _asking(question)
     phrases = snapshot.phrases_in(asked)
-    # a pronoun or demonstrative (我, 那边, 他们) is never what is asked about, whatever the documents hold of it
-    terms = list(dict.fromkeys(phrases + [w for w in words(asked) if pos_tags(w)[0][1] != "r"]))
+    terms = list(dict.fromkeys(phrases + [w for w in words(asked) if pos_tags(w)[0][1] not in _NO_TERM_TAGS]))
     terms = [t for t in terms if not t.isdigit() or len(t) == 4]
     weights = {t: snapshot.bm25.idf(t) * (1.5 if t in phrases else 1.0) for t in terms}
     defined = defined_name(question)
