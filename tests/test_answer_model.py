@@ -476,6 +476,10 @@ def test_the_users_framing_is_not_what_is_asked(assistant):
     # adverbs and conjunctions say how the user asks, never what about (到底, 大概, 另外)
     hedged = analyse("明珠社区到底大概有多少户，另外有多少人", assistant.snapshot)
     assert not {"到底", "大概", "另外"} & set(hedged.terms) and {"明珠", "户"} & set(hedged.terms)
+    # nor does a directional complement (发|下来): the date is about the measures, not 下来
+    issued = analyse("观山湖那个十五条措施是啥时候发下来的", assistant.snapshot)
+    assert "下来" not in issued.terms and "下来" not in issued.focus
+    assert "大概" not in analyse("青龙山街道服务的人口有多大规模啊，大概多少人？", assistant.snapshot).focus
     # a question of one sentence keeps all its words; two that both ask keep both
     assert "报告" in analyse("我想在报告里引用明珠社区书记的话，他叫啥？", assistant.snapshot).terms
     both = analyse("安顺有多少个社区？观山湖区又有多少个社区？", assistant.snapshot)

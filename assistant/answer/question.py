@@ -198,7 +198,20 @@ def focus_of(question: str) -> list[str]:
 
 
 def _content(clause: str) -> list[str]:
-    return [w for w in words(clause) if len(w) >= 2 and w not in _ASKED_ANYWAY]
+    return [w for w in asked_words(clause) if len(w) >= 2 and w not in _ASKED_ANYWAY]
+
+
+# a pronoun or demonstrative (我, 那边), an adverb (到底, 大概) or a conjunction (另外) says how the user asks, never
+# what about, whatever the documents hold of it; nor does a directional complement (发|下来, 反映|上去, 建|起来)
+_NO_TERM_TAGS = frozenset({"r", "d", "c"})
+_DIRECTIONAL = frozenset(
+    {"下来", "上来", "起来", "出来", "过来", "回来", "进来", "上去", "下去", "出去", "进去", "回去"}
+)
+
+
+def asked_words(text: str) -> list[str]:
+    """The words of a question that can say what it is about."""
+    return [w for w in words(text) if w not in _DIRECTIONAL and pos_tags(w)[0][1] not in _NO_TERM_TAGS]
 
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
@@ -413,15 +426,10 @@ def _asking(question: str) -> str:
     return "".join(asking) if asking and len(asking) < len(sentences) else question
 
 
-# a pronoun or demonstrative (我, 那边), an adverb (到底, 大概) or a conjunction (另外) says how the user asks, never
-# what about, whatever the documents hold of it
-_NO_TERM_TAGS = frozenset({"r", "d", "c"})
-
-
 def analyse(question: str, snapshot: Snapshot) -> Question:
     asked = _asking(question)
     phrases = snapshot.phrases_in(asked)
-    terms = list(dict.fromkeys(phrases + [w for w in words(asked) if pos_tags(w)[0][1] not in _NO_TERM_TAGS]))
+    terms = list(dict.fromkeys(phrases + asked_words(asked)))
     terms = [t for t in terms if not t.isdigit() or len(t) == 4]
     weights = {t: snapshot.bm25.idf(t) * (1.5 if t in phrases else 1.0) for t in terms}
     defined = defined_name(question)
