@@ -71,6 +71,8 @@ def test_kind_of_question(question, kind):
         ("花了多少人民币", "money"),
         ("一年给多少生活津贴", "money"),
         ("每人补助多少", "money"),
+        ("被免职的科级干部有几个", "people"),  # the people word before 有几个
+        ("一共建了几个党支部", "count"),
         ("金元社区每天有多少老人来吃饭", "people"),  # 元 of a name is no money
     ],
 )
@@ -479,6 +481,8 @@ def test_the_users_framing_is_not_what_is_asked(assistant):
     # nor does a directional complement (发|下来): the date is about the measures, not 下来
     issued = analyse("观山湖那个十五条措施是啥时候发下来的", assistant.snapshot)
     assert "下来" not in issued.terms and "下来" not in issued.focus
+    # the unit a duration is asked in is no focus: the text may count it in 学时
+    assert focus_of("社区书记培训要上多少个钟头的课") == ["社区", "书记", "培训"]
     assert "大概" not in analyse("青龙山街道服务的人口有多大规模啊，大概多少人？", assistant.snapshot).focus
     # a question of one sentence keeps all its words; two that both ask keep both
     assert "报告" in analyse("我想在报告里引用明珠社区书记的话，他叫啥？", assistant.snapshot).terms

@@ -95,7 +95,8 @@ _MONEY_Q = re.compile(
 )
 _PEOPLE_Q = re.compile(
     r"几人|几个人|人数|人口|多少名|几名|多少位|几位|人次|"
-    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)(?!民?币)"  # 多少老人, 几个后备干部
+    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)(?!民?币)|"  # 多少老人, 几个后备干部
+    r"(?:干部|书记|代表|骨干|职工|学生|儿童|党员|群众|居民)(?:有|是|共|一共|总共)*(?:多少|几)个?(?:人|名|位)?[?？啊呀呢吗]*$"  # 科级干部有几个
 )
 _PERCENT_Q = re.compile(r"率|比例|占比|百分|几成|增长了?多少|增幅|增速|下降了?多少")
 _CLASSIFIER_Q = re.compile(
@@ -181,7 +182,25 @@ _ANCHOR = re.compile(
 _SPLIT = re.compile(r"[，,。？?！!、；;\s]")
 FOCUS_WORDS = 3  # content words taken beside the question word
 # words that only restate the question word (开幕日期是什么时候: the date is about 开幕, not 时候)
-_ASKED_ANYWAY = frozenset({"时候", "时间", "日期", "具体", "情况", "名字", "名称", "一般"})
+# nor the unit a duration is asked in (多少个钟头: the figure is in hours, 学时 or 天, whichever the text uses)
+_ASKED_ANYWAY = frozenset(
+    {
+        "时候",
+        "时间",
+        "日期",
+        "具体",
+        "情况",
+        "名字",
+        "名称",
+        "一般",
+        "小时",
+        "钟头",
+        "学时",
+        "课时",
+        "分钟",
+        "天数",
+    }
+)
 
 
 def focus_of(question: str) -> list[str]:
