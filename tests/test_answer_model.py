@@ -903,3 +903,33 @@ def test_a_list_whose_best_sentence_is_one_of_its_items_is_that_enumeration():
         "通过实施“人才回引”计划，鼓励大学生到村任职。",
         "通过实施“人才培养”计划，培育新型职业农民。",
     ]
+
+
+def test_names_the_segmenter_cuts_or_runs_together():
+    """A place word the segmenter cuts across a known name (湖都 of 观山湖|都在建) is no unknown place; a place the
+    corpus never writes whole but writes as two names (观山湖碧海社区) is those two; a phrase is not split."""
+    from assistant.answer.question import entities_of, unknown_entities
+
+    snap = snapshot_of(["观山湖区碧海社区建成户外劳动者综合服务站38个。双龙航空港建成41个服务站。"])
+    assert "湖都" not in unknown_entities("双龙航空港和观山湖都在建服务站，各建了多少个？", snap)
+    assert "遵义市" in unknown_entities("遵义市建了多少个服务站", snap)
+    names = entities_of("观山湖碧海社区建了多少个服务站", snap)
+    assert "观山湖" in names and "碧海社区" in names and "观山湖碧海社区" not in names
+    assert "户外劳动者服务站" in entities_of("“户外劳动者服务站”建了几个", snap)
+
+
+def test_a_verb_loses_its_direction_and_a_time_of_day_is_a_date():
+    from assistant.answer.question import asked_words
+
+    assert "投进去" not in asked_words("一共投进去多少钱") and "投" in asked_words("一共投进去多少钱")
+    assert kind_of("服务站每天几点开门") == "date"
+    opens = _q("服务站每天几点开门", "date", focus=["开门"])
+    assert answer_type(opens, "服务站每天8:30开门，17点半关门。")[0]
+    assert not answer_type(opens, "服务站为户外劳动者提供歇脚、饮水服务。")[0]
+
+
+def test_every_one_is_no_count():
+    """每一户, 统一: 一 there says every or one and the same, not how many."""
+    people = _q("东华社区有几个网格员", "number", unit_class="people", focus=["网格员"])
+    assert not answer_type(people, "辖区内每一户居民都有网格员直接联系。")[0]
+    assert answer_type(people, "东华社区共有网格员12名。")[0]

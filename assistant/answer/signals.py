@@ -57,7 +57,8 @@ def dense_down(hits: list[Hit]) -> bool:
     return getattr(hits, "degraded", False)
 
 
-_NUM = r"(?:\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十两百千万亿]+)"
+# a figure; not 一 of 每一户, 统一, 唯一 (every, unified, only: no count)
+_NUM = r"(?:\d+(?:[.,]\d+)*|(?<![每同唯统逐])[零〇一二三四五六七八九十两百千万亿]+)"
 _SCALE = r"\s*(?:多|余|近|超)?\s*(?:十|百|千|万|亿|万亿)?\s*"
 # a bare 万/亿 may be money or people (2.2万, 3.5亿), unless a classifier of something else follows (1.6万余件)
 _BARE_SCALE = r"\s*(?:万|亿)(?!\s*(?:余|多)?\s*(?:[件个项家次起批期场份套台辆吨斤亩株棵头只条篇册部所座块元人名位户]|平方|公里|千米|米))"
@@ -82,7 +83,8 @@ UNIT_PATTERNS = {
 }
 _DATE = re.compile(
     r"\d{4}\s*年|\d{1,2}\s*月\s*\d{0,2}|\d{1,2}\s*日|\d{4}[-./]\d{1,2}|[一二三四五六七八九十]+月|"
-    r"[上中下]旬|年初|年底|年末|春节|元旦"
+    r"[上中下]旬|年初|年底|年末|春节|元旦|"
+    r"(?<!\d)\d{1,2}\s*[:：]\s*\d{2}(?!\d)|(?<![\d.])\d{1,2}\s*点(?:半|钟|\d{1,2}分)?"  # a time of day (8:30, 9点半)
 )
 # a date precise to the day (12月16日, 2022-12-16, 十二月十六日, 16日): what 日期/哪天/几号 asks for
 _DAY_DATE = re.compile(
