@@ -50,6 +50,8 @@ from assistant.spelling import SpellingIndex
         ("青龙山街道跟花果园比，哪边住的人多", "number"),  # which side has more: a figure from each
         ("限上商贸营业额和规上工业产值哪个增长快", "number"),
         ("是哪个领导来包的呀", "name"),  # 哪个 + a noun: the name of a thing
+        ("那7个示范点分别是哪几个村", "list"),  # 哪几个 asks which, not how many
+        ("服务站每天几点开门", "date"),
     ],
 )
 def test_kind_of_question(question, kind):

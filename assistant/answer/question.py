@@ -24,7 +24,7 @@ _DATE_Q = re.compile(
 )
 _ORDINAL_Q = re.compile(r"第几|排第|排名|名次|排在")
 _NUMBER_Q = re.compile(
-    r"多少|几\s*[个名家项人次年户件元万亿倍%起支所座处条场批类届位种套轮亩天月周岁成期块]|几成|比例|占比|"
+    r"多少|(?<!哪)几\s*[个名家项人次年户件元万亿倍%起支所座处条场批类届位种套轮亩天月周岁成期块]|几成|比例|占比|"
     r"多大|多高|多长|多远|多重|多快|多少钱|价格|售价|增幅|增速"
 )
 # a keyword query ending in a measured quantity ("去年全省粮食产量") asks for a figure
