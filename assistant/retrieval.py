@@ -445,6 +445,7 @@ def search(
     phrases = snapshot.phrases_in(query)
     tokens = tokenize(query) + [p for p in phrases if p not in quoted_phrases(query)]
     scores = snapshot.bm25.scores(tokens)
+    phrases += [p for p in typed_phrases(snapshot, query) if p not in phrases]
     bm25_rank = {
         snapshot.slot_chunks[s].chunk_id: r for r, s in enumerate(_bm25_order(snapshot, scores, candidates))
     }
@@ -497,6 +498,20 @@ def _bm25_order(snapshot: Snapshot, scores: np.ndarray, candidates: int) -> list
     chunk_id = snapshot.slot_chunks
     ranked = sorted(slots.tolist(), key=lambda s: (-scores[s], chunk_id[s].chunk_id))
     return ranked[:candidates]
+
+
+def typed_phrases(snapshot: Snapshot, query: str) -> list[str]:
+    """The keywords of a keyword query (㮾梨 拆迁清零 项目数) that the documents write verbatim and that are more
+    than a word (拆迁清零): the user typed them as remembered, so a chunk holding one whole is ranked as one holding
+    a domain phrase. A long chunk otherwise loses to short ones holding 拆迁 alone."""
+    parts = query.split()
+    if len(parts) < 2:
+        return []
+    found = []
+    for part in map(normalise, parts):
+        if len(part) >= 4 and len(tokenize(part)) >= 2 and snapshot.mentions(part):
+            found.append(part)
+    return found
 
 
 def _phrase_ranks(

@@ -34,3 +34,27 @@ def test_search_follows_its_fusion():
     keywords_only = Fusion(dense_weight=0.0, phrase_weight=0.0)
     assert search(snap, NoVectors(), QUESTION, np.zeros(4), top_k=1, fusion=keywords_only)[0].score == 1.0
     assert every[0].score == 0.5  # first by BM25, absent from the (empty) dense list
+
+
+def test_a_keyword_typed_as_the_documents_write_it_ranks_its_chunk():
+    """㮾梨 拆迁清零 项目数: 拆迁清零 is written whole in one long chunk only; short chunks holding 拆迁 alone win
+    on BM25, but the chunk holding the typed keyword whole is ranked as one holding a domain phrase."""
+    from snapshots import snapshot_of
+
+    from assistant.retrieval import typed_phrases
+
+    long = "街道" + "围绕党建聚合力工程扎实推进各项工作，" * 12 + "全面完成25个项目拆迁清零，腾地2400余亩。"
+    shorts = ["完成42户房屋拆迁工作。", "拆迁工作创下新纪录。", "项目拆迁用时两个月。"]
+    text = long + "".join(shorts)
+    cuts, at = [len(long)], len(long)
+    for s in shorts:
+        at += len(s)
+        cuts.append(at)
+    snap = snapshot_of([text], cuts=[cuts])
+    query = "㮾梨 拆迁清零 项目数"
+    assert typed_phrases(snap, query) == ["拆迁清零"]
+    assert typed_phrases(snap, "拆迁清零项目数") == []  # a question typed whole is no keyword query
+    first = search(snap, NoVectors(), query, np.zeros(4), top_k=4)[0]
+    assert "拆迁清零" in first.text
+    without = search(snap, NoVectors(), query, np.zeros(4), top_k=4, fusion=Fusion(phrase_weight=0.0))[0]
+    assert "拆迁清零" not in without.text  # what the phrase list changes
