@@ -930,6 +930,11 @@ def test_a_verb_loses_its_direction_and_a_time_of_day_is_a_date():
     assert not answer_type(opens, "服务站为户外劳动者提供歇脚、饮水服务。")[0]
 
 
+def test_a_spoken_office_is_read_as_the_documents_write_it():
+    assert role_of("振兴社区管事的支书叫啥")[0] == "书记"
+    assert kind_of("振兴社区管事的支书叫啥") == "person"
+
+
 def test_every_one_is_no_count():
     """每一户, 统一: 一 there says every or one and the same, not how many."""
     people = _q("东华社区有几个网格员", "number", unit_class="people", focus=["网格员"])

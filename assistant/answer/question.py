@@ -35,7 +35,7 @@ _MEASURE_END = re.compile(
 _DAY_Q = re.compile(r"日期|哪一?天|几号|几月几")
 _PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人")
 _ROLE = (
-    r"(?:长|主任|书记|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
+    r"(?:长|主任|书记|支书|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
     r"代言人|主持人|作者|歌手|演员|主角|配角|队长|指令长|获得者)"
 )
 _ROLE_END = re.compile(_ROLE + r"\s*[?？]?\s*$")
@@ -214,11 +214,17 @@ _DIRECTIONAL = frozenset(
 )
 
 
+# what users say for an office the documents write out (支书: 党支部书记)
+_SPOKEN_ROLES = {"支书": "书记", "村支书": "书记"}
+
+
 def asked_words(text: str) -> list[str]:
-    """The words of a question that can say what it is about; a verb without its direction (投进去 → 投)."""
+    """The words of a question that can say what it is about; a verb without its direction (投进去 → 投), an
+    office as the documents write it (支书 → 书记)."""
     out = []
     for w in words(text):
         w = next((w[: -len(d)] for d in _DIRECTIONAL if w.endswith(d) and len(w) > len(d)), w)
+        w = _SPOKEN_ROLES.get(w, w)
         if w not in _DIRECTIONAL and pos_tags(w)[0][1] not in _NO_TERM_TAGS:
             out.append(w)
     return out
@@ -370,7 +376,7 @@ def role_of(question: str) -> tuple[str, str]:
     """(role, owner) of a person question. The role is the last content word once the question words are
     removed; a one-character role keeps the word it ends (指令 + 长 → 指令长: a bare 长 says nothing). The
     owner is the word written right before it (管委会主任, 管委会的主任 → 管委会): whose role is asked."""
-    content = words(_ASKING.sub(" ", question))
+    content = asked_words(_ASKING.sub(" ", question))
     norm = normalise(question)
     if len(content) >= 2 and len(content[-1]) == 1 and "".join(content[-2:]) in norm:
         content = content[:-2] + ["".join(content[-2:])]
