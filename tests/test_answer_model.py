@@ -52,6 +52,7 @@ from assistant.spelling import SpellingIndex
         ("是哪个领导来包的呀", "name"),  # 哪个 + a noun: the name of a thing
         ("那7个示范点分别是哪几个村", "list"),  # 哪几个 asks which, not how many
         ("服务站每天几点开门", "date"),
+        ("每天进进出出的人流量有好大啊？", "number"),  # 好大 asks as 多大 does
     ],
 )
 def test_kind_of_question(question, kind):
@@ -74,6 +75,8 @@ def test_kind_of_question(question, kind):
         ("一年给多少生活津贴", "money"),
         ("每人补助多少", "money"),
         ("被免职的科级干部有几个", "people"),  # the people word before 有几个
+        ("在谈的亿元以上项目有几个", "count"),  # a classifier of things after 几: 亿元 only qualifies them
+        ("投资多少万元", "money"),
         ("一共建了几个党支部", "count"),
         ("金元社区每天有多少老人来吃饭", "people"),  # 元 of a name is no money
     ],

@@ -25,7 +25,8 @@ _DATE_Q = re.compile(
 _ORDINAL_Q = re.compile(r"第几|排第|排名|名次|排在")
 _NUMBER_Q = re.compile(
     r"多少|(?<!哪)几\s*[个名家项人次年户件元万亿倍%起支所座处条场批类届位种套轮亩天月周岁成期块]|几成|比例|占比|"
-    r"多大|多高|多长|多远|多重|多快|多少钱|价格|售价|增幅|增速"
+    r"多大|多高|多长|多远|多重|多快|多少钱|价格|售价|增幅|增速|"
+    r"有?好(?:多|大|远|高|长)\s*[啊呀嘛哦呢]*\s*[?？]?\s*$"  # 人流量有好大啊: 好 asks as 多 does, at the end
 )
 # a keyword query ending in a measured quantity ("去年全省粮食产量") asks for a figure
 _MEASURE_END = re.compile(
@@ -98,6 +99,8 @@ _PEOPLE_Q = re.compile(
     r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)(?!民?币)|"  # 多少老人, 几个后备干部
     r"(?:干部|书记|代表|骨干|职工|学生|儿童|党员|群众|居民)(?:有|是|共|一共|总共)*(?:多少|几)个?(?:人|名|位)?[?？啊呀呢吗]*$"  # 科级干部有几个
 )
+# a classifier of things right after the question word (几个, 多少家), not of a sum (多少个亿)
+_COUNTED_Q = re.compile(r"(?:多少|几)\s*[个家项件所座处条支场批类届种套轮辆台部](?!\s*(?:亿|万元|元|钱|块))")
 _PERCENT_Q = re.compile(r"率|比例|占比|百分|几成|增长了?多少|增幅|增速|下降了?多少")
 _CLASSIFIER_Q = re.compile(
     r"(?:多少|几)\s*([个家项户件次所座处条支场亩天批类届种套轮起期块辆台部])"
@@ -156,6 +159,7 @@ _UNIT_RULES = (
     (_ORDINAL_Q, "ordinal"),
     (_PERCENT_Q, "percent"),
     (_PEOPLE_Q, "people"),  # before money: 金元社区有多少老人 counts people (元 is in a name)
+    (_COUNTED_Q, "count"),  # before money: 亿元以上项目有几个 counts projects
     (_MONEY_Q, "money"),
 )
 
