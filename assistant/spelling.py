@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
 
+from .lexical import word_frequency
+
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 N = 3
 MIN_SPAN = 4  # a correction must make a run of at least this many characters the corpus writes
@@ -28,6 +30,8 @@ _ASKING_WHO = re.compile(r"(?:是谁|是哪个|是哪位|叫啥名字|叫什么�
 # … or a place's name: a 3-gram the corpus writes that ends in a place word, or that one follows (武当区每个村 → 乌当区,
 # 观山胡社区 → 观山湖): the name ends there, so the user's own words after it need not be the corpus's
 _PLACE_END = re.compile(r"^(?:社区|街道|[区县市镇乡村州])")
+# the place words a two-character place name is written before (清镇市, 乌当区)
+_STEM_ENDS = "市县区镇乡州"
 # typed right: a place word is never the typo (毕节市的 stays, not 毕节似的)
 _PLACE_WORD_CHARS = frozenset("社区街道县市镇乡村州")
 
@@ -124,14 +128,33 @@ class SpellingIndex:
         return best
 
     def _substitutes(self, run: str, j: int) -> set[str]:
-        """Characters sounding like run[j] that the corpus uses in a 3-gram with run[j]'s neighbours."""
+        """Characters sounding like run[j] that the corpus uses in a 3-gram with run[j]'s neighbours, or in a
+        two-character place name with its neighbour (轻镇 → 清镇, which the corpus writes before 市)."""
         out = set()
-        for i in range(max(0, j - N + 1), min(j, len(run) - N) + 1):
-            gram = run[i : i + N]
+        grams = [(i, run[i : i + N]) for i in range(max(0, j - N + 1), min(j, len(run) - N) + 1)]
+        grams += [(k, run[k : k + 2] + end) for k in self._stem_starts(run, j) for end in _STEM_ENDS]
+        for i, gram in grams:
             for g in self.by_sound.get(self.sound(gram), ()):
                 if all(a == b for k, (a, b) in enumerate(zip(g, gram)) if k != j - i) and g[j - i] != run[j]:
                     out.add(g[j - i])
         return out
+
+    @staticmethod
+    def _stem_starts(run: str, j: int) -> list[int]:
+        return [k for k in (j - 1, j) if k >= 0 and k + 2 <= len(run)]
+
+    def _a_word_at(self, run: str, j: int) -> bool:
+        return any(word_frequency(run[k : k + 2]) for k in self._stem_starts(run, j))
+
+    def _place_stem(self, run: str, j: int) -> int:
+        """How often the corpus writes a two-character name holding run[j] before a place word (清镇市)."""
+        return max(
+            (
+                sum(self.grams.get(run[k : k + 2] + end, 0) for end in _STEM_ENDS)
+                for k in self._stem_starts(run, j)
+            ),
+            default=0,
+        )
 
     def _fix_run(self, run: str, term: bool = False) -> str:
         cover = self._covered(run)
@@ -152,6 +175,9 @@ class SpellingIndex:
                     named = [
                         self.grams[candidate[i : i + N]] for i in windows if self._names_place(candidate, i)
                     ]
+                    if not self._place_stem(fixed, j) and not self._a_word_at(fixed, j):
+                        # 轻镇红枫湖: 清镇 is the corpus's place, 轻镇 none and no word (清真 is one)
+                        named.append(self._place_stem(candidate, j))
                     place = max(place, (max(named, default=0), c))
             if best[0] >= MIN_SPAN or (len(run) == N and best[0] == N):
                 fixed = fixed[:j] + best[2] + fixed[j + 1 :]

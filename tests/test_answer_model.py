@@ -162,6 +162,7 @@ CORPUS = [
     "红枫湖片区管委会出台方案。青龙山街道党建服务中心主任曹书举说。",
     "土岭社区党总支副书记黄璇介绍。",
     "观山湖区碧海社区党支部书记徐媛介绍。",
+    "清镇市委召开会议。",
 ]
 
 
@@ -181,6 +182,8 @@ CORPUS = [
         # a place's name ends at its place word, so the user's own words after it need not be the corpus's
         ("长沙县朗梨街道每个村要留几个人", "长沙县㮾梨街道每个村要留几个人"),
         ("观山胡社区有几个网格", "观山湖社区有几个网格"),  # … or right before the place word
+        # a two-character place the corpus writes before 市, typed by its sound and followed by other words
+        ("轻镇红枫湖片区出台了啥方案", "清镇红枫湖片区出台了啥方案"),
     ],
 )
 def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
@@ -194,6 +197,7 @@ def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
         "红枫湖片区管委会的主任是谁",
         "上海的社区食堂一顿饭多少钱",
         "毕节市的社区有多少个",  # 市 is typed right: no place word is taken for a typo (毕节似的社区)
+        "清真寺在哪",  # 清真 is a word of its own, not a typo of the place 清镇
     ],
 )
 def test_names_the_corpus_never_uses_are_left_alone(question):
