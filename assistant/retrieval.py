@@ -431,8 +431,11 @@ def search(
     question_vector: np.ndarray,
     top_k: int,
     fusion: Fusion = Fusion(),
+    typed: bool = False,
 ) -> list[Hit]:
-    """Top-k chunks by fused rank; `score` is 1.0 for a chunk ranked first by both retrievers."""
+    """Top-k chunks by fused rank; `score` is 1.0 for a chunk ranked first by both retrievers. `typed`: the query
+    is as a user typed it, whose keywords typed apart count as phrases (`typed_phrases`); a course-pack topic's
+    reading is no such thing."""
     if not snapshot.chunks:
         return []
     candidates, rrf_k = fusion.candidates, fusion.rrf_k
@@ -445,7 +448,8 @@ def search(
     phrases = snapshot.phrases_in(query)
     tokens = tokenize(query) + [p for p in phrases if p not in quoted_phrases(query)]
     scores = snapshot.bm25.scores(tokens)
-    phrases += [p for p in typed_phrases(snapshot, query) if p not in phrases]
+    if typed:
+        phrases += [p for p in typed_phrases(snapshot, query) if p not in phrases]
     bm25_rank = {
         snapshot.slot_chunks[s].chunk_id: r for r, s in enumerate(_bm25_order(snapshot, scores, candidates))
     }

@@ -177,8 +177,11 @@ class Assistant:
         """One ask reads one snapshot (each read of `self.snapshot` checks the database's generation)."""
         guard = self._dense_guard()
         vector = guard.question_vector(query)
-        hits = Hits(search(snap, guard, query, vector, top_k, self.fusion))
+        pool = max(top_k, ANCHOR_POOL) if sides else top_k
+        found = search(snap, guard, query, vector, pool, self.fusion, typed=True)
+        hits = Hits(found[:top_k])
         if sides:
+            hits.extend(_lexical_anchor(found, top_k))
             hits.extend(self._other_sides(snap, guard, query, hits))
         hits.degraded = guard.failed
         if guard.failed:
@@ -837,3 +840,17 @@ def _free_name(directory: Path, name: str) -> Path:
         target = directory / f"{stem}-{i}{suffix}"
         i += 1
     return target
+
+
+ANCHOR_POOL = 12  # how far down the fused list an answer looks for BM25's clear best chunk
+ANCHOR_LEAD = 1.5  # … clear: its BM25 score at least this many times the runner-up's
+
+
+def _lexical_anchor(found: list[Hit], top_k: int) -> list[Hit]:
+    """BM25's best chunk when it leads the rest by far and fusion left it below the top k: it holds the
+    question's rare words together (指导新建社区找准为民服务路子), while rank fusion weighs its first place no more
+    than a close one, and a dense retriever unsure of it lets chunks both lists rank a little come first."""
+    by_bm25 = sorted(found, key=lambda h: -h.bm25)
+    if len(by_bm25) < 2 or by_bm25[0] in found[:top_k] or by_bm25[0].bm25 < ANCHOR_LEAD * by_bm25[1].bm25:
+        return []
+    return [by_bm25[0]]

@@ -54,7 +54,21 @@ def test_a_keyword_typed_as_the_documents_write_it_ranks_its_chunk():
     query = "㮾梨 拆迁清零 项目数"
     assert typed_phrases(snap, query) == ["拆迁清零"]
     assert typed_phrases(snap, "拆迁清零项目数") == []  # a question typed whole is no keyword query
-    first = search(snap, NoVectors(), query, np.zeros(4), top_k=4)[0]
+    first = search(snap, NoVectors(), query, np.zeros(4), top_k=4, typed=True)[0]
     assert "拆迁清零" in first.text
-    without = search(snap, NoVectors(), query, np.zeros(4), top_k=4, fusion=Fusion(phrase_weight=0.0))[0]
-    assert "拆迁清零" not in without.text  # what the phrase list changes
+    without = search(snap, NoVectors(), query, np.zeros(4), top_k=4)[0]
+    assert "拆迁清零" not in without.text  # a course-pack topic's reading: no typed keywords
+
+
+def test_an_answer_keeps_bm25s_clear_best_chunk_that_fusion_ranked_low():
+    from assistant.retrieval import Hit
+    from assistant.service import _lexical_anchor
+
+    def hit(n: int, bm25: float) -> Hit:
+        return Hit(chunk=n, doc=None, text=str(n), score=1.0 - n / 100, bm25=bm25)  # type: ignore[arg-type]
+
+    found = [hit(0, 3.0), hit(1, 4.0), hit(2, 2.0), hit(3, 8.4)]
+    assert [h.chunk for h in _lexical_anchor(found, top_k=2)] == [3]  # 8.4 leads 4.0 by far
+    close = [hit(0, 3.0), hit(1, 4.0), hit(2, 2.0), hit(3, 5.0)]
+    assert _lexical_anchor(close, top_k=2) == []  # a close first place: fusion decides
+    assert _lexical_anchor(found, top_k=4) == []  # already among the top k
