@@ -38,6 +38,8 @@ SAVE_AFTER_CHUNKS = 2000  # chunks one catch-up added beyond which the saved sna
 DENSE_DOWN_WARNING = "向量检索暂时不可用，本次仅按关键词和原文短语检索，答案可能不够全面。"
 SIDE_POOL = 20  # chunks searched for the sides of a comparison, each side taking its best
 MAX_SIDES = 4
+ANCHOR_POOL = 12  # how far down the fused list an answer looks for BM25's clear best chunk
+ANCHOR_LEAD = 1.5  # … clear: its BM25 score at least this many times the runner-up's
 
 
 @dataclass
@@ -730,6 +732,16 @@ def chat_turns(messages: list[dict]) -> tuple[str, list[dict]]:
     return turns[-1]["content"], turns[:-1]
 
 
+def _lexical_anchor(found: list[Hit], top_k: int) -> list[Hit]:
+    """BM25's best chunk when it leads the rest by far and fusion left it below the top k: it holds the
+    question's rare words together (指导新建社区找准为民服务路子), while rank fusion weighs its first place no more
+    than a close one, and a dense retriever unsure of it lets chunks both lists rank a little come first."""
+    by_bm25 = sorted(found, key=lambda h: -h.bm25)
+    if len(by_bm25) < 2 or by_bm25[0] in found[:top_k] or by_bm25[0].bm25 < ANCHOR_LEAD * by_bm25[1].bm25:
+        return []
+    return [by_bm25[0]]
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -840,17 +852,3 @@ def _free_name(directory: Path, name: str) -> Path:
         target = directory / f"{stem}-{i}{suffix}"
         i += 1
     return target
-
-
-ANCHOR_POOL = 12  # how far down the fused list an answer looks for BM25's clear best chunk
-ANCHOR_LEAD = 1.5  # … clear: its BM25 score at least this many times the runner-up's
-
-
-def _lexical_anchor(found: list[Hit], top_k: int) -> list[Hit]:
-    """BM25's best chunk when it leads the rest by far and fusion left it below the top k: it holds the
-    question's rare words together (指导新建社区找准为民服务路子), while rank fusion weighs its first place no more
-    than a close one, and a dense retriever unsure of it lets chunks both lists rank a little come first."""
-    by_bm25 = sorted(found, key=lambda h: -h.bm25)
-    if len(by_bm25) < 2 or by_bm25[0] in found[:top_k] or by_bm25[0].bm25 < ANCHOR_LEAD * by_bm25[1].bm25:
-        return []
-    return [by_bm25[0]]

@@ -335,7 +335,8 @@ def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
     out = [p for p in quoted_phrases(question) if len(p) >= 3 and not snapshot.mentions(p)]  # not “撑腰”
     at = 0
     for word, flag in pos_tags(question):
-        start, at = at + question[at:].find(word), at + question[at:].find(word) + len(word)
+        start = max(question.find(word, at), at)
+        at = start + len(word)
         w = normalise(word)
         if len(w) < 2 or not (flag in ("ns", "nt") or _PLACE_SUFFIX.match(w)):
             continue
