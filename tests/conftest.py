@@ -23,6 +23,7 @@ NATURAL_DEV5 = EVAL_DIR / "natural_dev5.jsonl"
 NATURAL_DEV6 = EVAL_DIR / "natural_dev6.jsonl"
 NATURAL_DEV7 = EVAL_DIR / "natural_dev7.jsonl"
 NATURAL_DEV8 = EVAL_DIR / "natural_dev8.jsonl"
+NATURAL_DEV9 = EVAL_DIR / "natural_dev9.jsonl"
 NATURAL_HOLDOUT = EVAL_DIR / "natural_holdout.jsonl"
 TOPICS_DEV = EVAL_DIR / "topics_dev.jsonl"
 TOPICS_CHECK = EVAL_DIR / "topics_check.jsonl"  # annotated blind, never fitted on
