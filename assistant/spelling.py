@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 from pypinyin import lazy_pinyin
 
@@ -34,6 +36,13 @@ _PLACE_END = re.compile(r"^(?:社区|街道|[区县市镇乡村州])")
 _STEM_ENDS = "市县区镇乡州"
 # typed right: a place word is never the typo (毕节市的 stays, not 毕节似的)
 _PLACE_WORD_CHARS = frozenset("社区街道县市镇乡村州")
+
+
+@lru_cache(maxsize=1)
+def _shortforms() -> tuple[tuple[str, str], ...]:
+    lines = resources.files("assistant").joinpath("data/shortforms.txt").read_text("utf-8").splitlines()
+    pairs = [line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#")]
+    return tuple((short.strip(), full.strip()) for short, full in pairs)
 
 
 @dataclass(frozen=True)
@@ -205,11 +214,21 @@ class SpellingIndex:
         return found
 
     def correct(self, question: str, term: bool = False) -> str:
-        """`question` with its typos replaced by what the corpus writes (unchanged when nothing matches).
+        """`question` with its typos replaced by what the corpus writes (unchanged when nothing matches), and its
+        short forms (规上) by the full ones the corpus writes instead (规模以上, `data/shortforms.txt`).
 
         `term`: the text is a term the corpus writes whole (a course-pack topic), so a typo in its last characters
         is corrected as one in its first is (党建品排 → 党建品牌). A question's run often ends in a word the corpus
         never writes after it (2023年亚洲杯举办国 is no typo of 举办过), so there the chain must start at the typo."""
+        for short, full in _shortforms():
+            if short in question and self._writes(full) and not self._writes(short):
+                question = question.replace(short, full)
         for c in self.corrections(question, term):
             question = question.replace(c.typed, c.meant)
         return question
+
+    def _writes(self, text: str) -> bool:
+        """Whether the corpus writes `text` (of two characters or more), as far as its 3-grams tell."""
+        if len(text) >= N:
+            return all(text[i : i + N] in self.grams for i in range(len(text) - N + 1))
+        return any(text in g for g in self.grams)

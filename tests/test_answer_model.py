@@ -190,6 +190,14 @@ def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
     assert SpellingIndex(CORPUS).correct(typed) == meant
 
 
+def test_a_short_form_is_read_as_the_full_one_the_corpus_writes():
+    """规上 for 规模以上 (`data/shortforms.txt`): read so where the documents write only the full form."""
+    index = SpellingIndex(["片区规模以上工业企业产值达39.92亿元。"])
+    assert index.correct("规上工业产值多少") == "规模以上工业产值多少"
+    assert SpellingIndex(["规上企业有20家，规模以上企业产值增长。"]).correct("规上企业") == "规上企业"
+    assert SpellingIndex(["工业企业产值增长。"]).correct("规上企业") == "规上企业"  # no full form written
+
+
 @pytest.mark.parametrize(
     "question",
     [
