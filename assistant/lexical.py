@@ -214,9 +214,15 @@ def abbreviating(words: list[str]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _abbreviations() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    lines = resources.files("assistant").joinpath("data/abbreviations.txt").read_text("utf-8").splitlines()
+    pairs = data_pairs("abbreviations.txt")
+    return tuple(sorted(((k, tuple(v.split())) for k, v in pairs), key=lambda p: -len(p[0])))
+
+
+def data_pairs(name: str) -> list[tuple[str, str]]:
+    """The `key = value` lines of `assistant/data/<name>`, comments (#) left out."""
+    lines = resources.files("assistant").joinpath(f"data/{name}").read_text("utf-8").splitlines()
     pairs = [line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#")]
-    return tuple(sorted(((k.strip(), tuple(v.split())) for k, v in pairs), key=lambda p: -len(p[0])))
+    return [(k.strip(), v.strip()) for k, v in pairs]
 
 
 def word_frequency(word: str) -> int:

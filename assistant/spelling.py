@@ -13,11 +13,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from pypinyin import lazy_pinyin
 
-from .lexical import word_frequency
+from .lexical import data_pairs, word_frequency
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 N = 3
@@ -40,9 +39,7 @@ _PLACE_WORD_CHARS = frozenset("社区街道县市镇乡村州")
 
 @lru_cache(maxsize=1)
 def _shortforms() -> tuple[tuple[str, str], ...]:
-    lines = resources.files("assistant").joinpath("data/shortforms.txt").read_text("utf-8").splitlines()
-    pairs = [line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#")]
-    return tuple((short.strip(), full.strip()) for short, full in pairs)
+    return tuple(data_pairs("shortforms.txt"))
 
 
 @dataclass(frozen=True)

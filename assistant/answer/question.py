@@ -365,8 +365,7 @@ def _cut_from_a_name(text: str, start: int, end: int, snapshot: Snapshot, longes
         snapshot.mentions(normalise(text[a : a + n]))
         for edge in (start, end)
         for n in range(3, longest + 1)
-        for a in range(max(0, edge - n + 1), edge)
-        if a + n <= len(text) and (a < start < a + n or a < end < a + n)
+        for a in range(max(0, edge - n + 1), min(edge, len(text) - n + 1))  # over the edge, inside the text
     )
 
 
