@@ -31,10 +31,17 @@ _ASKING_WHO = re.compile(r"(?:是谁|是哪个|是哪位|叫啥名字|叫什么�
 # … or a place's name: a 3-gram the corpus writes that ends in a place word, or that one follows (武当区每个村 → 乌当区,
 # 观山胡社区 → 观山湖): the name ends there, so the user's own words after it need not be the corpus's
 _PLACE_END = re.compile(r"^(?:社区|街道|[区县市镇乡村州])")
-# the place words a two-character place name is written before (清镇市, 乌当区)
-_STEM_ENDS = "市县区镇乡州"
+# the place words a two-character place name is written before (清镇市, 乌当区, 贵州省)
+_STEM_ENDS = "省市县区镇乡州"
 # typed right: a place word is never the typo (毕节市的 stays, not 毕节似的)
-_PLACE_WORD_CHARS = frozenset("社区街道县市镇乡村州")
+_PLACE_WORD_CHARS = frozenset("社区街道省县市镇乡村州")
+
+
+# pinyin sent before the input method turned it into characters, inside a Chinese word (yun岩区, hb干部): lowercase,
+# as the input method shows it (capitals are acronyms: GDP, NBA), of one or two characters
+_PINYIN_RUN = re.compile(r"(?<![A-Za-z])[a-z]{1,6}(?![A-Za-z])")
+_HAN_BEFORE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{1,2}$")
+_HAN_AFTER = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{1,2}")
 
 
 @lru_cache(maxsize=1)
@@ -210,6 +217,54 @@ class SpellingIndex:
                 found.append(Correction(run, new))
         return found
 
+    def _readings(self, latin: str) -> list[tuple[tuple[str, ...], bool]]:
+        """How a run of pinyin may be read: as syllables the corpus's characters have (yun), exactly; as initials
+        (hb: h…, b…), each the start of one."""
+        syllables = set(self._pinyin.values())
+        split: dict[int, tuple[str, ...]] = {0: ()}
+        for end in range(1, len(latin) + 1):
+            for start in range(max(0, end - 6), end):
+                if start in split and latin[start:end] in syllables and len(split[start]) < 2:
+                    split.setdefault(end, (*split[start], latin[start:end]))
+        readings = [(split[len(latin)], True)] if len(latin) in split else []
+        if len(latin) <= 2:
+            readings.append((tuple(latin), False))
+        return readings
+
+    def _pinyin_at(self, latin: str, before: str, after: str) -> str:
+        """The characters the corpus writes between `before` and `after` that `latin` spells, best chained into
+        the corpus's 3-grams around them (more often written on a tie); "" when none."""
+        best = (0, 0, "")
+        for sounds, exact in self._readings(latin):
+            n = len(sounds)
+            places = [(0, after[: N - n])] if len(after) >= N - n else []
+            if len(before) >= N - n:
+                places.append((N - n, before[len(before) - (N - n) :]))
+            for gram, count in self.grams.items():
+                for at, context in places:  # where the spelled characters sit in the 3-gram
+                    chars = gram[:n] if at == 0 else gram[at:]
+                    if (gram[n:] if at == 0 else gram[:at]) != context:
+                        continue
+                    heard = self.sound(chars)
+                    if all(h == s if exact else h.startswith(s) for h, s in zip(heard, sounds)):
+                        span = self._span_at(before + chars + after, len(before))
+                        best = max(best, (span, count, chars))
+        return best[2]
+
+    def _spelled_pinyin(self, question: str) -> str:
+        """`question` with pinyin typed inside a Chinese word as the characters it spells (yun岩区 → 云岩区)."""
+        for m in reversed(list(_PINYIN_RUN.finditer(question))):
+            before = _HAN_BEFORE.search(question[: m.start()])
+            after = _HAN_AFTER.search(question[m.end() :])
+            if not before and not after:
+                continue
+            chars = self._pinyin_at(
+                m.group(0), before.group(0) if before else "", after.group(0) if after else ""
+            )
+            if chars:
+                question = question[: m.start()] + chars + question[m.end() :]
+        return question
+
     def correct(self, question: str, term: bool = False) -> str:
         """`question` with its typos replaced by what the corpus writes (unchanged when nothing matches), and its
         short forms (规上) by the full ones the corpus writes instead (规模以上, `data/shortforms.txt`).
@@ -217,6 +272,7 @@ class SpellingIndex:
         `term`: the text is a term the corpus writes whole (a course-pack topic), so a typo in its last characters
         is corrected as one in its first is (党建品排 → 党建品牌). A question's run often ends in a word the corpus
         never writes after it (2023年亚洲杯举办国 is no typo of 举办过), so there the chain must start at the typo."""
+        question = self._spelled_pinyin(question)
         for short, full in _shortforms():
             if short in question and self._writes(full) and not self._writes(short):
                 question = question.replace(short, full)

@@ -163,6 +163,8 @@ CORPUS = [
     "土岭社区党总支副书记黄璇介绍。",
     "观山湖区碧海社区党支部书记徐媛介绍。",
     "清镇市委召开会议。",
+    "清镇获贵州省营商环境评比第二名。云岩区实行考察期制度。",
+    "确保每村保持2名以上后备干部培养对象。",
 ]
 
 
@@ -184,6 +186,11 @@ CORPUS = [
         ("观山胡社区有几个网格", "观山湖社区有几个网格"),  # … or right before the place word
         # a two-character place the corpus writes before 市, typed by its sound and followed by other words
         ("轻镇红枫湖片区出台了啥方案", "清镇红枫湖片区出台了啥方案"),
+        ("清镇营商环境在贵洲省排第几", "清镇营商环境在贵州省排第几"),  # … or before 省
+        # pinyin sent before it became characters, inside a word: by its syllables or its initials
+        ("yun岩区下的干部考察期多久", "云岩区下的干部考察期多久"),
+        ("每个村hb干部保持几名", "每个村后备干部保持几名"),
+        ("GDP和app怎么算", "GDP和app怎么算"),  # capitals are acronyms; a word the corpus cannot spell stays
     ],
 )
 def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
@@ -711,6 +718,21 @@ def test_a_question_asking_nothing_in_particular_is_told_the_paragraph():
     assert [c.text for c in select_support(when, [first, second], model, snap)] == [first.text]
 
 
+def test_a_keyword_query_whose_best_sentence_is_a_heading_is_told_the_body():
+    """挑夫精神: the heading (弘扬“挑夫”精神 夯实党建基础) only names it; a body sentence holding all its words
+    says what it is, and is the answer in its place."""
+    from assistant.answer.extractive import select_support
+
+    text = "弘扬“挑夫”精神 夯实党建基础\n\n街道弘扬“勇挑重担、一往无前”的“挑夫”精神，推进从严治党。"
+    snap, candidate = _one_document(text)
+    heading = candidate("弘扬“挑夫”精神 夯实党建基础")
+    body = candidate("街道弘扬“勇挑重担、一往无前”的“挑夫”精神，推进从严治党。")
+    heading.score, body.score = 0.9, 0.8
+    model = AnswerModel({}, 0.0, {}, 0.0, support_ratio=0.6, max_support=3)
+    q = Question(text="挑夫精神", terms=["挑夫", "精神"], weights={"挑夫": 5.0, "精神": 1.0}, kind="other")
+    assert [c.text for c in select_support(q, [heading, body], model, snap)] == [body.text]
+
+
 def _one_document(text: str):
     """A one-chunk snapshot of `text`, and a maker of its sentences' candidates (with their heading signal)."""
     from assistant.answer.signals import Candidate
@@ -948,6 +970,43 @@ def test_a_verb_loses_its_direction_and_a_time_of_day_is_a_date():
 def test_a_spoken_office_is_read_as_the_documents_write_it():
     assert role_of("振兴社区管事的支书叫啥")[0] == "书记"
     assert kind_of("振兴社区管事的支书叫啥") == "person"
+
+
+@pytest.mark.parametrize(
+    "spoken, written_",
+    [
+        (
+            "四点半学校一个月收好多钱",
+            "四点半学校一个月收多少钱",
+        ),  # 好多 asks as 多少 does (southwest Mandarin)
+        ("领导一共跑了好多趟", "领导一共跑了多少次"),  # a trip is counted as 次
+        ("以前一个礼拜好几起投诉", "以前一周好几起投诉"),
+        ("那个服务叫啥名堂", "那个服务叫啥名字"),
+        ("好多人都来了吗", "好多人都来了吗"),  # many, when another word asks
+    ],
+)
+def test_spoken_question_words_are_read_as_written(spoken, written_):
+    from assistant.answer.question import written
+
+    assert written(spoken) == written_
+
+
+def test_a_count_of_things_named_after_people_is_no_count_of_people():
+    assert unit_class_of("全市一共有多少个居民小区") == "count"
+    assert unit_class_of("全市一共有多少个居民") == "people"
+    assert unit_class_of("送外卖的这种人有多少") == "people"
+
+
+def test_who_holds_a_role_is_answered_by_the_office_given_it():
+    """会长是让谁当的: the verb of holding is framing; an office the role is given to answers 谁 (the documents
+    seldom name the person), but not 会长叫啥名字, which asks the name."""
+    assert role_of("广场舞协会的会长是让谁当的")[0] == "会长"
+    assert role_of("会长由谁来担任")[0] == "会长"
+    sentence = "街道选聘社区党支部书记任协会会长，党员任理事。"
+    who = _q("广场舞协会的会长是让谁当的", "person", role="会长", focus=["协会", "会长"])
+    assert answer_type(who, sentence) == (True, True)
+    name = _q("广场舞协会会长叫啥名字", "person", role="会长", focus=["协会", "会长"])
+    assert answer_type(name, sentence)[0] is False
 
 
 def test_every_one_is_no_count():

@@ -19,6 +19,8 @@ from conftest import (
     NATURAL_DEV7,
     NATURAL_DEV8,
     NATURAL_DEV9,
+    NATURAL_DEV10,
+    NATURAL_DEV11,
     NATURAL_HOLDOUT,
     NEWS_DIR,
     requires_news,
@@ -58,6 +60,8 @@ def test_floors(report):
         (NATURAL_DEV8, 0.72, 0.58, 0.25),  # blind 0.746 / 0.647 / 0.222; after rules 0.810 / 0.647 / 0.175
         # never read for a rule: 0.766 / 0.769 / 0.213 (the code before the sixth round: 0.745 / 0.769 / 0.234)
         (NATURAL_DEV9, 0.70, 0.69, 0.28),
+        (NATURAL_DEV10, 0.85, 0.70, 0.12),  # blind 0.827 / 0.722 / 0.135; after rules 0.904 / 0.778 / 0.058
+        (NATURAL_DEV11, 0.82, 0.70, 0.14),  # blind 0.769 / 0.778 / 0.135; after rules 0.885 / 0.778 / 0.077
         (NATURAL_HOLDOUT, 0.62, 0.85, 0.25),
     ],
     ids=[
@@ -69,6 +73,8 @@ def test_floors(report):
         "natural_dev7",
         "natural_dev8",
         "natural_dev9",
+        "natural_dev10",
+        "natural_dev11",
         "natural_holdout",
     ],
 )

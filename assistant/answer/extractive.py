@@ -109,11 +109,22 @@ def select_support(
             continue
         new_terms = {t for t in q.terms if t in normalise(cand.text)} - covered
         other_doc = all(cand.hit.chunk.doc_id != c.hit.chunk.doc_id for c in chosen)
-        # a question asking nothing in particular (渔安街道 社区车间) is told the best sentence's paragraph
-        told = q.kind == "other" and _same_paragraph(cand, best) and not photo_credit(cand.text)
+        # a question asking nothing in particular (渔安街道 社区车间) is told the best sentence's paragraph, or,
+        # when that is a heading (弘扬“挑夫”精神 夯实党建基础), what the body says of it
+        told = (
+            q.kind == "other"
+            and (_same_paragraph(cand, best) or best.feature("heading") > 0)
+            and not photo_credit(cand.text)
+        )
         if new_terms or other_doc or told or q.kind in ("list", "howto"):
             chosen.append(cand)
             covered |= new_terms
+    if (
+        q.kind == "other"
+        and best.feature("heading")
+        and any(covered <= {t for t in q.terms if t in normalise(c.text)} for c in chosen[1:])
+    ):
+        chosen = chosen[1:]  # a body sentence says all the heading does, and more
     chosen = _each_named_subject(q, ranked, chosen)
     if q.kind == "list":
         chosen = _expand_parallel(q, best, chosen, snapshot)

@@ -96,8 +96,9 @@ _MONEY_Q = re.compile(
 )
 _PEOPLE_Q = re.compile(
     r"几人|几个人|人数|人口|多少名|几名|多少位|几位|人次|"
-    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)(?!民?币)|"  # 多少老人, 几个后备干部
-    r"(?:干部|书记|代表|骨干|职工|学生|儿童|党员|群众|居民)(?:有|是|共|一共|总共)*(?:多少|几)个?(?:人|名|位)?[?？啊呀呢吗]*$"  # 科级干部有几个
+    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)"
+    r"(?!民?币|小区|小组|委|会|站|点|组|队|户|之家|中心)|"  # 多少老人, 几个后备干部; not 多少个居民小区
+    r"(?:人|干部|书记|代表|骨干|职工|学生|儿童|党员|群众|居民)(?:有|是|共|一共|总共)*(?:多少|几)个?(?:人|名|位)?[?？啊呀呢吗]*$"  # 科级干部有几个, 这种人有多少
 )
 # a classifier of things right after the question word (几个, 多少家), not of a sum (多少个亿)
 _COUNTED_Q = re.compile(r"(?:多少|几)\s*[个家项件所座处条支场批类届种套轮辆台部](?!\s*(?:亿|万元|元|钱|块))")
@@ -369,7 +370,10 @@ def _cut_from_a_name(text: str, start: int, end: int, snapshot: Snapshot, longes
     )
 
 
-_ASKING = re.compile(r"是谁|谁|哪位|何人|是哪个|叫啥|叫什么|名字|姓什么|姓啥|[啊呀哦呢嘛吖?？!！。\s]+$")
+# the words that ask who, with the verb of holding the role asked of (会长是让谁当的, 由谁来担任): framing, not the role
+_ASKING = re.compile(
+    r"(?:是|让|由|请|派)?谁(?:来|去)?(?:担任|兼任|当|任|做|干)?|哪位|何人|是哪个|叫啥|叫什么|名字|姓什么|姓啥|[啊呀哦呢嘛吖?？!！。\s]+$"
+)
 
 
 # words for a group of people, not an office one of them holds
@@ -473,7 +477,32 @@ def _asking(question: str) -> str:
     return "".join(asking) if asking and len(asking) < len(sentences) else question
 
 
+# 好多 asks as 多少 does before a classifier or 钱 (southwest Mandarin: 花了好多钱, 跑了好多趟), unless the question
+# asks yes or no: then it says many (好多人都来了吗)
+_SPOKEN_HOW_MANY = re.compile(
+    r"好多(?=\s*(?:钱|块|[个名家项人次户件元万亿倍起支所座处条场批类届位种套轮亩天年月周岁趟回遍]))"
+)
+_YES_NO = re.compile(r"吗|是不是|有没有|(?<![怎什这那])么")
+# units said otherwise than the documents write them: a trip (趟) or a time (回, 遍) is counted as 次, a week said
+# 礼拜 is a 周, a name said 名堂 is a 名字
+_SPOKEN_UNITS = (
+    (re.compile(r"(多少|几)(\s*)[趟回遍]"), r"\1\2次"),
+    (re.compile(r"个?礼拜(?!天|日)"), "周"),  # 一个礼拜 → 一周
+    (re.compile(r"(叫啥|叫什么|什么|啥)(\s*)(?:名堂|名儿)"), r"\1\2名字"),
+)
+
+
+def written(question: str) -> str:
+    """The question with its spoken question words and units as the documents write them."""
+    if not _YES_NO.search(question):
+        question = _SPOKEN_HOW_MANY.sub("多少", question)
+    for pattern, replacement in _SPOKEN_UNITS:
+        question = pattern.sub(replacement, question)
+    return question
+
+
 def analyse(question: str, snapshot: Snapshot) -> Question:
+    question = written(question)
     asked = _asking(question)
     phrases = snapshot.phrases_in(asked)
     terms = list(dict.fromkeys(phrases + asked_words(asked)))

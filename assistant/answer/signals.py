@@ -167,10 +167,21 @@ def _another_body(q: Question, before: str) -> bool:
     return bool(_BODY_END.search(before)) and not name_in(q.role_owner, before[-12:])
 
 
+# an office that holds another one (选聘社区党支部书记任协会会长): the answer to who holds that one
+_OFFICE = r"(?:书记|主任|主席|部长|局长|委员|组长|队长|负责人|干部|党员|法官|律师|专家)"
+
+
 def _by_whom(q: Question, clause: str) -> bool:
-    """The clause says who does the asked deed (是谁包联的: ……由县(区)党政主要领导包联): an office answers 谁 as a
-    name does, the documents seldom naming the person."""
-    return bool(q.role) and bool(re.search(f"由[^，,；;。]{{2,24}}?{re.escape(q.role)}", clause))
+    """The clause says who does the asked deed or holds the asked role (是谁包联的: ……由县(区)党政主要领导包联;
+    会长是谁当的: ……书记任协会会长): an office answers 谁 as a name does, the documents seldom naming the person
+    (not 会长叫啥名字, which asks the name)."""
+    if not q.role:
+        return False
+    role = re.escape(q.role)
+    return bool(
+        re.search(f"由[^，,；;。]{{2,24}}?{role}", clause)
+        or ("谁" in q.text and re.search(f"{_OFFICE}(?:兼任|担任|任)[^，,；;。]{{0,8}}?{role}", clause))
+    )
 
 
 def _holds_role(q: Question, clause_norm: str) -> bool:
