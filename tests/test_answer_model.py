@@ -876,6 +876,8 @@ def test_a_how_to_measure_carries_its_result_in_figures():
         ("乌当区引领乡村振兴的“五项行动”分别是哪五项？", "五项"),
         ("《十五条措施》主要从哪几个方面破解难点", ""),  # no count asked
         ("哪三个社区建了食堂", ""),  # asks which, of no scheme named by the count
+        ("乌当那7个乡村振兴党建示范点具体是哪几个村", "7个"),  # the members of a counted set
+        ("安顺那7家成立了党组织的物业企业 具体是哪些公司", "7家"),
     ],
 )
 def test_the_count_whose_parts_are_asked(question, count):
@@ -900,6 +902,33 @@ def test_a_scheme_only_mentioned_does_not_answer_which_parts():
     five = _q("“五项行动”分别是哪五项", "list")
     assert not parts_missing(five, said("开展“五项行动”。", "实施“强基固本”行动。", "实施“骨干培育”行动。"))
     assert not parts_missing(_q("三张清单是什么", "define"), said("通过完善“三张清单”等方式。"))
+
+
+def test_the_members_of_a_counted_set_are_named_beside_its_count():
+    """那7个示范点是哪几个村: a sentence only counting them (成功建设7个示范点) is no answer; one listing as many
+    right before the count (or some, then 等) or right after it is."""
+    from types import SimpleNamespace
+
+    from assistant.answer.extractive import parts_missing
+
+    def said(*sentences):
+        return [SimpleNamespace(text=s) for s in sentences]
+
+    seven = _q("乌当那7个示范点具体是哪几个村", "list")
+    assert parts_missing(seven, said("乌当区成功建设7个乡村振兴党建示范点和1条党建示范带。"))
+    assert parts_missing(seven, said("厘清网格长、网格员、楼栋长的职责，建设7个示范点。"))  # not listed at it
+    three = _q("那三个示范院落是哪几个", "list")
+    assert not parts_missing(
+        three, said("将原红新“六好院落”、原新岭“法院宿舍”、原百花“天合花园”3个院落提质打造。")
+    )
+    assert not parts_missing(three, said("将甲院落、乙院落等3个院落提质打造。"))
+    assert parts_missing(three, said("开展“提升、提速、提质”三大行动。"))  # 三大 counts nothing
+    six = _q("升级的那6个示范点是哪几个居", "list")
+    listed = "升级6个示范点，对红旗居、梯青塔、周五井居、红枫居、弘业居、塔山居支部阵地进行提质。"
+    assert not parts_missing(six, said(listed))
+    assert parts_missing(
+        six, said("升级6个示范点，以及甲居、乙居、丙居、丁居、戊居、己居。")
+    )  # other things added
 
 
 def test_a_list_continued_from_inside_its_first_item_starts_at_that_item():

@@ -152,10 +152,53 @@ def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
     count = parts_asked(q.text)
     if not count:
         return False
-    if any(spells_out(count, c.text)[1] for c in chosen):
+    if any(spells_out(count, c.text)[1] or _listed_at(count, c.text) for c in chosen):
         return False
     signatures = [_signature(c.text) for c in chosen]
     return not any(sig and signatures.count(sig) >= 2 for sig in signatures)
+
+
+_DIGITS = dict(zip("一二两三四五六七八九", (1, 2, 2, 3, 4, 5, 6, 7, 8, 9)))
+
+
+def _count_value(numeral: str) -> int | None:
+    """7 → 7, 三 → 3, 十五 → 15, 二十六 → 26; None past what a counted set of a report holds."""
+    if numeral.isdigit():
+        return int(numeral)
+    tens, _, ones = numeral.partition("十")
+    if not _:
+        return _DIGITS.get(numeral)
+    return (_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0)
+
+
+_NUMERAL = re.compile(r"\d+|[一二两三四五六七八九十]+")
+_COUNT = re.compile(
+    r"(\d+|[一二两三四五六七八九十]+)\s*(?=[个张项条种类点家所座处位名支批])"
+)  # 3个, not 四大
+_MEMBER = r"[^，,。；;：:、\s]{2,24}"
+# the members of a counted set written before its number (原红新六好院落、原新岭法院宿舍、原百花天合花园3个院落),
+# or after it in the same sentence (升级6个示范点，对红旗居、梯青塔、……、塔山居支部……)
+_LISTED_BEFORE = re.compile(f"({_MEMBER}(?:、{_MEMBER})+)\\s*$")
+_LISTED_AFTER = re.compile(f"^[^。；;]{{0,30}}?[，,：:]\\s*(?:对|即|为|是|有)?({_MEMBER}(?:、{_MEMBER})+)")
+_ADDING = re.compile(r"^(?:以及|及|和|与|并|还有|同时)")  # ……“三张清单”,以及组织联建、信息联通: other things
+
+
+def _listed_at(count: str, sentence: str) -> bool:
+    """The sentence names the members of the counted set: as many as it counts (or some, then 等) right before
+    its number, or exactly as many right after it; not a figure alone (物业企业7个) nor other things beside it."""
+    value = _count_value(_NUMERAL.match(count).group(0))
+    if value is None:
+        return False
+    for m in _COUNT.finditer(sentence):
+        if _count_value(m.group(1)) != value:
+            continue
+        before = _LISTED_BEFORE.search(sentence[: m.start()])
+        if before and (before.group(1).endswith("等") or before.group(1).count("、") + 1 == value):
+            return True
+        after = _LISTED_AFTER.search(sentence[m.end() :])
+        if after and not _ADDING.match(after.group(1)) and after.group(1).count("、") + 1 == value:
+            return True
+    return False
 
 
 def _each_named_subject(q: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:

@@ -425,14 +425,26 @@ def head_of(question: str, known: Callable[[str], bool] = lambda word: True) -> 
 _PARTS_Q = re.compile(r"哪\s*([二三四五六七八九十两]+|\d+)\s*([个张项条种类点])")
 
 
+# … or the members of a counted set the question names before asking which (那7个示范点是哪几个村, 那7家物业企业是哪几家)
+_WHICH_MEMBERS = re.compile(r"哪几|哪些")
+_NAMED = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"")
+_COUNTED_SET = re.compile(r"([二三四五六七八九十两]+|\d+)\s*[个张项条种类点家所座处位名]")
+
+
 def parts_asked(question: str) -> str:
-    """The count a question asks the parts of (三张 of “三张清单”是哪三张, 7项 of 那7项工作任务是哪7项), when the
-    question names the scheme by it before asking; "" otherwise (哪几个方面 names no count)."""
+    """The count a question asks the parts of (三张 of “三张清单”是哪三张, 7项 of 那7项工作任务是哪7项; 7个 of
+    那7个示范点是哪几个村), when the question names the scheme or set by it before asking; "" otherwise (哪几个方面
+    names no count)."""
     m = _PARTS_Q.search(question)
-    if not m:
-        return ""
-    count = m.group(1) + m.group(2)
-    return count if count in question[: m.start()] else ""
+    if m:
+        count = m.group(1) + m.group(2)
+        return count if count in question[: m.start()] else ""
+    which = _WHICH_MEMBERS.search(question)
+    named = (
+        _NAMED.sub("", question[: which.start()]) if which else ""
+    )  # 《十五条措施》 is a name, not a count
+    counted = list(_COUNTED_SET.finditer(named))
+    return counted[-1].group(0) if counted else ""
 
 
 def defined_name(question: str) -> str:
