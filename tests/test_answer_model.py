@@ -1026,6 +1026,17 @@ def test_a_count_of_things_named_after_people_is_no_count_of_people():
     assert unit_class_of("送外卖的这种人有多少") == "people"
 
 
+def test_a_how_asked_besides_a_figure_is_answered_by_a_passage():
+    """怎么组织的？分了几组、谁带队？: the how decides the kind (a passage), not the 谁 of its second clause; a
+    question asking two figures stays a figure question."""
+    from assistant.answer.question import _compound_kind
+
+    assert _compound_kind("走访小微企业是怎么组织的？分了几组、谁带队？", "person") == "howto"
+    assert _compound_kind("做了哪些准备？现在有多少个社区开起来了？", "number") == "list"
+    assert _compound_kind("两边各建了多少个？哪边多一点？", "number") == "number"
+    assert _compound_kind("一顿饭要多少钱？老人能便宜多少？", "number") == "number"
+
+
 def test_who_holds_a_role_is_answered_by_the_office_given_it():
     """会长是让谁当的: the verb of holding is framing; an office the role is given to answers 谁 (the documents
     seldom name the person), but not 会长叫啥名字, which asks the name."""

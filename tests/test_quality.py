@@ -21,6 +21,8 @@ from conftest import (
     NATURAL_DEV9,
     NATURAL_DEV10,
     NATURAL_DEV11,
+    NATURAL_DEV12,
+    NATURAL_DEV13,
     NATURAL_HOLDOUT,
     NEWS_DIR,
     requires_news,
@@ -62,6 +64,11 @@ def test_floors(report):
         (NATURAL_DEV9, 0.70, 0.69, 0.28),
         (NATURAL_DEV10, 0.85, 0.70, 0.12),  # blind 0.827 / 0.722 / 0.135; after rules 0.904 / 0.778 / 0.058
         (NATURAL_DEV11, 0.82, 0.70, 0.14),  # blind 0.769 / 0.778 / 0.135; after rules 0.885 / 0.778 / 0.077
+        # blind to the code before the seventh round: 0.839 / 0.786 / 0.125 and 0.620 / 0.750 / 0.260; to its
+        # first rules: 0.857 / 0.929 / 0.125 and 0.640 / 0.800 / 0.240; after rules 0.857 / 0.929 / 0.125 and
+        # 0.720 / 0.800 / 0.200
+        (NATURAL_DEV12, 0.80, 0.85, 0.17),
+        (NATURAL_DEV13, 0.66, 0.72, 0.26),
         (NATURAL_HOLDOUT, 0.62, 0.85, 0.25),
     ],
     ids=[
@@ -75,6 +82,8 @@ def test_floors(report):
         "natural_dev9",
         "natural_dev10",
         "natural_dev11",
+        "natural_dev12",
+        "natural_dev13",
         "natural_holdout",
     ],
 )

@@ -513,6 +513,18 @@ def written(question: str) -> str:
     return question
 
 
+_CLAUSE_ENDS = re.compile(r"[？?，,；;。！!]")
+
+
+def _compound_kind(question: str, kind: str) -> str:
+    """A question asking a how or a which-ones besides a figure or a name (……是怎么组织的？分了几组、谁带队？):
+    its answer is a passage, whose sentences need not each show the figure or name: read as the looser kind."""
+    if kind not in TYPED:
+        return kind
+    kinds = {kind_of(c) for c in _CLAUSE_ENDS.split(question) if _ANY_ASK.search(c)}
+    return next((k for k in ("howto", "list") if k in kinds), kind)
+
+
 def analyse(question: str, snapshot: Snapshot) -> Question:
     question = written(question)
     asked = _asking(question)
@@ -521,7 +533,7 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
     terms = [t for t in terms if not t.isdigit() or len(t) == 4]
     weights = {t: snapshot.bm25.idf(t) * (1.5 if t in phrases else 1.0) for t in terms}
     defined = defined_name(question)
-    kind = "define" if defined else kind_of(question)
+    kind = "define" if defined else _compound_kind(question, kind_of(question))
     m = _CLASSIFIER_Q.search(question)
     role, role_owner = role_of(asked) if kind == "person" else ("", "")
     return Question(
