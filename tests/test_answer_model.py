@@ -999,6 +999,15 @@ def test_a_verb_loses_its_direction_and_a_time_of_day_is_a_date():
 def test_a_spoken_office_is_read_as_the_documents_write_it():
     assert role_of("振兴社区管事的支书叫啥")[0] == "书记"
     assert kind_of("振兴社区管事的支书叫啥") == "person"
+    assert role_of("碧海社区党支部管事的书记是谁") == ("书记", "")  # 管事的 says in charge: no body owns it
+
+
+def test_the_role_is_read_in_the_clause_asking_who():
+    from assistant.answer.question import _clause_asking_who
+
+    asked = _clause_asking_who("西秀区建新社区的书记叫啥名字，我想引他讲智慧社区那段话")
+    assert asked == "西秀区建新社区的书记叫啥名字"
+    assert role_of(asked)[0] == "书记"  # not 话, of the user's own words after it
 
 
 @pytest.mark.parametrize(

@@ -221,6 +221,8 @@ _DIRECTIONAL = frozenset(
 
 # what users say for an office the documents write out (支书: 党支部书记)
 _SPOKEN_ROLES = {"支书": "书记", "村支书": "书记"}
+# what users say of an office instead of its title (管事的书记, 管事的是谁): it names nothing the documents write
+_SPOKEN_IN_CHARGE = frozenset({"管事", "当家", "主事"})
 
 
 def asked_words(text: str) -> list[str]:
@@ -230,7 +232,7 @@ def asked_words(text: str) -> list[str]:
     for w in words(text):
         w = next((w[: -len(d)] for d in _DIRECTIONAL if w.endswith(d) and len(w) > len(d)), w)
         w = _SPOKEN_ROLES.get(w, w)
-        if w not in _DIRECTIONAL and pos_tags(w)[0][1] not in _NO_TERM_TAGS:
+        if w not in _DIRECTIONAL and w not in _SPOKEN_IN_CHARGE and pos_tags(w)[0][1] not in _NO_TERM_TAGS:
             out.append(w)
     return out
 
@@ -525,6 +527,14 @@ def _compound_kind(question: str, kind: str) -> str:
     return next((k for k in ("howto", "list") if k in kinds), kind)
 
 
+def _clause_asking_who(question: str) -> str:
+    """The clause of a person question that asks who (书记叫啥名字, of ……书记叫啥名字，我想引他讲那段话): the
+    role is named there, not in the user's words around it."""
+    clauses = [c for c in _CLAUSE_ENDS.split(question) if c.strip()]
+    asking = [c for c in clauses if _PERSON_Q.search(c) or _ROLE_NAME_Q.search(c) or _ROLE_WHICH.search(c)]
+    return asking[0] if asking else question
+
+
 def analyse(question: str, snapshot: Snapshot) -> Question:
     question = written(question)
     asked = _asking(question)
@@ -535,7 +545,7 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
     defined = defined_name(question)
     kind = "define" if defined else _compound_kind(question, kind_of(question))
     m = _CLASSIFIER_Q.search(question)
-    role, role_owner = role_of(asked) if kind == "person" else ("", "")
+    role, role_owner = role_of(_clause_asking_who(asked)) if kind == "person" else ("", "")
     return Question(
         text=question,
         terms=terms,
