@@ -1029,6 +1029,25 @@ def test_spoken_question_words_are_read_as_written(spoken, written_):
     assert written(spoken) == written_
 
 
+def test_the_classifier_of_a_count_is_no_noun_s_first_character():
+    from assistant.answer.question import _CLASSIFIER_Q
+
+    def classifier(question):
+        m = _CLASSIFIER_Q.search(question)
+        return (m.group(1) or m.group(2)) if m else ""
+
+    assert classifier("多少部门和企业帮了多少个村") == "个"  # 部门 is counted, not in 部
+    assert classifier("拍了多少部电影") == "部"
+    assert classifier("有几支部") == "" and classifier("几支队伍") == "支"
+
+
+def test_a_happening_is_counted_in_any_classifier_of_happenings():
+    """上门服务了多少次 is answered by 上门服务213件: 次, 件, 起, 场 all count happenings; 个 does not."""
+    times = _q("上门服务了多少次", "number", unit_class="count", classifier="次", focus=["上门服务"])
+    assert answer_type(times, "全区共提供上门服务213件。") == (True, True)
+    assert answer_type(times, "全区共建成服务站213个。")[0] is False
+
+
 def test_a_count_of_things_named_after_people_is_no_count_of_people():
     assert unit_class_of("全市一共有多少个居民小区") == "count"
     assert unit_class_of("全市一共有多少个居民") == "people"

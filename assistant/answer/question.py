@@ -104,7 +104,9 @@ _PEOPLE_Q = re.compile(
 _COUNTED_Q = re.compile(r"(?:多少|几)\s*[个家项件所座处条支场批类届种套轮辆台部](?!\s*(?:亿|万元|元|钱|块))")
 _PERCENT_Q = re.compile(r"率|比例|占比|百分|几成|增长了?多少|增幅|增速|下降了?多少")
 _CLASSIFIER_Q = re.compile(
-    r"(?:多少|几)\s*([个家项户件次所座处条支场亩天批类届种套轮起期块辆台部])"
+    # … not the first character of a noun (多少部门, 多少项目, 几类型): a count of those, in whatever classifier
+    r"(?:多少|几)\s*([个家项户件次所座处条支场亩天批类届种套轮起期块辆台部])(?<!部(?=门))(?<!项(?=目))(?<!类(?=型))"
+    r"(?<!场(?=所|地))(?<!条(?=件|例))(?<!支(?=部))"
     # … or a count named by its classifier (东方壹品 户数, 场次数有多少)
     r"|([户件次所座处条支场批类届种套轮期辆台部])数\s*(?:是|有|为)?\s*(?:多少|几)?\s*[?？]?\s*$"
 )

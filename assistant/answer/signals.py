@@ -221,10 +221,18 @@ def year_conflict(q: Question, sentence: str) -> bool:
     return bool(asked_days and days and not days & asked_days)
 
 
+# classifiers of happenings, each of which a report may count in another (上门服务了多少次: 上门服务213件)
+_EVENTS = "次件起场回例"
+
+
+def _same_count(classifier: str) -> str:
+    return _EVENTS if classifier in _EVENTS else classifier
+
+
 def _figure_matches(q: Question, clause: str) -> bool:
     pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
     if q.unit_class == "count" and q.classifier:
-        pattern = re.compile(_NUM + _SCALE + re.escape(q.classifier))
+        pattern = re.compile(_NUM + _SCALE + f"[{re.escape(_same_count(q.classifier))}]")
     return any(
         m.group(0) and not _is_year(m.group(0)) and not _inside_question(q, m.group(0))
         for m in pattern.finditer(clause)
