@@ -332,6 +332,10 @@ def test_a_scheme_is_spelled_out_only_where_its_parts_are_introduced():
         False,
     )
     assert spells_out("三张清单", "街道以“三张清单”为抓手，推进基层治理。") == (False, False)
+    # its parts right before it, as many as it counts
+    assert spells_out("三单", "推行“群众点单、社区派单、党员接单”的“三单”服务模式。") == (True, True)
+    assert spells_out("三单", "推行“群众点单、社区派单”的“三单”服务模式。") == (False, False)
+    assert kind_of("紫云县推的“三单”服务模式，是哪“三单”") == "list"
 
 
 def test_a_figure_of_another_measure_in_the_asked_clause_is_marked():

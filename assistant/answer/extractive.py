@@ -21,7 +21,17 @@ from ..retrieval import Hit, Snapshot, StoredDocument
 from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
-from .question import TYPED, Question, analyse, compared_names, coverage, name_in, parts_asked, speaks_of
+from .question import (
+    TYPED,
+    Question,
+    analyse,
+    compared_names,
+    count_value,
+    coverage,
+    name_in,
+    parts_asked,
+    speaks_of,
+)
 from .signals import (
     ASKED_UNIT,
     Candidate,
@@ -158,19 +168,6 @@ def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
     return not any(sig and signatures.count(sig) >= 2 for sig in signatures)
 
 
-_DIGITS = dict(zip("一二两三四五六七八九", (1, 2, 2, 3, 4, 5, 6, 7, 8, 9)))
-
-
-def _count_value(numeral: str) -> int | None:
-    """7 → 7, 三 → 3, 十五 → 15, 二十六 → 26; None past what a counted set of a report holds."""
-    if numeral.isdigit():
-        return int(numeral)
-    tens, _, ones = numeral.partition("十")
-    if not _:
-        return _DIGITS.get(numeral)
-    return (_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0)
-
-
 _NUMERAL = re.compile(r"\d+|[一二两三四五六七八九十]+")
 _COUNT = re.compile(
     r"(\d+|[一二两三四五六七八九十]+)\s*(?=[个张项条种类点家所座处位名支批])"
@@ -186,11 +183,11 @@ _ADDING = re.compile(r"^(?:以及|及|和|与|并|还有|同时)")  # ……“�
 def _listed_at(count: str, sentence: str) -> bool:
     """The sentence names the members of the counted set: as many as it counts (or some, then 等) right before
     its number, or exactly as many right after it; not a figure alone (物业企业7个) nor other things beside it."""
-    value = _count_value(_NUMERAL.match(count).group(0))
+    value = count_value(_NUMERAL.match(count).group(0))
     if value is None:
         return False
     for m in _COUNT.finditer(sentence):
-        if _count_value(m.group(1)) != value:
+        if count_value(m.group(1)) != value:
             continue
         before = _LISTED_BEFORE.search(sentence[: m.start()])
         if before and (before.group(1).endswith("等") or before.group(1).count("、") + 1 == value):

@@ -74,7 +74,7 @@ _NAME_Q = re.compile(
     r"机制|模式|工作法|方案|平台|项目|品牌|活动|制度|办法|称号|队伍|团队|精神|理念|行动|计划|工程|载体|阵地)"
 )
 _LIST_Q = re.compile(
-    r"哪些|哪几|分别|各有|各是|都有|包括|有什么(?:措施|做法|功能|设施)|哪[二三四五六七八九十两]|四强|八强"
+    r"哪些|哪几|分别|各有|各是|都有|包括|有什么(?:措施|做法|功能|设施)|哪\s*[“\"]?[二三四五六七八九十两]|四强|八强"
 )
 _HOWTO_Q = re.compile(
     r"怎么|咋|如何|怎样|做法|措施|举措|经验|办法|路径|方法|作用|干了啥|做了啥|做了什么|干了什么|发挥"
@@ -433,6 +433,19 @@ _PARTS_Q = re.compile(r"哪\s*([二三四五六七八九十两]+|\d+)\s*([个张
 _WHICH_MEMBERS = re.compile(r"哪几|哪些")
 _NAMED = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"")
 _COUNTED_SET = re.compile(r"([二三四五六七八九十两]+|\d+)\s*[个张项条种类点家所座处位名]")
+
+
+_DIGITS = dict(zip("一二两三四五六七八九", (1, 2, 2, 3, 4, 5, 6, 7, 8, 9)))
+
+
+def count_value(numeral: str) -> int | None:
+    """7 → 7, 三 → 3, 十五 → 15, 二十六 → 26; None past what a counted set of a report holds."""
+    if numeral.isdigit():
+        return int(numeral)
+    tens, ten, ones = numeral.partition("十")
+    if not ten:
+        return _DIGITS.get(numeral)
+    return (_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0)
 
 
 def parts_asked(question: str) -> str:
