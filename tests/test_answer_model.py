@@ -933,6 +933,10 @@ def test_the_members_of_a_counted_set_are_named_beside_its_count():
     assert parts_missing(
         six, said("升级6个示范点，以及甲居、乙居、丙居、丁居、戊居、己居。")
     )  # other things added
+    four = _q("四个年行动具体是哪四个年", "list")
+    assert parts_missing(
+        four, said("抓好“四个年”行动,持续开展“产业提升、建设提速、城市提质、治理提效”四大行动。")
+    )
 
 
 def test_a_list_continued_from_inside_its_first_item_starts_at_that_item():

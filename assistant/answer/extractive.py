@@ -174,15 +174,18 @@ _COUNT = re.compile(
 )  # 3个, not 四大
 _MEMBER = r"[^，,。；;：:、\s]{2,24}"
 # the members of a counted set written before its number (原红新六好院落、原新岭法院宿舍、原百花天合花园3个院落),
-# or after it in the same sentence (升级6个示范点，对红旗居、梯青塔、……、塔山居支部……)
+# or introduced after it in the same sentence (升级6个示范点，对红旗居、梯青塔、……、塔山居支部……; not ……四个年行动,
+# 持续开展产业提升、建设提速……, nor ……“三张清单”,以及组织联建、信息联通……: other things)
 _LISTED_BEFORE = re.compile(f"({_MEMBER}(?:、{_MEMBER})+)\\s*$")
-_LISTED_AFTER = re.compile(f"^[^。；;]{{0,30}}?[，,：:]\\s*(?:对|即|为|是|有)?({_MEMBER}(?:、{_MEMBER})+)")
-_ADDING = re.compile(r"^(?:以及|及|和|与|并|还有|同时)")  # ……“三张清单”,以及组织联建、信息联通: other things
+_LISTED_AFTER = re.compile(
+    f"^[^。；;]{{0,30}}?(?:[，,]\\s*(?:对|即|为|是|有|包括)|[：:]|即|包括)({_MEMBER}(?:、{_MEMBER})+)"
+)
 
 
 def _listed_at(count: str, sentence: str) -> bool:
     """The sentence names the members of the counted set: as many as it counts (or some, then 等) right before
-    its number, or exactly as many right after it; not a figure alone (物业企业7个) nor other things beside it."""
+    its number, or exactly as many introduced after it; not a figure alone (物业企业7个) nor other things beside
+    it."""
     value = count_value(_NUMERAL.match(count).group(0))
     if value is None:
         return False
@@ -193,7 +196,7 @@ def _listed_at(count: str, sentence: str) -> bool:
         if before and (before.group(1).endswith("等") or before.group(1).count("、") + 1 == value):
             return True
         after = _LISTED_AFTER.search(sentence[m.end() :])
-        if after and not _ADDING.match(after.group(1)) and after.group(1).count("、") + 1 == value:
+        if after and after.group(1).count("、") + 1 == value:
             return True
     return False
 
