@@ -31,14 +31,21 @@ _ASKING_WHO = re.compile(r"(?:是谁|是哪个|是哪位|叫啥名字|叫什么�
 # … or a place's name: a 3-gram the corpus writes that ends in a place word, or that one follows (武当区每个村 → 乌当区,
 # 观山胡社区 → 观山湖): the name ends there, so the user's own words after it need not be the corpus's
 _PLACE_END = re.compile(r"^(?:社区|街道|[区县市镇乡村州])")
+# the question words, never a typo of a corpus word
+_QUESTION_WORDS = re.compile(
+    r"哪些|哪个|哪里|哪儿|哪位|哪家|哪年|哪天|什么|多少|几个|怎么|怎样|为什么|为啥|咋|谁"
+)
+# a character left out of a keyword (述职评议会 → 述职评议大会) is put back in runs of this many characters: a shorter
+# one is often a compound of the user's own (发布时间, not the corpus's 发布会时间)
+DROPPED_RUN = (5, 8)
 # the place words a two-character place name is written before (清镇市, 乌当区, 贵州省)
 _STEM_ENDS = "省市县区镇乡州"
 # typed right: a place word is never the typo (毕节市的 stays, not 毕节似的)
 _PLACE_WORD_CHARS = frozenset("社区街道省县市镇乡村州")
 
 
-# pinyin sent before the input method turned it into characters, inside a Chinese word (yun岩区, hb干部): lowercase,
-# as the input method shows it (capitals are acronyms: GDP, NBA), of one or two characters
+# pinyin sent before the input method turned it into characters, inside a Chinese word (yun岩区, hb干部, dgw书记):
+# lowercase, as the input method shows it (capitals are acronyms: GDP, NBA), of up to three characters
 _PINYIN_RUN = re.compile(r"(?<![A-Za-z])[a-z]{1,6}(?![A-Za-z])")
 _HAN_BEFORE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{1,2}$")
 _HAN_AFTER = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{1,2}")
@@ -75,6 +82,7 @@ class SpellingIndex:
         self.grams: Counter[str] = Counter()
         self._pinyin: dict[str, str] = {}
         self.by_sound: dict[tuple[str, ...], list[str]] = {}
+        self._after_two: dict[str, set[str]] | None = None
         self._apply(_gram_counts(texts, ()))
 
     def changed(self, added=(), removed=()) -> SpellingIndex:
@@ -82,6 +90,7 @@ class SpellingIndex:
         new = object.__new__(SpellingIndex)
         new.grams = Counter(self.grams)
         new._pinyin = self._pinyin
+        new._after_two = None
         new.by_sound = dict(self.by_sound)
         new._apply(_gram_counts(added, removed))
         return new
@@ -171,6 +180,8 @@ class SpellingIndex:
 
     def _fix_run(self, run: str, term: bool = False) -> str:
         cover = self._covered(run)
+        for m in _QUESTION_WORDS.finditer(run):  # typed as meant (哪些中国…, not 哪谢中国 of 感谢中国)
+            cover[m.start() : m.end()] = [True] * (m.end() - m.start())
         fixed = run
         for j, ch in enumerate(run):
             if cover[j]:
@@ -198,6 +209,29 @@ class SpellingIndex:
                 fixed = fixed[:j] + place[1] + fixed[j + 1 :]
         return fixed
 
+    def _next_chars(self) -> dict[str, set[str]]:
+        """The characters the corpus writes after each two (built on first use, per index)."""
+        if getattr(self, "_after_two", None) is None:
+            after: dict[str, set[str]] = {}
+            for gram in self.grams:
+                after.setdefault(gram[:2], set()).add(gram[2])
+            self._after_two = after
+        return self._after_two
+
+    def _restore_dropped(self, run: str) -> str:
+        """A keyword with a character left out, put back (述职评议会 → 述职评议大会): the corpus never writes the run as
+        typed but writes all of it with one more character. Within a sentence a run is the user's own words (建了,
+        闹矛盾), which the corpus need not write whole, so only a run of a keyword's length (`DROPPED_RUN`) is read
+        so."""
+        if not DROPPED_RUN[0] <= len(run) <= DROPPED_RUN[1] or self._writes(run):
+            return run
+        for j in range(2, len(run)):
+            for c in sorted(self._next_chars().get(run[j - 2 : j], ())):
+                candidate = run[:j] + c + run[j:]
+                if self._writes(candidate):
+                    return candidate
+        return run
+
     def _names_place(self, run: str, i: int) -> bool:
         """run[i:i+3] is a 3-gram the corpus writes that ends a place's name (乌当区, 观山湖 before 社区)."""
         gram = run[i : i + N]
@@ -213,6 +247,7 @@ class SpellingIndex:
                 new = self._fix_run(run[: asking.start()], term=True) + asking.group(0)
             else:
                 new = self._fix_run(run, term)
+            new = self._restore_dropped(new)
             if new != run:
                 found.append(Correction(run, new))
         return found
@@ -227,7 +262,7 @@ class SpellingIndex:
                 if start in split and latin[start:end] in syllables and len(split[start]) < 2:
                     split.setdefault(end, (*split[start], latin[start:end]))
         readings = [(split[len(latin)], True)] if len(latin) in split else []
-        if len(latin) <= 2:
+        if len(latin) <= N:
             readings.append((tuple(latin), False))
         return readings
 
@@ -238,7 +273,7 @@ class SpellingIndex:
         for sounds, exact in self._readings(latin):
             n = len(sounds)
             places = [(0, after[: N - n])] if len(after) >= N - n else []
-            if len(before) >= N - n:
+            if len(before) >= N - n and n < N:
                 places.append((N - n, before[len(before) - (N - n) :]))
             for gram, count in self.grams.items():
                 for at, context in places:  # where the spelled characters sit in the 3-gram
@@ -248,7 +283,8 @@ class SpellingIndex:
                     heard = self.sound(chars)
                     if all(h == s if exact else h.startswith(s) for h, s in zip(heard, sounds)):
                         span = self._span_at(before + chars + after, len(before))
-                        best = max(best, (span, count, chars))
+                        if span > n:  # chained into the words around it (dgw书记: 党工委书记)
+                            best = max(best, (span, count, chars))
         return best[2]
 
     def _spelled_pinyin(self, question: str) -> str:

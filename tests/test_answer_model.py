@@ -165,6 +165,7 @@ CORPUS = [
     "清镇市委召开会议。",
     "清镇获贵州省营商环境评比第二名。云岩区实行考察期制度。",
     "确保每村保持2名以上后备干部培养对象。",
+    "㮾梨街道召开述职评议大会。街道党工委书记张登武表示。网格党支部建立了。感谢街道。",
 ]
 
 
@@ -191,6 +192,10 @@ CORPUS = [
         ("yun岩区下的干部考察期多久", "云岩区下的干部考察期多久"),
         ("每个村hb干部保持几名", "每个村后备干部保持几名"),
         ("GDP和app怎么算", "GDP和app怎么算"),  # capitals are acronyms; a word the corpus cannot spell stays
+        ("㮾梨街道 述职评议会 哪天开", "㮾梨街道 述职评议大会 哪天开"),  # a keyword with a character left out
+        ("网格党支部建了多少个", "网格党支部建了多少个"),  # … not the user's own words in a sentence
+        ("㮾梨街道 dgw书记 是哪个", "㮾梨街道 党工委书记 是哪个"),  # three initials
+        ("哪些街道召开评议大会", "哪些街道召开评议大会"),  # a question word is typed as meant
     ],
 )
 def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
@@ -1056,7 +1061,14 @@ def test_a_happening_is_counted_in_any_classifier_of_happenings():
     assert answer_type(times, "全区共建成服务站213个。")[0] is False
 
 
+def test_the_first_is_an_ordinal():
+    rank = _q("渔安街道 社区车间 全省第几家", "number", unit_class="ordinal", focus=["全省"])
+    assert answer_type(rank, "渔安街道探索创建全省首家城市“社区车间”。") == (True, True)
+    assert answer_type(rank, "渔安街道首创社区车间。")[0] is False  # 首创 is no rank
+
+
 def test_a_count_of_things_named_after_people_is_no_count_of_people():
+    assert unit_class_of("观山湖 快递员 道德标兵 几个") == "people"  # a keyword query: the people, then 几个
     assert unit_class_of("全市一共有多少个居民小区") == "count"
     assert unit_class_of("全市一共有多少个居民") == "people"
     assert unit_class_of("送外卖的这种人有多少") == "people"

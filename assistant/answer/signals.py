@@ -74,7 +74,9 @@ UNIT_PATTERNS = {
         + _NUM
         + r"|\d+\s*/\s*\d+|[一二三四五六七八九十]+分之[一二三四五六七八九十]+|[一二三四五六七八九]成"
     ),
-    "ordinal": re.compile(r"第\s*" + _NUM + r"|冠军|亚军|季军|" + _NUM + r"\s*强"),
+    "ordinal": re.compile(
+        r"第\s*" + _NUM + r"|首(?=[个家批位届次所座])|冠军|亚军|季军|" + _NUM + r"\s*强"
+    ),  # 首家: 第一
     # a class hour (学时, 课时) is an hour to a reader asking 多少个小时
     "duration": re.compile(
         _NUM + _SCALE + r"(?:个)?(?:分钟|小时|钟头|学时|课时|天|日|周|星期|个月|月|年)|半(?:年|天|小时)"
