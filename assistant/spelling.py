@@ -31,6 +31,8 @@ _ASKING_WHO = re.compile(r"(?:是谁|是哪个|是哪位|叫啥名字|叫什么�
 # … or a place's name: a 3-gram the corpus writes that ends in a place word, or that one follows (武当区每个村 → 乌当区,
 # 观山胡社区 → 观山湖): the name ends there, so the user's own words after it need not be the corpus's
 _PLACE_END = re.compile(r"^(?:社区|街道|[区县市镇乡村州])")
+_OPENING = frozenset('“"「『《‘')
+_CLOSING = frozenset('”"」』》’')
 # the question words, never a typo of a corpus word
 _QUESTION_WORDS = re.compile(
     r"哪些|哪个|哪里|哪儿|哪位|哪家|哪年|哪天|什么|多少|几个|怎么|怎样|为什么|为啥|咋|谁"
@@ -72,6 +74,33 @@ def _gram_counts(added, removed) -> Counter[str]:
     counts = Counter(_grams(added))
     counts.subtract(Counter(_grams(removed)))
     return counts
+
+
+# the sounds input methods let a user confuse (模糊音, on by default for many southern users): z/zh, c/ch, s/sh,
+# n/l initials; en/eng, in/ing, an/ang finals
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("l", "n"))
+_FUZZY_FINALS = (("eng", "en"), ("ing", "in"), ("ang", "an"))
+
+
+@lru_cache(maxsize=4096)
+def fuzzy_sounds(syllable: str) -> tuple[str, ...]:
+    """The syllable and those an input method's fuzzy pinyin takes it for (san: san, shan, sang, shang)."""
+    initials = {syllable}
+    for a, b in _FUZZY_INITIALS:
+        if syllable.startswith(a):
+            initials.add(b + syllable[len(a) :])
+            break
+        if syllable.startswith(b) and b != "n" and b != "l":
+            initials.add(a + syllable[len(b) :])
+            break
+    out = set(initials)
+    for s in initials:
+        for a, b in _FUZZY_FINALS:
+            if s.endswith(a):
+                out.add(s[: -len(a)] + b)
+            elif s.endswith(b):
+                out.add(s + a[len(b) :])
+    return tuple(sorted(out, key=lambda x: (x != syllable, x)))
 
 
 class SpellingIndex:
@@ -150,15 +179,19 @@ class SpellingIndex:
         return best
 
     def _substitutes(self, run: str, j: int) -> set[str]:
-        """Characters sounding like run[j] that the corpus uses in a 3-gram with run[j]'s neighbours, or in a
-        two-character place name with its neighbour (轻镇 → 清镇, which the corpus writes before 市)."""
+        """Characters sounding like run[j] (or as input methods' fuzzy pinyin hears it: 观三湖 → 观山湖) that the corpus
+        uses in a 3-gram with run[j]'s neighbours, or in a two-character place name with its neighbour (轻镇 → 清镇,
+        which the corpus writes before 市)."""
         out = set()
         grams = [(i, run[i : i + N]) for i in range(max(0, j - N + 1), min(j, len(run) - N) + 1)]
         grams += [(k, run[k : k + 2] + end) for k in self._stem_starts(run, j) for end in _STEM_ENDS]
         for i, gram in grams:
-            for g in self.by_sound.get(self.sound(gram), ()):
-                if all(a == b for k, (a, b) in enumerate(zip(g, gram)) if k != j - i) and g[j - i] != run[j]:
-                    out.add(g[j - i])
+            sounds = self.sound(gram)
+            at = j - i
+            for heard in fuzzy_sounds(sounds[at]):
+                for g in self.by_sound.get((*sounds[:at], heard, *sounds[at + 1 :]), ()):
+                    if all(a == b for k, (a, b) in enumerate(zip(g, gram)) if k != at) and g[at] != run[j]:
+                        out.add(g[at])
         return out
 
     @staticmethod
@@ -241,12 +274,18 @@ class SpellingIndex:
 
     def corrections(self, question: str, term: bool = False) -> list[Correction]:
         found = []
-        for run in _HAN.findall(question):
-            asking = None if term else _ASKING_WHO.search(run)
+        for m in _HAN.finditer(question):
+            run = m.group(0)
+            # a quoted name (“骑手红峰”) is a term the corpus writes whole, a typo in its last characters too
+            quoted = (
+                question[m.start() - 1 : m.start()] in _OPENING
+                and question[m.end() : m.end() + 1] in _CLOSING
+            )
+            asking = None if term or quoted else _ASKING_WHO.search(run)
             if asking and asking.start() >= N:  # 党支部书计叫啥: the words before it are a term, typo last
                 new = self._fix_run(run[: asking.start()], term=True) + asking.group(0)
             else:
-                new = self._fix_run(run, term)
+                new = self._fix_run(run, term or quoted)
             new = self._restore_dropped(new)
             if new != run:
                 found.append(Correction(run, new))
