@@ -23,6 +23,8 @@ from conftest import (
     NATURAL_DEV11,
     NATURAL_DEV12,
     NATURAL_DEV13,
+    NATURAL_DEV14,
+    NATURAL_DEV15,
     NATURAL_HOLDOUT,
     NEWS_DIR,
     requires_news,
@@ -69,6 +71,11 @@ def test_floors(report):
         # 0.720 / 0.800 / 0.200
         (NATURAL_DEV12, 0.80, 0.85, 0.17),
         (NATURAL_DEV13, 0.66, 0.72, 0.26),
+        # blind to the code before the seventh round: 0.865 / 0.611 / 0.077 and 0.827 / 0.778 / 0.115; after it
+        # natural_dev14 (never read for a rule) 0.865 / 0.667 / 0.077, natural_dev15 0.846 / 0.833 / 0.115 blind,
+        # 0.865 / 0.833 / 0.077 once read for rules
+        (NATURAL_DEV14, 0.80, 0.58, 0.14),
+        (NATURAL_DEV15, 0.80, 0.75, 0.14),
         (NATURAL_HOLDOUT, 0.62, 0.85, 0.25),
     ],
     ids=[
@@ -84,6 +91,8 @@ def test_floors(report):
         "natural_dev11",
         "natural_dev12",
         "natural_dev13",
+        "natural_dev14",
+        "natural_dev15",
         "natural_holdout",
     ],
 )
