@@ -22,6 +22,7 @@ from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, 
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
 from .question import (
+    NUMERAL,
     TYPED,
     Question,
     analyse,
@@ -168,7 +169,6 @@ def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
     return not any(sig and signatures.count(sig) >= 2 for sig in signatures)
 
 
-_NUMERAL = re.compile(r"\d+|[一二两三四五六七八九十]+")
 _COUNT = re.compile(
     r"(\d+|[一二两三四五六七八九十]+)\s*(?=[个张项条种类点家所座处位名支批])"
 )  # 3个, not 四大
@@ -186,7 +186,7 @@ def _listed_at(count: str, sentence: str) -> bool:
     """The sentence names the members of the counted set: as many as it counts (or some, then 等) right before
     its number, or exactly as many introduced after it; not a figure alone (物业企业7个) nor other things beside
     it."""
-    value = count_value(_NUMERAL.match(count).group(0))
+    value = count_value(NUMERAL.match(count).group(0))
     if value is None:
         return False
     for m in _COUNT.finditer(sentence):

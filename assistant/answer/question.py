@@ -435,6 +435,7 @@ _NAMED = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"")
 _COUNTED_SET = re.compile(r"([二三四五六七八九十两]+|\d+)\s*[个张项条种类点家所座处位名]")
 
 
+NUMERAL = re.compile(r"\d+|[一二两三四五六七八九十]+")
 _DIGITS = dict(zip("一二两三四五六七八九", (1, 2, 2, 3, 4, 5, 6, 7, 8, 9)))
 
 
@@ -457,9 +458,8 @@ def parts_asked(question: str) -> str:
         count = m.group(1) + m.group(2)
         return count if count in question[: m.start()] else ""
     which = _WHICH_MEMBERS.search(question)
-    named = (
-        _NAMED.sub("", question[: which.start()]) if which else ""
-    )  # 《十五条措施》 is a name, not a count
+    # 《十五条措施》 is a name, not a count
+    named = _NAMED.sub("", question[: which.start()]) if which else ""
     counted = list(_COUNTED_SET.finditer(named))
     return counted[-1].group(0) if counted else ""
 

@@ -18,7 +18,7 @@ from ..lexical import normalise, quoted_phrases
 from ..punctuation import END_MARKS, QUOTE_CLOSERS
 from ..retrieval import ChunkRow, Hit, Snapshot
 from .conversation import MEASURE_SENTENCE
-from .question import TYPED, Question, count_value, coverage, name_in
+from .question import NUMERAL, TYPED, Question, count_value, coverage, name_in
 
 FEATURES = (
     "cov_sentence",  # idf-weighted share of question terms in the sentence
@@ -350,7 +350,6 @@ _SPELLS = re.compile(
 
 # a scheme's parts written right before its name (“群众点单、社区派单、党员接单”的“三单”)
 _PARTS_BEFORE = re.compile(r"“?([^，,。；;：:“”、]{2,24}(?:、[^，,。；;：:“”、]{2,24})+)”?\s*的?\s*“?$")
-_NAME_NUMERAL = re.compile(r"[一二两三四五六七八九十]+|\d+")
 
 
 def spells_out(name: str, sentence: str) -> tuple[bool, bool]:
@@ -359,7 +358,7 @@ def spells_out(name: str, sentence: str) -> tuple[bool, bool]:
     “群众点单、社区派单、党员接单”的“三单”). A scheme only mentioned (完善“三张清单”) is not spelled out."""
     norm = normalise(sentence)
     listed = introduced = False
-    numeral = _NAME_NUMERAL.match(name)
+    numeral = NUMERAL.match(name)
     for m in re.finditer(re.escape(name), norm):
         before = _PARTS_BEFORE.search(norm[: m.start()])
         if before and numeral and count_value(numeral.group(0)) == before.group(1).count("、") + 1:
