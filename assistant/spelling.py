@@ -51,6 +51,9 @@ _PLACE_WORD_CHARS = frozenset("社区街道省县市镇乡村州")
 _PINYIN_RUN = re.compile(r"(?<![A-Za-z])[a-z]{1,6}(?![A-Za-z])")
 _HAN_BEFORE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{1,2}$")
 _HAN_AFTER = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{1,2}")
+MAX_PINYIN_RUNS = (
+    3  # each reads every 3-gram of the corpus: a question of many is read for its first ones only
+)
 
 
 @lru_cache(maxsize=1)
@@ -307,13 +310,16 @@ class SpellingIndex:
 
     def _pinyin_at(self, latin: str, before: str, after: str) -> str:
         """The characters the corpus writes between `before` and `after` that `latin` spells, best chained into
-        the corpus's 3-grams around them (more often written on a tie); "" when none."""
-        best = (0, 0, "")
+        the corpus's 3-grams around them (more often written on a tie); "" when none. Read as syllables, they must
+        chain with a character around them (yun岩区: 云岩区); read as initials, with two, and no other reading may
+        chain as far (hb干部: 后备干部 alone; xx社区 could be 线下社区, 乡下社区 …: left as typed)."""
+        found: list[tuple[int, int, str]] = []
         for sounds, exact in self._readings(latin):
             n = len(sounds)
             places = [(0, after[: N - n])] if len(after) >= N - n else []
             if len(before) >= N - n and n < N:
                 places.append((N - n, before[len(before) - (N - n) :]))
+            spelled: dict[str, tuple[int, int, str]] = {}
             for gram, count in self.grams.items():
                 for at, context in places:  # where the spelled characters sit in the 3-gram
                     chars = gram[:n] if at == 0 else gram[at:]
@@ -322,17 +328,21 @@ class SpellingIndex:
                     heard = self.sound(chars)
                     if all(h == s if exact else h.startswith(s) for h, s in zip(heard, sounds)):
                         span = self._span_at(before + chars + after, len(before))
-                        if span > n:  # chained into the words around it (dgw书记: 党工委书记)
-                            best = max(best, (span, count, chars))
-        return best[2]
+                        spelled[chars] = max(spelled.get(chars, (0, 0, "")), (span, count, chars))
+            ranked = sorted(spelled.values(), reverse=True)
+            if exact and ranked and ranked[0][0] > n:
+                found.append(ranked[0])
+            elif ranked and ranked[0][0] >= n + 2 and (len(ranked) == 1 or ranked[1][0] < ranked[0][0]):
+                found.append(ranked[0])
+        return max(found, default=(0, 0, ""))[2]
 
     def _spelled_pinyin(self, question: str) -> str:
         """`question` with pinyin typed inside a Chinese word as the characters it spells (yun岩区 → 云岩区)."""
-        for m in reversed(list(_PINYIN_RUN.finditer(question))):
+        for m in reversed(list(_PINYIN_RUN.finditer(question))[:MAX_PINYIN_RUNS]):
             before = _HAN_BEFORE.search(question[: m.start()])
             after = _HAN_AFTER.search(question[m.end() :])
-            if not before and not after:
-                continue
+            if (not before and not after) or len(set(m.group(0))) == 1:
+                continue  # xx社区 is a placeholder, not pinyin
             chars = self._pinyin_at(
                 m.group(0), before.group(0) if before else "", after.group(0) if after else ""
             )

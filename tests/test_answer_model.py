@@ -166,7 +166,7 @@ CORPUS = [
     "清镇获贵州省营商环境评比第二名。云岩区实行考察期制度。",
     "确保每村保持2名以上后备干部培养对象。",
     "㮾梨街道召开述职评议大会。街道党工委书记张登武表示。网格党支部建立了。感谢街道。",
-    "成立“骑手红蜂”流动党员党支部。观山湖区培育示范点。",
+    "成立“骑手红蜂”流动党员党支部。观山湖区培育示范点。开展线下社区的活动。",
 ]
 
 
@@ -196,6 +196,8 @@ CORPUS = [
         ("㮾梨街道 述职评议会 哪天开", "㮾梨街道 述职评议大会 哪天开"),  # a keyword with a character left out
         ("网格党支部建了多少个", "网格党支部建了多少个"),  # … not the user's own words in a sentence
         ("㮾梨街道 dgw书记 是哪个", "㮾梨街道 党工委书记 是哪个"),  # three initials
+        ("xx社区 的书记", "xx社区 的书记"),  # a placeholder
+        ("ab中cd中", "ab中cd中"),  # initials no corpus word chains with
         ("哪些街道召开评议大会", "哪些街道召开评议大会"),  # a question word is typed as meant
         ("成立的“骑手红峰”党支部", "成立的“骑手红蜂”党支部"),  # a quoted name is a term: a typo last too
         ("观三湖2024年培育哪几个示范点", "观山湖2024年培育哪几个示范点"),  # fuzzy pinyin: s for sh
