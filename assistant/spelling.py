@@ -51,9 +51,8 @@ _PLACE_WORD_CHARS = frozenset("社区街道省县市镇乡村州")
 _PINYIN_RUN = re.compile(r"(?<![A-Za-z])[a-z]{1,6}(?![A-Za-z])")
 _HAN_BEFORE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{1,2}$")
 _HAN_AFTER = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{1,2}")
-MAX_PINYIN_RUNS = (
-    3  # each reads every 3-gram of the corpus: a question of many is read for its first ones only
-)
+# each pinyin run reads every 3-gram of the corpus: a question of many is read for its first ones only
+MAX_PINYIN_RUNS = 3
 
 
 @lru_cache(maxsize=1)
@@ -247,7 +246,7 @@ class SpellingIndex:
 
     def _next_chars(self) -> dict[str, set[str]]:
         """The characters the corpus writes after each two (built on first use, per index)."""
-        if getattr(self, "_after_two", None) is None:
+        if self._after_two is None:
             after: dict[str, set[str]] = {}
             for gram in self.grams:
                 after.setdefault(gram[:2], set()).add(gram[2])
