@@ -13,6 +13,7 @@ from assistant.answer.question import (
     Question,
     analyse,
     compared_names,
+    days_named,
     defined_name,
     focus_of,
     head_of,
@@ -53,6 +54,9 @@ from assistant.spelling import SpellingIndex
         ("那7个示范点分别是哪几个村", "list"),  # 哪几个 asks which, not how many
         ("服务站每天几点开门", "date"),
         ("每天进进出出的人流量有好大啊？", "number"),  # 好大 asks as 多大 does
+        ("2022年谁当选龙城市市长", "person"),  # 长 of a role compares nothing
+        ("志愿服务 分几组 哪个当组长", "person"),
+        ("两个方案哪个周期更长", "number"),  # … after a degree word it does
     ],
 )
 def test_kind_of_question(question, kind):
@@ -383,7 +387,7 @@ def test_year_conflict():
     assert year_conflict(q, "2022年龙舟赛在河滨公园举行。")
     assert not year_conflict(q, "2021年6月，东岸队夺得龙舟赛冠军。")
     assert not year_conflict(q, "东岸队夺得龙舟赛冠军。")
-    day = _q("2023年1月3日恒指收盘点数", "number", years=["2023"])
+    day = _q("2023年1月3日恒指收盘点数", "number", years=["2023"], days=[("1", "3")])
     assert year_conflict(day, "2023年1月19日恒指收盘上涨。")  # the asked year, another day
     assert not year_conflict(day, "1月3日恒指收盘报20145点。")
 
@@ -400,6 +404,11 @@ def test_a_document_that_never_names_the_asked_year_tells_of_another_time():
     assert not year_absent(q, doc("东岸队夺得冠军。", title="2022年龙舟赛报道"))  # the title names it
     assert not year_absent(q, doc("东岸队夺得冠军。", date="2022-06-03"))  # so does its date
     assert not year_absent(_q("龙舟赛冠军是谁", "person"), doc("东岸队夺得冠军。"))  # no year asked
+    day = _q("2023年1月3日恒指收盘点数", "number", years=["2023"], days=days_named("2023年1月3日"))
+    assert day.days == [("1", "3")]
+    assert year_absent(day, doc("2023年1月19日，恒指收盘上涨。"))  # the year, never the day
+    assert not year_absent(day, doc("恒指收盘报20145点。", date="2023-01-03"))
+    assert not year_absent(day, doc("2023年1月3号，恒指收盘报20145点。"))
 
 
 def test_packaged_model_covers_every_feature_and_gives_probabilities():
@@ -1107,3 +1116,31 @@ def test_every_one_is_no_count():
     people = _q("东华社区有几个网格员", "number", unit_class="people", focus=["网格员"])
     assert not answer_type(people, "辖区内每一户居民都有网格员直接联系。")[0]
     assert answer_type(people, "东华社区共有网格员12名。")[0]
+
+
+def test_each_corpus_weighs_the_same_in_the_fit():
+    """Fourteen seed sets must not drown the one set on another corpus: weights and objective are per corpus."""
+    from assistant.answer import fit as fitting
+
+    def case(corpus):
+        return fitting.Case(None, "s", None, [], [], None, corpus=corpus)
+
+    cases = [case("seeds")] * 9 + [case("news")]
+    w = fitting.corpus_weights(cases)
+    assert w.mean() == pytest.approx(1.0)
+    assert w[:9].sum() == pytest.approx(w[9:].sum())  # 9 seed questions weigh what the 1 news question does
+
+    def row(corpus, name, answerable, grounded, correct):
+        return {
+            "corpus": corpus,
+            "set": name,
+            "answerable": answerable,
+            "grounded": grounded,
+            "correct": correct,
+        }
+
+    # two seed sets answered perfectly, one news set whose only answerable question is refused
+    rows = [row("seeds", n, True, True, True) for n in ("a", "b") for _ in range(5)]
+    rows += [row("news", "qa", True, False, False)]
+    assert fitting._objective(rows) == pytest.approx(0.5)  # (1 + 0) / 2: the news corpus is half
+    assert fitting._mean_false_refusal(rows) == pytest.approx(0.5)

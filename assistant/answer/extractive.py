@@ -29,6 +29,7 @@ from .question import (
     compared_names,
     count_value,
     coverage,
+    days_named,
     name_in,
     parts_asked,
     speaks_of,
@@ -93,9 +94,11 @@ def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -
 
 
 def year_absent(q: Question, doc: StoredDocument) -> bool:
-    """The question is about a year (2022年…) that the document (its text, title and date) never mentions: it
-    tells of another time."""
-    return bool(q.years) and not any(y in doc.text or y in doc.title or y in doc.date for y in q.years)
+    """The question is about a year (2022年…) or a day (1月3日) that the document (its text, title and date) never
+    mentions: it tells of another time."""
+    if q.years and not any(y in doc.text or y in doc.title or y in doc.date for y in q.years):
+        return True
+    return bool(q.days) and not set(q.days) & set(days_named(" ".join((doc.text, doc.title, doc.date))))
 
 
 def select_support(

@@ -46,7 +46,9 @@ _ROLE_WHICH = re.compile(r"(?:" + _ROLE + r"|领导|干部)\s*是哪个\s*[啊�
 _ROLE_NAME_Q = re.compile(_ROLE + r"\s*(?:叫啥|叫什么|名字|姓什么|姓啥)")
 # which side of a comparison has more (A跟B比，哪个多 / 哪边住的人多 / 谁的增速快): a figure from each side
 _MORE_Q = re.compile(
-    r"(?:哪个|哪边|哪一个|哪一边|哪方|哪家|谁)[^，,。？?]{0,8}?(?:更)?(?:多|少|高|低|大|小|快|慢|长|短)\s*[啊呀呢吗嘛些点]*\s*[?？]?\s*$"
+    # 长 compares only after a degree word or a span (更长, 时间长), never as a role's end (谁当选市长, 哪个当组长)
+    r"(?:哪个|哪边|哪一个|哪一边|哪方|哪家|谁)[^，,。？?]{0,8}?(?:更)?(?:多|少|高|低|大|小|快|慢|(?<=[更最较得间期离])长|短)"
+    r"\s*[啊呀呢吗嘛些点]*\s*[?？]?\s*$"
 )
 # a question setting named places or units side by side (A建的……，跟B的比; A和B各……; 哪边多)
 _COMPARING = re.compile(r"比|哪边|哪一边|各|分别|区别|不同")
@@ -124,6 +126,9 @@ class Question:
     role: str = ""  # person questions: the role asked about (党工委书记是谁 → 书记; 《四海》的导演 → 导演)
     role_owner: str = ""  # the unit written right before the role (党工委书记 → 党工委)
     years: list[str] = field(default_factory=list)  # years the question names (2022年…)
+    days: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # days it names, (month, day): 1月3日 → ("1", "3")
     head: str = ""  # name questions: the noun asked for (啥包保方案 → 方案); the answer names one of them
     wants_day: bool = False  # date questions asking for a day (日期, 哪天, 几号), not a year or a month
     defined: str = ""  # define questions: the scheme whose parts are asked (“四个一”具体指什么 → 四个一)
@@ -240,6 +245,16 @@ def asked_words(text: str) -> list[str]:
 
 
 _YEAR = re.compile(r"(?:19|20)\d{2}")
+_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_ISO_DAY = re.compile(r"(?<!\d)(?:19|20)\d{2}[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+
+
+def days_named(text: str) -> list[tuple[str, str]]:
+    """The days a text names, as (month, day) without leading zeros: 1月3日, 1月3号, 2023-01-03."""
+    found = _DAY.findall(text) + _ISO_DAY.findall(text)
+    return list(dict.fromkeys((m.lstrip("0"), d.lstrip("0")) for m, d in found))
+
+
 _PLACE_SUFFIX = re.compile(r"..(省|市|县|区|州|镇|乡|村|街道|社区|小区|公司|协会)$")
 
 
@@ -577,6 +592,7 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
         defined=defined,
         wants_day=kind == "date" and bool(_DAY_Q.search(question)),
         years=list(dict.fromkeys(_YEAR.findall(question))),
+        days=days_named(question),
         entities=entities_of(question, snapshot),
         unknown=unknown_entities(question, snapshot),
     )

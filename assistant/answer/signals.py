@@ -18,7 +18,7 @@ from ..lexical import normalise, quoted_phrases
 from ..punctuation import END_MARKS, QUOTE_CLOSERS
 from ..retrieval import ChunkRow, Hit, Snapshot
 from .conversation import MEASURE_SENTENCE
-from .question import NUMERAL, TYPED, Question, count_value, coverage, name_in
+from .question import NUMERAL, TYPED, Question, count_value, coverage, days_named, name_in
 
 FEATURES = (
     "cov_sentence",  # idf-weighted share of question terms in the sentence
@@ -210,17 +210,13 @@ def _about(q: Question, clause_norm: str) -> bool:
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)")
 
 
-_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-
-
 def year_conflict(q: Question, sentence: str) -> bool:
     """The question names a year (or a day: 1月3日) and the sentence names years (days), none the asked one."""
     years = set(_YEAR.findall(sentence))
     if q.years and years and not years & set(q.years):
         return True
-    asked_days = set(_DAY.findall(q.text))
-    days = set(_DAY.findall(sentence))
-    return bool(asked_days and days and not days & asked_days)
+    days = set(days_named(sentence))
+    return bool(q.days and days and not days & set(q.days))
 
 
 # classifiers of happenings, each of which a report may count in another (上门服务了多少次: 上门服务213件)
