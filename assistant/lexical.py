@@ -40,6 +40,15 @@ STOPWORDS = frozenset(
 )
 
 
+# a yes-no question's verb doubled around its negation (有没有, 好不好, 是不是, 能不能): it asks, it names nothing,
+# even where a document quotes it (从“做没做”“有没有”向“好不好”转变)
+_A_NOT_A = re.compile(r"(\w{1,2})[不没]\1")
+
+
+def asks_yes_no(word: str) -> bool:
+    return bool(_A_NOT_A.fullmatch(word))
+
+
 _USERDICT = "data/userdict.txt"  # domain terms the segmenter keeps whole, with set counts
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import PIPELINE_VERSION
 from .chunking import split_sentences
-from .lexical import BM25Index, normalise, quoted_phrases, tokenize
+from .lexical import BM25Index, asks_yes_no, normalise, quoted_phrases, tokenize
 from .store import DOCUMENT_FIELDS, Changes, IndexStore, Rows
 from .textindex import ChunkTexts, matching_text, without_space
 
@@ -359,7 +359,7 @@ class Snapshot:
             norm[i : i + n]
             for n in self._phrase_lengths
             for i in range(len(norm) - n + 1)
-            if norm[i : i + n] in self.phrase_docs
+            if norm[i : i + n] in self.phrase_docs and not asks_yes_no(norm[i : i + n])
         }
         found = set(quoted_phrases(query)) | known
         return sorted(p for p in found if not any(p != q and p in q for q in found))

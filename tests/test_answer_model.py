@@ -83,6 +83,7 @@ def test_kind_of_question(question, kind):
         ("投资多少万元", "money"),
         ("一共建了几个党支部", "count"),
         ("金元社区每天有多少老人来吃饭", "people"),  # 元 of a name is no money
+        ("到底有多少在职党员去社区报到了", "people"),  # a people word of four characters
     ],
 )
 def test_unit_class(question, unit):
@@ -1144,3 +1145,17 @@ def test_each_corpus_weighs_the_same_in_the_fit():
     rows += [row("news", "qa", True, False, False)]
     assert fitting._objective(rows) == pytest.approx(0.5)  # (1 + 0) / 2: the news corpus is half
     assert fitting._mean_false_refusal(rows) == pytest.approx(0.5)
+
+
+def test_a_yes_no_form_names_nothing_even_where_a_document_quotes_it():
+    """有没有 asks; a report quoting “做没做”“有没有” must not make it the question's rarest name."""
+    from assistant.answer.question import asked_words
+    from assistant.lexical import asks_yes_no
+
+    assert all(map(asks_yes_no, ("有没有", "好不好", "是不是", "能不能", "做没做")))
+    assert not any(map(asks_yes_no, ("没有", "不断", "党员", "不不")))
+    assert "有没有" not in asked_words("老人有没有便宜一点")
+    snap = snapshot_of(["推动社区党组织从“做没做”“有没有”向“好不好”转变。", "食堂中餐13元，晚餐12元。"])
+    assert snap.phrases_in("老人吃饭有没有便宜一点") == []
+    q = analyse("金元社区食堂一顿多少钱？老人有没有便宜一点？", snap)
+    assert "有没有" not in q.terms and "有没有" not in q.entities

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .. import ner
-from ..lexical import named_units, normalise, pos_tags, quoted_phrases, words
+from ..lexical import asks_yes_no, named_units, normalise, pos_tags, quoted_phrases, words
 from ..retrieval import Snapshot, StoredDocument
 
 # --- the kind of answer asked for
@@ -98,8 +98,8 @@ _MONEY_Q = re.compile(
 )
 _PEOPLE_Q = re.compile(
     r"几人|几个人|人数|人口|多少名|几名|多少位|几位|人次|"
-    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,2}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)"
-    r"(?!民?币|小区|小组|委|会|站|点|组|队|户|之家|中心)|"  # 多少老人, 几个后备干部; not 多少个居民小区
+    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,3}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)"
+    r"(?!民?币|小区|小组|委|会|站|点|组|队|户|之家|中心)|"  # 多少老人, 几个后备干部, 多少在职党员; not 多少个居民小区
     r"(?:人|[员者兵]|干部|书记|代表|骨干|职工|学生|儿童|党员|群众|居民)\s*(?:有|是|共|一共|总共)*\s*(?:多少|几)个?(?:人|名|位)?[?？啊呀呢吗]*$"  # 科级干部有几个, 这种人有多少, 道德标兵 几个
 )
 # a classifier of things right after the question word (几个, 多少家), not of a sum (多少个亿)
@@ -239,7 +239,12 @@ def asked_words(text: str) -> list[str]:
     for w in words(text):
         w = next((w[: -len(d)] for d in _DIRECTIONAL if w.endswith(d) and len(w) > len(d)), w)
         w = _SPOKEN_ROLES.get(w, w)
-        if w not in _DIRECTIONAL and w not in _SPOKEN_IN_CHARGE and pos_tags(w)[0][1] not in _NO_TERM_TAGS:
+        if (
+            w not in _DIRECTIONAL
+            and w not in _SPOKEN_IN_CHARGE
+            and not asks_yes_no(w)
+            and pos_tags(w)[0][1] not in _NO_TERM_TAGS
+        ):
             out.append(w)
     return out
 
