@@ -1159,3 +1159,14 @@ def test_a_yes_no_form_names_nothing_even_where_a_document_quotes_it():
     assert snap.phrases_in("老人吃饭有没有便宜一点") == []
     q = analyse("金元社区食堂一顿多少钱？老人有没有便宜一点？", snap)
     assert "有没有" not in q.terms and "有没有" not in q.entities
+
+
+def test_an_everyday_word_the_segmenter_tags_a_place_is_no_unknown_place():
+    """jieba tags 东西 and 礼拜 places; LAC, reading the question, a common noun and a span of time."""
+    from assistant.answer.question import unknown_entities
+
+    snap = snapshot_of(["明珠社区与超市联营，为下楼不便的老人送生活物资。食堂每周一至周六供餐。"])
+    assert unknown_entities("明珠社区的老人下不了楼，买东西咋整的", snap) == []
+    assert unknown_entities("一个支部要配齐哪些东西？", snap) == []
+    assert unknown_entities("明珠社区食堂一个礼拜哪几天开饭", snap) == []
+    assert "浦东新区" in "".join(unknown_entities("上海浦东新区一共有多少个党群服务中心？", snap))

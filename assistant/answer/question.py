@@ -358,12 +358,13 @@ def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
     """Named places and organisations, and quoted names (“123456”机制), in the question that no document
     mentions: nothing to answer from."""
     out = [p for p in quoted_phrases(question) if len(p) >= 3 and not snapshot.mentions(p)]  # not “撑腰”
+    everyday = _everyday_words(question)
     at = 0
     for word, flag in pos_tags(question):
         start = max(question.find(word, at), at)
         at = start + len(word)
         w = normalise(word)
-        if len(w) < 2 or not (flag in ("ns", "nt") or _PLACE_SUFFIX.match(w)):
+        if len(w) < 2 or not (flag in ("ns", "nt") or _PLACE_SUFFIX.match(w)) or everyday(word):
             continue
         if _cut_from_a_name(question, start, start + len(word), snapshot):
             continue
@@ -381,6 +382,15 @@ def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
         ):
             out.append(word)
     return out
+
+
+def _everyday_words(question: str) -> Callable[[str], bool]:
+    """Whether a word the segmenter tags a place is one LAC, reading the whole question, takes for a common noun
+    (买东西, 配齐哪些东西) or a span of time (一个礼拜): an everyday word, no place the documents fail to name."""
+    tagged = ner.tag(question)
+    common = {w for w, t in tagged if t == "n"}
+    times = [w for w, t in tagged if t == "TIME"]
+    return lambda word: word in common or any(word in t for t in times)
 
 
 def _cut_from_a_name(text: str, start: int, end: int, snapshot: Snapshot, longest: int = 6) -> bool:
