@@ -1170,3 +1170,13 @@ def test_an_everyday_word_the_segmenter_tags_a_place_is_no_unknown_place():
     assert unknown_entities("一个支部要配齐哪些东西？", snap) == []
     assert unknown_entities("明珠社区食堂一个礼拜哪几天开饭", snap) == []
     assert "浦东新区" in "".join(unknown_entities("上海浦东新区一共有多少个党群服务中心？", snap))
+
+
+def test_a_name_cut_through_a_known_one_is_no_name():
+    """LAC cannot read 㮾 and cuts 梨街道党工委 out of 㮾梨街道党工委书记: no document mentions it, and it begins inside
+    㮾梨街道, which they do; a name inside a known one, or beside it, stays."""
+    from assistant.answer.question import entities_of
+
+    snap = snapshot_of(["长沙县㮾梨街道召开述职评议大会，街道党工委书记张登武表示。"])
+    names = entities_of("㮾梨街道党工委书记叫什么", snap)
+    assert "㮾梨街道" in names and not any(n.startswith("梨") for n in names)

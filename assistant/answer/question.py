@@ -273,7 +273,23 @@ def entities_of(question: str, snapshot: Snapshot) -> list[str]:
     ]
     found += _YEAR.findall(question)
     found = list(dict.fromkeys(part for f in found if len(f) >= 2 for part in _as_two_names(f, snapshot)))
-    return [f for f in found if not any(f != g and f in g for g in found)]
+    found = [f for f in found if not any(f != g and f in g for g in found)]
+    return [f for f in found if not _straddles(f, found, normalise(question), snapshot)]
+
+
+def _straddles(name: str, found: list[str], question: str, snapshot: Snapshot) -> bool:
+    """A name no document mentions that begins or ends inside another name of the question the documents do
+    mention: LAC's cut through a name it cannot read (梨街道党工委 of 㮾梨街道党工委书记, 㮾 being unknown to it)."""
+    at = question.find(name)
+    if at < 0 or snapshot.mentions(name):
+        return False
+    for other in found:
+        b = question.find(other)
+        if other == name or b < 0 or not snapshot.mentions(other):
+            continue
+        if at < b + len(other) and b < at + len(name) and not (b <= at and at + len(name) <= b + len(other)):
+            return True
+    return False
 
 
 def _as_two_names(name: str, snapshot: Snapshot) -> list[str]:
