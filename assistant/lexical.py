@@ -244,6 +244,17 @@ def word_frequency(word: str) -> int:
 AT_LARGE = 2000  # jieba's count of the ~4,000 commonest words of Chinese
 
 
+def word_at(text: str, j: int) -> str:
+    """The word (jieba's cut of `text`) that holds its character j."""
+    _ensure_jieba()
+    at = 0
+    for word in jieba.cut(text):
+        if at <= j < at + len(word):
+            return word
+        at += len(word)
+    return text[j : j + 1]
+
+
 def at_large(word: str) -> bool:
     """One of the commonest words of Chinese (`AT_LARGE`): alone it names things at large (引进, 企业, 改善). Not a
     term of our user dictionary, whose counts are set to make the segmenter keep it whole (网格员), not counted."""

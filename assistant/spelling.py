@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from .lexical import data_pairs, word_frequency
+from .lexical import data_pairs, word_at, word_frequency
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 N = 3
@@ -44,6 +44,8 @@ DROPPED_RUN = (5, 8)
 _STEM_ENDS = "省市县区镇乡州"
 # typed right: a place word is never the typo (毕节市的 stays, not 毕节似的)
 _PLACE_WORD_CHARS = frozenset("社区街道省县市镇乡村州")
+# jieba's count above which a character is a common word of its own (是 796,991, 去 123,402, 想 61,904; 九 8,003)
+FUNCTION_WORD = 50_000
 
 
 # pinyin sent before the input method turned it into characters, inside a Chinese word (yun岩区, hb干部, dgw书记):
@@ -239,10 +241,22 @@ class SpellingIndex:
                         named.append(self._place_stem(candidate, j))
                     place = max(place, (max(named, default=0), c))
             if best[0] >= MIN_SPAN or (len(run) == N and best[0] == N):
-                fixed = fixed[:j] + best[2] + fixed[j + 1 :]
+                fixed = self._unless_meant(fixed, j, best[2])
             elif place[0]:
-                fixed = fixed[:j] + place[1] + fixed[j + 1 :]
+                fixed = self._unless_meant(fixed, j, place[1])
         return fixed
+
+    def _unless_meant(self, run: str, j: int, substitute: str) -> str:
+        """run with run[j] replaced by `substitute`, unless the user meant what he typed: a character inside a word
+        of his the corpus writes (书记 of 社区书记示范, not 书级), or a common word of its own (去, 是, 想) where the
+        substitute makes no word either (党员去排查, not 党员区排查; 街到 → 街道 and 林安还 → 林安海 stay corrections)."""
+        candidate = run[:j] + substitute + run[j + 1 :]
+        typed = word_at(run, j)
+        if len(typed) >= 2 and self._writes(typed):
+            return run
+        if len(typed) == 1 and word_frequency(typed) >= FUNCTION_WORD and len(word_at(candidate, j)) == 1:
+            return run
+        return candidate
 
     def _next_chars(self) -> dict[str, set[str]]:
         """The characters the corpus writes after each two (built on first use, per index)."""

@@ -1180,3 +1180,21 @@ def test_a_name_cut_through_a_known_one_is_no_name():
     snap = snapshot_of(["长沙县㮾梨街道召开述职评议大会，街道党工委书记张登武表示。"])
     names = entities_of("㮾梨街道党工委书记叫什么", snap)
     assert "㮾梨街道" in names and not any(n.startswith("梨") for n in names)
+
+
+def test_a_common_word_or_a_word_the_corpus_writes_is_typed_as_meant():
+    """去 is a word of its own and 区 makes none in its place (党员去社区, not 党员区社区, though the corpus writes
+    党员区域化); a substitute that makes a word with its neighbour (街到 → 街道, 林安还 → 林安海) still corrects."""
+    from assistant.lexical import word_at
+
+    index = SpellingIndex(
+        [
+            "全市在职党员区域化管理，到社区报到服务群众。",
+            "青龙山街道党建服务中心主任。",
+            "林安海说，他们夜以继日。",
+        ]
+    )
+    assert index.correct("有多少在职党员去社区报到") == "有多少在职党员去社区报到"
+    assert index.correct("青龙山街到党建服务中心主任叫啥") == "青龙山街道党建服务中心主任叫啥"
+    assert index.correct("林安还说的") == "林安海说的"
+    assert word_at("社区书记示范", 3) == "书记" and word_at("党员去排查", 2) == "去"
