@@ -59,6 +59,7 @@ def collect(
     assistant, items: list[GoldItem], set_name: str, top_k: int = 5, progress: Callable | None = None
 ):
     snapshot = assistant.snapshot
+    corpus = str(assistant.settings.corpus_dir)
     cases = []
     for i, item in enumerate(items):
         query = snapshot.spelling.correct(item.question)
@@ -66,7 +67,6 @@ def collect(
         q = analyse(query, snapshot)
         cands = candidates(q, hits, snapshot)
         labels = np.array([float(answers(item, c.text)) for c in cands])
-        corpus = str(assistant.settings.corpus_dir)
         cases.append(Case(item, set_name, q, hits, cands, snapshot, labels, corpus))
         if progress:
             progress(i + 1, len(items))
@@ -136,8 +136,8 @@ def metrics(rows: list[dict]) -> dict:
 def _corpus_mean(rows: list[dict], of_set: Callable[[dict], float]) -> float:
     """The mean over corpora of the mean over each corpus's sets: a large set (or corpus) drowns no other."""
     per_corpus = []
-    for corpus in dict.fromkeys(r.get("corpus", "") for r in rows):
-        mine = [r for r in rows if r.get("corpus", "") == corpus]
+    for corpus in dict.fromkeys(r["corpus"] for r in rows):
+        mine = [r for r in rows if r["corpus"] == corpus]
         names = dict.fromkeys(r["set"] for r in mine)
         per_corpus.append(
             statistics.fmean(of_set(metrics([r for r in mine if r["set"] == n])) for n in names)
@@ -161,26 +161,23 @@ def corpus_weights(cases: list[Case]) -> np.ndarray:
 
 def fit(cases: list[Case]) -> AnswerModel:
     # 1. sentences: does the sentence hold an answer element? (unanswerable questions: none does)
-    train = [c for c in cases if c.candidates]
-    x = np.vstack([np.vstack([k.x for k in c.candidates]) for c in train])
-    y = np.concatenate([c.labels for c in train])
-    weight = dict(zip(map(id, cases), corpus_weights(cases)))
-    per_row = np.concatenate([np.full(len(c.candidates), weight[id(c)]) for c in train])
+    weighted = [(c, weight) for c, weight in zip(cases, corpus_weights(cases)) if c.candidates]
+    x = np.vstack([np.vstack([k.x for k in c.candidates]) for c, _ in weighted])
+    y = np.concatenate([c.labels for c, _ in weighted])
+    per_row = np.concatenate([np.full(len(c.candidates), weight) for c, weight in weighted])
     w, b = _logistic(x, y, balanced=True, weights=per_row)
     model = AnswerModel(dict(zip(FEATURES, map(float, w))), b, {}, 0.0)
     # 2. confidence: is the best sentence (by the model just fitted) an answer? Learnt where it decides: a question
     # `beyond_documents` is refused whatever the confidence
     rows_g, rows_y, rows_w, best_x = [], [], [], []
-    for c in cases:
-        if not c.candidates:
-            continue
+    for c, weight in weighted:
         ranked = rank(c.question, [_copy(k) for k in c.candidates], model)
         if beyond_documents(c.question, ranked[0]):
             continue
         best_x.append(ranked[0].x)
         rows_g.append(confidence_features(c.question, ranked, c.hits))
         rows_y.append(float(c.item.answerable and c.item.holds_part(ranked[0].text)))
-        rows_w.append(weight[id(c)])
+        rows_w.append(weight)
     v, vb = _logistic(np.vstack(rows_g), np.array(rows_y), balanced=False, weights=np.array(rows_w))
     model = AnswerModel(
         model.sentence_weights,
