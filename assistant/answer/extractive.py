@@ -172,9 +172,7 @@ def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
     return not any(sig and signatures.count(sig) >= 2 for sig in signatures)
 
 
-_COUNT = re.compile(
-    r"(\d+|[一二两三四五六七八九十]+)\s*(?=[个张项条种类点家所座处位名支批])"
-)  # 3个, not 四大
+_COUNT = re.compile(f"({NUMERAL.pattern})\\s*(?=[个张项条种类点家所座处位名支批])")  # 3个, not 四大
 _MEMBER = r"[^，,。；;：:、\s]{2,24}"
 # the members of a counted set written before its number (原红新六好院落、原新岭法院宿舍、原百花天合花园3个院落),
 # or introduced after it in the same sentence (升级6个示范点，对红旗居、梯青塔、……、塔山居支部……; not ……四个年行动,

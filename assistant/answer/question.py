@@ -126,9 +126,8 @@ class Question:
     role: str = ""  # person questions: the role asked about (党工委书记是谁 → 书记; 《四海》的导演 → 导演)
     role_owner: str = ""  # the unit written right before the role (党工委书记 → 党工委)
     years: list[str] = field(default_factory=list)  # years the question names (2022年…)
-    days: list[tuple[str, str]] = field(
-        default_factory=list
-    )  # days it names, (month, day): 1月3日 → ("1", "3")
+    # days the question names, as (month, day): 1月3日 → ("1", "3")
+    days: list[tuple[str, str]] = field(default_factory=list)
     head: str = ""  # name questions: the noun asked for (啥包保方案 → 方案); the answer names one of them
     wants_day: bool = False  # date questions asking for a day (日期, 哪天, 几号), not a year or a month
     defined: str = ""  # define questions: the scheme whose parts are asked (“四个一”具体指什么 → 四个一)

@@ -215,8 +215,10 @@ def year_conflict(q: Question, sentence: str) -> bool:
     years = set(_YEAR.findall(sentence))
     if q.years and years and not years & set(q.years):
         return True
+    if not q.days:
+        return False
     days = set(days_named(sentence))
-    return bool(q.days and days and not days & set(q.days))
+    return bool(days) and not days & set(q.days)
 
 
 # classifiers of happenings, each of which a report may count in another (上门服务了多少次: 上门服务213件)
