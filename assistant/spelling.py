@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from .lexical import data_pairs, word_at, word_frequency
+from .lexical import data_pairs, simplified, word_at, word_frequency
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 N = 3
@@ -55,6 +55,9 @@ _HAN_BEFORE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{1,2}$")
 _HAN_AFTER = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff]{1,2}")
 # each pinyin run reads every 3-gram of the corpus: a question of many is read for its first ones only
 MAX_PINYIN_RUNS = 3
+# a year said digit by digit (二零二零年, 二〇二一年: voice input writes it so), which documents write 2020年
+_SPOKEN_YEAR = re.compile(r"[零〇一二三四五六七八九]{4}(?=年)")
+_DIGIT = str.maketrans("零〇一二三四五六七八九", "00123456789")
 
 
 @lru_cache(maxsize=1)
@@ -116,6 +119,7 @@ class SpellingIndex:
         self._pinyin: dict[str, str] = {}
         self.by_sound: dict[tuple[str, ...], list[str]] = {}
         self._after_two: dict[str, set[str]] | None = None
+        self._chars: frozenset[str] | None = None
         self._apply(_gram_counts(texts, ()))
 
     def changed(self, added=(), removed=()) -> SpellingIndex:
@@ -124,6 +128,7 @@ class SpellingIndex:
         new.grams = Counter(self.grams)
         new._pinyin = self._pinyin
         new._after_two = None
+        new._chars = None
         new.by_sound = dict(self.by_sound)
         new._apply(_gram_counts(added, removed))
         return new
@@ -267,6 +272,22 @@ class SpellingIndex:
             self._after_two = after
         return self._after_two
 
+    def _written_chars(self) -> frozenset[str]:
+        """The characters the corpus writes (built on first use, per index)."""
+        if self._chars is None:
+            self._chars = frozenset(ch for gram in self.grams for ch in gram)
+        return self._chars
+
+    def _as_the_corpus_writes(self, question: str) -> str:
+        """A character typed in its traditional form (黨, 網格, 觀山湖區, 什麼) read as the simplified one when the corpus
+        never writes it: a corpus in traditional characters keeps the question as typed, and a character both forms
+        share (干, 面) is never touched. Character for character (`simplified`)."""
+        plain = simplified(question)
+        if plain == question or len(plain) != len(question):
+            return question
+        chars = self._written_chars()
+        return "".join(s if t != s and t not in chars else t for t, s in zip(question, plain))
+
     def _restore_dropped(self, run: str) -> str:
         """A keyword with a character left out, put back (述职评议会 → 述职评议大会): the corpus never writes the run as
         typed but writes all of it with one more character. Within a sentence a run is the user's own words (建了,
@@ -364,13 +385,14 @@ class SpellingIndex:
         return question
 
     def correct(self, question: str, term: bool = False) -> str:
-        """`question` with its typos replaced by what the corpus writes (unchanged when nothing matches), and its
-        short forms (规上) by the full ones the corpus writes instead (规模以上, `data/shortforms.txt`).
+        """`question` with its traditional characters, typos, pinyin and spoken years (二零二零年) replaced by what
+        the corpus writes (unchanged when nothing matches), and its short forms (规上) by the full ones the corpus writes instead (规模以上, `data/shortforms.txt`).
 
         `term`: the text is a term the corpus writes whole (a course-pack topic), so a typo in its last characters
         is corrected as one in its first is (党建品排 → 党建品牌). A question's run often ends in a word the corpus
         never writes after it (2023年亚洲杯举办国 is no typo of 举办过), so there the chain must start at the typo."""
-        question = self._spelled_pinyin(question)
+        question = _SPOKEN_YEAR.sub(lambda m: m.group(0).translate(_DIGIT), question)
+        question = self._spelled_pinyin(self._as_the_corpus_writes(question))
         for short, full in _shortforms():
             if short in question and self._writes(full) and not self._writes(short):
                 question = question.replace(short, full)

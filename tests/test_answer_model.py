@@ -365,7 +365,7 @@ def test_a_figure_of_another_measure_in_the_asked_clause_is_marked():
 
 def _features(q, sentence):
     hit = Hit(chunk=None, doc=None, text=sentence, score=1.0, cosine=0.9)  # the signals read only these
-    return features(q, hit, 0, sentence, sentence, (1.0, 0.0, 0.0))
+    return features(q, hit, 0, sentence, sentence, (1.0, 0.0, 0.0, 0.0))
 
 
 def test_a_day_is_asked_by_riqi_a_year_does_not_answer_it():
@@ -616,9 +616,11 @@ def test_what_the_documents_cannot_hold_is_refused_however_close_it_reads():
     best = candidate("2020年，清镇市在全省营商环境评比中排第二名。")
     asked = _q("清镇2021年营商环境排第几", "number", years=["2021"])
     best.x[FEATURES.index("year_conflict")] = float(year_conflict(asked, best.text))
-    assert beyond_documents(asked, best)  # another year's ranking
-    assert beyond_documents(_q("六盘水有几个安置点", "number", unknown=["六盘水"]), candidate(best.text))
-    assert not beyond_documents(_q("清镇营商环境排第几", "number"), candidate(best.text))
+    assert beyond_documents(asked, best, snap)  # another year's ranking
+    assert beyond_documents(
+        _q("六盘水有几个安置点", "number", unknown=["六盘水"]), candidate(best.text), snap
+    )
+    assert not beyond_documents(_q("清镇营商环境排第几", "number"), candidate(best.text), snap)
 
 
 def test_a_document_without_the_questions_rarest_terms_is_marked():
@@ -769,7 +771,7 @@ def _one_document(text: str):
     def candidate(sentence: str) -> Candidate:
         span = next(sp for sp in snap.sentence_spans[chunk.doc_id] if text[sp[0] : sp[1]] == sentence)
         x = np.zeros(len(FEATURES))
-        x[at] = features(_q("", "howto"), hit, 0, sentence, sentence, (0, 0, 0))[at]
+        x[at] = features(_q("", "howto"), hit, 0, sentence, sentence, (0, 0, 0, 0))[at]
         return Candidate(hit, 0, span, sentence, sentence, x)
 
     return snap, candidate
@@ -1198,3 +1200,34 @@ def test_a_common_word_or_a_word_the_corpus_writes_is_typed_as_meant():
     assert index.correct("青龙山街到党建服务中心主任叫啥") == "青龙山街道党建服务中心主任叫啥"
     assert index.correct("林安还说的") == "林安海说的"
     assert word_at("社区书记示范", 3) == "书记" and word_at("党员去排查", 2) == "去"
+
+
+def test_traditional_characters_are_read_as_the_corpus_writes_them():
+    """A question typed in traditional characters (黨組織, 觀山湖區) is read in the simplified ones of a simplified
+    corpus, and left as typed for a corpus that writes the traditional ones; a spoken year (二零二零年) is 2020年."""
+    simplified_corpus = SpellingIndex(
+        ["观山湖区党组织书记接受不少于56学时的集中培训。2020年启动建设49个项目。"]
+    )
+    assert simplified_corpus.correct("觀山湖區黨組織書記培訓多少學時") == "观山湖区党组织书记培训多少学时"
+    assert simplified_corpus.correct("二零二零年启动了几个项目") == "2020年启动了几个项目"
+    assert simplified_corpus.correct("二〇二〇年") == "2020年" and simplified_corpus.correct("三年") == "三年"
+    traditional_corpus = SpellingIndex(["觀山湖區黨組織書記接受不少於56學時的集中培訓。"])
+    assert traditional_corpus.correct("觀山湖區黨組織書記培訓多少學時") == "觀山湖區黨組織書記培訓多少學時"
+
+
+def test_a_document_naming_none_of_the_asked_places_tells_of_another_place():
+    """青龙山街道's output asked, and the best sentence's document names only 㮾梨街道 while another names 青龙山街道:
+    its figures are another place's. A document naming either place of a comparison is about the question."""
+    from assistant.answer.signals import names_elsewhere
+
+    snap = snapshot_of(
+        ["长沙县㮾梨街道2021年规模以上工业企业产值增长40%。", "清镇市青龙山街道辖13个行政村。"]
+    )
+    langli, qinglong = sorted(snap.documents.values(), key=lambda d: d.file)
+    asked = _q("青龙山街道2021年规模以上工业企业产值是多少", "number", entities=["青龙山街道", "2021"])
+    assert names_elsewhere(asked, langli, snap)
+    assert not names_elsewhere(asked, qinglong, snap)
+    compared = _q("青龙山街道和㮾梨街道哪个产值高", "number", entities=["青龙山街道", "㮾梨街道"])
+    assert not names_elsewhere(compared, langli, snap)
+    # no document names it: `unknown_entities` refuses it
+    assert not names_elsewhere(_q("遵义市产值是多少", "number", entities=["遵义市"]), langli, snap)

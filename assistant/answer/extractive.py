@@ -40,6 +40,7 @@ from .signals import (
     answer_type,
     candidates,
     dense_down,
+    names_elsewhere,
     names_unit,
     rare_missing,
     spells_out,
@@ -152,11 +153,15 @@ def select_support(
     return _with_named_antecedent(q, chosen, snapshot)
 
 
-def beyond_documents(q: Question, best: Candidate) -> bool:
+def beyond_documents(q: Question, best: Candidate, snapshot: Snapshot) -> bool:
     """What is asked lies outside the documents, however close the best sentence reads: the question names a
     place, unit or quoted name no document mentions (六盘水钟山区), or a year while the best sentence speaks of
-    other years only (2021年排第几 answered by 2020年……第二名). No answerable dev question does either."""
-    return bool(q.unknown) or best.feature("year_conflict") > 0
+    other years only (2021年排第几 answered by 2020年……第二名), or the best sentence's document names none of the
+    places and units asked about while another document does (青龙山街道的产值 read in 㮾梨街道's report). No
+    answerable dev question does any of them; on the natural sets the last refuses near misses only."""
+    if q.unknown or best.feature("year_conflict") > 0:
+        return True
+    return names_elsewhere(q, best.hit.doc, snapshot)
 
 
 def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
@@ -541,7 +546,7 @@ def answer(
     else:
         best = ranked[0] if ranked else None
         grounded = best is not None and confidence >= model.threshold
-        if best is not None and beyond_documents(q, best):
+        if best is not None and beyond_documents(q, best, snapshot):
             grounded, confidence = False, min(confidence, model.threshold - 0.01)
     if not grounded:
         return refusal(q, hits, snapshot, confidence)

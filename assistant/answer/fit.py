@@ -96,7 +96,11 @@ def _answer_case(case: Case, model: AnswerModel) -> dict:
     """What the assistant would reply with `model`: the same functions as `extractive.answer`."""
     ranked = rank(case.question, [_copy(c) for c in case.candidates], model)
     conf = model.confidence(confidence_features(case.question, ranked, case.hits)) if ranked else 0.0
-    grounded = bool(ranked) and conf >= model.threshold and not beyond_documents(case.question, ranked[0])
+    grounded = (
+        bool(ranked)
+        and conf >= model.threshold
+        and not beyond_documents(case.question, ranked[0], case.snapshot)
+    )
     text = ""
     if grounded:
         chosen = select_support(case.question, ranked, model, case.snapshot)
@@ -172,7 +176,7 @@ def fit(cases: list[Case]) -> AnswerModel:
     rows_g, rows_y, rows_w, best_x = [], [], [], []
     for c, weight in weighted:
         ranked = rank(c.question, [_copy(k) for k in c.candidates], model)
-        if beyond_documents(c.question, ranked[0]):
+        if beyond_documents(c.question, ranked[0], c.snapshot):
             continue
         best_x.append(ranked[0].x)
         rows_g.append(confidence_features(c.question, ranked, c.hits))

@@ -16,7 +16,7 @@ import numpy as np
 from .. import ner
 from ..lexical import normalise, quoted_phrases
 from ..punctuation import END_MARKS, QUOTE_CLOSERS
-from ..retrieval import ChunkRow, Hit, Snapshot
+from ..retrieval import ChunkRow, Hit, Snapshot, StoredDocument
 from .conversation import MEASURE_SENTENCE
 from .question import NUMERAL, TYPED, Question, count_value, coverage, days_named, name_in
 
@@ -427,6 +427,19 @@ def _document_signals(q: Question, doc_norm: str) -> tuple[float, float, float]:
 
 
 DOCUMENT_RARE_TERMS = 2
+
+
+def names_elsewhere(q: Question, doc: StoredDocument, snapshot: Snapshot) -> bool:
+    """The document (title included) names none of the places, units or schemes the question asks about, and
+    another document names one: its figures and office holders are another place's (青龙山街道的产值 read in
+    㮾梨街道's report). A question naming two places (a comparison) is about a document naming either."""
+    names = [n for n in q.entities if not n.isdigit()]
+    if not names:
+        return False
+    text = normalise(doc.title + "\n" + doc.text)
+    if any(name_in(n, text) for n in names):
+        return False
+    return any(snapshot.mentions(normalise(n)) for n in names)
 
 
 MIN_SENTENCE_CHARS = 6  # shorter "sentences" (a numbered item's 一、) answer nothing
