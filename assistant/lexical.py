@@ -467,7 +467,7 @@ def named_units(text: str) -> list[str]:
     for m in _PLACE_OR_UNIT.finditer(body):
         run: list[tuple[str, str]] = []
         for word, flag in reversed(pos_tags(m.group(1))):
-            if flag[:1] in _NOT_NAME or flag in ("vn", "m", "q"):
+            if flag[:1] in _NOT_NAME or flag in ("vn", "m", "q") or asks_yes_no(word):  # 是不是 (l) asks
                 break
             run.insert(0, (word, flag))
         name = "".join(w for w, _ in run)

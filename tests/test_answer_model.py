@@ -569,6 +569,16 @@ def test_the_sides_of_a_comparison_are_every_name_it_sets_side_by_side():
     assert compared_names(q) == []  # two names, nothing compared
 
 
+def test_a_comparison_asked_yes_or_no_asks_for_both_figures():
+    """是不是观山湖区建得更多: the figures of both sides answer it, as 哪边多 does; 是不是 is no part of a name."""
+    from assistant.lexical import named_units
+
+    assert kind_of("双龙航空港和观山湖区的服务站，是不是观山湖区建得更多？") == "number"
+    assert kind_of("是不是青龙山引进的项目更多") == "number"
+    assert kind_of("是不是观山湖区建的服务站") != "number"  # nothing compared
+    assert named_units("服务站，是不是观山湖区建得更多") == ["观山湖区"]
+
+
 def test_a_document_speaks_of_a_place_its_title_names_or_its_text_repeats():
     from types import SimpleNamespace
 

@@ -49,6 +49,8 @@ _MORE_Q = re.compile(
     # 长 compares only after a degree word or a span (更长, 时间长), never as a role's end (谁当选市长, 哪个当组长)
     r"(?:哪个|哪边|哪一个|哪一边|哪方|哪家|谁)[^，,。？?]{0,8}?(?:更)?(?:多|少|高|低|大|小|快|慢|(?<=[更最较得间期离])长|短)"
     r"\s*[啊呀呢吗嘛些点]*\s*[?？]?\s*$"
+    # … or asked yes or no (是不是观山湖区建得更多？): the figures of both sides answer it
+    r"|是不是[^，,。？?]{1,16}?更(?:多|少|高|低|大|小|快|慢|长|短)\s*[啊呀呢吗嘛些点]*\s*[?？]?\s*$"
 )
 # a question setting named places or units side by side (A建的……，跟B的比; A和B各……; 哪边多)
 _COMPARING = re.compile(r"比|哪边|哪一边|各|分别|区别|不同")
