@@ -619,6 +619,25 @@ def test_each_side_of_a_comparison_gets_its_figure():
     ]  # not the vaguer one
 
 
+def test_a_comparison_whose_every_side_has_its_figure_is_answered():
+    """Each side with a figure in a clause about what is asked, in a sentence naming it: answered, whatever the
+    confidence; a side without one, or a question comparing nothing, is left to the confidence."""
+    from assistant.answer.extractive import sides_answered
+
+    text = "甲区建成服务站38个。乙区的服务站建设进展顺利。乙区推进41个服务站建设。"
+    snap, candidate = _one_document(text)
+    first, vague, figure = (
+        candidate(s)
+        for s in ("甲区建成服务站38个。", "乙区的服务站建设进展顺利。", "乙区推进41个服务站建设。")
+    )
+    for c in (first, figure):
+        c.x[FEATURES.index("type_near")] = 1.0
+    q = _q("甲区跟乙区比，哪边服务站多", "number", entities=["甲区", "乙区"])
+    assert sides_answered(q, [first, vague, figure])
+    assert not sides_answered(q, [first, vague])  # 乙区's figure is missing
+    assert not sides_answered(_q("甲区有几个服务站", "number", entities=["甲区"]), [first, figure])
+
+
 def test_what_the_documents_cannot_hold_is_refused_however_close_it_reads():
     from assistant.answer.extractive import beyond_documents
 

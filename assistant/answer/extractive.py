@@ -164,6 +164,24 @@ def beyond_documents(q: Question, best: Candidate, snapshot: Snapshot) -> bool:
     return names_elsewhere(q, best.hit.doc, snapshot)
 
 
+def sides_answered(q: Question, ranked: list[Candidate]) -> bool:
+    """A comparison asking a figure (双龙航空港和观山湖区……各是多少个) of which every side has one, in a clause about
+    what is asked, in a sentence naming that side, or naming no other side in a document about it: the answer is
+    there, side by side, however unsure the confidence (learnt on one best sentence, which tells of one side only)
+    reads."""
+    names = compared_names(q)
+    if q.kind not in TYPED or len(names) < 2:
+        return False
+
+    def tells_of(name: str, c: Candidate) -> bool:
+        text = normalise(c.text)
+        if name_in(name, text):
+            return True
+        return speaks_of(name, c.hit.doc) and not any(name_in(n, text) for n in names if n != name)
+
+    return all(any(c.feature("type_near") and tells_of(name, c) for c in ranked) for name in names)
+
+
 def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
     """A question asking the parts of a scheme named by a count (“三张清单”是哪三张) whose reply neither spells them
     out after the count (即/包括/a colon, then its parts) nor lists them as parallel sentences: the documents only
@@ -545,7 +563,7 @@ def answer(
         confidence = max(confidence, model.threshold) if grounded else min(confidence, model.threshold - 0.01)
     else:
         best = ranked[0] if ranked else None
-        grounded = best is not None and confidence >= model.threshold
+        grounded = best is not None and (confidence >= model.threshold or sides_answered(q, ranked))
         if best is not None and beyond_documents(q, best, snapshot):
             grounded, confidence = False, min(confidence, model.threshold - 0.01)
     if not grounded:

@@ -26,7 +26,14 @@ import numpy as np
 
 from ..evaluation import GoldItem, covered
 from ..retrieval import Hit, Snapshot
-from .extractive import beyond_documents, confidence_features, parts_missing, rank, select_support
+from .extractive import (
+    beyond_documents,
+    confidence_features,
+    parts_missing,
+    rank,
+    select_support,
+    sides_answered,
+)
 from .model import CONFIDENCE_FEATURES, AnswerModel
 from .question import Question, analyse
 from .signals import DENSE_FEATURES, FEATURES, Candidate, candidates
@@ -96,9 +103,10 @@ def _answer_case(case: Case, model: AnswerModel) -> dict:
     """What the assistant would reply with `model`: the same functions as `extractive.answer`."""
     ranked = rank(case.question, [_copy(c) for c in case.candidates], model)
     conf = model.confidence(confidence_features(case.question, ranked, case.hits)) if ranked else 0.0
+    sides = bool(ranked) and sides_answered(case.question, ranked)
     grounded = (
         bool(ranked)
-        and conf >= model.threshold
+        and (conf >= model.threshold or sides)
         and not beyond_documents(case.question, ranked[0], case.snapshot)
     )
     text = ""
@@ -115,6 +123,7 @@ def _answer_case(case: Case, model: AnswerModel) -> dict:
         "answerable": item.answerable,
         "grounded": grounded,
         "confidence": conf,
+        "sides": sides,  # answered below any threshold (`sides_answered`)
         "correct": grounded and item.answerable and item.holds_answer(text),
     }
 
@@ -197,7 +206,9 @@ def fit(cases: list[Case]) -> AnswerModel:
         model.support_ratio = ratio
         answered = [_answer_case(c, replace(model, threshold=0.0)) for c in cases]
         for t in THRESHOLDS:
-            rows = [dict(r, grounded=r["grounded"] and r["confidence"] >= t) for r in answered]
+            rows = [
+                dict(r, grounded=r["grounded"] and (r["confidence"] >= t or r["sides"])) for r in answered
+            ]
             for r in rows:
                 r["correct"] = r["correct"] and r["grounded"]
             score = _objective(rows) - (_mean_false_refusal(rows) > MAX_FALSE_REFUSAL)
