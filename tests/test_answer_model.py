@@ -84,6 +84,9 @@ def test_kind_of_question(question, kind):
         ("一共建了几个党支部", "count"),
         ("金元社区每天有多少老人来吃饭", "people"),  # 元 of a name is no money
         ("到底有多少在职党员去社区报到了", "people"),  # a people word of four characters
+        ("请了多少个退休法官啊", "people"),  # 法官, 律师: people counted 14名
+        ("有几个律师", "people"),
+        ("几所师范学校", "count"),
     ],
 )
 def test_unit_class(question, unit):
@@ -523,6 +526,11 @@ def test_the_users_framing_is_not_what_is_asked(assistant):
     q = analyse("明珠社区那边党支部的书记叫啥来着？我想在报告里引一句他讲的话。", assistant.snapshot)
     assert not {"报告", "引", "那边", "他"} & set(q.terms)  # a sentence asking nothing, and pronouns
     assert {"明珠", "党支部", "书记"} <= set(q.terms)
+    # typed in a chat, a modal particle before a space ends the sentence (叫啥名字呀 想去取取经)
+    chat = analyse("碧海社区的书记叫啥名字呀 想去取取经🙏", assistant.snapshot)
+    assert "取经" not in chat.terms and chat.role == "书记"
+    keywords = analyse("碧海社区 书记 是谁", assistant.snapshot)  # spaces between keywords split nothing
+    assert {"碧海", "书记"} <= set(keywords.terms)
     # adverbs and conjunctions say how the user asks, never what about (到底, 大概, 另外)
     hedged = analyse("明珠社区到底大概有多少户，另外有多少人", assistant.snapshot)
     assert not {"到底", "大概", "另外"} & set(hedged.terms) and {"明珠", "户"} & set(hedged.terms)

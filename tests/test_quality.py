@@ -29,6 +29,8 @@ from conftest import (
     NATURAL_DEV17,
     NATURAL_DEV18,
     NATURAL_DEV19,
+    NATURAL_DEV20,
+    NATURAL_DEV21,
     NATURAL_HOLDOUT,
     NEWS_DIR,
     requires_news,
@@ -96,6 +98,11 @@ def test_floors(report):
         # 0.733 / 0.867 / 0.089 and 0.822 / 0.467 / 0.156
         (NATURAL_DEV18, 0.68, 0.80, 0.14),
         (NATURAL_DEV19, 0.74, 0.40, 0.21),
+        # two more writers after those rules, never fitted on: blind 0.800 / 0.800 / 0.178 and 0.778 / 0.867 /
+        # 0.178; after the rules read from them (a comparison every side answers, a chat's modal particle before a
+        # space ends a sentence, 多少个退休法官 counts people) 0.822 / 0.800 / 0.156 and 0.822 / 0.867 / 0.133
+        (NATURAL_DEV20, 0.76, 0.73, 0.21),
+        (NATURAL_DEV21, 0.76, 0.80, 0.19),
         (NATURAL_HOLDOUT, 0.62, 0.85, 0.25),
     ],
     ids=[
@@ -117,6 +124,8 @@ def test_floors(report):
         "natural_dev17",
         "natural_dev18",
         "natural_dev19",
+        "natural_dev20",
+        "natural_dev21",
         "natural_holdout",
     ],
 )

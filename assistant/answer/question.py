@@ -100,8 +100,8 @@ _MONEY_Q = re.compile(
 )
 _PEOPLE_Q = re.compile(
     r"几人|几个人|人数|人口|多少名|几名|多少位|几位|人次|"
-    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,3}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童)"
-    r"(?!民?币|小区|小组|委|会|站|点|组|队|户|之家|中心)|"  # 多少老人, 几个后备干部, 多少在职党员; not 多少个居民小区
+    r"(?:多少|几)(?:个|名|位)?[\u4e00-\u9fff]{0,3}(?:人|员|者|民|干部|书记|代表|骨干|职工|学生|儿童|官(?!方|网)|师(?!范|傅))"
+    r"(?!民?币|小区|小组|委|会|站|点|组|队|户|之家|中心)|"  # 多少老人, 几个后备干部, 多少在职党员, 多少个退休法官; not 多少个居民小区
     r"(?:人|[员者兵]|干部|书记|代表|骨干|职工|学生|儿童|党员|群众|居民)\s*(?:有|是|共|一共|总共)*\s*(?:多少|几)个?(?:人|名|位)?[?？啊呀呢吗]*$"  # 科级干部有几个, 这种人有多少, 道德标兵 几个
 )
 # a classifier of things right after the question word (几个, 多少家), not of a sum (多少个亿)
@@ -545,10 +545,14 @@ def compared_names(q: Question) -> list[str]:
 _ANY_ASK = re.compile(r"多少|几|哪|谁|啥|什么|怎么|怎样|咋|如何|是否|有没有|吗|么|呢|[?？]")
 
 
+# a sentence ends at its stop, or, typed in a chat, at a modal particle before a space (叫啥名字呀 想去取取经)
+_SENTENCE_END = re.compile(r"(?<=[。！!？?])|(?<=[呀啊吧呢嘛哈捏哦啦])\s+")
+
+
 def _asking(question: str) -> str:
     """The question without the sentences that ask nothing when another one asks (……书记叫啥来着？我想在报告里引一句
     他讲的话。): the user's framing, whose words the documents need not hold."""
-    sentences = [s for s in re.split(r"(?<=[。！!？?])", question) if s.strip()]
+    sentences = [s for s in _SENTENCE_END.split(question) if s.strip()]
     asking = [s for s in sentences if _ANY_ASK.search(s)]
     return "".join(asking) if asking and len(asking) < len(sentences) else question
 
