@@ -1268,3 +1268,11 @@ def test_a_document_naming_none_of_the_asked_places_tells_of_another_place():
     assert not names_elsewhere(compared, langli, snap)
     # no document names it: `unknown_entities` refuses it
     assert not names_elsewhere(_q("遵义市产值是多少", "number", entities=["遵义市"]), langli, snap)
+    # of one place, its places decide, not a term the other place's report shares (规模以上工业企业)
+    termed = _q("青龙山街道规模以上工业企业产值", "number", entities=["青龙山街道", "规模以上工业企业"])
+    assert names_elsewhere(termed, langli, snap)
+    # … but of a comparison every name counts (双龙航空港 has no place word: it is a side all the same)
+    pair = snapshot_of(["双龙航空港建成41个站点。", qinglong.text])
+    shuanglong = next(d for d in pair.documents.values() if "双龙" in d.text)
+    sides = _q("双龙航空港和青龙山街道差多少", "number", entities=["双龙航空港", "青龙山街道"])
+    assert not names_elsewhere(sides, shuanglong, pair)

@@ -53,7 +53,7 @@ _MORE_Q = re.compile(
     r"|是不是[^，,。？?]{1,16}?更(?:多|少|高|低|大|小|快|慢|长|短)\s*[啊呀呢吗嘛些点]*\s*[?？]?\s*$"
 )
 # a question setting named places or units side by side (A建的……，跟B的比; A和B各……; 哪边多)
-_COMPARING = re.compile(r"比|哪边|哪一边|各|分别|区别|不同")
+_COMPARING = re.compile(r"比|哪边|哪一边|各|分别|区别|不同|差多少|相差|差距")
 
 
 # two questions in one (安顺建了多少个……？㮾梨街道又打造了多少处……): each asks of its own side

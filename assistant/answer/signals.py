@@ -18,7 +18,7 @@ from ..lexical import normalise, quoted_phrases
 from ..punctuation import END_MARKS, QUOTE_CLOSERS
 from ..retrieval import ChunkRow, Hit, Snapshot, StoredDocument
 from .conversation import MEASURE_SENTENCE
-from .question import NUMERAL, TYPED, Question, count_value, coverage, days_named, name_in
+from .question import NUMERAL, TYPED, Question, compared_names, count_value, coverage, days_named, name_in
 
 FEATURES = (
     "cov_sentence",  # idf-weighted share of question terms in the sentence
@@ -429,11 +429,16 @@ def _document_signals(q: Question, doc_norm: str) -> tuple[float, float, float]:
 DOCUMENT_RARE_TERMS = 2
 
 
+_A_PLACE = re.compile(r"(?:省|市|县|区|州|镇|乡|村|街道|社区|小区|居委会|管委会)$")
+
+
 def names_elsewhere(q: Question, doc: StoredDocument, snapshot: Snapshot) -> bool:
     """The document (title included) names none of the places, units or schemes the question asks about, and
     another document names one: its figures and office holders are another place's (青龙山街道的产值 read in
     㮾梨街道's report). A question naming two places (a comparison) is about a document naming either."""
     names = [n for n in q.entities if not n.isdigit()]
+    if len(compared_names(q)) < 2:  # of one place: its places decide, not a term another report shares
+        names = [n for n in names if len(_A_PLACE.sub("", n)) >= 2 and _A_PLACE.search(n)] or names
     if not names:
         return False
     text = normalise(doc.title + "\n" + doc.text)
