@@ -386,7 +386,8 @@ class SpellingIndex:
 
     def correct(self, question: str, term: bool = False) -> str:
         """`question` with its traditional characters, typos, pinyin and spoken years (二零二零年) replaced by what
-        the corpus writes (unchanged when nothing matches), and its short forms (规上) by the full ones the corpus writes instead (规模以上, `data/shortforms.txt`).
+        the corpus writes (unchanged when nothing matches), and its short forms (规上) by the full ones the corpus
+        writes instead (规模以上, `data/shortforms.txt`).
 
         `term`: the text is a term the corpus writes whole (a course-pack topic), so a typo in its last characters
         is corrected as one in its first is (党建品排 → 党建品牌). A question's run often ends in a word the corpus

@@ -433,9 +433,10 @@ _A_PLACE = re.compile(r"(?:省|市|县|区|州|镇|乡|村|街道|社区|小区|
 
 
 def names_elsewhere(q: Question, doc: StoredDocument, snapshot: Snapshot) -> bool:
-    """The document (title included) names none of the places, units or schemes the question asks about, and
-    another document names one: its figures and office holders are another place's (青龙山街道的产值 read in
-    㮾梨街道's report). A question naming two places (a comparison) is about a document naming either."""
+    """The document (title included) names none of the places the question asks about (a name ending in a place
+    word; where it names none, its units and schemes), and another document names one: its figures and office
+    holders are another place's (青龙山街道的产值 read in 㮾梨街道's report; 碧海社区's 物业收费率 read in 明珠社区's,
+    which has the term). Of a comparison every name counts, and a document naming either side is about it."""
     names = [n for n in q.entities if not n.isdigit()]
     if len(compared_names(q)) < 2:  # of one place: its places decide, not a term another report shares
         names = [n for n in names if len(_A_PLACE.sub("", n)) >= 2 and _A_PLACE.search(n)] or names
