@@ -368,7 +368,7 @@ def test_a_figure_of_another_measure_in_the_asked_clause_is_marked():
 
 def _features(q, sentence):
     hit = Hit(chunk=None, doc=None, text=sentence, score=1.0, cosine=0.9)  # the signals read only these
-    return features(q, hit, 0, sentence, sentence, (1.0, 0.0, 0.0, 0.0))
+    return features(q, hit, 0, sentence, sentence, (1.0, 0.0, 0.0))
 
 
 def test_a_day_is_asked_by_riqi_a_year_does_not_answer_it():
@@ -808,7 +808,7 @@ def _one_document(text: str):
     def candidate(sentence: str) -> Candidate:
         span = next(sp for sp in snap.sentence_spans[chunk.doc_id] if text[sp[0] : sp[1]] == sentence)
         x = np.zeros(len(FEATURES))
-        x[at] = features(_q("", "howto"), hit, 0, sentence, sentence, (0, 0, 0, 0))[at]
+        x[at] = features(_q("", "howto"), hit, 0, sentence, sentence, (0, 0, 0))[at]
         return Candidate(hit, 0, span, sentence, sentence, x)
 
     return snap, candidate

@@ -429,6 +429,11 @@ def _document_signals(q: Question, doc_norm: str) -> tuple[float, float, float]:
 DOCUMENT_RARE_TERMS = 2
 
 
+def _document_norm(doc: StoredDocument) -> str:
+    """A document's title and text, normalised: what its names and terms are looked up in."""
+    return normalise(doc.title + "\n" + doc.text)
+
+
 _A_PLACE = re.compile(r"(?:省|市|县|区|州|镇|乡|村|街道|社区|小区|居委会|管委会)$")
 
 
@@ -442,7 +447,7 @@ def names_elsewhere(q: Question, doc: StoredDocument, snapshot: Snapshot) -> boo
         names = [n for n in names if len(_A_PLACE.sub("", n)) >= 2 and _A_PLACE.search(n)] or names
     if not names:
         return False
-    text = normalise(doc.title + "\n" + doc.text)
+    text = _document_norm(doc)
     if any(name_in(n, text) for n in names):
         return False
     return any(snapshot.mentions(normalise(n)) for n in names)
@@ -501,7 +506,7 @@ def candidates(q: Question, hits: list[Hit], snapshot: Snapshot) -> list[Candida
     for rank, hit in enumerate(hits):
         text = hit.doc.text
         if hit.chunk.doc_id not in docs:
-            docs[hit.chunk.doc_id] = _document_signals(q, normalise(hit.doc.title + "\n" + text))
+            docs[hit.chunk.doc_id] = _document_signals(q, _document_norm(hit.doc))
         for span, holder in _with_rest_of_paragraph(snapshot, hit, text, hits):
             sentence = text[span[0] : span[1]]
             paragraph = paragraph_of(text, span)
