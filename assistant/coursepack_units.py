@@ -200,6 +200,8 @@ class DocView:
         if unit.reject == UNCHECKED:
             paragraph = self.para_units[unit.para]
             alone = len(paragraph) == 1
+            # the paragraph before it is prose (two sentences or more), not one line of a list of short ones
+            after_prose = len(self.para_units.get(unit.para - 1, ())) >= 2
             nxt = self.neighbour(k, 1)
             sentences = [self.text[self.units[j].start : self.units[j].end] for j in paragraph]
             captioned = (
@@ -213,6 +215,7 @@ class DocView:
             unit.reject = ct.rejection(
                 sentence,
                 alone=alone,
+                after_prose=after_prose,
                 heading=unit.heading,
                 after_quote=after_quote,
                 captioned=captioned,

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import corpus as corpus_mod
 from .answer import conversation, extractive
-from .answer.citations import Answer, neutralize_links, pieces
+from .answer.citations import Answer, joined, neutralize_links, pieces
 from .answer.conversation import FollowUp
 from .answer.question import analyse, compared_names, may_compare, speaks_of
 from .answer.signals import sentence_spans
@@ -264,7 +264,17 @@ class Assistant:
         """Extractive mode's answer in its conversation (also LLM mode's fallback before the model has spoken)."""
         snapshot = self.snapshot
         follow = conversation.follow_up(question, history, snapshot)
-        query = follow.query if follow else question
+        if follow is None:
+            parts = conversation.separate_questions(question, snapshot)
+            if len(parts) > 1:
+                answers = [self._extractive_reply(snapshot, part, None, top_k) for part in parts]
+                if all(a.grounded for a in answers):  # else the question is answered as one, or refused
+                    return joined(answers, question)
+        return self._extractive_reply(snapshot, follow.query if follow else question, follow, top_k)
+
+    def _extractive_reply(
+        self, snapshot: Snapshot, query: str, follow: FollowUp | None, top_k: int
+    ) -> Answer:
         hits = self._retrieve(snapshot, snapshot.spelling.correct(query), top_k, sides=True)  # as answer_hits
         result = self.extractive_answer(query, hits, follow, snapshot)
         if hits.degraded and not result.warning:

@@ -1276,3 +1276,68 @@ def test_a_document_naming_none_of_the_asked_places_tells_of_another_place():
     shuanglong = next(d for d in pair.documents.values() if "双龙" in d.text)
     sides = _q("双龙航空港和青龙山街道差多少", "number", entities=["双龙航空港", "青龙山街道"])
     assert not names_elsewhere(sides, shuanglong, pair)
+
+
+_TWO_QUESTIONS_CORPUS = [
+    "青石街道于2020年5月31日挂牌成立。青石街道辖13个行政村、21个城市居委会。",
+    "龙泉县2021年引进项目7个，到位资金20亿元。白沙社区建成服务站59处。",
+]
+
+
+@pytest.mark.parametrize(
+    "question, parts",
+    [
+        # two figures of two places: each asked on its own
+        (
+            "青石街道辖多少个行政村？龙泉县2021年引进了几个项目？",
+            ["青石街道辖多少个行政村？", "龙泉县2021年引进了几个项目？"],
+        ),
+        # the later one names nothing: it is asked of the subject named before it
+        (
+            "青石街道是哪天挂牌成立的？现在管着多少个居委会？",
+            ["青石街道是哪天挂牌成立的？", "青石街道现在管着多少个居委会？"],
+        ),
+        # framing words stay with the clause they frame
+        (
+            "招商这块，青石街道有几个行政村，龙泉县引进了几个项目",
+            ["招商这块，青石街道有几个行政村，", "龙泉县引进了几个项目"],
+        ),
+        # one asks a how: the passage answers both, asked together
+        ("龙泉县是怎么招商的？引进了几个项目？", None),
+        # sides set against each other are one comparison
+        ("青石街道有几个行政村，龙泉县有几个，哪个多？", None),
+        ("青石街道和龙泉县的项目各有多少个", None),
+        # nothing named before a clause that names nothing: the split would lose what it asks about
+        ("一共有多少个？哪天成立的？", None),
+    ],
+)
+def test_a_message_asking_two_questions_is_separated(question, parts):
+    from assistant.answer.conversation import separate_questions
+
+    snap = snapshot_of(_TWO_QUESTIONS_CORPUS)
+    assert separate_questions(question, snap) == (parts or [question])
+
+
+def test_answers_joined_number_their_citations_on_and_cite_a_sentence_once():
+    from assistant.answer.citations import Answer, Citation, joined
+
+    def cited(n: int, start: int) -> Citation:
+        return Citation(
+            n=n,
+            doc_id="d",
+            title="t",
+            source="s",
+            chunk_id="c",
+            text="",
+            quote="q",
+            start=start,
+            end=start + 5,
+            score=1.0,
+        )
+
+    first = Answer("甲[1]。乙[2]。", True, citations=[cited(1, 0), cited(2, 10)], confidence=0.9)
+    second = Answer("乙[1]。丙[2]。", True, citations=[cited(1, 10), cited(2, 20)], confidence=0.7)
+    both = joined([first, second], "问")
+    assert both.answer == "甲[1]。乙[2]。乙[2]。丙[3]。"
+    assert [(c.n, c.start) for c in both.citations] == [(1, 0), (2, 10), (3, 20)]
+    assert both.grounded and both.confidence == 0.7 and both.query == "问"

@@ -1837,11 +1837,24 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("某某只是该街道加强党建工作,全心全意为人民服务的一个缩影。", False, "口号"),
         ("我们相信某地必将开创良政善治新局面，谱写由治及兴新篇章。", False, "口号"),
         ("建强一个“战斗堡垒”,发挥核心引领作用。", False, "口号"),
+        # … or a metaphor of steadiness, with no figure
+        ("基层工作要见实效,就必须牢牢把稳基层党建这颗“定盘星”。", False, "口号"),
+        ("服务居民不仅依靠组织力量,更要引导社会力量参与,在各个领域筑实“红色堡垒”。", False, "口号"),
+        ("某街道建成59个网格党支部,筑牢“战斗堡垒”。", False, None),
         ("某区2020年以来深入开展“五项行动”,在广袤田野奏响了乡村振兴交响曲。", False, None),
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
     assert ct.rejection(sentence, alone=alone) == reason
+
+
+def test_a_short_paragraph_opening_on_a_verb_after_prose_is_a_piece_cut_from_its_sentence():
+    """提供一年5000元的生活津贴……。 standing alone after a paragraph of prose has lost its subject to the layout; the
+    same line in a list of short ones, or one naming who provides, is material."""
+    piece = "提供一年5000元的生活津贴和3000元的工作经费。"
+    assert ct.rejection(piece, alone=True, after_prose=True) == "残句"
+    assert ct.rejection(piece, alone=True) is None
+    assert ct.rejection("某区" + piece, alone=True, after_prose=True) is None
 
 
 def test_what_follows_a_quotation_says_who_spoke_and_goes_with_it():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..punctuation import END_MARKS, TRAILING_PUNCTUATION
 
@@ -78,6 +78,28 @@ class Answer:
         if self.warning:
             out["warning"] = self.warning
         return out
+
+
+def joined(answers: list[Answer], question: str) -> Answer:
+    """The answers to the questions of one message (`conversation.separate_questions`) as one: their texts in
+    order, citations numbered on, a sentence two of them cite cited once under its first number."""
+    texts, citations = [], []
+    for answer in answers:
+        numbers: dict[int, int] = {}
+        for c in answer.citations:
+            same = next(
+                (k for k in citations if (k.doc_id, k.start, k.end) == (c.doc_id, c.start, c.end)), None
+            )
+            if same is None:
+                same = replace(c, n=len(citations) + 1)
+                citations.append(same)
+            numbers[c.n] = same.n
+        texts.append(
+            MARKER.sub(lambda m: f"[{numbers.get(int(m.group(1)), int(m.group(1)))}]", answer.answer)
+        )
+    warning = next((a.warning for a in answers if a.warning), None)
+    confidence = min((a.confidence for a in answers if a.confidence is not None), default=None)
+    return Answer("".join(texts), True, answers[0].mode, citations, warning, question, confidence)
 
 
 def markers(text: str) -> list[int]:

@@ -15,6 +15,7 @@ from ..lexical import named_units, normalise, pos_tags, quoted_phrases, words
 from ..punctuation import SENTENCE_END
 from ..retrieval import Snapshot
 from .citations import MARKER
+from .question import TYPED, entities_of, kind_of, sets_sides_against
 
 _REFERRING = re.compile(
     r"^(那|那么|它|他|她|其|该|这|这个|此|还有|另外|然后|具体)|(它|他们|她|其|该|这个|那个|这些|那些)"
@@ -114,3 +115,45 @@ def _names(text: str) -> list[str]:
     """Named units (碧海社区) and place or organisation names jieba recognises (花果园, 观山湖区)."""
     tagged = [normalise(w) for w, flag in pos_tags(text) if len(w) >= 2 and flag in ("ns", "nt")]
     return [normalise(n) for n in named_units(text)] + tagged
+
+
+# --- two questions in one (青龙山街道是哪天挂牌成立的？现在管着多少个村？): each asked on its own
+
+# a clause ends at a stop, a comma or a semicolon, or, typed in a chat, at a space after a modal particle
+_CLAUSE_END = re.compile(r"(?<=[？?；;，,。！!])|(?<=[呀啊吧呢嘛哈捏哦啦])\s+")
+_ASKS_SOMETHING = re.compile(r"多少|几|哪|谁|啥|什么|怎么|怎样|咋|如何|是否|有没有")
+_MIN_PART = 4
+
+
+def separate_questions(question: str, snapshot: Snapshot) -> list[str]:
+    """The questions a message asks, each standing on its own: clauses that each ask for a figure, a date or a
+    name (……有几个？……有多少名……？), the words around them kept with the clause they frame, and a later one
+    that names nothing asked about the subject named before it (现在管着多少个村 → 青龙山街道 现在管着多少个村).
+    One question when fewer than two clauses ask, when one asks something looser (a how), or when the clauses
+    set sides against each other (哪个多, 相差多少): those are answered together."""
+    parts: list[str] = []
+    framing = ""
+    for clause in (c for c in _CLAUSE_END.split(question) if c.strip()):
+        if _ASKS_SOMETHING.search(clause):
+            parts.append(framing + clause)
+            framing = ""
+        elif parts:
+            parts[-1] += clause
+        else:
+            framing += clause
+    if len(parts) < 2 or any(map(sets_sides_against, [question, *parts])):
+        return [question]
+    if any(len(re.sub(r"\W", "", p)) < _MIN_PART or kind_of(p) not in TYPED for p in parts):
+        return [question]
+    subject: list[str] = []
+    out = []
+    for part in parts:
+        named = entities_of(part, snapshot)
+        if named:
+            subject = named
+        elif not subject:
+            return [question]  # nothing named before it: it leans on words the split would lose
+        else:
+            part = "".join([*subject, part.strip()])
+        out.append(part.strip())
+    return out

@@ -64,6 +64,14 @@ def compares(question: str) -> bool:
     return bool(_COMPARING.search(question) or _MORE_Q.search(question) or len(_ASKS.findall(question)) >= 2)
 
 
+# sides set against each other (哪个多, 比一比, 相差多少): a comparison answered as a whole, never clause by clause
+_AGAINST = re.compile(r"比(?!例|重|率)|差多少|相差|差距|区别|不同|哪边|哪一边")
+
+
+def sets_sides_against(question: str) -> bool:
+    return bool(_AGAINST.search(question) or _MORE_Q.search(question))
+
+
 def may_compare(question: str) -> bool:
     """Cheap test before `compared_names` (which needs the question analysed)."""
     return compares(question) or bool(_JOINED.search(question))
