@@ -1341,3 +1341,30 @@ def test_answers_joined_number_their_citations_on_and_cite_a_sentence_once():
     assert both.answer == "甲[1]。乙[2]。乙[2]。丙[3]。"
     assert [(c.n, c.start) for c in both.citations] == [(1, 0), (2, 10), (3, 20)]
     assert both.grounded and both.confidence == 0.7 and both.query == "问"
+
+
+def test_of_two_sentences_scoring_the_same_the_one_saying_more_of_what_is_asked_goes_first():
+    """开心帮帮团 asked alone: the sentence naming it outranks the one before it that the model scores a hair higher;
+    for a figure, the sentence giving it in a clause about what is asked outranks one holding more words."""
+    from types import SimpleNamespace
+
+    from assistant.answer import extractive
+
+    def cand(score: float, type_near: float, cov: float):
+        c = SimpleNamespace(
+            score=score, hit=SimpleNamespace(chunk=SimpleNamespace(doc_id="d")), span=(score, 0)
+        )
+        c.feature = {"type_near": type_near, "cov_sentence": cov}.get
+        return c
+
+    model = SimpleNamespace(sentence_score=lambda x: x)
+    before, naming = cand(0.614, 0, 0.2), cand(0.612, 0, 1.0)
+    for c in (before, naming):
+        c.x = c.score
+    assert extractive.rank(None, [before, naming], model) == [naming, before]
+    wordy, figure = cand(0.905, 0, 0.6), cand(0.900, 1, 0.5)
+    for c in (wordy, figure):
+        c.x = c.score
+    assert extractive.rank(None, [wordy, figure], model) == [wordy, figure]  # 0.005 apart: no tie
+    figure.x = 0.903
+    assert extractive.rank(None, [figure, wordy], model)[0] is figure

@@ -46,10 +46,14 @@ from .signals import (
     spells_out,
 )
 
+# sentence scores closer than this are a tie, which the sentence saying more of what is asked wins (`_says_more`)
+TIE = 0.005
+
 
 def rank(q: Question, cands: list[Candidate], model: AnswerModel) -> list[Candidate]:
     """Best first, each sentence once: chunks overlap, and a sentence two retrieved chunks hold would be its
-    own runner-up, leaving the confidence no margin to see."""
+    own runner-up, leaving the confidence no margin to see. Of two sentences tied (`TIE`), the one holding more of
+    the question goes first (开心帮帮团 asked alone: the sentence naming it, not the one before it)."""
     for c in cands:
         c.score = model.sentence_score(c.x)
     seen: set[tuple[str, tuple[int, int]]] = set()
@@ -59,7 +63,16 @@ def rank(q: Question, cands: list[Candidate], model: AnswerModel) -> list[Candid
         if key not in seen:
             seen.add(key)
             out.append(c)
+    for i in range(1, len(out)):
+        above, below = out[i - 1], out[i]
+        if above.score - below.score < TIE and _says_more(below) > _says_more(above):
+            out[i - 1], out[i] = below, above
     return out
+
+
+def _says_more(c: Candidate) -> tuple[float, float]:
+    """What breaks a tie: the asked kind of answer in a clause about what is asked, then the question's words."""
+    return c.feature("type_near"), c.feature("cov_sentence")
 
 
 def confidence_features(q: Question, ranked: list[Candidate], hits: list[Hit]) -> np.ndarray:

@@ -22,7 +22,8 @@ _DURATION_Q = re.compile(
 _DATE_Q = re.compile(
     r"哪一?年|哪一?天|何时|什么时(?:候|间)|啥时候?|几月|几号|哪个月|哪月|日期|几点|(?:时间|时候)\s*[?？]?\s*$"
 )
-_ORDINAL_Q = re.compile(r"第几|排第|排名|名次|排在")
+# the rank asked (排第几, 排名如何, 名次); not a rank that only narrows what is asked (排名全县第一的有哪几项)
+_ORDINAL_Q = re.compile(r"第几|排第|排名(?!\s*[\u4e00-\u9fff]{0,6}第[一二三四五六七八九十\d])|名次|排在")
 _NUMBER_Q = re.compile(
     r"多少|(?<!哪)几\s*[个名家项人次年户件元万亿倍%起支所座处条场批类届位种套轮亩天月周岁成期块]|几成|比例|占比|"
     r"多大|多高|多长|多远|多重|多快|多少钱|价格|售价|增幅|增速|"
