@@ -1302,6 +1302,15 @@ _TWO_QUESTIONS_CORPUS = [
             "招商这块，青石街道有几个行政村，龙泉县引进了几个项目",
             ["招商这块，青石街道有几个行政村，", "龙泉县引进了几个项目"],
         ),
+        # things listed clause by clause, then asked of each
+        (
+            "青石街道的行政村数量，与龙泉县2021年引进的项目，分别是多少？",
+            ["青石街道的行政村数量是多少？", "龙泉县2021年引进的项目是多少？"],
+        ),
+        (
+            "青石街道的行政村，和白沙社区的服务站，规模各是多少",
+            ["青石街道的行政村规模是多少", "白沙社区的服务站规模是多少"],
+        ),
         # one asks a how: the passage answers both, asked together
         ("龙泉县是怎么招商的？引进了几个项目？", None),
         # sides set against each other are one comparison
@@ -1368,3 +1377,14 @@ def test_of_two_sentences_scoring_the_same_the_one_saying_more_of_what_is_asked_
     assert extractive.rank(None, [wordy, figure], model) == [wordy, figure]  # 0.005 apart: no tie
     figure.x = 0.903
     assert extractive.rank(None, [figure, wordy], model)[0] is figure
+
+
+def test_a_figure_inside_a_quoted_name_answers_no_figure_question():
+    """打通服务群众的“最后一公里” gives no distance and no count: 规模有多大 is answered by the sentence with 890个."""
+    from assistant.answer.signals import answer_type
+
+    snap = snapshot_of(["为打通服务群众的“最后一公里”,某市健全“双报到”机制。全市共有890个单位到社区报到。"])
+    q = analyse("某市到社区报到的单位规模有多大？", snap)
+    assert q.kind == "number"
+    assert answer_type(q, "为打通服务群众的“最后一公里”,某市健全“双报到”机制。") == (False, False)
+    assert answer_type(q, "全市共有890个单位到社区报到。")[0]

@@ -130,10 +130,12 @@ def separate_questions(question: str, snapshot: Snapshot) -> list[str]:
     name (……有几个？……有多少名……？), the words around them kept with the clause they frame, and a later one
     that names nothing asked about the subject named before it (现在管着多少个村 → 青龙山街道 现在管着多少个村).
     One question when fewer than two clauses ask, when one asks something looser (a how), or when the clauses
-    set sides against each other (哪个多, 相差多少): those are answered together."""
-    parts: list[str] = []
+    set sides against each other (哪个多, 相差多少): those are answered together. Things listed clause by clause
+    and then asked of each (A的数量，与B的人数，分别是多少？) are asked one by one (`_each_asked`)."""
+    clauses = [c for c in _CLAUSE_END.split(question) if c.strip()]
+    parts: list[str] = _each_asked(clauses)
     framing = ""
-    for clause in (c for c in _CLAUSE_END.split(question) if c.strip()):
+    for clause in clauses if not parts else ():
         if _ASKS_SOMETHING.search(clause):
             parts.append(framing + clause)
             framing = ""
@@ -157,3 +159,20 @@ def separate_questions(question: str, snapshot: Snapshot) -> list[str]:
             part = "".join([*subject, part.strip()])
         out.append(part.strip())
     return out
+
+
+# the last clause asks the same of each thing listed before it (……，分别是多少？ / ……，规模各是多少)
+_OF_EACH = re.compile(
+    r"^\s*(?P<what>[\u4e00-\u9fff]{0,4}?)(?:分别|各自|各)(?P<ask>(?:是|有|为)?(?:多少|几)[^，,；;]*)$"
+)
+_JOINER = re.compile(r"^\s*(?:与|和|跟|同|以及|及)")
+
+
+def _each_asked(clauses: list[str]) -> list[str]:
+    """`A的数量，与B的人数，分别是多少？` → `A的数量是多少？`, `B的人数是多少？`; [] when the clauses are not so."""
+    ask = _OF_EACH.match(clauses[-1]) if len(clauses) >= 3 else None
+    sides = clauses[:-1]
+    if not ask or not all(_JOINER.match(c) for c in sides[1:]) or any(map(_ASKS_SOMETHING.search, sides)):
+        return []
+    asked = ask.group("what") + ask.group("ask")
+    return [_JOINER.sub("", re.sub(r"[，,；;\s]+$", "", side)) + asked for side in sides]

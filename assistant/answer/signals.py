@@ -229,7 +229,14 @@ def _same_count(classifier: str) -> str:
     return _EVENTS if classifier in _EVENTS else classifier
 
 
+# a short quoted name (打通服务群众的“最后一公里”, “一中心一张网十联户”): a figure inside it is part of the name
+_QUOTED_NAME = re.compile(r"“[^“”]{1,16}”")
+
+
 def _figure_matches(q: Question, clause: str) -> bool:
+    """The clause gives a figure of the asked measure (of its classifier, if one was asked), not a year, not one the
+    question gives, not one inside a quoted name."""
+    clause = _QUOTED_NAME.sub(" ", clause)
     pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
     if q.unit_class == "count" and q.classifier:
         pattern = re.compile(_NUM + _SCALE + f"[{re.escape(_same_count(q.classifier))}]")
