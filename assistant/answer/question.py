@@ -277,6 +277,7 @@ def entities_of(question: str, snapshot: Snapshot) -> list[str]:
     """Names the answer must be about: quoted/known phrases, named places and units, LAC entities, years."""
     found = snapshot.phrases_in(question)
     found += [normalise(u) for u in named_units(question)]
+    found += _unreadable_places(question, snapshot)
     found += [
         _as_written(normalise(w), snapshot)
         for w, t in ner.entities(question, ("PER", "LOC", "ORG", "nz", "nw"))
@@ -285,6 +286,30 @@ def entities_of(question: str, snapshot: Snapshot) -> list[str]:
     found = list(dict.fromkeys(part for f in found if len(f) >= 2 for part in _as_two_names(f, snapshot)))
     found = [f for f in found if not any(f != g and f in g for g in found)]
     return [f for f in found if not _straddles(f, found, normalise(question), snapshot)]
+
+
+# a character outside the basic CJK block (㮾 of 㮾梨街道): the NER model was never taught it and reads no name in it
+_RARE_CHAR = re.compile(r"[\u3400-\u4dbf\U00020000-\U0003134f]")
+_PLACE_WORDS = ("街道", "社区", "区", "县", "市", "镇", "乡", "村")
+
+
+def _unreadable_places(question: str, snapshot: Snapshot) -> list[str]:
+    """Places the question names by a stem holding a rare character (㮾梨 招商引资), as the corpus writes them with
+    their place word (㮾梨街道); LAC reads no place there."""
+    found = []
+    for rare in _RARE_CHAR.finditer(question):
+        stems = (
+            question[a:b]
+            for n in (3, 2)
+            for a in range(max(0, rare.start() - n + 1), rare.end())
+            if (b := a + n) <= len(question)
+        )
+        for stem in stems:
+            place = next((stem + w for w in _PLACE_WORDS if snapshot.mentions(normalise(stem + w))), "")
+            if place and not _GENERIC_END.search(stem) and stem[0] not in "省市县区州镇乡村道":  # not 县㮾梨
+                found.append(normalise(place))
+                break
+    return found
 
 
 def _straddles(name: str, found: list[str], question: str, snapshot: Snapshot) -> bool:
