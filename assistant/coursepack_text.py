@@ -351,8 +351,8 @@ _LEADING_DATE = re.compile(
     r"^(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:早上|上午|中午|下午|晚上|晚间|凌晨|早|晚)?[，,]?"
 )
 SLOGAN_MAX = 16
-# a paragraph of one sentence this short that opens on a verb, after prose, is a piece the layout cut from a sentence;
-# across the seed and news corpora (~9,000 paragraphs) only such pieces are (工作散漫、纪律松懈等行为,……; 提供一年……经费。)
+# a paragraph of one clause this short that opens on a verb, after prose, is a piece the layout cut from a sentence;
+# across the seed and news corpora (~9,000 paragraphs) only such a piece is (提供一年5000元的生活津贴和5000元的工作经费。)
 STRANDED_MAX = 40
 _EXCLAIMED = re.compile(f"[！!][{QUOTE_CLOSERS}]*$")
 SAID_BY = "引语署名"  # a sentence saying who spoke the quotation before it (“……。”某某说。)
@@ -550,7 +550,7 @@ def rejection(
         return SAID_BY
     if n < 6:
         return "残句"  # what is left after the layout debris is no sentence
-    if alone and after_prose and n <= STRANDED_MAX and _opens_on_a_verb(s):
+    if alone and after_prose and n <= STRANDED_MAX and not _CLAUSE.search(body) and _opens_on_a_verb(s):
         return "残句"  # a short paragraph with no subject after prose (提供一年5000元的生活津贴……。): cut from its sentence
     if re.search(f"[？?][{QUOTE_CLOSERS}]*$", s):
         return QUESTION  # (an interviewer's 您认为……？ too: the answer after it takes it along)
@@ -627,9 +627,9 @@ def _only_evaluates(body: str, clauses: list[str]) -> bool:
 
 
 def _opens_on_a_verb(sentence: str) -> bool:
-    """The sentence's first word is a verb (jieba's v or vn): it has no subject of its own."""
+    """The sentence's first word is a verb (jieba's v; not a verb used as a noun, 会谈中，……): it has no subject."""
     tags = pos_tags(sentence[:12])
-    return bool(tags) and tags[0][1] in ("v", "vn")
+    return bool(tags) and tags[0][1] == "v"
 
 
 def _acts(clause: str) -> bool:

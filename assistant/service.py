@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import reduce
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ from . import corpus as corpus_mod
 from .answer import conversation, extractive
 from .answer.citations import Answer, joined, neutralize_links, pieces
 from .answer.conversation import FollowUp
-from .answer.question import analyse, compared_names, may_compare, speaks_of
+from .answer.question import analyse, compared_names, may_compare, speaks_of, without_names
 from .answer.signals import sentence_spans
 from .chunking import chunk_document
 from .config import Settings
@@ -199,7 +198,7 @@ class Assistant:
         sides = compared_names(analyse(query, snap)) if may_compare(query) else []
         if len(sides) < 2:
             return []
-        rest = reduce(lambda text, side: text.replace(side, " "), sides, query)
+        rest = without_names(query, sides)
         found = {h.chunk.chunk_id for h in hits}
         added: list[Hit] = []
         pool = search(snap, guard, rest, guard.question_vector(rest), SIDE_POOL, self.fusion)

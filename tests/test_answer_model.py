@@ -1388,3 +1388,25 @@ def test_a_figure_inside_a_quoted_name_answers_no_figure_question():
     assert q.kind == "number"
     assert answer_type(q, "为打通服务群众的“最后一公里”,某市健全“双报到”机制。") == (False, False)
     assert answer_type(q, "全市共有890个单位到社区报到。")[0]
+
+
+def test_a_place_named_by_a_stem_with_a_rare_character_is_read_as_the_corpus_writes_it():
+    """㮾 is outside the basic CJK block: LAC reads no place in 㮾梨 招商引资, which names 㮾梨街道 all the same."""
+    from assistant.answer.question import entities_of
+
+    snap = snapshot_of(["长沙县㮾梨街道召开大会。㮾梨街道建成59处服务站。"])
+    assert "㮾梨街道" in entities_of("㮾梨 服务站建了几处", snap)
+    assert entities_of("长沙县㮾梨街道建了几处服务站", snap) == ["长沙县", "㮾梨街道"]
+    assert not any("梨" in e for e in entities_of("梨园 服务站建了几处", snap))  # no rare character, no guess
+
+
+def test_a_count_asked_with_ge_is_answered_in_the_things_own_classifier():
+    """个 is said of anything: 多少个党群服务站 is answered by 59处, 几个企业 by 21家; a count of times is no such count."""
+    from assistant.answer.signals import answer_type
+
+    snap = snapshot_of(["某街道打造完成59处党群服务站。走访企业21家，开展活动3次。"])
+    q = analyse("某街道建了多少个党群服务站", snap)
+    assert q.classifier == "个"
+    assert answer_type(q, "某街道打造完成59处党群服务站。")[0]
+    assert answer_type(q, "走访企业21家。")[0]
+    assert not answer_type(q, "开展活动3次。")[0]

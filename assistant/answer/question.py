@@ -392,6 +392,16 @@ def speaks_of(name: str, doc: StoredDocument) -> bool:
     return norm.count(stem if len(stem) >= 2 else name) >= 2
 
 
+def without_names(text: str, names: list[str]) -> str:
+    """The text with each name blanked, or the stem it is written by (㮾梨 of 㮾梨街道, 安顺 of 安顺市)."""
+    for name in names:
+        stem = _GENERIC_END.sub("", name)
+        written = name if name in text else stem if len(stem) >= 2 and stem in text else ""
+        if written:
+            text = text.replace(written, " ")
+    return text
+
+
 def _whole_or_stem_in(name: str, text_norm: str) -> bool:
     stem = _GENERIC_END.sub("", name)
     return name in text_norm or (len(stem) >= 2 and stem != name and stem in text_norm)

@@ -225,8 +225,12 @@ def year_conflict(q: Question, sentence: str) -> bool:
 _EVENTS = "次件起场回例"
 
 
+# 个 is said of any thing, which a report counts in its own classifier (多少个党群服务站: 59处; 几个企业: 21家)
+_THINGS = "个处家座所项支条套台栋间"
+
+
 def _same_count(classifier: str) -> str:
-    return _EVENTS if classifier in _EVENTS else classifier
+    return _EVENTS if classifier in _EVENTS else _THINGS if classifier == "个" else classifier
 
 
 # a short quoted name (打通服务群众的“最后一公里”, “一中心一张网十联户”): a figure inside it is part of the name
