@@ -306,8 +306,9 @@ _FIGURATIVE = re.compile(
     # ……的战略号角已全面吹响; ……让家园越来越温暖; 为……贡献……力量
     r"|号角[^，,。；;]{0,8}吹响|吹响[^，,。；;]{0,12}号角"
     r"|让[^，,。；;]{0,12}(?:越来越|更加)(?:温暖|美好|幸福)|贡献[^，,。；;]{0,12}力量"
-    # ……必须牢牢把稳……这颗“定盘星”; ……在各个领域筑实“红色堡垒”: the sentence ends on a metaphor of steadiness
-    r"|(?:把稳|把牢|守住|筑牢|筑实|夯实|建强|锻造)[^，,。；;]{0,14}(?:定盘星|压舱石|主心骨|生命线|堡垒|桥头堡)[”」』]?)"
+    # ……必须牢牢把稳基层党建这颗“定盘星”: the sentence ends on a metaphor of steadiness (not ……筑牢“战斗堡垒”, which
+    # readers mark as a measure's evidence after what was done: 以网格党支部建设为抓手)
+    r"|(?:把稳|把牢|守住|筑牢|夯实)[^，,。；;]{0,14}(?:定盘星|压舱石|主心骨|生命线)[”」』]?)"
     + _CLOSES
 )
 # what a picture is, as a page describes the one it shows (……的实拍图。; 一张……截图，……; 图为……): a caption

@@ -1839,8 +1839,7 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("建强一个“战斗堡垒”,发挥核心引领作用。", False, "口号"),
         # … or a metaphor of steadiness, with no figure
         ("基层工作要见实效,就必须牢牢把稳基层党建这颗“定盘星”。", False, "口号"),
-        ("服务居民不仅依靠组织力量,更要引导社会力量参与,在各个领域筑实“红色堡垒”。", False, "口号"),
-        ("某街道建成59个网格党支部,筑牢“战斗堡垒”。", False, None),
+        ("某街道以网格党支部建设为抓手,将党旗插在征迁一线,筑牢“战斗堡垒”。", False, None),
         ("某区2020年以来深入开展“五项行动”,在广袤田野奏响了乡村振兴交响曲。", False, None),
     ],
 )
