@@ -308,8 +308,7 @@ _FIGURATIVE = re.compile(
     r"|让[^，,。；;]{0,12}(?:越来越|更加)(?:温暖|美好|幸福)|贡献[^，,。；;]{0,12}力量"
     # ……必须牢牢把稳基层党建这颗“定盘星”: the sentence ends on a metaphor of steadiness (not ……筑牢“战斗堡垒”, which
     # readers mark as a measure's evidence after what was done: 以网格党支部建设为抓手)
-    r"|(?:把稳|把牢|守住|筑牢|夯实)[^，,。；;]{0,14}(?:定盘星|压舱石|主心骨|生命线)[”」』]?)"
-    + _CLOSES
+    r"|(?:把稳|把牢|守住|筑牢|夯实)[^，,。；;]{0,14}(?:定盘星|压舱石|主心骨|生命线)[”」』]?)" + _CLOSES
 )
 # what a picture is, as a page describes the one it shows (……的实拍图。; 一张……截图，……; 图为……): a caption
 _PICTURE = re.compile(r"(?:截图|实拍图|谍照|照片|图片|效果图|渲染图|示意图|剧照|海报)" + _CLOSES)
