@@ -260,7 +260,8 @@ class Assistant:
         yield result
 
     def extractive_reply(self, question: str, history: list[dict], top_k: int) -> Answer:
-        """Extractive mode's answer in its conversation (also LLM mode's fallback before the model has spoken)."""
+        """Extractive mode's answer in its conversation (also LLM mode's fallback before the model has spoken). A
+        message asking two questions has each answered on its own when every one is (`separate_questions`)."""
         snapshot = self.snapshot
         follow = conversation.follow_up(question, history, snapshot)
         if follow is None:

@@ -133,16 +133,7 @@ def separate_questions(question: str, snapshot: Snapshot) -> list[str]:
     set sides against each other (哪个多, 相差多少): those are answered together. Things listed clause by clause
     and then asked of each (A的数量，与B的人数，分别是多少？) are asked one by one (`_each_asked`)."""
     clauses = [c for c in _CLAUSE_END.split(question) if c.strip()]
-    parts: list[str] = _each_asked(clauses)
-    framing = ""
-    for clause in clauses if not parts else ():
-        if _ASKS_SOMETHING.search(clause):
-            parts.append(framing + clause)
-            framing = ""
-        elif parts:
-            parts[-1] += clause
-        else:
-            framing += clause
+    parts = _each_asked(clauses) or _asking_clauses(clauses)
     if len(parts) < 2 or any(map(sets_sides_against, [question, *parts])):
         return [question]
     if any(len(re.sub(r"\W", "", p)) < _MIN_PART or kind_of(p) not in TYPED for p in parts):
@@ -159,6 +150,21 @@ def separate_questions(question: str, snapshot: Snapshot) -> list[str]:
             part = "".join([*subject, part.strip()])
         out.append(part.strip())
     return out
+
+
+def _asking_clauses(clauses: list[str]) -> list[str]:
+    """The clauses that ask something, each with the words that frame it: those before the first, those after."""
+    parts: list[str] = []
+    framing = ""
+    for clause in clauses:
+        if _ASKS_SOMETHING.search(clause):
+            parts.append(framing + clause)
+            framing = ""
+        elif parts:
+            parts[-1] += clause
+        else:
+            framing += clause
+    return parts
 
 
 # the last clause asks the same of each thing listed before it (……，分别是多少？ / ……，规模各是多少)

@@ -291,6 +291,7 @@ def entities_of(question: str, snapshot: Snapshot) -> list[str]:
 # a character outside the basic CJK block (㮾 of 㮾梨街道): the NER model was never taught it and reads no name in it
 _RARE_CHAR = re.compile(r"[\u3400-\u4dbf\U00020000-\U0003134f]")
 _PLACE_WORDS = ("街道", "社区", "区", "县", "市", "镇", "乡", "村")
+_AFTER_A_PLACE = re.compile(r"[省市县区州镇乡村道]")  # 县㮾梨 of 长沙县㮾梨街道 starts in the place before it
 
 
 def _unreadable_places(question: str, snapshot: Snapshot) -> list[str]:
@@ -306,7 +307,7 @@ def _unreadable_places(question: str, snapshot: Snapshot) -> list[str]:
         )
         for stem in stems:
             place = next((stem + w for w in _PLACE_WORDS if snapshot.mentions(normalise(stem + w))), "")
-            if place and not _GENERIC_END.search(stem) and stem[0] not in "省市县区州镇乡村道":  # not 县㮾梨
+            if place and not _GENERIC_END.search(stem) and not _AFTER_A_PLACE.match(stem):
                 found.append(normalise(place))
                 break
     return found
