@@ -1410,3 +1410,31 @@ def test_a_count_asked_with_ge_is_answered_in_the_things_own_classifier():
     assert answer_type(q, "某街道打造完成59处党群服务站。")[0]
     assert answer_type(q, "走访企业21家。")[0]
     assert not answer_type(q, "开展活动3次。")[0]
+
+
+def test_asked_who_said_it_the_speaker_of_the_quotation_answers():
+    """“……贡献力量。”谈及……,街道党工委书记王五表示。: asked 哪个书记讲的, the quotation is followed by the sentence
+    naming who spoke it; asked 谁介绍的, a person the question does not name, saying it, is the answer in its clause."""
+    from assistant.answer.extractive import select_support
+    from assistant.answer.signals import answer_type
+
+    text = (
+        "“要以高质量党建推进高质量发展，贡献全街道力量。”谈及新年谋划，街道党工委书记王五表示。\n\n另一段。"
+    )
+    snap, candidate = _one_document(text)
+    quote = candidate("“要以高质量党建推进高质量发展，贡献全街道力量。”")
+    said = candidate("谈及新年谋划，街道党工委书记王五表示。")
+    quote.score, said.score = 0.9, 0.1
+    model = AnswerModel({}, 0.0, {}, 0.0, support_ratio=0.8, max_support=3)
+    q = Question(
+        text="这话是哪个书记讲的", terms=["高质量"], weights={"高质量": 3.0}, kind="person", role="书记"
+    )
+    assert kind_of("“要以高质量党建推进高质量发展”，这话是哪个书记讲的？") == "person"  # 哪个 + a role
+    assert [c.text for c in select_support(q, [quote, said], model, snap)] == [quote.text, said.text]
+    fact = Question(text="贡献什么", terms=["高质量"], weights={"高质量": 3.0}, kind="name")
+    assert [c.text for c in select_support(fact, [quote, said], model, snap)] == [quote.text]
+
+    snap = snapshot_of(["碧海社区党支部书记徐媛介绍，社区探索总结出“碧·有服务”模式。"])
+    who = analyse("“碧·有服务”这个模式是谁介绍的？", snap)
+    assert who.kind == "person"
+    assert answer_type(who, "碧海社区党支部书记徐媛介绍，社区探索总结出“碧·有服务”模式。") == (True, True)

@@ -163,7 +163,7 @@ def select_support(
         else:
             under = _under_heading(best, chosen, snapshot)
             chosen = under if under is not chosen else _with_their_results(chosen, snapshot)
-    return _with_named_antecedent(q, chosen, snapshot)
+    return _with_speaker(q, _with_named_antecedent(q, chosen, snapshot), snapshot)
 
 
 def beyond_documents(q: Question, best: Candidate, snapshot: Snapshot) -> bool:
@@ -283,6 +283,36 @@ def _with_named_antecedent(q: Question, chosen: list[Candidate], snapshot: Snaps
         if names_unit(sentence, m.group(1)) and chunk is not None and all(c.span != sp for c in chosen):
             return [_companion(snapshot, best, chunk, sp), *chosen]
     return chosen
+
+
+# a sentence saying who spoke the quotation before it (……。”某某感慨地说。 / 这是某某的肺腑之言。)
+_ATTRIBUTION = re.compile(r"(?:说|表示|介绍|坦言|之言|指出)[。！!）)\s（(\w]*$")
+_QUOTE_ENDS = re.compile(r"[”」』][。！!？?]?\s*$|[。！!？?][”」』]\s*$")
+ATTRIBUTION_MAX = 50
+
+
+def _with_speaker(q: Question, chosen: list[Candidate], snapshot: Snapshot) -> list[Candidate]:
+    """Asked who said something, and answered by the quotation: add the sentence right after it that says who spoke
+    it (“……贡献全街道力量。”谈及……,街道党工委书记张登武表示。)."""
+    best = chosen[0]
+    if q.kind != "person" or not _QUOTE_ENDS.search(best.text):
+        return chosen
+    spans, index = _place_in_document(snapshot, best)
+    if index is None or index + 1 >= len(spans):
+        return chosen
+    sp = spans[index + 1]
+    text = best.hit.doc.text
+    sentence = text[sp[0] : sp[1]].strip()
+    chunk = snapshot.chunk_holding(best.hit.chunk.doc_id, sp)
+    if (
+        "\n\n" in text[best.span[1] : sp[0]]
+        or len(sentence) > ATTRIBUTION_MAX
+        or not _ATTRIBUTION.search(sentence)
+        or chunk is None
+        or any(c.span == sp for c in chosen)
+    ):
+        return chosen
+    return [best, _companion(snapshot, best, chunk, sp), *chosen[1:]]
 
 
 _TEMPLATE = re.compile(r"“[^”]{1,16}”")

@@ -43,6 +43,8 @@ _ROLE = (
 _ROLE_END = re.compile(_ROLE + r"\s*[?？]?\s*$")
 # a role asked with a colloquial 是哪个 (书记是哪个哦) asks who; 社区是哪个呀 asks which one
 _ROLE_WHICH = re.compile(r"(?:" + _ROLE + r"|领导|干部)\s*是哪个\s*[啊呀哦呢嘛吖]*\s*[?？]?\s*$")
+# which holder of a role (哪个书记讲的): a person, as 哪位 asks
+_WHICH_ROLE = re.compile(r"哪个\s*" + _ROLE)
 # the name of a role-holder is a person's name (会长叫啥名字), not the name of a thing
 _ROLE_NAME_Q = re.compile(_ROLE + r"\s*(?:叫啥|叫什么|名字|姓什么|姓啥)")
 # which side of a comparison has more (A跟B比，哪个多 / 哪边住的人多 / 谁的增速快): a figure from each side
@@ -163,6 +165,7 @@ _KIND_RULES = (
     (_PERSON_Q, "person"),
     (_ROLE_NAME_Q, "person"),
     (_ROLE_WHICH, "person"),
+    (_WHICH_ROLE, "person"),
     (_ORDINAL_Q, "number"),
     (_NUMBER_Q, "number"),
     (_PLACE_Q, "place"),
