@@ -1433,6 +1433,8 @@ def test_asked_who_said_it_the_speaker_of_the_quotation_answers():
     assert [c.text for c in select_support(q, [quote, said], model, snap)] == [quote.text, said.text]
     fact = Question(text="贡献什么", terms=["高质量"], weights={"高质量": 3.0}, kind="name")
     assert [c.text for c in select_support(fact, [quote, said], model, snap)] == [quote.text]
+    how = Question(text="他叫什么，原话怎么说的", terms=["高质量"], weights={"高质量": 3.0}, kind="howto")
+    assert [c.text for c in select_support(how, [quote, said], model, snap)][:2] == [quote.text, said.text]
 
     snap = snapshot_of(["碧海社区党支部书记徐媛介绍，社区探索总结出“碧·有服务”模式。"])
     who = analyse("“碧·有服务”这个模式是谁介绍的？", snap)

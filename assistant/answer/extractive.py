@@ -289,13 +289,15 @@ def _with_named_antecedent(q: Question, chosen: list[Candidate], snapshot: Snaps
 _ATTRIBUTION = re.compile(r"(?:说|表示|介绍|坦言|之言|指出)[。！!）)\s（(\w]*$")
 _QUOTE_ENDS = re.compile(r"[”」』][。！!？?]?\s*$|[。！!？?][”」』]\s*$")
 ATTRIBUTION_MAX = 50
+# who, asked beside something else (他叫什么，原话怎么说的？ asks how, and who)
+_ASKS_WHO = re.compile(r"谁|哪位|叫什么|叫啥|什么名字")
 
 
 def _with_speaker(q: Question, chosen: list[Candidate], snapshot: Snapshot) -> list[Candidate]:
-    """Asked who said something, and answered by the quotation: add the sentence right after it that says who spoke
-    it (“……贡献全街道力量。”谈及……,街道党工委书记张登武表示。)."""
+    """Asked who said something (or who, beside how: 他叫什么，原话怎么说的), and answered by the quotation: add the
+    sentence right after it that says who spoke it (“……贡献全街道力量。”谈及……,街道党工委书记张登武表示。)."""
     best = chosen[0]
-    if q.kind != "person" or not _QUOTE_ENDS.search(best.text):
+    if not (q.kind == "person" or _ASKS_WHO.search(q.text)) or not _QUOTE_ENDS.search(best.text):
         return chosen
     spans, index = _place_in_document(snapshot, best)
     if index is None or index + 1 >= len(spans):
