@@ -273,7 +273,10 @@ def days_named(text: str) -> list[tuple[str, str]]:
     return list(dict.fromkeys((m.lstrip("0"), d.lstrip("0")) for m, d in found))
 
 
-_PLACE_SUFFIX = re.compile(r"..(省|市|县|区|州|镇|乡|村|街道|社区|小区|公司|协会)$")
+# the words a place's name ends in (观山湖区, 青龙山街道, 碧海社区): every rule on place names reads this one list
+PLACE_WORDS = ("省", "市", "县", "区", "州", "镇", "乡", "村", "街道", "社区", "小区")
+PLACE_WORDS_ALT = "|".join(PLACE_WORDS)
+_PLACE_SUFFIX = re.compile(f"..({PLACE_WORDS_ALT}|公司|协会)$")
 
 
 def entities_of(question: str, snapshot: Snapshot) -> list[str]:
@@ -293,8 +296,10 @@ def entities_of(question: str, snapshot: Snapshot) -> list[str]:
 
 # a character outside the basic CJK block (㮾 of 㮾梨街道): the NER model was never taught it and reads no name in it
 _RARE_CHAR = re.compile(r"[\u3400-\u4dbf\U00020000-\U0003134f]")
-_PLACE_WORDS = ("街道", "社区", "区", "县", "市", "镇", "乡", "村")
-_AFTER_A_PLACE = re.compile(r"[省市县区州镇乡村道]")  # 县㮾梨 of 长沙县㮾梨街道 starts in the place before it
+# the place words a stem is tried with, the levels below a city first (㮾梨 → 㮾梨街道)
+_STEM_PLACE_WORDS = ("街道", "社区", "区", "县", "市", "镇", "乡", "村")
+# a stem starting on a place word's last character (县㮾梨 of 长沙县㮾梨街道) starts in the place before it
+_AFTER_A_PLACE = re.compile(f"[{''.join(dict.fromkeys(w[-1] for w in PLACE_WORDS))}]")
 
 
 def _unreadable_places(question: str, snapshot: Snapshot) -> list[str]:
@@ -309,7 +314,7 @@ def _unreadable_places(question: str, snapshot: Snapshot) -> list[str]:
             if (b := a + n) <= len(question)
         )
         for stem in stems:
-            place = next((stem + w for w in _PLACE_WORDS if snapshot.mentions(normalise(stem + w))), "")
+            place = next((stem + w for w in _STEM_PLACE_WORDS if snapshot.mentions(normalise(stem + w))), "")
             if place and not _GENERIC_END.search(stem) and not _AFTER_A_PLACE.match(stem):
                 found.append(normalise(place))
                 break
@@ -350,7 +355,7 @@ def _as_written(name: str, snapshot: Snapshot) -> str:
     return next((name[:n] for n in range(len(name) - 1, 1, -1) if snapshot.mentions(name[:n])), name)
 
 
-_GENERIC_END = re.compile(r"(省|市|县|区|州|镇|乡|村|街道|社区|小区)$")
+_GENERIC_END = re.compile(f"({PLACE_WORDS_ALT})$")
 
 
 _JOINERS = re.compile(r"[\s\-‐–—_·・.]")

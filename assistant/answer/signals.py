@@ -18,7 +18,17 @@ from ..lexical import normalise, quoted_phrases
 from ..punctuation import END_MARKS, QUOTE_CLOSERS
 from ..retrieval import ChunkRow, Hit, Snapshot, StoredDocument
 from .conversation import MEASURE_SENTENCE
-from .question import NUMERAL, TYPED, Question, compared_names, count_value, coverage, days_named, name_in
+from .question import (
+    NUMERAL,
+    PLACE_WORDS_ALT,
+    TYPED,
+    Question,
+    compared_names,
+    count_value,
+    coverage,
+    days_named,
+    name_in,
+)
 
 FEATURES = (
     "cov_sentence",  # idf-weighted share of question terms in the sentence
@@ -461,7 +471,7 @@ def _document_norm(doc: StoredDocument) -> str:
     return normalise(doc.title + "\n" + doc.text)
 
 
-_A_PLACE = re.compile(r"(?:省|市|县|区|州|镇|乡|村|街道|社区|小区|居委会|管委会)$")
+_A_PLACE = re.compile(f"(?:{PLACE_WORDS_ALT}|居委会|管委会)$")
 
 
 def names_elsewhere(q: Question, doc: StoredDocument, snapshot: Snapshot) -> bool:
