@@ -1316,6 +1316,11 @@ _TWO_QUESTIONS_CORPUS = [
         # sides set against each other are one comparison
         ("青石街道有几个行政村，龙泉县有几个，哪个多？", None),
         ("青石街道和龙泉县的项目各有多少个", None),
+        # more questions than are answered one by one: one question, at the cost of one
+        (
+            "青石街道有几个村？龙泉县有几个项目？白沙社区有几处服务站？青石街道有几个居委会？龙泉县有几个村？",
+            None,
+        ),
         # nothing named before a clause that names nothing: the split would lose what it asks about
         ("一共有多少个？哪天成立的？", None),
     ],

@@ -123,18 +123,22 @@ def _names(text: str) -> list[str]:
 _CLAUSE_END = re.compile(r"(?<=[？?；;，,。！!])|(?<=[呀啊吧呢嘛哈捏哦啦])\s+")
 _ASKS_SOMETHING = re.compile(r"多少|几|哪|谁|啥|什么|怎么|怎样|咋|如何|是否|有没有")
 _MIN_PART = 4
+# at most this many questions are answered one by one, each its own search: a message asking more (a pasted
+# list, a flood of 几个？) is answered as one question, so its cost stays that of one (the sets ask up to 3)
+MAX_QUESTIONS = 4
 
 
 def separate_questions(question: str, snapshot: Snapshot) -> list[str]:
     """The questions a message asks, each standing on its own: clauses that each ask for a figure, a date or a
     name (……有几个？……有多少名……？), the words around them kept with the clause they frame, and a later one
     that names nothing asked about the subject named before it (现在管着多少个村 → 青龙山街道 现在管着多少个村).
-    One question when fewer than two clauses ask, when one asks something looser (a how), or when the clauses
-    set sides against each other (哪个多, 相差多少): those are answered together. Things listed clause by clause
-    and then asked of each (A的数量，与B的人数，分别是多少？) are asked one by one (`_each_asked`)."""
+    One question when fewer than two clauses ask or more than `MAX_QUESTIONS`, when one asks something looser (a
+    how), or when the clauses set sides against each other (哪个多, 相差多少): those are answered together. Things
+    listed clause by clause and then asked of each (A的数量，与B的人数，分别是多少？) are asked one by one
+    (`_each_asked`)."""
     clauses = [c for c in _CLAUSE_END.split(question) if c.strip()]
     parts = _each_asked(clauses) or _asking_clauses(clauses)
-    if len(parts) < 2 or any(map(sets_sides_against, [question, *parts])):
+    if not 2 <= len(parts) <= MAX_QUESTIONS or any(map(sets_sides_against, [question, *parts])):
         return [question]
     if any(len(re.sub(r"\W", "", p)) < _MIN_PART or kind_of(p) not in TYPED for p in parts):
         return [question]
