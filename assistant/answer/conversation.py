@@ -15,7 +15,7 @@ from ..lexical import named_units, normalise, pos_tags, quoted_phrases, words
 from ..punctuation import SENTENCE_END
 from ..retrieval import Snapshot
 from .citations import MARKER
-from .question import TYPED, entities_of, kind_of, sets_sides_against
+from .question import ASKS_SOMETHING, TYPED, entities_of, kind_of, sets_sides_against
 
 _REFERRING = re.compile(
     r"^(那|那么|它|他|她|其|该|这|这个|此|还有|另外|然后|具体)|(它|他们|她|其|该|这个|那个|这些|那些)"
@@ -121,7 +121,6 @@ def _names(text: str) -> list[str]:
 
 # a clause ends at a stop, a comma or a semicolon, or, typed in a chat, at a space after a modal particle
 _CLAUSE_END = re.compile(r"(?<=[？?；;，,。！!])|(?<=[呀啊吧呢嘛哈捏哦啦])\s+")
-_ASKS_SOMETHING = re.compile(r"多少|几|哪|谁|啥|什么|怎么|怎样|咋|如何|是否|有没有")
 _MIN_PART = 4
 # at most this many questions are answered one by one, each its own search: a message asking more (a pasted
 # list, a flood of 几个？) is answered as one question, so its cost stays that of one (the sets ask up to 3)
@@ -161,7 +160,7 @@ def _asking_clauses(clauses: list[str]) -> list[str]:
     parts: list[str] = []
     framing = ""
     for clause in clauses:
-        if _ASKS_SOMETHING.search(clause):
+        if ASKS_SOMETHING.search(clause):
             parts.append(framing + clause)
             framing = ""
         elif parts:
@@ -182,7 +181,7 @@ def _each_asked(clauses: list[str]) -> list[str]:
     """`A的数量，与B的人数，分别是多少？` → `A的数量是多少？`, `B的人数是多少？`; [] when the clauses are not so."""
     ask = _OF_EACH.match(clauses[-1]) if len(clauses) >= 3 else None
     sides = clauses[:-1]
-    if not ask or not all(_JOINER.match(c) for c in sides[1:]) or any(map(_ASKS_SOMETHING.search, sides)):
+    if not ask or not all(_JOINER.match(c) for c in sides[1:]) or any(map(ASKS_SOMETHING.search, sides)):
         return []
     asked = ask.group("what") + ask.group("ask")
     return [_JOINER.sub("", re.sub(r"[，,；;\s]+$", "", side)) + asked for side in sides]

@@ -56,7 +56,8 @@ _MORE_Q = re.compile(
     r"|是不是[^，,。？?]{1,16}?更(?:多|少|高|低|大|小|快|慢|长|短)\s*[啊呀呢吗嘛些点]*\s*[?？]?\s*$"
 )
 # a question setting named places or units side by side (A建的……，跟B的比; A和B各……; 哪边多)
-_COMPARING = re.compile(r"比|哪边|哪一边|各|分别|区别|不同|差多少|相差|差距")
+_SIDE_BY_SIDE = r"哪边|哪一边|区别|不同|差多少|相差|差距"
+_COMPARING = re.compile(r"比|各|分别|" + _SIDE_BY_SIDE)
 
 
 # two questions in one (安顺建了多少个……？㮾梨街道又打造了多少处……): each asks of its own side
@@ -68,7 +69,7 @@ def compares(question: str) -> bool:
 
 
 # sides set against each other (哪个多, 比一比, 相差多少): a comparison answered as a whole, never clause by clause
-_AGAINST = re.compile(r"比(?!例|重|率)|差多少|相差|差距|区别|不同|哪边|哪一边")
+_AGAINST = re.compile(r"比(?!例|重|率)|" + _SIDE_BY_SIDE)
 
 
 def sets_sides_against(question: str) -> bool:
@@ -595,7 +596,10 @@ def compared_names(q: Question) -> list[str]:
     return list(dict.fromkeys(n for pair in pairs for n in pair))
 
 
-_ANY_ASK = re.compile(r"多少|几|哪|谁|啥|什么|怎么|怎样|咋|如何|是否|有没有|吗|么|呢|[?？]")
+# a clause asks something by a question word, or (_ANY_ASK) by a particle or a question mark alone
+_ASKING_WORDS = r"多少|几|哪|谁|啥|什么|怎么|怎样|咋|如何|是否|有没有"
+ASKS_SOMETHING = re.compile(_ASKING_WORDS)
+_ANY_ASK = re.compile(_ASKING_WORDS + r"|吗|么|呢|[?？]")
 
 
 # a sentence ends at its stop, or, typed in a chat, at a modal particle before a space (叫啥名字呀 想去取取经)
