@@ -21,6 +21,9 @@ from .lexical import data_pairs, simplified, word_at, word_frequency
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 N = 3
 MIN_SPAN = 4  # a correction must make a run of at least this many characters the corpus writes
+# a typo ending a term the corpus writes whole (新增了多少公共停车味 → 公共停车位, 养老服务驿站食唐 → 食堂): the run up to
+# and through it is a corpus run this long
+BACK_SPAN = 5
 # … or the whole of a three-character run (a keyword between spaces or figures: 花圆村53号 → 花园村). One corpus
 # 3-gram through the typo suffices when the corpus writes on from it this far (观山湖璧海社区的 → 碧海社区的: the
 # question left out the 区 of 观山湖区, so the 3-gram before the typo is new)
@@ -229,14 +232,17 @@ class SpellingIndex:
             if cover[j]:
                 continue
             windows = range(max(0, j - N + 1), min(j, len(run) - N) + 1)
-            best = (0, 0, "")
+            best = (0, 0, 0, "")
             place = (0, "")  # (how often the corpus writes the place name it makes, substitute)
             for c in sorted(self._substitutes(fixed, j)):
                 candidate = fixed[:j] + c + fixed[j + 1 :]
                 links = sum(candidate[i : i + N] in self.grams for i in windows)
                 span = self._span_at(candidate, j, back=term)
                 if links >= min(2, len(windows)) or span >= LONE_LINK_SPAN:
-                    best = max(best, (span, links, c))
+                    if not term and self._ends_a_written_run(fixed, candidate, j):
+                        span = max(span, MIN_SPAN)
+                    written = max(self.grams.get(candidate[i : i + N], 0) for i in windows)
+                    best = max(best, (span, links, written, c))
                 if ch not in _PLACE_WORD_CHARS:
                     named = [
                         self.grams[candidate[i : i + N]] for i in windows if self._names_place(candidate, i)
@@ -246,10 +252,16 @@ class SpellingIndex:
                         named.append(self._place_stem(candidate, j))
                     place = max(place, (max(named, default=0), c))
             if best[0] >= MIN_SPAN or (len(run) == N and best[0] == N):
-                fixed = self._unless_meant(fixed, j, best[2])
+                fixed = self._unless_meant(fixed, j, best[-1])
             elif place[0]:
                 fixed = self._unless_meant(fixed, j, place[1])
         return fixed
+
+    def _ends_a_written_run(self, run: str, candidate: str, j: int) -> bool:
+        """The substitute ends a run the corpus writes whole (多少公共停车味 → 公共停车位), and the typed character is no
+        part of a word of its own (举办国 stays though a corpus writes 举办过; 到社区报道 stays)."""
+        typed = word_at(run, j)
+        return self._span_at(candidate, j, back=True) >= BACK_SPAN and not (len(typed) > 1 and word_frequency(typed))
 
     def _unless_meant(self, run: str, j: int, substitute: str) -> str:
         """run with run[j] replaced by `substitute`, unless the user meant what he typed: a character inside a word

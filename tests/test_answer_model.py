@@ -215,6 +215,14 @@ def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
     assert SpellingIndex(CORPUS).correct(typed) == meant
 
 
+def test_a_typo_ending_a_term_the_corpus_writes_whole_is_corrected_unless_it_makes_a_word():
+    """The last character of a term the corpus writes (公共停车位) typed by its sound; a word of the user's own (举办国)
+    stays though the corpus writes the run with another character (举办过)."""
+    index = SpellingIndex(["去年新增公共停车位120个。", "2023年亚洲杯举办过多场比赛。", "新增公共服务站。"])
+    assert index.correct("去年新增了多少公共停车味") == "去年新增了多少公共停车位"
+    assert index.correct("2023年亚洲杯举办国？") == "2023年亚洲杯举办国？"
+
+
 def test_a_short_form_is_read_as_the_full_one_the_corpus_writes():
     """规上 for 规模以上 (`data/shortforms.txt`): read so where the documents write only the full form."""
     index = SpellingIndex(["片区规模以上工业企业产值达39.92亿元。"])
