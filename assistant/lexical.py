@@ -125,6 +125,13 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
+def sub_words(word: str) -> tuple[str, ...]:
+    """The shorter words of two characters or more inside a word (招聘 of 招聘会), as jieba's search mode cuts it."""
+    _ensure_jieba()
+    return tuple(w for w in jieba.cut_for_search(word) if len(w) >= 2 and w != word)
+
+
+@lru_cache(maxsize=4096)
 def first_word(text: str) -> str:
     """The text's first precise-mode word (如 of 如某区……, but 如何 whole)."""
     _ensure_jieba()

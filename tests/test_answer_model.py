@@ -497,6 +497,24 @@ def test_a_refusal_names_what_no_document_mentions(assistant):
     assert reply.answer.startswith("资料中未找到能够直接回答该问题的内容（资料中没有提到“六盘水”“钟山区”）。")
 
 
+def test_the_users_framing_words_are_no_terms(assistant):
+    """Words the documents never write that frame the question (以前, 嘛) or hold its question word (几起, 哪里找)
+    say nothing of what the documents lack; the words the question is about stay terms, written or not."""
+    q = analyse("明珠社区以前业主投诉物业，现在一周还有几起嘛？", assistant.snapshot)
+    assert not {"以前", "几起", "嘛"} & set(q.terms)
+    assert {"业主", "投诉", "物业"} <= set(q.terms)
+    assert "医保" in analyse("城乡居民医保一年交多少钱", assistant.snapshot).terms
+
+
+def test_a_term_whose_word_the_sentence_holds_is_half_missing():
+    from assistant.answer.signals import _missing
+    from assistant.lexical import normalise
+
+    assert _missing("招聘会", normalise("开展系列线下招聘活动")) == 0.5
+    assert _missing("招聘会", normalise("举办招聘会")) == 0.0
+    assert _missing("医保", normalise("开展系列线下招聘活动")) == 1.0
+
+
 def test_scare_quotes_are_not_unknown_names(assistant):
     q = analyse("街道没权管，安顺市是怎么给街道“撑腰”的？", assistant.snapshot)
     assert q.unknown == []

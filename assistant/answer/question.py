@@ -658,12 +658,25 @@ def _clause_asking_who(question: str) -> str:
     return asking[0] if asking else question
 
 
+# the tags of the words that frame a question rather than name what it is about: time words (平时, 当初), place
+# words of position (以前, 里头), modal particles and interjections (嘛, 嗯), auxiliaries (的话)
+_FRAMING_TAGS = frozenset({"f", "y", "e", "u"})
+
+
+def _framing(term: str, snapshot: Snapshot) -> bool:
+    """A word of the user's own framing the documents never write (以前, 平时, 当初, 嘛), or one holding a question
+    word (几起, 哪里找, 咋办): no term whose absence says the documents lack the answer."""
+    if snapshot.bm25.doc_freq.get(term, 0):
+        return False
+    return bool(ASKS_SOMETHING.search(term)) or pos_tags(term)[0][1] in _FRAMING_TAGS
+
+
 def analyse(question: str, snapshot: Snapshot) -> Question:
     question = written(question)
     asked = _asking(question)
     phrases = snapshot.phrases_in(asked)
     terms = list(dict.fromkeys(phrases + asked_words(asked)))
-    terms = [t for t in terms if not t.isdigit() or len(t) == 4]
+    terms = [t for t in terms if (not t.isdigit() or len(t) == 4) and not _framing(t, snapshot)]
     weights = {t: snapshot.bm25.idf(t) * (1.5 if t in phrases else 1.0) for t in terms}
     defined = defined_name(question)
     kind = "define" if defined else _compound_kind(question, kind_of(question))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .. import ner
-from ..lexical import normalise, quoted_phrases
+from ..lexical import normalise, quoted_phrases, sub_words
 from ..punctuation import END_MARKS, QUOTE_CLOSERS
 from ..retrieval import ChunkRow, Hit, Snapshot, StoredDocument
 from .conversation import MEASURE_SENTENCE
@@ -415,7 +415,14 @@ RARE_TERMS = 3
 
 def rare_missing(q: Question, text_norm: str, n: int = RARE_TERMS) -> float:
     rare = sorted((t for t in q.terms if len(t) >= 2), key=lambda t: -q.weights.get(t, 0.0))[:n]
-    return sum(t not in text_norm for t in rare) / len(rare) if rare else 0.0
+    return sum(_missing(t, text_norm) for t in rare) / len(rare) if rare else 0.0
+
+
+def _missing(term: str, text_norm: str) -> float:
+    """1 for a term the text lacks, half for one it holds a word of (招聘会 of 招聘活动, 闹矛盾 of 矛盾纠纷)."""
+    if term in text_norm:
+        return 0.0
+    return 0.5 if any(w in text_norm for w in sub_words(term)) else 1.0
 
 
 def features(
