@@ -261,7 +261,9 @@ class SpellingIndex:
         """The substitute ends a run the corpus writes whole (多少公共停车味 → 公共停车位), and the typed character is no
         part of a word of its own (举办国 stays though a corpus writes 举办过; 到社区报道 stays)."""
         typed = word_at(run, j)
-        return self._span_at(candidate, j, back=True) >= BACK_SPAN and not (len(typed) > 1 and word_frequency(typed))
+        return self._span_at(candidate, j, back=True) >= BACK_SPAN and not (
+            len(typed) > 1 and word_frequency(typed)
+        )
 
     def _unless_meant(self, run: str, j: int, substitute: str) -> str:
         """run with run[j] replaced by `substitute`, unless the user meant what he typed: a character inside a word
