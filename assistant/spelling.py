@@ -241,7 +241,7 @@ class SpellingIndex:
                 if links >= min(2, len(windows)) or span >= LONE_LINK_SPAN:
                     if not term and self._ends_a_written_run(fixed, candidate, j):
                         span = max(span, MIN_SPAN)
-                    written = max(self.grams.get(candidate[i : i + N], 0) for i in windows)
+                    written = max((self.grams.get(candidate[i : i + N], 0) for i in windows), default=0)
                     best = max(best, (span, links, written, c))
                 if ch not in _PLACE_WORD_CHARS:
                     named = [

@@ -209,6 +209,7 @@ CORPUS = [
         ("哪些街道召开评议大会", "哪些街道召开评议大会"),  # a question word is typed as meant
         ("成立的“骑手红峰”党支部", "成立的“骑手红蜂”党支部"),  # a quoted name is a term: a typo last too
         ("观三湖2024年培育哪几个示范点", "观山湖2024年培育哪几个示范点"),  # fuzzy pinyin: s for sh
+        ("这个“轻镇”是哪", "这个“清镇”是哪"),  # a quoted name shorter than a 3-gram, a place's stem
     ],
 )
 def test_typos_are_corrected_to_what_the_corpus_writes(typed, meant):
