@@ -17,10 +17,11 @@ from ..retrieval import Snapshot, StoredDocument
 
 # --- the kind of answer asked for
 _DURATION_Q = re.compile(
-    r"多久|多长时间|(?:多少个?|几个?)(?:年|天|小时|钟头|分钟|学时|课时)(?!前|后|以来)|(?:多少|几)个月"  # not 几月: a date
+    # not 几月 (a date), nor 哪几天 (which days: 一周哪几天开饭)
+    r"多久|多长时间|(?:多少个?|(?<!哪)几个?)(?:年|天|小时|钟头|分钟|学时|课时)(?!前|后|以来)|(?:多少|几)个月"
 )
 _DATE_Q = re.compile(
-    r"哪一?年|哪一?天|何时|什么时(?:候|间)|啥时候?|几月|几号|哪个月|哪月|日期|几点|(?:时间|时候)\s*[?？]?\s*$"
+    r"哪一?年|哪[一几]?天|何时|什么时(?:候|间)|啥时候?|几月|几号|哪个月|哪月|日期|几点|(?:时间|时候)\s*[?？]?\s*$"
 )
 # the rank asked (排第几, 排名如何, 名次); not a rank that only narrows what is asked (排名全县第一的有哪几项)
 _ORDINAL_Q = re.compile(r"第几|排第|排名(?!\s*[\u4e00-\u9fff]{0,6}第[一二三四五六七八九十\d])|名次|排在")
@@ -552,12 +553,18 @@ def count_value(numeral: str) -> int | None:
 
 def parts_asked(question: str) -> str:
     """The count a question asks the parts of (三张 of “三张清单”是哪三张, 7项 of 那7项工作任务是哪7项; 7个 of
-    那7个示范点是哪几个村), when the question names the scheme or set by it before asking; "" otherwise (哪几个方面
-    names no count)."""
+    那7个示范点是哪几个村; the name 五零 of “五零”是哪五个零), when the question names the scheme or set by it before
+    asking; "" otherwise (哪几个方面 names no count)."""
     m = _PARTS_Q.search(question)
     if m:
         count = m.group(1) + m.group(2)
-        return count if count in question[: m.start()] else ""
+        if count in question[: m.start()]:
+            return count
+        # a numbered name whose numeral counts the parts asked (“五零”是哪五个零, “三长”指哪三个长)
+        named = [
+            p.strip('“”"《》') for p in _NAMED.findall(question[: m.start()]) if p[1:].startswith(m.group(1))
+        ]
+        return named[-1] if named else ""
     which = _WHICH_MEMBERS.search(question)
     # 《十五条措施》 is a name, not a count
     named = _NAMED.sub("", question[: which.start()]) if which else ""
@@ -629,8 +636,33 @@ _SPOKEN_UNITS = (
 )
 
 
+# a blank to fill in (建成____个网格党支部, 建成（ ）个): what a quiz question asks; the words asking to fill it
+# (这个空填多少) only frame it
+_BLANK = re.compile(r"_{2,}|＿+|（\s*）|\(\s*\)")
+_QUOTED_ASK = re.compile(r"[“\"](什么|多少)[”\"]")
+_FILL_IN = re.compile(
+    r"[，,]?\s*(?:这个|这|那个)?\s*(?:空|括号)[里中内]?\s*(?:应该|应)?\s*填(?:写)?\s*(?:的是)?\s*(?:什么|啥|多少|几)?\s*[？?]?\s*$"
+)
+
+
+def _as_asked(question: str) -> str:
+    """A quiz question's blank as the question word it stands for (多少 before a classifier, else 什么)."""
+    if not _BLANK.search(question):
+        return question
+    question = _FILL_IN.sub("", question)
+    question = _BLANK.sub(
+        lambda m: (
+            "多少" if re.match(r"\s*[个名家项人次户件元万亿%处条所座位]", question[m.end() :]) else "什么"
+        ),
+        question,
+    )
+    # 推广“____”模式: the blank was the whole name, no name of its own
+    return _QUOTED_ASK.sub(r"\1", question)
+
+
 def written(question: str) -> str:
     """The question with its spoken question words and units as the documents write them."""
+    question = _as_asked(question)
     if not _YES_NO.search(question):
         question = _SPOKEN_HOW_MANY.sub("多少", question)
     for pattern, replacement in _SPOKEN_UNITS:
@@ -639,14 +671,19 @@ def written(question: str) -> str:
 
 
 _CLAUSE_ENDS = re.compile(r"[？?，,；;。！!]")
+# … and asks listed apart (是怎么分组、由谁带队的)
+_ASKS_APART = re.compile(r"[？?，,；;。！!、]")
 
 
 def _compound_kind(question: str, kind: str) -> str:
-    """A question asking a how or a which-ones besides a figure or a name (……是怎么组织的？分了几组、谁带队？):
+    """A question asking a how or a which-ones besides a figure or a name (……是怎么组织的？分了几组、谁带队？;
+    是怎么分组、由谁带队的):
     its answer is a passage, whose sentences need not each show the figure or name: read as the looser kind."""
     if kind not in TYPED:
         return kind
-    kinds = {kind_of(c) for c in _CLAUSE_ENDS.split(question) if _ANY_ASK.search(c)}
+    kinds = {kind_of(c) for c in _ASKS_APART.split(question) if _ANY_ASK.search(c)}
+    if kind == "person" and _PLACE_Q.search(question):
+        return "howto"  # who goes where (“双报到”是谁到哪里报到): an arrangement, told in a passage
     return next((k for k in ("howto", "list") if k in kinds), kind)
 
 

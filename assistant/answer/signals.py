@@ -103,6 +103,9 @@ _DAY_DATE = re.compile(
     r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-./]\d{1,2}[-./]\d{1,2}|[一二三四五六七八九十]+月[一二三四五六七八九十]+[日号]|"
     r"(?<![\d月])\d{1,2}\s*[日号]"
 )
+# a day of the week (每周一至周六, 星期天): the date a question about a week's days asks (一周哪几天开饭)
+_WEEKDAY = re.compile(r"(?:周|星期|礼拜)[一二三四五六日天]")
+_ASKS_WEEKDAYS = re.compile(r"周|星期|礼拜")
 _CLAUSE = re.compile(f"[，,；;：:{END_MARKS}]")
 _END_PUNCT = re.compile(f"[{END_MARKS}；;{QUOTE_CLOSERS}]\\s*$")
 _ENTITY_TAGS = {
@@ -331,12 +334,13 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
     if q.kind == "number":
         hits = [c for c in clauses(sentence) if _figure_matches(q, c)]
     elif q.kind == "date":
+        dates = [_DAY_DATE if q.wants_day else _DATE]
+        if _ASKS_WEEKDAYS.search(q.text):
+            dates.append(_WEEKDAY)
         hits = [
             c
             for c in clauses(sentence)
-            if any(
-                not _inside_question(q, m.group(0)) for m in (_DAY_DATE if q.wants_day else _DATE).finditer(c)
-            )
+            if any(not _inside_question(q, m.group(0)) for date in dates for m in date.finditer(c))
         ]
     elif q.kind in _ENTITY_TAGS:
         novel = _novel_entities(q, sentence)
