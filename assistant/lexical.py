@@ -29,6 +29,8 @@ _initialised = False
 # masked: 0–30 characters, single quotation marks too, no title marks.
 _QUOTED = re.compile(r"[“\"「『《]([^“”\"」』《》\n]{2,20})[”\"」』》]")
 _WORD = re.compile(r"\w")
+# a content word holds a letter or a digit: a blank to fill in (建成____个) says nothing of what is asked
+_CONTENT = re.compile(r"[^\W_]")
 # function words and question words: never evidence that a passage answers
 STOPWORDS = frozenset(
     """的 了 是 在 和 与 及 等 也 都 就 还 又 把 被 让 对 为 以 从 向 于 由 将 其 之 而 或 并 但 这 那 这个 那个 这些 那些
@@ -121,7 +123,7 @@ def tokenize(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Precise-mode content words (副主任 stays one word), for term coverage in answers and refusals."""
     _ensure_jieba()
-    return [w for w in jieba.cut(normalise(text)) if _WORD.search(w) and w not in STOPWORDS]
+    return [w for w in jieba.cut(normalise(text)) if _CONTENT.search(w) and w not in STOPWORDS]
 
 
 @lru_cache(maxsize=4096)

@@ -547,6 +547,29 @@ def test_what_a_count_counts(assistant, question, unit_class, classifier):
 
 def test_which_month_is_a_date_not_a_duration(assistant):
     assert analyse("几月开的会", assistant.snapshot).kind == "date"
+    assert analyse("食堂一个礼拜哪几天开饭", assistant.snapshot).kind == "date"  # which days, not how many
+    assert analyse("培训了几天", assistant.snapshot).kind == "number"
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("“建成____个网格党支部，打通最后一米”，这个空填多少？", "“建成多少个网格党支部，打通最后一米”"),
+        ("观山湖区推广“____”服务模式，空里填啥", "观山湖区推广什么服务模式"),
+        ("党员到（ ）报到", "党员到什么报到"),
+        ("青龙山街道有几个村", "青龙山街道有几个村"),
+    ],
+)
+def test_a_quiz_questions_blank_is_what_it_asks(question, asked):
+    from assistant.answer.question import written
+
+    assert written(question) == asked
+
+
+def test_the_days_of_a_week_answer_which_days_of_a_week():
+    week = _q("食堂一周哪几天开饭", "date")
+    assert answer_type(week, "食堂每周一至周六的中午和下午供餐。")[0]
+    assert not answer_type(_q("食堂哪年开的", "date"), "食堂每周一至周六的中午和下午供餐。")[0]
 
 
 def test_the_users_framing_is_not_what_is_asked(assistant):
@@ -968,6 +991,8 @@ def test_a_how_to_measure_carries_its_result_in_figures():
         ("哪三个社区建了食堂", ""),  # asks which, of no scheme named by the count
         ("乌当那7个乡村振兴党建示范点具体是哪几个村", "7个"),  # the members of a counted set
         ("安顺那7家成立了党组织的物业企业 具体是哪些公司", "7家"),
+        ("㮾梨街道这“五零”具体是哪五个零？", "五零"),  # a numbered name counts its parts
+        ("“1+6+26”里的6是哪6个", ""),  # a numeral inside the name, not its count
     ],
 )
 def test_the_count_whose_parts_are_asked(question, count):
@@ -1350,6 +1375,10 @@ _TWO_QUESTIONS_CORPUS = [
         ),
         # nothing named before a clause that names nothing: the split would lose what it asks about
         ("一共有多少个？哪天成立的？", None),
+        # typed in a chat, a space parts two questions; a first one naming no place is about what it asks of
+        ("白沙社区服务站建了几处 花了多少钱", ["白沙社区服务站建了几处", "白沙社区花了多少钱"]),
+        ("户外服务站建了几处 花了多少钱", ["户外服务站建了几处", "户外服务站花了多少钱"]),
+        ("龙泉县 引进项目 几个", None),  # keywords frame the one clause that asks
     ],
 )
 def test_a_message_asking_two_questions_is_separated(question, parts):

@@ -119,8 +119,9 @@ def _names(text: str) -> list[str]:
 
 # --- two questions in one (青龙山街道是哪天挂牌成立的？现在管着多少个村？): each asked on its own
 
-# a clause ends at a stop, a comma or a semicolon, or, typed in a chat, at a space after a modal particle
-_CLAUSE_END = re.compile(r"(?<=[？?；;，,。！!])|(?<=[呀啊吧呢嘛哈捏哦啦])\s+")
+# a clause ends at a stop, a comma or a semicolon, or, typed in a chat, at a space (建了几个 花了多少钱): pieces that ask
+# nothing (keywords, 一共 多少 个网格) are framing, joined back to the clause they frame
+_CLAUSE_END = re.compile(r"(?<=[？?；;，,。！!])|\s+")
 _MIN_PART = 4
 # at most this many questions are answered one by one, each its own search: a message asking more (a pasted
 # list, a flood of 几个？) is answered as one question, so its cost stays that of one (the sets ask up to 3)
@@ -144,7 +145,7 @@ def separate_questions(question: str, snapshot: Snapshot) -> list[str]:
     subject: list[str] = []
     out = []
     for part in parts:
-        named = entities_of(part, snapshot)
+        named = entities_of(part, snapshot) or ([] if out else _topic_of(snapshot.spelling.correct(part)))
         if named:
             subject = named
         elif not subject:
@@ -153,6 +154,21 @@ def separate_questions(question: str, snapshot: Snapshot) -> list[str]:
             part = "".join([*subject, part.strip()])
         out.append(part.strip())
     return out
+
+
+# what a clause asks about ends before its verbs, adverbs and particles (户外劳动者服务站 of ……服务站建了几个)
+_NOT_TOPIC_TAGS = ("v", "d", "u", "p", "c", "r", "m", "q", "y")
+
+
+def _topic_of(clause: str) -> list[str]:
+    """The words a first clause asks about when it names no place or unit (双龙户外劳动者服务站 of
+    双龙户外劳动者服务站建了几个): what precedes its question word, its verbs and particles left off."""
+    ask = ASKS_SOMETHING.search(clause)
+    tagged = pos_tags(clause[: ask.start()] if ask else "")
+    while tagged and tagged[-1][1][:1] in _NOT_TOPIC_TAGS:
+        tagged.pop()
+    topic = "".join(w for w, _ in tagged)
+    return [topic] if len(topic) >= _MIN_PART else []
 
 
 def _asking_clauses(clauses: list[str]) -> list[str]:
