@@ -507,6 +507,17 @@ def test_the_users_framing_words_are_no_terms(assistant):
     assert "医保" in analyse("城乡居民医保一年交多少钱", assistant.snapshot).terms
 
 
+def test_a_round_figure_asks_nothing_and_framing_sentences_say_nothing_of_the_figure_asked(assistant):
+    """十几万, 好几年 are round figures the user tells, not a 几 that asks; what the figure asked must be about is
+    read in the sentence that asks it, not in the user's story before it."""
+    from assistant.answer.question import ASKS_SOMETHING
+
+    assert not ASKS_SOMETHING.search("我们村集体经济一年才十几万块钱，搞了好几年了，几十个人")
+    assert ASKS_SOMETHING.search("建了几个") and ASKS_SOMETHING.search("几月开的会")
+    q = analyse("我们村一年才十几万块钱。乌当区村集体经济上了100万的村子有多少个？", assistant.snapshot)
+    assert "万块" not in q.focus and "块钱" not in q.terms
+
+
 def test_a_term_whose_word_the_sentence_holds_is_half_missing():
     from assistant.answer.signals import _missing
     from assistant.lexical import normalise

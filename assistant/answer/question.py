@@ -604,7 +604,8 @@ def compared_names(q: Question) -> list[str]:
 
 
 # a clause asks something by a question word, or (_ANY_ASK) by a particle or a question mark alone
-_ASKING_WORDS = r"多少|几|哪|谁|啥|什么|怎么|怎样|咋|如何|是否|有没有"
+# 几 asks, but not in a round figure (十几万块钱, 好几年, 几十个)
+_ASKING_WORDS = r"多少|(?<![十好])几(?![十百千万])|哪|谁|啥|什么|怎么|怎样|咋|如何|是否|有没有"
 ASKS_SOMETHING = re.compile(_ASKING_WORDS)
 _ANY_ASK = re.compile(_ASKING_WORDS + r"|吗|么|呢|[?？]")
 
@@ -726,7 +727,7 @@ def analyse(question: str, snapshot: Snapshot) -> Question:
         kind=kind,
         unit_class=unit_class_of(question) if kind == "number" else "",
         classifier=(m.group(1) or m.group(2)) if m else "",
-        focus=focus_of(question),
+        focus=focus_of(asked),
         role=role,
         role_owner=role_owner,
         head=head_of(question, lambda word: snapshot.bm25.doc_freq.get(word, 0) > 0)
