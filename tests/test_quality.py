@@ -41,6 +41,8 @@ from conftest import (
     NATURAL_DEV29,
     NATURAL_DEV30,
     NATURAL_DEV31,
+    NATURAL_DEV32,
+    NATURAL_DEV33,
     NATURAL_HOLDOUT,
     NEWS_DIR,
     requires_news,
@@ -135,6 +137,10 @@ def test_floors(report):
         (NATURAL_DEV29, 0.64, 0.86, 0.29),
         (NATURAL_DEV30, 0.86, 0.80, 0.07),
         (NATURAL_DEV31, 0.84, 0.86, 0.07),
+        # two more writers after all of the round's rules but the last (十几万 asks nothing): blind 0.822 / 0.667 /
+        # 0.089 and 0.956 / 0.533 / 0.000; after it 0.844 / 0.667 / 0.067 and 0.956 / 0.533 / 0.000
+        (NATURAL_DEV32, 0.78, 0.60, 0.12),
+        (NATURAL_DEV33, 0.90, 0.46, 0.05),
         (NATURAL_HOLDOUT, 0.62, 0.85, 0.25),
     ],
     ids=[
@@ -168,6 +174,8 @@ def test_floors(report):
         "natural_dev29",
         "natural_dev30",
         "natural_dev31",
+        "natural_dev32",
+        "natural_dev33",
         "natural_holdout",
     ],
 )
