@@ -678,8 +678,8 @@ _ASKS_APART = re.compile(r"[？?，,；;。！!、]")
 
 def _compound_kind(question: str, kind: str) -> str:
     """A question asking a how or a which-ones besides a figure or a name (……是怎么组织的？分了几组、谁带队？;
-    是怎么分组、由谁带队的):
-    its answer is a passage, whose sentences need not each show the figure or name: read as the looser kind."""
+    是怎么分组、由谁带队的): its answer is a passage, whose sentences need not each show the figure or name: read as
+    the looser kind."""
     if kind not in TYPED:
         return kind
     kinds = {kind_of(c) for c in _ASKS_APART.split(question) if _ANY_ASK.search(c)}
@@ -696,14 +696,14 @@ def _clause_asking_who(question: str) -> str:
     return asking[0] if asking else question
 
 
-# the tags of the words that frame a question rather than name what it is about: time words (平时, 当初), place
-# words of position (以前, 里头), modal particles and interjections (嘛, 嗯), auxiliaries (的话)
+# the tags of the words that frame a question rather than name what it is about: words of position (以前, 里头),
+# modal particles and interjections (嘛, 嗯), auxiliaries (的话); not time words (中午, 晚上 ask of 中餐, 晚餐)
 _FRAMING_TAGS = frozenset({"f", "y", "e", "u"})
 
 
 def _framing(term: str, snapshot: Snapshot) -> bool:
-    """A word of the user's own framing the documents never write (以前, 平时, 当初, 嘛), or one holding a question
-    word (几起, 哪里找, 咋办): no term whose absence says the documents lack the answer."""
+    """A word of the user's own framing the documents never write (以前, 里头, 嘛), or one holding a question word
+    (几起, 哪里找, 咋办): no term whose absence says the documents lack the answer."""
     if snapshot.bm25.doc_freq.get(term, 0):
         return False
     return bool(ASKS_SOMETHING.search(term)) or pos_tags(term)[0][1] in _FRAMING_TAGS
