@@ -671,9 +671,10 @@ def written(question: str) -> str:
     return question
 
 
-_CLAUSE_ENDS = re.compile(r"[？?，,；;。！!]")
+_CLAUSE_MARKS = "？?，,；;。！!"
+_CLAUSE_ENDS = re.compile(f"[{_CLAUSE_MARKS}]")
 # … and asks listed apart (是怎么分组、由谁带队的)
-_ASKS_APART = re.compile(r"[？?，,；;。！!、]")
+_ASKS_APART = re.compile(f"[{_CLAUSE_MARKS}、]")
 
 
 def _compound_kind(question: str, kind: str) -> str:
