@@ -19,6 +19,7 @@ from ..retrieval import Snapshot, StoredDocument
 _DURATION_Q = re.compile(
     # not 几月 (a date), nor 哪几天 (which days: 一周哪几天开饭)
     r"多久|多长时间|(?:多少个?|(?<!哪)几个?)(?:年|天|小时|钟头|分钟|学时|课时)(?!前|后|以来)|(?:多少|几)个月"
+    r"|(?:片长|时长)\s*[?？]?\s*$"  # a keyword query asking a running time (某电影片长)
 )
 _DATE_Q = re.compile(
     r"哪一?年|哪[一几]?天|何时|什么时(?:候|间)|啥时候?|几月|几号|哪个月|哪月|日期|几点|(?:时间|时候)\s*[?？]?\s*$"
@@ -32,13 +33,15 @@ _NUMBER_Q = re.compile(
 )
 # a keyword query ending in a measured quantity ("去年全省粮食产量") asks for a figure
 _MEASURE_END = re.compile(
-    r"(?:量|率|额|数|价|金|收入|营收|利润|总值|GDP|人口|规模|票房|成绩|分数|得分|比分|点数)\s*[?？]?\s*$",
+    r"(?:量|率|额|数|价|金|收入|营收|利润|总值|GDP|人口|规模|票房|成绩|分数|得分|比分|点数|年龄|面积|市值|"
+    r"估值)\s*[?？]?\s*$",
     re.I,
 )
 _DAY_Q = re.compile(r"日期|哪一?天|几号|几月几")
 _PERSON_Q = re.compile(r"是谁|谁|哪位|哪个人|何人")
 _ROLE = (
-    r"(?:长|主任|书记|支书|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
+    # 长 ends an office (市长, 团长), not a length or a growth (片长, 时长, 全长, 增长, 特长)
+    r"(?:(?<![片时全身体增延成特专擅生漫加助见悠细狭修])长|主任|书记|支书|总理|主席|总统|首相|冠军|得主|主演|导演|编剧|教练|经理|总裁|董事长|创始人|负责人|会长|"
     r"代言人|主持人|作者|歌手|演员|主角|配角|队长|指令长|获得者)"
 )
 _ROLE_END = re.compile(_ROLE + r"\s*[?？]?\s*$")
@@ -177,7 +180,10 @@ _KIND_RULES = (
     (_MEASURE_END, "number"),
     (_NAME_Q, "name"),
 )
+# a match's score (比分, 几比几): two figures set against each other (4:2, 38-35, 4比2)
+_SCORE_Q = re.compile(r"比分|比数|几比几")
 _UNIT_RULES = (
+    (_SCORE_Q, "score"),
     (_DURATION_Q, "duration"),
     (_ORDINAL_Q, "ordinal"),
     (_PERCENT_Q, "percent"),

@@ -92,6 +92,7 @@ UNIT_PATTERNS = {
         _NUM + _SCALE + r"(?:个)?(?:分钟|小时|钟头|学时|课时|天|日|周|星期|个月|月|年)|半(?:年|天|小时)"
     ),
     "count": re.compile(_NUM + _SCALE + r"[\u4e00-\u9fff%]?|\d+"),
+    "score": re.compile(r"(?<![\d.\-–—/])\d{1,3}\s*(?:[:：比]|[-–—](?!\d{1,2}[-–—]))\s*\d{1,3}(?![\d.])"),
 }
 _DATE = re.compile(
     r"\d{4}\s*年|\d{1,2}\s*月\s*\d{0,2}|\d{1,2}\s*日|\d{4}[-./]\d{1,2}|[一二三四五六七八九十]+月|"
@@ -220,14 +221,94 @@ def _about(q: Question, clause_norm: str) -> bool:
     return any(_names_role(q, word, clause_norm) for word in q.focus)
 
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年)")
+# a year as written (2022年, 2021“年度……”)
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*[“”\"]?\s*年)")
+# a change stated against a year (比2022年同期增长4.5%): that year is the base, not the figure's own
+_CHANGE = re.compile(r"增长|增加|下降|减少|提高|上升|降低|回落|上涨|下跌|增幅|降幅")
+_DATE_PART = re.compile(r"\d\s*[年月日号时点]$")
+
+
+def figure_years(q: Question, sentence: str) -> list[str | None]:
+    """Each figure of the asked measure with its own year: the last year written before it in its clause, None
+    when there is none or a change lies between (比2022年增长4.5% is this year's change). 2023年春节档票房超过
+    2022年春节档总票房60.39亿元: the figure is 2022's."""
+    pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
+    out: list[str | None] = []
+    for clause in clauses(sentence):
+        for m in pattern.finditer(clause):
+            token = m.group(0)
+            if not token or _is_year(token) or _DATE_PART.search(token) or _inside_question(q, token):
+                continue
+            years = list(_YEAR.finditer(clause[: m.start()]))
+            own = years[-1] if years else None
+            out.append(None if own is None or _CHANGE.search(clause[own.end() : m.start()]) else own.group(1))
+    return out
+
+
+# words naming one side of a pair the other side of which is a different thing to count or name (女单 is no 男单,
+# 农村居民 no 城镇居民, 自由滑 no 短节目): general usage
+_SIDES = (
+    *((f"男{s}", f"女{s}") for s in "单双团子篮足排乒队"),
+    ("城镇", "农村"),
+    ("进口", "出口"),
+    ("上半年", "下半年"),
+    ("上半场", "下半场"),
+    ("一季度", "二季度", "三季度", "四季度"),
+    ("冠军", "亚军", "季军"),
+    ("金牌", "银牌", "铜牌"),
+    ("短节目", "自由滑"),
+)
+
+
+def other_side(q: Question, sentence: str) -> bool:
+    """The question names one side of a pair (`_SIDES`) and the sentence another side, never the asked one, not
+    even by the character that tells it apart (男、女单打 names 男单 too)."""
+    text = normalise(sentence)
+    for sides in _SIDES:
+        asked = [s for s in sides if s in q.norm]
+        if len(asked) != 1 or asked[0] in text:
+            continue
+        others = [s for s in sides if s != asked[0]]
+        own = set(asked[0]) - set("".join(others))
+        if any(s in text for s in others) and not own & set(text):
+            return True
+    return False
+
+
+# a figure given as a change (增加1295万亩, 下降14.8%): it answers how much something changed, not how much it is
+_CHANGED_BY = re.compile(r"(?:增长|增加|减少|下降|提高|上升|降低|回落|上涨|下跌|增|减|降|涨)了?$")
+_ASKS_CHANGE = re.compile(r"增|减|降|涨|提高|上升|变化|多了|少了|多出|差")
+
+
+def change_for_level(q: Question, sentence: str) -> bool:
+    """Asked how much something is, the sentence gives the asked measure only as changes (粮食播种面积增加1295万亩
+    for 粮食播种面积是多少)."""
+    if q.kind != "number" or _ASKS_CHANGE.search(q.text):
+        return False
+    pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
+    changes = []
+    for clause in clauses(sentence):
+        for m in pattern.finditer(clause):
+            token = m.group(0)
+            if not token or _is_year(token) or _DATE_PART.search(token) or _inside_question(q, token):
+                continue
+            changes.append(bool(_CHANGED_BY.search(clause[max(0, m.start() - 4) : m.start()].rstrip())))
+    return bool(changes) and all(changes)
 
 
 def year_conflict(q: Question, sentence: str) -> bool:
-    """The question names a year (or a day: 1月3日) and the sentence names years (days), none the asked one."""
+    """The sentence is about another year, day or side than the one asked: the question names a year (or a day:
+    1月3日) and the sentence names years (days), none the asked one; or, asking a figure, every figure of the
+    asked measure the sentence gives is another year's; or it names another side of a pair only (`other_side`)."""
+    if other_side(q, sentence) or change_for_level(q, sentence):
+        return True
     years = set(_YEAR.findall(sentence))
     if q.years and years and not years & set(q.years):
         return True
+    if q.kind == "number" and q.years and years:
+        own = figure_years(q, sentence)
+        if own and all(own) and not set(own) & set(q.years):
+            return True
     if not q.days:
         return False
     days = set(days_named(sentence))
@@ -425,9 +506,20 @@ def rare_missing(q: Question, text_norm: str, n: int = RARE_TERMS) -> float:
     return sum(_missing(t, text_norm) for t in rare) / len(rare) if rare else 0.0
 
 
+# a role a text often names by the deed (由某某执导 for 导演, 某某饰演 for 演员): general usage, not a document's
+_ROLE_DEEDS = {
+    "导演": ("执导",),
+    "主演": ("饰演", "出演", "领衔"),
+    "演员": ("饰演", "出演", "扮演"),
+    "作者": ("撰写", "创作", "所著", "著有"),
+    "创始人": ("创办", "创立", "创建", "创始"),
+}
+
+
 def _missing(term: str, text_norm: str) -> float:
-    """1 for a term the text lacks, half for one it holds a word of (招聘会 of 招聘活动, 闹矛盾 of 矛盾纠纷)."""
-    if term in text_norm:
+    """1 for a term the text lacks, half for one it holds a word of (招聘会 of 招聘活动, 闹矛盾 of 矛盾纠纷), none
+    for a role whose deed it names (执导 for 导演)."""
+    if term in text_norm or any(deed in text_norm for deed in _ROLE_DEEDS.get(term, ())):
         return 0.0
     return 0.5 if any(w in text_norm for w in sub_words(term)) else 1.0
 
