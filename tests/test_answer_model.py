@@ -23,7 +23,7 @@ from assistant.answer.question import (
     speaks_of,
     unit_class_of,
 )
-from assistant.answer.signals import FEATURES, answer_type, features, spells_out, year_conflict
+from assistant.answer.signals import FEATURES, answer_type, features, rare_missing, spells_out, year_conflict
 from assistant.errors import AssistantError
 from assistant.evaluation import parse_item
 from assistant.retrieval import Hit
@@ -57,6 +57,10 @@ from assistant.spelling import SpellingIndex
         ("2022年谁当选龙城市市长", "person"),  # 长 of a role compares nothing
         ("志愿服务 分几组 哪个当组长", "person"),
         ("两个方案哪个周期更长", "number"),  # … after a degree word it does
+        ("某某电影片长", "number"),  # 长 of a length is no office
+        ("这部纪录片时长", "number"),
+        ("龙舟队队长", "person"),
+        ("那位老艺人的年龄", "number"),  # a measure ends the keyword query
     ],
 )
 def test_kind_of_question(question, kind):
@@ -87,6 +91,8 @@ def test_kind_of_question(question, kind):
         ("请了多少个退休法官啊", "people"),  # 法官, 律师: people counted 14名
         ("有几个律师", "people"),
         ("几所师范学校", "count"),
+        ("龙舟赛决赛比分", "score"),  # two figures set against each other
+        ("某某电影片长", "duration"),
     ],
 )
 def test_unit_class(question, unit):
@@ -403,6 +409,49 @@ def test_year_conflict():
     day = _q("2023年1月3日恒指收盘点数", "number", years=["2023"], days=[("1", "3")])
     assert year_conflict(day, "2023年1月19日恒指收盘上涨。")  # the asked year, another day
     assert not year_conflict(day, "1月3日恒指收盘报20145点。")
+
+
+def test_a_figure_is_the_year_written_before_it():
+    q = _q("2023年龙舟赛奖金总额是多少", "number", unit_class="money", years=["2023"])
+    # the figure is last year's, the sentence only compares this year's with it
+    assert year_conflict(q, "2023年龙舟赛奖金超过了2022年龙舟赛奖金总额60万元的纪录。")
+    assert not year_conflict(q, "2023年龙舟赛奖金总额80万元，超过2022年的60万元。")
+    # a change stated against a year is this year's change
+    assert not year_conflict(q, "2023年龙舟赛奖金总额比2022年增加20万元，达到80万元。")
+    assert not year_conflict(q, "龙舟赛奖金总额80万元。")
+
+
+def test_the_other_side_of_a_pair_answers_nothing():
+    q = _q("2023年网球公开赛女单冠军是谁", "person", years=["2023"])
+    assert year_conflict(q, "2023年网球公开赛男单冠军由东岸队的张三获得。")
+    assert not year_conflict(q, "2023年网球公开赛男、女单打冠军分别是张三和李四。")  # 女 tells the asked side
+    assert not year_conflict(q, "2023年网球公开赛女单冠军是李四，男单冠军是张三。")
+    farm = _q("2022年农村居民人均可支配收入是多少", "number", unit_class="money", years=["2022"])
+    assert year_conflict(farm, "2022年城镇居民人均可支配收入49283元。")
+
+
+def test_a_change_does_not_answer_how_much():
+    q = _q("2021年全市粮食播种面积是多少", "number", unit_class="count", years=["2021"])
+    assert year_conflict(q, "2021年全市粮食播种面积增加1295万亩，增长0.7%。")
+    assert not year_conflict(q, "2021年全市粮食播种面积17.6亿亩，比上年增加1295万亩。")
+    assert not year_conflict(q, "2021年全市粮食播种面积增长到17.6亿亩。")  # reached: a level
+    asks = _q("2021年全市粮食播种面积增加了多少", "number", unit_class="count", years=["2021"])
+    assert not year_conflict(asks, "2021年全市粮食播种面积增加1295万亩。")
+
+
+def test_a_score_is_two_figures_set_against_each_other():
+    q = _q("龙舟赛决赛比分", "number", unit_class="score")
+    assert answer_type(q, "东岸队在决赛中以3-1战胜西岸队。")[0]
+    assert answer_type(q, "决赛比分为3比1。")[0]
+    assert not answer_type(q, "2022-06-03，龙舟赛决赛在河滨公园举行，观众3000人。")[0]
+
+
+def test_a_role_named_by_its_deed_is_not_missing():
+    from assistant.lexical import normalise
+
+    q = _q("电影《长河》的导演", "person", terms=["长河", "电影", "导演"])
+    q.weights.update({"导演": 3.0, "长河": 2.0, "电影": 1.0})
+    assert rare_missing(q, normalise("该片由张三执导。")) < rare_missing(q, normalise("该片由张三主持。"))
 
 
 def test_a_document_that_never_names_the_asked_year_tells_of_another_time():
