@@ -323,8 +323,15 @@ _EVENTS = "次件起场回例"
 _THINGS = "个处家座所项支条套台栋间"
 
 
-def _same_count(classifier: str) -> str:
-    return _EVENTS if classifier in _EVENTS else _THINGS if classifier == "个" else classifier
+def _same_count(q: Question) -> str:
+    """The classifiers a text may count the asked things in: any of its kind, and for a thing the last character
+    of what is counted (多少支球队: 24个国家, 24队)."""
+    if q.classifier in _EVENTS:
+        return _EVENTS
+    if q.classifier in _THINGS:
+        counted = q.focus[0] if q.focus else ""
+        return _THINGS + (counted[-1] if len(counted) >= 2 and "\u4e00" <= counted[-1] <= "\u9fff" else "")
+    return q.classifier
 
 
 # a short quoted name (打通服务群众的“最后一公里”, “一中心一张网十联户”): a figure inside it is part of the name
@@ -337,7 +344,7 @@ def _figure_matches(q: Question, clause: str) -> bool:
     clause = _QUOTED_NAME.sub(" ", clause)
     pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
     if q.unit_class == "count" and q.classifier:
-        pattern = re.compile(_NUM + _SCALE + f"[{re.escape(_same_count(q.classifier))}]")
+        pattern = re.compile(_NUM + _SCALE + f"[{re.escape(_same_count(q))}]")
     return any(
         m.group(0) and not _is_year(m.group(0)) and not _inside_question(q, m.group(0))
         for m in pattern.finditer(clause)
