@@ -430,6 +430,14 @@ def test_the_other_side_of_a_pair_answers_nothing():
     assert year_conflict(farm, "2022年城镇居民人均可支配收入49283元。")
 
 
+def test_another_edition_is_another_event():
+    q = _q("第95届电影节最佳影片是哪部", "name")
+    assert year_conflict(q, "第94届电影节最佳影片由《长河》获得。")
+    assert not year_conflict(q, "第九十五届电影节最佳影片由《长河》获得。")  # the same edition in words
+    assert not year_conflict(q, "本届电影节最佳影片由《长河》获得。")
+    assert not year_conflict(_q("电影节最佳影片", "name"), "第94届电影节最佳影片由《长河》获得。")
+
+
 def test_a_change_does_not_answer_how_much():
     q = _q("2021年全市粮食播种面积是多少", "number", unit_class="count", years=["2021"])
     assert year_conflict(q, "2021年全市粮食播种面积增加1295万亩，增长0.7%。")
@@ -1561,3 +1569,32 @@ def test_asked_who_said_it_the_speaker_of_the_quotation_answers():
     who = analyse("“碧·有服务”这个模式是谁介绍的？", snap)
     assert who.kind == "person"
     assert answer_type(who, "碧海社区党支部书记徐媛介绍，社区探索总结出“碧·有服务”模式。") == (True, True)
+
+
+def test_asked_who_a_sentence_saying_only_liang_ren_is_given_the_sentences_naming_them():
+    """两人夺得了冠军 answers who only with the sentences before it in its paragraph that name them: back to the one
+    naming the person 她 stands for."""
+    from assistant.answer.extractive import select_support
+
+    text = (
+        "1978年出生的申雪，是哈尔滨人。她和赵宏博是首枚冬奥会双人滑奖牌的获得者。"
+        "2002年冬奥会上，两人获得了铜牌。8年后，在2010年冬奥会上，两人夺得了双人滑冠军。\n\n另一段。"
+    )
+    snap, candidate = _one_document(text)
+    won = candidate("8年后，在2010年冬奥会上，两人夺得了双人滑冠军。")
+    won.score = 0.9
+    model = AnswerModel({}, 0.0, {}, 0.0, support_ratio=0.8, max_support=3)
+    q = Question(
+        text="2010年冬奥会双人滑冠军是谁",
+        terms=["双人滑"],
+        weights={"双人滑": 3.0},
+        kind="person",
+        role="冠军",
+    )
+    assert [c.text for c in select_support(q, [won], model, snap)] == [
+        "1978年出生的申雪，是哈尔滨人。",
+        "她和赵宏博是首枚冬奥会双人滑奖牌的获得者。",
+        won.text,
+    ]
+    what = Question(text="2010年冬奥会双人滑成绩", terms=["双人滑"], weights={"双人滑": 3.0}, kind="name")
+    assert [c.text for c in select_support(what, [won], model, snap)] == [won.text]

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from .. import ner
 from ..chunking import is_heading
 from ..coursepack_text import photo_credit
 from ..lexical import normalise
@@ -267,22 +268,37 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.hit.chunk.doc_id == b.hit.chunk.doc_id and a.span[0] < b.span[1] and b.span[0] < a.span[1]
 
 
+# who a sentence speaks of without naming them (两人夺得了冠军, 她当选……; not 其他)
+_PERSON_PRONOUN = re.compile(r"两人|二人|(?<!其)他们?|(?<!其)她们?")
+
+
 def _with_named_antecedent(q: Question, chosen: list[Candidate], snapshot: Snapshot) -> list[Candidate]:
-    """“哪个小区……” answered by a sentence that only says “小区”: add the sentence just before it that names it."""
-    m = ASKED_UNIT.search(q.text)
+    """“哪个小区……” answered by a sentence that only says “小区”, or who answered by one that only says 两人 or 她:
+    add the sentence just before it, in its paragraph, that names the place or the person."""
     best = chosen[0]
-    if not m or names_unit(best.text, m.group(1)):
+    m = ASKED_UNIT.search(q.text)
+    if m and not names_unit(best.text, m.group(1)):
+        names = lambda sentence: names_unit(sentence, m.group(1))  # noqa: E731
+        resolved, reach = (lambda sentence: True), 2  # noqa: E731
+    elif q.kind == "person" and _PERSON_PRONOUN.search(best.text) and not ner.entities(best.text, ("PER",)):
+        names = lambda sentence: bool(ner.entities(sentence, ("PER",)))  # noqa: E731
+        # 她和赵宏博…… names one of 两人: the one 她 is, named further back, is added too
+        resolved, reach = (lambda sentence: not _PERSON_PRONOUN.search(sentence)), 3  # noqa: E731
+    else:
         return chosen
     spans, index = _place_in_document(snapshot, best)
     text = best.hit.doc.text
-    for sp in reversed(spans[max(0, (index or 0) - 2) : index or 0]):
+    added: list[Candidate] = []
+    for sp in reversed(spans[max(0, (index or 0) - reach) : index or 0]):
         if "\n\n" in text[sp[1] : best.span[0]]:
             break  # only within the same paragraph
         sentence = text[sp[0] : sp[1]]
         chunk = snapshot.chunk_holding(best.hit.chunk.doc_id, sp)
-        if names_unit(sentence, m.group(1)) and chunk is not None and all(c.span != sp for c in chosen):
-            return [_companion(snapshot, best, chunk, sp), *chosen]
-    return chosen
+        if names(sentence) and chunk is not None and all(c.span != sp for c in chosen):
+            added.insert(0, _companion(snapshot, best, chunk, sp))
+            if resolved(sentence):
+                break
+    return [*added, *chosen]
 
 
 # a sentence saying who spoke the quotation before it (……。”某某感慨地说。 / 这是某某的肺腑之言。)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -228,20 +229,26 @@ _CHANGE = re.compile(r"增长|增加|下降|减少|提高|上升|降低|回落|�
 _DATE_PART = re.compile(r"\d\s*[年月日号时点]$")
 
 
+def _figures(q: Question, sentence: str) -> Iterator[tuple[str, re.Match]]:
+    """Each figure of the asked measure in the sentence with its clause: no year, no date's part, none the
+    question gives."""
+    pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
+    for clause in clauses(sentence):
+        for m in pattern.finditer(clause):
+            token = m.group(0)
+            if token and not (_is_year(token) or _DATE_PART.search(token) or _inside_question(q, token)):
+                yield clause, m
+
+
 def figure_years(q: Question, sentence: str) -> list[str | None]:
     """Each figure of the asked measure with its own year: the last year written before it in its clause, None
     when there is none or a change lies between (比2022年增长4.5% is this year's change). 2023年春节档票房超过
     2022年春节档总票房60.39亿元: the figure is 2022's."""
-    pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
     out: list[str | None] = []
-    for clause in clauses(sentence):
-        for m in pattern.finditer(clause):
-            token = m.group(0)
-            if not token or _is_year(token) or _DATE_PART.search(token) or _inside_question(q, token):
-                continue
-            years = list(_YEAR.finditer(clause[: m.start()]))
-            own = years[-1] if years else None
-            out.append(None if own is None or _CHANGE.search(clause[own.end() : m.start()]) else own.group(1))
+    for clause, m in _figures(q, sentence):
+        years = list(_YEAR.finditer(clause[: m.start()]))
+        own = years[-1] if years else None
+        out.append(None if own is None or _CHANGE.search(clause[own.end() : m.start()]) else own.group(1))
     return out
 
 
@@ -285,22 +292,35 @@ def change_for_level(q: Question, sentence: str) -> bool:
     for 粮食播种面积是多少)."""
     if q.kind != "number" or _ASKS_CHANGE.search(q.text):
         return False
-    pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
-    changes = []
-    for clause in clauses(sentence):
-        for m in pattern.finditer(clause):
-            token = m.group(0)
-            if not token or _is_year(token) or _DATE_PART.search(token) or _inside_question(q, token):
-                continue
-            changes.append(bool(_CHANGED_BY.search(clause[max(0, m.start() - 4) : m.start()].rstrip())))
+    changes = [
+        bool(_CHANGED_BY.search(clause[max(0, m.start() - 4) : m.start()].rstrip()))
+        for clause, m in _figures(q, sentence)
+    ]
     return bool(changes) and all(changes)
+
+
+# an edition of an event (第57届, 第二十四届, 第3季): another edition is another event, as another year is
+_EDITION = re.compile(r"第\s*(\d+|[一二两三四五六七八九十]+)\s*([届季])")
+
+
+def _editions(text: str) -> set[tuple[int, str]]:
+    return {(value, kind) for n, kind in _EDITION.findall(text) if (value := count_value(n)) is not None}
+
+
+def other_edition(q: Question, sentence: str) -> bool:
+    """The question names an edition (第95届) and the sentence names other editions of that kind only."""
+    asked = _editions(q.text)
+    named = _editions(sentence) if asked else set()
+    kinds = {kind for _, kind in asked}
+    return bool(named) and not named & asked and any(kind in kinds for _, kind in named)
 
 
 def year_conflict(q: Question, sentence: str) -> bool:
     """The sentence is about another year, day or side than the one asked: the question names a year (or a day:
     1月3日) and the sentence names years (days), none the asked one; or, asking a figure, every figure of the
-    asked measure the sentence gives is another year's; or it names another side of a pair only (`other_side`)."""
-    if other_side(q, sentence) or change_for_level(q, sentence):
+    asked measure the sentence gives is another year's; or it names another side of a pair only (`other_side`) or
+    another edition of the event (`other_edition`)."""
+    if other_side(q, sentence) or other_edition(q, sentence) or change_for_level(q, sentence):
         return True
     years = set(_YEAR.findall(sentence))
     if q.years and years and not years & set(q.years):
