@@ -224,8 +224,10 @@ def _about(q: Question, clause_norm: str) -> bool:
 
 # a year as written (2022年, 2021“年度……”)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*[“”\"]?\s*年)")
+# the verbs a figure is stated as a change by
+_CHANGE_VERBS = "增长|增加|下降|减少|提高|上升|降低|回落|上涨|下跌|下滑"
 # a change stated against a year (比2022年同期增长4.5%): that year is the base, not the figure's own
-_CHANGE = re.compile(r"增长|增加|下降|减少|提高|上升|降低|回落|上涨|下跌|增幅|降幅")
+_CHANGE = re.compile(f"{_CHANGE_VERBS}|增幅|降幅")
 _DATE_PART = re.compile(r"\d\s*[年月日号时点]$")
 
 
@@ -283,7 +285,7 @@ def other_side(q: Question, sentence: str) -> bool:
 
 
 # a figure given as a change (增加1295万亩, 下降14.8%): it answers how much something changed, not how much it is
-_CHANGED_BY = re.compile(r"(?:增长|增加|减少|下降|提高|上升|降低|回落|上涨|下跌|增|减|降|涨)了?$")
+_CHANGED_BY = re.compile(f"(?:{_CHANGE_VERBS}|增|减|降|涨)了?$")
 _ASKS_CHANGE = re.compile(r"增|减|降|涨|提高|上升|变化|多了|少了|多出|差")
 
 
