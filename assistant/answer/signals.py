@@ -231,12 +231,16 @@ _CHANGE = re.compile(f"{_CHANGE_VERBS}|增幅|降幅")
 _DATE_PART = re.compile(r"\d\s*[年月日号时点]$")
 
 
+def _unit_pattern(q: Question) -> re.Pattern:
+    """The figures of the asked unit (a count when none was asked)."""
+    return UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
+
+
 def _figures(q: Question, sentence: str) -> Iterator[tuple[str, re.Match]]:
     """Each figure of the asked measure in the sentence with its clause: no year, no date's part, none the
     question gives."""
-    pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
     for clause in clauses(sentence):
-        for m in pattern.finditer(clause):
+        for m in _unit_pattern(q).finditer(clause):
             token = m.group(0)
             if token and not (_is_year(token) or _DATE_PART.search(token) or _inside_question(q, token)):
                 yield clause, m
@@ -364,7 +368,7 @@ def _figure_matches(q: Question, clause: str) -> bool:
     """The clause gives a figure of the asked measure (of its classifier, if one was asked), not a year, not one the
     question gives, not one inside a quoted name."""
     clause = _QUOTED_NAME.sub(" ", clause)
-    pattern = UNIT_PATTERNS.get(q.unit_class or "count", UNIT_PATTERNS["count"])
+    pattern = _unit_pattern(q)
     if q.unit_class == "count" and q.classifier:
         pattern = re.compile(_NUM + _SCALE + f"[{re.escape(_same_count(q))}]")
     return any(
