@@ -14,12 +14,17 @@ HERE = Path(__file__).resolve().parent
 NEWS = HERE.parent.parent / "shared" / "eval" / "news" / "corpus"
 
 
+def withheld(name: str) -> set[str]:
+    """The news passages a set leaves out of its corpus."""
+    return set(json.loads((HERE / "news_withheld.json").read_text("utf-8"))[name])
+
+
 def build(name: str, dest: Path, source: Path = NEWS) -> int:
-    withheld = set(json.loads((HERE / "news_withheld.json").read_text("utf-8"))[name])
+    left_out = withheld(name)
     dest.mkdir(parents=True, exist_ok=True)
     copied = 0
     for path in sorted(source.glob("*.txt")):
-        if path.name not in withheld:
+        if path.name not in left_out:
             shutil.copyfile(path, dest / path.name)
             copied += 1
     return copied

@@ -10,6 +10,7 @@ import statistics
 import pytest
 from conftest import (
     DEV_SET,
+    EVAL_DIR,
     NATURAL_DEV,
     NATURAL_DEV2,
     NATURAL_DEV3,
@@ -264,34 +265,34 @@ def test_covered_rule():
     assert not covered("全区现有新业态新就业群体2.2万人,通过建立联动闭环服务机制", "新就业群体2.2万人")
 
 
+def _news_corpus():
+    """eval/news_corpus.py, which builds a news-style set's corpus and says which passages it leaves out."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("news_corpus", EVAL_DIR / "news_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_news_style_sets_withhold_only_what_their_negatives_ask():
     """Our news-style sets (eval/news_dev.jsonl, eval/news_holdout.jsonl): each unanswerable question's answer was
     left out of its corpus with every passage holding it, and no answerable question lost its own passages."""
-    import json
-
-    from conftest import EVAL_DIR
-
-    withheld = json.loads((EVAL_DIR / "news_withheld.json").read_text("utf-8"))
+    news_corpus = _news_corpus()
     for name in ("news_dev", "news_holdout"):
         items = load_gold(EVAL_DIR / f"{name}.jsonl")
         negatives = [i for i in items if not i.answerable]
+        withheld = news_corpus.withheld(name)
         assert len(items) >= 160 and 30 <= len(negatives) <= 40
-        assert withheld[name] and not set(withheld[name]) & {f for i in items for f in i.files}
+        assert withheld and not withheld & {f for i in items for f in i.files}
         assert all(i.files for i in items if i.answerable)
 
 
 @requires_news
 def test_news_style_corpus_is_the_news_corpus_without_the_withheld_passages(tmp_path):
-    import importlib.util
-    import json
-
-    from conftest import EVAL_DIR
-
-    spec = importlib.util.spec_from_file_location("news_corpus", EVAL_DIR / "news_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    written = module.build("news_dev", tmp_path / "corpus", NEWS_DIR / "corpus")
-    withheld = set(json.loads((EVAL_DIR / "news_withheld.json").read_text("utf-8"))["news_dev"])
+    news_corpus = _news_corpus()
+    written = news_corpus.build("news_dev", tmp_path / "corpus", NEWS_DIR / "corpus")
+    withheld = news_corpus.withheld("news_dev")
     names = {p.name for p in (tmp_path / "corpus").iterdir()}
     assert written == len(names) == len(list((NEWS_DIR / "corpus").glob("*.txt"))) - len(withheld)
     assert not names & withheld
