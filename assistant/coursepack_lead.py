@@ -170,6 +170,9 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
         if a < end and not any(c <= a and b <= d and (c, d) != (a, b) for c, d in found)
     )
     owners = []
+    title = _OPENING_TITLE.match(sentence, opening)
+    if title and title.end() <= at:  # the work the sentence is about (《某片》……，中国内地票房是39.79亿元)
+        owners.append((False, title.group()))
     for k, (a, b) in enumerate(spans):
         if names.listed(sentence, a, b) and not (k == 0 and a <= opening):
             continue
@@ -181,6 +184,7 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
     return min(owners, key=lambda o: o[0])[1] if owners else ""  # the first one not speaking, if any
 
 
+_OPENING_TITLE = re.compile(r"《[^《》]{1,30}》")
 # who speaks, not who acted (观山湖区委组织部相关负责人说，……全区7个街道……)
 _SPEAKS = re.compile(f"[^，,。；;：:]{{0,10}}?(?:{ct.SPEECH_VERBS})[，,：:]")
 
@@ -254,7 +258,7 @@ def _figure_clause(text: str, words: Iterable[str] = (), reach: int = 3) -> str:
         clause = text[start : end_m.start() if end_m else len(text)].strip()
         if not ct.balanced(clause):  # a quotation opened before the figure and closed after it
             clause = clause.strip('“”"「」『』')
-        if 4 <= len(clause) <= 80:
+        if 4 <= len(clause) <= 80 and ct.balanced(clause):  # not cut inside a gloss (由序言、20个章节（包括)
             clauses.append((clause, k))
     words = list(words)
     if not words:

@@ -50,6 +50,14 @@ _DATELINE = re.compile(
 _STAMP = re.compile(
     r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}|[|｜]\s*来源\s*[:：]"
 )
+# a news outlet announcing its own column (某网体育部推出系列栏目《……》，旨在……): an editors' note, no report
+_COLUMN = re.compile(
+    r"(?:网|报|社|台|频道|编辑部|[\u4e00-\u9fff]{1,2}部)(?:特别)?(?:推出|开设|开辟|策划)了?(?:系列|特别|专题)?(?:栏目|专栏|专题)"
+)
+# a news report's roster of who else attended (……主任某某等参加会见。): its closing line, no report
+_ROSTER = re.compile(
+    r"等(?:同志|人|领导|负责同志)?(?:参加|出席|陪同|参与)了?(?:会见|会谈|活动|会议|仪式|座谈会?|调研|考察|签约|开幕式)?[。.]$"
+)
 _NOTE = re.compile(
     r"^\s*[（(【\[]?\s*(?:编者按|编者的话|编后|责任编辑|责编|编辑|校对|审核|来源|原标题|图片来源|本文配图|图\s*\d|注)\s*[:：】\]]"
     r"|^\s*图(?:片|像)来源\s*[:：，,]|本文配图|配图由|图片由.{0,20}提供|以飨读者|^写在前面"
@@ -204,6 +212,8 @@ _ANAPHORA = re.compile(
 _OPENING_CONJUNCTIONS = frozenset(
     {"如", "而", "但", "并", "且", "但是", "然而", "因此", "所以", "而且", "并且", "不过", "可是", "此外"}
 )
+# conjunctions that answer a sentence before them (not 如, nor 此外, which add to no sentence in particular)
+_LINKS_BACK = _OPENING_CONJUNCTIONS - {"如", "此外"}
 _POINTING_WORDS = frozenset(
     {
         "其",
@@ -330,6 +340,14 @@ _STOCK_RESULT = re.compile(
 )
 # a clause that only sets the scene of what follows (随着……，在……，如今，)
 _SETTING = re.compile(r"^\s*(?:随着|在|如今|近年来|目前|当前|现在)")
+# a pledge of goodwill (中方愿同东盟一道……; 愿同新方共同努力，开启两国关系新的50年……): with no figure but a span of
+# years the sentence promises, it reports nothing
+_PLEDGE = re.compile(r"愿(?:意)?(?:同|与|和)[^，,。；;]{1,14}(?:一道|共同|携手)")
+# a clause that only says an act shows regard (……，充分体现了对……的高度重视): with no figure it evaluates
+_SHOWS_REGARD = re.compile(
+    r"(?:体现|彰显|表明|展现)(?:出|了)?[^，,。；;]{0,30}(?:重视|关心|关怀|厚爱|关切)" + _CLOSES
+)
+_DURATION = re.compile(r"\d+(?:多)?年")
 # a call to rally (把思想和行动统一到……上来, 凝聚到……的实际行动上来): the sentence calls, it reports nothing, unless it
 # reports a figure (the numbered slogans it quotes, “三个高地”, are none)
 _RALLY = re.compile(r"(?:统一|凝聚|集中|汇聚)到[^。！!；;]{0,40}上来" + _CLOSES)
@@ -504,11 +522,13 @@ def rejection(
     if not credited and _INNER_CREDIT.search(s):
         return "图片说明"
     alone = alone or credited
-    if opens_text and _CUT_FIGURE.match(s):
-        return "残句"
+    if opens_text and (_CUT_FIGURE.match(s) or _opens_with(s, _LINKS_BACK)):
+        return "残句"  # a snippet cut inside a figure, or after the sentence its conjunction (但……, 所以……) answers
     for text in dict.fromkeys((s, trim_start(s))):  # the line as laid out, then what an item would hold
-        if _NOTE.search(text):
+        if _NOTE.search(text) or _COLUMN.search(text):
             return NOTE
+        if _ROSTER.search(text) and not _counts(text):
+            return "出席名单"
         if _CHROME.search(text) and content_chars(text) <= 30:
             return WEB_DEBRIS
         if _NOTICE.search(text) or _FOOTNOTE.search(text) or _SEPARATOR.search(text):
@@ -581,6 +601,8 @@ def rejection(
     if _FEEL_BETTER.search(body) and not _numbered(body) and not named_units(body) and "《" not in body:
         return "口号"
     if _only_evaluates(body, clauses):
+        return "口号"
+    if (_PLEDGE.search(body) or _SHOWS_REGARD.search(body)) and not _counts(_DURATION.sub("", body)):
         return "口号"
     if (_GUIDING.search(body) or _PHRASE_STRING.match(body) or _PRINCIPLE.match(body)) and not re.search(
         r"[0-9０-９]", body

@@ -498,6 +498,9 @@ def test_a_lead_in_figure_is_credited_to_the_place_that_holds_it_or_the_report_s
     assert _lead_figures(_one_item_part(spoken)) == [
         "数据：观山湖区：为新就业群体建成驿站12个"
     ]  # not who spoke
+    # the work the sentence is about owns the figures of its later clauses, not the place scoping one
+    film = "《某某2》已在多个国家上映了一段时间，中国内地票房是39.79亿元，北美票房是496万美元。"
+    assert _lead_figures(_one_item_part(film)) == ["数据：《某某2》：中国内地票房是39.79亿元"]
     whole_city = _one_item_part("全市服务新就业群体3000人次。")
     assert _lead_figures(whole_city) == ["数据：全市服务新就业群体3000人次"]  # no region: as it stands
     whole_city.sections[0].items[0].region = "贵州省安顺市"
@@ -556,6 +559,8 @@ def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
     assert (
         lead._figure_clause("共有3,1200名党员参加。") == "1200名党员参加"
     )  # no thousands group: two clauses
+    # never a clause cut inside a gloss it opens (由序言、20个章节（包括……）组成)
+    assert lead._figure_clause("某协定由序言、20个章节（包括：货物贸易、服务贸易）组成。") == ""
 
 
 @pytest.mark.parametrize(
@@ -1841,6 +1846,18 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("基层工作要见实效,就必须牢牢把稳基层党建这颗“定盘星”。", False, "口号"),
         ("某街道以网格党支部建设为抓手,将党旗插在征迁一线,筑牢“战斗堡垒”。", False, None),
         ("某区2020年以来深入开展“五项行动”,在广袤田野奏响了乡村振兴交响曲。", False, None),
+        # an outlet announcing its own column is an editors' note; a place opening a column for its work is a measure
+        ("某某网体育部推出系列栏目《某某百问》，旨在普及冬奥知识、解答热点问题。", False, "编者按"),
+        ("某区在区融媒体中心开设专栏，把主持人派到田间地头，宣传复工复产。", False, None),
+        # the roster closing a report of a meeting; a count of who attended is a figure
+        ("某部部长张三，某委员会主任李四等参加会见。", False, "出席名单"),
+        ("全区300余名党员志愿者等参加活动。", False, None),
+        # a pledge of goodwill, a span of years aside, and a clause that only says an act shows regard
+        ("某国愿同某方共同努力，开启两国关系新的50年，推动伙伴关系行稳致远。", False, "口号"),
+        ("某方愿同某国一道，通过保持高层交往，巩固政治互信。", False, "口号"),
+        ("某国愿同某方携手，3年内新建联合实验室20个。", False, None),
+        ("某某指出，某主席专门发来贺信，充分体现了对科技创新和国际合作的高度重视。", False, "口号"),
+        ("某市拨付专项资金300万元，体现了对困难群众的关心。", False, None),
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
@@ -2703,6 +2720,20 @@ def test_a_document_that_opens_inside_a_figure_is_cut_there():
     assert ct.rejection("2021—2022赛季，某某随队征战世界杯比赛。", opens_text=True) is None  # a range
     text = "88亿元，但一季度票房同比下滑。某影院春节档票房达5亿元，同比增长12%。"
     view = _view(text)
+    assert [view.rejected(u.index) for u in view.units] == ["残句", None]
+
+
+def test_a_document_that_opens_on_a_conjunction_answering_a_sentence_before_is_cut_there():
+    """A snippet whose first sentence answers one it lost (但在某国票房失利，……; 所以这部片子……) reads with no
+    subject: a cut piece; a conjunction further on, and an opening that only adds (此外，……), are not cuts."""
+    for opening in (
+        "但在某国票房失利，截至1月5日累计票房为2000万美元。",
+        "所以这部《某某》可以看成是《某某前传》的续集，在导演心中，主角成了后来的配角。",
+    ):
+        assert ct.rejection(opening, opens_text=True) == "残句"
+        assert ct.rejection(opening) is None
+    assert ct.rejection("此外，某赛事还邀请摄影师为所有球员拍摄照片。", opens_text=True) is None
+    view = _view("但在某国票房失利，累计票房为2000万美元。某片在某市上映，但票房同比下滑12%。")
     assert [view.rejected(u.index) for u in view.units] == ["残句", None]
 
 
