@@ -51,8 +51,9 @@ _STAMP = re.compile(
     r"\d{4}\s*[-年./]\s*\d{1,2}\s*[-月./]\s*\d{1,2}\s*日?\s*\d{1,2}:\d{2}|[|｜]\s*来源\s*[:：]"
 )
 # a news outlet announcing its own column (某网体育部推出系列栏目《……》，旨在……): an editors' note, no report
+# (a place opening a column in its media, 在某电视台开设专栏，宣传……, is a measure)
 _COLUMN = re.compile(
-    r"(?:网|报|社|台|频道|编辑部|[\u4e00-\u9fff]{1,2}部)(?:特别)?(?:推出|开设|开辟|策划)了?(?:系列|特别|专题)?(?:栏目|专栏|专题)"
+    r"(?:网|报|社|编辑部|新闻部|体育部)(?:特别)?(?:推出|策划)了?(?:系列|特别|专题)?(?:栏目|专栏|专题|报道)"
 )
 # a news report's roster of who else attended (……主任某某等参加会见。): its closing line, no report
 _ROSTER = re.compile(

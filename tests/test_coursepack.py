@@ -1849,6 +1849,7 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         # an outlet announcing its own column is an editors' note; a place opening a column for its work is a measure
         ("某某网体育部推出系列栏目《某某百问》，旨在普及冬奥知识、解答热点问题。", False, "编者按"),
         ("某区在区融媒体中心开设专栏，把主持人派到田间地头，宣传复工复产。", False, None),
+        ("某县在县电视台和某日报开设专栏，宣传脱贫攻坚中的先进典型。", False, None),
         # the roster closing a report of a meeting; a count of who attended is a figure
         ("某部部长张三，某委员会主任李四等参加会见。", False, "出席名单"),
         ("全区300余名党员志愿者等参加活动。", False, None),
