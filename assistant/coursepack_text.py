@@ -348,6 +348,8 @@ _PLEDGE = re.compile(r"愿(?:意)?(?:同|与|和)[^，,。；;]{1,14}(?:一道|�
 _SHOWS_REGARD = re.compile(
     r"(?:体现|彰显|表明|展现)(?:出|了)?[^，,。；;]{0,30}(?:重视|关心|关怀|厚爱|关切)" + _CLOSES
 )
+# what a decision signifies (举办某会，是党中央……作出的重大决策，……): with no figure the sentence appraises, it reports nothing
+_SIGNIFIES = re.compile(r"是[^。；;]{0,80}(?:作出|做出)的重大(?:战略)?(?:决策|部署)")
 _DURATION = re.compile(r"\d+(?:多)?年")
 # a call to rally (把思想和行动统一到……上来, 凝聚到……的实际行动上来): the sentence calls, it reports nothing, unless it
 # reports a figure (the numbered slogans it quotes, “三个高地”, are none)
@@ -358,8 +360,11 @@ _GUIDING = re.compile(r"以[^，,。；;]{2,40}(?:思想|理论|精神)为(?:指
 # professes, it reports nothing
 _PRINCIPLE = re.compile(
     r"^[^，,。；;：:“”]{1,10}是[^，,。；;]{0,20}的(?:第一要务|第一动力|根本|立命之本|立身之本|重中之重|生命线|根基|"
-    r"必由之路|应有之义|题中之义|主心骨|定盘星|压舱石)"
+    r"必由之路|应有之义|题中之义|主心骨|定盘星|压舱石|重要组成部分)"
 )
+# a sentence closing on the difficulties there are (……，城市基层党建的顺利开展存在不少难题和挑战。): with no figure it
+# sets out a problem, what was done about it is in the sentences after it
+_CHALLENGES = re.compile(r"(?:存在|面临)着?[^，,。；;]{0,6}(?:难题|挑战)(?:[和与、](?:难题|挑战))?" + _CLOSES)
 # a motto of four-character phrases said to be a goal or a demand (产业兴旺、生态宜居、……,是乡村振兴的美好愿景):
 # the string of phrases is the slogan, and the sentence only names what it stands for
 _PHRASE_STRING = re.compile(r"^(?:[\u4e00-\u9fff]{4}、){2,}[\u4e00-\u9fff]{4}[，,]?(?:就|正|都)?是")
@@ -603,7 +608,8 @@ def rejection(
         return "口号"
     if _only_evaluates(body, clauses):
         return "口号"
-    if (_PLEDGE.search(body) or _SHOWS_REGARD.search(body)) and not _counts(_DURATION.sub("", body)):
+    appraises = _PLEDGE, _SHOWS_REGARD, _CHALLENGES, _SIGNIFIES
+    if any(p.search(body) for p in appraises) and not _counts(_QUOTED.sub("", _DURATION.sub("", body))):
         return "口号"
     if (_GUIDING.search(body) or _PHRASE_STRING.match(body) or _PRINCIPLE.match(body)) and not re.search(
         r"[0-9０-９]", body

@@ -1859,6 +1859,14 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("某国愿同某方携手，3年内新建联合实验室20个。", False, None),
         ("某某指出，某主席专门发来贺信，充分体现了对科技创新和国际合作的高度重视。", False, "口号"),
         ("某市拨付专项资金300万元，体现了对困难群众的关心。", False, None),
+        # a sentence saying only what a decision signifies, or that there are difficulties
+        (
+            "举办某运动会，是党中央着眼实现“两个一百年”目标作出的重大决策，是展现国家形象的重要契机。",
+            False,
+            "口号",
+        ),
+        ("城市社区涵盖地域范围广,人员构成相对复杂,城市基层党建的顺利开展存在不少难题和挑战。", False, "口号"),
+        ("某社区面临停车难的挑战，社区党支部协调新增车位50个。", False, None),
     ],
 )
 def test_rejection_rules_on_synthetic_sentences(sentence, alone, reason):
