@@ -1644,6 +1644,13 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
             False,
             "残句",
         ),  # … or none of it
+        ("如果简单概括下一届扩编后的某杯赛，大致有这三个特点。", False, "残句"),
+        ("从1999年扩招至今，某省报名人数变化经历了两个阶段。", False, "残句"),
+        (
+            "某杯赛的赛制从单场淘汰赛，再到后期的两阶段小组赛赛制。",
+            False,
+            None,
+        ),  # a modifier announces nothing
         ("某某街道今年改写了多项纪录，新建服务站12个。", False, None),
         ("为进一步加强某某队伍建设，结合我市实际，现提出如下意见。", False, "残句"),  # a document's preamble
         # a guiding thought with no figure pledges; a measure taken under a document reports
