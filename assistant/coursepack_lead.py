@@ -223,16 +223,26 @@ def _unfinished(tags: list[tuple[str, str]]) -> bool:
 def _scoped(sentence: str, clause: str) -> str:
     """The clause with the short phrase set off by a comma right before it in its sentence, when that phrase says
     what the figure counts over (近两届世界杯，克罗地亚队一共踢了14场比赛; 2021年末，全国人口为……): nouns, times and numbers
-    only by LAC's reading — no verb (警方证实，), no place or unit that acts (观山湖区积极行动，), no 其中."""
+    only by LAC's reading — no verb (警方证实，), no place or unit that acts (观山湖区积极行动，), no 其中 —, or the time
+    the count stood at (截至1月22日17时，)."""
     at = sentence.find(clause)
     cuts = [c for c in _CLAUSE_CUT.finditer(sentence) if c.end() <= at] if at > 0 else []
     if not cuts or sentence[cuts[-1].start()] not in "，," or sentence[cuts[-1].end() : at].strip():
         return clause
     start = cuts[-2].end() if len(cuts) > 1 else 0
     scope = sentence[start : cuts[-1].start()].strip()
-    if 0 < ct.content_chars(scope) <= _SCOPE_MAX and all(tag in _SCOPE_TAGS for _, tag in ner.tag(scope)):
+    if _AS_OF.fullmatch(scope) or (
+        0 < ct.content_chars(scope) <= _SCOPE_MAX and all(tag in _SCOPE_TAGS for _, tag in ner.tag(scope))
+    ):
         return sentence[start : at + len(clause)].strip()
     return clause
+
+
+# the time a running count stood at (截至1月22日17时，……首日票房达11.84亿元): without it a figure reads as final
+_AS_OF = re.compile(
+    r"(?:截至|截止到?)\s*(?:目前|今年|去年|(?=\d))(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:\d{1,2}(?:时|点)(?:\d{1,2}分)?)?"
+    r"(?:[上下]午|晚|前|底|末)?"
+)
 
 
 _SCOPE_MAX = 8

@@ -537,13 +537,16 @@ def test_what_a_plan_counts_is_a_target_not_a_result():
 def test_a_lead_in_figure_keeps_the_scope_set_off_before_it():
     """A short phrase of times, numbers and nouns set off by a comma before the figure's clause says what the figure
     counts over (近两届世界杯，某队一共踢了14场比赛): without it the figure misleads. A clause that acts (警方证实，), a
-    place that is the subject (某区积极行动，) or 其中 is no scope."""
+    place that is the subject (某区积极行动，) or 其中 is no scope; the time a count stood at (截至……时，) is."""
     sentence = "某队获得季军，近两届世界杯，某队一共踢了14场比赛，只输了2场。"
     assert lead._scoped(sentence, "某队一共踢了14场比赛") == "近两届世界杯，某队一共踢了14场比赛"
     assert (
         lead._scoped("2021年末，全国人口为141260万人。", "全国人口为141260万人")
         == "2021年末，全国人口为141260万人"
     )
+    # the time a running count stood at: without it the count reads as final
+    running = "某数据显示，截至1月22日17时，某档期首日票房达11.84亿元，场次达43.54万。"
+    assert lead._scoped(running, "某档期首日票房达11.84亿元") == "截至1月22日17时，某档期首日票房达11.84亿元"
     for sentence, clause in (
         ("期间发生事故。警方证实，12人在事故中受伤。", "12人在事故中受伤"),
         ("观山湖区积极行动，为新就业群体建成驿站12个。", "为新就业群体建成驿站12个"),
