@@ -72,7 +72,9 @@ def lead_in(
             used.add(clause)
             shown = _scoped(sentence, clause)
             prefix = f"{who}：" if who and who not in shown else ""
-            claims.append(Claim(f"数据：{prefix}{shown}{_dated(shown, item.date)}", [item.doc_id]))
+            year = _year_before(sentence, shown)
+            label = f"数据（{year}）" if year else "数据"
+            claims.append(Claim(f"{label}：{prefix}{shown}{_dated(shown, item.date)}", [item.doc_id]))
     return claims
 
 
@@ -139,6 +141,19 @@ def _dated(figure: str, date: str) -> str:
     if not parts or not 1900 < parts[0] < 2200:
         return ""
     return "（资料日期：" + "".join(f"{n}{unit}" for n, unit in zip(parts, "年月日")) + "）"
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}\s*年(?![\d代])(?:以来|至今|起|后|末|底)?")
+
+
+def _year_before(sentence: str, shown: str) -> str:
+    """The year its sentence gave before a figure clause that gives none (2022年全国新注册登记机动车3478万辆，新注册登记
+    汽车2323万辆), with the span it opens (从2014年至今): quoted alone, the clause would not say which year it counts."""
+    at = sentence.find(shown)
+    if at <= 0 or _YEAR.search(shown):
+        return ""
+    years = _YEAR.findall(sentence[:at])
+    return re.sub(r"\s+", "", years[-1]) if years else ""
 
 
 def _restated_figure(clause: str, used: Iterable[str]) -> bool:

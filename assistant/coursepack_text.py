@@ -364,9 +364,6 @@ _PRINCIPLE = re.compile(
     r"^[^，,。；;：:“”]{1,10}是[^，,。；;]{0,20}的(?:第一要务|第一动力|根本|立命之本|立身之本|重中之重|生命线|根基|"
     r"必由之路|应有之义|题中之义|主心骨|定盘星|压舱石|重要组成部分)"
 )
-# a sentence closing on the difficulties there are (……，城市基层党建的顺利开展存在不少难题和挑战。): with no figure it
-# sets out a problem, what was done about it is in the sentences after it
-_CHALLENGES = re.compile(r"(?:存在|面临)着?[^，,。；;]{0,6}(?:难题|挑战)(?:[和与、](?:难题|挑战))?" + _CLOSES)
 # a motto of four-character phrases said to be a goal or a demand (产业兴旺、生态宜居、……,是乡村振兴的美好愿景):
 # the string of phrases is the slogan, and the sentence only names what it stands for
 _PHRASE_STRING = re.compile(r"^(?:[\u4e00-\u9fff]{4}、){2,}[\u4e00-\u9fff]{4}[，,]?(?:就|正|都)?是")
@@ -610,7 +607,7 @@ def rejection(
         return "口号"
     if _only_evaluates(body, clauses):
         return "口号"
-    appraises = _PLEDGE, _SHOWS_REGARD, _CHALLENGES, _SIGNIFIES
+    appraises = _PLEDGE, _SHOWS_REGARD, _SIGNIFIES
     if any(p.search(body) for p in appraises) and not _counts(_QUOTED.sub("", _DURATION.sub("", body))):
         return "口号"
     if (_GUIDING.search(body) or _PHRASE_STRING.match(body) or _PRINCIPLE.match(body)) and not re.search(
