@@ -688,6 +688,12 @@ def _counts(text: str) -> bool:
     return _numbered(re.sub(r"\d{4}\s*年|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*日", "", text))
 
 
+def counts_a_part(sentence: str, before: str) -> bool:
+    """其中，…… with a figure after a sentence with one: it counts a part of what that sentence counted (2021年，某集团交付
+    252万辆。其中，某品牌销量达到221万辆), whose year and whole it leaves to it."""
+    return bool(re.match(r"\s*其中\s*[，,]", sentence)) and _counts(sentence) and _counts(before)
+
+
 def _label_list(text: str, most: int = 3) -> bool:
     """Three labels with their values in the first clause (年度经济学家：李实 年度法治人物：罗翔 ……): a list or a
     spec sheet flattened into a line, not a sentence."""

@@ -304,7 +304,7 @@ class DocView:
         leans = self._leans(seed)
         if leans and not (usable or answers):
             return  # 这是…… without the sentence it points at says nothing
-        if answers or (usable and (leans or leans_on_connective(seed))):
+        if answers or (usable and (leans or leans_on_connective(seed) or ct.counts_a_part(seed, before))):
             start = prev.start + ct.trim_offset(before)
             # its connective stays, what the layout ran into it goes (……头版头条。 （某地事故现场） 当天，……)
             second = unit.start + ct.trim_offset(seed, layout_only=True)

@@ -1943,7 +1943,8 @@ def test_what_follows_a_quotation_says_who_spoke_and_goes_with_it():
 def test_a_sentence_left_without_subject_by_its_connective_is_read_with_the_one_it_connects_to():
     """同时，依托……: past the connective there is no subject, so the item takes the sentence before along (and
     keeps the connective), also before a pronoun (同时，该街道……); with a subject of its own (同时，青山社区……) it
-    starts at the content as before, and so it does at the start of a paragraph (nothing before it to take)."""
+    starts at the content as before, and so it does at the start of a paragraph (nothing before it to take). 其中，
+    with a figure after a sentence with one counts a part of it and is read with it too."""
     text = (
         "某某社区建成党群服务中心,服务效能显著提升。同时,依托老年学校、养老服务站等功能室,为居民提供多样化服务。\n\n"
         "某某街道组建调解队伍,化解纠纷120件。同时,青山社区设立法律服务站,提供咨询服务300余次。\n\n"
@@ -1967,6 +1968,15 @@ def test_a_sentence_left_without_subject_by_its_connective_is_read_with_the_one_
     text = adverb
     assert item_of("同时加强").startswith("某某站点加强客运组织")
     assert item_of("同时观山湖区").startswith("同时观山湖区")
+    # 其中，…… with a figure counts a part of what the sentence before counted: read with it (its year, its whole)
+    parts = (
+        "2021年，某集团向全球交付汽车252万辆，同比增长8.4%。其中，某品牌销量创历史新高，达到221万辆。\n\n"
+        "某区通过规范标准、树立典型，发挥联动效应。其中，社区党组织书记将接受不少于56学时的集中培训。"
+    )
+    view = _view(parts)
+    text = parts
+    assert item_of("其中，某品牌").startswith("2021年，某集团向全球交付汽车252万辆")
+    assert item_of("其中，社区").startswith("社区党组织书记")  # the sentence before counts nothing
 
 
 def test_a_barely_named_topic_keeps_the_section_that_names_it_twice():
