@@ -370,6 +370,12 @@ _PHRASE_STRING = re.compile(r"^(?:[\u4e00-\u9fff]{4}、){2,}[\u4e00-\u9fff]{4}[�
 _OPENING_CREDIT = re.compile(
     r"^(?:(?:\S{0,8}记者\s*)?[\u4e00-\u9fff·]{2,6}\s+(?:摄|供图|摄影)\s+|\S{0,8}[（(][^（）()]{1,16}(?:摄|供图|摄影)\s*[）)]\s*)\S"
 )
+# a day, then one clause saying only that an event took place (6月24日，某团市委召开青年代表座谈会。)
+_EVENT_HELD = re.compile(
+    r"^(?=\d)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:早上|上午|中午|下午|晚上|晚间|晚)?[，,]"
+    r"[^，,。；;]{2,30}(?:举行|举办|召开|开幕|闭幕)了?[^，,。；;]{0,20}[。！!]?$"
+)
+_EDITIONS = re.compile(r"第\s*\d+\s*[届次期]")
 _LEADING_DATE = re.compile(
     r"^(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:早上|上午|中午|下午|晚上|晚间|凌晨|早|晚)?[，,]?"
 )
@@ -595,6 +601,8 @@ def rejection(
         return "图片说明"  # a short paragraph describing what a photo shows (…正在…, …忙碌着。, 一派…景象)
     if n <= CAPTION_MAX and _dated_event_name(body):
         return "图片说明"  # a day and the event's name, no verb of its own (6月13日，某某主办的某某座谈会。)
+    if n <= CAPTION_MAX and _EVENT_HELD.match(body) and not _counts(_EDITIONS.sub("", body)):
+        return "图片说明"  # a day and an event taking place, nothing else (2018年，第29届某奖举行颁奖典礼。)
     if n <= CAPTION_MAX and (_PICTURE_OPENING.match(body) or (len(clauses) <= 1 and _names_picture(body))):
         return "图片说明"  # what the picture is (……的实拍图。; 一张……截图，……): not what someone did with one
     if _QUOTED_ALL.match(body) and n <= 24:

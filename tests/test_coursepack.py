@@ -1879,6 +1879,10 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("某国愿同某方携手，3年内新建联合实验室20个。", False, None),
         ("某某指出，某主席专门发来贺信，充分体现了对科技创新和国际合作的高度重视。", False, "口号"),
         ("某市拨付专项资金300万元，体现了对困难群众的关心。", False, None),
+        # a day and an event taking place, nothing else, is a caption wherever it stands; a count makes it a report
+        ("2018年，第29届某某奖举行颁奖典礼。", False, "图片说明"),
+        ("6月24日，某团市委召开青年代表学习座谈会。", False, "图片说明"),
+        ("2021年，某社区举办技能培训班12期，培训居民300人次。", False, None),
         # a sentence saying only what a decision signifies
         (
             "举办某运动会，是党中央着眼实现“两个一百年”目标作出的重大决策，是展现国家形象的重要契机。",
