@@ -370,10 +370,11 @@ _PHRASE_STRING = re.compile(r"^(?:[\u4e00-\u9fff]{4}、){2,}[\u4e00-\u9fff]{4}[�
 _OPENING_CREDIT = re.compile(
     r"^(?:(?:\S{0,8}记者\s*)?[\u4e00-\u9fff·]{2,6}\s+(?:摄|供图|摄影)\s+|\S{0,8}[（(][^（）()]{1,16}(?:摄|供图|摄影)\s*[）)]\s*)\S"
 )
-# a day, then one clause saying only that an event took place (6月24日，某团市委召开青年代表座谈会。)
+# a day, then one clause saying only that an event took place (2018年，第29届某奖举行颁奖典礼。; ……宣誓仪式举行。) —
+# not what someone did (6月13日，某局举办……座谈会。 is a report)
 _EVENT_HELD = re.compile(
     r"^(?=\d)(?:\d{4}年)?(?:\d{1,2}月)?(?:\d{1,2}日)?(?:早上|上午|中午|下午|晚上|晚间|晚)?[，,]"
-    r"[^，,。；;]{2,30}(?:举行|举办|召开|开幕|闭幕)了?[^，,。；;]{0,20}[。！!]?$"
+    r"[^，,。；;]{2,30}(?:举行|开幕|闭幕)了?[^，,。；;]{0,20}[。！!]?$"
 )
 _EDITIONS = re.compile(r"第\s*\d+\s*[届次期]")
 _LEADING_DATE = re.compile(

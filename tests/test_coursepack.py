@@ -1881,7 +1881,7 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("某市拨付专项资金300万元，体现了对困难群众的关心。", False, None),
         # a day and an event taking place, nothing else, is a caption wherever it stands; a count makes it a report
         ("2018年，第29届某某奖举行颁奖典礼。", False, "图片说明"),
-        ("6月24日，某团市委召开青年代表学习座谈会。", False, "图片说明"),
+        ("2022年1月3日上午，某地第七届议员宣誓仪式举行。", False, "图片说明"),
         ("2021年，某社区举办技能培训班12期，培训居民300人次。", False, None),
         # a sentence saying only what a decision signifies
         (
