@@ -1883,7 +1883,8 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("2018年，第29届某某奖举行颁奖典礼。", False, "图片说明"),
         ("2022年1月3日上午，某地第七届议员宣誓仪式举行。", False, "图片说明"),
         ("2021年，某社区举办技能培训班12期，培训居民300人次。", False, None),
-        # a sentence saying only what a decision signifies
+        # a sentence saying only what a decision signifies, or only what a thing is part of
+        ("志愿服务是社区治理的重要组成部分，也是文明城市创建的重要内容。", False, "口号"),
         (
             "举办某运动会，是党中央着眼实现“两个一百年”目标作出的重大决策，是展现国家形象的重要契机。",
             False,
