@@ -304,7 +304,7 @@ class DocView:
         leans = self._leans(seed)
         if leans and not (usable or answers):
             return  # 这是…… without the sentence it points at says nothing
-        if answers or (usable and (leans or leans_on_connective(seed) or ct.counts_a_part(seed, before))):
+        if answers or (usable and (leans or leans_on_connective(seed, before))):
             start = prev.start + ct.trim_offset(before)
             # its connective stays, what the layout ran into it goes (……头版头条。 （某地事故现场） 当天，……)
             second = unit.start + ct.trim_offset(seed, layout_only=True)
@@ -369,10 +369,13 @@ def restates_figure(sentence: str, held: str, least: int = 8) -> bool:
     )
 
 
-def leans_on_connective(sentence: str) -> bool:
-    """Past its connective the sentence has no subject (同时，依托党群服务中心……; 为此，将加强……): its subject is in the
-    sentence the connective links it to, so it reads only with that one (which the item then takes along)."""
-    return ct.connected(sentence) and names.omits_subject(ct.past_linking_adverb(sentence))
+def leans_on_connective(sentence: str, before: str) -> bool:
+    """Past its connective the sentence has no subject (同时，依托党群服务中心……; 为此，将加强……), or it counts a part
+    of what `before` counted (其中，……, `ct.counts_a_part`): its subject, or its year and whole, is in the sentence the
+    connective links it to, so it reads only with that one (which the item then takes along)."""
+    if not ct.connected(sentence):
+        return False
+    return names.omits_subject(ct.past_linking_adverb(sentence)) or ct.counts_a_part(sentence, before)
 
 
 _EMPHASIS = re.compile(r"[“‘\"「]([\u3400-\u9fff])[”’\"」]")
