@@ -28,6 +28,8 @@ class Claim:
 
 # a clause ends at a comma, but not at one grouping thousands (215，755辆: one figure)
 _CLAUSE_CUT = re.compile(r"(?<!\d)[，,]|[，,](?!\d{3}(?!\d))|[；;。！？!?]|(?<!\d)[：:]|[：:](?!\d)")
+# a clause opening on a condition (如果达成，RCEP将会形成人口约35亿……): what the figure depends on has not happened
+_CONDITION = re.compile(r"\s*(?:如果|假如|假若|倘若|若是?(?!干)|要是|一旦|如若)")
 
 
 def lead_in(
@@ -270,7 +272,8 @@ def _figure_clause(text: str, words: Iterable[str] = (), reach: int = 3) -> str:
     """The clause around a figure of a sentence, verbatim: the first one naming one of `words` (the topic's), else
     the first one within `reach` clauses of one naming it (针对新就业群体，某区建成驿站38个; 《某片》首日票房8.31亿元，成
     中国影史……电影……冠军); a figure further from what names the topic is of something else the sentence also reports
-    (……帮助解决土地问题50亩 several clauses before 就业), so none. Without `words`, the first one."""
+    (……帮助解决土地问题50亩 several clauses before 就业), so none. Without `words`, the first one. Never one cut
+    inside a gloss (由序言、20个章节（包括) nor one under a condition (如果达成，……将会形成……)."""
     plain = QUOTATION.sub(
         lambda m: "“" * len(m.group()), material.DATE.sub(lambda m: "#" * len(m.group()), text)
     )
@@ -283,7 +286,9 @@ def _figure_clause(text: str, words: Iterable[str] = (), reach: int = 3) -> str:
         clause = text[start : end_m.start() if end_m else len(text)].strip()
         if not ct.balanced(clause):  # a quotation opened before the figure and closed after it
             clause = clause.strip('“”"「」『』')
-        if 4 <= len(clause) <= 80 and ct.balanced(clause):  # not cut inside a gloss (由序言、20个章节（包括)
+        # a figure under a condition is a hypothesis (如果达成，……将会形成……GDP总和约为23万亿美元), no fact to state
+        hypothetical = any(_CONDITION.match(text, bounds[j]) for j in (k - 1, k) if j >= 0)
+        if 4 <= len(clause) <= 80 and ct.balanced(clause) and not hypothetical:  # not cut inside a gloss
             clauses.append((clause, k))
     words = list(words)
     if not words:

@@ -86,11 +86,13 @@ _NOTICE = re.compile(
     r"感谢(?:你|您|大家)?(?:花时间)?(?:的)?(?:阅读|观看|收看)|欢迎.{0,12}再次.{0,4}光临|本条目|"
     r"[（(]\s*[）)]|不构成.{0,6}建议|(?:让|由)小编|本文(?:编选|转载|转自|来源|来自|摘自)|(?:编辑|责编|编审)\s*[:：]\s*[\u4e00-\u9fff]{2,4}[。.]?$"
 )
-# a piece that is or starts with an encyclopedia's footnote mark ([17]。 / [38]：……): web debris, which would read
-# as the pack's own [n] citations
+# a piece that is an encyclopedia's footnote mark or a note led by one ([17]。 / [38]：……): web debris, which would
+# read as the pack's own [n] citations. Marks opening a sentence ([28] 2021年12月，某行发行纪念钞票。) close the one
+# before it, which the splitter cut after its full stop: `trim_start` leaves them out and the sentence is material.
 _FOOTNOTE_MARK = r"\[\d{1,3}\]"
-_FOOTNOTE = re.compile(rf"^\s*{_FOOTNOTE_MARK}")
+_FOOTNOTE = re.compile(rf"^\s*(?:{_FOOTNOTE_MARK}\s*)+(?:[：:。，,；;、]|$)")
 _FOOTNOTE_MARKS = re.compile(rf"(?:{_FOOTNOTE_MARK})+")
+_LEADING_MARKS = re.compile(rf"^\s*(?:{_FOOTNOTE_MARK}\s*)+")
 # an encyclopedia's maintenance marks and the machine date it glosses a date with (截至2022年3月16日
 # (2022-03-16)[update]，……)
 _WIKI_MARKS = re.compile(
@@ -109,8 +111,9 @@ _ANNOUNCES = re.compile(
 # a figure: digits, or a numeral with its measure (65名, 三个); 一个 is the article (建强一个“战斗堡垒”)
 _DIGIT = re.compile(r"[0-9０-９]|(?!一个)[一二三四五六七八九十百千万两]+[个名人家件次户项处支场起元所]")
 # numerals that count nothing: a count said twice for "one by one" (一项一项推动, 一件一件落实), and 二次 for "second"
-# (二次创业: a count of times is 两次). A numbered programme (“五项行动”) is what was done: it stays.
-_COUNTING_NOTHING = re.compile(r"(一[\u4e00-\u9fff])\1|二次")
+# (二次创业: a count of times is 两次), and 一起 for "together" (我们一起来说说, not 一起事故). A numbered programme
+# (“五项行动”) is what was done: it stays.
+_COUNTING_NOTHING = re.compile(r"(一[\u4e00-\u9fff])\1|二次|一起(?!案|事|火|纠|车|交通|盗|诈)")
 
 
 def _numbered(text: str) -> bool:
@@ -352,6 +355,15 @@ _SHOWS_REGARD = re.compile(
 )
 # what a decision signifies (举办某会，是党中央……作出的重大决策，……): with no figure the sentence appraises, it reports nothing
 _SIGNIFIES = re.compile(r"是[^。；;]{0,80}(?:作出|做出)的重大(?:战略)?(?:决策|部署)")
+# the writer's own voice (欢迎广大有志青年……书写人生壮丽篇章。; 还是期待某公司能真正发挥……; 综上所述，……可以看出诸多
+# 隐患和问题): a welcome or a call, a wish, a summing-up, read as written (before its connective is trimmed); with no
+# figure it reports nothing
+_OWN_VOICE = re.compile(
+    r"^(?:欢迎(?![仪会宴式词])|(?:还是|更|也)?(?:期待|希望(?![工小之])|期望|祝愿)着?"
+    r"|(?:综上所述|总之|总而言之|总的来说|总体而言)[，,])"
+)
+# the standing a thing is said to have (立法会在……架构中具重要地位，……): with no figure the sentence appraises
+_STANDING = re.compile(r"在[^，,。；;]{1,20}中具有?(?:重要|举足轻重的?|特殊|核心)地位")
 _DURATION = re.compile(r"\d+(?:多)?年")
 # a call to rally (把思想和行动统一到……上来, 凝聚到……的实际行动上来): the sentence calls, it reports nothing, unless it
 # reports a figure (the numbered slogans it quotes, “三个高地”, are none)
@@ -369,6 +381,12 @@ _PRINCIPLE = re.compile(
 _PHRASE_STRING = re.compile(r"^(?:[\u4e00-\u9fff]{4}、){2,}[\u4e00-\u9fff]{4}[，,]?(?:就|正|都)?是")
 _OPENING_CREDIT = re.compile(
     r"^(?:(?:\S{0,8}记者\s*)?[\u4e00-\u9fff·]{2,6}\s+(?:摄|供图|摄影)\s+|\S{0,8}[（(][^（）()]{1,16}(?:摄|供图|摄影)\s*[）)]\s*)\S"
+)
+# a chart's legend (蓝色及灰色分别表示建制派及中间派。): what the colours of a figure the page lost stand for
+_LEGEND = re.compile(r"^[^，,。；;]{0,8}色(?:[及和、与][^，,。；;]{0,6}色)*(?:分别)?(?:表示|代表)")
+# only the basis of what follows, cut from it (根据《某某条例》第37条。): no clause says what it is the basis of
+_BARE_BASIS = re.compile(
+    r"^(?:根据|按照|依据|依照)《[^》]+》(?:第[一二三四五六七八九十百零\d]+[条款章节项])*(?:的?规定)?[。；;]?$"
 )
 # a day, then one clause saying only that an event took place (2018年，第29届某奖举行颁奖典礼。; ……宣誓仪式举行。) —
 # not what someone did (6月13日，某局举办……座谈会。 is a report)
@@ -558,7 +576,8 @@ def rejection(
             or _label_list(text)
         ):
             return TABLE_PIECE
-    s = body = trim_start(s)
+    as_written, s = s, trim_start(s)
+    body = s
     # cut by the layout (or where the page lost words), or a snippet with words left out (… …)
     if not TERMINAL.search(s) or _ELISION.search(s) or LOST in s:
         return "残句"
@@ -567,6 +586,8 @@ def rejection(
         or re.match(r"^[，,、。；;：:）)”’」』》]", s)
         or s.endswith(("“", "（", "("))
     ):
+        return "残句"
+    if _BARE_BASIS.match(s):
         return "残句"
     if _LIST_OPENED.search(s) or _ANNOUNCES.search(s):
         # it announces a list and holds only its first mark (按照以下程序进行： 1。) or none of it (这主要受两方面
@@ -604,6 +625,8 @@ def rejection(
         return "图片说明"  # a day and the event's name, no verb of its own (6月13日，某某主办的某某座谈会。)
     if n <= CAPTION_MAX and _EVENT_HELD.match(body) and not _counts(_EDITIONS.sub("", body)):
         return "图片说明"  # a day and an event taking place, nothing else (2018年，第29届某奖举行颁奖典礼。)
+    if n <= CAPTION_MAX and _LEGEND.match(body) and not _counts(without_footnotes(body)):
+        return "图片说明"  # a chart's legend (蓝色及灰色分别表示……)
     if n <= CAPTION_MAX and (_PICTURE_OPENING.match(body) or (len(clauses) <= 1 and _names_picture(body))):
         return "图片说明"  # what the picture is (……的实拍图。; 一张……截图，……): not what someone did with one
     if _QUOTED_ALL.match(body) and n <= 24:
@@ -616,8 +639,10 @@ def rejection(
         return "口号"
     if _only_evaluates(body, clauses):
         return "口号"
-    appraises = _PLEDGE, _SHOWS_REGARD, _SIGNIFIES
-    if any(p.search(body) for p in appraises) and not _counts(_QUOTED.sub("", _DURATION.sub("", body))):
+    appraises = _PLEDGE, _SHOWS_REGARD, _SIGNIFIES, _STANDING
+    if (any(p.search(body) for p in appraises) or _OWN_VOICE.match(as_written)) and not _counts(
+        _QUOTED.sub("", _DURATION.sub("", body))
+    ):
         return "口号"
     if (_GUIDING.search(body) or _PHRASE_STRING.match(body) or _PRINCIPLE.match(body)) and not re.search(
         r"[0-9０-９]", body
@@ -742,6 +767,7 @@ def trim_start(sentence: str, layout_only: bool = False) -> str:
             or _QA.match(out)
             or _LABEL.match(out)
             or _FIGURE_LABEL.match(out)
+            or _LEADING_MARKS.match(out)
             or (None if layout_only else _opening_conjunction(out))
             or _debris(out)
         )
@@ -995,6 +1021,18 @@ def opens_section(sentence: str) -> bool:
     return bool(_LABEL.match(text) or _DATELINE.match(text) or _QA.match(text) or _debris(text))
 
 
+# a list entry's label (上半年征兵：……; 议事规则委员会：……): what the entry is about, then its text
+_ENTRY_LABEL = re.compile(r"^\s*([\u4e00-\u9fffA-Za-z0-9]{2,10})[：:]\s*\S")
+
+
+def next_entry(sentence: str, held: str) -> bool:
+    """The sentence opens the next entry of the list whose entry the held text opened (上半年征兵：……。 下半年征兵：
+    ……): both open on a label, the two labels ending alike (the kind of thing each entry is). A flattened page may
+    run two such lists together without their headings; an item holds one entry, never a run of them."""
+    this, first = _ENTRY_LABEL.match(sentence), _ENTRY_LABEL.match(held)
+    return bool(this and first and this.group(1)[-1] == first.group(1)[-1])
+
+
 _LEADING_CLAUSE_MAX = 10
 
 
@@ -1078,6 +1116,8 @@ _BARE_EVENT = re.compile(
 _THE_TWO = re.compile(r"^(?:两人|二人|双方|二者|两者)")
 
 
+# a body's members as what acts, the body unnamed (成员按内务委员会所定的规则选举产生。)
+_BARE_MEMBERS = re.compile(r"^\s*(?:成员|组成人员|委员)(?:由|按|从|须|必须|包括|均|为)")
 # a document named by its kind alone as what acts (文件规定……, 根据方案，……): the one the text spoke of before
 _BARE_DOCUMENT = re.compile(
     r"(?:^|[，,；;])(?:根据|按照|依据)?(?:文件|方案|报告|通知|意见|公告)(?:规定|提出|要求|明确|指出|显示|称|自|[，,])"
@@ -1086,8 +1126,9 @@ _BARE_DOCUMENT = re.compile(
 
 def demonstrative(sentence: str) -> bool:
     """The sentence refers to something by a demonstrative in its opening clauses (目前该片已定档……, 冯小刚表示接拍
-    这部电影……, 该飞艇……, 此次事件中，……, 本届赛事……), to two named before (……冬奥会上，两人在……; 双方……) or names a
-    document or an event by its kind alone (……，文件规定对住院的新冠患者……; 开幕式上，……)."""
+    这部电影……, 该飞艇……, 此次事件中，……, 本届赛事……), to two named before (……冬奥会上，两人在……; 双方……), names a
+    document or an event by its kind alone (……，文件规定对住院的新冠患者……; 开幕式上，……) or a body by its members
+    alone (成员按……规则选举产生。, of the committee named before)."""
     text = trim_start(sentence)
     if any(_THE_TWO.match(clause.strip()) for clause in re.split(r"[，,]", text, maxsplit=2)[:2]):
         return True
@@ -1096,6 +1137,7 @@ def demonstrative(sentence: str) -> bool:
         _DEMONSTRATIVE.search(opening)
         or _BARE_DOCUMENT.search(text)
         or _BARE_EVENT.search(opening)
+        or _BARE_MEMBERS.match(text)
         or _pronoun_before_noun(opening)
     )
 

@@ -574,6 +574,11 @@ def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
     )  # no thousands group: two clauses
     # never a clause cut inside a gloss it opens (由序言、20个章节（包括……）组成)
     assert lead._figure_clause("某协定由序言、20个章节（包括：货物贸易、服务贸易）组成。") == ""
+    # never a figure under a condition: what it depends on has not happened
+    hypothesis = "这意味着，如果达成，某协定将会形成人口约35亿人、经济总量约23万亿美元的市场。"
+    assert lead._figure_clause(hypothesis) == ""
+    assert lead._figure_clause("一旦建成，某站每年可服务骑手2000人次。") == ""
+    assert lead._figure_clause("若干意见提出，全区建成驿站38个。") == "全区建成驿站38个"  # 若干 is no 若
 
 
 @pytest.mark.parametrize(
@@ -1785,6 +1790,10 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("本文编选自“某某网”；某某财经编辑：王五。", False, "网页杂项"),
         ("[12]。", False, "网页杂项"),  # an encyclopedia's footnote mark
         ("[3]： 2019年 2020年 某某比赛后（按地区分类）前身为某某奖。", False, "网页杂项"),
+        # marks opening a sentence close the one before it: the sentence is material
+        ("[28] 2021年12月1日至10日期间，某银行发行面值20元的纪念钞票。", False, None),
+        ("[30][31]同月，某歌手宣布将参加某赛事的中场表演。", False, None),
+        ("[58][59]", False, "网页杂项"),
         ("报名倒计时3天！", False, "口号"),  # a short exclamation
         ("某某街道2022年下半年征兵报名工作进入最后的倒计时阶段!", False, "口号"),  # no figure but its date
         ("某某街道2022年新建服务站12个，服务居民3000人次，创历史新高！", False, None),  # a report
@@ -1883,6 +1892,23 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("2018年，第29届某某奖举行颁奖典礼。", False, "图片说明"),
         ("2022年1月3日上午，某地第七届议员宣誓仪式举行。", False, "图片说明"),
         ("2021年，某社区举办技能培训班12期，培训居民300人次。", False, None),
+        # the writer's own voice, with no figure: a welcome or a call, a wish, a summing-up; a figure makes it a report,
+        # and a welcoming ceremony, a school of 希望 are no voice
+        ("欢迎广大有志青年在某某这个大舞台上，书写人生壮丽篇章。", False, "口号"),
+        ("还是期待某公司能真正发挥平台的领军作用，切实带动整个行业的数字化变革。", False, "口号"),
+        ("期待着某某行业继续蓬勃发展，再创辉煌。", False, "口号"),
+        ("总之，每个人的观点虽然不一样，但这些形象都会突出球迷们共同的爱好和追求。", False, "口号"),
+        ("总的来说，某年下半年报名截止时间是8月10日18时，想要报名的青年要抓紧时间。", False, None),
+        ("欢迎仪式在某某大厅举行，某某主持，双方签署合作文件。", False, None),
+        ("希望小学的孩子们在新教室里上课，某公司捐建教室12间。", False, None),
+        # 一起 counts nothing: a call to comment is no figure
+        ("欢迎大家留言评论，我们一起来说说这部剧的观感，聊聊剧中的音乐！", False, "口号"),
+        # the standing a thing is said to have; a chart's legend; the basis of what follows, cut from it
+        ("某会在某地政制架构中具重要地位，本应对社会发展起到促进作用。", False, "口号"),
+        ("蓝色及灰色分别表示甲派及乙派[19]。", False, "图片说明"),
+        ("红色代表增长，绿色代表下降。", False, "图片说明"),
+        ("根据《某某条例》第37条。", False, "残句"),
+        ("根据《某某条例》第37条，只有12名议员可以持有外国居留权。", False, None),
         # a sentence saying only what a decision signifies, or only what a thing is part of
         ("志愿服务是社区治理的重要组成部分，也是文明城市创建的重要内容。", False, "口号"),
         (
@@ -2047,6 +2073,10 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
         "根据方案，某措施自1月8日起实施。"
     )
     assert not ct.demonstrative("工作方案提出，到2025年建成服务站12个。")
+    # … and so is a body named by its members alone (the committee a list entry named before)
+    assert ct.demonstrative("成员按某委员会所定的规则选举产生。") and not ct.demonstrative(
+        "委员会成员按规则选举产生。"
+    )
     # 该 or 此 as a pronoun before any noun, or a pronoun word of it; not the modal 该 (该怎么办, 应该)
     assert ct.demonstrative("该飞艇来自某国，属民用性质。") and ct.demonstrative(
         "此次事件中，某部门立即开展了调查。"
@@ -2455,6 +2485,7 @@ def test_the_same_figures_in_other_words_are_one_item():
 
 
 def test_leading_connectives_and_datelines_are_trimmed():
+    assert ct.trim_start("[27]纪念钞则于2021年12月21日发行。").startswith("纪念钞")  # the mark before's
     assert ct.trim_start("同时,各县(区)对其余872名社区“两委”成员进行兜底培训。").startswith("各县")
     assert ct.trim_start("另一方面，通过交叉任职方式选派党务骨干。").startswith("通过")
     assert ct.trim_start("实际上，早在2010年，某导演便已确认将推出续集。").startswith("早在")
@@ -2807,6 +2838,26 @@ def test_an_item_stops_before_a_sentence_that_reports_its_figure_again():
         view.seed(0)
         span, sentences = cp._thread(view, 0, [1.0] * len(view.units), cp.TUNING)
         assert text[span[0] : span[1]] == (text if carried else lead)
+        assert len(sentences) == (2 if carried else 1)
+
+
+def test_an_item_holds_one_entry_of_a_labelled_list():
+    """A flattened page runs two lists together without their headings (上半年征兵：……。下半年征兵：……。上半年征兵：
+    ……): an item holds its own entry, never the next one; a labelled sentence of another kind (数据显示：……) and a
+    sentence with no label are carried as before."""
+    first = "上半年征兵：某某高校应届毕业生，年满18至22周岁。"
+    assert ct.next_entry("下半年征兵：某某高中应届毕业生，年满18至22周岁。", first)
+    assert not ct.next_entry("数据显示：报名人数达到120万人。", first)
+    assert not ct.next_entry("下半年征兵：只能以义务兵方式入伍。", "某区共有报名青年300人。")
+    for following, carried in (
+        ("下半年征兵：某某高中应届毕业生及在校生，年满18至22周岁。", False),
+        ("报名人数达到120万人，比上年增加20万人。", True),
+    ):
+        text = first + following
+        view = _view(text)
+        view.seed(0)
+        span, sentences = cp._thread(view, 0, [1.0] * len(view.units), cp.TUNING)
+        assert text[span[0] : span[1]] == (text if carried else first)
         assert len(sentences) == (2 if carried else 1)
 
 
