@@ -271,6 +271,10 @@ _POINTING_WORDS = frozenset(
         "这种",
         "这样",
         "这样一来",
+        "前者",  # 后者小米13 Pro则是……: the former and the latter, the sentence before named both
+        "后者",
+        "同样",  # 同样增加了前置人像模式……: as the one the sentence before told of
+        "剩余",  # 剩余成员国也将……: the rest of those the sentence before counted
     }
 )
 # a reason with no main clause (因为外资持续流入……令投资者保持看涨人气。): the reason of what the sentence before said
@@ -1113,7 +1117,7 @@ _BARE_EVENT = re.compile(
     rf"|(?:出席|参加|主持)了?(?:{_CEREMONIES})(?![\u4e00-\u9fff]*?(?:的|之))"
 )
 # the two named before, as what acts in one of the first two clauses (2002年……冬奥会上，两人在双人滑中……)
-_THE_TWO = re.compile(r"^(?:两人|二人|双方|二者|两者)")
+_THE_TWO = re.compile(r"^(?:两人|二人|双方|二者|两者|全系)")  # (全系: every model of the series named)
 
 
 # a body's members as what acts, the body unnamed (成员按内务委员会所定的规则选举产生。)

@@ -2259,8 +2259,13 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "又有爆料称，某模型将接入搜索引擎。",
         "比如某公司已经使用了这一模型。",
         "例如，某大学今年的报考人数为9486人。",
+        # the former or the latter, the same as, the rest of what the sentence before named
+        "后者某型号则是全方位升级的旗舰，屏幕和快充都是顶级水平。",
+        "同样增加了前置人像模式，并支持视频防抖功能。",
+        "剩余成员国也将在完成国内批准程序后陆续生效实施。",
     ):
         assert ct.anaphoric(leaning), leaning
+    assert ct.demonstrative("全系均支持50W功率的无线充电。")  # every model of the series named before
     # a word that only starts with the same character (也门, 还原, 又快又好) reads alone
     assert not any(
         ct.anaphoric(s) for s in ("也门局势持续紧张。", "还原了历史现场。", "又快又好地完成了任务。")
