@@ -599,6 +599,10 @@ def rejection(
         return "残句"
     if run_in(s):
         return "残句"  # two lines the page ran together with a space (……第九枚金牌 在短节目单元中，……)
+    if _opens_with(s, _PARTICLES):
+        return "残句"  # it opens on a particle (了地下城的设计；……): the page cut it from the words before
+    if _title_line(s):
+        return WEB_DEBRIS  # a page's title or keyword line (某游戏都在哪些平台发售了，某游戏发售日期，某游戏都在……。)
     n = content_chars(body)
     clauses = [c for c in _CLAUSE.split(re.sub(f"[{END_MARKS}]+[{QUOTE_CLOSERS}]*$", "", body)) if c.strip()]
     if n < 40 and _ATTRIBUTION.search(s):
@@ -935,6 +939,17 @@ _GLOSS_END = re.compile(r"[（(][A-Za-z][^（）()]*[）)]$")
 _CJK_SPACE = re.compile(
     r"(?<=[\u3400-\u9fff”）)》：:])[ \u3000\t]+(?=[\u3400-\u9fff“《（(]|\d{1,2}月\d{1,2}日)"
 )
+
+
+# particles that close a word or a clause (了, 的, 着, 地, 得, 们, 吗, 呢): none opens a sentence as a word of its own
+_PARTICLES = frozenset({"了", "的", "着", "过", "地", "得", "们", "吗", "呢", "吧", "啊"})
+
+
+def _title_line(sentence: str, least: int = 4) -> bool:
+    """The line ends on the clause it opened with (某游戏都在哪些平台发售了，某游戏发售日期，某游戏都在哪些平台发售了。):
+    a page's title and keywords, repeated for search engines; a report says nothing twice at both ends."""
+    clauses = [c.strip() for c in re.split(r"[，,；;。！？!?]", sentence) if c.strip()]
+    return len(clauses) >= 3 and len(clauses[0]) >= least and clauses[0] == clauses[-1] and not _counts(sentence)
 
 
 def run_in(sentence: str) -> bool:

@@ -1790,6 +1790,12 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("本文编选自“某某网”；某某财经编辑：王五。", False, "网页杂项"),
         ("[12]。", False, "网页杂项"),  # an encyclopedia's footnote mark
         ("[3]： 2019年 2020年 某某比赛后（按地区分类）前身为某某奖。", False, "网页杂项"),
+        # a sentence opening on a particle was cut from the words before it (了解, 的确, 地方 are words); a line ending on
+        # the clause it opened with is a page's title and keywords
+        ("了地下城的设计；某网站认为用户界面的进步让游戏更容易上手。", False, "残句"),
+        ("了解居民需求后，社区开展走访300户。", False, None),
+        ("的确，社区建成了12个服务站。", False, None),
+        ("某游戏都在哪些平台发售了，某游戏发售日期，某游戏都在哪些平台发售了。", False, "网页杂项"),
         # marks opening a sentence close the one before it: the sentence is material
         ("[28] 2021年12月1日至10日期间，某银行发行面值20元的纪念钞票。", False, None),
         ("[30][31]同月，某歌手宣布将参加某赛事的中场表演。", False, None),
