@@ -949,7 +949,9 @@ def _title_line(sentence: str, least: int = 4) -> bool:
     """The line ends on the clause it opened with (某游戏都在哪些平台发售了，某游戏发售日期，某游戏都在哪些平台发售了。):
     a page's title and keywords, repeated for search engines; a report says nothing twice at both ends."""
     clauses = [c.strip() for c in re.split(r"[，,；;。！？!?]", sentence) if c.strip()]
-    return len(clauses) >= 3 and len(clauses[0]) >= least and clauses[0] == clauses[-1] and not _counts(sentence)
+    return (
+        len(clauses) >= 3 and len(clauses[0]) >= least and clauses[0] == clauses[-1] and not _counts(sentence)
+    )
 
 
 def run_in(sentence: str) -> bool:
