@@ -93,8 +93,12 @@ def named_before(view: DocView, start: int, first: str, reach: int = 20) -> str:
     entities = [name for name, _ in ner.entities(first, ("LOC", "ORG"))]
     if not all(map(_unnamed, entities)):
         return ""
-    # 全市共有…… or 区委……: the place of that level, not the county the sentence before named
-    scope = _SCOPE.search(first) or next(filter(None, map(_LEVEL_BODY.match, entities)), None)
+    # 全市共有……, 区委…… or 街道相关负责人表示: the place of that level, not the county the sentence before named
+    scope = (
+        _SCOPE.search(first)
+        or next(filter(None, map(_LEVEL_BODY.match, entities)), None)
+        or _LEVEL_SUBJECT.match(first.lstrip())
+    )
     k = view.covering(start, start + 1).start
     for j in range(k - 1, max(k - 1 - reach, -1), -1):
         unit = view.units[j]
@@ -108,11 +112,18 @@ def named_before(view: DocView, start: int, first: str, reach: int = 20) -> str:
         ]
         if names:
             return names[-1]
+        # a sentence before it naming no place but its level as who acts (街道相关负责人表示，……): of that level
+        scope = scope or _LEVEL_SUBJECT.match(sentence.lstrip())
         if unit.heading and not (j > 0 and view.units[j - 1].heading):
             break  # the first line of the heading block over the item's section
     return ""
 
 
+# a level as the sentence's subject (街道相关负责人表示，……; 街道从……四个方面为出发点): which street office is still to
+# say, and the county the text named before (邀请了长沙县建设工程质量安全监督站) is not it
+_LEVEL_SUBJECT = re.compile(
+    r"(省|市|州|县|区|镇|乡|街道)(?=相关|负责人|党|干部|工作人员|还|也|将|已|从|把|在|以|通过|积极|坚持|先后|共|累计|[，,])"
+)
 # a body named by its level only (区委、区政府全局统筹推进……): which district is still to say
 _LEVEL_BODY = re.compile(r"^(省|市|州|县|区|镇|乡|街道)(?:委|政府|人大|政协|纪委|党委|党工委|办事处)")
 
@@ -251,7 +262,8 @@ _VERBISH = re.compile(
 def places(text: str, topic: str = "") -> list[str]:
     """Named places/units of a sentence: not a counted noun (59处党群服务站), not a verb phrase (深化街道,
     落实中小学校), not the topic's own words (智慧社区 in 智慧社区与数字化服务), not a piece of a longer word
-    (司法部门县 of 县处级, 宝文化驿站 after 壹刻), and starting at its proper name (贵阳市区 of 距离省会贵阳市区)."""
+    (司法部门县 of 县处级, 宝文化驿站 after 壹刻, Software公司 of From Software公司), and starting at its proper name
+    (贵阳市区 of 距离省会贵阳市区)."""
     words = pos_tags(text)
     token_at: list[int] = []  # character offset → index of the jieba word holding it
     for k, (word, _) in enumerate(words):
@@ -261,6 +273,8 @@ def places(text: str, topic: str = "") -> list[str]:
         at = text.find(name)
         if at < 0 or (at > 0 and re.match(r"[0-9０-９一二三四五六七八九十百千万两余多]", text[at - 1])):
             continue  # not verbatim (it spans a quotation), or a counted noun
+        if re.match(r"[A-Za-z]", name) and re.search(r"[A-Za-z][\s·.-]?$", text[:at]):
+            continue  # the end of a Latin name cut (Software公司 of From Software公司)
         end = at + len(name)
         if len(token_at) == len(text):  # jieba's words cover the text character for character
             first, last = token_at[at], token_at[end - 1]

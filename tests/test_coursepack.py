@@ -598,6 +598,9 @@ def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
         ("国家统计局农村社会经济调查司发布数据。", ["国家统计局农村社会经济调查司"]),
         ("街道党工委书记介绍了经验。", []),  # a kind of unit
         ("成立农民专业合作社，提高城中村治理水平。", []),
+        # the end of a Latin name cut from its first word is no name; the whole one is
+        ("2022年2月25日，From Software公司新游戏正式发售。", []),
+        ("2022年2月25日，FromSoftware公司新游戏正式发售。", ["FromSoftware公司"]),
     ],
 )
 def test_lead_in_places_are_whole_names(sentence, places):
@@ -635,6 +638,15 @@ def test_a_place_label_is_of_the_level_the_item_names_and_never_a_kind_of_unit()
     )  # 区委 names no district
     assert naming.named_before(view, *_sentence_at(text, "目前,全市")) == "安顺市"
     assert naming.named_before(view, *_sentence_at(text, "目前,共有")) == "关岭县"
+    # a sentence before it naming its level as who acts (街道相关负责人表示): the street office, not the county the
+    # text named in passing before
+    text = (
+        "青山街道位于平安县城东。\n\n"
+        "街道还邀请了平安县建设工程质量安全监督站现场指导。\n\n"
+        "街道相关负责人表示,街道从四个方面为出发点,走访辖区企业。"
+        "2021年累计已指导150余家企业申报各类项目180余次。"
+    )
+    assert naming.named_before(_view(text), *_sentence_at(text, "2021年累计")) == "青山街道"
     # a kind of unit is no name of the place (养老服务站, 完整温馨社区; 落实中小学校, jieba reading a verb into it)
     text = (
         "金元社区建成养老服务站。\n\n"
