@@ -601,6 +601,8 @@ def test_a_lead_in_figure_keeps_a_number_grouped_by_thousands_whole():
         # the end of a Latin name cut from its first word is no name; the whole one is
         ("2022年2月25日，From Software公司新游戏正式发售。", []),
         ("2022年2月25日，FromSoftware公司新游戏正式发售。", ["FromSoftware公司"]),
+        # a unit named by its kind, though LAC tags it an organisation
+        ("下半年征兵：普通高中应届毕业生和普通高等学校全日制应届毕业生，年满18至22周岁。", []),
     ],
 )
 def test_lead_in_places_are_whole_names(sentence, places):
