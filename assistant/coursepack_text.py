@@ -281,7 +281,11 @@ _POINTING_WORDS = frozenset(
 _BARE_REASON = re.compile(r"^\s*(?:因为|由于)[^，,；;：:]*$")
 # an edition of an event (本届, 上届, 前两届): the event is named after it (本届世界杯) or before it
 _EDITION = re.compile(r"^\s*(?:本|上|下|前[一两二三四五几]|该|这)届")
-_ENUMERATED = re.compile(r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?)")
+_ENUMERATED = re.compile(
+    r"^\s*(?:第[二三四五六七八九十][，,、]|这[两三四五六七八九十几]个?"
+    # 第二个难题是锋线。: the next of a list the text began before
+    r"|第[二三四五六七八九十](?:个|点|条|项|种|类|大)[^，,。；;]{0,6}(?:是|在于))"
+)
 # an interview's 问：/答： marks and a press conference's reporter turn (某电视台记者：……), a page's 摘要：
 _QA = re.compile(r"^\s*(?:[问答]|摘要|[^，,。；;：:\s“”]{0,14}记者)\s*[:：]\s*")
 # a section label run into its text on a flattened page (四、总结：…… / （二）外观篇：……): a heading, not the sentence
@@ -1163,6 +1167,16 @@ def demonstrative(sentence: str) -> bool:
     )
 
 
+def _contrasted(text: str) -> bool:
+    """Its subject is set against one the sentence before told of (中场则以某队为班底……; 某某则无缘……; 纪念钞则于……
+    发行): 则 as a word right after it, in the first clause (not 规则, 原则, 细则)."""
+    first = re.split(r"[，,。；;：:]", text, maxsplit=1)[0]
+    return any(word == "则" for word, _ in pos_tags(first[:14])[1:4])
+
+
+_PAST_POST = re.compile(r"^\s*曾(?:任|担任|获得?|执导|参与|主演|出演)")  # 曾任……副总导演: whose post, the text before says
+
+
 def _bare_edition(text: str) -> bool:
     """An edition of an event the sentence does not name (本届结束时，……; 前两届由……; not 本届世界杯……): the
     word after it acts (a verb, a preposition, an adverb or a conjunction), so the event is in the sentence before."""
@@ -1199,13 +1213,17 @@ def anaphoric(sentence: str) -> bool:
     clause that names no one (经过激烈比赛，他……; not 张三回到家乡后，他……), or someone speaks whom it does not name
     (我们还要告诉大家……, 对于我来说，……; inside a quotation the words after it say who), speaks too or instead
     (某某也认为，……; 某某则表示，……), or is listed as attending what it does not name (……李强、赵乐际等参加。): it is
-    only material together with it. So does a bare reason (因为……。 with no main clause after it) or an edition
-    of an event it does not name (本届结束时，……).
+    only material together with it. So does a bare reason (因为……。 with no main clause after it), an edition
+    of an event it does not name (本届结束时，……), a subject set against another (中场则以……) or a post held with
+    no one holding it (曾任……副总导演).
     A demonstrative (该街道……) is not: the item's source title usually names it, and it often reads alone."""
     texts = (simplified(sentence), trim_start(sentence))
-    if any(_ANAPHORA.match(t) or _ENUMERATED.match(t) or _opens_with(t, _POINTING_WORDS) for t in texts):
+    if any(
+        _ANAPHORA.match(t) or _ENUMERATED.match(t) or _PAST_POST.match(t) or _opens_with(t, _POINTING_WORDS)
+        for t in texts
+    ):
         return True
-    if _BARE_REASON.match(texts[1]) or _bare_edition(texts[1]):
+    if _BARE_REASON.match(texts[1]) or _bare_edition(texts[1]) or _contrasted(texts[1]):
         return True
     if _speaks_unnamed(texts[1]) or _ALSO_SAID.match(texts[1]) or _ATTENDING.search(texts[1]):
         return True

@@ -2283,9 +2283,16 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "后者某型号则是全方位升级的旗舰，屏幕和快充都是顶级水平。",
         "同样增加了前置人像模式，并支持视频防抖功能。",
         "剩余成员国也将在完成国内批准程序后陆续生效实施。",
+        # a subject set against one told of before; the next of a list begun before; a post with no one holding it
+        "中场则以某队为班底，囤积了大批攻守兼备的人才。",
+        "纪念钞则于2021年12月21日发行，包括冰上项目纪念钞1张。",
+        "第二个难题是锋线。",
+        "曾任2021年某晚会副总导演，爆款节目正是出自他的编辑制作。",
     ):
         assert ct.anaphoric(leaning), leaning
     assert ct.demonstrative("全系均支持50W功率的无线充电。")  # every model of the series named before
+    # 规则, 细则 and 第二届 are no such words
+    assert not ct.anaphoric("规则规定，每队可报名23人。") and not ct.anaphoric("第二届比赛在某地举行。")
     # a word that only starts with the same character (也门, 还原, 又快又好) reads alone
     assert not any(
         ct.anaphoric(s) for s in ("也门局势持续紧张。", "还原了历史现场。", "又快又好地完成了任务。")
