@@ -1174,7 +1174,9 @@ def _contrasted(text: str) -> bool:
     return any(word == "则" for word, _ in pos_tags(first[:14])[1:4])
 
 
-_PAST_POST = re.compile(r"^\s*曾(?:任|担任|获得?|执导|参与|主演|出演)")  # 曾任……副总导演: whose post, the text before says
+_PAST_POST = re.compile(
+    r"^\s*曾(?:任|担任|获得?|执导|参与|主演|出演)"
+)  # 曾任……副总导演: whose post, the text before says
 
 
 def _bare_edition(text: str) -> bool:
