@@ -253,8 +253,6 @@ def region_place(region: str) -> str:
     return parts[-1] if parts else region.strip()
 
 
-# a unit named by its kind, which LAC may still tag an organisation (普通高等学校, 各级党组织)
-_KIND = re.compile(r"^(?:普通|一般|各级|各类|相关|有关)")
 # verbs and generic modifiers that jieba sometimes glues to a unit word (深化街道, 合理布局党群服务站, 智慧小区)
 _VERBISH = re.compile(
     r"深化|发挥|发展|大力|布局|推进|落实|加强|完善|建设|打造|构建|优化|提升|健全|创新|智慧|规范|强化|全面"
@@ -291,7 +289,7 @@ def places(text: str, topic: str = "") -> list[str]:
         tags = pos_tags(name)
         if not tags or tags[0][1][:1] in ("v", "a", "d", "p", "c") or (topic and name in topic):
             continue
-        if _VERBISH.search(name) or _KIND.match(name) or not _proper(name, text):
+        if _VERBISH.search(name) or generic_name(name) or not _proper(name, text):
             continue
         out.append(name)
     return out

@@ -450,7 +450,7 @@ UNIT_WORDS = (
 )
 _PLACE_OR_UNIT = re.compile(rf"([\u4e00-\u9fff·]{{2,12}}?)({UNIT_WORDS})")
 _GENERIC_PREFIX = re.compile(
-    r"^(全|该|各|本|每|此|其|所在|辖区|城市|农村|基层|所有|相关|有关|各类|多个|一个|个|新建|"
+    r"^(全|该|各|本|每|此|其|所在|辖区|城市|农村|基层|所有|相关|有关|各类|多个|一个|个|新建|普通|一般|"
     r"示范|试点|老旧|封闭|超大型|社区|小区|街道|党员|居民|两新|非公|物业|企业|行政|农民|农户|群众|城中村|城乡|"
     r"智慧|智能|数字)"  # a kind of unit, not its name (智慧社区: jieba tags 智慧 as a person's name)
 )
@@ -460,7 +460,7 @@ _PROPER = {"ns", "nr", "nz", "nt", "nrt", "nrfg", "j"}
 
 
 def generic_name(name: str) -> bool:
-    """A unit named by a kind, not a name (全市, 该街道, 街道党工委, 城市社区, 农民专业合作社, 城中村)."""
+    """A unit named by a kind, not a name (全市, 该街道, 街道党工委, 城市社区, 农民专业合作社, 城中村, 普通高等学校)."""
     return bool(_GENERIC_PREFIX.match(name))
 
 
