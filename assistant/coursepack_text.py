@@ -1143,6 +1143,11 @@ _THE_TWO = re.compile(r"^(?:两人|二人|双方|二者|两者|全系)")  # (全
 
 # a body's members as what acts, the body unnamed (成员按内务委员会所定的规则选举产生。)
 _BARE_MEMBERS = re.compile(r"^\s*(?:成员|组成人员|委员)(?:由|按|从|须|必须|包括|均|为)")
+# a work, a match or a programme named by its kind alone as what acts (影片将于……上映; 游戏于……发行; 比赛于……开球)
+_BARE_WORK = re.compile(
+    r"^\s*(?:游戏|影片|电影|剧集|节目|歌曲|专辑|小说|新机|新车|车型|比赛)"
+    r"(?:于|将|在|由|与|为|已|共|还|也|采用|搭载|讲述|获得|以)"
+)
 # a document named by its kind alone as what acts (文件规定……, 根据方案，……): the one the text spoke of before
 _BARE_DOCUMENT = re.compile(
     r"(?:^|[，,；;])(?:根据|按照|依据)?(?:文件|方案|报告|通知|意见|公告)(?:规定|提出|要求|明确|指出|显示|称|自|[，,])"
@@ -1152,8 +1157,9 @@ _BARE_DOCUMENT = re.compile(
 def demonstrative(sentence: str) -> bool:
     """The sentence refers to something by a demonstrative in its opening clauses (目前该片已定档……, 冯小刚表示接拍
     这部电影……, 该飞艇……, 此次事件中，……, 本届赛事……), to two named before (……冬奥会上，两人在……; 双方……), names a
-    document or an event by its kind alone (……，文件规定对住院的新冠患者……; 开幕式上，……) or a body by its members
-    alone (成员按……规则选举产生。, of the committee named before)."""
+    document or an event by its kind alone (……，文件规定对住院的新冠患者……; 开幕式上，……), a body by its members
+    alone (成员按……规则选举产生。, of the committee named before) or a work, a match or a programme by its kind
+    alone (影片将于2022年上半年完成所有拍摄……; 游戏于2022年2月25日发行)."""
     text = trim_start(sentence)
     if any(_THE_TWO.match(clause.strip()) for clause in re.split(r"[，,]", text, maxsplit=2)[:2]):
         return True
@@ -1163,6 +1169,7 @@ def demonstrative(sentence: str) -> bool:
         or _BARE_DOCUMENT.search(text)
         or _BARE_EVENT.search(opening)
         or _BARE_MEMBERS.match(text)
+        or _BARE_WORK.match(text)
         or _pronoun_before_noun(opening)
     )
 
