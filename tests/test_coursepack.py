@@ -2100,7 +2100,9 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
     # … and a work or a match by its kind alone; named, or the kind spoken of at large, it reads alone
     assert ct.demonstrative("影片将于2022年上半年完成所有拍摄，计划于年内跟观众见面。")
     assert ct.demonstrative("游戏于2022年2月25日发行，有多个平台的版本。")
-    assert not ct.demonstrative("影片《某某》将于春节上映。") and not ct.demonstrative("游戏产业规模达到3000亿元。")
+    assert not ct.demonstrative("影片《某某》将于春节上映。") and not ct.demonstrative(
+        "游戏产业规模达到3000亿元。"
+    )
     # 该 or 此 as a pronoun before any noun, or a pronoun word of it; not the modal 该 (该怎么办, 应该)
     assert ct.demonstrative("该飞艇来自某国，属民用性质。") and ct.demonstrative(
         "此次事件中，某部门立即开展了调查。"
