@@ -2524,7 +2524,9 @@ def test_the_same_figures_in_other_words_are_one_item():
 
 def test_leading_connectives_and_datelines_are_trimmed():
     assert ct.trim_start("[27]纪念钞则于2021年12月21日发行。").startswith("纪念钞")  # the mark before's
-    assert ct.trim_start("不仅如此，在本届赛事开赛以前，某组织已向每支球队发放150万美元。").startswith("在本届")
+    assert ct.trim_start("不仅如此，在本届赛事开赛以前，某组织已向每支球队发放150万美元。").startswith(
+        "在本届"
+    )
     assert ct.trim_start("同时,各县(区)对其余872名社区“两委”成员进行兜底培训。").startswith("各县")
     assert ct.trim_start("另一方面，通过交叉任职方式选派党务骨干。").startswith("通过")
     assert ct.trim_start("实际上，早在2010年，某导演便已确认将推出续集。").startswith("早在")
