@@ -61,13 +61,11 @@ from .coursepack_records import (
     numbered,
 )
 from .coursepack_repeats import figure_values, repeats, restates_figures, squashed
-from .coursepack_text import next_entry
 from .coursepack_tuning import DEFAULT_MAX_ITEMS, FEATURES, TUNING, Tuning
 from .coursepack_units import (
     DocView,
     Unit,
     normative,
-    restates_figure,
     unquoted,
 )
 from .errors import AssistantError
@@ -1047,8 +1045,7 @@ def _thread(view: DocView, k: int, lex: list[float], tuning: Tuning) -> tuple[tu
         nxt = view.seed(nxt.index)
         if nxt.span is None or nxt.span[0] != nxt.start or nxt.end - start > tuning.passage_max_chars:
             break
-        sentence, held = view.text[nxt.start : nxt.end], view.text[start:end]
-        if lex[nxt.index] <= 0 or restates_figure(sentence, held) or next_entry(sentence, held):
+        if lex[nxt.index] <= 0 or not view.carries(nxt, start, end):
             break
         sentences.append((nxt.start, nxt.end))
         end = nxt.end

@@ -90,9 +90,9 @@ _NOTICE = re.compile(
 # read as the pack's own [n] citations. Marks opening a sentence ([28] 2021年12月，某行发行纪念钞票。) close the one
 # before it, which the splitter cut after its full stop: `trim_start` leaves them out and the sentence is material.
 _FOOTNOTE_MARK = r"\[\d{1,3}\]"
-_FOOTNOTE = re.compile(rf"^\s*(?:{_FOOTNOTE_MARK}\s*)+(?:[：:。，,；;、]|$)")
-_FOOTNOTE_MARKS = re.compile(rf"(?:{_FOOTNOTE_MARK})+")
 _LEADING_MARKS = re.compile(rf"^\s*(?:{_FOOTNOTE_MARK}\s*)+")
+_FOOTNOTE = re.compile(rf"{_LEADING_MARKS.pattern}(?:[：:。，,；;、]|$)")
+_FOOTNOTE_MARKS = re.compile(rf"(?:{_FOOTNOTE_MARK})+")
 # an encyclopedia's maintenance marks and the machine date it glosses a date with (截至2022年3月16日
 # (2022-03-16)[update]，……)
 _WIKI_MARKS = re.compile(
@@ -586,8 +586,8 @@ def rejection(
             or _label_list(text)
         ):
             return TABLE_PIECE
-    as_written, s = s, trim_start(s)
-    body = s
+    as_written = s  # before its connective is trimmed (综上所述，……)
+    s = body = trim_start(s)
     # cut by the layout (or where the page lost words), or a snippet with words left out (… …)
     if not TERMINAL.search(s) or _ELISION.search(s) or LOST in s:
         return "残句"
@@ -1179,8 +1179,8 @@ def demonstrative(sentence: str) -> bool:
 def _contrasted(text: str) -> bool:
     """Its subject is set against one the sentence before told of (中场则以某队为班底……; 某某则无缘……; 纪念钞则于……
     发行): 则 as a word right after it, in the first clause (not 规则, 原则, 细则)."""
-    first = re.split(r"[，,。；;：:]", text, maxsplit=1)[0]
-    return any(word == "则" for word, _ in pos_tags(first[:14])[1:4])
+    first = re.split(r"[，,。；;：:]", text, maxsplit=1)[0][:14]
+    return "则" in first and any(word == "则" for word, _ in pos_tags(first)[1:4])
 
 
 _PAST_POST = re.compile(

@@ -255,7 +255,7 @@ class DocView:
         nxt = self.neighbour(ending.start, 1) if ending else None
         return nxt if nxt is not None and self.rejected(nxt.index) == ct.SAID_BY else None
 
-    def _carried(self, nxt: Unit, start: int, end: int) -> bool:
+    def carries(self, nxt: Unit, start: int, end: int) -> bool:
         """The next sentence can run on the item text[start:end]: teaching material that starts no new section
         (四、总结：……) nor the list's next entry (`ct.next_entry`) and does not report again a figure the item holds
         (`restates_figure`)."""
@@ -323,7 +323,7 @@ class DocView:
             and nxt is not None
             and (
                 self.rejected(nxt.index) == ct.SAID_BY
-                or (self._carried(nxt, start, end) and nxt.end - start <= tuning.case_max_chars)
+                or (self.carries(nxt, start, end) and nxt.end - start <= tuning.case_max_chars)
             )
         ):
             sentences.append((nxt.start, nxt.end))
@@ -334,7 +334,7 @@ class DocView:
                 nxt = self.neighbour(k, step)
                 if (
                     nxt is None
-                    or not self._carried(nxt, start, end)
+                    or not self.carries(nxt, start, end)
                     or nxt.end - start > tuning.case_max_chars
                 ):
                     break
@@ -347,11 +347,7 @@ class DocView:
         while len(sentences) < tuning.passage_sentences:  # the sentences that carry the thread on
             nxt = self.neighbour(k, step)
             step += 1
-            if (
-                nxt is None
-                or not self._carried(nxt, start, end)
-                or nxt.end - start > tuning.passage_max_chars
-            ):
+            if nxt is None or not self.carries(nxt, start, end) or nxt.end - start > tuning.passage_max_chars:
                 break
             if nxt.end <= end:
                 continue
