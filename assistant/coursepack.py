@@ -643,19 +643,42 @@ def _programme(norm: str, weights: _TopicWeights, reach: int = 8) -> float:
     return best
 
 
+@dataclass(frozen=True)
+class _Expansion:
+    """Specific terms of the topic's strongest sentences (programme names, 户外劳动者): related sentences share
+    them. `scores`: each term's strength, a ranking feature. `anchors`: the terms of a heading naming the topic
+    (the report under it is on the topic) or shared by two different strong sentences, the only ones that tie a
+    sentence holding no topic word to the topic — a term of one sentence naming the topic in passing (沙特阿拉伯
+    of ……包括首次参赛的沙特阿拉伯……天气暖和的国家) says nothing of it."""
+
+    scores: dict[str, float]
+    anchors: frozenset[str]
+
+    def score(self, norm: str) -> float:
+        return max((s for t, s in self.scores.items() if t in norm), default=0.0)
+
+    def anchored(self, norm: str) -> bool:
+        return any(t in norm for t in self.anchors)
+
+
 def _expansion_terms(
-    strong: list[tuple[str, float]], snapshot: Snapshot, weights: _TopicWeights, tuning: Tuning
-) -> dict[str, float]:
-    """Specific terms of the strongest sentences (programme names, 户外劳动者): related sentences share them."""
+    strong: list[tuple[str, float, bool]], snapshot: Snapshot, weights: _TopicWeights, tuning: Tuning
+) -> _Expansion:
+    """`strong`: the topic's strongest lines, each (text, lexical score, is a heading)."""
     max_df = max(4, round(tuning.expansion_df * len(snapshot.chunks)))
-    terms: dict[str, float] = {}
-    for text, lex in strong:
+    scores: dict[str, float] = {}
+    sentences: dict[str, set[str]] = {}
+    titled: set[str] = set()
+    for text, lex, heading in strong:
         for term in set(tokenize(text)):
             if len(term) < 3 or re.search(r"\d", term) or any(w in term for w in weights.present):
                 continue
             if 1 <= snapshot.bm25.doc_freq.get(term, 0) <= max_df:
-                terms[term] = max(terms.get(term, 0.0), min(lex, 1.0))
-    return terms
+                scores[term] = max(scores.get(term, 0.0), min(lex, 1.0))
+                sentences.setdefault(term, set()).add(squashed(text))
+                if heading:
+                    titled.add(term)
+    return _Expansion(scores, frozenset(t for t, held in sentences.items() if len(held) >= 2 or t in titled))
 
 
 @dataclass
@@ -779,7 +802,7 @@ def topic_features(
     # a heading naming the topic is among its strongest sentences: the report under it speaks of the topic in
     # its own terms (科技特派员 under ……促进高层次人才双向流动), which related sentences elsewhere share
     strong = [
-        (views[d].text[views[d].units[k].start : views[d].units[k].end], lex[d][k])
+        (views[d].text[views[d].units[k].start : views[d].units[k].end], lex[d][k], views[d].units[k].heading)
         for d, k in reached
         if lex[d][k] >= tuning.strong and (views[d].units[k].heading or not views[d].rejected(k))
     ]
@@ -796,7 +819,7 @@ def topic_features(
             continue
         own = max(doc_lex[j] for j in view.covering(*unit.span))
         neighbours = [doc_lex[n.index] for n in (view.neighbour(k, -1), view.neighbour(k, 1)) if n]
-        exp = max((s for t, s in expansion.items() if t in unit.norm), default=0.0)
+        exp = expansion.score(unit.norm)
         if unit.head_of not in heading_lex.setdefault(doc_id, {}):
             block = view.heading_block(k)
             heading_lex[doc_id][unit.head_of] = _lexical(block, weights, tuning) if block else 0.0
@@ -805,8 +828,8 @@ def topic_features(
         if scarce and (doc_id, unit.head_of) not in named_sections:  # decided once per section
             named_sections[doc_id, unit.head_of] = _in_named_section(view, unit, specific)
         in_section = scarce and named_sections[doc_id, unit.head_of]
-        if own == 0 and exp == 0 and heading == 0 and para == 0 and not in_section:
-            # no topic word in it, its paragraph or its heading, no term of the topic's best sentences: a
+        if own == 0 and heading == 0 and para == 0 and not in_section and not expansion.anchored(unit.norm):
+            # no topic word in it, its paragraph or its heading, no term its best sentences share: a
             # chunk's dense or fused rank alone does not tie it to the topic (a topic the documents barely
             # mention would otherwise be filled up with whatever retrieval returned), unless it stands in a section
             # on a topic the documents barely speak of

@@ -2754,6 +2754,23 @@ def test_a_heading_naming_the_topic_lends_its_terms_to_the_report_under_it():
     assert not any("整治" in text for text in rows)  # what shares none of it stays out
 
 
+def test_a_term_of_one_sentence_naming_the_topic_in_passing_ties_nothing_to_it():
+    """A term of the topic's strong sentences ties a sentence holding no topic word to the topic only when two of
+    them share it (or a heading naming the topic holds it): a sentence that names the topic in passing (……包括
+    首次参赛的沙特阿拉伯……天气暖和的国家) would otherwise fill the pack with whatever else names 沙特阿拉伯."""
+    passing = "北京冬奥会有91个国家参赛,包括首次参赛的沙特阿拉伯,还有一些天气暖和的国家。"
+    elsewhere = "沙特阿拉伯派出一名高山滑雪运动员出战。"
+    shared = ["雨雪天气里,“暖心驿站”为环卫工人提供热水。", "在高温天气,某某区的“暖心驿站”每天开放12小时。"]
+    sharing = "全市已建成“暖心驿站”41个,配有桌椅和饮水机。"
+    others = [f"第{i}区召开工作推进会,部署年度计划。" for i in range(6)]
+    # each in the document of a strong sentence, a paragraph of its own: retrieved with it, naming nothing
+    snapshot = _snapshot([f"{passing}\n\n{elsewhere}", shared[0], f"{shared[1]}\n\n{sharing}", *others])
+    features = cp.topic_features("天气", snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
+    texts = {snapshot.documents[u.doc_id].text[u.start : u.end] for u in features.units}
+    assert passing in texts and elsewhere not in texts
+    assert sharing in texts  # two strong sentences share “暖心驿站”
+
+
 def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
     """News pages set a photo's caption as a paragraph ending with its credit (新华社记者 某某 摄): every sentence
     of it is a caption, however long (a gallery's captions report cases: ……打造了党员活动室……。(某某 摄)); the same
