@@ -66,10 +66,10 @@ def lead_in(
             # (累计受理申请……) goes on about the item's place, when the item names just one; else the place
             # the document reports on (全市共有居民小区789个 in a report on 安顺市)
             who = _figure_owner(sentence, clause, part.topic)
-            if not who and names.omits_subject(sentence) and len(set(item_places)) == 1:
+            if not who and _unnamed_subject(sentence) and len(set(item_places)) == 1:
                 who = item_places[0]
-            if not who and names.omits_subject(clause) and not item.context:
-                continue  # 获得11项提名, 闯入奥运会5次: whose, the lead-in cannot say
+            if not who and _unnamed_subject(clause) and not item.context:
+                continue  # 获得11项提名, 公司在全国设有20家分公司: whose, the lead-in cannot say
             who = who or item.context or names.region_place(item.region)
             used.add(clause)
             shown = _scoped(sentence, clause)
@@ -78,6 +78,19 @@ def lead_in(
             label = f"数据（{year}）" if year else "数据"
             claims.append(Claim(f"{label}：{prefix}{shown}{_dated(shown, item.date)}", [item.doc_id]))
     return claims
+
+
+# a subject named by its kind alone (公司在全国设有……, 该企业……): who it is, the sentences before say
+_KINDS = frozenset({"公司", "企业", "集团", "银行", "学校", "医院", "机构", "单位", "平台"})
+
+
+def _unnamed_subject(text: str) -> bool:
+    """The sentence names no one it reports on: it leaves its subject out (累计受理……) or gives only its kind."""
+    words = [w for w, _ in pos_tags(names.OPENING_TIME.sub("", ct.trim_start(text)).lstrip())]
+    kind = (
+        words[1] if words[:1] in (["该"], ["本"], ["这家"]) and len(words) > 1 else words[0] if words else ""
+    )
+    return names.omits_subject(text) or kind in _KINDS
 
 
 def _places(
@@ -169,8 +182,9 @@ def _restated_figure(clause: str, used: Iterable[str]) -> bool:
 def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
     """Whose figure the clause reports: the first place its sentence names before the figure, read on through
     the places it holds named right after it (西秀区新太社区, 青龙山街道辖区的明珠社区); not one of a list past
-    the sentence's opening (吸引了佳兆业、世茂集团等企业……), which its subject acted on; who speaks of it only
-    when the sentence names no other (某社区书记说：“……满意度提高到80%”)."""
+    the sentence's opening (吸引了佳兆业、世茂集团等企业……), which its subject acted on, nor the source of the
+    count (据证券业协会统计，……); who speaks of it only when the sentence names no other (某社区书记说：“……满意度
+    提高到80%”)."""
     at = sentence.find(clause)
     end = at + len(clause) if at >= 0 else len(sentence)
     opening = len(sentence) - len(
@@ -193,6 +207,8 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
     for k, (a, b) in enumerate(spans):
         if names.listed(sentence, a, b) and not (k == 0 and a <= opening):
             continue
+        if _SOURCE.search(sentence, 0, a):
+            continue  # 据证券业协会统计，……: who counted, not whose figure
         for c, d in spans[k + 1 :]:
             if not _HOLDS.fullmatch(sentence[b:c]):
                 break
@@ -202,6 +218,7 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
 
 
 _OPENING_TITLE = re.compile(r"《[^《》]{1,30}》")
+_SOURCE = re.compile(r"(?:根据|依据|据)$")
 # who speaks, not who acted (观山湖区委组织部相关负责人说，……全区7个街道……)
 _SPEAKS = re.compile(f"[^，,。；;：:]{{0,10}}?(?:{ct.SPEECH_VERBS})[，,：:]")
 

@@ -471,6 +471,21 @@ def without_stray_closers(text: str) -> str:
     return kept if stray and balanced(kept) else text
 
 
+_SHORT_CLAUSES = re.compile(r"[^，,：:“”；;]{1,25}(?:[；;][^，,：:“”；;]{1,25}){3,}[。！!]?")
+
+
+def headlines(sentence: str) -> bool:
+    """Four or more short clauses set off by semicolons, no comma among them, naming three places or more (……
+    希腊警察驱散难民；美国弗格森警察执勤；缅甸小型石油钻井平台作业；……): a news digest's or a gallery's list of
+    headlines, each a picture's caption, no report of its own. A list of measures names no places; one of places'
+    results counts what each did (南明区建成12个；云岩区建成8个；……)."""
+    if not _SHORT_CLAUSES.fullmatch(sentence.strip()) or re.search(r"\d", sentence):
+        return False
+    clauses = re.split(r"[；;]", sentence)
+    places = {next((name for name, _ in ner.entities(c, ("LOC",))), "") for c in clauses} - {""}
+    return len(places) >= 3
+
+
 def photo_credit(sentence: str) -> bool:
     """The piece credits a photo (新华社记者 某某 摄, （某某 摄）)."""
     return bool(_CREDIT.search(sentence.strip()))
@@ -575,7 +590,7 @@ def rejection(
             return WEB_DEBRIS
         if _BYLINE.match(text) or _STAMP.search(text):
             return "署名或电头"
-        if photo_credit(text) or re.fullmatch(r"[（(][^）)]*[）)]", text):
+        if photo_credit(text) or re.fullmatch(r"[（(][^）)]*[）)]", text) or headlines(text):
             return "图片说明"
         if (
             _repeats(text)

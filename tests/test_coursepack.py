@@ -501,6 +501,10 @@ def test_a_lead_in_figure_is_credited_to_the_place_that_holds_it_or_the_report_s
     # the work the sentence is about owns the figures of its later clauses, not the place scoping one
     film = "《某某2》已在多个国家上映了一段时间，中国内地票房是39.79亿元，北美票房是496万美元。"
     assert _lead_figures(_one_item_part(film)) == ["数据：《某某2》：中国内地票房是39.79亿元"]
+    # who counted (据……统计) is not whose figure; a subject named by its kind alone (公司……) names no one
+    counted = "据河口县统计局统计，红星公司为新就业群体提供岗位300个。"
+    assert _lead_figures(_one_item_part(counted)) == ["数据：红星公司为新就业群体提供岗位300个"]
+    assert _lead_figures(_one_item_part("目前，公司为新就业群体提供岗位300个。")) == []
     whole_city = _one_item_part("全市服务新就业群体3000人次。")
     assert _lead_figures(whole_city) == ["数据：全市服务新就业群体3000人次"]  # no region: as it stands
     whole_city.sections[0].items[0].region = "贵州省安顺市"
@@ -1929,6 +1933,16 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("红色代表增长，绿色代表下降。", False, "图片说明"),
         ("根据《某某条例》第37条。", False, "残句"),
         ("根据《某某条例》第37条，只有12名议员可以持有外国居留权。", False, None),
+        # a digest's list of headlines (short clauses set off by semicolons, naming places), each a picture's
+        # caption; a list of measures names no place, a list of places' results counts things
+        (
+            "法国巴黎举行马拉松赛；日本东京迎来樱花季；巴西球迷街头庆祝；澳大利亚山火持续蔓延。",
+            False,
+            "图片说明",
+        ),
+        ("建立党员联系户制度；开展结对帮扶；设立志愿服务岗；组建网格党小组。", False, None),
+        ("甲区建成站点12个；乙区建成8个；丙区建成6个；丁区建成5个。", False, None),
+        ("法国举行马拉松赛，数万人参加；日本迎来樱花季；巴西球迷庆祝；澳大利亚山火蔓延。", False, None),
         # a sentence saying only what a decision signifies, or only what a thing is part of
         ("志愿服务是社区治理的重要组成部分，也是文明城市创建的重要内容。", False, "口号"),
         (
