@@ -42,7 +42,7 @@ def lead_in(
     items = sorted((i for i in part.items if not i.related), key=lambda i: -i.score)
     if not items:
         return []
-    named = [names.places(item.text, part.topic) for item in items]  # each item's places, read once
+    named = [_acting_places(item.text, part.topic) for item in items]  # each item's places, read once
     places = _places(items, part.topic, specific, max_places)
     claims = []
     if places:
@@ -91,6 +91,15 @@ def _unnamed_subject(text: str) -> bool:
         words[1] if words[:1] in (["该"], ["本"], ["这家"]) and len(words) > 1 else words[0] if words else ""
     )
     return names.omits_subject(text) or kind in _KINDS
+
+
+def _acting_places(text: str, topic: str) -> list[str]:
+    """The places and units the text names other than as the source of a count (据证券业协会统计，……)."""
+    return [
+        name
+        for name in names.places(text, topic)
+        if any(not _SOURCE.search(text, 0, m.start()) for m in re.finditer(re.escape(name), text))
+    ]
 
 
 def _places(

@@ -505,6 +505,7 @@ def test_a_lead_in_figure_is_credited_to_the_place_that_holds_it_or_the_report_s
     counted = "据河口县统计局统计，红星公司为新就业群体提供岗位300个。"
     assert _lead_figures(_one_item_part(counted)) == ["数据：红星公司为新就业群体提供岗位300个"]
     assert _lead_figures(_one_item_part("目前，公司为新就业群体提供岗位300个。")) == []
+    assert _lead_figures(_one_item_part("目前，公司据河口县统计局统计，为新就业群体提供岗位300个。")) == []
     whole_city = _one_item_part("全市服务新就业群体3000人次。")
     assert _lead_figures(whole_city) == ["数据：全市服务新就业群体3000人次"]  # no region: as it stands
     whole_city.sections[0].items[0].region = "贵州省安顺市"
