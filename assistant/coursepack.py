@@ -646,10 +646,11 @@ def _programme(norm: str, weights: _TopicWeights, reach: int = 8) -> float:
 @dataclass(frozen=True)
 class _Expansion:
     """Specific terms of the topic's strongest sentences (programme names, 户外劳动者): related sentences share
-    them. `scores`: each term's strength, a ranking feature. `anchors`: the terms of a heading naming the topic
-    (the report under it is on the topic) or shared by two different strong sentences, the only ones that tie a
-    sentence holding no topic word to the topic — a term of one sentence naming the topic in passing (沙特阿拉伯
-    of ……包括首次参赛的沙特阿拉伯……天气暖和的国家) says nothing of it."""
+    them. `scores`: each term's strength, a ranking feature. `anchors`: the terms that tie a sentence holding no
+    topic word to the topic — those of a heading naming the topic or of a titled document's strong sentence (a
+    report whose title says what it is on), and those two strong sentences share. A term of one snippet's sentence
+    naming the topic in passing (沙特阿拉伯 of a page cut from anywhere: ……包括首次参赛的沙特阿拉伯……天气暖和的国家)
+    says nothing of it."""
 
     scores: dict[str, float]
     anchors: frozenset[str]
@@ -664,21 +665,22 @@ class _Expansion:
 def _expansion_terms(
     strong: list[tuple[str, float, bool]], snapshot: Snapshot, weights: _TopicWeights, tuning: Tuning
 ) -> _Expansion:
-    """`strong`: the topic's strongest lines, each (text, lexical score, is a heading)."""
+    """`strong`: the topic's strongest lines, each (text, lexical score, vouched for: a heading or a line of a
+    titled document)."""
     max_df = max(4, round(tuning.expansion_df * len(snapshot.chunks)))
     scores: dict[str, float] = {}
     sentences: dict[str, set[str]] = {}
-    titled: set[str] = set()
-    for text, lex, heading in strong:
+    vouched: set[str] = set()
+    for text, lex, titled in strong:
         for term in set(tokenize(text)):
             if len(term) < 3 or re.search(r"\d", term) or any(w in term for w in weights.present):
                 continue
             if 1 <= snapshot.bm25.doc_freq.get(term, 0) <= max_df:
                 scores[term] = max(scores.get(term, 0.0), min(lex, 1.0))
                 sentences.setdefault(term, set()).add(squashed(text))
-                if heading:
-                    titled.add(term)
-    return _Expansion(scores, frozenset(t for t, held in sentences.items() if len(held) >= 2 or t in titled))
+                if titled:
+                    vouched.add(term)
+    return _Expansion(scores, frozenset(t for t, held in sentences.items() if len(held) >= 2 or t in vouched))
 
 
 @dataclass
@@ -802,7 +804,11 @@ def topic_features(
     # a heading naming the topic is among its strongest sentences: the report under it speaks of the topic in
     # its own terms (科技特派员 under ……促进高层次人才双向流动), which related sentences elsewhere share
     strong = [
-        (views[d].text[views[d].units[k].start : views[d].units[k].end], lex[d][k], views[d].units[k].heading)
+        (
+            views[d].text[views[d].units[k].start : views[d].units[k].end],
+            lex[d][k],
+            views[d].units[k].heading or views[d].titled,
+        )
         for d, k in reached
         if lex[d][k] >= tuning.strong and (views[d].units[k].heading or not views[d].rejected(k))
     ]

@@ -42,7 +42,7 @@ def lead_in(
     items = sorted((i for i in part.items if not i.related), key=lambda i: -i.score)
     if not items:
         return []
-    named = [_acting_places(item.text, part.topic) for item in items]  # each item's places, read once
+    named = [_acting(item.text, names.places(item.text, part.topic)) for item in items]  # read once
     places = _places(items, part.topic, specific, max_places)
     claims = []
     if places:
@@ -66,11 +66,15 @@ def lead_in(
             # (累计受理申请……) goes on about the item's place, when the item names just one; else the place
             # the document reports on (全市共有居民小区789个 in a report on 安顺市)
             who = _figure_owner(sentence, clause, part.topic)
-            if not who and _unnamed_subject(sentence) and len(set(item_places)) == 1:
+            if not who and names.omits_subject(sentence) and len(set(item_places)) == 1:
                 who = item_places[0]
-            if not who and _unnamed_subject(clause) and not item.context:
-                continue  # 获得11项提名, 公司在全国设有20家分公司: whose, the lead-in cannot say
-            who = who or item.context or names.region_place(item.region)
+            region = names.region_place(item.region)
+            whole = bool(region) and bool(_WHOLE_PLACE.match(_past_opening(sentence)))
+            if not who and not item.context and not whole and _unnamed_subject(clause):
+                # 获得11项提名, 公司在全国设有20家分公司: whose, the lead-in cannot say; a sentence on the whole
+                # place (全市共有居民小区789个，有物业管理的小区273个) speaks of the document's region
+                continue
+            who = who or item.context or region
             used.add(clause)
             shown = _scoped(sentence, clause)
             prefix = f"{who}：" if who and who not in shown else ""
@@ -84,20 +88,30 @@ def lead_in(
 _KINDS = frozenset({"公司", "企业", "集团", "银行", "学校", "医院", "机构", "单位", "平台"})
 
 
+# the whole of the place a text reports on, as its subject (全市共有……, 本区……)
+_WHOLE_PLACE = re.compile(r"[全本](?:省|市|州|县|区|镇|乡|街道)")
+
+
+def _past_opening(text: str) -> str:
+    """The text past its connective and its opening time (截至目前，)."""
+    return names.OPENING_TIME.sub("", ct.trim_start(text)).lstrip()
+
+
 def _unnamed_subject(text: str) -> bool:
     """The sentence names no one it reports on: it leaves its subject out (累计受理……) or gives only its kind."""
-    words = [w for w, _ in pos_tags(names.OPENING_TIME.sub("", ct.trim_start(text)).lstrip())]
+    words = [w for w, _ in pos_tags(_past_opening(text))]
     kind = (
         words[1] if words[:1] in (["该"], ["本"], ["这家"]) and len(words) > 1 else words[0] if words else ""
     )
     return names.omits_subject(text) or kind in _KINDS
 
 
-def _acting_places(text: str, topic: str) -> list[str]:
-    """The places and units the text names other than as the source of a count (据证券业协会统计，……)."""
+def _acting(text: str, found: list[str]) -> list[str]:
+    """Of the places and units `found` in the text, those it names other than as the source of a count
+    (据证券业协会统计，……)."""
     return [
         name
-        for name in names.places(text, topic)
+        for name in found
         if any(not _SOURCE.search(text, 0, m.start()) for m in re.finditer(re.escape(name), text))
     ]
 
@@ -296,7 +310,7 @@ _SCOPE_TAGS = frozenset(
 
 def _figure_clause(text: str, words: Iterable[str] = (), reach: int = 3) -> str:
     """The clause around a figure of a sentence, verbatim: the first one naming one of `words` (the topic's), else
-    the first one within `reach` clauses of one naming it (针对新就业群体，某区建成驿站38个; 《某片》首日票房8.31亿元，成
+    the nearest one within `reach` clauses of one naming it (针对新就业群体，某区建成驿站38个; 《某片》首日票房8.31亿元，成
     中国影史……电影……冠军); a figure further from what names the topic is of something else the sentence also reports
     (……帮助解决土地问题50亩 several clauses before 就业), so none. Without `words`, the first one. Never one cut
     inside a gloss (由序言、20个章节（包括) nor one under a condition (如果达成，……将会形成……)."""
@@ -325,6 +339,13 @@ def _figure_clause(text: str, words: Iterable[str] = (), reach: int = 3) -> str:
         return any(w in norm for w in words)
 
     naming = [k for k in range(len(bounds) - 1) if names(text[bounds[k] : bounds[k + 1]])]
-    return next((c for c, _ in clauses if names(c)), "") or next(
-        (c for c, k in clauses if any(abs(k - j) <= reach for j in naming)), ""
-    )
+    if held := next((c for c, _ in clauses if names(c)), ""):
+        return held
+    # the nearest (恒生科技指数跌17.8%，俄罗斯在主要股指中跌幅居前，年跌幅高达30%: the last), one going on after the
+    # clause naming the topic before one ending before it, else the first
+    near = [
+        (min(abs(k - j) for j in naming), not any(0 < k - j <= reach for j in naming), n, c)
+        for n, (c, k) in enumerate(clauses)
+        if naming
+    ]
+    return min((x for x in near if x[0] <= reach), default=(0, False, 0, ""))[3]

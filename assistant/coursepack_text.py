@@ -372,9 +372,16 @@ _OWN_VOICE = re.compile(
     r"^(?:欢迎(?![仪会宴式词])|(?:还是|更|也)?(?:期待|希望(?![工小之])|期望|祝愿)着?"
     r"|(?:综上所述|总之|总而言之|总的来说|总体而言)[，,])"
 )
+# an exhortation set against what is not enough (……不仅依靠组织力量，更要引导……; 议员不仅要……，更要……): with no figure
+# the sentence says what ought to be, it reports nothing
+_EXHORTS = re.compile(r"不仅[^。；;]{0,40}?[，,][^。；;]{0,6}?更(?:要(?!求)|应|需|须|必须)")
+# the writer speaking to the reader (如果你坚持做一件事……; 因为你发现……; ……的名字你也许不熟悉), outside quotations and
+# titles (《少年的你》) and examples (比如你拍一张照片，某模型会……): with no figure an essay's voice, it reports nothing
+_TO_THE_READER = re.compile(r"^(?!(?:比如|例如|譬如))[^。]*?你(?!们)")
+_TITLED = re.compile(r"《[^》]*》")
 # the standing a thing is said to have (立法会在……架构中具重要地位，……): with no figure the sentence appraises
 _STANDING = re.compile(r"在[^，,。；;]{1,20}中具有?(?:重要|举足轻重的?|特殊|核心)地位")
-_DURATION = re.compile(r"\d+(?:多)?年")
+_DURATION = re.compile(r"\d+(?:多)?(?:年|岁)")  # a span of years, an age: no count of what was done
 # a call to rally (把思想和行动统一到……上来, 凝聚到……的实际行动上来): the sentence calls, it reports nothing, unless it
 # reports a figure (the numbered slogans it quotes, “三个高地”, are none)
 _RALLY = re.compile(r"(?:统一|凝聚|集中|汇聚)到[^。！!；;]{0,40}上来" + _CLOSES)
@@ -668,8 +675,9 @@ def rejection(
         return "口号"
     if _only_evaluates(body, clauses):
         return "口号"
-    appraises = _PLEDGE, _SHOWS_REGARD, _SIGNIFIES, _STANDING
-    if (any(p.search(body) for p in appraises) or _OWN_VOICE.match(as_written)) and not _counts(
+    appraises = _PLEDGE, _SHOWS_REGARD, _SIGNIFIES, _STANDING, _EXHORTS
+    voice = _OWN_VOICE.match(as_written) or _TO_THE_READER.search(_TITLED.sub("", _QUOTED.sub("", body)))
+    if (any(p.search(body) for p in appraises) or voice) and not _counts(
         _QUOTED.sub("", _DURATION.sub("", body))
     ):
         return "口号"

@@ -257,12 +257,13 @@ class DocView:
 
     def carries(self, nxt: Unit, start: int, end: int) -> bool:
         """The next sentence can run on the item text[start:end]: teaching material that starts no new section
-        (四、总结：……) nor the list's next entry (`ct.next_entry`) and does not report again a figure the item holds
-        (`restates_figure`)."""
+        (四、总结：……, or a heading the page ran into it: 我所有的机会都是自己求来的 快毕业时，……) nor the list's next
+        entry (`ct.next_entry`) and does not report again a figure the item holds (`restates_figure`)."""
         sentence = self.text[nxt.start : nxt.end]
         return (
             not self.rejected(nxt.index)
             and not ct.opens_section(sentence)
+            and not ct.trim_offset(sentence, layout_only=True)
             and not ct.next_entry(sentence, self.text[start:end])
             and not restates_figure(sentence, self.text[start:end])
         )

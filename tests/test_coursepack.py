@@ -327,6 +327,12 @@ def test_lead_in_figures_come_from_what_speaks_of_the_topic():
     without = _lead_figures(part)
     assert "39个村党组织" in without[0]  # no carrying words known: the first figure, as before
     assert not _lead_figures(_one_item_part(first), [["就业", "群体"]])  # none on it
+    # no clause naming it holds a figure: the nearest one that does, the one going on after it before one ending
+    # before it (which has a subject of its own)
+    listed = (
+        "各地股指表现如下：甲指数全年跌9%，乙指数跌17.8%，某国股市跌幅居前，年跌幅高达30%，丙指数跌23.8%。"
+    )
+    assert lead._figure_clause(listed, ["某国"]) == "年跌幅高达30%"
 
 
 def test_a_lead_in_figure_counting_from_its_report_s_day_carries_that_day():
@@ -506,6 +512,11 @@ def test_a_lead_in_figure_is_credited_to_the_place_that_holds_it_or_the_report_s
     assert _lead_figures(_one_item_part(counted)) == ["数据：红星公司为新就业群体提供岗位300个"]
     assert _lead_figures(_one_item_part("目前，公司为新就业群体提供岗位300个。")) == []
     assert _lead_figures(_one_item_part("目前，公司据河口县统计局统计，为新就业群体提供岗位300个。")) == []
+    # a clause without its subject in a sentence on the whole place: the document's region, when known
+    across = _one_item_part("目前，全市共有党群服务站47个，建成新就业群体驿站12个。")
+    assert _lead_figures(across, [["驿站"]]) == []
+    across.sections[0].items[0].region = "贵州省安顺市"
+    assert _lead_figures(across, [["驿站"]]) == ["数据：安顺市：建成新就业群体驿站12个"]
     whole_city = _one_item_part("全市服务新就业群体3000人次。")
     assert _lead_figures(whole_city) == ["数据：全市服务新就业群体3000人次"]  # no region: as it stands
     whole_city.sections[0].items[0].region = "贵州省安顺市"
@@ -1930,6 +1941,16 @@ def test_a_topic_that_cannot_be_embedded_gives_a_keyword_pack_not_an_error():
         ("欢迎大家留言评论，我们一起来说说这部剧的观感，聊聊剧中的音乐！", False, "口号"),
         # the standing a thing is said to have; a chart's legend; the basis of what follows, cut from it
         ("某会在某地政制架构中具重要地位，本应对社会发展起到促进作用。", False, "口号"),
+        # the writer speaking to the reader, outside quotations and titles; a figure makes it a report
+        ("因为你会发现，那些认真生活的普通人，从不在意别人的眼光。", False, "口号"),
+        ("某导演的名字你也许不熟悉，但他拍的电视剧你一定看过。", False, "口号"),
+        ("电影《你好，李焕英》获得本届百花奖优秀影片奖。", False, None),
+        ("某社区书记说：“你们谁家有困难可以找我解决。”", False, None),
+        # an exhortation against what is not enough; a count makes it a measure, 不仅……更 a plain contrast
+        ("做好群众工作，不仅依靠干部力量，更要引导社会各界广泛参与。", False, "口号"),
+        ("某街道不仅组建志愿服务队12支，更要引导每名党员认领岗位。", False, None),
+        ("某街道不仅组建志愿服务队，更要求每名党员认领岗位。", False, None),
+        ("某社区不仅建成了食堂，更解决了老人吃饭难的问题。", False, None),
         ("蓝色及灰色分别表示甲派及乙派[19]。", False, "图片说明"),
         ("红色代表增长，绿色代表下降。", False, "图片说明"),
         ("根据《某某条例》第37条。", False, "残句"),
@@ -2769,21 +2790,28 @@ def test_a_heading_naming_the_topic_lends_its_terms_to_the_report_under_it():
     assert not any("整治" in text for text in rows)  # what shares none of it stays out
 
 
-def test_a_term_of_one_sentence_naming_the_topic_in_passing_ties_nothing_to_it():
-    """A term of the topic's strong sentences ties a sentence holding no topic word to the topic only when two of
-    them share it (or a heading naming the topic holds it): a sentence that names the topic in passing (……包括
-    首次参赛的沙特阿拉伯……天气暖和的国家) would otherwise fill the pack with whatever else names 沙特阿拉伯."""
+def test_a_term_of_one_snippet_sentence_naming_the_topic_in_passing_ties_nothing_to_it():
+    """A term of the topic's strong sentences ties a sentence holding no topic word to the topic when a titled
+    document's sentence (a report whose title says what it is on) or a heading holds it, or two strong sentences
+    share it. A snippet's one sentence naming the topic in passing (……包括首次参赛的沙特阿拉伯……天气暖和的国家, a
+    page cut from anywhere) would otherwise fill the pack with whatever else names 沙特阿拉伯."""
     passing = "北京冬奥会有91个国家参赛,包括首次参赛的沙特阿拉伯,还有一些天气暖和的国家。"
     elsewhere = "沙特阿拉伯派出一名高山滑雪运动员出战。"
     shared = ["雨雪天气里,“暖心驿站”为环卫工人提供热水。", "在高温天气,某某区的“暖心驿站”每天开放12小时。"]
-    sharing = "全市已建成“暖心驿站”41个,配有桌椅和饮水机。"
+    sharing = "河口街道已建成“暖心驿站”41个,配有桌椅和饮水机。"
     others = [f"第{i}区召开工作推进会,部署年度计划。" for i in range(6)]
     # each in the document of a strong sentence, a paragraph of its own: retrieved with it, naming nothing
-    snapshot = _snapshot([f"{passing}\n\n{elsewhere}", shared[0], f"{shared[1]}\n\n{sharing}", *others])
-    features = cp.topic_features("天气", snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
-    texts = {snapshot.documents[u.doc_id].text[u.start : u.end] for u in features.units}
-    assert passing in texts and elsewhere not in texts
-    assert sharing in texts  # two strong sentences share “暖心驿站”
+    texts = [f"{passing}\n\n{elsewhere}", shared[0], f"{shared[1]}\n\n{sharing}", *others]
+
+    def gathered(titles: list[str]) -> set[str]:
+        snapshot = _snapshot(texts, titles)
+        features = cp.topic_features("天气", snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
+        return {snapshot.documents[u.doc_id].text[u.start : u.end] for u in features.units}
+
+    snippets = gathered([f"rgb-zh-{i:03d}-01" for i in range(len(texts))])  # listed by a code: no title
+    assert passing in snippets and elsewhere not in snippets
+    assert sharing in snippets  # two strong sentences share “暖心驿站”
+    assert elsewhere in gathered([f"第{i}篇报道" for i in range(len(texts))])  # a titled report vouches
 
 
 def test_a_paragraph_closed_by_a_photo_credit_is_a_caption():
