@@ -294,9 +294,11 @@ _QA = re.compile(r"^\s*(?:[问答]|摘要|[^，,。；;：:\s“”]{0,14}记者
 _LABEL = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^，,。；;：:！!？?\s]{1,12}[:：]\s*"
 )
-# a figure a list item is headed by (67：北京时间……开场仅仅67秒……, of a page's figures of the week): the item's label,
-# not its text; a score or a clock time (3：1战胜, 10:30) holds a figure after the colon
-_FIGURE_LABEL = re.compile(r"^\s*\d{1,4}\s*[:：]\s*(?=[\u4e00-\u9fff])")
+# a figure a list item is headed by (67：北京时间……开场仅仅67秒……; 44：44岁的主帅……, of a page's figures of the week):
+# the item's label, not its text; a score or a clock time (3：1战胜, 3：3战平, 10:30) holds a figure after the colon
+_FIGURE_LABEL = re.compile(
+    r"^\s*(\d{1,4})\s*[:：]\s*(?=[\u4e00-\u9fff]|\1(?:岁|年|个|人|次|名|分钟|秒|天|家|亿|万|%))"
+)
 # a numbered heading a flattened page sets off by a space only ((二)工业经济持续壮大，制造水平快速提升 党的……)
 _NUMBERED_HEADING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[）)])[^。！!？?；;\s]{2,40}\s+(?=\S)"
@@ -635,8 +637,8 @@ def rejection(
     clauses = [c for c in _CLAUSE.split(re.sub(f"[{END_MARKS}]+[{QUOTE_CLOSERS}]*$", "", body)) if c.strip()]
     if n < 40 and _ATTRIBUTION.search(s):
         return SAID_BY
-    if after_quote and n <= ATTRIBUTION_MAX and not _numbered(body):
-        return SAID_BY
+    if after_quote and n <= ATTRIBUTION_MAX and not _numbered(body) and not opens_section(as_written):
+        return SAID_BY  # (not after a heading the page ran in: 我所有的机会都是自己求来的 快毕业时，……)
     if n < 6:
         return "残句"  # what is left after the layout debris is no sentence
     if alone and after_prose and n <= STRANDED_MAX and not _CLAUSE.search(body) and _opens_on_a_verb(s):

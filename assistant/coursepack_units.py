@@ -257,13 +257,12 @@ class DocView:
 
     def carries(self, nxt: Unit, start: int, end: int) -> bool:
         """The next sentence can run on the item text[start:end]: teaching material that starts no new section
-        (四、总结：……, or a heading the page ran into it: 我所有的机会都是自己求来的 快毕业时，……) nor the list's next
-        entry (`ct.next_entry`) and does not report again a figure the item holds (`restates_figure`)."""
+        (四、总结：……) nor the list's next entry (`ct.next_entry`) and does not report again a figure the item holds
+        (`restates_figure`)."""
         sentence = self.text[nxt.start : nxt.end]
         return (
             not self.rejected(nxt.index)
             and not ct.opens_section(sentence)
-            and not ct.trim_offset(sentence, layout_only=True)
             and not ct.next_entry(sentence, self.text[start:end])
             and not restates_figure(sentence, self.text[start:end])
         )
@@ -308,6 +307,8 @@ class DocView:
         if leans and not (usable or answers):
             return  # 这是…… without the sentence it points at says nothing
         if answers or (usable and (leans or leans_on_connective(seed, before))):
+            if ct.run_in(seed):
+                return  # 据悉，……多为流浪狗 “……”: read with the one before, the line run into it would show
             start = prev.start + ct.trim_offset(before)
             # its connective stays, what the layout ran into it goes (……头版头条。 （某地事故现场） 当天，……)
             second = unit.start + ct.trim_offset(seed, layout_only=True)
@@ -323,7 +324,7 @@ class DocView:
             ct.quotation(seed)
             and nxt is not None
             and (
-                self.rejected(nxt.index) == ct.SAID_BY
+                (self.rejected(nxt.index) == ct.SAID_BY and not ct.opens_section(text[nxt.start : nxt.end]))
                 or (self.carries(nxt, start, end) and nxt.end - start <= tuning.case_max_chars)
             )
         ):

@@ -2441,6 +2441,10 @@ def test_enumerations_and_interview_marks_lean_on_what_came_before():
     # a list item's figure label; not a score
     assert ct.trim_start("67：北京时间某日凌晨，某队开场仅仅67秒就头球破门。").startswith("北京时间")
     assert ct.trim_start("3：1战胜对手后，某队晋级八强。").startswith("3：1")
+    assert ct.trim_start("44：44岁的某队主帅成为最年轻的冠军主帅。").startswith(
+        "44岁"
+    )  # the label's figure again
+    assert ct.trim_start("3：3战平后，两队进入点球大战。").startswith("3：3")
     assert ct.trim_start("某某指标大幅增长，消费反弹 4月18日，某某局发布数据。").startswith("4月18日")
     # a line of its own before a wide space: a heading with a colon, or a label whose list the page lost
     assert ct.trim_start("春节档的偏爱： “某某”成IP 某某是票房保障  过去的年味，是烟花鞭炮。").startswith(
@@ -2960,6 +2964,23 @@ def test_an_item_holds_one_entry_of_a_labelled_list():
         span, sentences = cp._thread(view, 0, [1.0] * len(view.units), cp.TUNING)
         assert text[span[0] : span[1]] == (text if carried else first)
         assert len(sentences) == (2 if carried else 1)
+
+
+def test_no_item_shows_a_line_the_page_ran_into_the_next():
+    """A heading the page ran into the sentence after a quotation (……你走不通。”我所有的机会都是自己求来的 快毕业时，
+    ……) does not say who spoke, so the quotation does not carry it; a sentence read with the one before (据悉，……本片
+    ……) that holds two lines run together (……多为流浪狗 “拍摄动物是……”) seeds no item, which would show them."""
+    run_in = "我的机会都是自己求来的 快毕业时，大家都在忙着跑剧组，他比任何人都勤快。"
+    assert ct.rejection(run_in, after_quote=True) != ct.SAID_BY
+    assert ct.rejection("提起这次培训,某某社区书记王五记忆犹新。", after_quote=True) == ct.SAID_BY
+    text = "现实总会告诉他：“演员这条路，你走不通。”" + run_in
+    view = _view(text)
+    assert view.attribution_after(text.index("。”") + 2) is None
+    snippet = (
+        "2009年某国翻拍了某片，票房4600万美元。据悉，参演本片的狗狗们多为流浪狗 “拍摄动物是一个极其复杂的过程，带有很大"
+        "的不确定性，等你完成了想要拍摄的场景时，那是一种恩赐。”"
+    )
+    assert _view(snippet, titled=False).seed(1).span is None  # not (0, 88), both sentences whole
 
 
 def test_a_section_label_run_into_its_text_is_no_part_of_an_item():
