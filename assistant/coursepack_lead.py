@@ -69,8 +69,12 @@ def lead_in(
             if not who and names.omits_subject(sentence) and len(set(item_places)) == 1:
                 who = item_places[0]
             region = names.region_place(item.region)
-            whole = bool(region) and bool(_WHOLE_PLACE.match(_past_opening(sentence)))
-            if not who and not item.context and not whole and _unnamed_subject(clause):
+            if (
+                not who
+                and not item.context
+                and not (region and _WHOLE_PLACE.match(names.past_opening(sentence)))
+                and _unnamed_subject(clause)
+            ):
                 # 获得11项提名, 公司在全国设有20家分公司: whose, the lead-in cannot say; a sentence on the whole
                 # place (全市共有居民小区789个，有物业管理的小区273个) speaks of the document's region
                 continue
@@ -89,17 +93,12 @@ _KINDS = frozenset({"公司", "企业", "集团", "银行", "学校", "医院", 
 
 
 # the whole of the place a text reports on, as its subject (全市共有……, 本区……)
-_WHOLE_PLACE = re.compile(r"[全本](?:省|市|州|县|区|镇|乡|街道)")
-
-
-def _past_opening(text: str) -> str:
-    """The text past its connective and its opening time (截至目前，)."""
-    return names.OPENING_TIME.sub("", ct.trim_start(text)).lstrip()
+_WHOLE_PLACE = re.compile(rf"[全本](?:{names.LEVELS})")
 
 
 def _unnamed_subject(text: str) -> bool:
     """The sentence names no one it reports on: it leaves its subject out (累计受理……) or gives only its kind."""
-    words = [w for w, _ in pos_tags(_past_opening(text))]
+    words = [w for w, _ in pos_tags(names.past_opening(text))]
     kind = (
         words[1] if words[:1] in (["该"], ["本"], ["这家"]) and len(words) > 1 else words[0] if words else ""
     )
@@ -210,9 +209,7 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
     提高到80%”)."""
     at = sentence.find(clause)
     end = at + len(clause) if at >= 0 else len(sentence)
-    opening = len(sentence) - len(
-        names.OPENING_TIME.sub("", ct.trim_start(sentence)).lstrip()
-    )  # past 近年来，
+    opening = len(sentence) - len(names.past_opening(sentence))  # past 近年来，
     found = {
         (m.start(), m.end())
         for name in names.places(sentence, topic)

@@ -119,14 +119,14 @@ def named_before(view: DocView, start: int, first: str, reach: int = 20) -> str:
     return ""
 
 
-_LEVELS = "省|市|州|县|区|镇|乡|街道"  # the administrative levels a text names a place by
+LEVELS = "省|市|州|县|区|镇|乡|街道"  # the administrative levels a text names a place by
 # a level as the sentence's subject (街道相关负责人表示，……; 街道从……四个方面为出发点): which street office is still to
 # say, and the county the text named before (邀请了长沙县建设工程质量安全监督站) is not it
 _LEVEL_SUBJECT = re.compile(
-    rf"({_LEVELS})(?=相关|负责人|党|干部|工作人员|还|也|将|已|从|把|在|以|通过|积极|坚持|先后|共|累计|[，,])"
+    rf"({LEVELS})(?=相关|负责人|党|干部|工作人员|还|也|将|已|从|把|在|以|通过|积极|坚持|先后|共|累计|[，,])"
 )
 # a body named by its level only (区委、区政府全局统筹推进……): which district is still to say
-_LEVEL_BODY = re.compile(rf"^({_LEVELS})(?:委|政府|人大|政协|纪委|党委|党工委|办事处)")
+_LEVEL_BODY = re.compile(rf"^({LEVELS})(?:委|政府|人大|政协|纪委|党委|党工委|办事处)")
 
 
 # a mass organisation every place has (建立工会、团委、妇联): LAC reads it as an organisation, it names no place
@@ -145,7 +145,7 @@ def _unnamed(entity: str) -> bool:
 
 
 # a place the sentence names by its level only (全市共有……, 该区……): the place before it must be of that level
-_SCOPE = re.compile(rf"(?:全|该|本)({_LEVELS})")
+_SCOPE = re.compile(rf"(?:全|该|本)({LEVELS})")
 
 
 def _of_level(name: str, level: str) -> bool:
@@ -359,11 +359,16 @@ OPENING_TIME = re.compile(
 )
 
 
+def past_opening(sentence: str) -> str:
+    """The sentence past its layout debris, connective and opening time (截至目前，)."""
+    return OPENING_TIME.sub("", ct.trim_start(sentence)).lstrip()
+
+
 def omits_subject(sentence: str) -> bool:
     """After its time (截至目前，), the sentence opens with a verb, an adverb, a preposition or a pronoun (累计受理……,
     共化解……, 该区……): Chinese leaves out a subject it shares with the sentences before. Read by jieba and by LAC,
     either: each mistakes some verbs for nouns (jieba: 指导12个新建社区……)."""
-    text = OPENING_TIME.sub("", ct.trim_start(sentence))
+    text = past_opening(sentence)
     # the first word past a time or a number (全年, 目前, 12个)
     by_jieba = next((tag for _, tag in pos_tags(text) if tag not in ("t", "m", "x")), "")
     by_lac = next((tag for _, tag in ner.tag(text) if tag not in ("TIME", "m", "q", "w")), "")

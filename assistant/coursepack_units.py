@@ -324,7 +324,7 @@ class DocView:
             ct.quotation(seed)
             and nxt is not None
             and (
-                (self.rejected(nxt.index) == ct.SAID_BY and not ct.opens_section(text[nxt.start : nxt.end]))
+                self.rejected(nxt.index) == ct.SAID_BY
                 or (self.carries(nxt, start, end) and nxt.end - start <= tuning.case_max_chars)
             )
         ):
