@@ -417,9 +417,19 @@ def _with_its_noun(word: str, part: str) -> str:
 _DERIVING = frozenset("化性式型率度者")
 
 
+# prefixes that make a word of the same concept or a mere title (老虎, 小王, 第一, 阿姨, 初一), where another
+# character modifies it into a narrower one (新能源 of 能源, 大数据 of 数据)
+_PREFIXES = frozenset("老小第阿初")
+
+
 def _narrower(word: str, stem: str) -> bool:
-    """`word` is `stem` with a head character: a narrower concept, which alone carries the topic."""
-    return len(word) == len(stem) + 1 and word.startswith(stem) and word[-1] not in _DERIVING
+    """`word` is `stem` with a head character (亚洲杯 of 亚洲) or a modifying one before it (新能源 of 能源): a
+    narrower concept, which alone carries the topic."""
+    if len(word) != len(stem) + 1:
+        return False
+    if word.startswith(stem):
+        return word[-1] not in _DERIVING
+    return word.endswith(stem) and word[0] not in _PREFIXES
 
 
 def _names_another(stem: str, words: list[str], commoner: float = 2.0) -> bool:

@@ -217,11 +217,9 @@ _ANAPHORA = re.compile(
 # 他山之石 whole): a conjunction with no comma after it (如西秀区……, 而《……》……, 但是对于……), which the item
 # starts after, and a pronoun or a time pointing back (其……, 他们……, 届时……, 之后……), which is carried together
 # with the sentence it points at.
-_OPENING_CONJUNCTIONS = frozenset(
-    {"如", "而", "但", "并", "且", "但是", "然而", "因此", "所以", "而且", "并且", "不过", "可是", "此外"}
-)
-# conjunctions that answer a sentence before them (not 如, nor 此外, which add to no sentence in particular)
-_LINKS_BACK = _OPENING_CONJUNCTIONS - {"如", "此外"}
+_OPENING_CONJUNCTIONS = frozenset("如 而 但 并 且 但是 然而 因此 所以 而且 并且 不过 可是 此外 另外".split())
+# conjunctions that answer a sentence before them (not 如, nor 此外 or 另外, which add to no sentence in particular)
+_LINKS_BACK = _OPENING_CONJUNCTIONS - {"如", "此外", "另外"}
 _POINTING_WORDS = frozenset(
     {
         "其",

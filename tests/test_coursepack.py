@@ -1086,6 +1086,16 @@ def test_specific_words_carry_the_topic_per_alternative():
     # a head character narrows the concept (亚洲杯 of 亚洲): the compound carries the topic, not its stem
     weights = cp._TopicWeights({"亚洲": 8.0, "亚洲杯": 9.0}, 0.0, 1.0)
     assert cp._specific_words("亚洲杯", weights, 0.5) == [["亚洲杯"]]
+    # … and so does a modifying character before it (新能源 of 能源: AI's 能源成本 is no new energy), where a
+    # prefix that only makes a title or an ordinal does not (老年 of 年, 第一 of 一)
+    weights = cp._TopicWeights({"能源": 8.0, "新能源": 9.0, "汽车": 8.5}, 0.0, 1.0)
+    assert cp._specific_words("新能源汽车", weights, 0.5) == [["新能源", "汽车"]]
+    assert not naming.says_topic("训练模型的能源成本和汽车", [["新能源", "汽车"]])
+    assert (
+        cp._narrower("大数据", "数据")
+        and not cp._narrower("老虎", "虎")
+        and not cp._narrower("网格化", "网格")
+    )
     groups = cp._specific_words(
         "业主委员会", cp._TopicWeights({"业主": 7.0, "委员": 6.0, "委员会": 6.5}, 0.0, 1.0), 0.5
     )
@@ -2593,6 +2603,7 @@ def test_leading_connectives_and_datelines_are_trimmed():
     # character (如何, 如果, 如今, 如同) is left alone
     assert ct.trim_start("如某某区某社区聚合周边商户86家。").startswith("某某区")
     assert ct.trim_start("而《某某》当天票房达到8.31亿元。").startswith("《某某》")
+    assert ct.trim_start("另外某队与某队并列夺得最多冠军。").startswith("某队")
     assert ct.trim_start("具体来说，其中，某车型销量超过15万辆。").startswith("某车型")
     assert ct.trim_start("除了上述举措，某区还建立了联席会议制度。").startswith("某区")
     assert ct.trim_start("除了社区以外，企业也参与。").startswith("除了社区")  # no pointer back: the content
