@@ -49,7 +49,10 @@ def lead_in(
         cited = list(dict.fromkeys(d for ds in places.values() for d in ds))
         claims.append(Claim(f"涉及{'、'.join(places)}等地方和单位", cited))
     used: set[str] = set()
-    for item_places, item in zip(named, items):
+    # the results first (数据成效), then a measure's or a case's figures: a key figure is what was achieved, where
+    # a measure's (在全市159个城市社区全覆盖建立群团组织) says how far it reached
+    by_kind = sorted(zip(named, items), key=lambda pair: pair[1].kind != "数据成效")
+    for item_places, item in by_kind:
         if item.planned or (item.kind != "数据成效" and not material.FIGURE.search(item.text)):
             continue
         for sentence in item.sentence_texts():

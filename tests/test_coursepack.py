@@ -422,6 +422,26 @@ def test_lead_in_figures_are_of_what_was_done_not_targets():
     assert len(figures) == 1 and "暖新驿站12个" in figures[0]
 
 
+def test_lead_in_figures_are_the_results_before_a_measure_s_reach():
+    """A measure ranked above a result may hold a figure of how far it reached (在全区12个社区建立……): the lead-in's
+    key figures are what was achieved first."""
+    measure = "河口县在全区12个社区为新就业群体建立服务站点。"
+    result = "河口县已服务新就业群体3000人次。"
+    part = rec.Part(
+        "新就业群体",
+        [
+            rec.Section(
+                "工作举措", [replace(_pack_item(measure, [(0, len(measure))], "工作举措"), score=2.0)]
+            ),
+            rec.Section("数据成效", [_pack_item(result, [(0, len(result))])]),
+        ],
+    )
+    figures = [
+        c.text for c in cp.lead_in(part, [["就业", "群体"]], max_figures=1) if c.text.startswith("数据")
+    ]
+    assert len(figures) == 1 and "3000人次" in figures[0]
+
+
 def test_a_lead_in_names_a_place_and_quotes_a_figure_once():
     """A unit's full name and its short form are one place (重庆两江航空投资集团 of ……产业投资集团有限公司); a second
     report of the same figure (建成59个网格党支部 in another item) is not quoted again."""
