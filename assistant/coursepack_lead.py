@@ -42,7 +42,7 @@ def lead_in(
     items = sorted((i for i in part.items if not i.related), key=lambda i: -i.score)
     if not items:
         return []
-    named = [_acting(item.text, names.places(item.text, part.topic)) for item in items]  # read once
+    named = [_acting_places(item.text, part.topic) for item in items]  # each item's places, read once
     places = _places(items, part.topic, specific, max_places)
     claims = []
     if places:
@@ -108,12 +108,11 @@ def _unnamed_subject(text: str) -> bool:
     return names.omits_subject(text) or kind in _KINDS
 
 
-def _acting(text: str, found: list[str]) -> list[str]:
-    """Of the places and units `found` in the text, those it names other than as the source of a count
-    (据证券业协会统计，……)."""
+def _acting_places(text: str, topic: str) -> list[str]:
+    """The places and units the text names other than as the source of a count (据证券业协会统计，……)."""
     return [
         name
-        for name in found
+        for name in names.places(text, topic)
         if any(not _SOURCE.search(text, 0, m.start()) for m in re.finditer(re.escape(name), text))
     ]
 
@@ -341,11 +340,12 @@ def _figure_clause(text: str, words: Iterable[str] = (), reach: int = 3) -> str:
     naming = [k for k in range(len(bounds) - 1) if names(text[bounds[k] : bounds[k + 1]])]
     if held := next((c for c, _ in clauses if names(c)), ""):
         return held
+    if not naming:
+        return ""
     # the nearest (恒生科技指数跌17.8%，俄罗斯在主要股指中跌幅居前，年跌幅高达30%: the last), one going on after the
     # clause naming the topic before one ending before it, else the first
     near = [
         (min(abs(k - j) for j in naming), not any(0 < k - j <= reach for j in naming), n, c)
         for n, (c, k) in enumerate(clauses)
-        if naming
     ]
     return min((x for x in near if x[0] <= reach), default=(0, False, 0, ""))[3]
