@@ -136,6 +136,7 @@ CONNECTIVES = (
     "再次",
     "最后",
     "然后",
+    "首先",  # 首先，…… opens a list the item does not hold: the item starts at its point
     "因此",
     "为此",
     "对此",
@@ -160,6 +161,9 @@ CONNECTIVES = (
     "也就是说",
     "具体来说",
     "具体而言",
+    "具体来看",
+    "总的来看",
+    "综合来看",
     "换句话说",
     "换言之",
     "总而言之",
@@ -230,6 +234,8 @@ _POINTING_WORDS = frozenset(
         "它",
         "他们",
         "她们",
+        "他俩",
+        "她俩",
         "它们",
         "加上",  # 加上……，高考录取率大幅提高: one more cause than the sentence before gave
         "也",  # 也有部分毕业生……, 还为居民……, 又有爆料称……: one more besides what the sentence before told
@@ -255,6 +261,11 @@ _POINTING_WORDS = frozenset(
         "当天",
         "当日",
         "当晚",
+        "当月",  # 当月17日，……: of the month the sentence before named
+        "同日",
+        "同月",
+        "同年",
+        "翌年",
         "此前",  # 此前，……: before what the sentence before told
         "最终",  # 最终某队以81-55获胜: the end of what the sentence before began
         "次日",
@@ -1154,6 +1165,9 @@ _DEMONSTRATIVE = re.compile(
     r"|(?:这|那)一?(?:部(?!分)|支|位|款|项|种|场|家|名|届|片|剧|本|座|所|只)"
     r"|(?:我|本|全)(?:省|市(?!场)|县|州)"  # 全省, 我市 (not 全市场): which one, only a title says
 )
+# a charter or a rule named as this one, anywhere in the sentence (……即被视为接受本章程。; 该规定自……起施行): a snippet
+# is not the charter itself, so which one only a title says
+_THIS_RULEBOOK = re.compile(r"(?:该|此|本)(?:章程|规定|办法|条例|细则|公约|协议)")
 # an event named by its kind alone as the scene of the sentence or what someone attends (会议期间，……; 开幕式上，……;
 # ……出席开幕式并致辞): the one the text spoke of before
 _CEREMONIES = "会议|开幕式|闭幕式|峰会|典礼|仪式|颁奖礼|发布会|会谈|会见|会晤|论坛|大会"
@@ -1172,6 +1186,8 @@ _BARE_MEMBERS = re.compile(r"^\s*(?:成员|组成人员|委员)(?:由|按|从|�
 _BARE_WORK = re.compile(
     r"^\s*(?:游戏|影片|电影|剧集|节目|歌曲|专辑|小说|新机|新车|车型|比赛)"
     r"(?:于|将|在|由|与|为|已|共|还|也|采用|搭载|讲述|获得|以)"
+    # … or a person by a role alone (导演试图塑造……; 编剧表示……): which film's, the text before said
+    r"|^\s*(?:导演|编剧|主演|作者|主教练)(?:试图|表示|称|说|透露|认为|坦言|希望|曾|还|也|则|将|把|对)"
 )
 # a document named by its kind alone as what acts (文件规定……, 根据方案，……): the one the text spoke of before
 _BARE_DOCUMENT = re.compile(
@@ -1182,15 +1198,17 @@ _BARE_DOCUMENT = re.compile(
 def demonstrative(sentence: str) -> bool:
     """The sentence refers to something by a demonstrative in its opening clauses (目前该片已定档……, 冯小刚表示接拍
     这部电影……, 该飞艇……, 此次事件中，……, 本届赛事……), to two named before (……冬奥会上，两人在……; 双方……), names a
-    document or an event by its kind alone (……，文件规定对住院的新冠患者……; 开幕式上，……), a body by its members
-    alone (成员按……规则选举产生。, of the committee named before) or a work, a match or a programme by its kind
-    alone (影片将于2022年上半年完成所有拍摄……; 游戏于2022年2月25日发行)."""
+    document or an event by its kind alone (……，文件规定对住院的新冠患者……; 开幕式上，……) or a charter as this one
+    anywhere (……即被视为接受本章程。), a body by its members alone (成员按……规则选举产生。, of the committee named
+    before), a work, a match or a programme by its kind alone (影片将于2022年上半年完成所有拍摄……; 游戏于2022年2月25日
+    发行) or a person by a role alone (导演试图塑造……)."""
     text = trim_start(sentence)
     if any(_THE_TWO.match(clause.strip()) for clause in re.split(r"[，,]", text, maxsplit=2)[:2]):
         return True
     opening = _opening_clauses(text)
     return bool(
         _DEMONSTRATIVE.search(opening)
+        or _THIS_RULEBOOK.search(text)
         or _BARE_DOCUMENT.search(text)
         or _BARE_EVENT.search(opening)
         or _BARE_MEMBERS.match(text)

@@ -2184,6 +2184,12 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
     # a work named by 本作 (a game, a book); 该作用 is no work
     assert ct.demonstrative("本作是由某制作人与某小说家共同创作。")
     assert not ct.demonstrative("该作用机制已在试点中得到验证。")
+    # a charter or a rule by 本 (本章程, 该规定: which one, only a title says); a person by a role alone
+    assert ct.demonstrative("凡报名参加某某电视节某某奖电视剧类别的评选，即被视为承认并接受本章程。")
+    assert ct.demonstrative("该规定自2023年1月1日起施行。")
+    assert ct.demonstrative("导演试图塑造的是两个单纯的恋人。") and ct.demonstrative("编剧表示，续集已在筹备。")
+    assert not ct.demonstrative("导演张三表示，影片将于春节上映。")
+    assert not ct.demonstrative("导演工作室在某地成立。")
     assert ct.demonstrative("会议期间，两枚导弹击中某国农村地区。") and ct.demonstrative(
         "开幕式上，某部副部长宣布演习开始。"
     )
@@ -2360,8 +2366,13 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
         "纪念钞则于2021年12月21日发行，包括冰上项目纪念钞1张。",
         "第二个难题是锋线。",
         "曾任2021年某晚会副总导演，爆款节目正是出自他的编辑制作。",
+        # a day or a year told by the one before (当月17日，……; 同年10月，……) and two people it named
+        "当月17日，某市人民检察院依法对某某批准逮捕。",
+        "同年10月，某片在某国上映。",
+        "他俩去一个剧组递名片，被拒之门外。",
     ):
         assert ct.anaphoric(leaning), leaning
+    assert not ct.anaphoric("同年龄段的居民参加了活动。")
     assert ct.demonstrative("全系均支持50W功率的无线充电。")  # every model of the series named before
     # 规则, 细则 and 第二届 are no such words
     assert not ct.anaphoric("规则规定，每队可报名23人。") and not ct.anaphoric("第二届比赛在某地举行。")
@@ -2619,6 +2630,10 @@ def test_leading_connectives_and_datelines_are_trimmed():
     )  # the next turn of a press conference
     assert ct.trim_start("也就是说，某某省一本上线人数超过了五分之一。").startswith("某某省")
     assert ct.trim_start("换言之,三成以上的社区已建成服务站。").startswith("三成")
+    # 首先， opens a list the item does not hold, 具体来看， details what came before: the item starts at its point
+    assert ct.trim_start("首先，电视剧《某某》根据同名小说改编。").startswith("电视剧")
+    assert ct.trim_start("具体来看，2021年，某集团营收攀升至954.76亿欧元。").startswith("2021年")
+    assert ct.trim_start("首先要加强组织建设。") == "首先要加强组织建设。"  # 首先 as an adverb stays
     # a conjunction with no comma after it: the item starts at the content; a word starting with the same
     # character (如何, 如果, 如今, 如同) is left alone
     assert ct.trim_start("如某某区某社区聚合周边商户86家。").startswith("某某区")
