@@ -2187,7 +2187,9 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
     # a charter or a rule by 本 (本章程, 该规定: which one, only a title says); a person by a role alone
     assert ct.demonstrative("凡报名参加某某电视节某某奖电视剧类别的评选，即被视为承认并接受本章程。")
     assert ct.demonstrative("该规定自2023年1月1日起施行。")
-    assert ct.demonstrative("导演试图塑造的是两个单纯的恋人。") and ct.demonstrative("编剧表示，续集已在筹备。")
+    assert ct.demonstrative("导演试图塑造的是两个单纯的恋人。") and ct.demonstrative(
+        "编剧表示，续集已在筹备。"
+    )
     assert not ct.demonstrative("导演张三表示，影片将于春节上映。")
     assert not ct.demonstrative("导演工作室在某地成立。")
     assert ct.demonstrative("会议期间，两枚导弹击中某国农村地区。") and ct.demonstrative(
