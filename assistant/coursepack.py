@@ -351,7 +351,8 @@ def _topic_weights(
             missing += tuning.lift_cap * math.sqrt(idf)
             continue
         used += math.sqrt(idf)
-        lift = (df_top / max(len(feedback_norms), 1)) / (df / n) if not _names_another(term, words) else 0.0
+        alone_elsewhere = _names_another(term, words) or _a_numeral(term)  # 书记 and 第一 of 第一书记
+        lift = (df_top / max(len(feedback_norms), 1)) / (df / n) if not alone_elsewhere else 0.0
         present[term] = max(min(lift, tuning.lift_cap), 0.05) * math.sqrt(idf)
     return _TopicWeights(present, missing, used / total if total else 0.0)
 
@@ -390,7 +391,7 @@ def _specific_words(topic: str, weights: _TopicWeights, share: float) -> list[li
 
 
 def _part_specific(part: str, weights: _TopicWeights, share: float) -> list[str]:
-    words = {t: w for t, w in weights.present.items() if t in part}
+    words = {t: w for t, w in weights.present.items() if t in part and not _a_numeral(t)}
     top = max(words.values(), default=0.0)
     strong = [t for t, w in words.items() if w >= share * top]
     carrying = [
@@ -423,13 +424,21 @@ _PREFIXES = frozenset("老小第阿初")
 
 
 def _narrower(word: str, stem: str) -> bool:
-    """`word` is `stem` with a head character (亚洲杯 of 亚洲) or a modifying one before it (新能源 of 能源): a
-    narrower concept, which alone carries the topic."""
+    """`word` is `stem` with a head character (亚洲杯 of 亚洲) or a modifying one before it (新能源 of 能源), or
+    with a numeral before it (第一书记 of 书记: a post of its own, not the first of the secretaries): a narrower
+    concept, which alone carries the topic."""
+    if word.endswith(stem) and len(word) > len(stem) and _a_numeral(word[: -len(stem)]):
+        return True
     if len(word) != len(stem) + 1:
         return False
     if word.startswith(stem):
         return word[-1] not in _DERIVING
     return word.endswith(stem) and word[0] not in _PREFIXES
+
+
+def _a_numeral(word: str) -> bool:
+    """jieba reads the word as one numeral (第一, 一张): alone it names no subject, whatever it counts."""
+    return [tag for _, tag in pos_tags(word)] == ["m"]
 
 
 def _names_another(stem: str, words: list[str], commoner: float = 2.0) -> bool:
@@ -1140,6 +1149,7 @@ def select(
         )
         if taken is not None:
             _join(taken, features, int(i), join_max_chars)
+            _absorb_overlapped(taken, out, join_max_chars)
             continue
         if len(out) >= max_items:
             continue  # full: later candidates may still extend an item
@@ -1172,21 +1182,38 @@ def _join(item: _Scored, features: TopicFeatures, i: int, max_chars: int) -> Non
     """Candidate i overlaps `item`: the item grows to their union when both lie in one paragraph and the union
     is at most `max_chars`; it then cites the sentences of both, in reading order. `members` lists the
     candidates the item holds whole."""
-    s, e = features.spans[i]
-    start, end = min(s, item.span[0]), max(e, item.span[1])
-    if features.units[i].para != item.unit.para or end - start > max_chars:
-        return
+    if _grown(item, features.spans[i], features.sentences[i], features.units[i].para, max_chars):
+        item.members.append(i)
+
+
+def _grown(
+    item: _Scored, span: tuple[int, int], sentences: list[tuple[int, int]], para: int, max_chars: int
+) -> bool:
+    """The item grown to its union with an overlapping span of the same paragraph, up to `max_chars`."""
+    (s, e), (start, end) = span, (min(span[0], item.span[0]), max(span[1], item.span[1]))
+    if para != item.unit.para or end - start > max_chars:
+        return False
     if item.span[0] <= s and e <= item.span[1]:
-        item.members.append(i)  # already held whole
-        return
+        return True  # already held whole
     kept: list[tuple[int, int]] = []
-    for a, b in sorted({*map(tuple, item.sentences), *map(tuple, features.sentences[i])}):
+    for a, b in sorted({*map(tuple, item.sentences), *map(tuple, sentences)}):
         if kept and a < kept[-1][1]:  # one sentence holding another (an item trimmed at a connective)
             kept[-1] = (min(a, kept[-1][0]), max(b, kept[-1][1]))
             continue
         kept.append((a, b))
     item.span, item.sentences = (start, end), kept
-    item.members.append(i)
+    return True
+
+
+def _absorb_overlapped(item: _Scored, out: list[_Scored], max_chars: int) -> None:
+    """An item grown by a join may now overlap another item taken before (the sentence between them is in
+    both): the two become one excerpt where they fit, so no sentence is quoted twice nor an item lost."""
+    for other in [o for o in out if o is not item and o.unit.doc_id == item.unit.doc_id]:
+        if other.span[0] < item.span[1] and item.span[0] < other.span[1]:
+            if _grown(item, other.span, other.sentences, other.unit.para, max_chars):
+                item.members += other.members
+                item.related = item.related and other.related
+                out.remove(other)
 
 
 def build(

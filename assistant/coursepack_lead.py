@@ -235,6 +235,10 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
             if not _HOLDS.fullmatch(sentence[b:c]):
                 break
             b = d
+        if names.one_place(topic) and (
+            held := re.match(rf"(?:辖区)?的?{re.escape(topic.strip())}", sentence[b:])
+        ):
+            b += held.end()  # the place the pack is on, named within this one (贵阳市南明区花果园)
         owners.append((bool(_SPEAKS.match(sentence, b)), sentence[a:b]))
     return min(owners, key=lambda o: o[0])[1] if owners else ""  # the first one not speaking, if any
 

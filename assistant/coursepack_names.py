@@ -288,12 +288,26 @@ def places(text: str, topic: str = "") -> list[str]:
             if proper - first >= 2:  # common words before the proper name (距离|省会|贵阳市区)
                 name = text[sum(len(w) for w, _ in words[:proper]) : end]
         tags = pos_tags(name)
-        if not tags or tags[0][1][:1] in ("v", "a", "d", "p", "c") or (topic and name in topic):
+        if not tags or tags[0][1][:1] in ("v", "a", "d", "p", "c") or _part_of_topic(name, topic):
             continue
         if _VERBISH.search(name) or generic_name(name) or not _proper(name, text):
             continue
         out.append(name)
     return out
+
+
+def one_place(text: str) -> bool:
+    """The whole text is one named place or body (龙吉社区; 花果园, as LAC reads it): a topic that is where things
+    happened."""
+    text = text.strip()
+    tags = ner.tag(text) if text else ()
+    return bool(text) and (places(text) == [text] or (len(tags) == 1 and tags[0][1] in ("LOC", "ORG")))
+
+
+def _part_of_topic(name: str, topic: str) -> bool:
+    """The name is one of the topic's own words (智慧社区 of 智慧社区与数字化服务), not the whole topic: a pack on a
+    place (龙吉社区, 花果园) names it as where its items happened."""
+    return bool(topic) and name in topic and name != topic.strip()
 
 
 _UNIT_SUFFIX = re.compile(rf"(?:{UNIT_WORDS})$")

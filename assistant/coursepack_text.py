@@ -1130,6 +1130,11 @@ _ATTENDING = re.compile(
 
 # a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……; 对于那时的某某来说);
 # 此次活动 reads alone
+# a task, plan or measure named as this one (该任务共包含……; 此项工作): which one, only the sentence before says — a
+# title names places and bodies (该街道 reads under it), not these
+_THIS_UNDERTAKING = re.compile(
+    r"(?:该|此)项?(?:任务|方案|项目|计划|工程|活动|模式|机制|制度|措施|政策|行动|平台|做法|举措|工作)"
+)
 _POINTING_OBJECT = re.compile(
     r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对|凭借|借助|依托|依靠|通过|经过)(?:这|此|上述|那)(?!次)"
 )
@@ -1266,8 +1271,8 @@ def anaphoric(sentence: str) -> bool:
     (我们还要告诉大家……, 对于我来说，……; inside a quotation the words after it say who), speaks too or instead
     (某某也认为，……; 某某则表示，……), or is listed as attending what it does not name (……李强、赵乐际等参加。): it is
     only material together with it. So does a bare reason (因为……。 with no main clause after it), an edition
-    of an event it does not name (本届结束时，……), a subject set against another (中场则以……) or a post held with
-    no one holding it (曾任……副总导演).
+    of an event it does not name (本届结束时，……), a subject set against another (中场则以……), a post held with
+    no one holding it (曾任……副总导演) or a task or plan named as this one (该任务共包含……).
     A demonstrative (该街道……) is not: the item's source title usually names it, and it often reads alone."""
     texts = (simplified(sentence), trim_start(sentence))
     if any(
@@ -1280,6 +1285,8 @@ def anaphoric(sentence: str) -> bool:
     if _speaks_unnamed(texts[1]) or _ALSO_SAID.match(texts[1]) or _ATTENDING.search(texts[1]):
         return True
     if any(_POINTING_OBJECT.search(_opening_clauses(t)) for t in texts) or _points_back(texts[1]):
+        return True
+    if _THIS_UNDERTAKING.search(_opening_clauses(texts[1])):
         return True
     lead, *rest = re.split(
         r"[，,]", texts[1], maxsplit=1

@@ -453,6 +453,27 @@ def test_a_lead_in_names_a_place_and_quotes_a_figure_once():
     assert len(_lead_figures(part)) == 1
 
 
+def test_a_pack_on_a_place_names_that_place_in_its_lead_in():
+    """A topic that is itself a place (河口社区, 桃花园) is where its items happened: the lead-in names it, not
+    another place its item lists, and a figure of it is its own, not the district it lies in."""
+    item = replace(
+        _pack_item(
+            "在网格化管理方面,河口社区探索了网格化服务模式;在服务群众方面,桥头社区推行了服务模式。", [(0, 45)]
+        ),
+        score=3.0,
+    )
+    part = rec.Part("河口社区", [rec.Section("典型案例", [item])])
+    named = next(c.text for c in cp.lead_in(part, [["河口社区"]]) if c.text.startswith("涉及"))
+    assert named == "涉及河口社区等地方和单位", named
+    sentence = "遵义市红花岗区桃花园2010年开发时,占地仅10平方公里。"
+    assert lead._figure_owner(sentence, "占地仅10平方公里", "桃花园") == "遵义市红花岗区桃花园"
+    assert naming.one_place("河口社区") and not naming.one_place("网格化管理")
+    # a topic that is no place is never read on into the owner (河口社区网格化管理 is 河口社区's)
+    assert (
+        lead._figure_owner("河口社区网格化管理覆盖楼栋159个。", "覆盖楼栋159个", "网格化管理") == "河口社区"
+    )
+
+
 def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     """A report listing several places credits a figure only to the place its own sentence names; a clause that
     reads only with what came before (其中……, 虽然……, 从……) is no figure."""
@@ -1096,6 +1117,29 @@ def test_a_stem_the_topic_narrows_and_chinese_uses_for_something_else_weighs_not
     assert cp._lexical(norms[4], games, cp.TUNING) > 0.5  # 奥运冠军
     pack = cp.build(["电影节"], snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
     assert {i.doc_id for i in pack.items} == {_doc_id(texts[0]), _doc_id(texts[1])}
+
+
+def test_a_numeral_names_no_topic_and_narrows_the_noun_it_makes_a_post_of():
+    """第一书记 is a post of its own: 第一 alone (排名全县第一) names nothing of it, and 书记 alone (a branch
+    secretary's training) is another subject; only the sentences naming the post are on it."""
+    texts = [
+        "某县向18个安置社区选派18名第一书记,强化安置社区工作力量。",
+        "某区建立选派第一书记工作长效机制,每季度开展一次考核。",
+        "某街道一般预算收入同比增长40%,规模工业总产值排名全县第一。",
+        "某社区党支部书记参加业务培训,学习了工作方法。",
+        "某镇党委书记带队走访企业12家,解决问题30个。",
+    ]
+    snapshot = _snapshot(texts)
+    norms = [normalise(t) for t in texts]
+    weights = cp._topic_weights("第一书记", snapshot, norms, cp.TUNING)
+    assert cp._specific_words("第一书记", weights, 0.5) == [["第一书记"]]
+    assert cp._a_numeral("第一") and not cp._a_numeral("书记")
+    assert cp._narrower("第一书记", "书记") and not cp._narrower("党支部书记", "书记")
+    assert [cp._lexical(n, weights, cp.TUNING) >= 0.9 for n in norms] == [True, True, False, False, False]
+    pack = cp.build(["第一书记"], snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
+    assert {i.doc_id for i in pack.items} <= {_doc_id(texts[0]), _doc_id(texts[1])}, [
+        i.quote for i in pack.items
+    ]
 
 
 def test_specific_words_carry_the_topic_per_alternative():
@@ -2375,6 +2419,9 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
     ):
         assert ct.anaphoric(leaning), leaning
     assert not ct.anaphoric("同年龄段的居民参加了活动。")
+    # a task or plan named as this one: the title names places and bodies, not it (该街道 reads under a title)
+    assert ct.anaphoric("该任务共包含5个板块11条措施和22项指标。") and ct.anaphoric("此项工作已全面完成。")
+    assert not ct.anaphoric("该街道建成服务站12个。") and not ct.anaphoric("此次活动共有200人参加。")
     assert ct.demonstrative("全系均支持50W功率的无线充电。")  # every model of the series named before
     # 规则, 细则 and 第二届 are no such words
     assert not ct.anaphoric("规则规定，每队可报名23人。") and not ct.anaphoric("第二届比赛在某地举行。")
@@ -2793,6 +2840,17 @@ def test_an_overlapping_candidate_extends_the_item_in_its_paragraph():
     assert picked[0].score == 3.0  # the item keeps its best score and its seed
     # an overlapping candidate takes no slot: with room for one item the pack still gets its union
     assert [p.span for p in cp.select(feats, [1.0], 5.0, 1, join_max_chars=100)] == [(0, 60)]
+
+
+def test_an_item_grown_into_another_becomes_one_excerpt_with_it():
+    # 0 (0–40) and 1 (60–100) are apart; 2 (30–70) joins 0 and then overlaps 1: one excerpt 0–100, one slot freed
+    feats = _features([(0, 40, 0, 3.0), (60, 100, 0, 2.5), (30, 70, 0, 2.0), (200, 220, 1, 1.0)])
+    picked = cp.select(feats, [1.0], threshold=5.0, max_items=2, join_max_chars=200)
+    assert [p.span for p in picked] == [(0, 100), (200, 220)]
+    assert sorted(picked[0].members) == [0, 1, 2]
+    # too long together: both stay, as before
+    picked = cp.select(feats, [1.0], threshold=5.0, max_items=10, join_max_chars=90)
+    assert [p.span for p in picked][:2] == [(0, 70), (60, 100)]
 
 
 def test_a_candidate_overlapping_across_a_paragraph_is_dropped_not_joined():
