@@ -19,7 +19,7 @@
    `python -m assistant.coursepack_fit` on the dev topics (leave-one-topic-out checked, never per topic). The
    best `max_items` (default 25) items above the threshold (and below it, those naming the topic itself) make
    the topic's part; a candidate overlapping an item already taken extends it within its paragraph instead of
-   taking a slot.
+   taking a slot (and an item so grown into another becomes one excerpt with it).
    A topic the documents barely speak of (its specific words together in at most `scarce_chunks` retrieved
    chunks: 减负 of 基层减负 once) keeps only items that say them (or hold one in a paragraph that does), and the
    pack says so in its `warning`.
