@@ -129,7 +129,7 @@ def _places(
     places: dict[str, list[str]] = {}
     for tier in _place_tiers(items, specific):
         for item in tier:
-            name = _item_place(item, topic)
+            name = _item_place(item, topic, specific)
             if name and not any(names.same_name(name, p) for p in places) and len(places) < most:
                 places.setdefault(name, []).append(item.doc_id)
         if len(places) >= 2:
@@ -137,11 +137,17 @@ def _places(
     return places
 
 
-def _item_place(item: PackItem, topic: str) -> str:
+def _item_place(item: PackItem, topic: str, specific: list[list[str]] | None = None) -> str:
     """Where the item happened: the place or unit its first sentence naming one acts through (`_figure_owner`: not
     one it lists past its opening, 吸引了佳兆业、世茂集团等企业前来考察, nor who speaks when another is named; the unit
-    alone where it is named inside its place), else the place the text before it names (`PackItem.context`)."""
+    alone where it is named inside its place), else the place the text before it names (`PackItem.context`). A
+    sentence that reports several places in turn (甲社区……;乙社区……;丙县推行“三单”服务模式) is read from the part
+    naming the topic, where that part names a place."""
     for sentence in item.sentence_texts():
+        parts = re.split(r"(?<=[；;])", sentence)
+        on_topic = [p for p in parts if specific and names.says_topic(normalise(p), specific)]
+        if len(parts) > 1 and on_topic and (owner := _figure_owner(on_topic[0], on_topic[0], topic)):
+            return _WITHIN.sub("", owner)  # the part naming the topic names its own place
         if owner := _figure_owner(sentence, sentence, topic):
             return _WITHIN.sub("", owner)  # 明珠社区 of 青龙山街道辖区的明珠社区: a list names the unit
     return item.context

@@ -411,6 +411,13 @@ def test_lead_in_place_of_an_item_is_who_acted_not_what_it_lists():
     assert named == "涉及桥头街道、河口县等地方和单位", named
     within = _pack_item("桥头街道辖区的河口社区推动产业发展，新建产业园2个。", [(0, 25)])
     assert lead._item_place(within, "产业发展") == "河口社区"  # the unit, where it is named inside its place
+    # a sentence reporting several places in turn is read from the part naming the topic
+    turns = _pack_item(
+        "桥头社区链接周边商户86家;河口社区推行线上公示;丙丁县推行“群众点单、社区派单”的“三单”服务模式。",
+        [(0, 52)],
+    )
+    assert lead._item_place(turns, "三单服务模式", [["三单"]]) == "丙丁县"
+    assert lead._item_place(turns, "三单服务模式") != "丙丁县"  # no carrying words known: an earlier one
     assert naming.narrowing([["红色", "物业"]]) == [[]] and naming.narrowing([["足球", "教练"]]) == [["足球"]]
 
 
