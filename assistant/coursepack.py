@@ -351,7 +351,9 @@ def _topic_weights(
             missing += tuning.lift_cap * math.sqrt(idf)
             continue
         used += math.sqrt(idf)
-        alone_elsewhere = _names_another(term, words) or _a_numeral(term)  # 书记 and 第一 of 第一书记
+        alone_elsewhere = _names_another(term, words) or _numeral_inside(
+            term, words
+        )  # 书记 and 第一 of 第一书记
         lift = (df_top / max(len(feedback_norms), 1)) / (df / n) if not alone_elsewhere else 0.0
         present[term] = max(min(lift, tuning.lift_cap), 0.05) * math.sqrt(idf)
     return _TopicWeights(present, missing, used / total if total else 0.0)
@@ -391,7 +393,9 @@ def _specific_words(topic: str, weights: _TopicWeights, share: float) -> list[li
 
 
 def _part_specific(part: str, weights: _TopicWeights, share: float) -> list[str]:
-    words = {t: w for t, w in weights.present.items() if t in part and not _a_numeral(t)}
+    words = {
+        t: w for t, w in weights.present.items() if t in part and not _numeral_inside(t, weights.present)
+    }
     top = max(words.values(), default=0.0)
     strong = [t for t, w in words.items() if w >= share * top]
     carrying = [
@@ -437,8 +441,14 @@ def _narrower(word: str, stem: str) -> bool:
 
 
 def _a_numeral(word: str) -> bool:
-    """jieba reads the word as one numeral (第一, 一张): alone it names no subject, whatever it counts."""
+    """jieba reads the word as one numeral (第一, 一张, 十五条)."""
     return [tag for _, tag in pos_tags(word)] == ["m"]
+
+
+def _numeral_inside(word: str, words: Iterable[str]) -> bool:
+    """A numeral inside a longer word of the topic (第一 of 第一书记): alone it names nothing of it (排名全县第一).
+    A numeral the topic holds as a word of its own (十五条 of 十五条措施) is what sets it apart, and stays."""
+    return _a_numeral(word) and any(word in w and len(w) > len(word) for w in words)
 
 
 def _names_another(stem: str, words: list[str], commoner: float = 2.0) -> bool:

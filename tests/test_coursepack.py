@@ -1128,7 +1128,8 @@ def test_a_stem_the_topic_narrows_and_chinese_uses_for_something_else_weighs_not
 
 def test_a_numeral_names_no_topic_and_narrows_the_noun_it_makes_a_post_of():
     """第一书记 is a post of its own: 第一 alone (排名全县第一) names nothing of it, and 书记 alone (a branch
-    secretary's training) is another subject; only the sentences naming the post are on it."""
+    secretary's training) is another subject; only the sentences naming the post are on it. 十五条 of 十五条措施
+    is no piece of a longer word: it is what tells those measures from 十条措施."""
     texts = [
         "某县向18个安置社区选派18名第一书记,强化安置社区工作力量。",
         "某区建立选派第一书记工作长效机制,每季度开展一次考核。",
@@ -1141,6 +1142,9 @@ def test_a_numeral_names_no_topic_and_narrows_the_noun_it_makes_a_post_of():
     weights = cp._topic_weights("第一书记", snapshot, norms, cp.TUNING)
     assert cp._specific_words("第一书记", weights, 0.5) == [["第一书记"]]
     assert cp._a_numeral("第一") and not cp._a_numeral("书记")
+    # a numeral the topic holds as a word of its own is what sets it apart (十五条 of 十五条措施: not 十条措施)
+    assert cp._numeral_inside("第一", ["第一", "书记", "第一书记"])
+    assert not cp._numeral_inside("十五条", ["十五", "五条", "十五条", "措施"])
     assert cp._narrower("第一书记", "书记") and not cp._narrower("党支部书记", "书记")
     assert [cp._lexical(n, weights, cp.TUNING) >= 0.9 for n in norms] == [True, True, False, False, False]
     pack = cp.build(["第一书记"], snapshot, DenseGuard(_NoDense(_ZeroEmbedder())))
