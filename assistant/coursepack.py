@@ -351,9 +351,8 @@ def _topic_weights(
             missing += tuning.lift_cap * math.sqrt(idf)
             continue
         used += math.sqrt(idf)
-        alone_elsewhere = _names_another(term, words) or _numeral_inside(
-            term, words
-        )  # 书记 and 第一 of 第一书记
+        # alone it names something else: 书记 and 第一 of 第一书记
+        alone_elsewhere = _names_another(term, words) or _numeral_inside(term, words)
         lift = (df_top / max(len(feedback_norms), 1)) / (df / n) if not alone_elsewhere else 0.0
         present[term] = max(min(lift, tuning.lift_cap), 0.05) * math.sqrt(idf)
     return _TopicWeights(present, missing, used / total if total else 0.0)

@@ -1128,13 +1128,13 @@ _ATTENDING = re.compile(
 )
 
 
-# a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……; 对于那时的某某来说);
-# 此次活动 reads alone
 # a task, plan or measure named as this one (该任务共包含……; 此项工作): which one, only the sentence before says — a
 # title names places and bodies (该街道 reads under it), not these
 _THIS_UNDERTAKING = re.compile(
     r"(?:该|此)项?(?:任务|方案|项目|计划|工程|活动|模式|机制|制度|措施|政策|行动|平台|做法|举措|工作)"
 )
+# a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……; 对于那时的某某来说);
+# 此次活动 reads alone
 _POINTING_OBJECT = re.compile(
     r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对|凭借|借助|依托|依靠|通过|经过)(?:这|此|上述|那)(?!次)"
 )
