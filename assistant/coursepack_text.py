@@ -208,7 +208,7 @@ _CONNECTIVE = re.compile(
 _ANAPHORA = re.compile(
     r"^\s*(?:这|此举|此外还|以上|上述|还有|其中(?![，,])|此时|当时|另一(?!方面)|尤其|特别是|具体到"
     r"|[二三四五六七八九十]是"  # 二是…… continues an enumeration that started before it
-    r"|(?:只有|唯有)如此|前面(?:已经|已)?(?:提到|说到|讲到)"  # 只有如此，……; 前面已经提到过，……
+    r"|(?:只有|唯有)如此"  # 只有如此，……
     r"|相比之下|相较之下|对比而言|相比而言|相较而言|与之相比|与此相比"  # what it is set against came before
     # a comment relating it to what came before (巧的是，……; 不同的是) or a condition on it (如果真的是这样，从这个角度看)
     r"|(?:巧|巧合|凑巧|不同|相同|同样|更重要|更为重要|更关键|与之不同)的是"
@@ -1128,15 +1128,17 @@ _ATTENDING = re.compile(
 )
 
 
+# what the text said before, named as such anywhere in the sentence (前面已经提到过，……; ……，上文已经讲到，……)
+_SAID_BEFORE = re.compile(r"(?:前面|上文|前文)(?:已经|已)?(?:提到|说到|讲到|所述)")
 # a task, plan or measure named as this one (该任务共包含……; 此项工作): which one, only the sentence before says — a
 # title names places and bodies (该街道 reads under it), not these
 _THIS_UNDERTAKING = re.compile(
     r"(?:该|此)项?(?:任务|方案|项目|计划|工程|活动|模式|机制|制度|措施|政策|行动|平台|做法|举措|工作)"
 )
-# a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……; 对于那时的某某来说);
-# 此次活动 reads alone
+# a preposition whose object points back (街道、社区两级党组织根据这一特点，……; 基于这一概念构建了……; 对此，……; 对于那时的某某来说;
+# 在这之前，……); 此次活动 reads alone
 _POINTING_OBJECT = re.compile(
-    r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对|凭借|借助|依托|依靠|通过|经过)(?:这|此|上述|那)(?!次)"
+    r"(?:根据|针对|围绕|结合|按照|基于|面对|鉴于|对于|对|凭借|借助|依托|依靠|通过|经过|在)(?:这|此|上述|那)(?!次)"
 )
 
 
@@ -1169,6 +1171,7 @@ _DEMONSTRATIVE = re.compile(
     r"(?:该|此|本)(?:片|剧|书|期|款|机构|公司|影片|电影|报告|文件|方案|节目|赛事|球队|项目|届|次|作(?![用为出风业]))"
     r"|(?:这|那)一?(?:部(?!分)|支|位|款|项|种|场|家|名|届|片|剧|本|座|所|只)"
     r"|(?:我|本|全)(?:省|市(?!场)|县|州)"  # 全省, 我市 (not 全市场): which one, only a title says
+    r"|本(?:场|节|轮|局|盘|赛季)(?![地面])"  # 本场比赛, 本节: of the match the text spoke of before
 )
 # a charter or a rule named as this one, anywhere in the sentence (……即被视为接受本章程。; 该规定自……起施行): a snippet
 # is not the charter itself, so which one only a title says
@@ -1189,7 +1192,7 @@ _THE_TWO = re.compile(r"^(?:两人|二人|双方|二者|两者|全系)")  # (全
 _BARE_MEMBERS = re.compile(r"^\s*(?:成员|组成人员|委员)(?:由|按|从|须|必须|包括|均|为)")
 # a work, a match or a programme named by its kind alone as what acts (影片将于……上映; 游戏于……发行; 比赛于……开球)
 _BARE_WORK = re.compile(
-    r"^\s*(?:游戏|影片|电影|剧集|节目|歌曲|专辑|小说|新机|新车|车型|比赛)"
+    r"^\s*(?:游戏|影片|电影|剧集|节目|歌曲|专辑|小说|新机|新车|车型|比赛|赛事|公司|球队)"
     r"(?:于|将|在|由|与|为|已|共|还|也|采用|搭载|讲述|获得|以)"
     # … or a person by a role alone (导演试图塑造……; 编剧表示……): which film's, the text before said
     r"|^\s*(?:导演|编剧|主演|作者|主教练)(?:试图|表示|称|说|透露|认为|坦言|希望|曾|还|也|则|将|把|对)"
@@ -1286,7 +1289,7 @@ def anaphoric(sentence: str) -> bool:
         return True
     if any(_POINTING_OBJECT.search(_opening_clauses(t)) for t in texts) or _points_back(texts[1]):
         return True
-    if _THIS_UNDERTAKING.search(_opening_clauses(texts[1])):
+    if _THIS_UNDERTAKING.search(_opening_clauses(texts[1])) or _SAID_BEFORE.search(_QUOTED.sub("", texts[1])):
         return True
     lead, *rest = re.split(
         r"[，,]", texts[1], maxsplit=1

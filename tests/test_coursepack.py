@@ -2247,6 +2247,15 @@ def test_a_demonstrative_in_a_text_without_a_title_takes_the_sentence_before():
     )
     assert not ct.demonstrative("导演张三表示，影片将于春节上映。")
     assert not ct.demonstrative("导演工作室在某地成立。")
+    # a company, a team or an event by its kind alone; this match, this quarter (本场比赛, 本节)
+    assert ct.demonstrative("公司还成功发行了一单扶贫公司债券。") and ct.demonstrative(
+        "球队将于明年3月参加决赛。"
+    )
+    assert ct.demonstrative("赛事还力邀知名摄影师为所有球员拍摄。")
+    assert ct.demonstrative("发挥关键作用的某某本场比赛交出了8分6个篮板的数据。")
+    assert not ct.demonstrative("公司治理结构不断完善。") and not ct.demonstrative(
+        "公司法规定，股东应当出资。"
+    )
     assert ct.demonstrative("会议期间，两枚导弹击中某国农村地区。") and ct.demonstrative(
         "开幕式上，某部副部长宣布演习开始。"
     )
@@ -2430,6 +2439,9 @@ def test_a_pointing_word_after_a_short_leading_clause_leans_on_what_came_before(
     ):
         assert ct.anaphoric(leaning), leaning
     assert not ct.anaphoric("同年龄段的居民参加了活动。")
+    # what the text said before, named as such anywhere; a time or place before it (在这之前，……; 在此基础上)
+    assert ct.anaphoric("一方面是提高了佣金，上文已经讲到，公司的佣金收入正在快速增长。")
+    assert ct.anaphoric("在这之前的近十年间，研究生扩招增幅超过20%的年份仅有2017年。")
     # a task or plan named as this one: the title names places and bodies, not it (该街道 reads under a title)
     assert ct.anaphoric("该任务共包含5个板块11条措施和22项指标。") and ct.anaphoric("此项工作已全面完成。")
     assert not ct.anaphoric("该街道建成服务站12个。") and not ct.anaphoric("此次活动共有200人参加。")
