@@ -92,7 +92,9 @@ def lead_in(
 
 
 # a subject named by its kind alone (公司在全国设有……, 该企业……): who it is, the sentences before say
-_KINDS = frozenset({"公司", "企业", "集团", "银行", "学校", "医院", "机构", "单位", "平台"})
+_KINDS = frozenset(
+    {"公司", "企业", "集团", "银行", "学校", "医院", "机构", "单位", "平台", "比赛", "赛事", "球队", "活动"}
+)
 
 
 # the whole of the place a text reports on, as its subject (全市共有……, 本区……)
@@ -102,6 +104,7 @@ _WHOLE_PLACE = re.compile(rf"[全本](?:{names.LEVELS})")
 def _unnamed_subject(text: str) -> bool:
     """The sentence names no one it reports on: it leaves its subject out (累计受理……) or gives only its kind."""
     words = [w for w, _ in pos_tags(names.past_opening(text))]
+    words = words[1:] if words[:1] == ["的"] else words  # 2015年的比赛: the day's 的 left by the opening
     kind = (
         words[1] if words[:1] in (["该"], ["本"], ["这家"]) and len(words) > 1 else words[0] if words else ""
     )

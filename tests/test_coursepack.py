@@ -497,6 +497,8 @@ def test_a_lead_in_figure_is_whole_and_credited_to_its_own_place():
     assert _lead_figures(
         _one_item_part("某片获得多项大奖。", "共获得11项提名。", "影片首日票房9700万元。")
     ) == ["数据：影片首日票房9700万元"]
+    # … nor one naming it by its kind alone, after its day too (2015年的比赛共吸引了……: which match?)
+    assert _lead_figures(_one_item_part("2015年的比赛共吸引了超12.1万名游客来到某地区。")) == []
     # a clause without its subject, as jieba or LAC reads it (jieba takes 指导 for a noun; 科学 works as an adverb)
     assert naming.omits_subject("指导12个新建社区找准为民服务路子。")
     assert naming.omits_subject("科学选址并打造完成59处党群服务站。") and not naming.omits_subject(
