@@ -296,6 +296,7 @@ def places(text: str, topic: str = "") -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def one_place(text: str) -> bool:
     """The whole text is one named place or body (龙吉社区; 花果园, as LAC reads it): a topic that is where things
     happened."""
