@@ -339,6 +339,13 @@ class Snapshot:
         """Does any document contain `term` (normalised)? Cached per term."""
         return self._memo("_mentions", term, self.chunk_texts.any_containing)
 
+    def mentions_words(self, term: str) -> bool:
+        """Does any document contain `term`'s words, whatever the punctuation between them (“执法敢执法” of
+        执法、敢执法)? Cached per term."""
+        return self._memo(
+            "_mentions_words", term, lambda t: self.chunk_texts.any_containing(t, ignore_marks=True)
+        )
+
     def chunks_containing(self, term: str) -> int:
         """How many chunks contain `term` (normalised) verbatim. Cached per term."""
         return self._memo("_containing", term, lambda t: len(self.chunk_texts.containing(t)))

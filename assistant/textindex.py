@@ -29,6 +29,13 @@ def without_space(text: str) -> str:
     return _SPACE.sub("", text)
 
 
+_MARKS = re.compile(r"[\W_]+")  # punctuation and space of any script (CJK characters are word characters)
+
+
+def without_marks(text: str) -> str:
+    return _MARKS.sub("", text)
+
+
 class ChunkTexts:
     """Matching text of every chunk by slot (None once removed) and, per character, the slots holding it."""
 
@@ -116,11 +123,16 @@ class ChunkTexts:
                 out.append(slot)
         return out
 
-    def any_containing(self, needle: str) -> bool:
+    def any_containing(self, needle: str, ignore_marks: bool = False) -> bool:
+        """Some live chunk contains `needle` (normalised); with `ignore_marks`, as if punctuation and whitespace
+        were removed from both (执法敢执法 in 执法、敢执法: a quotation typed from memory)."""
+        if ignore_marks:
+            needle = without_marks(needle)
         chars = {ch for ch in needle if not ch.isspace()}
         if not chars:
             return False
         return any(
-            (text := self.texts[slot]) is not None and needle in text
+            (text := self.texts[slot]) is not None
+            and needle in (without_marks(text) if ignore_marks else text)
             for slot in self._candidates(chars).tolist()
         )

@@ -48,6 +48,7 @@ NATURAL_DEV30 = EVAL_DIR / "natural_dev30.jsonl"
 NATURAL_DEV31 = EVAL_DIR / "natural_dev31.jsonl"
 NATURAL_DEV32 = EVAL_DIR / "natural_dev32.jsonl"
 NATURAL_DEV33 = EVAL_DIR / "natural_dev33.jsonl"
+NATURAL_DEV34 = EVAL_DIR / "natural_dev34.jsonl"
 NATURAL_HOLDOUT = EVAL_DIR / "natural_holdout.jsonl"
 TOPICS_DEV = EVAL_DIR / "topics_dev.jsonl"
 TOPICS_CHECK = EVAL_DIR / "topics_check.jsonl"  # annotated blind, never fitted on

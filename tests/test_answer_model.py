@@ -1571,6 +1571,32 @@ def test_asked_who_said_it_the_speaker_of_the_quotation_answers():
     assert answer_type(who, "碧海社区党支部书记徐媛介绍，社区探索总结出“碧·有服务”模式。") == (True, True)
 
 
+def test_asked_who_said_a_quoted_saying_the_quotation_holding_it_and_its_speaker_answer():
+    """“磨破嘴皮、踏破脚皮”这句话是谁说的: the quotation holding its words (the question's marks may differ: 执法敢执法
+    of 执法、敢执法) and the sentence after it naming who spoke answer, however the two rank; no speaker after it,
+    or the words nowhere, no answer."""
+    from assistant.answer.extractive import quotation_attributed
+
+    text = (
+        "“我们磨破嘴皮、踏破脚皮也没有关系，街道能执法、敢执法。”这是某某管委会王五的肺腑之言。\n\n"
+        "“要贡献全街道力量。”\n\n另一段。"
+    )
+    snap, candidate = _one_document(text)
+    quote = candidate("“我们磨破嘴皮、踏破脚皮也没有关系，街道能执法、敢执法。”")
+    said = candidate("这是某某管委会王五的肺腑之言。")
+    alone = candidate("“要贡献全街道力量。”")
+    for asked in ("“磨破嘴皮、踏破脚皮”这句话是谁说的？", "“街道能执法敢执法”这话是哪位讲的"):
+        q = Question(text=asked, terms=["执法"], weights={"执法": 3.0}, kind="person")
+        assert [c.text for c in quotation_attributed(q, [said, alone, quote], snap)] == [
+            quote.text,
+            said.text,
+        ]
+    unattributed = Question(text="“贡献全街道力量”是谁说的", terms=[], weights={}, kind="person")
+    assert quotation_attributed(unattributed, [alone], snap) == []
+    meaning = Question(text="“磨破嘴皮”是什么意思", terms=[], weights={}, kind="define")
+    assert quotation_attributed(meaning, [quote], snap) == []
+
+
 def test_asked_who_a_sentence_saying_only_liang_ren_is_given_the_sentences_naming_them():
     """两人夺得了冠军 answers who only with the sentences before it in its paragraph that name them: back to the one
     naming the person 她 stands for."""

@@ -16,9 +16,10 @@ import numpy as np
 from .. import ner
 from ..chunking import is_heading
 from ..coursepack_text import photo_credit
-from ..lexical import normalise
+from ..lexical import normalise, quoted_phrases
 from ..punctuation import TRAILING_PUNCTUATION
 from ..retrieval import Hit, Snapshot, StoredDocument
+from ..textindex import without_marks
 from .citations import REFUSAL_PREFIX, Answer, Citation, nearest_passages_note, with_marker
 from .conversation import MEASURE_SENTENCE, RESULT_SENTENCE, FollowUp
 from .model import CONFIDENCE_FEATURES, AnswerModel, load
@@ -37,6 +38,7 @@ from .question import (
 )
 from .signals import (
     ASKED_UNIT,
+    ASKED_WHO_SAID,
     Candidate,
     answer_type,
     candidates,
@@ -194,6 +196,22 @@ def sides_answered(q: Question, ranked: list[Candidate]) -> bool:
         return speaks_of(name, c.hit.doc) and not any(name_in(n, text) for n in names if n != name)
 
     return all(any(c.feature("type_near") and tells_of(name, c) for c in ranked) for name in names)
+
+
+def quotation_attributed(q: Question, ranked: list[Candidate], snapshot: Snapshot) -> list[Candidate]:
+    """Asked who said a quotation the question quotes (“磨破嘴皮、踏破脚皮……”这句话是谁说的): the sentence holding its
+    words, whatever the marks between them, and the one right after it saying who spoke (这是……林安海的肺腑之言。)
+    are the answer, however unsure the confidence reads (learnt on one best sentence, which holds either the words
+    or the name). Empty when there is no such pair."""
+    if not ASKED_WHO_SAID.search(q.text):
+        return []
+    asked = [without_marks(normalise(p)) for p in quoted_phrases(q.text)]
+    asked = [p for p in asked if len(p) >= 4]
+    for cand in ranked:
+        if any(p in without_marks(normalise(cand.text)) for p in asked):
+            chosen = _with_speaker(q, [cand], snapshot)
+            return chosen if len(chosen) > 1 else []
+    return []
 
 
 def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
@@ -627,10 +645,15 @@ def answer(
         grounded = best is not None and (confidence >= model.threshold or sides_answered(q, ranked))
         if best is not None and beyond_documents(q, best, snapshot):
             grounded, confidence = False, min(confidence, model.threshold - 0.01)
+    attributed = [] if following or grounded or q.unknown else quotation_attributed(q, ranked, snapshot)
+    if attributed:
+        grounded, confidence = True, max(confidence, model.threshold)
     if not grounded:
         return refusal(q, hits, snapshot, confidence)
     if following:
         chosen = select_follow_up(best, ranked, follow)
+    elif attributed:
+        chosen = attributed
     else:
         chosen = select_support(q, ranked, model, snapshot)
         if parts_missing(q, chosen):

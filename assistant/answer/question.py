@@ -435,7 +435,9 @@ def _place_parts(name: str) -> list[str]:
 def unknown_entities(question: str, snapshot: Snapshot) -> list[str]:
     """Named places and organisations, and quoted names (“123456”机制), in the question that no document
     mentions: nothing to answer from."""
-    out = [p for p in quoted_phrases(question) if len(p) >= 3 and not snapshot.mentions(p)]  # not “撑腰”
+    out = [  # not “撑腰”; a quotation typed from memory may set its clauses off otherwise (执法敢执法)
+        p for p in quoted_phrases(question) if len(p) >= 3 and not snapshot.mentions_words(p)
+    ]
     everyday = _everyday_words(question)
     at = 0
     for word, flag in pos_tags(question):

@@ -467,9 +467,7 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
             or (q.kind == "person" and _by_whom(q, c))
         ]
         spoke = (
-            q.kind == "person"
-            and bool(_ASKED_WHO_SAID.search(q.text))
-            and any(_spoke(c, novel) for c in hits)
+            q.kind == "person" and bool(ASKED_WHO_SAID.search(q.text)) and any(_spoke(c, novel) for c in hits)
         )
         if q.role:  # the person must stand with the role asked about (主任, not 副主任)
             return bool(hits), spoke or any(_holds_role(q, normalise(c)) for c in hits)
@@ -487,11 +485,11 @@ def answer_type(q: Question, sentence: str) -> tuple[bool, bool]:
 
 # what a person is asked to have said (谁介绍的, 是谁说的, 哪位书记讲的)
 _SAYING = r"介绍|说|讲|表示|透露|谈到|指出"
-_ASKED_WHO_SAID = re.compile(rf"(?:谁|哪位|哪个)[^，,。？?]{{0,8}}?(?:{_SAYING})")
+ASKED_WHO_SAID = re.compile(rf"(?:谁|哪位|哪个)[^，,。？?]{{0,8}}?(?:{_SAYING})")
 
 
 def _spoke(clause: str, novel: list[str]) -> bool:
-    """Asked who said or told something (“碧·有服务”是谁介绍的, `_ASKED_WHO_SAID`), the clause has a person the
+    """Asked who said or told something (“碧·有服务”是谁介绍的, `ASKED_WHO_SAID`), the clause has a person the
     question does not name saying it (碧海社区党支部书记徐媛介绍,……): the speaker is the answer, whatever the
     clause's other words."""
     return any(re.search(re.escape(n) + rf"\s*(?:{_SAYING})", normalise(clause)) for n in novel)
