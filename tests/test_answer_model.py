@@ -1597,6 +1597,31 @@ def test_asked_who_said_a_quoted_saying_the_quotation_holding_it_and_its_speaker
     assert quotation_attributed(meaning, [quote], snap) == []
 
 
+def test_asked_a_phone_number_only_a_sentence_holding_one_answers():
+    """金元社区食堂的订餐电话多少: the prices the documents give are no number to call; 电话会议 and a hotline's
+    caseload ask no number; a sentence giving one (0851-1234567, 12345) answers."""
+    from assistant.answer.extractive import contact_missing
+
+    snap, candidate = _one_document(
+        "食堂中餐13元，晚餐12元。订餐电话：0851-1234567。市民可拨打12345反映问题。"
+    )
+    prices, number, hotline = (
+        candidate("食堂中餐13元，晚餐12元。"),
+        candidate("订餐电话：0851-1234567。"),
+        candidate("市民可拨打12345反映问题。"),
+    )
+
+    def asked(text):
+        return Question(text=text, terms=[], weights={}, kind="number")
+
+    assert contact_missing(asked("金元社区食堂的订餐电话多少"), [prices])
+    assert contact_missing(asked("曹书举主任 电话好多"), [prices])
+    assert not contact_missing(asked("金元社区食堂的订餐电话多少"), [number])
+    assert not contact_missing(asked("有没有投诉热线的联系方式"), [hotline])
+    assert not contact_missing(asked("开了几次电话会议"), [prices])
+    assert not contact_missing(asked("热线电话受理了多少件"), [prices])
+
+
 def test_asked_who_a_sentence_saying_only_liang_ren_is_given_the_sentences_naming_them():
     """两人夺得了冠军 answers who only with the sentences before it in its paragraph that name them: back to the one
     naming the person 她 stands for."""

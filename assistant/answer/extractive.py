@@ -214,6 +214,20 @@ def quotation_attributed(q: Question, ranked: list[Candidate], snapshot: Snapsho
     return []
 
 
+# a way to reach someone asked for (订餐电话多少, 有没有咨询电话, 邮箱是什么): not 电话会议 or a hotline's caseload
+_ASKS_CONTACT = re.compile(
+    r"(?:电话|手机号|联系方式|邮箱|网址|微信号)(?!会议|访谈|采访|回访|调查|受理|接听|打进|量)"
+)
+# a phone number, an e-mail or a web address as written
+_CONTACT = re.compile(r"\d[\d\-－ ]{3,}\d|[\w.]+@[\w.]+|https?://|www\.")
+
+
+def contact_missing(q: Question, chosen: list[Candidate]) -> bool:
+    """Asked a way to reach someone (金元社区食堂的订餐电话多少) and answered by no sentence holding one: the
+    documents give the canteen's prices, not its number, which no other sentence can stand in for."""
+    return bool(_ASKS_CONTACT.search(q.text)) and not any(_CONTACT.search(c.text) for c in chosen)
+
+
 def parts_missing(q: Question, chosen: list[Candidate]) -> bool:
     """A question asking the parts of a scheme named by a count (“三张清单”是哪三张) whose reply neither spells them
     out after the count (即/包括/a colon, then its parts) nor lists them as parallel sentences: the documents only
@@ -656,7 +670,7 @@ def answer(
         chosen = attributed
     else:
         chosen = select_support(q, ranked, model, snapshot)
-        if parts_missing(q, chosen):
+        if parts_missing(q, chosen) or contact_missing(q, chosen):
             return refusal(q, hits, snapshot, min(confidence, model.threshold - 0.01))
     citations = build_citations(chosen)
     body = "".join(with_marker(c.quote, c.n) for c in citations)
