@@ -1208,6 +1208,10 @@ def test_the_role_is_read_in_the_clause_asking_who():
         ("以前一个礼拜好几起投诉", "以前一周好几起投诉"),
         ("那个服务叫啥名堂", "那个服务叫啥名字"),
         ("好多人都来了吗", "好多人都来了吗"),  # many, when another word asks
+        # an aside saying what is not asked names nothing to answer from; any other aside stays
+        ("青龙山街道党工委书记（不是副书记）叫啥名字", "青龙山街道党工委书记叫啥名字"),
+        ("网格员(不含网格长)有多少人", "网格员有多少人"),
+        ("2022年（去年）建了几个", "2022年（去年）建了几个"),
     ],
 )
 def test_spoken_question_words_are_read_as_written(spoken, written_):

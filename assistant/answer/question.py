@@ -669,9 +669,14 @@ def _as_asked(question: str) -> str:
     return _QUOTED_ASK.sub(r"\1", question)
 
 
+# an aside saying what is not asked (党工委书记（不是副书记）叫啥名字): it names nothing to answer from
+_NOT_ASKED = re.compile(r"[（(]\s*(?:不是|并非|而非|非|不要|不含|不包括)[^（()）]{0,20}[）)]")
+
+
 def written(question: str) -> str:
-    """The question with its spoken question words and units as the documents write them."""
-    question = _as_asked(question)
+    """The question with its spoken question words and units as the documents write them, and without an aside
+    saying what it does not ask."""
+    question = _NOT_ASKED.sub("", _as_asked(question))
     if not _YES_NO.search(question):
         question = _SPOKEN_HOW_MANY.sub("多少", question)
     for pattern, replacement in _SPOKEN_UNITS:
