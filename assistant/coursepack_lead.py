@@ -148,9 +148,10 @@ def _item_place(item: PackItem, topic: str, specific: list[list[str]] | None = N
     naming the topic, where that part names a place."""
     for sentence in item.sentence_texts():
         parts = re.split(r"(?<=[；;])", sentence)
-        on_topic = [p for p in parts if specific and names.says_topic(normalise(p), specific)]
-        if len(parts) > 1 and on_topic and (owner := _figure_owner(on_topic[0], on_topic[0], topic)):
-            return _WITHIN.sub("", owner)  # the part naming the topic names its own place
+        if specific and len(parts) > 1:
+            part = next((p for p in parts if names.says_topic(normalise(p), specific)), "")
+            if part and (owner := _figure_owner(part, part, topic)):
+                return _WITHIN.sub("", owner)  # the part naming the topic names its own place
         if owner := _figure_owner(sentence, sentence, topic):
             return _WITHIN.sub("", owner)  # 明珠社区 of 青龙山街道辖区的明珠社区: a list names the unit
     return item.context
@@ -232,6 +233,8 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
         if a < end and not any(c <= a and b <= d and (c, d) != (a, b) for c, d in found)
     )
     owners = []
+    # the place the pack is on, named within the owner's (贵阳市南明区花果园)
+    within = re.compile(rf"(?:辖区)?的?{re.escape(topic.strip())}") if names.one_place(topic) else None
     title = _OPENING_TITLE.match(sentence, opening)
     if title and title.end() <= at:  # the work the sentence is about (《某片》……，中国内地票房是39.79亿元)
         owners.append((False, title.group()))
@@ -244,10 +247,8 @@ def _figure_owner(sentence: str, clause: str, topic: str = "") -> str:
             if not _HOLDS.fullmatch(sentence[b:c]):
                 break
             b = d
-        if names.one_place(topic) and (
-            held := re.match(rf"(?:辖区)?的?{re.escape(topic.strip())}", sentence[b:])
-        ):
-            b += held.end()  # the place the pack is on, named within this one (贵阳市南明区花果园)
+        if within and (held := within.match(sentence, b)):
+            b = held.end()
         owners.append((bool(_SPEAKS.match(sentence, b)), sentence[a:b]))
     return min(owners, key=lambda o: o[0])[1] if owners else ""  # the first one not speaking, if any
 
